@@ -1,0 +1,34 @@
+/** `iommusim config`: every configuration key with its unit, default and source. */
+import type { Command } from 'commander';
+import { KNOBS } from '../config/schema.js';
+
+export function configMarkdown(): string {
+  const rows = KNOBS.map((k) => {
+    const allowed = k.values ? k.values.join(' \\| ') : k.kind === 'bool' ? 'true \\| false' : [k.min !== undefined ? `≥ ${k.min}` : '', k.max !== undefined ? `≤ ${k.max}` : ''].filter(Boolean).join(', ');
+    return `| \`${k.key}\` | ${String(k.default)} | ${k.unit ?? ''} | ${allowed} | ${k.doc.replace(/\|/g, '\\|')} | ${k.source.replace(/\|/g, '\\|')} |`;
+  });
+  return [
+    '# Configuration reference',
+    '',
+    'Generated from src/config/schema.ts by `iommusim config --markdown`; do not edit by hand.',
+    'Set any key with `--set key=value`; sizes take units (`4KiB`, `2MiB`), times too (`500ns`, `10ms`).',
+    '',
+    '| key | default | unit | allowed | meaning | source of the default |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+}
+
+export function registerConfig(program: Command): void {
+  program
+    .command('config')
+    .description('list every configuration key with its default, unit and source')
+    .option('--markdown', 'print the reference as a Markdown table (docs/config.md)')
+    .action((opts: { markdown?: boolean }) => {
+      if (opts.markdown) { process.stdout.write(configMarkdown()); return; }
+      for (const k of KNOBS) {
+        process.stdout.write(`${k.key.padEnd(34)} ${String(k.default).padEnd(10)} ${(k.unit ?? k.kind).padEnd(10)} ${k.doc}\n`);
+      }
+    });
+}

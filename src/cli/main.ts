@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/**
+ * The iommusim command line. Each command lives in its own file; this one wires them up and turns
+ * bad input into one line on stderr (exit 2) instead of a stack trace.
+ */
+import { Command, CommanderError } from 'commander';
+import { isInputError } from '../util/errors.js';
+import { simVersion } from '../run/result.js';
+import { registerRun } from './run.js';
+import { registerConfig } from './config.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('iommusim')
+    .description('Cycle-approximate IOMMU and DMA performance simulator')
+    .version(simVersion())
+    .showHelpAfterError('(iommusim --help lists the commands)')
+    .exitOverride();
+  registerRun(program);
+  registerConfig(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander has printed its own one-line message
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (isInputError(e)) {
+      process.stderr.write(`iommusim: ${e.message}\n`);
+      return 2;
+    }
+    const err = e as Error;
+    if (process.env.IOMMUSIM_DEBUG) process.stderr.write(`${err.stack}\n`);
+    process.stderr.write(`iommusim: internal error: ${err.message} (a bug: please report it with the command; IOMMUSIM_DEBUG=1 shows the stack)\n`);
+    return 70;
+  }
+}
+
+main(process.argv).then((code) => { process.exitCode = code; });

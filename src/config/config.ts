@@ -1,0 +1,161 @@
+/**
+ * The resolved configuration: a plain JSON tree built from the schema's defaults plus settings.
+ * It is frozen, travels to workers and is written whole into every result.
+ */
+import { KNOBS, requireKnob, parseKnobValue, type Knob } from './schema.js';
+import { validateGeometry, type Policy } from '../cache/setassoc.js';
+import { inputError } from '../util/errors.js';
+import { canonicalBdf } from './bdf.js';
+
+export interface CacheCfg { entries: number; ways: number; policy: Policy; enabled?: boolean }
+export type IommuMode = 'off' | 'identity' | 'strict' | 'lazy';
+export type Translation = 'second' | 'first' | 'nested' | 'passthrough';
+
+export interface DeviceCfg { domain: number; translation: Translation; ats: boolean; atc: CacheCfg }
+
+export interface Config {
+  seed: number;
+  iommu: {
+    mode: IommuMode;
+    levels: 3 | 4 | 5;
+    superpages: boolean;
+    iotlb: CacheCfg & { '2m': CacheCfg; '1g': CacheCfg };
+    pwc: { pde: CacheCfg; pdpte: CacheCfg; pml4e: CacheCfg; pml5e: CacheCfg };
+    contextCache: CacheCfg;
+    pasidCache: CacheCfg;
+    flushQueue: { entries: number; timeoutNs: number };
+    psi: { maxAddressMask: number; pwcScope: 'domain' | 'range' | 'none' };
+    strict: { invalidateOnUnmap: boolean };
+  };
+  atc: CacheCfg;
+  vm: { ramBytes: number; s2PageBytes: number };
+  devices: Record<string, DeviceCfg>;
+  [extra: string]: unknown;
+}
+
+function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
+  let o = obj;
+  for (let i = 0; i < path.length - 1; i++) {
+    const p = path[i];
+    if (typeof o[p] !== 'object' || o[p] === null) o[p] = {};
+    o = o[p] as Record<string, unknown>;
+  }
+  o[path[path.length - 1]] = value;
+}
+
+function getPath(obj: Record<string, unknown>, path: string[]): unknown {
+  let o: unknown = obj;
+  for (const p of path) {
+    if (typeof o !== 'object' || o === null) return undefined;
+    o = (o as Record<string, unknown>)[p];
+  }
+  return o;
+}
+
+/** A config with every default. */
+export function defaultConfig(): Config {
+  const c: Record<string, unknown> = { devices: {} };
+  for (const k of KNOBS) {
+    if (k.key.startsWith('devices.*.')) continue;
+    setPath(c, k.key.split('.'), k.default);
+  }
+  return c as unknown as Config;
+}
+
+function deviceDefaults(c: Config): DeviceCfg {
+  const d: Record<string, unknown> = {};
+  for (const k of KNOBS) {
+    if (!k.key.startsWith('devices.*.')) continue;
+    setPath(d, k.key.slice('devices.*.'.length).split('.'), k.default);
+  }
+  const dev = d as unknown as DeviceCfg;
+  dev.atc = { ...c.atc };
+  return dev;
+}
+
+/** Device entry for `bdf`, created with class defaults if absent. */
+export function deviceCfg(c: Config, bdf: string): DeviceCfg {
+  const key = canonicalBdf(bdf, 'device');
+  let d = c.devices[key];
+  if (!d) {
+    d = deviceDefaults(c);
+    c.devices[key] = d;
+  }
+  return d;
+}
+
+/** Apply one `key=value` setting (validated) to a mutable config. */
+export function applySetting(c: Config, key: string, raw: string | number | boolean): void {
+  const { knob, device } = requireKnob(key);
+  const v = parseKnobValue(knob, key, raw);
+  if (device !== undefined) {
+    const d = deviceCfg(c, device);
+    const rest = key.slice(key.indexOf(device) + device.length + 1);
+    setPath(d as unknown as Record<string, unknown>, rest.split('.'), v);
+    return;
+  }
+  setPath(c as unknown as Record<string, unknown>, knob.key.split('.'), v);
+}
+
+/** Parse `key=value` strings from the command line. */
+export function parseSetArgs(sets: readonly string[]): Array<[string, string]> {
+  return sets.map((s) => {
+    const i = s.indexOf('=');
+    if (i <= 0) throw inputError(`--set ${s}`, 'expected key=value', 'for example --set iommu.iotlb.entries=64');
+    return [s.slice(0, i).trim(), s.slice(i + 1).trim()];
+  });
+}
+
+function normCache(cc: CacheCfg, key: string): void {
+  if (cc.ways === 0) cc.ways = cc.entries;
+  validateGeometry(cc, key);
+}
+
+/** Normalise (ways 0 → fully associative) and cross-check; returns a frozen deep copy. */
+export function resolveConfig(c: Config): Readonly<Config> {
+  const r = JSON.parse(JSON.stringify(c)) as Config;
+  const i = r.iommu;
+  normCache(i.iotlb, 'iommu.iotlb');
+  normCache(i.iotlb['2m'], 'iommu.iotlb.2m');
+  normCache(i.iotlb['1g'], 'iommu.iotlb.1g');
+  for (const p of ['pde', 'pdpte', 'pml4e', 'pml5e'] as const) normCache(i.pwc[p], `iommu.pwc.${p}`);
+  normCache(i.contextCache, 'iommu.contextCache');
+  normCache(i.pasidCache, 'iommu.pasidCache');
+  normCache(r.atc, 'atc');
+  for (const [bdf, d] of Object.entries(r.devices)) normCache(d.atc, `devices.${bdf}.atc`);
+  if (![4096, 2 * 1024 ** 2, 1024 ** 3].includes(r.vm.s2PageBytes)) {
+    throw inputError(`vm.s2PageBytes=${r.vm.s2PageBytes}`, 'must be a page size', 'use 4KiB, 2MiB or 1GiB');
+  }
+  if (r.vm.ramBytes % r.vm.s2PageBytes !== 0) {
+    throw inputError(`vm.ramBytes=${r.vm.ramBytes}`, `must be a multiple of vm.s2PageBytes (${r.vm.s2PageBytes})`);
+  }
+  return deepFreeze(r);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/** Build a resolved config from `key=value` pairs over the defaults (or over `base`). */
+export function buildConfig(settings: ReadonlyArray<[string, string | number | boolean]>, base?: Config): Readonly<Config> {
+  const c = base ? (JSON.parse(JSON.stringify(base)) as Config) : defaultConfig();
+  for (const [k, v] of settings) applySetting(c, k, v);
+  return resolveConfig(c);
+}
+
+export function knobValue(c: Config, knob: Knob): unknown {
+  return getPath(c as unknown as Record<string, unknown>, knob.key.split('.'));
+}
+
+/** Settings of one device from a resolved config: its own entry, else class defaults. */
+export function deviceSettings(c: Readonly<Config>, bdf: string): DeviceCfg {
+  const d = c.devices[bdf];
+  if (d) return d;
+  const dev = deviceDefaults(c as Config);
+  if (dev.atc.ways === 0) dev.atc.ways = dev.atc.entries;
+  return dev;
+}

@@ -1,0 +1,153 @@
+/**
+ * The configuration schema: every knob iommusim has, with its unit, default, allowed values, a
+ * one-line doc and the source of the default. `--set key=value`, workload specs and sweep axes
+ * all go through `applySetting`, so every value is validated in one place, and docs/config.md is
+ * generated from this table (`iommusim config --markdown`).
+ *
+ * Per-device keys use a PCI address in the path: `devices.01:00.0.domain=2`.
+ */
+import { inputError } from '../util/errors.js';
+import { parseSize, parseTimeNs } from '../util/units.js';
+import { POLICIES } from '../cache/setassoc.js';
+
+export type KnobKind = 'int' | 'number' | 'size' | 'timeNs' | 'bool' | 'enum' | 'string';
+
+export interface Knob {
+  /** Dotted path; `*` stands for a device address in per-device keys. */
+  key: string;
+  kind: KnobKind;
+  default: number | boolean | string;
+  unit?: string;
+  min?: number;
+  max?: number;
+  values?: readonly string[];
+  doc: string;
+  /** Where the default comes from (a row of docs/sources.md, a paper, a spec, code). */
+  source: string;
+}
+
+const SRC_PCIEBENCH_IOTLB = 'pcie-bench raw data (Neugebauer et al., SIGCOMM 2018): 64 IOTLB entries inferred on Sandy Bridge to Broadwell [P]';
+const SRC_ASSOC = 'associativity not published; fully associative assumed (the 64-entry knee in pcie-bench is what a 64-entry LRU array of any associativity shows for its sequential windows)';
+const SRC_LARGE = 'not published for IOTLBs; sized like the CPU large-page TLB arrays of the same cores (Haswell: 32 × 2 MiB, 4 × 1 GiB L1 DTLB entries; Intel optimization manual), an assumption';
+const SRC_PWC_GEM5 = 'gem5 SMMUv3 walk caches are 4-way (src/dev/arm/SMMUv3.py) [C]';
+const SRC_FQ = 'Linux drivers/iommu/dma-iommu.c IOVA_FQ_SIZE = 256, IOVA_FQ_TIMEOUT = 10 ms [C]';
+const SRC_LINUX_SP = 'Linux intel-iommu maps with the largest page size alignment allows (domain->iommu_superpage), on by default [C]';
+
+function cacheKnobs(prefix: string, entries: number, ways: number, what: string, srcEntries: string, srcWays: string, withEnable = false): Knob[] {
+  const k: Knob[] = [
+    { key: `${prefix}.entries`, kind: 'int', default: entries, unit: 'entries', min: 1, max: 1 << 24, doc: `${what}: total entries`, source: srcEntries },
+    { key: `${prefix}.ways`, kind: 'int', default: ways, unit: 'ways', min: 0, max: 1 << 24, doc: `${what}: ways per set (0 or = entries: fully associative); entries/ways must be a power of two`, source: srcWays },
+    { key: `${prefix}.policy`, kind: 'enum', default: 'lru', values: POLICIES, doc: `${what}: replacement policy (random is seeded by \`seed\`)`, source: 'LRU is the common modelling choice (gem5, ChampSim); hardware policies are not published' },
+  ];
+  if (withEnable) k.push({ key: `${prefix}.enabled`, kind: 'bool', default: true, doc: `${what}: present (false: every probe misses, nothing is cached)`, source: 'VT-d spec: paging-structure caches are implementation options; Intel server parts have them (Rubin et al., SOSP 2024 §2.1) [P]' });
+  return k;
+}
+
+export const KNOBS: readonly Knob[] = [
+  { key: 'seed', kind: 'int', default: 1, min: 0, max: 2 ** 32 - 1, doc: 'seed for every random choice (random replacement, generators); same inputs and seed give byte-identical results', source: '—' },
+  { key: 'iommu.mode', kind: 'enum', default: 'lazy', values: ['off', 'identity', 'strict', 'lazy'], doc: 'host DMA-API mode: off (no translation), identity (iommu=pt: pass-through context entries), strict (each unmap invalidates its pages and, like Linux with IH=0, the paging-structure caches), lazy (unmapped ranges wait in a flush queue; a domain-wide flush drains it)', source: 'Linux drivers/iommu/Kconfig: IOMMU_DEFAULT_DMA_LAZY is the default on x86 [C]' },
+  { key: 'iommu.levels', kind: 'int', default: 4, min: 3, max: 5, unit: 'levels', doc: 'I/O page-table levels: 3 (39-bit), 4 (48-bit) or 5 (57-bit) address width', source: 'VT-d specification; 4 levels on Intel servers (published-figures §2)' },
+  { key: 'iommu.superpages', kind: 'bool', default: true, doc: 'map with 2 MiB / 1 GiB leaves when iova, paddr and size are aligned (false: 4 KiB leaves only)', source: SRC_LINUX_SP },
+  ...cacheKnobs('iommu.iotlb', 64, 0, 'IOTLB, 4 KiB-page array', SRC_PCIEBENCH_IOTLB, SRC_ASSOC),
+  ...cacheKnobs('iommu.iotlb.2m', 32, 0, 'IOTLB, 2 MiB-page array', SRC_LARGE, SRC_LARGE),
+  ...cacheKnobs('iommu.iotlb.1g', 4, 0, 'IOTLB, 1 GiB-page array', SRC_LARGE, SRC_LARGE),
+  ...cacheKnobs('iommu.pwc.pde', 64, 4, 'paging-structure cache of PDEs (key iova >> 21)', 'sizes not public (Rubin et al., SOSP 2024 §2.1 [P]); gem5 SMMUv3 stage-2 level-2 walk cache holds 92 (4-way) [C]: the nearest power-of-two-set geometry below it', SRC_PWC_GEM5, true),
+  ...cacheKnobs('iommu.pwc.pdpte', 64, 4, 'paging-structure cache of PDPTEs (key iova >> 30)', 'Rubin et al., SOSP 2024 §2.1: the PDPTE cache is "likely 64–128 entries" [P]; lower end taken', SRC_PWC_GEM5, true),
+  ...cacheKnobs('iommu.pwc.pml4e', 4, 4, 'paging-structure cache of PML4Es (key iova >> 39)', 'gem5 SMMUv3 level-0 walk cache: 4 entries [C]', SRC_PWC_GEM5, true),
+  ...cacheKnobs('iommu.pwc.pml5e', 4, 4, 'paging-structure cache of PML5Es (key iova >> 48; 5-level tables only)', 'as pml4e (no public figure)', SRC_PWC_GEM5, true),
+  ...cacheKnobs('iommu.contextCache', 64, 0, 'context cache (source-id → domain, table root, width, type)', 'gem5 SMMUv3 configuration cache: 64 entries [C]', 'gem5 SMMUv3 config cache is fully associative [C]'),
+  ...cacheKnobs('iommu.pasidCache', 64, 0, 'PASID cache ((domain, PASID) → first-stage table root)', 'no public figure; sized as the context cache (assumption)', 'assumption'),
+  { key: 'iommu.flushQueue.entries', kind: 'int', default: 256, min: 1, max: 1 << 20, unit: 'entries', doc: 'lazy mode: pending unmapped ranges that trigger a domain-wide IOTLB flush', source: SRC_FQ },
+  { key: 'iommu.flushQueue.timeoutNs', kind: 'timeNs', default: 10_000_000, min: 1, unit: 'ns', doc: 'lazy mode: a flush runs when the oldest pending range has waited this long', source: SRC_FQ },
+  { key: 'iommu.psi.maxAddressMask', kind: 'int', default: 9, min: 0, max: 52, unit: 'log2 pages', doc: 'largest page-selective invalidation (2^n pages, CAP.MAMV); larger ranges fall back to a domain-selective invalidation, as Linux does', source: 'Intel Xeon E7 v2 datasheet vol. 2, §14.7.30 VTD_IOTLBINV: "IIO supports [AM] values of 0-9" [P]; Linux cache.c falls back to DSI when mask > cap_max_amask_val [C]' },
+  { key: 'iommu.psi.pwcScope', kind: 'enum', default: 'domain', values: ['domain', 'range', 'none'], doc: 'what a page-selective invalidation with IH=0 drops from the paging-structure caches: all of the domain\'s entries, only those covering the range, or none', source: 'Intel Xeon E7 v2 datasheet vol. 2, §14.7.30: with IH=0 "IIO performs a domain-level invalidation on non-leaf entries" [P]' },
+  { key: 'iommu.strict.invalidateOnUnmap', kind: 'bool', default: true, doc: 'strict mode: invalidate on every unmap (false leaves invalidation to explicit `inv` records)', source: 'Linux iommu_dma_unmap in strict mode [C]' },
+  ...cacheKnobs('atc', 64, 0, 'device TLB (ATS address-translation cache), class default; per device: devices.<bdf>.atc.*', 'no public figure for NIC/GPU ATCs; assumption', 'assumption'),
+  { key: 'vm.ramBytes', kind: 'size', default: 4 * 1024 ** 3, unit: 'bytes', min: 64 * 1024 ** 2, doc: 'guest RAM mapped by the second stage for nested translation (GPA 0 .. ramBytes)', source: 'a common small-guest size; any value works' },
+  { key: 'vm.s2PageBytes', kind: 'size', default: 2 * 1024 ** 2, unit: 'bytes', doc: 'leaf size of the second-stage mapping of guest RAM: 4KiB, 2MiB (transparent huge pages) or 1GiB (hugetlbfs)', source: 'QEMU guest RAM on THP is 2 MiB-backed; VFIO maps it with the largest contiguous size [C]' },
+  { key: 'devices.*.domain', kind: 'int', default: 0, min: 0, max: 65535, doc: 'domain id of this device (devices with the same id share one domain and page table); 0 = a domain of its own', source: '—' },
+  { key: 'devices.*.translation', kind: 'enum', default: 'second', values: ['second', 'first', 'nested', 'passthrough'], doc: 'translation type: second-stage (legacy), first-stage (scalable mode), nested (guest first stage over host second stage: a guest with a vIOMMU), passthrough', source: 'VT-d specification, scalable-mode PASID entry PGTT' },
+  { key: 'devices.*.ats', kind: 'bool', default: false, doc: 'the device has an ATS device TLB: it sends translated requests that skip the IOTLB', source: 'PCIe ATS specification' },
+  ...cacheKnobs('devices.*.atc', 64, 0, 'this device\'s device TLB', 'class default `atc.*`', 'class default `atc.*`'),
+];
+
+const byKey = new Map(KNOBS.map((k) => [k.key, k]));
+
+export function findKnob(key: string): { knob: Knob; device?: string } | undefined {
+  const direct = byKey.get(key);
+  if (direct) return { knob: direct };
+  const m = /^devices\.((?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7])\.(.+)$/.exec(key);
+  if (m) {
+    const k = byKey.get(`devices.*.${m[2]}`);
+    if (k) return { knob: k, device: m[1] };
+  }
+  return undefined;
+}
+
+function closest(key: string): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const k of byKey.keys()) {
+    const d = editDistance(key, k);
+    if (d < bestD) { bestD = d; best = k; }
+  }
+  return bestD <= Math.max(3, key.length / 3) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0];
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j];
+      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length];
+}
+
+/** Parse and check one value for a knob; throws a one-line InputError naming the key. */
+export function parseKnobValue(knob: Knob, key: string, raw: string | number | boolean): number | boolean | string {
+  const bad = (what: string, fix?: string): never => { throw inputError(`${key}=${String(raw)}`, what, fix); };
+  switch (knob.kind) {
+    case 'bool': {
+      if (typeof raw === 'boolean') return raw;
+      const s = String(raw).toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(s)) return true;
+      if (['false', '0', 'no', 'off'].includes(s)) return false;
+      return bad('expected true or false');
+    }
+    case 'enum': {
+      const s = String(raw);
+      if (!knob.values!.includes(s)) return bad(`unknown value`, `use one of ${knob.values!.join(', ')}`);
+      return s;
+    }
+    case 'string':
+      return String(raw);
+    default: {
+      let v: number;
+      if (typeof raw === 'number') v = raw;
+      else if (knob.kind === 'size') v = parseSize(String(raw));
+      else if (knob.kind === 'timeNs') v = parseTimeNs(String(raw));
+      else v = Number(String(raw).trim() === '' ? NaN : raw);
+      if (!Number.isFinite(v)) {
+        const hint = knob.kind === 'size' ? 'a size such as 4096, 4KiB, 2MiB' : knob.kind === 'timeNs' ? 'a time such as 500ns, 10us, 10ms' : 'a number';
+        return bad(`not ${hint}`);
+      }
+      if ((knob.kind === 'int' || knob.kind === 'size') && !Number.isInteger(v)) return bad('must be a whole number');
+      if (knob.min !== undefined && v < knob.min) return bad(`below the minimum ${knob.min}${knob.unit ? ' ' + knob.unit : ''}`);
+      if (knob.max !== undefined && v > knob.max) return bad(`above the maximum ${knob.max}${knob.unit ? ' ' + knob.unit : ''}`);
+      return v;
+    }
+  }
+}
+
+/** Look a knob up for `--set`, with a did-you-mean for unknown keys. */
+export function requireKnob(key: string): { knob: Knob; device?: string } {
+  const f = findKnob(key);
+  if (f) return f;
+  const near = closest(key);
+  throw inputError(`--set ${key}`, 'unknown configuration key', near ? `did you mean ${near}? (iommusim config lists every key)` : 'iommusim config lists every key');
+}

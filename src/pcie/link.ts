@@ -1,0 +1,672 @@
+/**
+ * PCIe link model: spec, validation and TLP/DLLP arithmetic.
+ *
+ * Pure, allocation-free functions that the event-driven timing model calls per DMA request. They
+ * answer "how many bytes cross the link in each direction, in how many TLPs" and "what bandwidth
+ * does the pcie-bench analytic model (github.com/pcie-bench/pcie-model) predict". Time, tags and
+ * credits as resources are the caller's business; this module only counts.
+ *
+ * What it does not model: Gen6 OHC header words, TLP prefixes, 10/14-bit tag header differences,
+ * replay (NAK), L0s/L1, link errors, or the requester splitting requests on MPS/MRRS-aligned
+ * addresses (requests are split greedily: as large as MPS/MRRS allows without crossing 4 KiB).
+ *
+ * Sources (see src/pcie/README.md for each default):
+ *  - [PM] pcie-bench/pcie-model, model/pcie.py (commit 1fe7cdef: tables, encodings, header sizes)
+ *    and model/mem_bw.py (commit 5bb1a716: write()/read()), Neugebauer et al., SIGCOMM 2018.
+ *  - [SPEC] PCI Express Base Specification (rev 3.0-6.0): §2.2 TLP formats, §2.3.1.1 completion
+ *    splitting on RCB, §2.6 flow control, §3.6 Ack latency, §4.2 encodings, Flit Mode layout.
+ */
+import { inputError } from '../util/errors.js';
+
+export type PcieGen = 1 | 2 | 3 | 4 | 5 | 6;
+export type PcieLanes = 1 | 2 | 4 | 8 | 12 | 16 | 32;
+export type PcieSizeBytes = 128 | 256 | 512 | 1024 | 2048 | 4096;
+export type PcieRcbBytes = 64 | 128;
+export type TlpKind = 'mwr' | 'mrd' | 'cpl';
+export type DmaOp = 'read' | 'write';
+
+/** One PCIe link (device <-> root port), both directions. Plain JSON; every field has a unit. */
+export interface PcieLinkSpec {
+  /** PCIe generation: 2.5, 5, 8, 16, 32, 64 GT/s per lane. Gen6 runs in Flit Mode (1b/1b PAM4). [SPEC] */
+  gen: PcieGen;
+  /** Negotiated link width (lanes). x12 is in the spec but not in pcie-model. [SPEC] */
+  lanes: PcieLanes;
+  /** Max_Payload_Size, bytes: largest MWr/CplD payload. [SPEC] Device Control. */
+  mpsBytes: PcieSizeBytes;
+  /** Max_Read_Request_Size, bytes: largest MRd request. [SPEC] Device Control. */
+  mrrsBytes: PcieSizeBytes;
+  /** Read Completion Boundary of the completer (root port), bytes: split completions end on it. [SPEC] §2.3.1.1 */
+  rcbBytes: PcieRcbBytes;
+  /**
+   * true: the completer returns one completion per RCB-aligned RCB-sized chunk (seen on older
+   * chipsets, pcie-model `rcb_chunks`); false: completions as large as MPS allows. [PM]
+   */
+  rcbChunks: boolean;
+  /**
+   * true: 64-bit addressing, 4DW MWr/MRd headers for addresses >= 4 GiB (addresses below 4 GiB
+   * must use the 3DW format, [SPEC] §2.2.4.1); false: every request uses a 3DW header. [PM] `addr`
+   */
+  addr64: boolean;
+  /** End-to-end CRC (4-byte TLP digest) on every TLP. [PM] `ecrc`, [SPEC] §2.2.3 */
+  ecrc: boolean;
+  /** Outstanding non-posted requests (MRd) the requester may have: one tag each. [SPEC] §2.2.6.2 */
+  tags: number;
+  /** Posted header credits the root port advertises (1 per MWr), 0 = infinite. [SPEC] §2.6.1 */
+  phCredits: number;
+  /** Posted data credits the root port advertises, 16-byte units, 0 = infinite. [SPEC] §2.6.1 */
+  pdCredits: number;
+  /** Non-posted header credits the root port advertises (1 per MRd), 0 = infinite. [SPEC] §2.6.1 */
+  nphCredits: number;
+  /** Completion header credits the device advertises (1 per CplD), 0 = infinite. [SPEC] §2.6.1 */
+  cplhCredits: number;
+  /** Completion data credits the device advertises, 16-byte units, 0 = infinite. [SPEC] §2.6.1 */
+  cpldCredits: number;
+  /**
+   * ACK DLLP rate, dimensionless: ACK DLLPs per Ack-latency-limit interval of TLP traffic. The
+   * receiver sends dllpAckFactor ACKs (8 B each, opposite direction) per ackLatencyLimitSymbols()
+   * symbol times of TLPs, i.e. tlpWireBytes / lanes / limit * dllpAckFactor ACKs per TLP.
+   * 1 = the spec's Ack latency limit [SPEC] §3.6.3.1; `lanes` reproduces pcie-model's ACK cost. [PM]
+   * Ignored in Gen6 Flit Mode (ACKs travel in each flit's DLP bytes).
+   */
+  dllpAckFactor: number;
+  /** UpdateFC DLLP rate, dimensionless, same form as dllpAckFactor (UpdateFC latency guideline). [SPEC] §2.6.1.2, [PM] */
+  fcUpdateFactor: number;
+  /** One-way link latency, ns: transmitter PHY/DLL pipeline + wire + receiver pipeline, per TLP. */
+  linkLatencyNs: number;
+}
+
+/**
+ * Defaults: the pcie-bench system (NFP6000, PCIe Gen3 x8; published-figures §1) with pcie-model's
+ * `pcie_bw.py` defaults (gen3, x8, MPS 256, MRRS 512, RCB 64, 64-bit addresses, no ECRC).
+ * Sources of each value: src/pcie/README.md.
+ */
+export const PCIE_DEFAULTS: Readonly<PcieLinkSpec> = Object.freeze({
+  gen: 3,
+  lanes: 8,
+  mpsBytes: 256,
+  mrrsBytes: 512,
+  rcbBytes: 64,
+  rcbChunks: false,
+  addr64: true,
+  ecrc: false,
+  tags: 32,
+  phCredits: 0,
+  pdCredits: 0,
+  nphCredits: 0,
+  cplhCredits: 0,
+  cpldCredits: 0,
+  dllpAckFactor: 1,
+  fcUpdateFactor: 1,
+  linkLatencyNs: 115,
+} satisfies PcieLinkSpec);
+
+// ---------------------------------------------------------------------------------------------
+// Constants
+
+export const PCIE_GENS: readonly PcieGen[] = [1, 2, 3, 4, 5, 6];
+export const PCIE_LANES: readonly PcieLanes[] = [1, 2, 4, 8, 12, 16, 32];
+export const PCIE_SIZES: readonly PcieSizeBytes[] = [128, 256, 512, 1024, 2048, 4096];
+export const PCIE_RCBS: readonly PcieRcbBytes[] = [64, 128];
+
+/** Transfer rate per lane, GT/s, indexed by gen. [SPEC], [PM] `GTs` */
+export const GT_PER_S: readonly number[] = [0, 2.5, 5, 8, 16, 32, 64];
+/** Line-code efficiency indexed by gen: 8b/10b, 128b/130b, Gen6 1b/1b (PAM4, Flit Mode). [SPEC] §4.2 */
+export const ENCODING: readonly number[] = [0, 8 / 10, 8 / 10, 128 / 130, 128 / 130, 128 / 130, 1];
+/** Requests never cross a 4 KiB address boundary. [SPEC] §2.2.7 */
+export const PAGE_BYTES = 4096;
+/** One flow-control data credit = 4 DW. [SPEC] §2.6.1 */
+export const FC_UNIT_BYTES = 16;
+/** A DLLP on the wire: 4 B + 2 B CRC + 2 B framing (SDP/END or 2-symbol SDP token). [PM] `Ack_Size`, `FC_Size` */
+export const DLLP_BYTES = 8;
+/**
+ * Per-TLP link overhead outside the transaction layer before Gen6: STP (1 symbol, or a 4-symbol
+ * STP token carrying the sequence number at 8 GT/s+), 2 B sequence number, 4 B LCRC, END. [PM] `DLLP_Hdr`
+ */
+export const TLP_FRAMING_BYTES = 8;
+/** Generic TLP header DW 0, bytes. [PM] `TLP_Hdr` */
+const HDR_DW0 = 4;
+/** Memory request address + requester fields: 8 B (32-bit address) or 12 B (64-bit). [PM] */
+const MEM_HDR_32 = 8;
+const MEM_HDR_64 = 12;
+/** Completion: completer ID, byte count, requester ID, tag, lower address. [PM] `TLP_CplD_Hdr` */
+const CPL_HDR = 8;
+/** Optional TLP digest (ECRC). [PM] `TLP_Dig` */
+export const ECRC_BYTES = 4;
+/** SKP ordered sets: 4 symbols every 1538 symbol times. [PM] `SKIP_Length` / `SKIP_Interval` */
+export const SKP_FRACTION = 4 / 1538;
+/** Gen6 Flit Mode flit layout, bytes. [SPEC] 6.0 Flit Mode: 236 TLP + 6 DLP + 8 CRC + 6 FEC = 256. */
+export const FLIT_BYTES = 256;
+export const FLIT_TLP_BYTES = 236;
+export const FLIT_DLP_BYTES = 6;
+export const FLIT_CRC_BYTES = 8;
+export const FLIT_FEC_BYTES = 6;
+/** Wire bytes per TLP-area byte in Flit Mode (256/236). */
+const FLIT_EXPANSION = FLIT_BYTES / FLIT_TLP_BYTES;
+const FOUR_GIB = 2 ** 32;
+
+/** Slots of the caller-owned Float64Array filled by dmaWriteWire / dmaReadWire. */
+export const WIRE_UP_BYTES = 0;
+export const WIRE_DOWN_BYTES = 1;
+export const WIRE_TLPS_UP = 2;
+export const WIRE_TLPS_DOWN = 3;
+/** Optional (filled when out.length >= 6): data credits (16 B units) consumed upstream / downstream. */
+export const WIRE_DATA_CREDITS_UP = 4;
+export const WIRE_DATA_CREDITS_DOWN = 5;
+export const WIRE_OUT_LENGTH = 6;
+
+// ---------------------------------------------------------------------------------------------
+// pcie-model's Ack latency / UpdateFC tables, verbatim (model/pcie.py `Ack_Limits`, `FC_Guide`),
+// symbol times, indexed [x1, x2, x4, x8, x16, x32][MPS 128 .. 4096]. Gen4-6 reuse gen3 as in pcie-model.
+
+type Table = readonly (readonly number[])[];
+const PM_ACK_GEN1: Table = [
+  [237, 416, 559, 1071, 2095, 4143],
+  [128, 217, 289, 545, 1057, 2081],
+  [73, 118, 154, 282, 538, 1050],
+  [67, 107, 86, 150, 278, 534],
+  [48, 72, 86, 150, 278, 534],
+  [33, 45, 52, 84, 148, 276],
+];
+const PM_ACK_GEN2: Table = [
+  [288, 467, 610, 1122, 2146, 4194],
+  [179, 268, 340, 596, 1108, 2132],
+  [124, 169, 205, 333, 589, 1101],
+  [118, 158, 137, 201, 329, 585],
+  [99, 123, 137, 201, 329, 585],
+  [84, 96, 103, 135, 199, 237],
+];
+const PM_GEN3: Table = [
+  [333, 512, 655, 1167, 2191, 4239],
+  [224, 313, 385, 641, 1153, 2177],
+  [169, 214, 250, 378, 634, 1146],
+  [163, 203, 182, 246, 374, 630],
+  [144, 168, 182, 246, 374, 630],
+  [129, 141, 148, 180, 244, 372],
+];
+const PM_FC_GEN1: Table = [
+  [237, 416, 559, 1071, 2095, 4143],
+  [128, 217, 289, 545, 1057, 2081],
+  [73, 118, 154, 282, 538, 1050],
+  [67, 107, 86, 150, 278, 534],
+  [48, 72, 86, 150, 278, 534],
+  [33, 45, 52, 84, 248, 276],
+];
+const PM_FC_GEN2: Table = [
+  [288, 467, 610, 1122, 2146, 4194],
+  [179, 268, 340, 596, 1108, 2132],
+  [124, 169, 205, 333, 589, 1101],
+  [118, 158, 137, 201, 329, 585],
+  [99, 123, 137, 201, 329, 585],
+  [84, 96, 103, 135, 199, 327],
+];
+const PM_ACK: readonly Table[] = [PM_ACK_GEN1, PM_ACK_GEN1, PM_ACK_GEN2, PM_GEN3, PM_GEN3, PM_GEN3, PM_GEN3];
+const PM_FC: readonly Table[] = [PM_FC_GEN1, PM_FC_GEN1, PM_FC_GEN2, PM_GEN3, PM_GEN3, PM_GEN3, PM_GEN3];
+/** pcie-model's line-code efficiency; Gen6 counts the flit's TLP+DLP bytes (242/256). [PM] `Gbs` */
+const PM_ENCODING: readonly number[] = [0, 8 / 10, 8 / 10, 128 / 130, 128 / 130, 128 / 130, 242 / 256];
+
+function mpsIndex(bytes: number): number {
+  return 24 - Math.clz32(bytes); // 128 -> 0 ... 4096 -> 5
+}
+function pmLanesIndex(lanes: number): number {
+  switch (lanes) {
+    case 1: return 0;
+    case 2: return 1;
+    case 4: return 2;
+    case 8: return 3;
+    case 16: return 4;
+    case 32: return 5;
+    default: return -1; // x12: not in pcie-model
+  }
+}
+const INTERNAL_DELAY_SYMBOLS: readonly number[] = [0, 19, 70, 115, 115, 115, 115];
+
+/**
+ * The spec's Ack latency limit (symbol times) for a link:
+ *   floor((MPS + 28) * AckFactor / lanes + InternalDelay)          [SPEC] §3.6.3.1 Tables 3-7..3-9
+ * AckFactor 1.4 (x1-x4), 2.5 (x8), 3.0 (x12-x32) for MPS <= 256 B, else 1.0 (x1-x8) / 2.0 (x12-x32);
+ * InternalDelay 19 (Gen1), 70 (Gen2), 115 (Gen3+) symbol times. This reproduces every entry of
+ * pcie-model's tables except two of its typos (test/pcie/link.test.ts); x12 uses the x16 AckFactor.
+ * The spec's UpdateFC latency guideline (§2.6.1.2) has the same values; pcie-model reuses them.
+ */
+export function ackLatencyLimitSymbols(gen: PcieGen, lanes: PcieLanes, mpsBytes: PcieSizeBytes): number {
+  const small = mpsBytes <= 256;
+  const af10 = lanes <= 4 ? (small ? 14 : 10) : lanes === 8 ? (small ? 25 : 10) : small ? 30 : 20;
+  const id = INTERNAL_DELAY_SYMBOLS[gen]!;
+  return Math.floor(((mpsBytes + 28) * af10 + 10 * lanes * id) / (10 * lanes));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Link rates
+
+/** Per-direction bit rate after line coding, Gb/s: GT/s x lanes x encoding. Gen3 x8 = 63.015. */
+export function rawGbps(spec: PcieLinkSpec): number {
+  return GT_PER_S[spec.gen]! * spec.lanes * ENCODING[spec.gen]!;
+}
+
+/**
+ * Per-direction bytes/ns available to TLPs and DLLPs: rawGbps / 8 less SKP ordered sets. The wire
+ * byte counts of dmaWriteWire/dmaReadWire divided by this give link occupancy in ns.
+ */
+export function bytesPerNs(spec: PcieLinkSpec): number {
+  return (rawGbps(spec) / 8) * (1 - SKP_FRACTION);
+}
+
+// ---------------------------------------------------------------------------------------------
+// TLP sizes
+
+function headerBytes(spec: PcieLinkSpec, kind: TlpKind, addr: number): number {
+  if (kind === 'cpl') return HDR_DW0 + CPL_HDR;
+  return HDR_DW0 + (spec.addr64 && addr >= FOUR_GIB ? MEM_HDR_64 : MEM_HDR_32);
+}
+
+/**
+ * Bytes one TLP of `kind` adds to the wire beyond its `payloadBytes` (data field bytes, a DW
+ * multiple): framing + sequence number + header + LCRC (+ ECRC). Memory requests at `addr` below
+ * 4 GiB use the 3DW header; the default address (4 GiB) gives pcie-model's convention
+ * (4DW when addr64). Gen6 Flit Mode has no per-TLP framing/LCRC: the TLP's bytes (header, payload,
+ * digest) are spread over flits whose DLP/CRC/FEC bytes add 20/236 on top; that amortised share
+ * (including the payload's share, hence the payload argument) is returned.
+ */
+export function tlpOverheadBytes(
+  spec: PcieLinkSpec,
+  kind: TlpKind,
+  payloadBytes = 0,
+  addr: number = FOUR_GIB,
+): number {
+  const fixed = headerBytes(spec, kind, addr) + (spec.ecrc ? ECRC_BYTES : 0);
+  if (spec.gen === 6) return (fixed + payloadBytes) * FLIT_EXPANSION - payloadBytes;
+  return TLP_FRAMING_BYTES + fixed;
+}
+
+/** Wire bytes of one TLP: payloadBytes + tlpOverheadBytes(spec, kind, payloadBytes, addr). */
+export function tlpWireBytes(spec: PcieLinkSpec, kind: TlpKind, payloadBytes = 0, addr: number = FOUR_GIB): number {
+  return payloadBytes + tlpOverheadBytes(spec, kind, payloadBytes, addr);
+}
+
+/**
+ * DLLP bytes (ACK + UpdateFC, opposite direction) per wire byte of TLP traffic:
+ *   8 * (dllpAckFactor / ackLimit + fcUpdateFactor / fcLimit) / lanes.
+ * 0 in Gen6 Flit Mode, where ACKs and credit updates ride in every flit's DLP bytes.
+ */
+export function dllpBytesPerTlpByte(spec: PcieLinkSpec): number {
+  if (spec.gen === 6) return 0;
+  const limit = ackLatencyLimitSymbols(spec.gen, spec.lanes, spec.mpsBytes);
+  return (DLLP_BYTES * (spec.dllpAckFactor + spec.fcUpdateFactor)) / limit / spec.lanes;
+}
+
+/** Flow-control data credits (16 B units) for a data field of `bytes`. [SPEC] §2.6.1 */
+export function dataCredits(bytes: number): number {
+  return Math.ceil(bytes / FC_UNIT_BYTES);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Splitting: closed form per 4 KiB segment (O(1) per DMA, no allocation)
+
+// Accumulators for one walk. Module-level so the hot path allocates nothing; not re-entrant
+// across threads (each worker has its own module instance).
+let tN = 0; // requests (MWr or MRd)
+let tHi = 0; // ... of which with a 4DW header
+let tDw = 0; // MWr payload DWs on the wire
+let tCred = 0; // MWr data credits
+let cN = 0; // completions
+let cDw = 0; // completion payload DWs on the wire
+let cCred = 0; // completion data credits
+
+function isHi(spec: PcieLinkSpec, addr: number): number {
+  return spec.addr64 && addr >= FOUR_GIB ? 1 : 0;
+}
+
+/** Greedy MPS chunks of [a, a+len) inside one page, counted `mult` times. */
+function writeSegment(mps: number, a: number, len: number, mult: number, hi: number): void {
+  if (mult === 0 || len <= 0) return;
+  const o = a % 4;
+  const full = Math.floor(len / mps);
+  const rem = len - full * mps;
+  const dwFull = mps / 4 + (o !== 0 ? 1 : 0); // a full chunk at misalignment o spans one more DW
+  let n = full;
+  let dw = full * dwFull;
+  let cred = full * Math.ceil(dwFull / 4);
+  if (rem > 0) {
+    const d = Math.ceil((o + rem) / 4);
+    n += 1;
+    dw += d;
+    cred += Math.ceil(d / 4);
+  }
+  tN += n * mult;
+  tHi += n * mult * hi;
+  tDw += dw * mult;
+  tCred += cred * mult;
+}
+
+/** One MRd of [a, a+len) (inside one page) and its completions, counted `mult` times. */
+function readRequest(spec: PcieLinkSpec, a: number, len: number, mult: number, hi: number): void {
+  const chunk = spec.rcbChunks ? spec.rcbBytes : spec.mpsBytes;
+  // First completion ends on the last RCB boundary within one chunk (chunk is a multiple of RCB).
+  const first = Math.min(len, chunk - (a % spec.rcbBytes));
+  let n = 1;
+  let dw = Math.ceil(((a % 4) + first) / 4);
+  let cred = Math.ceil(dw / 4);
+  const rest = len - first;
+  if (rest > 0) {
+    const full = Math.floor(rest / chunk);
+    const rem = rest - full * chunk;
+    n += full;
+    dw += (full * chunk) / 4;
+    cred += (full * chunk) / FC_UNIT_BYTES;
+    if (rem > 0) {
+      const d = Math.ceil(rem / 4);
+      n += 1;
+      dw += d;
+      cred += Math.ceil(d / 4);
+    }
+  }
+  tN += mult;
+  tHi += mult * hi;
+  cN += n * mult;
+  cDw += dw * mult;
+  cCred += cred * mult;
+}
+
+/** Greedy MRRS requests of [a, a+len) inside one page, counted `mult` times. */
+function readSegment(spec: PcieLinkSpec, a: number, len: number, mult: number, hi: number): void {
+  if (mult === 0 || len <= 0) return;
+  const mrrs = spec.mrrsBytes;
+  const full = Math.floor(len / mrrs);
+  const rem = len - full * mrrs;
+  // Every full request starts at a + k*MRRS: same offset modulo RCB and DW, so identical completions.
+  if (full > 0) readRequest(spec, a, mrrs, full * mult, hi);
+  if (rem > 0) readRequest(spec, a + full * mrrs, rem, mult, hi);
+}
+
+type SegmentFn = (spec: PcieLinkSpec, a: number, len: number, mult: number, hi: number) => void;
+
+function writeSegmentSpec(spec: PcieLinkSpec, a: number, len: number, mult: number, hi: number): void {
+  writeSegment(spec.mpsBytes, a, len, mult, hi);
+}
+
+/** Cuts [addr, addr+bytes) at 4 KiB boundaries: first partial page, full pages (split at 4 GiB), last partial page. */
+function walk(spec: PcieLinkSpec, addr: number, bytes: number, seg: SegmentFn): void {
+  tN = tHi = tDw = tCred = cN = cDw = cCred = 0;
+  if (!(bytes > 0)) return;
+  const end = addr + bytes;
+  const firstEnd = Math.min(end, (Math.floor(addr / PAGE_BYTES) + 1) * PAGE_BYTES);
+  seg(spec, addr, firstEnd - addr, 1, isHi(spec, addr));
+  if (firstEnd >= end) return;
+  const lastStart = Math.floor(end / PAGE_BYTES) * PAGE_BYTES;
+  const fullPages = (lastStart - firstEnd) / PAGE_BYTES;
+  if (fullPages > 0) {
+    let low = fullPages;
+    if (spec.addr64) low = firstEnd >= FOUR_GIB ? 0 : Math.min(fullPages, (FOUR_GIB - firstEnd) / PAGE_BYTES);
+    seg(spec, 0, PAGE_BYTES, low, 0);
+    seg(spec, 0, PAGE_BYTES, fullPages - low, 1);
+  }
+  if (end > lastStart) seg(spec, lastStart, end - lastStart, 1, isHi(spec, lastStart));
+}
+
+/** Wire bytes of `n` TLPs of which `hi` carry a 4DW header, with `dw` payload DWs in total. */
+function tlpStreamBytes(spec: PcieLinkSpec, n: number, hi: number, dw: number): number {
+  const perTlp = HDR_DW0 + MEM_HDR_32 + (spec.ecrc ? ECRC_BYTES : 0); // 3DW header (+ digest)
+  const tl = n * perTlp + hi * (MEM_HDR_64 - MEM_HDR_32) + dw * 4;
+  return spec.gen === 6 ? tl * FLIT_EXPANSION : tl + n * TLP_FRAMING_BYTES;
+}
+
+/**
+ * Device writes host memory: MWr TLPs (<= MPS, never crossing 4 KiB) upstream; ACK/UpdateFC
+ * DLLPs for them downstream. Fills out[0..3] = upstream bytes, downstream bytes, TLPs up, TLPs
+ * down (0), and when out.length >= 6 out[4] = posted data credits, out[5] = 0. bytes <= 0: zeros.
+ */
+export function dmaWriteWire(spec: PcieLinkSpec, addr: number, bytes: number, out: Float64Array): void {
+  walk(spec, addr, bytes, writeSegmentSpec);
+  const up = tlpStreamBytes(spec, tN, tHi, tDw);
+  out[WIRE_UP_BYTES] = up;
+  out[WIRE_DOWN_BYTES] = up * dllpBytesPerTlpByte(spec);
+  out[WIRE_TLPS_UP] = tN;
+  out[WIRE_TLPS_DOWN] = 0;
+  if (out.length >= WIRE_OUT_LENGTH) {
+    out[WIRE_DATA_CREDITS_UP] = tCred;
+    out[WIRE_DATA_CREDITS_DOWN] = 0;
+  }
+}
+
+/**
+ * Device reads host memory: MRd requests (<= MRRS, never crossing 4 KiB) upstream; completions
+ * with data (<= MPS, or RCB chunks, split on RCB boundaries) downstream; each direction also
+ * carries the ACK/UpdateFC DLLPs for the other's TLPs. Fills out[0..3] = upstream bytes,
+ * downstream bytes, MRd count, CplD count, and when out.length >= 6 out[4] = 0, out[5] =
+ * completion data credits. bytes <= 0: zeros.
+ */
+export function dmaReadWire(spec: PcieLinkSpec, addr: number, bytes: number, out: Float64Array): void {
+  walk(spec, addr, bytes, readSegment);
+  const req = tlpStreamBytes(spec, tN, tHi, 0);
+  const cpl = tlpStreamBytes(spec, cN, 0, cDw);
+  const r = dllpBytesPerTlpByte(spec);
+  out[WIRE_UP_BYTES] = req + cpl * r;
+  out[WIRE_DOWN_BYTES] = cpl + req * r;
+  out[WIRE_TLPS_UP] = tN;
+  out[WIRE_TLPS_DOWN] = cN;
+  if (out.length >= WIRE_OUT_LENGTH) {
+    out[WIRE_DATA_CREDITS_UP] = 0;
+    out[WIRE_DATA_CREDITS_DOWN] = cCred;
+  }
+}
+
+/** MRd requests a device read of [addr, addr+bytes) needs (each takes a tag and an NPH credit). */
+export function readRequestCount(spec: PcieLinkSpec, addr: number, bytes: number): number {
+  walk(spec, addr, bytes, readSegment);
+  return tN;
+}
+
+/** Completions with data the root port returns for a device read of [addr, addr+bytes). */
+export function completionCount(spec: PcieLinkSpec, addr: number, bytes: number): number {
+  walk(spec, addr, bytes, readSegment);
+  return cN;
+}
+
+/** MWr TLPs a device write of [addr, addr+bytes) needs (each takes a PH credit). */
+export function writeTlpCount(spec: PcieLinkSpec, addr: number, bytes: number): number {
+  walk(spec, addr, bytes, writeSegmentSpec);
+  return tN;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Enumerators: one callback per TLP, in address order. Straightforward loops (O(TLPs)), the
+// reference the closed forms above are tested against; also for callers that act per TLP
+// (e.g. one IOMMU translation per request TLP).
+
+/** Called with the byte range a TLP covers (its Length field spans the DWs of that range). */
+export type TlpVisitor = (addr: number, bytes: number) => void;
+
+function forEachChunk(addr: number, bytes: number, max: number, visit: TlpVisitor): number {
+  let n = 0;
+  let a = addr;
+  const end = addr + bytes;
+  while (a < end) {
+    const pageEnd = (Math.floor(a / PAGE_BYTES) + 1) * PAGE_BYTES;
+    const len = Math.min(max, end - a, pageEnd - a);
+    visit(a, len);
+    a += len;
+    n += 1;
+  }
+  return n;
+}
+
+/** Visits each MWr of a device write; returns the count. */
+export function forEachWriteTlp(spec: PcieLinkSpec, addr: number, bytes: number, visit: TlpVisitor): number {
+  return forEachChunk(addr, bytes, spec.mpsBytes, visit);
+}
+
+/** Visits each MRd of a device read; returns the count. */
+export function forEachReadRequest(spec: PcieLinkSpec, addr: number, bytes: number, visit: TlpVisitor): number {
+  return forEachChunk(addr, bytes, spec.mrrsBytes, visit);
+}
+
+/** Visits each completion the root port returns for ONE read request [reqAddr, reqAddr+reqBytes); returns the count. */
+export function forEachCompletion(spec: PcieLinkSpec, reqAddr: number, reqBytes: number, visit: TlpVisitor): number {
+  const chunk = spec.rcbChunks ? spec.rcbBytes : spec.mpsBytes;
+  const rcb = spec.rcbBytes;
+  let n = 0;
+  let a = reqAddr;
+  const end = reqAddr + reqBytes;
+  while (a < end) {
+    // Largest RCB-aligned address within one chunk of a; the last completion ends the request.
+    const stop = Math.min(end, Math.floor((a + chunk) / rcb) * rcb);
+    visit(a, stop - a);
+    a = stop;
+    n += 1;
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bandwidth bounds
+
+/**
+ * pcie-model's TLP-layer bandwidth per direction, Gb/s (model/pcie.py `TLP_bw`):
+ *   Raw * (1 - 8/AckLimit - 8/FCGuide - 4/1538),  Raw = GT/s * lanes * encoding (Gen6: 242/256).
+ * x12 (absent from pcie-model) uses ackLatencyLimitSymbols().
+ */
+export function pcieModelTlpGbps(spec: PcieLinkSpec): number {
+  const raw = GT_PER_S[spec.gen]! * PM_ENCODING[spec.gen]! * spec.lanes;
+  const ack = pcieModelAckLimitSymbols(spec.gen, spec.lanes, spec.mpsBytes);
+  const fc = pcieModelFcGuideSymbols(spec.gen, spec.lanes, spec.mpsBytes);
+  const overheads = DLLP_BYTES / ack + DLLP_BYTES / fc + SKP_FRACTION;
+  return raw - raw * overheads;
+}
+
+/** pcie-model's `Ack_Limits[gen][lanes][mps]` verbatim (Gen4-6 = Gen3); x12 from ackLatencyLimitSymbols(). */
+export function pcieModelAckLimitSymbols(gen: PcieGen, lanes: PcieLanes, mpsBytes: PcieSizeBytes): number {
+  const li = pmLanesIndex(lanes);
+  return li < 0 ? ackLatencyLimitSymbols(gen, lanes, mpsBytes) : PM_ACK[gen]![li]![mpsIndex(mpsBytes)]!;
+}
+
+/** pcie-model's `FC_Guide[gen][lanes][mps]` verbatim (Gen4-6 = Gen3); x12 from ackLatencyLimitSymbols(). */
+export function pcieModelFcGuideSymbols(gen: PcieGen, lanes: PcieLanes, mpsBytes: PcieSizeBytes): number {
+  const li = pmLanesIndex(lanes);
+  return li < 0 ? ackLatencyLimitSymbols(gen, lanes, mpsBytes) : PM_FC[gen]![li]![mpsIndex(mpsBytes)]!;
+}
+
+/**
+ * pcie-model's effective payload bandwidth, Gb/s, for back-to-back transfers of `transferBytes`
+ * (model/mem_bw.py write()/read() with BW_Spec(TLP_bw, TLP_bw, BW_RAW)):
+ *   write: size * TLP_bw / (ceil(size/MPS) * MWrHdr + size)
+ *   read:  size * TLP_bw / max(ceil(size/CHUNK) * CplDHdr + size, ceil(size/MRRS) * MRdHdr)
+ * with CHUNK = RCB if rcbChunks else MPS, MWrHdr = MRdHdr = 8 + 4 + (12 | 8 with addr64) (+4 ECRC),
+ * CplDHdr = 8 + 4 + 8 (+4). No latency, tag or credit limits; ACK/FC cost charged to the data's
+ * own direction; ignores addresses, 4 KiB and RCB boundaries and dllpAckFactor/fcUpdateFactor.
+ */
+export function analyticBandwidthGbps(spec: PcieLinkSpec, op: DmaOp, transferBytes: number): number {
+  if (!(transferBytes > 0)) return 0;
+  const bw = pcieModelTlpGbps(spec);
+  const dig = spec.ecrc ? ECRC_BYTES : 0;
+  const memHdr = TLP_FRAMING_BYTES + HDR_DW0 + (spec.addr64 ? MEM_HDR_64 : MEM_HDR_32) + dig;
+  if (op === 'write') {
+    const raw = Math.ceil(transferBytes / spec.mpsBytes) * memHdr + transferBytes;
+    return (transferBytes * bw) / raw;
+  }
+  const tx = Math.ceil(transferBytes / spec.mrrsBytes) * memHdr;
+  const chunk = spec.rcbChunks ? spec.rcbBytes : spec.mpsBytes;
+  const rx = Math.ceil(transferBytes / chunk) * (TLP_FRAMING_BYTES + HDR_DW0 + CPL_HDR + dig) + transferBytes;
+  return (transferBytes * bw) / Math.max(rx, tx);
+}
+
+const boundScratch = new Float64Array(WIRE_OUT_LENGTH);
+
+/**
+ * This module's own link bound, Gb/s of payload, for back-to-back transfers of `transferBytes`
+ * each starting at `addr` (default 4 GiB: aligned, 4DW headers when addr64): the busier
+ * direction of dmaWriteWire/dmaReadWire at bytesPerNs. Like analyticBandwidthGbps it ignores
+ * latency, tags and credits; unlike it, DLLPs load the opposite direction, payloads are DW-rounded,
+ * 4 KiB/RCB splits follow `addr`, and Gen6 uses Flit Mode.
+ */
+export function linkBoundGbps(spec: PcieLinkSpec, op: DmaOp, transferBytes: number, addr: number = FOUR_GIB): number {
+  if (!(transferBytes > 0)) return 0;
+  if (op === 'write') dmaWriteWire(spec, addr, transferBytes, boundScratch);
+  else dmaReadWire(spec, addr, transferBytes, boundScratch);
+  const busiest = Math.max(boundScratch[WIRE_UP_BYTES]!, boundScratch[WIRE_DOWN_BYTES]!);
+  return (transferBytes * 8 * bytesPerNs(spec)) / busiest;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v !== null && typeof v === 'object') return JSON.stringify(v) ?? String(v);
+  return String(v);
+}
+
+function checkOneOf(key: string, v: unknown, allowed: readonly number[], fix?: string): void {
+  if (typeof v !== 'number' || !allowed.includes(v)) {
+    throw inputError(`${key}=${show(v)}`, `must be one of ${allowed.join(', ')}`, fix);
+  }
+}
+
+function checkBool(key: string, v: unknown): void {
+  if (typeof v !== 'boolean') throw inputError(`${key}=${show(v)}`, 'must be true or false');
+}
+
+function checkCredits(key: string, v: unknown, minFinite: number, unit: string): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+    throw inputError(`${key}=${show(v)}`, 'must be a non-negative integer', '0 means infinite');
+  }
+  if (v !== 0 && v < minFinite) {
+    throw inputError(
+      `${key}=${v}`,
+      `too few to ever send one maximum-size TLP (needs ${minFinite} ${unit})`,
+      `set at least ${minFinite}, or 0 for infinite`,
+    );
+  }
+}
+
+function checkNonNegative(key: string, v: unknown, what: string): void {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    throw inputError(`${key}=${show(v)}`, `must be a finite number >= 0 (${what})`);
+  }
+}
+
+/**
+ * Throws an InputError (one line: key, value, what is wrong, the fix) for the first bad field,
+ * e.g. "pcie.lanes=3: must be one of 1, 2, 4, 8, 12, 16, 32".
+ */
+export function validatePcieSpec(spec: PcieLinkSpec, keyPrefix: string): void {
+  const k = (f: string): string => (keyPrefix ? `${keyPrefix}.${f}` : f);
+  if (spec === null || typeof spec !== 'object') {
+    throw inputError(`${keyPrefix || 'pcie'}=${show(spec)}`, 'must be an object of PCIe link fields', 'see src/pcie/README.md');
+  }
+  const s = spec as unknown as Record<string, unknown>;
+  checkOneOf(k('gen'), s['gen'], PCIE_GENS);
+  checkOneOf(k('lanes'), s['lanes'], PCIE_LANES);
+  checkOneOf(k('mpsBytes'), s['mpsBytes'], PCIE_SIZES);
+  checkOneOf(k('mrrsBytes'), s['mrrsBytes'], PCIE_SIZES);
+  checkOneOf(k('rcbBytes'), s['rcbBytes'], PCIE_RCBS);
+  checkBool(k('rcbChunks'), s['rcbChunks']);
+  checkBool(k('addr64'), s['addr64']);
+  checkBool(k('ecrc'), s['ecrc']);
+  const maxTags = spec.gen === 6 ? 16384 : 1024;
+  const tags = s['tags'];
+  if (typeof tags !== 'number' || !Number.isInteger(tags) || tags < 1 || tags > maxTags) {
+    throw inputError(
+      `${k('tags')}=${show(tags)}`,
+      `must be an integer from 1 to ${maxTags}`,
+      spec.gen === 6
+        ? 'Flit Mode allows 14-bit tags'
+        : '32 with 5-bit tags, 256 with 8-bit extended tags, up to 1024 with 10-bit tags',
+    );
+  }
+  const mpsCredits = spec.mpsBytes / FC_UNIT_BYTES;
+  checkCredits(k('phCredits'), s['phCredits'], 1, 'header credit');
+  checkCredits(k('pdCredits'), s['pdCredits'], mpsCredits, `data credits of 16 B for mpsBytes=${spec.mpsBytes}`);
+  checkCredits(k('nphCredits'), s['nphCredits'], 1, 'header credit');
+  checkCredits(k('cplhCredits'), s['cplhCredits'], 1, 'header credit');
+  checkCredits(k('cpldCredits'), s['cpldCredits'], mpsCredits, `data credits of 16 B for mpsBytes=${spec.mpsBytes}`);
+  checkNonNegative(k('dllpAckFactor'), s['dllpAckFactor'], 'ACK DLLPs per Ack latency limit; 1 = spec');
+  checkNonNegative(k('fcUpdateFactor'), s['fcUpdateFactor'], 'UpdateFC DLLPs per UpdateFC latency; 1 = spec');
+  checkNonNegative(k('linkLatencyNs'), s['linkLatencyNs'], 'one-way link latency in ns');
+}
+
+/** PCIE_DEFAULTS overridden by `partial`, validated and frozen. */
+export function resolvePcieSpec(partial: Partial<PcieLinkSpec> | undefined, keyPrefix = 'pcie'): Readonly<PcieLinkSpec> {
+  const spec: PcieLinkSpec = { ...PCIE_DEFAULTS, ...partial };
+  validatePcieSpec(spec, keyPrefix);
+  return Object.freeze(spec);
+}

@@ -1,0 +1,137 @@
+/**
+ * The in-memory trace: one typed array per column, one row per record. Every importer and
+ * generator produces this; the simulator reads only this. 64-bit addresses are kept exact as two
+ * 32-bit halves (hi, lo).
+ */
+export const OP_DMA = 0;
+export const OP_MAP = 1;
+export const OP_UNMAP = 2;
+export const OP_INV = 3;
+export const OP_NAMES = ['dma', 'map', 'unmap', 'inv'] as const;
+
+/** dir: 0 none, 1 read (device reads memory), 2 write (device writes memory), 3 both (map only). */
+export const DIR_NONE = 0;
+export const DIR_READ = 1;
+export const DIR_WRITE = 2;
+export const DIR_RW = 3;
+
+/** inv scope, kept in the `dir` column of an `inv` row. */
+export const INV_IOTLB = 0;
+export const INV_CONTEXT = 1;
+export const INV_DEVTLB = 2;
+export const INV_PWC = 3;
+export const INV_GLOBAL = 4;
+export const INV_SCOPES = ['iotlb', 'context', 'devtlb', 'pwc', 'global'] as const;
+
+/** Sentinel `size` of an inv row without an address (domain-wide). */
+export const SIZE_ALL = -1;
+
+export interface TraceColumns {
+  count: number;
+  timeNs: Float64Array;
+  /** Index into `devices`. */
+  device: Uint16Array;
+  /** -1: no PASID. */
+  pasid: Int32Array;
+  op: Uint8Array;
+  iovaHi: Uint32Array;
+  iovaLo: Uint32Array;
+  /** Bytes; SIZE_ALL on a domain-wide inv. */
+  size: Float64Array;
+  dir: Uint8Array;
+  paddrHi: Uint32Array;
+  paddrLo: Uint32Array;
+  /** Canonical PCI addresses (0000:01:00.0); `*` for a global row. */
+  devices: string[];
+}
+
+export function allocColumns(capacity: number, devices: string[] = []): TraceColumns {
+  return {
+    count: 0,
+    timeNs: new Float64Array(capacity),
+    device: new Uint16Array(capacity),
+    pasid: new Int32Array(capacity),
+    op: new Uint8Array(capacity),
+    iovaHi: new Uint32Array(capacity),
+    iovaLo: new Uint32Array(capacity),
+    size: new Float64Array(capacity),
+    dir: new Uint8Array(capacity),
+    paddrHi: new Uint32Array(capacity),
+    paddrLo: new Uint32Array(capacity),
+    devices,
+  };
+}
+
+const COLS = ['timeNs', 'device', 'pasid', 'op', 'iovaHi', 'iovaLo', 'size', 'dir', 'paddrHi', 'paddrLo'] as const;
+
+/** Grow to at least `capacity` rows (keeps contents). */
+export function growColumns(t: TraceColumns, capacity: number): TraceColumns {
+  const n = allocColumns(capacity, t.devices);
+  for (const c of COLS) (n[c] as Float64Array).set((t[c] as Float64Array).subarray(0, t.count));
+  n.count = t.count;
+  return n;
+}
+
+/** Trim arrays to `count` rows (views, no copy). */
+export function trimColumns(t: TraceColumns): TraceColumns {
+  const n = { ...t };
+  for (const c of COLS) (n as unknown as Record<string, unknown>)[c] = (t[c] as Float64Array).subarray(0, t.count);
+  return n;
+}
+
+/** Append-only builder used by importers and generators (grows by doubling). */
+export class TraceBuilder {
+  t: TraceColumns;
+  private readonly devIndex = new Map<string, number>();
+
+  constructor(capacity = 1024) {
+    this.t = allocColumns(capacity);
+  }
+
+  deviceIndex(bdf: string): number {
+    let i = this.devIndex.get(bdf);
+    if (i === undefined) {
+      i = this.t.devices.length;
+      if (i >= 65535) throw new Error('more than 65535 devices in one trace');
+      this.t.devices.push(bdf);
+      this.devIndex.set(bdf, i);
+    }
+    return i;
+  }
+
+  /** Append a row; addresses as hi/lo 32-bit halves. */
+  push(timeNs: number, device: number, pasid: number, op: number, iovaHi: number, iovaLo: number, size: number, dir: number, paddrHi: number, paddrLo: number): void {
+    let t = this.t;
+    if (t.count === t.timeNs.length) t = this.t = growColumns(t, t.count * 2);
+    const i = t.count++;
+    t.timeNs[i] = timeNs;
+    t.device[i] = device;
+    t.pasid[i] = pasid;
+    t.op[i] = op;
+    t.iovaHi[i] = iovaHi;
+    t.iovaLo[i] = iovaLo;
+    t.size[i] = size;
+    t.dir[i] = dir;
+    t.paddrHi[i] = paddrHi;
+    t.paddrLo[i] = paddrLo;
+  }
+
+  /** Append with byte addresses below 2^53. */
+  pushAddr(timeNs: number, device: number, pasid: number, op: number, iova: number, size: number, dir: number, paddr: number): void {
+    this.push(timeNs, device, pasid, op, Math.floor(iova / 4294967296), iova >>> 0, size, dir, Math.floor(paddr / 4294967296), paddr >>> 0);
+  }
+
+  finish(): TraceColumns {
+    return trimColumns(this.t);
+  }
+}
+
+/** 4 KiB page number of a hi/lo address (exact for 64-bit addresses below 2^57). */
+export function pageOf(hi: number, lo: number): number {
+  return hi * 1048576 + (lo >>> 12);
+}
+
+/** Hex text of a hi/lo address. */
+export function hexAddr(hi: number, lo: number): string {
+  return hi === 0 ? '0x' + lo.toString(16) : '0x' + hi.toString(16) + lo.toString(16).padStart(8, '0');
+}

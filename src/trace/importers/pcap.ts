@@ -1,0 +1,790 @@
+/**
+ * Packet-capture importers: classic pcap (libpcap savefile) and pcapng, read from one in-memory
+ * buffer into columns (typed arrays) that later become NIC DMA traffic.
+ *
+ * Sources: IETF draft-ietf-opsawg-pcap (pcap), draft-ietf-opsawg-pcapng / github.com/pcapng/pcapng
+ * (pcapng), tcpdump.org link-layer header types; see README-pcap.md for what is and is not parsed,
+ * the error rules and the flow hash.
+ *
+ * Contract: any malformed input ends in ONE `InputError` whose message names the file, the byte
+ * offset and the fix. No other exception type escapes, and every loop advances by at least 12 bytes.
+ * The hot loops read with one DataView and plain byte indexing; they allocate nothing per packet.
+ */
+import { InputError, inputError } from '../../util/errors.js';
+
+export interface CaptureInterface {
+  linkType: number;
+  snapLen: number;
+  /** pcapng `if_name` option; '' when absent (always '' for pcap). */
+  name: string;
+  /** Nanoseconds per timestamp tick (a float): 1000 for µs, 1 for ns, 1e9/2^n for base-2 resolutions. */
+  tsResolNs: number;
+}
+
+export interface PacketColumns {
+  count: number;
+  /** Time since the first timestamped packet, in ns (exact for integer-ns resolutions below 2^53 ns ≈ 104 days). */
+  tsNs: Float64Array;
+  /** Original (wire) length; use this for traffic. Frames cut by the snaplen keep it. */
+  origLen: Uint32Array;
+  /** Bytes stored in the file. */
+  capLen: Uint32Array;
+  /** Index into `CaptureFile.interfaces` (0 for pcap). */
+  iface: Uint16Array;
+  /** 0 unknown, 1 inbound (RX), 2 outbound (TX). */
+  dir: Uint8Array;
+  /** Symmetric hash of the IPv4/IPv6 flow (ports for TCP/UDP/SCTP/DCCP/UDP-Lite); 0 when not IP. */
+  flowHash: Uint32Array;
+  /** IP protocol number (6 TCP, 17 UDP, ...), 0 when not IP. */
+  l4: Uint8Array;
+}
+
+export interface CaptureFile {
+  format: 'pcap' | 'pcapng';
+  interfaces: CaptureInterface[];
+  packets: PacketColumns;
+  /** Absolute time of the first timestamped packet: whole seconds since 1970 ... */
+  t0Sec: number;
+  /** ... plus nanoseconds (0 ≤ t0Ns < 1e9; fractional only for resolutions finer than 1 ns or base 2). */
+  t0Ns: number;
+  warnings: string[];
+  /** True when the file was cut inside a record and `allowPartial` kept the packets before the cut. */
+  partial: boolean;
+}
+
+export interface ParseCaptureOptions {
+  /** Keep the complete packets before a truncation instead of failing (corruption still fails). */
+  allowPartial?: boolean;
+}
+
+/** Largest captured length accepted (libpcap's and Wireshark's maximum snapshot length). */
+export const MAX_CAPTURED_LENGTH = 262_144;
+/** A record may exceed the header snaplen by this much (stale snaplens exist; libpcap tolerates them). */
+export const SNAPLEN_SLACK = 65_536;
+/** Larger original lengths are taken as corruption (BIG TCP GSO frames reach ~512 KiB). */
+export const MAX_ORIGINAL_LENGTH = 16 * 1024 * 1024;
+/** Larger pcapng blocks are taken as corruption. */
+export const MAX_BLOCK_LENGTH = 16 * 1024 * 1024;
+
+const PCAP_HEADER = 24;
+const PCAP_RECORD = 16;
+const SHB = 0x0a0d0d0a;
+const BOM = 0x1a2b3c4d;
+const TWO32 = 4294967296;
+const NO_LIMIT = 0xffffffff;
+
+const hex = (v: number, w = 8): string => '0x' + (v >>> 0).toString(16).padStart(w, '0');
+const at = (file: string, off: number): string => `${file} at byte ${off}`;
+const utf8 = new TextDecoder('utf-8');
+
+// ---------------------------------------------------------------------------------------------
+// Format detection
+
+/** 'pcap' / 'pcapng' from the first 4 (or more) bytes, or null. */
+export function detectCaptureFormat(head: Uint8Array): 'pcap' | 'pcapng' | null {
+  if (head.length < 4) return null;
+  const a = head[0]!, b = head[1]!, c = head[2]!, d = head[3]!;
+  if (a === 0x0a && b === 0x0d && c === 0x0d && d === 0x0a) return 'pcapng';
+  // little-endian writers: d4 c3 b2 a1 (µs), 4d 3c b2 a1 (ns)
+  if (c === 0xb2 && d === 0xa1 && ((a === 0xd4 && b === 0xc3) || (a === 0x4d && b === 0x3c))) return 'pcap';
+  // big-endian writers: a1 b2 c3 d4 (µs), a1 b2 3c 4d (ns)
+  if (a === 0xa1 && b === 0xb2 && ((c === 0xc3 && d === 0xd4) || (c === 0x3c && d === 0x4d))) return 'pcap';
+  return null;
+}
+
+function notACapture(bytes: Uint8Array, file: string): InputError {
+  const seen = Array.from(bytes.subarray(0, 8), (x) => x.toString(16).padStart(2, '0')).join(' ');
+  const b0 = bytes[0], b1 = bytes[1], b2 = bytes[2], b3 = bytes[3];
+  let hint = 'expected the pcap magic a1b2c3d4 or a1b23c4d (in either byte order) or the pcapng block type 0a0d0d0a';
+  let fix = 'pass a pcap or pcapng capture (tcpdump -w, dumpcap, editcap -F pcap)';
+  if (b0 === 0x1f && b1 === 0x8b) {
+    hint = 'the file is gzip-compressed';
+    fix = 'decompress it first (gunzip)';
+  } else if ((b0 === 0xa1 && b1 === 0xb2 && b2 === 0xcd && b3 === 0x34) || (b0 === 0x34 && b1 === 0xcd && b2 === 0xb2 && b3 === 0xa1)) {
+    hint = 'this is the "modified" (Kuznetzov) pcap variant, which is not supported';
+    fix = 'convert it with editcap -F pcap';
+  }
+  return inputError(at(file, 0), `not a capture file (first bytes ${seen || 'none'}); ${hint}`, fix);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Column storage (grows by doubling; trimmed to `count` at the end)
+
+class Columns {
+  n = 0;
+  cap: number;
+  tsNs: Float64Array;
+  origLen: Uint32Array;
+  capLen: Uint32Array;
+  iface: Uint16Array;
+  dir: Uint8Array;
+  flowHash: Uint32Array;
+  l4: Uint8Array;
+  constructor(capacity: number) {
+    const c = Math.max(16, capacity | 0);
+    this.cap = c;
+    this.tsNs = new Float64Array(c);
+    this.origLen = new Uint32Array(c);
+    this.capLen = new Uint32Array(c);
+    this.iface = new Uint16Array(c);
+    this.dir = new Uint8Array(c);
+    this.flowHash = new Uint32Array(c);
+    this.l4 = new Uint8Array(c);
+  }
+  grow(): void {
+    const c = this.cap * 2;
+    const t = new Float64Array(c); t.set(this.tsNs); this.tsNs = t;
+    const o = new Uint32Array(c); o.set(this.origLen); this.origLen = o;
+    const k = new Uint32Array(c); k.set(this.capLen); this.capLen = k;
+    const i = new Uint16Array(c); i.set(this.iface); this.iface = i;
+    const d = new Uint8Array(c); d.set(this.dir); this.dir = d;
+    const h = new Uint32Array(c); h.set(this.flowHash); this.flowHash = h;
+    const l = new Uint8Array(c); l.set(this.l4); this.l4 = l;
+    this.cap = c;
+  }
+  finish(): PacketColumns {
+    const n = this.n;
+    const same = n === this.cap;
+    return {
+      count: n,
+      tsNs: same ? this.tsNs : this.tsNs.slice(0, n),
+      origLen: same ? this.origLen : this.origLen.slice(0, n),
+      capLen: same ? this.capLen : this.capLen.slice(0, n),
+      iface: same ? this.iface : this.iface.slice(0, n),
+      dir: same ? this.dir : this.dir.slice(0, n),
+      flowHash: same ? this.flowHash : this.flowHash.slice(0, n),
+      l4: same ? this.l4 : this.l4.slice(0, n),
+    };
+  }
+}
+
+/** A first guess at the packet count: most captures average ≥ 96 bytes per record. */
+function guessCount(bytes: number): number {
+  return Math.min(Math.ceil(bytes / 16) + 1, Math.max(256, Math.ceil(bytes / 96)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Link layer → IP → flow hash (symmetric). Results besides the hash go through module scratch
+// variables so the hot loop allocates nothing.
+
+let outL4 = 0;
+let outLinkDir = 0;
+
+function mixK(h: number, k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+const rd32 = (b: Uint8Array, p: number): number => ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) | 0;
+
+function hasPorts(proto: number): boolean {
+  return proto === 6 || proto === 17 || proto === 132 || proto === 33 || proto === 136;
+}
+
+/** Combine two endpoint hashes order-independently, with the protocol and address family. */
+function combine(ea: number, eb: number, proto: number, family: number): number {
+  const lo = ea < eb ? ea : eb;
+  const hi = ea < eb ? eb : ea;
+  let h = mixK(0x2545f491, lo);
+  h = mixK(h, hi);
+  h = mixK(h, proto | (family << 8));
+  h = fmix(h ^ 12);
+  return h === 0 ? 1 : h;
+}
+
+function ipv4Flow(b: Uint8Array, q: number, end: number): number {
+  if (q + 20 > end) return 0;
+  const vihl = b[q]!;
+  if (vihl >> 4 !== 4) return 0;
+  const ihl = (vihl & 15) << 2;
+  if (ihl < 20) return 0;
+  const proto = b[q + 9]!;
+  outL4 = proto;
+  const frag = ((b[q + 6]! << 8) | b[q + 7]!) & 0x3fff; // MF flag + fragment offset
+  const l4 = q + ihl;
+  let sp = 0, dp = 0;
+  if (frag === 0 && hasPorts(proto) && l4 + 4 <= end) {
+    sp = (b[l4]! << 8) | b[l4 + 1]!;
+    dp = (b[l4 + 2]! << 8) | b[l4 + 3]!;
+  }
+  const ea = fmix(mixK(mixK(0x3c6ef372, rd32(b, q + 12)), sp));
+  const eb = fmix(mixK(mixK(0x3c6ef372, rd32(b, q + 16)), dp));
+  return combine(ea, eb, proto, 4);
+}
+
+function ipv6Flow(b: Uint8Array, q: number, end: number): number {
+  if (q + 40 > end) return 0;
+  if (b[q]! >> 4 !== 6) return 0;
+  let nh = b[q + 6]!;
+  let r = q + 40;
+  let ports = true;
+  // Walk extension headers: hop-by-hop 0, routing 43, fragment 44, AH 51, dest-opts 60, mobility 135.
+  for (let k = 0; k < 8; k++) {
+    if (nh === 0 || nh === 43 || nh === 60 || nh === 135) {
+      if (r + 8 > end) { ports = false; break; }
+      const next = b[r]!;
+      r += (b[r + 1]! + 1) << 3;
+      nh = next;
+    } else if (nh === 44) {
+      if (r + 8 > end) { ports = false; break; }
+      const offM = ((b[r + 2]! << 8) | b[r + 3]!) & 0xfff9; // offset + M flag
+      if (offM !== 0) ports = false; // a real fragment: hash addresses only (as RSS does)
+      nh = b[r]!;
+      r += 8;
+    } else if (nh === 51) {
+      if (r + 8 > end) { ports = false; break; }
+      const next = b[r]!;
+      r += (b[r + 1]! + 2) << 2;
+      nh = next;
+    } else {
+      break;
+    }
+  }
+  outL4 = nh;
+  let sp = 0, dp = 0;
+  if (ports && hasPorts(nh) && r + 4 <= end) {
+    sp = (b[r]! << 8) | b[r + 1]!;
+    dp = (b[r + 2]! << 8) | b[r + 3]!;
+  }
+  let ea = mixK(0x3c6ef372, rd32(b, q + 8));
+  ea = mixK(ea, rd32(b, q + 12));
+  ea = mixK(ea, rd32(b, q + 16));
+  ea = fmix(mixK(mixK(ea, rd32(b, q + 20)), sp));
+  let eb = mixK(0x3c6ef372, rd32(b, q + 24));
+  eb = mixK(eb, rd32(b, q + 28));
+  eb = mixK(eb, rd32(b, q + 32));
+  eb = fmix(mixK(mixK(eb, rd32(b, q + 36)), dp));
+  return combine(ea, eb, nh, 6);
+}
+
+/**
+ * Flow hash of the frame at b[p .. p+len) for a link type; sets `outL4` (IP protocol or 0) and
+ * `outLinkDir` (direction known from the link header, Linux cooked captures only).
+ */
+function classify(b: Uint8Array, p: number, len: number, linkType: number): number {
+  outL4 = 0;
+  outLinkDir = 0;
+  const end = p + len;
+  let et: number;
+  let q: number;
+  switch (linkType) {
+    case 1: // Ethernet
+      if (len < 14) return 0;
+      et = (b[p + 12]! << 8) | b[p + 13]!;
+      q = p + 14;
+      break;
+    case 101: case 12: case 14: { // raw IP (101; 12 and 14 are DLT_RAW on BSDs)
+      if (len < 1) return 0;
+      const v = b[p]! >> 4;
+      return v === 4 ? ipv4Flow(b, p, end) : v === 6 ? ipv6Flow(b, p, end) : 0;
+    }
+    case 228: return ipv4Flow(b, p, end);
+    case 229: return ipv6Flow(b, p, end);
+    case 0: case 108: { // BSD loopback: 4-byte address family, then IP
+      if (len < 5) return 0;
+      const v = b[p + 4]! >> 4;
+      return v === 4 ? ipv4Flow(b, p + 4, end) : v === 6 ? ipv6Flow(b, p + 4, end) : 0;
+    }
+    case 113: { // Linux cooked (SLL): packet type (2), ARPHRD (2), addr len (2), addr (8), protocol (2)
+      if (len < 16) return 0;
+      const pt = (b[p]! << 8) | b[p + 1]!;
+      outLinkDir = pt === 4 ? 2 : pt <= 3 ? 1 : 0;
+      et = (b[p + 14]! << 8) | b[p + 15]!;
+      q = p + 16;
+      break;
+    }
+    case 276: { // Linux cooked v2 (SLL2): protocol (2), reserved (2), ifindex (4), ARPHRD (2), packet type (1), ...
+      if (len < 20) return 0;
+      const pt = b[p + 10]!;
+      outLinkDir = pt === 4 ? 2 : pt <= 3 ? 1 : 0;
+      et = (b[p]! << 8) | b[p + 1]!;
+      q = p + 20;
+      break;
+    }
+    default:
+      return 0;
+  }
+  // 802.1Q / 802.1ad / legacy QinQ tags: TCI (2) then the inner EtherType (2)
+  while ((et === 0x8100 || et === 0x88a8 || et === 0x9100) && q + 4 <= end) {
+    et = (b[q + 2]! << 8) | b[q + 3]!;
+    q += 4;
+  }
+  if (et === 0x0800) return ipv4Flow(b, q, end);
+  if (et === 0x86dd) return ipv6Flow(b, q, end);
+  return 0;
+}
+
+/** Flow hash and IP protocol of one frame (for tests and tools; the parsers inline the same code). */
+export function flowHashOf(frame: Uint8Array, linkType: number): { flowHash: number; l4: number } {
+  const h = classify(frame, 0, frame.length, linkType);
+  return { flowHash: h, l4: outL4 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared helpers
+
+/** Where the parse is, for the last-resort error (see parseCapture). */
+let cursor = 0;
+
+interface WarnCounts {
+  overSnap: number;
+  origBelowCap: number;
+  badFraction: number;
+  spbNoTime: number;
+  tsPrecision: number;
+}
+
+const newCounts = (): WarnCounts => ({ overSnap: 0, origBelowCap: 0, badFraction: 0, spbNoTime: 0, tsPrecision: 0 });
+
+function countWarnings(file: string, c: WarnCounts, warnings: string[]): void {
+  if (c.overSnap) warnings.push(`${file}: ${c.overSnap} packet(s) have a captured length above the interface snaplen (kept; the header snaplen is probably stale)`);
+  if (c.origBelowCap) warnings.push(`${file}: ${c.origBelowCap} packet(s) have an original length below the captured length (kept as written)`);
+  if (c.badFraction) warnings.push(`${file}: ${c.badFraction} packet(s) have a sub-second timestamp field of one second or more (used as written)`);
+  if (c.spbNoTime) warnings.push(`${file}: ${c.spbNoTime} Simple Packet Block(s) carry no timestamp; each was given the time of the packet before it`);
+  if (c.tsPrecision) warnings.push(`${file}: ${c.tsPrecision} packet(s) are more than 2^53 ticks away from their interface's first packet; their times are rounded`);
+}
+
+function truncatedError(file: string, recStart: number, end: number, what: string, k: number, need: number, kept: number): InputError {
+  return inputError(
+    at(file, recStart),
+    `file truncated at byte ${end} inside ${what} ${k} (header says ${need} bytes)`,
+    `re-capture, or pass allowPartial to keep the ${kept} complete packet(s) before it`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// pcap
+
+function parsePcap(bytes: Uint8Array, dv: DataView, file: string, allowPartial: boolean): CaptureFile {
+  const n = bytes.length;
+  const m = dv.getUint32(0, false);
+  const le = m === 0xd4c3b2a1 || m === 0x4d3cb2a1;
+  const nano = m === 0xa1b23c4d || m === 0x4d3cb2a1;
+  if (n < PCAP_HEADER) {
+    throw inputError(at(file, 0), `file truncated at byte ${n} inside the ${PCAP_HEADER}-byte pcap file header`, 're-capture the file; no packets can be read without the header');
+  }
+  const major = dv.getUint16(4, le);
+  const minor = dv.getUint16(6, le);
+  if (major !== 2) {
+    throw inputError(at(file, 4), `unsupported pcap version ${major}.${minor} (expected 2.4)`, 'convert the file with editcap -F pcap');
+  }
+  const snapLen = dv.getUint32(16, le);
+  const ltWord = dv.getUint32(20, le);
+  const linkType = ltWord & 0xffff;
+  const warnings: string[] = [];
+  if (ltWord & 0x04000000) {
+    const fcsBytes = (ltWord >>> 28) * 2;
+    warnings.push(`${file}: the header says frames carry a ${fcsBytes}-byte FCS; lengths include it`);
+  }
+  const capLimit = snapLen === 0 ? MAX_CAPTURED_LENGTH : Math.min(MAX_CAPTURED_LENGTH, snapLen + SNAPLEN_SLACK);
+  const snapCheck = snapLen === 0 ? NO_LIMIT : snapLen;
+  const fracMul = nano ? 1 : 1000;
+  const fracMax = nano ? 1e9 : 1e6;
+
+  const cols = new Columns(guessCount(n - PCAP_HEADER));
+  const counts = newCounts();
+  let partial = false;
+  let sec0 = 0, frac0 = 0;
+  let off = PCAP_HEADER;
+  let i = 0;
+  while (off < n) {
+    cursor = off;
+    if (n - off < PCAP_RECORD) {
+      if (!allowPartial) throw truncatedError(file, off, n, 'the header of packet record', i + 1, PCAP_RECORD, i);
+      partial = true;
+      warnings.push(`${file}: truncated at byte ${n} inside the header of packet record ${i + 1}; kept the ${i} complete packet(s) before it`);
+      break;
+    }
+    const sec = dv.getUint32(off, le);
+    const frac = dv.getUint32(off + 4, le);
+    const capLen = dv.getUint32(off + 8, le);
+    const origLen = dv.getUint32(off + 12, le);
+    if (capLen > capLimit) {
+      throw inputError(at(file, off + 8), `packet record ${i + 1} has captured length ${capLen}, impossible with snaplen ${snapLen} (limit ${capLimit})`,
+        'the file is corrupt (or not really pcap); re-capture it or repair it with pcapfix');
+    }
+    if (origLen > MAX_ORIGINAL_LENGTH) {
+      throw inputError(at(file, off + 12), `packet record ${i + 1} has original length ${origLen}, above the ${MAX_ORIGINAL_LENGTH}-byte limit`,
+        'the file is corrupt; re-capture it or repair it with pcapfix');
+    }
+    const data = off + PCAP_RECORD;
+    const next = data + capLen;
+    if (next > n) {
+      if (!allowPartial) throw truncatedError(file, off, n, 'packet record', i + 1, PCAP_RECORD + capLen, i);
+      partial = true;
+      warnings.push(`${file}: truncated at byte ${n} inside packet record ${i + 1}; kept the ${i} complete packet(s) before it`);
+      break;
+    }
+    if (i === cols.cap) cols.grow();
+    if (i === 0) { sec0 = sec; frac0 = frac; }
+    if (frac >= fracMax) counts.badFraction++;
+    if (capLen > snapCheck) counts.overSnap++;
+    if (origLen < capLen) counts.origBelowCap++;
+    cols.tsNs[i] = (sec - sec0) * 1e9 + (frac - frac0) * fracMul;
+    cols.origLen[i] = origLen;
+    cols.capLen[i] = capLen;
+    cols.flowHash[i] = classify(bytes, data, capLen, linkType);
+    cols.l4[i] = outL4;
+    cols.dir[i] = outLinkDir;
+    i++;
+    off = next;
+  }
+  cols.n = i;
+  countWarnings(file, counts, warnings);
+  // absolute start; a sub-second field ≥ 1 s (corrupt but tolerated) carries into the seconds
+  const t0Frac = frac0 * fracMul;
+  const carry = Math.floor(t0Frac / 1e9);
+  return {
+    format: 'pcap',
+    interfaces: [{ linkType, snapLen, name: '', tsResolNs: fracMul }],
+    packets: cols.finish(),
+    t0Sec: sec0 + carry,
+    t0Ns: t0Frac - carry * 1e9,
+    warnings,
+    partial,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// pcapng
+
+const BLOCK_NAMES: Record<number, string> = {
+  0x0a0d0d0a: 'Section Header Block', 1: 'Interface Description Block', 2: 'Packet Block',
+  3: 'Simple Packet Block', 4: 'Name Resolution Block', 5: 'Interface Statistics Block',
+  6: 'Enhanced Packet Block', 9: 'systemd Journal Export Block', 0x0a: 'Decryption Secrets Block',
+  0x0bad: 'Custom Block', 0x40000bad: 'Custom Block',
+};
+const blockName = (t: number): string => BLOCK_NAMES[t] ?? `block of type ${hex(t)}`;
+
+/** Per-interface state kept in flat arrays (indexed by the global interface number). */
+interface IfaceTable {
+  list: CaptureInterface[];
+  link: number[];
+  snapCheck: number[];
+  capLimit: number[];
+  resNs: number[];
+  /** if_tsresol byte and if_tsoffset seconds, for the exact anchor computation */
+  resol: number[];
+  offsetSec: number[];
+  anchored: boolean[];
+  hi0: number[];
+  lo0: number[];
+  baseNs: number[];
+}
+
+function tsResolNs(resol: number): number {
+  return resol & 0x80 ? 1e9 / 2 ** (resol & 0x7f) : resol <= 9 ? 10 ** (9 - resol) : 1e9 / 10 ** resol;
+}
+
+/** Exact absolute time of a 64-bit tick count: [whole seconds, nanoseconds (maybe fractional)]. */
+function absTime(hi: number, lo: number, resol: number, offsetSec: number): [number, number] {
+  const ticks = (BigInt(hi) << 32n) | BigInt(lo);
+  if (resol & 0x80) {
+    const e = BigInt(resol & 0x7f);
+    const rem = Number(ticks & ((1n << e) - 1n));
+    return [Number(ticks >> e) + offsetSec, rem * (1e9 / 2 ** (resol & 0x7f))];
+  }
+  const d = 10n ** BigInt(resol);
+  const rem = Number(ticks % d); // < 10^resol: exact up to resol 15
+  const ns = resol <= 9 ? rem * 10 ** (9 - resol) : rem / 10 ** (resol - 9);
+  return [Number(ticks / d) + offsetSec, ns];
+}
+
+function parsePcapng(bytes: Uint8Array, dv: DataView, file: string, allowPartial: boolean): CaptureFile {
+  const n = bytes.length;
+  const warnings: string[] = [];
+  const counts = newCounts();
+  const ifs: IfaceTable = {
+    list: [], link: [], snapCheck: [], capLimit: [], resNs: [], resol: [], offsetSec: [],
+    anchored: [], hi0: [], lo0: [], baseNs: [],
+  };
+  const cols = new Columns(guessCount(n));
+  let partial = false;
+  let le = true;
+  let secBase = 0; // global index of this section's interface 0
+  let secCount = 0; // interfaces in this section
+  let haveT0 = false;
+  let t0Sec = 0, t0Ns = 0;
+  let lastTs = 0;
+  let pendingNoTime = 0; // SPBs seen before the first timestamped packet (their time is t0 = 0)
+  let unknownBlocks = 0;
+  let unknownTypes = '';
+  let i = 0;
+  let blockNo = 0;
+  let off = 0;
+
+  while (off < n) {
+    cursor = off;
+    blockNo++;
+    const left = n - off;
+    let isShb = false;
+    if (left >= 4 && bytes[off] === 0x0a && bytes[off + 1] === 0x0d && bytes[off + 2] === 0x0d && bytes[off + 3] === 0x0a) {
+      isShb = true;
+    }
+    // need type + length (+ the byte-order magic for an SHB) to know the block's size
+    if (left < (isShb ? 12 : 8)) {
+      if (!allowPartial || blockNo === 1) {
+        throw inputError(at(file, off), `file truncated at byte ${n} inside the header of block ${blockNo}`,
+          blockNo === 1 ? 're-capture the file; no packets can be read without the section header'
+            : `re-capture, or pass allowPartial to keep the ${i} complete packet(s) before it`);
+      }
+      partial = true;
+      warnings.push(`${file}: truncated at byte ${n} inside the header of block ${blockNo}; kept the ${i} complete packet(s) before it`);
+      break;
+    }
+    if (isShb) {
+      const bom = dv.getUint32(off + 8, false);
+      if (bom === BOM) le = false;
+      else if (bom === 0x4d3c2b1a) le = true;
+      else {
+        throw inputError(at(file, off + 8), `Section Header Block ${blockNo} has byte-order magic ${hex(bom)}, expected 1a2b3c4d in either byte order`,
+          'the file is corrupt; re-capture it or repair it with pcapfix');
+      }
+    } else if (blockNo === 1) {
+      throw notACapture(bytes, file);
+    }
+    const type = dv.getUint32(off, le);
+    const len = dv.getUint32(off + 4, le);
+    if (len < 12 || (len & 3) !== 0 || len > MAX_BLOCK_LENGTH) {
+      throw inputError(at(file, off + 4), `${blockName(type)} (block ${blockNo}) has impossible length ${len} (must be a multiple of 4, at least 12 and at most ${MAX_BLOCK_LENGTH})`,
+        'the file is corrupt; re-capture it or repair it with pcapfix');
+    }
+    if (len > left) {
+      if (!allowPartial || blockNo === 1) {
+        throw inputError(at(file, off), `file truncated at byte ${n} inside block ${blockNo} (${blockName(type)}, header says ${len} bytes)`,
+          blockNo === 1 ? 're-capture the file; no packets can be read without the section header'
+            : `re-capture, or pass allowPartial to keep the ${i} complete packet(s) before it`);
+      }
+      partial = true;
+      warnings.push(`${file}: truncated at byte ${n} inside block ${blockNo} (${blockName(type)}); kept the ${i} complete packet(s) before it`);
+      break;
+    }
+    const end = off + len - 4; // start of the trailing length
+    const trailer = dv.getUint32(end, le);
+    if (trailer !== len) {
+      throw inputError(at(file, end), `${blockName(type)} (block ${blockNo}) ends with length ${trailer} but starts with ${len}`,
+        'the file is corrupt; re-capture it or repair it with pcapfix');
+    }
+
+    switch (type) {
+      case 6: // Enhanced Packet Block
+      case 2: { // obsolete Packet Block
+        if (len < 32) throw blockTooShort(file, off, type, blockNo, len, 32);
+        const ifLocal = type === 6 ? dv.getUint32(off + 8, le) : dv.getUint16(off + 8, le);
+        if (ifLocal >= secCount) throw badInterface(file, off + 8, type, blockNo, ifLocal, secCount);
+        const g = secBase + ifLocal;
+        const hi = dv.getUint32(off + 12, le);
+        const lo = dv.getUint32(off + 16, le);
+        const capLen = dv.getUint32(off + 20, le);
+        const origLen = dv.getUint32(off + 24, le);
+        if (capLen > ifs.capLimit[g]!) {
+          throw inputError(at(file, off + 20), `${blockName(type)} (block ${blockNo}) has captured length ${capLen}, impossible with snaplen ${ifs.list[g]!.snapLen} (limit ${ifs.capLimit[g]})`,
+            'the file is corrupt; re-capture it or repair it with pcapfix');
+        }
+        const optStart = off + 28 + ((capLen + 3) & ~3);
+        if (optStart > end) {
+          throw inputError(at(file, off + 20), `${blockName(type)} (block ${blockNo}) has captured length ${capLen}, which does not fit in its ${len}-byte block`,
+            'the file is corrupt; re-capture it or repair it with pcapfix');
+        }
+        if (origLen > MAX_ORIGINAL_LENGTH) {
+          throw inputError(at(file, off + 24), `${blockName(type)} (block ${blockNo}) has original length ${origLen}, above the ${MAX_ORIGINAL_LENGTH}-byte limit`,
+            'the file is corrupt; re-capture it or repair it with pcapfix');
+        }
+        let flagsDir = 0;
+        if (optStart < end) flagsDir = packetFlagsDir(dv, file, optStart, end, le, type, blockNo);
+        if (i === cols.cap) cols.grow();
+        if (!ifs.anchored[g]) {
+          const [s, ns] = absTime(hi, lo, ifs.resol[g]!, ifs.offsetSec[g]!);
+          if (!haveT0) { haveT0 = true; t0Sec = s; t0Ns = ns; }
+          ifs.anchored[g] = true;
+          ifs.hi0[g] = hi;
+          ifs.lo0[g] = lo;
+          ifs.baseNs[g] = (s - t0Sec) * 1e9 + (ns - t0Ns);
+        }
+        const dTicks = (hi - ifs.hi0[g]!) * TWO32 + (lo - ifs.lo0[g]!);
+        if (dTicks > 9007199254740991 || dTicks < -9007199254740991) counts.tsPrecision++;
+        const ts = ifs.baseNs[g]! + dTicks * ifs.resNs[g]!;
+        lastTs = ts;
+        if (capLen > ifs.snapCheck[g]!) counts.overSnap++;
+        if (origLen < capLen) counts.origBelowCap++;
+        cols.tsNs[i] = ts;
+        cols.origLen[i] = origLen;
+        cols.capLen[i] = capLen;
+        cols.iface[i] = g;
+        cols.flowHash[i] = classify(bytes, off + 28, capLen, ifs.link[g]!);
+        cols.l4[i] = outL4;
+        cols.dir[i] = flagsDir !== 0 ? flagsDir : outLinkDir;
+        i++;
+        break;
+      }
+      case 3: { // Simple Packet Block
+        if (len < 16) throw blockTooShort(file, off, type, blockNo, len, 16);
+        if (secCount === 0) {
+          throw inputError(at(file, off), `Simple Packet Block (block ${blockNo}) appears before any Interface Description Block in its section`,
+            'the file is corrupt; re-write it with editcap');
+        }
+        const g = secBase;
+        const origLen = dv.getUint32(off + 8, le);
+        if (origLen > MAX_ORIGINAL_LENGTH) {
+          throw inputError(at(file, off + 8), `Simple Packet Block (block ${blockNo}) has original length ${origLen}, above the ${MAX_ORIGINAL_LENGTH}-byte limit`,
+            'the file is corrupt; re-capture it or repair it with pcapfix');
+        }
+        const room = len - 16;
+        const snap = ifs.snapCheck[g]!;
+        let capLen = origLen < snap ? origLen : snap;
+        if (capLen > room) capLen = room;
+        if (i === cols.cap) cols.grow();
+        counts.spbNoTime++;
+        if (!haveT0) pendingNoTime++;
+        cols.tsNs[i] = lastTs;
+        cols.origLen[i] = origLen;
+        cols.capLen[i] = capLen;
+        cols.iface[i] = g;
+        cols.flowHash[i] = classify(bytes, off + 12, capLen, ifs.link[g]!);
+        cols.l4[i] = outL4;
+        cols.dir[i] = outLinkDir;
+        i++;
+        break;
+      }
+      case SHB: {
+        if (len < 28) throw blockTooShort(file, off, type, blockNo, len, 28);
+        const major = dv.getUint16(off + 12, le);
+        const minor = dv.getUint16(off + 14, le);
+        if (major !== 1) {
+          throw inputError(at(file, off + 12), `Section Header Block (block ${blockNo}) has unsupported version ${major}.${minor} (expected 1.0)`,
+            'convert the file with editcap -F pcapng');
+        }
+        secBase = ifs.list.length;
+        secCount = 0;
+        break;
+      }
+      case 1: { // Interface Description Block
+        if (len < 20) throw blockTooShort(file, off, type, blockNo, len, 20);
+        if (ifs.list.length >= 65535) {
+          throw inputError(at(file, off), `more than 65535 interfaces`, 'split the capture with editcap');
+        }
+        const linkType = dv.getUint16(off + 8, le);
+        const snapLen = dv.getUint32(off + 12, le);
+        let name = '';
+        let resol = 6;
+        let offsetSec = 0;
+        let p = off + 16;
+        while (p < end) {
+          if (end - p < 4) throw badOption(file, p, type, blockNo);
+          const code = dv.getUint16(p, le);
+          const olen = dv.getUint16(p + 2, le);
+          if (code === 0) break;
+          const v = p + 4;
+          if (v + olen > end) throw badOption(file, p, type, blockNo);
+          if (code === 2) name = utf8.decode(bytes.subarray(v, v + olen));
+          else if (code === 9 && olen >= 1) resol = bytes[v]!;
+          else if (code === 14 && olen >= 8) offsetSec = Number(dv.getBigInt64(v, le));
+          p = v + ((olen + 3) & ~3);
+        }
+        if ((resol & 0x80 ? resol & 0x7f : resol) > (resol & 0x80 ? 63 : 19)) {
+          throw inputError(at(file, off), `Interface Description Block (block ${blockNo}) has if_tsresol ${hex(resol, 2)}, finer than a 64-bit timestamp can span`,
+            'the file is corrupt; re-capture it');
+        }
+        const g = ifs.list.length;
+        const res = tsResolNs(resol);
+        ifs.list.push({ linkType, snapLen, name, tsResolNs: res });
+        ifs.link[g] = linkType;
+        ifs.snapCheck[g] = snapLen === 0 ? NO_LIMIT : snapLen;
+        ifs.capLimit[g] = snapLen === 0 ? MAX_CAPTURED_LENGTH : Math.min(MAX_CAPTURED_LENGTH, snapLen + SNAPLEN_SLACK);
+        ifs.resNs[g] = res;
+        ifs.resol[g] = resol;
+        ifs.offsetSec[g] = offsetSec;
+        ifs.anchored[g] = false;
+        ifs.hi0[g] = 0;
+        ifs.lo0[g] = 0;
+        ifs.baseNs[g] = 0;
+        secCount++;
+        break;
+      }
+      case 4: case 5: case 9: case 0x0a: case 0x0bad: case 0x40000bad:
+        break; // NRB, ISB, journal, DSB, custom: nothing for traffic
+      default:
+        unknownBlocks++;
+        if (unknownTypes.length < 80 && !unknownTypes.includes(hex(type))) unknownTypes += (unknownTypes ? ', ' : '') + hex(type);
+        break;
+    }
+    off += len;
+  }
+  cols.n = i;
+  if (unknownBlocks) warnings.push(`${file}: skipped ${unknownBlocks} block(s) of unknown type (${unknownTypes})`);
+  if (counts.spbNoTime && !haveT0) warnings.push(`${file}: no packet carries a timestamp; all times are 0 and t0 is the epoch`);
+  else if (pendingNoTime) warnings.push(`${file}: ${pendingNoTime} Simple Packet Block(s) before the first timestamped packet were given its time`);
+  countWarnings(file, counts, warnings);
+  return { format: 'pcapng', interfaces: ifs.list, packets: cols.finish(), t0Sec, t0Ns, warnings, partial };
+}
+
+/** Direction bits (0-1) of epb_flags / pack_flags (option code 2), 0 when absent. */
+function packetFlagsDir(dv: DataView, file: string, p: number, end: number, le: boolean, type: number, blockNo: number): number {
+  let dir = 0;
+  while (p < end) {
+    if (end - p < 4) throw badOption(file, p, type, blockNo);
+    const code = dv.getUint16(p, le);
+    const olen = dv.getUint16(p + 2, le);
+    if (code === 0) break;
+    const v = p + 4;
+    if (v + olen > end) throw badOption(file, p, type, blockNo);
+    if (code === 2 && olen >= 4) {
+      const d = dv.getUint32(v, le) & 3;
+      dir = d === 3 ? 0 : d;
+    }
+    p = v + ((olen + 3) & ~3);
+  }
+  return dir;
+}
+
+function blockTooShort(file: string, off: number, type: number, blockNo: number, len: number, min: number): InputError {
+  return inputError(at(file, off + 4), `${blockName(type)} (block ${blockNo}) is ${len} bytes long, shorter than its fixed part (${min} bytes)`,
+    'the file is corrupt; re-capture it or repair it with pcapfix');
+}
+
+function badInterface(file: string, off: number, type: number, blockNo: number, id: number, count: number): InputError {
+  return inputError(at(file, off), `${blockName(type)} (block ${blockNo}) refers to interface ${id} but its section describes ${count}`,
+    'the file is corrupt or was cut and re-joined; re-capture it or merge captures with mergecap');
+}
+
+function badOption(file: string, p: number, type: number, blockNo: number): InputError {
+  return inputError(at(file, p), `an option of ${blockName(type)} (block ${blockNo}) runs past the end of the block`,
+    'the file is corrupt; re-capture it or repair it with pcapfix');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry point
+
+/**
+ * Parse a whole pcap or pcapng file held in memory. `fileName` only labels messages.
+ * Throws `InputError` (one line: file, byte offset, fix) on bad input; see README-pcap.md.
+ */
+export function parseCapture(bytes: Uint8Array, fileName: string, opts?: ParseCaptureOptions): CaptureFile {
+  if (bytes.length === 0) throw inputError(at(fileName, 0), 'the file is empty', 'pass a pcap or pcapng capture');
+  const format = detectCaptureFormat(bytes);
+  if (format === null) throw notACapture(bytes, fileName);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const allowPartial = opts?.allowPartial === true;
+  cursor = 0;
+  try {
+    return format === 'pcap' ? parsePcap(bytes, dv, fileName, allowPartial) : parsePcapng(bytes, dv, fileName, allowPartial);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    // Last resort, so a reader bug never surfaces as a TypeError/RangeError from a CLI.
+    throw inputError(at(fileName, cursor), `internal error while reading the record here (${e instanceof Error ? e.message : String(e)})`,
+      'please report this with the file attached');
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Load a trace file of any supported format into columns. Format detection looks at the first
+ * bytes, not the file name; `format` forces one.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parseCsvTrace, detectCsv, type CsvOptions } from './importers/csv.js';
+import type { TraceColumns } from './columns.js';
+import { InputError } from '../util/errors.js';
+
+export const TRACE_FORMATS = ['auto', 'csv'] as const;
+export type TraceFormat = (typeof TRACE_FORMATS)[number];
+
+export interface LoadedTrace {
+  path: string;
+  format: Exclude<TraceFormat, 'auto'>;
+  columns: TraceColumns;
+}
+
+export function detectFormat(head: Uint8Array): Exclude<TraceFormat, 'auto'> | null {
+  const text = Buffer.from(head.subarray(0, 4096)).toString('latin1');
+  if (detectCsv(text)) return 'csv';
+  return null;
+}
+
+export function loadTrace(path: string, format: TraceFormat = 'auto', opts: CsvOptions = {}): LoadedTrace {
+  let bytes: Uint8Array;
+  try {
+    if (statSync(path).isDirectory()) throw new InputError(`${path}: is a folder, not a trace file; name a file`);
+    bytes = readFileSync(path);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`${path}: cannot read the trace (${code ?? String(e)}); check the path`);
+  }
+  const name = basename(path) === path ? path : path;
+  let fmt = format === 'auto' ? detectFormat(bytes) : format;
+  if (fmt === null) {
+    throw new InputError(`${name}: unknown trace format (first bytes: ${Buffer.from(bytes.subarray(0, 16)).toString('hex')}); use --format, or a CSV trace starting with time_ns,device,pasid,op,iova,size,dir,paddr`);
+  }
+  switch (fmt) {
+    case 'csv':
+      return { path, format: fmt, columns: parseCsvTrace(bytes, name, opts) };
+  }
+}
