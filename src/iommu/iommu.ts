@@ -310,6 +310,12 @@ export class Iommu {
       }
     }
 
+    // Scalable mode: the PASID entry (PASID cache) selects the first-stage table; look it up first.
+    let ps = -1;
+    if (pg !== PG_SECOND) {
+      ps = this.pasidLookup(did, pasid, sid, pn, isWrite);
+      if (ps < 0) return -1;
+    }
     const tagB = pg === PG_SECOND ? NO_PASID : pasid;
     this.iotlbLookups++;
     let frame = this.probeIotlb(did, tagB, pn);
@@ -324,8 +330,6 @@ export class Iommu {
       if (pg === PG_SECOND) {
         frame = this.walk(did, NO_PASID, this.contextCache.dataN[cs], this.hostMem, FMT_SECOND, pn, sid, isWrite, -1);
       } else {
-        const ps = this.pasidLookup(did, pasid, sid, pn, isWrite);
-        if (ps < 0) return -1;
         const d = this.domain(did);
         const s2root = pg === PG_NESTED ? d.s2!.rootFrame : -1;
         frame = this.walk(did, pasid, this.pasidCache.dataN[ps], d.s1Mem!, FMT_FIRST, pn, sid, isWrite, s2root);

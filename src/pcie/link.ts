@@ -319,7 +319,7 @@ function isHi(spec: PcieLinkSpec, addr: number): number {
 /** Greedy MPS chunks of [a, a+len) inside one page, counted `mult` times. */
 function writeSegment(mps: number, a: number, len: number, mult: number, hi: number): void {
   if (mult === 0 || len <= 0) return;
-  const o = a % 4;
+  const o = a & 3; // low bits of an integer address (exact below 2^53)
   const full = Math.floor(len / mps);
   const rem = len - full * mps;
   const dwFull = mps / 4 + (o !== 0 ? 1 : 0); // a full chunk at misalignment o spans one more DW
@@ -342,9 +342,9 @@ function writeSegment(mps: number, a: number, len: number, mult: number, hi: num
 function readRequest(spec: PcieLinkSpec, a: number, len: number, mult: number, hi: number): void {
   const chunk = spec.rcbChunks ? spec.rcbBytes : spec.mpsBytes;
   // First completion ends on the last RCB boundary within one chunk (chunk is a multiple of RCB).
-  const first = Math.min(len, chunk - (a % spec.rcbBytes));
+  const first = Math.min(len, chunk - (a & (spec.rcbBytes - 1)));
   let n = 1;
-  let dw = Math.ceil(((a % 4) + first) / 4);
+  let dw = Math.ceil(((a & 3) + first) / 4);
   let cred = Math.ceil(dw / 4);
   const rest = len - first;
   if (rest > 0) {
@@ -378,29 +378,49 @@ function readSegment(spec: PcieLinkSpec, a: number, len: number, mult: number, h
   if (rem > 0) readRequest(spec, a + full * mrrs, rem, mult, hi);
 }
 
-type SegmentFn = (spec: PcieLinkSpec, a: number, len: number, mult: number, hi: number) => void;
+// Both walks cut [addr, addr+bytes) at 4 KiB boundaries: the first partial page, the full pages
+// (counted once per side of 4 GiB, as their TLPs differ only in header size), the last partial page.
+// Written twice rather than with a callback to keep the hot path monomorphic.
 
-function writeSegmentSpec(spec: PcieLinkSpec, a: number, len: number, mult: number, hi: number): void {
-  writeSegment(spec.mpsBytes, a, len, mult, hi);
-}
-
-/** Cuts [addr, addr+bytes) at 4 KiB boundaries: first partial page, full pages (split at 4 GiB), last partial page. */
-function walk(spec: PcieLinkSpec, addr: number, bytes: number, seg: SegmentFn): void {
+function walkWrite(spec: PcieLinkSpec, addr: number, bytes: number): void {
   tN = tHi = tDw = tCred = cN = cDw = cCred = 0;
   if (!(bytes > 0)) return;
+  const mps = spec.mpsBytes;
   const end = addr + bytes;
   const firstEnd = Math.min(end, (Math.floor(addr / PAGE_BYTES) + 1) * PAGE_BYTES);
-  seg(spec, addr, firstEnd - addr, 1, isHi(spec, addr));
+  writeSegment(mps, addr, firstEnd - addr, 1, isHi(spec, addr));
   if (firstEnd >= end) return;
   const lastStart = Math.floor(end / PAGE_BYTES) * PAGE_BYTES;
   const fullPages = (lastStart - firstEnd) / PAGE_BYTES;
   if (fullPages > 0) {
-    let low = fullPages;
-    if (spec.addr64) low = firstEnd >= FOUR_GIB ? 0 : Math.min(fullPages, (FOUR_GIB - firstEnd) / PAGE_BYTES);
-    seg(spec, 0, PAGE_BYTES, low, 0);
-    seg(spec, 0, PAGE_BYTES, fullPages - low, 1);
+    const low = lowPages(spec, firstEnd, fullPages);
+    writeSegment(mps, 0, PAGE_BYTES, low, 0);
+    writeSegment(mps, 0, PAGE_BYTES, fullPages - low, 1);
   }
-  if (end > lastStart) seg(spec, lastStart, end - lastStart, 1, isHi(spec, lastStart));
+  if (end > lastStart) writeSegment(mps, lastStart, end - lastStart, 1, isHi(spec, lastStart));
+}
+
+function walkRead(spec: PcieLinkSpec, addr: number, bytes: number): void {
+  tN = tHi = tDw = tCred = cN = cDw = cCred = 0;
+  if (!(bytes > 0)) return;
+  const end = addr + bytes;
+  const firstEnd = Math.min(end, (Math.floor(addr / PAGE_BYTES) + 1) * PAGE_BYTES);
+  readSegment(spec, addr, firstEnd - addr, 1, isHi(spec, addr));
+  if (firstEnd >= end) return;
+  const lastStart = Math.floor(end / PAGE_BYTES) * PAGE_BYTES;
+  const fullPages = (lastStart - firstEnd) / PAGE_BYTES;
+  if (fullPages > 0) {
+    const low = lowPages(spec, firstEnd, fullPages);
+    readSegment(spec, 0, PAGE_BYTES, low, 0);
+    readSegment(spec, 0, PAGE_BYTES, fullPages - low, 1);
+  }
+  if (end > lastStart) readSegment(spec, lastStart, end - lastStart, 1, isHi(spec, lastStart));
+}
+
+/** How many of `fullPages` pages from page-aligned `start` use 3DW headers (lie below 4 GiB, or addr64 off). */
+function lowPages(spec: PcieLinkSpec, start: number, fullPages: number): number {
+  if (!spec.addr64) return fullPages;
+  return start >= FOUR_GIB ? 0 : Math.min(fullPages, (FOUR_GIB - start) / PAGE_BYTES);
 }
 
 /** Wire bytes of `n` TLPs of which `hi` carry a 4DW header, with `dw` payload DWs in total. */
@@ -416,7 +436,7 @@ function tlpStreamBytes(spec: PcieLinkSpec, n: number, hi: number, dw: number): 
  * down (0), and when out.length >= 6 out[4] = posted data credits, out[5] = 0. bytes <= 0: zeros.
  */
 export function dmaWriteWire(spec: PcieLinkSpec, addr: number, bytes: number, out: Float64Array): void {
-  walk(spec, addr, bytes, writeSegmentSpec);
+  walkWrite(spec, addr, bytes);
   const up = tlpStreamBytes(spec, tN, tHi, tDw);
   out[WIRE_UP_BYTES] = up;
   out[WIRE_DOWN_BYTES] = up * dllpBytesPerTlpByte(spec);
@@ -436,7 +456,7 @@ export function dmaWriteWire(spec: PcieLinkSpec, addr: number, bytes: number, ou
  * completion data credits. bytes <= 0: zeros.
  */
 export function dmaReadWire(spec: PcieLinkSpec, addr: number, bytes: number, out: Float64Array): void {
-  walk(spec, addr, bytes, readSegment);
+  walkRead(spec, addr, bytes);
   const req = tlpStreamBytes(spec, tN, tHi, 0);
   const cpl = tlpStreamBytes(spec, cN, 0, cDw);
   const r = dllpBytesPerTlpByte(spec);
@@ -452,19 +472,19 @@ export function dmaReadWire(spec: PcieLinkSpec, addr: number, bytes: number, out
 
 /** MRd requests a device read of [addr, addr+bytes) needs (each takes a tag and an NPH credit). */
 export function readRequestCount(spec: PcieLinkSpec, addr: number, bytes: number): number {
-  walk(spec, addr, bytes, readSegment);
+  walkRead(spec, addr, bytes);
   return tN;
 }
 
 /** Completions with data the root port returns for a device read of [addr, addr+bytes). */
 export function completionCount(spec: PcieLinkSpec, addr: number, bytes: number): number {
-  walk(spec, addr, bytes, readSegment);
+  walkRead(spec, addr, bytes);
   return cN;
 }
 
 /** MWr TLPs a device write of [addr, addr+bytes) needs (each takes a PH credit). */
 export function writeTlpCount(spec: PcieLinkSpec, addr: number, bytes: number): number {
-  walk(spec, addr, bytes, writeSegmentSpec);
+  walkWrite(spec, addr, bytes);
   return tN;
 }
 

@@ -1,0 +1,76 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const cli = join(root, 'dist/src/cli/main.js');
+
+export function iommusim(args: string[], cwd = root) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('iommusim run (end to end)', () => {
+  let dir: string;
+  beforeAll(() => {
+    if (!existsSync(cli)) throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
+    dir = mkdtempSync(join(tmpdir(), 'iommusim-cli-'));
+  });
+
+  it('runs the shipped example and writes the versioned JSON result', () => {
+    const out = join(dir, 'r.json');
+    const r = iommusim(['run', 'workloads/examples/nic-rx-ring.csv', '--set', 'iommu.mode=strict', '--set', 'iommu.iotlb.entries=128', '--json', out]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/IOTLB +3072 lookups/);
+    const j = JSON.parse(readFileSync(out, 'utf8'));
+    expect(j.schema).toBe('iommusim.result/1');
+    expect(j.config.iommu.iotlb.entries).toBe(128);
+    expect(j.config.iommu.mode).toBe('strict');
+    const m = j.metrics;
+    for (const k of ['lookups', 'hits', 'misses']) expect(typeof m.iotlb[k]).toBe('number');
+    for (const p of ['pde', 'pdpte', 'pml4e', 'pml5e']) for (const k of ['hits', 'misses']) expect(typeof m.pwc[p][k]).toBe('number');
+    expect(typeof m.walks.count).toBe('number');
+    expect(typeof m.walks.memReads).toBe('number');
+    expect(typeof m.contextCache.hits).toBe('number');
+    for (const k of ['iotlb', 'pwc', 'context', 'devtlb']) expect(typeof m.invalidations[k]).toBe('number');
+    expect(m.faults).toMatchObject({ count: 0, byReason: {} });
+    expect(m.iotlb.lookups).toBe(m.iotlb.hits + m.iotlb.misses);
+    expect(m.invalidations.iotlb).toBe(1024); // strict: one per unmap
+  });
+
+  it('same inputs give byte-identical JSON', () => {
+    const a = join(dir, 'a.json'), b = join(dir, 'b.json');
+    iommusim(['run', 'workloads/examples/nic-rx-ring.csv', '--set', 'iommu.iotlb.policy=random', '--json', a]);
+    iommusim(['run', 'workloads/examples/nic-rx-ring.csv', '--set', 'iommu.iotlb.policy=random', '--json', b]);
+    expect(readFileSync(a, 'utf8')).toBe(readFileSync(b, 'utf8'));
+  });
+
+  const header = 'time_ns,device,pasid,op,iova,size,dir,paddr\n';
+  const cases: Array<[string, string | null, string[], RegExp]> = [
+    ['a malformed CSV line', '0,01:00.0,,dma,0x1000\n', [], /bad\.csv:2: 5 fields where 8 are expected/],
+    ['an unknown op', '0,01:00.0,,copy,0x1000,64,read,\n', [], /bad\.csv:2: unknown op 'copy'/],
+    ['size 0', '0,01:00.0,,dma,0x1000,0,read,\n', [], /bad\.csv:2: size is 0/],
+    ['an iova beyond the address width', '0,01:00.0,,map,0x8000000000,4096,,0x1000\n', ['--set', 'iommu.levels=3'], /bad\.csv:2: .*beyond the 39-bit address width/],
+    ['an unknown --set key', null, ['--set', 'iommu.iotlb.entires=64'], /--set iommu\.iotlb\.entires: unknown configuration key; did you mean iommu\.iotlb\.entries\?/],
+    ['iommu.iotlb.ways=3', null, ['--set', 'iommu.iotlb.ways=3'], /iommu\.iotlb\.ways=3: sets = entries \(64\) \/ ways must be a whole power of two; use one of/],
+    ['a bad value', null, ['--set', 'iommu.mode=fast'], /iommu\.mode=fast: unknown value; use one of off, identity, strict, lazy/],
+    ['a missing file', null, [], /nope\.csv: cannot read the trace \(ENOENT\)/],
+  ];
+  for (const [what, body, extra, re] of cases) {
+    it(`bad input: ${what} → one line, exit 2, no stack trace`, () => {
+      let file = 'workloads/examples/nic-rx-ring.csv';
+      if (body !== null) { file = join(dir, 'bad.csv'); writeFileSync(file, header + body); }
+      if (what === 'a missing file') file = join(dir, 'nope.csv');
+      const r = iommusim(['run', file, ...extra]);
+      expect(r.code).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err).toMatch(re);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).not.toMatch(/\bat .*\.js:\d+/);
+    });
+  }
+});

@@ -1,0 +1,99 @@
+import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
+import { parseCsvTrace, writeCsvTrace, CSV_HEADER } from '../../src/trace/importers/csv.js';
+import { OP_MAP, OP_DMA, OP_INV, DIR_RW, DIR_WRITE, INV_GLOBAL, SIZE_ALL, pageOf } from '../../src/trace/columns.js';
+import { InputError } from '../../src/util/errors.js';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const parse = (body: string, opts = {}) => parseCsvTrace(enc(`${CSV_HEADER}\n${body}`), 't.csv', opts);
+
+describe('CSV trace format', () => {
+  it('parses every field, keeps 64-bit addresses exact', () => {
+    const t = parse([
+      '# a comment',
+      '0,0000:01:00.0,,map,0xfedcba9876543000,8192,,0x123456789abc000',
+      '',
+      '5.5,01:00.0,17,dma,0xfedcba9876543010,100,write,',
+      '6,*,,inv:global,,,,',
+    ].join('\r\n'));
+    expect(t.count).toBe(3);
+    expect(t.devices).toEqual(['0000:01:00.0', '*']);
+    expect(t.op[0]).toBe(OP_MAP);
+    expect(t.iovaHi[0]).toBe(0xfedcba98);
+    expect(t.iovaLo[0]).toBe(0x76543000);
+    expect(t.paddrHi[0]).toBe(0x1234567);
+    expect(t.paddrLo[0]).toBe(0x89abc000);
+    expect(t.dir[0]).toBe(DIR_RW);
+    expect(t.op[1]).toBe(OP_DMA);
+    expect(t.timeNs[1]).toBe(5.5);
+    expect(t.pasid[1]).toBe(17);
+    expect(t.pasid[0]).toBe(-1);
+    expect(t.dir[1]).toBe(DIR_WRITE);
+    expect(t.op[2]).toBe(OP_INV);
+    expect(t.dir[2]).toBe(INV_GLOBAL);
+    expect(t.size[2]).toBe(SIZE_ALL);
+    expect(pageOf(t.iovaHi[0], t.iovaLo[0])).toBe(0xfedcba9876543);
+  });
+
+  it('round-trips: write → read is identical (property)', () => {
+    const hex = fc.bigInt({ min: 0n, max: (1n << 57n) - 1n });
+    const rec = fc.record({
+      dt: fc.integer({ min: 0, max: 1000 }),
+      dev: fc.constantFrom('0000:01:00.0', '0000:03:00.1', '0001:af:1f.7'),
+      pasid: fc.option(fc.integer({ min: 0, max: 0xfffff }), { nil: undefined }),
+      kind: fc.constantFrom('dma-read', 'dma-write', 'map', 'unmap', 'inv'),
+      iova: hex, pa: hex, pages: fc.integer({ min: 1, max: 64 }), bytes: fc.integer({ min: 1, max: 100000 }),
+    });
+    fc.assert(fc.property(fc.array(rec, { maxLength: 60 }), (rows) => {
+      let t = 0;
+      const lines = rows.map((r) => {
+        t += r.dt;
+        const p = r.pasid === undefined ? '' : String(r.pasid);
+        const iova = '0x' + r.iova.toString(16);
+        const pageIova = '0x' + ((r.iova >> 12n) << 12n).toString(16);
+        const pa = '0x' + ((r.pa >> 12n) << 12n).toString(16);
+        switch (r.kind) {
+          case 'dma-read': return `${t},${r.dev},${p},dma,${iova},${r.bytes},read,`;
+          case 'dma-write': return `${t},${r.dev},${p},dma,${iova},${r.bytes},write,`;
+          case 'map': return `${t},${r.dev},${p},map,${pageIova},${r.pages * 4096},,${pa}`;
+          case 'unmap': return `${t},${r.dev},${p},unmap,${iova},${r.bytes},,`;
+          default: return `${t},${r.dev},${p},inv,${pageIova},4096,,`;
+        }
+      });
+      const text = `${CSV_HEADER}\n${lines.join('\n')}\n`;
+      const a = parseCsvTrace(enc(text), 'a.csv');
+      const again = writeCsvTrace(a);
+      const b = parseCsvTrace(enc(again), 'b.csv');
+      expect(b).toEqual(a);
+      expect(writeCsvTrace(b)).toBe(again);
+    }), { numRuns: 100, seed: 7 });
+  });
+
+  const bad: Array<[string, string, RegExp]> = [
+    ['malformed line (too few fields)', '0,01:00.0,,dma,0x1000,64', /t\.csv:2: 6 fields where 8 are expected/],
+    ['unknown op', '0,01:00.0,,read,0x1000,64,read,', /t\.csv:2: unknown op 'read'; use dma, map/],
+    ['size 0', '0,01:00.0,,dma,0x1000,0,read,', /t\.csv:2: size is 0/],
+    ['bad hex', '0,01:00.0,,dma,1000,64,read,', /t\.csv:2: iova '1000' is not a hex address; write it with 0x/],
+    ['bad device', '0,01:20.0,,dma,0x1000,64,read,', /t\.csv:2: device '01:20.0' is not a PCI address/],
+    ['bad dir', '0,01:00.0,,dma,0x1000,64,rd,', /t\.csv:2: dir 'rd' on a dma/],
+    ['time going backwards', '5,01:00.0,,dma,0x1000,64,read,\n4,01:00.0,,dma,0x1000,64,read,', /t\.csv:3: time_ns 4 is before/],
+    ['unaligned map', '0,01:00.0,,map,0x1010,4096,,0x2000', /t\.csv:2: map iova, paddr and size must be 4 KiB aligned/],
+    ['pasid too wide', '0,01:00.0,1048576,dma,0x1000,64,read,', /t\.csv:2: pasid 1048576 is above/],
+    ['too wide address', '0,01:00.0,,dma,0x12345678901234567,64,read,', /wider than 64 bits/],
+  ];
+  for (const [what, line, re] of bad) {
+    it(`error: ${what}`, () => {
+      let err: unknown;
+      try { parse(line); } catch (e) { err = e; }
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as Error).message).toMatch(re);
+      expect((err as Error).message).not.toContain('\n');
+    });
+  }
+  it('error: iova beyond the address width on a map names the line', () => {
+    expect(() => parse('0,01:00.0,,map,0x1000000000000,4096,,0x1000', { addressBits: 48 })).toThrow(/t\.csv:2: iova 0x1000000000000 \+ size 4096 is beyond the 48-bit address width; use iommu\.levels=5/);
+  });
+  it('error: no header', () => {
+    expect(() => parseCsvTrace(enc('0,01:00.0,,dma,0x1000,64,read,\n'), 'x.csv')).toThrow(/x\.csv:1: the header is/);
+  });
+});
