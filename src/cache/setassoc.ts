@@ -79,7 +79,8 @@ export class SetAssocCache {
   private readonly stamp: Float64Array;
   /** plru: ways-1 tree bits per set (node 1..ways-1, index set*ways + node). */
   private readonly tree: Uint8Array;
-  private clock = 0;
+  /** Use/fill counter for lru and fifo stamps (a typed array: an in-place double, no boxing). */
+  private readonly clk = new Float64Array(1);
   private rng: number;
 
   /** Valid entries right now (lets a caller skip probing an empty array). */
@@ -98,6 +99,7 @@ export class SetAssocCache {
     this.sets = g.entries / g.ways;
     this.setMask = this.sets - 1;
     this.policy = g.policy;
+    this.isLru = g.policy === 'lru';
     this.pol = g.policy === 'lru' ? P_LRU : g.policy === 'plru' ? P_PLRU : g.policy === 'fifo' ? P_FIFO : P_RANDOM;
     this.valid = new Uint8Array(g.entries);
     this.tagA = new Int32Array(g.entries);
@@ -129,13 +131,23 @@ export class SetAssocCache {
 
   /** Probe: the slot on a hit (counted, replacement state updated), -1 on a miss (counted). */
   lookup(a: number, b: number, num: number): number {
+    // Fast path: streaming DMA touches the same entry many times in a row.
+    let s = this.lastSlot;
+    const tagN = this.tagN, valid = this.valid, tagA = this.tagA, tagB = this.tagB;
+    if (tagN[s] === num && valid[s] !== 0 && tagA[s] === a && tagB[s] === b) {
+      this.hits++;
+      if (this.isLru) this.stamp[s] = ++this.clk[0];
+      else if (this.pol === P_PLRU) this.plruTouch(s, s - (s % this.ways));
+      return s;
+    }
     const base = ((num >>> 0) & this.setMask) * this.ways;
     const end = base + this.ways;
-    const valid = this.valid, tagN = this.tagN, tagA = this.tagA, tagB = this.tagB;
-    for (let s = base; s < end; s++) {
+    for (s = base; s < end; s++) {
       if (tagN[s] === num && valid[s] !== 0 && tagA[s] === a && tagB[s] === b) {
         this.hits++;
-        this.touch(s, base);
+        this.lastSlot = s;
+        if (this.isLru) this.stamp[s] = ++this.clk[0];
+        else if (this.pol === P_PLRU) this.plruTouch(s, base);
         return s;
       }
     }
@@ -143,103 +155,120 @@ export class SetAssocCache {
     return -1;
   }
 
+  /** Slot of the last hit (a hint only: checked in full before use). */
+  private lastSlot = 0;
+  private readonly isLru: boolean;
+
   /**
    * Fill (or refresh) an entry; returns its slot. If the key is present its payload is updated and
    * it counts as a use. Otherwise the lowest invalid way is taken, else the policy's victim.
-   * `lastVictimValid` tells whether a valid entry was evicted (its key in lastVictim*).
+   * lru and fifo: one pass over the set, since invalid ways carry stamp 0 and valid ones a stamp
+   * of at least 1, the first least stamp is the lowest invalid way when there is one, else the
+   * least recently used (lru) or oldest filled (fifo) entry.
    */
   insert(a: number, b: number, num: number, dataN: number, dataI: number): number {
     const ways = this.ways;
     const base = ((num >>> 0) & this.setMask) * ways;
     const end = base + ways;
-    const valid = this.valid;
-    let free = -1;
-    for (let s = base; s < end; s++) {
-      if (valid[s] !== 0) {
-        if (this.tagN[s] === num && this.tagA[s] === a && this.tagB[s] === b) {
+    const valid = this.valid, tagN = this.tagN, stamp = this.stamp;
+    let slot: number;
+    if (this.pol === P_LRU || this.pol === P_FIFO) {
+      slot = base;
+      let least = stamp[base];
+      for (let s = base; s < end; s++) {
+        if (tagN[s] === num && valid[s] !== 0 && this.tagA[s] === a && this.tagB[s] === b) {
           this.dataN[s] = dataN;
           this.dataI[s] = dataI;
-          this.touch(s, base);
+          if (this.isLru) stamp[s] = ++this.clk[0];
           return s;
         }
-      } else if (free < 0) {
-        free = s;
+        const st = stamp[s];
+        if (st < least) { least = st; slot = s; }
       }
-    }
-    let slot = free;
-    if (slot < 0) {
-      slot = this.victim(base);
-      this.evictions++;
-      this.lastVictimA = this.tagA[slot];
-      this.lastVictimB = this.tagB[slot];
-      this.lastVictimN = this.tagN[slot];
-      this.lastVictimValid = true;
     } else {
-      this.live++;
-      this.lastVictimValid = false;
+      slot = -1;
+      for (let s = base; s < end; s++) {
+        if (valid[s] !== 0) {
+          if (tagN[s] === num && this.tagA[s] === a && this.tagB[s] === b) {
+            this.dataN[s] = dataN;
+            this.dataI[s] = dataI;
+            if (this.pol === P_PLRU) this.plruTouch(s, base);
+            return s;
+          }
+        } else if (slot < 0) {
+          slot = s;
+        }
+      }
+      if (slot < 0) slot = this.victim(base);
     }
-    valid[slot] = 1;
+    if (valid[slot] !== 0) this.evictions++;
+    else { valid[slot] = 1; this.live++; }
+    this.tagA[slot] = a;
+    this.tagB[slot] = b;
+    tagN[slot] = num;
+    this.dataN[slot] = dataN;
+    this.dataI[slot] = dataI;
+    this.fills++;
+    if (this.pol === P_PLRU) this.plruTouch(slot, base);
+    else stamp[slot] = ++this.clk[0];
+    return slot;
+  }
+
+  /**
+   * Fill a key the caller has just missed on (no other fill of this key since): skips the
+   * presence check of insert(). The IOMMU's walker fills this way; results equal insert()'s.
+   */
+  fillAbsent(a: number, b: number, num: number, dataN: number, dataI: number): number {
+    if (this.pol !== P_LRU && this.pol !== P_FIFO) return this.insert(a, b, num, dataN, dataI);
+    const ways = this.ways;
+    const base = ((num >>> 0) & this.setMask) * ways;
+    const end = base + ways;
+    const stamp = this.stamp;
+    let slot = base;
+    let least = stamp[base];
+    for (let s = base + 1; s < end; s++) {
+      const st = stamp[s];
+      if (st < least) { least = st; slot = s; }
+    }
+    if (this.valid[slot] !== 0) this.evictions++;
+    else { this.valid[slot] = 1; this.live++; }
     this.tagA[slot] = a;
     this.tagB[slot] = b;
     this.tagN[slot] = num;
     this.dataN[slot] = dataN;
     this.dataI[slot] = dataI;
     this.fills++;
-    if (this.pol === P_FIFO) this.stamp[slot] = ++this.clock;
-    else this.touch(slot, base);
+    stamp[slot] = ++this.clk[0];
+    this.lastSlot = slot;
     return slot;
   }
 
-  lastVictimValid = false;
-  lastVictimA = 0;
-  lastVictimB = 0;
-  lastVictimN = 0;
-
-  private touch(slot: number, base: number): void {
-    const pol = this.pol;
-    if (pol === P_LRU) {
-      this.stamp[slot] = ++this.clock;
-    } else if (pol === P_PLRU) {
-      // Walk from the root to the leaf of `way`, pointing every node away from it.
-      const ways = this.ways;
-      const way = slot - base;
-      let node = 1;
-      for (let half = ways >> 1; half >= 1; half >>= 1) {
-        const right = (way & half) !== 0 ? 1 : 0;
-        this.tree[base + node] = right ? 0 : 1; // bit = side holding the next victim (0 left, 1 right)
-        node = node * 2 + right;
-      }
+  /** Tree-PLRU: walk from the root to the leaf of the way, pointing every node away from it. */
+  private plruTouch(slot: number, base: number): void {
+    const ways = this.ways;
+    const way = slot - base;
+    let node = 1;
+    for (let half = ways >> 1; half >= 1; half >>= 1) {
+      const right = (way & half) !== 0 ? 1 : 0;
+      this.tree[base + node] = right ? 0 : 1; // bit = side holding the next victim (0 left, 1 right)
+      node = node * 2 + right;
     }
-    // fifo and random: a use changes nothing.
   }
 
+  /** Victim of a full set for plru and random. */
   private victim(base: number): number {
-    const ways = this.ways;
-    switch (this.pol) {
-      case P_LRU:
-      case P_FIFO: {
-        let best = base;
-        let bestStamp = this.stamp[base];
-        for (let s = base + 1; s < base + ways; s++) {
-          if (this.stamp[s] < bestStamp) { bestStamp = this.stamp[s]; best = s; }
-        }
-        return best;
-      }
-      case P_PLRU: {
-        let node = 1;
-        while (node < ways) node = node * 2 + this.tree[base + node];
-        return base + (node - ways);
-      }
-      default: {
-        // xorshift32
-        let x = this.rng;
-        x ^= x << 13; x >>>= 0;
-        x ^= x >>> 17;
-        x ^= x << 5; x >>>= 0;
-        this.rng = x;
-        return base + (x % ways);
-      }
+    if (this.pol === P_PLRU) {
+      let node = 1;
+      while (node < this.ways) node = node * 2 + this.tree[base + node];
+      return base + (node - this.ways);
     }
+    // xorshift32
+    let x = this.rng;
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    this.rng = x;
+    return base + (x % this.ways);
   }
 
   /** Drop one slot (no-op if already invalid). */

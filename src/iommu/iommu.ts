@@ -458,14 +458,14 @@ export class Iommu {
         this.lastSpan = span;
         const key = Math.floor(pn / span);
         const base = out - (pn - key * span);
-        if (span === 1) this.iotlb4k.insert(did, tagB, key, base, perm);
-        else if (span === 512) this.iotlb2m.insert(did, tagB, key, base, perm);
-        else this.iotlb1g.insert(did, tagB, key, base, perm);
+        if (span === 1) this.iotlb4k.fillAbsent(did, tagB, key, base, perm);
+        else if (span === 512) this.iotlb2m.fillAbsent(did, tagB, key, base, perm);
+        else this.iotlb1g.fillAbsent(did, tagB, key, base, perm);
         return out;
       }
       // Non-leaf at `level`: fill its paging-structure cache (pde = level 2, ...).
       const c = pwc[level - 2];
-      if (c !== null) c.insert(did, tagB, Math.floor(pn / LEVEL_PAGES[level]), next, perm);
+      if (c !== null) c.fillAbsent(did, tagB, Math.floor(pn / LEVEL_PAGES[level]), next, perm);
       frame = next;
     }
     return this.fault(F_NOT_PRESENT, sid, pn, isWrite);
