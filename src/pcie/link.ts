@@ -71,7 +71,11 @@ export interface PcieLinkSpec {
   dllpAckFactor: number;
   /** UpdateFC DLLP rate, dimensionless, same form as dllpAckFactor (UpdateFC latency guideline). [SPEC] §2.6.1.2, [PM] */
   fcUpdateFactor: number;
-  /** One-way link latency, ns: transmitter PHY/DLL pipeline + wire + receiver pipeline, per TLP. */
+  /**
+   * One-way link latency, ns: transmitter PHY/DLL pipeline + wire + receiver pipeline, per TLP.
+   * Default 115 is a weak placeholder (the spec's Gen3 Ack-latency InternalDelay, 115 symbol
+   * times); calibrate against the 520 ns minimum 64 B DMA read (published-figures §1).
+   */
   linkLatencyNs: number;
 }
 
@@ -285,7 +289,8 @@ export function tlpWireBytes(spec: PcieLinkSpec, kind: TlpKind, payloadBytes = 0
 
 /**
  * DLLP bytes (ACK + UpdateFC, opposite direction) per wire byte of TLP traffic:
- *   8 * (dllpAckFactor / ackLimit + fcUpdateFactor / fcLimit) / lanes.
+ *   8 * (dllpAckFactor + fcUpdateFactor) / ackLatencyLimitSymbols() / lanes
+ * (the spec's UpdateFC latency guideline has the same values as its Ack latency limit).
  * 0 in Gen6 Flit Mode, where ACKs and credit updates ride in every flit's DLP bytes.
  */
 export function dllpBytesPerTlpByte(spec: PcieLinkSpec): number {

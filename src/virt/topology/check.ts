@@ -363,27 +363,55 @@ function checkKvm(c: Ctx): void {
 // Xen HVM with VT-d (seed: Xen VT-d HowTo, Kay/Han/Shimada 2007-2008)
 // ---------------------------------------------------------------------------------------------
 
-function checkXen(c: Ctx): void {
+/**
+ * VT-d cannot tell apart the conventional PCI devices behind one PCIe-to-PCI bridge (they all use
+ * the bridge's requester ID): for each such device assigned, the ones behind the same (top-most)
+ * bridge that are not assigned.
+ */
+function conventionalSplits(c: Ctx): { splits: Array<{ f: PciFunction; bridge: string; missing: string[] }>; untreed: PciFunction[] } {
   const ix = indexTopology(c.topo, c.opts.conventionalBridges);
-  // conventional PCI behind a PCIe-to-PCI bridge: all to the same domain
+  const splits: Array<{ f: PciFunction; bridge: string; missing: string[] }> = [];
+  const untreed: PciFunction[] = [];
   const reported = new Set<string>();
   for (const f of c.assigned) {
-    const up = ix.ancestors(f.bdf);
     if (ix.parent(f.bdf) === undefined) {
-      note(c, `${f.bdf} is not in a bus tree, so the VT-d rule for conventional PCI behind a PCIe-to-PCI bridge could not be checked; merge an lspci -tv capture.`);
+      untreed.push(f);
       continue;
     }
-    const conv = up.filter((b) => ix.isConventionalBridge(b));
+    const conv = ix.ancestors(f.bdf).filter((b) => ix.isConventionalBridge(b));
     if (conv.length === 0) continue;
-    const top = conv[conv.length - 1];
-    const members = ix.descendants(top).filter((b) => !ix.byBdf.get(b)!.isBridge);
+    const bridge = conv[conv.length - 1];
+    const members = ix.descendants(bridge).filter((b) => !ix.byBdf.get(b)!.isBridge);
     const missing = members.filter((b) => !c.assignedSet.has(b) && !reported.has(b));
+    for (const m of missing) reported.add(m);
+    if (missing.length > 0) splits.push({ f, bridge, missing });
+  }
+  return { splits, untreed };
+}
+
+/** The same VT-d fact where the hypervisor's seed does not state it: a note, not a refusal. */
+function conventionalNote(c: Ctx): void {
+  for (const { f, bridge, missing } of conventionalSplits(c).splits) {
+    note(
+      c,
+      `${f.bdf} is conventional PCI behind the PCIe-to-PCI bridge ${bridge}, where VT-d cannot tell it from ${missing.join(', ')}; ` +
+        'assign those to the same guest too (the Xen VT-d HowTo states this as a VT-d rule).',
+    );
+  }
+}
+
+function checkXen(c: Ctx): void {
+  // conventional PCI behind a PCIe-to-PCI bridge: all to the same domain
+  const { splits, untreed } = conventionalSplits(c);
+  for (const f of untreed) {
+    note(c, `${f.bdf} is not in a bus tree, so the VT-d rule for conventional PCI behind a PCIe-to-PCI bridge could not be checked; merge an lspci -tv capture.`);
+  }
+  for (const { f, bridge, missing } of splits) {
     for (const m of missing) {
-      reported.add(m);
       refuse(
         c,
         'conventional-split',
-        `${m} is a conventional PCI device behind the PCIe-to-PCI bridge ${top}, like ${f.bdf}, and VT-d requires all of them in the same domain; assign ${m} to this guest too.`,
+        `${m} is a conventional PCI device behind the PCIe-to-PCI bridge ${bridge}, like ${f.bdf}, and VT-d requires all of them in the same domain; assign ${m} to this guest too.`,
         m,
       );
     }
@@ -502,6 +530,7 @@ function checkVirtualBox(c: Ctx): void {
     }
     return `--attachpci ${shortBdf(f)}${guest}`;
   });
+  conventionalNote(c);
   if (cmds.length > 0) note(c, `VBoxManage modifyvm "VM name" ${cmds.join(' ')} (Linux host ≥ 2.6.31, VirtualBox ≥ 4.1, experimental).`);
   if (c.assigned.length > 0) note(c, 'with a PCI device attached the host preallocates all guest RAM at start (no lazy allocation).');
   if (c.opts.hotplug) note(c, 'VirtualBox attaches host PCI devices through the VM settings (modifyvm); the manual describes no hot-plug.');
@@ -530,6 +559,7 @@ function checkBhyve(c: Ctx): void {
       }
     }
   }
+  conventionalNote(c);
   const addrs = guestAddresses(c);
   const taken = new Map<string, string>();
   const slotOf = new Map<PciFunction, string>();

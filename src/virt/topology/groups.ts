@@ -240,6 +240,20 @@ export function deriveGroups(topo: PciTopology, opts: DeriveGroupsOptions = {}):
   } else if (unknownParent.length > 0) {
     notes.push(`${unknownParent.join(', ')} ${unknownParent.length === 1 ? 'is' : 'are'} not in the bus tree; grouped as if on a root bus`);
   }
+  // a tree does not name bridges: flag the ones that look like they lead to a conventional bus
+  for (const f of fs) {
+    if (!f.isBridge || ix.isConventionalBridge(f.bdf)) continue;
+    const odd = ix.children(f.bdf).filter((k) => {
+      const c = ix.byBdf.get(k)!;
+      return c.dev !== 0 && !c.isBridge;
+    });
+    if (odd.length > 0) {
+      notes.push(
+        `${f.bdf} has ${odd.join(', ')} below it at device numbers other than 0, as on a conventional PCI bus (or ARI/SR-IOV); ` +
+          'if it is a PCIe-to-PCI bridge, list it in conventionalBridges or merge an `lspci -nn` capture that names it',
+      );
+    }
+  }
   notes.push(`IOMMU groups derived from the topology (Linux pci_device_group rule) with acs=${policy}; the host's own listing wins when available`);
   return { groups, anchorOf, notes };
 }

@@ -298,7 +298,7 @@ export function detectLayout(text: string): LspciLayout | null {
     if (t.trim() === '' || isElision(t)) continue;
     if (/^IOMMU [Gg]roup\b/.test(t.trim())) return 'iommu-groups';
     if (/^Slot:\s/.test(t)) return 'machine-verbose';
-    if (/^[-+\\|]/.test(t)) return 'tree';
+    if (/^[ ]*(?:-|\+-|\\-|\|)/.test(t)) return 'tree';
     const m = SLOT.exec(t);
     if (m) return /^\s+"/.test(t.slice(m[0].length)) ? 'machine' : 'flat';
     return null;
@@ -467,7 +467,8 @@ function parseFlat(lines: Line[], file: string): Parsed {
       close();
       continue;
     }
-    if (SLOT.test(t.trim()) && !/^\s/.test(t)) {
+    // an address at the start makes a device line even when indented (sub-lines never start with one)
+    if (SLOT.test(t.trim())) {
       close();
       const f = parseDeviceLine(line, file);
       pushUnique(functions, lineOf, f, file, line.no);
@@ -853,13 +854,16 @@ function finish(p: Parsed, file: string): PciTopology {
   }
   let parentOf: Record<string, string | null> = p.parentOf ?? {};
   if (!p.parentOf) {
-    // -v shows each bridge's secondary bus: that is enough to place every function
-    const bridges = functions.filter((f) => f.isBridge);
-    if (bridges.length > 0 && bridges.every((b) => b.secondaryBus)) {
+    // -v shows each bridge's secondary bus: a function on that bus sits below that bridge. A
+    // function on bus 00 with no such bridge is on a root bus; others stay unknown (the capture may
+    // be an excerpt, or the bus another root bus).
+    const bridges = functions.filter((f) => f.isBridge && f.secondaryBus);
+    if (bridges.length > 0) {
       parentOf = {};
       for (const f of functions) {
         const up = bridges.find((b) => b.domain === f.domain && b.secondaryBus![0] === f.bus && b !== f);
-        parentOf[f.bdf] = up ? up.bdf : null;
+        if (up) parentOf[f.bdf] = up.bdf;
+        else if (f.bus === 0) parentOf[f.bdf] = null;
       }
     }
   }
@@ -988,4 +992,78 @@ export function mergeTopology(a: PciTopology, b: Mergeable): PciTopology {
   }
   if (groups && Object.keys(groups).length > 0) iommuPresent = true;
   return { functions, parentOf, groups, iommuPresent, source: both };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tree output (the layout of pciutils ≥ 3.8 `lspci -tv`: one tree per PCI domain)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Render a topology as `lspci -t` (or `-tv` with `verbose`) would print it. Functions whose parent
+ * is unknown are drawn on a root bus. Bridges print no name, as in lspci.
+ */
+export function formatLspciTree(topo: PciTopology, opts: { verbose?: boolean } = {}): string {
+  const verbose = opts.verbose ?? true;
+  const out: string[] = [];
+  let line: string[] = [];
+  const write = (p: number, s: string): number => {
+    while (line.length < p) line.push(' ');
+    line.length = p;
+    for (const ch of s) line.push(ch);
+    return p + s.length;
+  };
+  const printIt = (p: number): void => {
+    out.push(line.slice(0, p).join(''));
+    line = line.slice(0, p).map((ch) => (ch === '+' || ch === '|' ? '|' : ' '));
+  };
+  const sorted = [...topo.functions].sort(compareFunctions);
+  const kids = new Map<string, PciFunction[]>();
+  const roots = new Map<number, Map<number, PciFunction[]>>();
+  for (const f of sorted) {
+    const p = topo.parentOf[f.bdf];
+    if (p) {
+      if (!kids.has(p)) kids.set(p, []);
+      kids.get(p)!.push(f);
+    } else {
+      if (!roots.has(f.domain)) roots.set(f.domain, new Map());
+      const d = roots.get(f.domain)!;
+      if (!d.has(f.bus)) d.set(f.bus, []);
+      d.get(f.bus)!.push(f);
+    }
+  }
+  const showDev = (f: PciFunction, p: number): void => {
+    p = write(p, `${hex(f.dev, 2)}.${f.fn}`);
+    const children = kids.get(f.bdf) ?? [];
+    if (f.isBridge || children.length > 0) {
+      const sec = f.secondaryBus?.[0] ?? children[0]?.bus;
+      const sub = f.secondaryBus?.[1] ?? sec;
+      if (sec === undefined) p = write(p, '-');
+      else p = write(p, sec === sub ? `-[${hex(sec, 2)}]-` : `-[${hex(sec, 2)}-${hex(sub!, 2)}]-`);
+      p = write(p, '-');
+      showBus(children, p);
+      return;
+    }
+    if (verbose) {
+      const id = f.vendorId !== null && f.deviceId !== null ? `${hex(f.vendorId, 4)}:${hex(f.deviceId, 4)}` : '';
+      p = write(p, `  ${f.name || id}`);
+    }
+    printIt(p);
+  };
+  const showBus = (devs: PciFunction[], p: number): void => {
+    if (devs.length === 0) return printIt(p);
+    if (devs.length === 1) return showDev(devs[0], write(p, '--'));
+    devs.forEach((d, i) => showDev(d, write(p, i === devs.length - 1 ? '\\-' : '+-')));
+  };
+  for (const [domain, buses] of [...roots.entries()].sort((a, b) => a[0] - b[0])) {
+    line = [];
+    const list = [...buses.entries()].sort((a, b) => a[0] - b[0]);
+    const p = write(0, '-');
+    if (list.length === 1) showBus(list[0][1], write(p, `[${hex(domain, 4)}:${hex(list[0][0], 2)}]-`));
+    else {
+      list.forEach(([bus, devs], i) => {
+        showBus(devs, write(p, `${i === list.length - 1 ? '\\-' : '+-'}[${hex(domain, 4)}:${hex(bus, 2)}]-`));
+      });
+    }
+  }
+  return out.join('\n') + '\n';
 }
