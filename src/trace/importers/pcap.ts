@@ -7,7 +7,7 @@
  * the error rules and the flow hash.
  *
  * Contract: any malformed input ends in ONE `InputError` whose message names the file, the byte
- * offset and the fix. No other exception type escapes, and every loop advances by at least 12 bytes.
+ * offset and the fix. No other exception type escapes, and every record loop advances by at least 12 bytes.
  * The hot loops read with one DataView and plain byte indexing; they allocate nothing per packet.
  */
 import { InputError, inputError } from '../../util/errors.js';
