@@ -6,6 +6,8 @@ import { KNOBS, requireKnob, parseKnobValue, type Knob } from './schema.js';
 import { validateGeometry, type Policy } from '../cache/setassoc.js';
 import { inputError } from '../util/errors.js';
 import { canonicalBdf } from './bdf.js';
+import { findPlatform, PLATFORMS } from './platforms.js';
+import { validatePcieSpec, PCIE_DEFAULTS, type PcieLinkSpec } from '../pcie/link.js';
 
 export interface CacheCfg { entries: number; ways: number; policy: Policy; enabled?: boolean }
 export type IommuMode = 'off' | 'identity' | 'strict' | 'lazy';
@@ -26,9 +28,18 @@ export interface Config {
     flushQueue: { entries: number; timeoutNs: number };
     psi: { maxAddressMask: number; pwcScope: 'domain' | 'range' | 'none' };
     strict: { invalidateOnUnmap: boolean };
+    clockMHz: number;
+    walker: { slots: number };
+    invalidation: { descriptorNs: number };
   };
   atc: CacheCfg;
   vm: { ramBytes: number; s2PageBytes: number };
+  platform: string;
+  pcie: { gen: number; lanes: number; mpsBytes: number; mrrsBytes: number; rcbBytes: number; rcbChunks: boolean; tags: number; phCredits: number; linkLatencyNs: number };
+  rc: { readNs: number; postedWriteNs: number };
+  memory: { llcLatencyNs: number; dramLatencyNs: number; dramGBps: number; ddio: boolean; pageTables: 'dram' | 'llc' };
+  device: { dmaEngine: { maxInFlight: number; latencyNs: number; issueNs: number }; clockMHz: number };
+  workload: { kind: 'trace' | 'pciebench'; op: 'read' | 'write'; size: number; window: number; pattern: 'random' | 'sequential'; cache: 'warm' | 'cold'; count: number; seed: number };
   devices: Record<string, DeviceCfg>;
   [extra: string]: unknown;
 }
@@ -123,6 +134,10 @@ export function resolveConfig(c: Config): Readonly<Config> {
   normCache(i.pasidCache, 'iommu.pasidCache');
   normCache(r.atc, 'atc');
   for (const [bdf, d] of Object.entries(r.devices)) normCache(d.atc, `devices.${bdf}.atc`);
+  validatePcieSpec(pcieSpec(r), 'pcie');
+  if (r.workload.window < r.workload.size) {
+    throw inputError(`workload.window=${r.workload.window}`, `smaller than workload.size (${r.workload.size})`, 'make the window at least one transfer');
+  }
   if (![4096, 2 * 1024 ** 2, 1024 ** 3].includes(r.vm.s2PageBytes)) {
     throw inputError(`vm.s2PageBytes=${r.vm.s2PageBytes}`, 'must be a page size', 'use 4KiB, 2MiB or 1GiB');
   }
@@ -141,10 +156,25 @@ function deepFreeze<T>(o: T): T {
 }
 
 /** Build a resolved config from `key=value` pairs over the defaults (or over `base`). */
-export function buildConfig(settings: ReadonlyArray<[string, string | number | boolean]>, base?: Config): Readonly<Config> {
+export function buildConfig(settings: ReadonlyArray<readonly [string, string | number | boolean]>, base?: Config): Readonly<Config> {
   const c = base ? (JSON.parse(JSON.stringify(base)) as Config) : defaultConfig();
-  for (const [k, v] of settings) applySetting(c, k, v);
+  // A platform preset applies first, whatever its place among the settings.
+  const plat = [...settings].reverse().find(([k]) => k === 'platform');
+  if (plat) applyPlatform(c, String(plat[1]));
+  for (const [k, v] of settings) if (k !== 'platform') applySetting(c, k, v);
   return resolveConfig(c);
+}
+
+export function applyPlatform(c: Config, name: string): void {
+  const p = findPlatform(name);
+  if (!p) throw inputError(`--platform ${name}`, 'unknown platform', `use one of ${PLATFORMS.map((x) => x.name).join(', ')} (iommusim platforms describes them)`);
+  for (const [k, v] of p.settings) applySetting(c, k, v);
+  c.platform = name;
+}
+
+/** The PCIe link spec of a resolved config. */
+export function pcieSpec(c: Readonly<Config>): PcieLinkSpec {
+  return { ...PCIE_DEFAULTS, ...c.pcie } as PcieLinkSpec;
 }
 
 export function knobValue(c: Config, knob: Knob): unknown {

@@ -283,6 +283,9 @@ export class Iommu {
    */
   translate(sid: number, pasid: number, pn: number, isWrite: boolean): number {
     this.translations++;
+    this.lastIotlbArray = -1;
+    this.lastAtsHit = false;
+    this.lastWalked = false;
     if (this.mode === MODE_OFF) return pn;
 
     // Context cache (source-id → DID, table root, width, type).
@@ -306,6 +309,7 @@ export class Iommu {
         const perm = atc.dataI[as];
         if (isWrite ? (perm & PERM_W) === 0 : (perm & PERM_R) === 0) return this.fault(isWrite ? F_WRITE_RO : F_READ_WO, sid, pn, isWrite);
         this.atcHits++;
+        this.lastAtsHit = true;
         return atc.dataN[as];
       }
     }
@@ -321,12 +325,15 @@ export class Iommu {
     let frame = this.probeIotlb(did, tagB, pn);
     if (frame >= 0) {
       this.iotlbHits++;
+      this.lastIotlbArray = this.probeArray;
+      this.lastIotlbSlot = this.probeSlot;
       if (isWrite ? (this.probePerm & PERM_W) === 0 : (this.probePerm & PERM_R) === 0) {
         return this.fault(isWrite ? F_WRITE_RO : F_READ_WO, sid, pn, isWrite);
       }
     } else {
       this.iotlbMisses++;
       this.walks++;
+      this.lastWalked = true;
       if (pg === PG_SECOND) {
         frame = this.walk(did, NO_PASID, this.contextCache.dataN[cs], this.hostMem, FMT_SECOND, pn, sid, isWrite, -1);
       } else {
@@ -335,6 +342,8 @@ export class Iommu {
         frame = this.walk(did, pasid, this.pasidCache.dataN[ps], d.s1Mem!, FMT_FIRST, pn, sid, isWrite, s2root);
       }
       if (frame < 0) return -1;
+      this.lastIotlbArray = this.probeArray;
+      this.lastIotlbSlot = this.probeSlot;
       if (isWrite ? (this.probePerm & PERM_W) === 0 : (this.probePerm & PERM_R) === 0) {
         return this.fault(isWrite ? F_WRITE_RO : F_READ_WO, sid, pn, isWrite);
       }
@@ -345,25 +354,34 @@ export class Iommu {
 
   /** Permission bits of the last IOTLB hit or walk. */
   private probePerm = 0;
+  private probeArray = -1;
+  private probeSlot = -1;
+  /** The IOTLB entry the last top-level translation hit or filled: array (0 4 KiB, 1 2 MiB, 2 1 GiB; -1 none) and slot. */
+  lastIotlbArray = -1;
+  lastIotlbSlot = -1;
+  /** True when the last translation was served by the device TLB (ATS). */
+  lastAtsHit = false;
+  /** True when the last translation missed the IOTLB and walked. */
+  lastWalked = false;
 
   /** Probe every IOTLB array; returns the frame for pn or -1 (sets probePerm, lastSpan on a hit). */
   private probeIotlb(did: number, tagB: number, pn: number): number {
     let c = this.iotlb4k;
     if (c.live !== 0) {
       const s = c.lookup(did, tagB, pn);
-      if (s >= 0) { this.probePerm = c.dataI[s]; this.lastSpan = 1; return c.dataN[s]; }
+      if (s >= 0) { this.probePerm = c.dataI[s]; this.lastSpan = 1; this.probeArray = 0; this.probeSlot = s; return c.dataN[s]; }
     }
     c = this.iotlb2m;
     if (c.live !== 0) {
       const k = Math.floor(pn / 512);
       const s = c.lookup(did, tagB, k);
-      if (s >= 0) { this.probePerm = c.dataI[s]; this.lastSpan = 512; return c.dataN[s] + (pn - k * 512); }
+      if (s >= 0) { this.probePerm = c.dataI[s]; this.lastSpan = 512; this.probeArray = 1; this.probeSlot = s; return c.dataN[s] + (pn - k * 512); }
     }
     c = this.iotlb1g;
     if (c.live !== 0) {
       const k = Math.floor(pn / 262144);
       const s = c.lookup(did, tagB, k);
-      if (s >= 0) { this.probePerm = c.dataI[s]; this.lastSpan = 262144; return c.dataN[s] + (pn - k * 262144); }
+      if (s >= 0) { this.probePerm = c.dataI[s]; this.lastSpan = 262144; this.probeArray = 2; this.probeSlot = s; return c.dataN[s] + (pn - k * 262144); }
     }
     return -1;
   }
@@ -458,9 +476,9 @@ export class Iommu {
         this.lastSpan = span;
         const key = Math.floor(pn / span);
         const base = out - (pn - key * span);
-        if (span === 1) this.iotlb4k.fillAbsent(did, tagB, key, base, perm);
-        else if (span === 512) this.iotlb2m.fillAbsent(did, tagB, key, base, perm);
-        else this.iotlb1g.fillAbsent(did, tagB, key, base, perm);
+        if (span === 1) { this.probeSlot = this.iotlb4k.fillAbsent(did, tagB, key, base, perm); this.probeArray = 0; }
+        else if (span === 512) { this.probeSlot = this.iotlb2m.fillAbsent(did, tagB, key, base, perm); this.probeArray = 1; }
+        else { this.probeSlot = this.iotlb1g.fillAbsent(did, tagB, key, base, perm); this.probeArray = 2; }
         return out;
       }
       // Non-leaf at `level`: fill its paging-structure cache (pde = level 2, ...).

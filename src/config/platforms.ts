@@ -1,0 +1,65 @@
+/**
+ * Platform presets: a host, its IOMMU and a device link, as sets of ordinary settings. `--platform
+ * NAME` applies one before any `--set`. The schema defaults are the `broadwell-gen3x8` preset
+ * (the platform pcie-bench measured), so its settings list is empty.
+ */
+export interface Platform {
+  name: string;
+  description: string;
+  settings: ReadonlyArray<readonly [string, string | number | boolean]>;
+  sources: string[];
+}
+
+export const PLATFORMS: readonly Platform[] = [
+  {
+    name: 'broadwell-gen3x8',
+    description: 'Xeon E5-2630 v4 (Broadwell-EP), NIC DMA engine on PCIe Gen3 x8, 64-entry IOTLB, DDIO on — the pcie-bench testbed',
+    settings: [],
+    sources: ['Neugebauer et al., SIGCOMM 2018 and its raw data (published-figures §1–2) [P]'],
+  },
+  {
+    name: 'cascadelake-100g',
+    description: 'Xeon Gold 6234 (Cascade Lake), 100 Gb/s NIC (ConnectX-5 class) on PCIe Gen3 x16, DDIO on, 2 × DDR4-2933',
+    settings: [
+      ['pcie.gen', 3], ['pcie.lanes', 16], ['pcie.mpsBytes', 256], ['pcie.mrrsBytes', 4096], ['pcie.tags', 256],
+      ['pcie.phCredits', 92],
+      ['memory.dramGBps', 46.9], ['memory.ddio', true],
+      ['device.dmaEngine.maxInFlight', 256], ['device.clockMHz', 1000],
+    ],
+    sources: [
+      'Vuppalapati et al., SIGCOMM 2024 §4–5: Gold 6234, 2 × DDR4-2933 = 46.9 GB/s, ~92 write credits at the IIO [P]',
+      'Rubin et al., SOSP 2024 §2.2: Cascade Lake with a 100 Gb/s ConnectX-5 [P]',
+      'ConnectX-5 uses 8-bit (extended) tags and MRRS 4096 under Linux (mlx5 sets pcie_set_readrq 4096) [C]',
+    ],
+  },
+  {
+    name: 'cascadelake-100g-ddio-off',
+    description: 'as cascadelake-100g with DDIO off (device writes go to DRAM), the setting of the F&S per-4 KiB model',
+    settings: [
+      ['pcie.gen', 3], ['pcie.lanes', 16], ['pcie.mpsBytes', 256], ['pcie.mrrsBytes', 4096], ['pcie.tags', 256],
+      ['pcie.phCredits', 92],
+      ['memory.dramGBps', 46.9], ['memory.ddio', false],
+      ['device.dmaEngine.maxInFlight', 256], ['device.clockMHz', 1000],
+    ],
+    sources: ['Rubin et al., SOSP 2024 §2.2: Cascade Lake, 100 Gb/s CX-5, DDIO off [P]'],
+  },
+  {
+    name: 'gen5x16-gpu',
+    description: 'a PCIe Gen5 x16 GPU (H100 class) in a Sapphire Rapids host, 10-bit tags, 8 × DDR5-4800',
+    settings: [
+      ['pcie.gen', 5], ['pcie.lanes', 16], ['pcie.mpsBytes', 256], ['pcie.mrrsBytes', 512], ['pcie.tags', 768],
+      ['memory.dramGBps', 307.2], ['memory.dramLatencyNs', 100],
+      ['device.dmaEngine.maxInFlight', 1024], ['device.clockMHz', 1755],
+      ['iommu.levels', 5],
+    ],
+    sources: [
+      'PCIe 5.0: 32 GT/s, 10-bit tags (768 outstanding) [C]',
+      'Xeon Scalable 4th gen: 8 channels DDR5-4800 = 307.2 GB/s (Intel ARK) [C]; DRAM latency ~100 ns (assumption)',
+      'H100 PCIe boost clock 1,755 MHz (NVIDIA datasheet) [C]; 5-level paging on Sapphire Rapids',
+    ],
+  },
+];
+
+export function findPlatform(name: string): Platform | undefined {
+  return PLATFORMS.find((p) => p.name === name);
+}

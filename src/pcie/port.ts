@@ -1,0 +1,60 @@
+/**
+ * Timing of one PCIe link, each direction a serializer: a TLP occupies its direction for
+ * wireBytes / bandwidth, FIFO, then arrives after the link latency. DLLP (ACK, UpdateFC) bytes
+ * are charged to the direction they travel. Times in ps.
+ */
+import { bytesPerNs, dmaReadWire, dmaWriteWire, WIRE_UP_BYTES, WIRE_DOWN_BYTES, WIRE_TLPS_UP, WIRE_TLPS_DOWN, type PcieLinkSpec } from './link.js';
+
+export class PcieLinkTiming {
+  readonly psPerByte: number;
+  readonly latencyPs: number;
+  upFree = 0;
+  downFree = 0;
+  upBytes = 0;
+  downBytes = 0;
+  upTlps = 0;
+  downTlps = 0;
+  /** Busy time per direction (ps), for utilisation. */
+  upBusy = 0;
+  downBusy = 0;
+  private readonly wire = new Float64Array(6);
+
+  constructor(readonly spec: PcieLinkSpec) {
+    this.psPerByte = 1000 / bytesPerNs(spec);
+    this.latencyPs = Math.round(spec.linkLatencyNs * 1000);
+  }
+
+  /** Wire bytes of a device read piece [addr, addr+bytes): up (MRd + ACKs) and down (completions + ACKs) into out. */
+  readWire(addr: number, bytes: number): Float64Array {
+    dmaReadWire(this.spec, addr, bytes, this.wire);
+    return this.wire;
+  }
+
+  writeWire(addr: number, bytes: number): Float64Array {
+    dmaWriteWire(this.spec, addr, bytes, this.wire);
+    return this.wire;
+  }
+
+  /** Send `bytes` upstream at t; returns the arrival time at the root port (last byte + latency). */
+  sendUp(t: number, bytes: number, tlps: number): number {
+    const start = t > this.upFree ? t : this.upFree;
+    const dur = Math.round(bytes * this.psPerByte);
+    this.upFree = start + dur;
+    this.upBusy += dur;
+    this.upBytes += bytes;
+    this.upTlps += tlps;
+    return this.upFree + this.latencyPs;
+  }
+
+  sendDown(t: number, bytes: number, tlps: number): number {
+    const start = t > this.downFree ? t : this.downFree;
+    const dur = Math.round(bytes * this.psPerByte);
+    this.downFree = start + dur;
+    this.downBusy += dur;
+    this.downBytes += bytes;
+    this.downTlps += tlps;
+    return this.downFree + this.latencyPs;
+  }
+}
+
+export { WIRE_UP_BYTES, WIRE_DOWN_BYTES, WIRE_TLPS_UP, WIRE_TLPS_DOWN };

@@ -1,0 +1,585 @@
+/**
+ * The timed DMA path: device DMA engines → PCIe link → root complex (IOMMU translation, memory)
+ * → back, on one event queue in integer picoseconds. Requests come from a trace (each `dma`
+ * record arrives at its time_ns; map/unmap/inv happen at theirs) or from a generator that keeps
+ * the engine full (closed loop, the pcie-bench method).
+ *
+ * Per request: the engine admits it when fewer than device.dmaEngine.maxInFlight are in flight
+ * (and its issue interval allows), adds device.dmaEngine.latencyNs, then splits it into TLP pieces
+ * (reads: ≤ MRRS, writes: ≤ MPS, never across 4 KiB). A read piece needs a tag (pcie.tags); a write
+ * piece a posted credit (pcie.phCredits, 0 = unlimited). Each piece is serialized upstream, then at
+ * the root complex: translation (one per 4 KiB page per request, as in the functional model; the
+ * page's later pieces ride on it), then for reads rc.readNs + the memory access, completions
+ * serialized downstream; for writes the root complex's per-TLP time (rc.postedWriteNs, serial) and
+ * the memory write (LLC with DDIO, else DRAM). A request completes when its last piece does.
+ *
+ * State lives in typed arrays indexed by request and piece slots; events carry a slot index.
+ */
+import { EventQueue, Clock } from './queue.js';
+import { Histogram } from './stats.js';
+import { Iommu, MODE_OFF } from '../iommu/iommu.js';
+import { IommuTiming } from '../iommu/timing.js';
+import { MemoryTiming } from '../memory/memory.js';
+import { PcieLinkTiming, WIRE_UP_BYTES, WIRE_DOWN_BYTES, WIRE_TLPS_UP, WIRE_TLPS_DOWN } from '../pcie/port.js';
+import { pcieSpec, deviceSettings, type Config } from '../config/config.js';
+import { PERM_R, PERM_W, PERM_RW } from '../iommu/pagetable.js';
+import {
+  type TraceColumns, OP_DMA, OP_MAP, OP_UNMAP, OP_INV, DIR_READ, DIR_WRITE, DIR_RW, SIZE_ALL,
+  INV_IOTLB, INV_CONTEXT, INV_DEVTLB, INV_PWC, INV_GLOBAL, pageOf,
+} from '../trace/columns.js';
+import { sourceId } from '../config/bdf.js';
+
+const EV_TRACE = 1;
+const EV_ADMIT = 2; // arg: device — admit pending requests
+const EV_ISSUE = 3; // arg: request — issue its pieces
+const EV_AT_RC = 4; // arg: piece
+const EV_DATA = 5; // arg: piece — read data ready at the root complex
+const EV_CPL = 6; // arg: piece — completions arrived at the device
+const EV_WDONE = 7; // arg: piece — write retired to memory
+
+/** A source of generated requests (closed loop): fills the next request for device d. */
+export interface RequestSource {
+  /** Remaining requests (Infinity for unbounded). */
+  remaining(): number;
+  /** Fill `out`: [iova page, offset, bytes, isWrite (0/1), warm (0/1), pasid]. */
+  next(out: Float64Array): void;
+}
+
+export interface DeviceTimingMetrics {
+  device: string;
+  requests: number;
+  bytes: number;
+  dropped: number;
+  throughputGbps: number;
+  latencyNs: ReturnType<Histogram['summary']>;
+}
+
+export interface TimingMetrics {
+  simulatedTimeNs: number;
+  throughputGbps: number;
+  requestsPerSec: number;
+  latencyNs: ReturnType<Histogram['summary']>;
+  latencyCdfNs: Array<[number, number]>;
+  pcie: { upGbps: number; downGbps: number; upUtilisation: number; downUtilisation: number; tlps: { up: number; down: number }; wireBytes: { up: number; down: number } };
+  iommuTiming: { mergedMisses: number; walkLatencyNs: ReturnType<Histogram['summary']>; walkerWaitNs: number; invalidationStalls: number; invalidationStallNs: number };
+  memory: { llcAccesses: number; dramAccesses: number; dramBytes: number };
+  events: number;
+  devices: DeviceTimingMetrics[];
+}
+
+export class TimedSystem {
+  readonly q = new EventQueue(4096);
+  readonly iommu: Iommu;
+  readonly iommuT: IommuTiming;
+  readonly mem: MemoryTiming;
+  readonly links: PcieLinkTiming[] = [];
+  private readonly cfg: Readonly<Config>;
+  private readonly devClock: Clock;
+  private readonly engineLatPs: number;
+  private readonly issuePs: number;
+  private readonly rcReadPs: number;
+  private readonly rcWritePs: number;
+  private rcWriteFree = 0;
+  private readonly mrrs: number;
+  private readonly mps: number;
+
+  // devices
+  readonly devNames: string[];
+  private readonly devSid: Int32Array;
+  private readonly devLink: Int32Array;
+  private readonly devInFlight: Int32Array;
+  private readonly devMax: number;
+  private readonly devTags: Int32Array;
+  private readonly devPosted: Int32Array;
+  private readonly postedLimited: boolean;
+  private readonly devNextIssue: Float64Array;
+  /** Pending (arrived, not admitted) trace requests per device: a ring of trace record indices. */
+  private readonly pendQ: Int32Array[];
+  private readonly pendHead: Int32Array;
+  private readonly pendLen: Int32Array;
+  /** Requests waiting for a tag or credit, per device: a ring of request slots. */
+  private readonly waitQ: Int32Array[];
+  private readonly waitHead: Int32Array;
+  private readonly waitLen: Int32Array;
+  private readonly devAdmitScheduled: Uint8Array;
+
+  // requests
+  private rCap = 0;
+  private rDev = new Int32Array(0);
+  private rStart = new Float64Array(0);
+  private rWrite = new Uint8Array(0);
+  private rWarm = new Uint8Array(0);
+  private rPasid = new Int32Array(0);
+  private rPn = new Float64Array(0);
+  private rOff = new Int32Array(0);
+  private rLeft = new Float64Array(0);
+  private rBytes = new Float64Array(0);
+  private rOut = new Int32Array(0);
+  private rFault = new Uint8Array(0);
+  private rWaiting = new Uint8Array(0);
+  private rTransPn = new Float64Array(0);
+  private rTransReady = new Float64Array(0);
+  private rFree = new Int32Array(0);
+  private rFreeTop = 0;
+
+  // pieces
+  private pCap = 0;
+  private pReq = new Int32Array(0);
+  private pPn = new Float64Array(0);
+  private pOff = new Int32Array(0);
+  private pBytes = new Int32Array(0);
+  private pDown = new Float64Array(0);
+  private pDownTlps = new Int32Array(0);
+  private pFree = new Int32Array(0);
+  private pFreeTop = 0;
+
+  // trace / generator
+  private trace: TraceColumns | null = null;
+  private traceSids: Int32Array = new Int32Array(0);
+  private cursor = 0;
+  private source: RequestSource | null = null;
+  private readonly gen = new Float64Array(6);
+
+  // stats
+  readonly latency = new Histogram();
+  private readonly devLatency: Histogram[];
+  private readonly devBytes: Float64Array;
+  private readonly devRequests: Float64Array;
+  private readonly devDropped: Float64Array;
+  private readonly devFirst: Float64Array;
+  private readonly devLast: Float64Array;
+  firstStart = Infinity;
+  lastDone = 0;
+  doneBytes = 0;
+  doneRequests = 0;
+  dropped = 0;
+  translations = 0;
+
+  constructor(cfg: Readonly<Config>, devices: string[], iommu?: Iommu) {
+    this.cfg = cfg;
+    this.iommu = iommu ?? new Iommu(cfg);
+    this.mem = new MemoryTiming(cfg);
+    this.iommuT = new IommuTiming(this.iommu, cfg, this.mem);
+    const spec = pcieSpec(cfg);
+    this.mrrs = spec.mrrsBytes;
+    this.mps = spec.mpsBytes;
+    this.devClock = new Clock(cfg.device.clockMHz * 1e6);
+    this.engineLatPs = Math.round(cfg.device.dmaEngine.latencyNs * 1000);
+    this.issuePs = Math.round(cfg.device.dmaEngine.issueNs * 1000);
+    this.rcReadPs = Math.round(cfg.rc.readNs * 1000);
+    this.rcWritePs = Math.round(cfg.rc.postedWriteNs * 1000);
+    const n = devices.length;
+    this.devNames = devices;
+    this.devSid = new Int32Array(n);
+    this.devLink = new Int32Array(n);
+    const busLink = new Map<number, number>();
+    devices.forEach((d, i) => {
+      const sid = d === '*' ? -1 : sourceId(d);
+      this.devSid[i] = sid;
+      const bus = sid < 0 ? -1 : sid >> 8;
+      let l = busLink.get(bus);
+      if (l === undefined) { l = this.links.length; this.links.push(new PcieLinkTiming(spec)); busLink.set(bus, l); }
+      this.devLink[i] = l;
+    });
+    this.devMax = cfg.device.dmaEngine.maxInFlight;
+    this.devInFlight = new Int32Array(n);
+    this.devTags = new Int32Array(n).fill(spec.tags);
+    this.postedLimited = spec.phCredits > 0;
+    this.devPosted = new Int32Array(n).fill(spec.phCredits);
+    this.devNextIssue = new Float64Array(n);
+    this.pendQ = devices.map(() => new Int32Array(64));
+    this.pendHead = new Int32Array(n);
+    this.pendLen = new Int32Array(n);
+    this.waitQ = devices.map(() => new Int32Array(64));
+    this.waitHead = new Int32Array(n);
+    this.waitLen = new Int32Array(n);
+    this.devAdmitScheduled = new Uint8Array(n);
+    this.devLatency = devices.map(() => new Histogram());
+    this.devBytes = new Float64Array(n);
+    this.devRequests = new Float64Array(n);
+    this.devDropped = new Float64Array(n);
+    this.devFirst = new Float64Array(n).fill(Infinity);
+    this.devLast = new Float64Array(n);
+    this.growRequests(Math.min(1 << 16, this.devMax * n + 16));
+    this.growPieces(1024);
+  }
+
+  // ------------------------------------------------------------------ pools
+
+  private growRequests(cap: number): void {
+    const old = this.rCap;
+    const g = <T extends Float64Array | Int32Array | Uint8Array>(a: T, C: new (n: number) => T): T => { const b = new C(cap); b.set(a); return b; };
+    this.rDev = g(this.rDev, Int32Array); this.rStart = g(this.rStart, Float64Array); this.rWrite = g(this.rWrite, Uint8Array);
+    this.rWarm = g(this.rWarm, Uint8Array); this.rPasid = g(this.rPasid, Int32Array); this.rPn = g(this.rPn, Float64Array);
+    this.rOff = g(this.rOff, Int32Array); this.rLeft = g(this.rLeft, Float64Array); this.rBytes = g(this.rBytes, Float64Array);
+    this.rOut = g(this.rOut, Int32Array); this.rFault = g(this.rFault, Uint8Array); this.rWaiting = g(this.rWaiting, Uint8Array);
+    this.rTransPn = g(this.rTransPn, Float64Array); this.rTransReady = g(this.rTransReady, Float64Array);
+    const f = new Int32Array(cap);
+    f.set(this.rFree.subarray(0, this.rFreeTop));
+    for (let i = cap - 1; i >= old; i--) f[this.rFreeTop++] = i;
+    this.rFree = f;
+    this.rCap = cap;
+  }
+
+  private allocRequest(): number {
+    if (this.rFreeTop === 0) this.growRequests(this.rCap * 2);
+    return this.rFree[--this.rFreeTop];
+  }
+
+  private growPieces(cap: number): void {
+    const old = this.pCap;
+    const g = <T extends Float64Array | Int32Array>(a: T, C: new (n: number) => T): T => { const b = new C(cap); b.set(a); return b; };
+    this.pReq = g(this.pReq, Int32Array); this.pPn = g(this.pPn, Float64Array); this.pOff = g(this.pOff, Int32Array);
+    this.pBytes = g(this.pBytes, Int32Array); this.pDown = g(this.pDown, Float64Array); this.pDownTlps = g(this.pDownTlps, Int32Array);
+    const f = new Int32Array(cap);
+    f.set(this.pFree.subarray(0, this.pFreeTop));
+    for (let i = cap - 1; i >= old; i--) f[this.pFreeTop++] = i;
+    this.pFree = f;
+    this.pCap = cap;
+  }
+
+  private allocPiece(): number {
+    if (this.pFreeTop === 0) this.growPieces(this.pCap * 2);
+    return this.pFree[--this.pFreeTop];
+  }
+
+  // ------------------------------------------------------------------ inputs
+
+  /** Replay a trace: records at their times. Devices must match the constructor's list (trace.devices). */
+  runTrace(t: TraceColumns): void {
+    this.trace = t;
+    this.traceSids = this.devSid;
+    this.cursor = 0;
+    if (t.count > 0) this.q.push(Math.round(t.timeNs[0] * 1000), EV_TRACE, 0);
+    this.loop();
+    this.iommu.drain();
+  }
+
+  /** Run a closed-loop generator on device 0 until it is exhausted. */
+  runSource(src: RequestSource): void {
+    this.source = src;
+    this.q.push(0, EV_ADMIT, 0);
+    this.devAdmitScheduled[0] = 1;
+    this.loop();
+    this.iommu.drain();
+  }
+
+  private loop(): void {
+    const q = this.q;
+    while (q.pop()) {
+      const a = q.arg;
+      switch (q.kind) {
+        case EV_TRACE: this.onTrace(); break;
+        case EV_ADMIT: this.devAdmitScheduled[a] = 0; this.admit(a); break;
+        case EV_ISSUE: this.issue(a); break;
+        case EV_AT_RC: this.atRc(a); break;
+        case EV_DATA: this.dataReady(a); break;
+        case EV_CPL: this.completion(a); break;
+        case EV_WDONE: this.writeDone(a); break;
+      }
+    }
+  }
+
+  private onTrace(): void {
+    const t = this.trace!;
+    const now = this.q.now;
+    const i = this.cursor++;
+    const d = t.device[i];
+    const op = t.op[i];
+    const iommu = this.iommu;
+    iommu.advance(now / 1000);
+    if (op === OP_DMA) {
+      // queue at the device's engine
+      let len = this.pendLen[d];
+      let ring = this.pendQ[d];
+      if (len === ring.length) {
+        const bigger = new Int32Array(ring.length * 2);
+        for (let k = 0; k < len; k++) bigger[k] = ring[(this.pendHead[d] + k) % ring.length];
+        this.pendQ[d] = ring = bigger;
+        this.pendHead[d] = 0;
+      }
+      ring[(this.pendHead[d] + len) % ring.length] = i;
+      this.pendLen[d] = ++len;
+      this.admit(d);
+    } else {
+      this.control(t, i, d);
+      this.iommuT.chargeInvalidations(now, this.devSid[d] >= 0 ? iommu.domainOf(this.devSid[d]) : -1);
+    }
+    if (this.cursor < t.count) {
+      const next = Math.round(t.timeNs[this.cursor] * 1000);
+      this.q.push(next > now ? next : now, EV_TRACE, 0);
+    }
+  }
+
+  /** map / unmap / inv at the current time (functional; the invalidation unit is charged by the caller). */
+  private control(t: TraceColumns, i: number, d: number): void {
+    const iommu = this.iommu;
+    const sid = this.devSid[d];
+    const op = t.op[i];
+    if (op === OP_MAP) {
+      if (iommu.mode !== MODE_OFF && sid >= 0 && !iommu.isAttached(sid)) iommu.attach(sid, deviceSettings(this.cfg, t.devices[d]), `device ${t.devices[d]}`);
+      const dir = t.dir[i];
+      const perm = dir === DIR_READ ? PERM_R : dir === DIR_WRITE ? PERM_W : dir === DIR_RW ? PERM_RW : PERM_RW;
+      iommu.map(sid, t.pasid[i], pageOf(t.iovaHi[i], t.iovaLo[i]), pageOf(t.paddrHi[i], t.paddrLo[i]), Math.ceil(t.size[i] / 4096), perm);
+    } else if (op === OP_UNMAP) {
+      if (sid < 0 || !iommu.isAttached(sid)) { iommu.ignoredMapOps++; return; }
+      const pages = Math.floor(((t.iovaLo[i] & 0xfff) + t.size[i] - 1) / 4096) + 1;
+      iommu.unmap(sid, t.pasid[i], pageOf(t.iovaHi[i], t.iovaLo[i]), pages);
+    } else if (op === OP_INV) {
+      const scope = t.dir[i];
+      if (scope === INV_GLOBAL) { iommu.invalidateGlobal(); iommu.waitDescriptor(); return; }
+      if (sid < 0) return;
+      if (scope === INV_CONTEXT) { iommu.invalidateContext(sid); iommu.waitDescriptor(); return; }
+      const did = iommu.domainOf(sid);
+      const all = t.size[i] === SIZE_ALL;
+      const lo = pageOf(t.iovaHi[i], t.iovaLo[i]);
+      const hi = all ? 0 : lo + Math.floor(((t.iovaLo[i] & 0xfff) + t.size[i] - 1) / 4096) + 1;
+      if (scope === INV_DEVTLB) iommu.invalidateDevtlb(sid, all ? 0 : lo, all ? 2 ** 53 : hi);
+      else if (did < 0) return;
+      else if (scope === INV_PWC) { if (all) iommu.invalidatePwcDomain(did); else iommu.invalidatePwcRange(did, lo, hi); iommu.inv.pwc++; }
+      else if (scope === INV_IOTLB) { if (all) iommu.invalidateDomain(did); else iommu.invalidatePages(did, lo, hi, false); }
+      iommu.waitDescriptor();
+    }
+  }
+
+  /** Admit pending requests of device d while its engine has room. */
+  private admit(d: number): void {
+    const now = this.q.now;
+    while (this.devInFlight[d] < this.devMax) {
+      let r: number;
+      if (this.source !== null) {
+        if (this.source.remaining() <= 0) return;
+        r = this.allocRequest();
+        const g = this.gen;
+        this.source.next(g);
+        this.rPn[r] = g[0];
+        this.rOff[r] = g[1];
+        this.rLeft[r] = g[2];
+        this.rBytes[r] = g[2];
+        this.rWrite[r] = g[3];
+        this.rWarm[r] = g[4];
+        this.rPasid[r] = g[5];
+      } else {
+        if (this.pendLen[d] === 0) return;
+        const ring = this.pendQ[d];
+        const i = ring[this.pendHead[d]];
+        this.pendHead[d] = (this.pendHead[d] + 1) % ring.length;
+        this.pendLen[d]--;
+        const t = this.trace!;
+        r = this.allocRequest();
+        this.rPn[r] = pageOf(t.iovaHi[i], t.iovaLo[i]);
+        this.rOff[r] = t.iovaLo[i] & 0xfff;
+        this.rLeft[r] = t.size[i];
+        this.rBytes[r] = t.size[i];
+        this.rWrite[r] = t.dir[i] === DIR_WRITE ? 1 : 0;
+        this.rWarm[r] = 1;
+        this.rPasid[r] = t.pasid[i];
+      }
+      this.rDev[r] = d;
+      this.rStart[r] = now;
+      this.rOut[r] = 0;
+      this.rFault[r] = 0;
+      this.rWaiting[r] = 0;
+      this.rTransPn[r] = -1;
+      this.devInFlight[d]++;
+      if (now < this.firstStart) this.firstStart = now;
+      if (now < this.devFirst[d]) this.devFirst[d] = now;
+      let issueAt = this.devClock.align(now > this.devNextIssue[d] ? now : this.devNextIssue[d]);
+      this.devNextIssue[d] = issueAt + this.issuePs;
+      issueAt += this.engineLatPs;
+      this.q.push(issueAt, EV_ISSUE, r);
+    }
+  }
+
+  /** Issue as many pieces of request r as tags / credits allow. */
+  private issue(r: number): void {
+    const now = this.q.now;
+    const d = this.rDev[r];
+    const isWrite = this.rWrite[r] === 1;
+    const link = this.links[this.devLink[d]];
+    const limit = isWrite ? this.mps : this.mrrs;
+    while (this.rLeft[r] > 0) {
+      if (isWrite) {
+        if (this.postedLimited) {
+          if (this.devPosted[d] === 0) { this.waitFor(d, r); return; }
+          this.devPosted[d]--;
+        }
+      } else {
+        if (this.devTags[d] === 0) { this.waitFor(d, r); return; }
+        this.devTags[d]--;
+      }
+      const off = this.rOff[r];
+      let bytes = 4096 - off;
+      if (bytes > limit) bytes = limit;
+      if (bytes > this.rLeft[r]) bytes = this.rLeft[r];
+      const p = this.allocPiece();
+      const pn = this.rPn[r];
+      this.pReq[p] = r;
+      this.pPn[p] = pn;
+      this.pOff[p] = off;
+      this.pBytes[p] = bytes;
+      const addr = pn * 4096 + off;
+      const w = isWrite ? link.writeWire(addr, bytes) : link.readWire(addr, bytes);
+      this.pDown[p] = w[WIRE_DOWN_BYTES];
+      this.pDownTlps[p] = w[WIRE_TLPS_DOWN];
+      const arrive = link.sendUp(now, w[WIRE_UP_BYTES], w[WIRE_TLPS_UP]);
+      if (isWrite && w[WIRE_DOWN_BYTES] > 0) link.sendDown(now, w[WIRE_DOWN_BYTES], 0); // ACK/FC DLLPs
+      this.q.push(arrive, EV_AT_RC, p);
+      this.rOut[r]++;
+      this.rLeft[r] -= bytes;
+      if (off + bytes >= 4096) { this.rPn[r] = pn + 1; this.rOff[r] = 0; } else this.rOff[r] = off + bytes;
+    }
+  }
+
+  private waitFor(d: number, r: number): void {
+    if (this.rWaiting[r] === 1) return;
+    this.rWaiting[r] = 1;
+    let ring = this.waitQ[d];
+    const len = this.waitLen[d];
+    if (len === ring.length) {
+      const bigger = new Int32Array(ring.length * 2);
+      for (let k = 0; k < len; k++) bigger[k] = ring[(this.waitHead[d] + k) % ring.length];
+      this.waitQ[d] = ring = bigger;
+      this.waitHead[d] = 0;
+    }
+    ring[(this.waitHead[d] + len) % ring.length] = r;
+    this.waitLen[d] = len + 1;
+  }
+
+  /** A tag or credit came back on device d: resume the oldest waiting request. */
+  private resume(d: number): void {
+    while (this.waitLen[d] > 0) {
+      const ring = this.waitQ[d];
+      const r = ring[this.waitHead[d]];
+      this.waitHead[d] = (this.waitHead[d] + 1) % ring.length;
+      this.waitLen[d]--;
+      this.rWaiting[r] = 0;
+      this.issue(r);
+      if (this.rWaiting[r] === 1) return; // still short of tags: stays first in line
+    }
+  }
+
+  private atRc(p: number): void {
+    const now = this.q.now;
+    const r = this.pReq[p];
+    const d = this.rDev[r];
+    const isWrite = this.rWrite[r] === 1;
+    let ready = now;
+    if (this.rFault[r] === 0) {
+      const pn = this.pPn[p];
+      if (pn !== this.rTransPn[r]) {
+        this.rTransPn[r] = pn;
+        this.translations++;
+        const sid = this.devSid[d];
+        ready = this.iommuT.translate(now, sid, this.rPasid[r], pn, isWrite);
+        this.rTransReady[r] = ready;
+        if (ready < 0) this.rFault[r] = 1;
+      } else {
+        const tr = this.rTransReady[r];
+        ready = tr > now ? tr : now;
+      }
+    }
+    if (this.rFault[r] === 1) {
+      // dropped: a read gets an Unsupported Request completion, a write vanishes
+      if (isWrite) this.q.push(now, EV_WDONE, p);
+      else this.q.push(this.links[this.devLink[d]].sendDown(now, 20, 1), EV_CPL, p);
+      return;
+    }
+    if (isWrite) {
+      const start = ready > this.rcWriteFree ? ready : this.rcWriteFree;
+      this.rcWriteFree = start + this.rcWritePs;
+      const done = this.mem.access(this.rcWriteFree, this.pBytes[p], this.mem.ddio);
+      this.q.push(done, EV_WDONE, p);
+    } else {
+      const done = this.mem.access(ready + this.rcReadPs, this.pBytes[p], this.rWarm[r] === 1);
+      this.q.push(done, EV_DATA, p);
+    }
+  }
+
+  private dataReady(p: number): void {
+    const d = this.rDev[this.pReq[p]];
+    const arrive = this.links[this.devLink[d]].sendDown(this.q.now, this.pDown[p], this.pDownTlps[p]);
+    this.q.push(arrive, EV_CPL, p);
+  }
+
+  private completion(p: number): void {
+    const r = this.pReq[p];
+    const d = this.rDev[r];
+    this.devTags[d]++;
+    this.pieceDone(p, r, d);
+    if (this.waitLen[d] > 0) this.resume(d);
+  }
+
+  private writeDone(p: number): void {
+    const r = this.pReq[p];
+    const d = this.rDev[r];
+    if (this.postedLimited) this.devPosted[d]++;
+    this.pieceDone(p, r, d);
+    if (this.waitLen[d] > 0) this.resume(d);
+  }
+
+  private pieceDone(p: number, r: number, d: number): void {
+    this.pFree[this.pFreeTop++] = p;
+    if (--this.rOut[r] > 0 || this.rLeft[r] > 0) return;
+    // request complete
+    const now = this.q.now;
+    if (this.rFault[r] === 1) {
+      this.dropped++;
+      this.devDropped[d]++;
+    } else {
+      const lat = now - this.rStart[r];
+      this.latency.record(lat);
+      this.devLatency[d].record(lat);
+      this.doneBytes += this.rBytes[r];
+      this.devBytes[d] += this.rBytes[r];
+      this.doneRequests++;
+      this.devRequests[d]++;
+    }
+    if (now > this.lastDone) this.lastDone = now;
+    if (now > this.devLast[d]) this.devLast[d] = now;
+    this.rFree[this.rFreeTop++] = r;
+    this.devInFlight[d]--;
+    if (this.devAdmitScheduled[d] === 0 && (this.pendLen[d] > 0 || this.source !== null)) this.admit(d);
+  }
+
+  // ------------------------------------------------------------------ results
+
+  metrics(): TimingMetrics {
+    const span = Math.max(0, this.lastDone - (Number.isFinite(this.firstStart) ? this.firstStart : 0));
+    const spanNs = span / 1000;
+    const gbps = (bytes: number, ns: number) => (ns > 0 ? (bytes * 8) / ns : 0);
+    let up = 0, down = 0, upT = 0, downT = 0, upBusy = 0, downBusy = 0;
+    for (const l of this.links) { up += l.upBytes; down += l.downBytes; upT += l.upTlps; downT += l.downTlps; upBusy += l.upBusy; downBusy += l.downBusy; }
+    const nl = Math.max(1, this.links.length);
+    const r3 = (x: number) => Math.round(x * 1000) / 1000;
+    return {
+      simulatedTimeNs: r3(spanNs),
+      throughputGbps: r3(gbps(this.doneBytes, spanNs)),
+      requestsPerSec: spanNs > 0 ? Math.round((this.doneRequests / spanNs) * 1e9) : 0,
+      latencyNs: this.latency.summary(1000),
+      latencyCdfNs: this.latency.cdf(1000),
+      pcie: {
+        upGbps: r3(gbps(up, spanNs)), downGbps: r3(gbps(down, spanNs)),
+        upUtilisation: span > 0 ? r3(upBusy / nl / span) : 0, downUtilisation: span > 0 ? r3(downBusy / nl / span) : 0,
+        tlps: { up: upT, down: downT }, wireBytes: { up: Math.round(up), down: Math.round(down) },
+      },
+      iommuTiming: {
+        mergedMisses: this.iommuT.mergedMisses,
+        walkLatencyNs: this.iommuT.walkLatency.summary(1000),
+        walkerWaitNs: r3(this.iommuT.walkerWaitPs / 1000),
+        invalidationStalls: this.iommuT.invalidationStalls,
+        invalidationStallNs: r3(this.iommuT.invalidationStallPs / 1000),
+      },
+      memory: { llcAccesses: this.mem.llcAccesses, dramAccesses: this.mem.dramAccesses, dramBytes: this.mem.dramBytes },
+      events: this.q.handled,
+      devices: this.devNames.map((name, d) => ({
+        device: name,
+        requests: this.devRequests[d],
+        bytes: this.devBytes[d],
+        dropped: this.devDropped[d],
+        throughputGbps: r3(gbps(this.devBytes[d], Math.max(0, this.devLast[d] - this.devFirst[d]) / 1000)),
+        latencyNs: this.devLatency[d].summary(1000),
+      })).filter((x) => x.device !== '*'),
+    };
+  }
+}
