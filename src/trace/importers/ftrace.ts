@@ -9,7 +9,7 @@
  * Errors: a malformed line of a supported event throws one-line `InputError` `file:line: …; fix`.
  * Lines that are not events at all (e.g. `CPU:1 [LOST 12 EVENTS]`, stray text) become warnings.
  */
-import { inputError } from '../../util/errors.js';
+import { inputError, isInputError } from '../../util/errors.js';
 
 export const enum FtraceOp {
   Map = 1, Unmap = 2, Fault = 3, DmaMap = 4, DmaUnmap = 5, DmaAlloc = 6, DmaFree = 7, DmaMapSg = 8,
@@ -75,17 +75,16 @@ export const QI_TYPE_CODE: Readonly<Record<string, number>> = Object.freeze({
 /**
  * tracefs / trace_pipe / trace-cmd report: `%16s-%-7d ` comm-pid, optional `(%7d) ` tgid,
  * `[%03d] ` cpu, optional 4 or 5 flag characters, ` %5lu.%06lu` (or `.%09lu`, or ` %12llu` for
- * counter clocks), `: `. Comm may contain spaces and dashes: the lazy comm stops at the first
- * `-pid` followed by the cpu column, i.e. the last `-` before ` [`.
+ * counter clocks), `: `, then the event name (optionally `system:name`), `:` and one space (tracefs)
+ * or padding (trace-cmd). Comm may contain spaces and dashes: the lazy comm stops at the first `-pid`
+ * followed by the cpu column, i.e. the last `-` before ` [`. Captures: cpu, seconds (or counter),
+ * fraction, name (absent on function-tracer lines).
  */
 const HDR_RE =
-  /^\s*(.{0,64}?)-(\d+)\s+(?:\(\s*(?:\d+|-+)\)\s+)?\[(\d{1,5})\]\s+(?:([.0-9A-Za-z]{4,5})\s+)?(\d{1,20})(?:\.(\d{1,9}))?:\s/;
+  /^\s*.{0,64}?-\d+\s+(?:\(\s*(?:\d+|-+)\)\s+)?\[(\d{1,5})\]\s+(?:[.0-9A-Za-z]{4,5}\s+)?(\d{1,20})(?:\.(\d{1,9}))?:\s(?:([A-Za-z_]\w*(?::[A-Za-z_]\w*)?):(?:\s+|$))?/;
 /** `trace-cmd report -l`: `%8.8s-%-5d %3d` then the flags glued to the CPU number. */
 const LAT_RE =
-  /^\s*(.{0,64}?)-(\d+)\s+(\d{1,5})([^\d\s][.0-9A-Za-z]{3,4})\s+(\d{1,20})(?:\.(\d{1,9}))?:\s/;
-/** Event name (optionally `system:name`), a colon, then padding (trace-cmd) or one space. */
-const NAME_RE = /^([A-Za-z_]\w*(?::[A-Za-z_]\w*)?):(?:\s+|$)/;
-
+  /^\s*.{0,64}?-\d+\s+(\d{1,5})[^\d\s][.0-9A-Za-z]{3,4}\s+(\d{1,20})(?:\.(\d{1,9}))?:\s(?:([A-Za-z_]\w*(?::[A-Za-z_]\w*)?):(?:\s+|$))?/;
 const ENTRIES_RE = /entries-in-buffer\/entries-written:\s*(\d+)\/(\d+)(?:\s+#P:(\d+))?/;
 const CPUS_RE = /^cpus=(\d+)\s*$/;
 const LOST_RE = /^CPU:\s*(\d+)\s+\[(?:LOST\s+(\d+)\s+EVENTS|LOST\s+EVENTS|(\d+)\s+EVENTS\s+DROPPED|EVENTS\s+DROPPED)\]\s*$/;
@@ -151,6 +150,9 @@ const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
 
 const DIR_CODE: Readonly<Record<string, number>> = { BIDIRECTIONAL: 0, TO_DEVICE: 1, FROM_DEVICE: 2, NONE: 3 };
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/** Own-property lookup: input text must never reach `constructor`, `__proto__` & co. */
+const lookup = <T>(table: Readonly<Record<string, T>>, key: string): T | undefined =>
+  (Object.hasOwn(table, key) ? table[key] : undefined);
 const FIX_LINE = 'the line does not follow the kernel print format; re-capture the trace, or delete or repair this line';
 
 // ---------------------------------------------------------------------------------------------
@@ -171,7 +173,7 @@ export function detectFtrace(headText: string): boolean {
     // The last line of a head may be cut short: only whole lines count.
     if (i === lines.length - 1 && !headText.endsWith('\n')) break;
     const m = HDR_RE.exec(line) ?? LAT_RE.exec(line);
-    if (m && NAME_RE.test(line.slice(m[0].length))) return true;
+    if (m && m[4] !== undefined) return true;
   }
   return false;
 }
@@ -258,13 +260,17 @@ const WARN_TEXT: Record<string, (n: number, extra: number) => string> = {
 class FtraceParser {
   private readonly rows: Rows;
   private readonly devIndex = new Map<string, number>();
+  /** The last dma device name and its index (consecutive events mostly name the same device). */
+  private lastDev = '';
+  private lastDevIdx = -1;
   private readonly devices: string[] = [];
   private readonly skipped = new Map<string, number>();
   private readonly warn = new Warnings();
   private qiRows: number[] = [];
   private qiWords: bigint[] = [];
   private lineNo = 0;
-  private line = '';
+  /** The line being parsed is the last one and has no newline (possibly cut off). */
+  private lastLine = false;
   private layoutTraceCmd = false;
   private headerLost = 0;
   private markerLost = 0;
@@ -285,11 +291,12 @@ class FtraceParser {
       let end = text.indexOf('\n', pos);
       const lastNoNewline = end < 0;
       if (end < 0) end = n;
-      let line = text.slice(pos, end);
+      const start = pos;
       pos = end + 1;
       this.lineNo++;
-      if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-      this.line = line;
+      this.lastLine = lastNoNewline;
+      if (end > start && text.charCodeAt(end - 1) === 13) end--;
+      const line = text.slice(start, end);
       const c0 = line.charCodeAt(0);
       if (c0 === 35 /* # */) {
         sawHeader = true;
@@ -300,7 +307,7 @@ class FtraceParser {
         }
         continue;
       }
-      if (line.trim() === '') continue;
+      if (line.length === 0) continue;
       let m = HDR_RE.exec(line);
       if (m === null) {
         m = LAT_RE.exec(line);
@@ -311,11 +318,12 @@ class FtraceParser {
           this.event(m, line);
         } catch (e) {
           // A cut-off last line (trace still being written) is not worth failing the whole file.
-          if (lastNoNewline) { this.warn.add('incomplete', this.lineNo); continue; }
+          if (lastNoNewline && isInputError(e)) { this.warn.add('incomplete', this.lineNo); continue; }
           throw e;
         }
         continue;
       }
+      if (line.trim() === '') continue;
       if (this.nonEvent(line)) { sawHeader = true; continue; }
       if (lastNoNewline) { this.warn.add('incomplete', this.lineNo); continue; }
       if (this.firstUnknown === 0) this.firstUnknown = this.lineNo;
@@ -370,27 +378,26 @@ class FtraceParser {
   }
 
   private event(m: RegExpExecArray, line: string): void {
-    const rest = line.slice(m[0].length);
-    const nm = NAME_RE.exec(rest);
+    const full = m[4];
     this.events++;
-    if (nm === null) {
+    if (full === undefined) {
+      if (this.lastLine) { this.events--; this.warn.add('incomplete', this.lineNo); return; }
       // Function-tracer lines (`func <-parent`) and other non-event output: no `name:`.
       this.skip('(no event name)');
       return;
     }
-    const full = nm[1]!;
     const colon = full.indexOf(':');
     const name = colon < 0 ? full : full.slice(colon + 1);
     const handler = HANDLERS.get(name);
     if (handler === undefined || (colon >= 0 && full.slice(0, colon) !== handler.sys)) { this.skip(full); return; }
-    let payload = rest.slice(nm[0].length);
+    const cpu = Number(m[1]);
+    if (cpu > 0xffff) this.fail(`CPU number ${m[1]} is out of range`);
+    this.payloadEvent(handler, full, line.slice(m[0].length), this.timestamp(m[2]!, m[3]), cpu);
+  }
+
+  private payloadEvent(handler: Handler, full: string, payload: string, ts: number, cpu: number): void {
     if (payload.length > 0 && payload.charCodeAt(payload.length - 1) <= 32) payload = payload.trimEnd();
     if (payload.startsWith('[FAILED TO PARSE]')) { this.skip(full); this.warn.add('failedToParse', this.lineNo); return; }
-
-    // Header fields.
-    const cpu = Number(m[3]);
-    if (cpu > 0xffff) this.fail(`CPU number ${m[3]} is out of range`);
-    const ts = this.timestamp(m[5]!, m[6]);
     this.dispatch(handler, full, payload, ts, cpu);
   }
 
@@ -420,7 +427,7 @@ class FtraceParser {
   }
 
   private dir(s: string): number {
-    const d = DIR_CODE[s];
+    const d = lookup(DIR_CODE, s);
     if (d !== undefined) return d;
     if (/^0x[0-3]$/.test(s)) return Number(s);
     return this.fail(`unknown DMA direction "dir=${s.slice(0, 40)}"`, 'expected BIDIRECTIONAL, TO_DEVICE, FROM_DEVICE or NONE; repair this line');
@@ -501,7 +508,11 @@ class FtraceParser {
     // dma events: `<device> dir=<DIR> …`.
     const at = payload.indexOf(' dir=');
     if (at <= 0) this.mismatch(name, hd.fmt, payload);
-    const dev = this.device(payload.slice(0, at));
+    let dev = this.lastDevIdx;
+    if (at !== this.lastDev.length || !payload.startsWith(this.lastDev)) {
+      this.lastDev = payload.slice(0, at);
+      dev = this.lastDevIdx = this.device(this.lastDev);
+    }
     const body = payload.slice(at + 1);
     switch (hd.h) {
       case H.DmaMap: {
@@ -598,7 +609,7 @@ class FtraceParser {
     const typeName = r[1]!;
     const qw0 = BigInt(`0x${r[3]!}`), qw1 = BigInt(`0x${r[4]!}`), qw2 = BigInt(`0x${r[5]!}`), qw3 = BigInt(`0x${r[6]!}`);
     const type = Number(qw0 & 0xfn);
-    const named = QI_TYPE_CODE[typeName] ?? (/^0x[0-9a-f]+$/i.test(typeName) ? parseInt(typeName.slice(2), 16) : -1);
+    const named = lookup(QI_TYPE_CODE, typeName) ?? (/^0x[0-9a-f]+$/i.test(typeName) ? parseInt(typeName.slice(2), 16) : -1);
     if (named < 0) this.fail(`${name}: unknown descriptor type "${typeName.slice(0, 40)}"`, `expected one of ${Object.keys(QI_TYPE_CODE).join(', ')}; repair this line`);
     if (named !== type) this.fail(`${name}: descriptor type "${typeName}" does not match qw0 & 0xf = ${type}`);
     let iova = NaN, size = NaN;
