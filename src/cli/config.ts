@@ -1,6 +1,7 @@
 /** `iommusim config`: every configuration key with its unit, default and source. */
 import type { Command } from 'commander';
 import { KNOBS } from '../config/schema.js';
+import { PLATFORMS } from '../config/platforms.js';
 
 export function configMarkdown(): string {
   const rows = KNOBS.map((k) => {
@@ -29,6 +30,20 @@ export function registerConfig(program: Command): void {
       if (opts.markdown) { process.stdout.write(configMarkdown()); return; }
       for (const k of KNOBS) {
         process.stdout.write(`${k.key.padEnd(34)} ${String(k.default).padEnd(10)} ${(k.unit ?? k.kind).padEnd(10)} ${k.doc}\n`);
+      }
+    });
+}
+
+export function registerPlatforms(program: Command): void {
+  program
+    .command('platforms')
+    .description('list the platform presets (--platform NAME) with their settings and sources')
+    .action(() => {
+      for (const p of PLATFORMS) {
+        process.stdout.write(`${p.name}\n  ${p.description}\n`);
+        if (p.settings.length === 0) process.stdout.write('  settings: the schema defaults\n');
+        else process.stdout.write(`  settings: ${p.settings.map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+        for (const s of p.sources) process.stdout.write(`  source: ${s}\n`);
       }
     });
 }

@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { isInputError } from '../util/errors.js';
 import { simVersion } from '../run/result.js';
 import { registerRun } from './run.js';
-import { registerConfig } from './config.js';
+import { registerConfig, registerPlatforms } from './config.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -19,6 +19,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerRun(program);
   registerConfig(program);
+  registerPlatforms(program);
   return program;
 }
 
@@ -42,5 +43,8 @@ export async function main(argv: string[]): Promise<number> {
     return 70;
   }
 }
+
+// A closed pipe (`iommusim config | head`) is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
 
 main(process.argv).then((code) => { process.exitCode = code; });

@@ -34,8 +34,14 @@ export class MemoryTiming {
     return this.dramFree + this.dramPs;
   }
 
-  /** One 8-byte page-walk read. */
+  /**
+   * One page-walk read (an 8-byte entry in a 64-byte line): latency only. Walks are computed
+   * ahead of time when a miss starts; charging them to the bandwidth serializer would reserve DRAM
+   * in the future and hold up earlier requests, and their bandwidth is negligible.
+   */
   walkRead(t: number): number {
-    return this.access(t, 64, this.walkInLlc);
+    if (this.walkInLlc) { this.llcAccesses++; return t + this.llcPs; }
+    this.dramAccesses++;
+    return t + this.dramPs;
   }
 }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Config } from '../config/config.js';
 import type { IommuMetrics } from '../iommu/iommu.js';
 import type { DmaCounts } from './functional.js';
+import type { TimingMetrics } from '../sim/system.js';
 
 export const RESULT_SCHEMA = 'iommusim.result/1';
 
@@ -41,5 +42,6 @@ export interface RunResult {
   iommusim: string;
   config: Readonly<Config>;
   workload: WorkloadSummary;
-  metrics: IommuMetrics & { dma: DmaCounts };
+  /** Counts always; timing figures (throughputGbps, latencyNs, pcie, …) unless the run was --functional. */
+  metrics: IommuMetrics & { dma: DmaCounts } & Partial<TimingMetrics> & { iotlb: { mergedMisses?: number }; walks: { avgLatencyNs?: number } };
 }

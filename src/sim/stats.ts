@@ -5,6 +5,7 @@
  */
 const SUB_BITS = 5; // 32 sub-buckets per octave: < 3.2 % bucket width
 const SUB = 1 << SUB_BITS;
+const POW2 = Array.from({ length: 64 }, (_, i) => 2 ** i);
 
 export class Histogram {
   private readonly counts: Float64Array;
@@ -18,10 +19,12 @@ export class Histogram {
   }
 
   private bucket(v: number): number {
-    if (v < SUB) return Math.max(0, Math.floor(v));
-    const e = Math.floor(Math.log2(v)) - SUB_BITS + 1; // octave above the linear range
-    const b = e * SUB + Math.floor(v / 2 ** e);
-    return Math.min(b, this.counts.length - 1);
+    if (v < SUB) return v > 0 ? Math.floor(v) : 0;
+    // octave above the linear range: floor(log2 v) - SUB_BITS + 1, by clz32 below 2^32
+    const lg = v < 4294967296 ? 31 - Math.clz32(v) : Math.floor(Math.log2(v));
+    const e = lg - SUB_BITS + 1;
+    const b = e * SUB + Math.floor(v / POW2[e]);
+    return b < this.counts.length ? b : this.counts.length - 1;
   }
 
   private bucketLow(b: number): number {

@@ -154,8 +154,11 @@ export class TimedSystem {
   doneRequests = 0;
   dropped = 0;
   translations = 0;
+  /** Per-request latencies in ps, in completion order, when asked for (tests, exports). */
+  readonly latencies: number[] | null;
 
-  constructor(cfg: Readonly<Config>, devices: string[], iommu?: Iommu) {
+  constructor(cfg: Readonly<Config>, devices: string[], iommu?: Iommu, opts: { recordLatencies?: boolean } = {}) {
+    this.latencies = opts.recordLatencies ? [] : null;
     this.cfg = cfg;
     this.iommu = iommu ?? new Iommu(cfg);
     this.mem = new MemoryTiming(cfg);
@@ -387,7 +390,8 @@ export class TimedSystem {
       let issueAt = this.devClock.align(now > this.devNextIssue[d] ? now : this.devNextIssue[d]);
       this.devNextIssue[d] = issueAt + this.issuePs;
       issueAt += this.engineLatPs;
-      this.q.push(issueAt, EV_ISSUE, r);
+      if (issueAt === now) this.issue(r);
+      else this.q.push(issueAt, EV_ISSUE, r);
     }
   }
 
@@ -529,6 +533,7 @@ export class TimedSystem {
     } else {
       const lat = now - this.rStart[r];
       this.latency.record(lat);
+      if (this.latencies !== null) this.latencies.push(lat);
       this.devLatency[d].record(lat);
       this.doneBytes += this.rBytes[r];
       this.devBytes[d] += this.rBytes[r];
