@@ -74,3 +74,46 @@ describe('iommusim run (end to end)', () => {
     });
   }
 });
+
+describe('iommusim run with timing (end to end)', () => {
+  it('pciebench: throughput, latency percentiles, PCIe figures in the JSON', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iommusim-cli-'));
+    const out = join(dir, 'p.json');
+    const r = iommusim(['run', 'pciebench', '--platform', 'broadwell-gen3x8', '--set', 'workload.count=5000', '--set', 'workload.op=write', '--json', out]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const m = JSON.parse(readFileSync(out, 'utf8')).metrics;
+    for (const k of ['p50', 'p90', 'p99', 'max']) expect(m.latencyNs[k]).toBeGreaterThan(0);
+    expect(m.throughputGbps).toBeGreaterThan(1);
+    expect(m.simulatedTimeNs).toBeGreaterThan(0);
+    expect(m.pcie.upGbps).toBeGreaterThan(m.pcie.downGbps);
+    expect(m.pcie.tlps.up).toBe(5000);
+    expect(typeof m.walks.avgLatencyNs).toBe('number');
+    // at the start 64 requests in flight hit the window's two cold pages: all but the first to each
+    // page find the walk under way and wait for it (merged misses, not walks)
+    expect(m.iotlb.mergedMisses).toBeGreaterThan(0);
+    expect(m.iotlb.mergedMisses).toBeLessThan(64);
+    expect(m.walks.count).toBe(2);
+    expect(m.devices[0]).toMatchObject({ device: '0000:03:00.0', requests: 5000 });
+  });
+  it('a timed trace run is byte-identical run to run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iommusim-cli-'));
+    const a = join(dir, 'a.json'), b = join(dir, 'b.json');
+    iommusim(['run', 'workloads/examples/nic-rx-ring.csv', '--json', a]);
+    iommusim(['run', 'workloads/examples/nic-rx-ring.csv', '--json', b]);
+    expect(readFileSync(a, 'utf8')).toBe(readFileSync(b, 'utf8'));
+  });
+  const bad: Array<[string[], RegExp]> = [
+    [['--set', 'pcie.lanes=3'], /^iommusim: pcie\.lanes=3: must be one of 1, 2, 4, 8, 12, 16, 32\n$/],
+    [['--set', 'pcie.mpsBytes=100'], /^iommusim: pcie\.mpsBytes=100: must be one of 128, 256, 512, 1024, 2048, 4096\n$/],
+    [['--set', 'workload.window=32', '--set', 'workload.size=64'], /^iommusim: workload\.window=32: smaller than workload\.size \(64\); make the window at least one transfer\n$/],
+    [['--platform', 'skylake'], /^iommusim: --platform skylake: unknown platform; use one of broadwell-gen3x8,/],
+  ];
+  for (const [args, re] of bad) {
+    it(`bad value ${args.join(' ')} → one line naming the key, exit 2`, () => {
+      const r = iommusim(['run', 'pciebench', ...args]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(re);
+    });
+  }
+});
