@@ -6,9 +6,10 @@
  */
 export class EventQueue {
   private time: Float64Array;
+  /** Insertion number, for FIFO order among events at the same time. */
   private seq: Float64Array;
-  private kinds: Int32Array;
-  private args: Int32Array;
+  /** kind << 27 | arg. */
+  private ev: Int32Array;
   private n = 0;
   private counter = 0;
   /** Fields of the last popped event. */
@@ -21,8 +22,7 @@ export class EventQueue {
   constructor(capacity = 1024) {
     this.time = new Float64Array(capacity);
     this.seq = new Float64Array(capacity);
-    this.kinds = new Int32Array(capacity);
-    this.args = new Int32Array(capacity);
+    this.ev = new Int32Array(capacity);
   }
 
   get size(): number {
@@ -33,48 +33,54 @@ export class EventQueue {
     const cap = this.time.length * 2;
     const t = new Float64Array(cap); t.set(this.time); this.time = t;
     const s = new Float64Array(cap); s.set(this.seq); this.seq = s;
-    const k = new Int32Array(cap); k.set(this.kinds); this.kinds = k;
-    const a = new Int32Array(cap); a.set(this.args); this.args = a;
+    const e = new Int32Array(cap); e.set(this.ev); this.ev = e;
   }
 
-  /** Schedule `kind(arg)` at `t` ps (t >= now; integral). */
+  /** Schedule `kind(arg)` at `t` ps (t >= now; integral). kind < 16, arg < 2^27. */
   push(t: number, kind: number, arg: number): void {
     if (this.n === this.time.length) this.grow();
-    const time = this.time, seq = this.seq, kinds = this.kinds, args = this.args;
+    const time = this.time, seq = this.seq, ev = this.ev;
     const sq = this.counter++;
     let i = this.n++;
     while (i > 0) {
       const p = (i - 1) >> 1;
       const pt = time[p];
       if (pt < t || (pt === t && seq[p] < sq)) break;
-      time[i] = pt; seq[i] = seq[p]; kinds[i] = kinds[p]; args[i] = args[p];
+      time[i] = pt; seq[i] = seq[p]; ev[i] = ev[p];
       i = p;
     }
-    time[i] = t; seq[i] = sq; kinds[i] = kind; args[i] = arg;
+    time[i] = t; seq[i] = sq; ev[i] = (kind << 27) | arg;
   }
 
   /** Pop the earliest event into now/kind/arg; false when empty. */
   pop(): boolean {
-    if (this.n === 0) return false;
-    const time = this.time, seq = this.seq, kinds = this.kinds, args = this.args;
+    const n = this.n;
+    if (n === 0) return false;
+    const time = this.time, seq = this.seq, ev = this.ev;
     this.now = time[0];
-    this.kind = kinds[0];
-    this.arg = args[0];
+    const e0 = ev[0];
+    this.kind = e0 >>> 27;
+    this.arg = e0 & 0x7ffffff;
     this.handled++;
-    const last = --this.n;
+    const last = n - 1;
+    this.n = last;
     if (last > 0) {
-      const t = time[last], sq = seq[last], k = kinds[last], a = args[last];
+      const t = time[last], sq = seq[last], e = ev[last];
       let i = 0;
       for (;;) {
         let c = 2 * i + 1;
         if (c >= last) break;
         const r = c + 1;
-        if (r < last && (time[r] < time[c] || (time[r] === time[c] && seq[r] < seq[c]))) c = r;
-        if (time[c] > t || (time[c] === t && seq[c] > sq)) break;
-        time[i] = time[c]; seq[i] = seq[c]; kinds[i] = kinds[c]; args[i] = args[c];
+        let ct = time[c];
+        if (r < last) {
+          const rt = time[r];
+          if (rt < ct || (rt === ct && seq[r] < seq[c])) { c = r; ct = rt; }
+        }
+        if (ct > t || (ct === t && seq[c] > sq)) break;
+        time[i] = ct; seq[i] = seq[c]; ev[i] = ev[c];
         i = c;
       }
-      time[i] = t; seq[i] = sq; kinds[i] = k; args[i] = a;
+      time[i] = t; seq[i] = sq; ev[i] = e;
     }
     return true;
   }

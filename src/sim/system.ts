@@ -274,7 +274,7 @@ export class TimedSystem {
       switch (q.kind) {
         case EV_TRACE: this.onTrace(); break;
         case EV_ADMIT: this.devAdmitScheduled[a] = 0; this.admit(a); break;
-        case EV_ISSUE: this.issue(a); break;
+        case EV_ISSUE: this.issue(a, q.now); break;
         case EV_AT_RC: this.atRc(a); break;
         case EV_DATA: this.dataReady(a); break;
         case EV_CPL: this.completion(a); break;
@@ -389,15 +389,14 @@ export class TimedSystem {
       if (now < this.devFirst[d]) this.devFirst[d] = now;
       let issueAt = this.devClock.align(now > this.devNextIssue[d] ? now : this.devNextIssue[d]);
       this.devNextIssue[d] = issueAt + this.issuePs;
-      issueAt += this.engineLatPs;
-      if (issueAt === now) this.issue(r);
-      else this.q.push(issueAt, EV_ISSUE, r);
+      // The engine's pipeline latency is a ready time, not an event: admissions of a device happen
+      // in time order, so its link reservations stay in order.
+      this.issue(r, issueAt + this.engineLatPs);
     }
   }
 
-  /** Issue as many pieces of request r as tags / credits allow. */
-  private issue(r: number): void {
-    const now = this.q.now;
+  /** Issue, at time `now`, as many pieces of request r as tags / credits allow. */
+  private issue(r: number, now: number): void {
     const d = this.rDev[r];
     const isWrite = this.rWrite[r] === 1;
     const link = this.links[this.devLink[d]];
@@ -458,7 +457,7 @@ export class TimedSystem {
       this.waitHead[d] = (this.waitHead[d] + 1) % ring.length;
       this.waitLen[d]--;
       this.rWaiting[r] = 0;
-      this.issue(r);
+      this.issue(r, this.q.now);
       if (this.rWaiting[r] === 1) return; // still short of tags: stays first in line
     }
   }
