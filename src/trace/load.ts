@@ -5,10 +5,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseCsvTrace, detectCsv, type CsvOptions } from './importers/csv.js';
+import { detectFtrace } from './importers/ftrace.js';
+import { loadFtraceTrace } from './importers/ftrace-dma.js';
 import type { TraceColumns } from './columns.js';
 import { InputError } from '../util/errors.js';
 
-export const TRACE_FORMATS = ['auto', 'csv'] as const;
+export const TRACE_FORMATS = ['auto', 'csv', 'ftrace'] as const;
 export type TraceFormat = (typeof TRACE_FORMATS)[number];
 
 export interface LoadedTrace {
@@ -20,6 +22,7 @@ export interface LoadedTrace {
 export function detectFormat(head: Uint8Array): Exclude<TraceFormat, 'auto'> | null {
   const text = Buffer.from(head.subarray(0, 4096)).toString('latin1');
   if (detectCsv(text)) return 'csv';
+  if (detectFtrace(text)) return 'ftrace';
   return null;
 }
 
@@ -41,5 +44,7 @@ export function loadTrace(path: string, format: TraceFormat = 'auto', opts: CsvO
   switch (fmt) {
     case 'csv':
       return { path, format: fmt, columns: parseCsvTrace(bytes, name, opts) };
+    case 'ftrace':
+      return { path, format: fmt, columns: loadFtraceTrace(Buffer.from(bytes).toString('utf8'), name).trace };
   }
 }
