@@ -8,6 +8,7 @@ import { isInputError } from '../util/errors.js';
 import { simVersion } from '../run/result.js';
 import { registerRun } from './run.js';
 import { registerConfig, registerPlatforms } from './config.js';
+import { registerWorkloads } from './workloads.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerConfig(program);
   registerPlatforms(program);
+  registerWorkloads(program);
   return program;
 }
 

@@ -1,11 +1,11 @@
 /** `iommusim run <trace>`: one trace through the model; a short summary, and JSON with --json. */
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { basename } from 'node:path';
-import { buildConfig, parseSetArgs } from '../config/config.js';
-import { loadTrace, TRACE_FORMATS, type TraceFormat } from '../trace/load.js';
-import { runTrace, summarizeTrace } from '../run/run.js';
+import { parseSetArgs } from '../config/config.js';
+import { TRACE_FORMATS, type TraceFormat } from '../trace/load.js';
+import { runTrace } from '../run/run.js';
 import { runTimedTrace, runPciebench } from '../run/timed.js';
+import { resolveInput, describeInputs, type ResolvedInput } from '../run/inputs.js';
 import type { RunResult } from '../run/result.js';
 import { inputError } from '../util/errors.js';
 
@@ -14,13 +14,13 @@ const collect = (v: string, prev: string[]): string[] => prev.concat([v]);
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('replay a trace (or run a generator) through the timed model and print a summary')
-    .argument('<input>', 'a trace file (CSV: time_ns,device,pasid,op,iova,size,dir,paddr), or a generator: pciebench')
+    .description('run a trace, workload or generator through the timed model and print a summary')
+    .argument('<input>', `${describeInputs()}`)
     .option('--set <key=value>', 'set a configuration key (repeatable); `iommusim config` lists them', collect, [])
     .option('--platform <name>', 'platform preset applied before --set (`iommusim platforms` lists them)')
     .option('--format <format>', `trace format: ${TRACE_FORMATS.join(', ')}`, 'auto')
     .option('--functional', 'translation counts only, no timing (faster)')
-    .option('--json <file>', 'write the full versioned result as JSON')
+    .option('--json <file>', 'write the full versioned result as JSON (an array for a workload with sweep axes)')
     .option('--quiet', 'print nothing but errors')
     .action((input: string, opts: { set: string[]; platform?: string; format: string; functional?: boolean; json?: string; quiet?: boolean }) => {
       if (!(TRACE_FORMATS as readonly string[]).includes(opts.format)) {
@@ -28,22 +28,28 @@ export function registerRun(program: Command): void {
       }
       const settings: Array<[string, string]> = [];
       if (opts.platform) settings.push(['platform', opts.platform]);
-      if (input === 'pciebench') settings.push(['workload.kind', 'pciebench']);
       settings.push(...parseSetArgs(opts.set));
-      const cfg = buildConfig(settings);
-      let result: RunResult;
-      if (cfg.workload.kind === 'pciebench') {
-        if (opts.functional) throw inputError('--functional', 'the pciebench generator runs only with timing', 'drop --functional');
-        result = runPciebench(cfg);
-      } else {
-        const addressBits = 12 + 9 * cfg.iommu.levels;
-        const tr = loadTrace(input, opts.format as TraceFormat, { addressBits });
-        const summary = summarizeTrace(tr.columns, basename(input), input, tr.format);
-        result = opts.functional ? runTrace(tr.columns, cfg, summary) : runTimedTrace(tr.columns, cfg, summary);
+      const runs = resolveInput(input, settings, opts.format as TraceFormat);
+      const results: RunResult[] = runs.map((r) => runResolved(r, !!opts.functional));
+      if (opts.json) writeFileSync(opts.json, JSON.stringify(results.length === 1 && !runs[0].spec?.sweep ? results[0] : results, null, 2) + '\n');
+      if (!opts.quiet) {
+        runs.forEach((r, i) => {
+          if (r.point.length > 0) process.stdout.write(`\n── ${r.point.map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+          process.stdout.write(formatSummary(results[i]));
+        });
       }
-      if (opts.json) writeFileSync(opts.json, JSON.stringify(result, null, 2) + '\n');
-      if (!opts.quiet) process.stdout.write(formatSummary(result));
     });
+}
+
+/** One resolved input through the timed (or functional) model. */
+export function runResolved(r: ResolvedInput, functional = false): RunResult {
+  if (!r.columns) {
+    if (functional) throw inputError('--functional', 'the pciebench generator runs only with timing', 'drop --functional');
+    const res = runPciebench(r.cfg);
+    res.workload = r.summary;
+    return res;
+  }
+  return functional ? runTrace(r.columns, r.cfg, r.summary) : runTimedTrace(r.columns, r.cfg, r.summary);
 }
 
 const pct = (a: number, b: number): string => (b > 0 ? `${((100 * a) / b).toFixed(2)}%` : '—');

@@ -387,11 +387,11 @@ export class TimedSystem {
       this.devInFlight[d]++;
       if (now < this.firstStart) this.firstStart = now;
       if (now < this.devFirst[d]) this.devFirst[d] = now;
-      let issueAt = this.devClock.align(now > this.devNextIssue[d] ? now : this.devNextIssue[d]);
+      // Issue on a device-clock edge, no earlier than the engine's issue interval allows. (The
+      // engine's latency is charged when the request completes: it holds no tag.)
+      const issueAt = this.devClock.align(now > this.devNextIssue[d] ? now : this.devNextIssue[d]);
       this.devNextIssue[d] = issueAt + this.issuePs;
-      // The engine's pipeline latency is a ready time, not an event: admissions of a device happen
-      // in time order, so its link reservations stay in order.
-      this.issue(r, issueAt + this.engineLatPs);
+      this.issue(r, issueAt);
     }
   }
 
@@ -524,8 +524,8 @@ export class TimedSystem {
   private pieceDone(p: number, r: number, d: number): void {
     this.pFree[this.pFreeTop++] = p;
     if (--this.rOut[r] > 0 || this.rLeft[r] > 0) return;
-    // request complete
-    const now = this.q.now;
+    // request complete (the device's own latency — descriptor handling — added here)
+    const now = this.q.now + this.engineLatPs;
     if (this.rFault[r] === 1) {
       this.dropped++;
       this.devDropped[d]++;

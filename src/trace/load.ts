@@ -26,7 +26,7 @@ export function detectFormat(head: Uint8Array): Exclude<TraceFormat, 'auto'> | n
   return null;
 }
 
-export function loadTrace(path: string, format: TraceFormat = 'auto', opts: CsvOptions = {}): LoadedTrace {
+export function loadTrace(path: string, format: TraceFormat = 'auto', opts: CsvOptions = {}, _cfg?: unknown): LoadedTrace {
   let bytes: Uint8Array;
   try {
     if (statSync(path).isDirectory()) throw new InputError(`${path}: is a folder, not a trace file; name a file`);

@@ -60,8 +60,8 @@ describe('timing: hand-computed latencies', () => {
       `100000,03:00.0,,dma,${A},64,read,`, // IOTLB hit
       `200000,03:00.0,,dma,${B},64,read,`, // IOTLB miss, walk of 4 reads
     ], [['iommu.mode', 'strict']]);
-    const arrive = (t0: number) => align(t0, DEVICE_PERIOD) + DEV + UP + LINK;
-    const after = (t: number) => RC + LLC + DOWN + LINK - 0 + t;
+    const arrive = (t0: number) => align(t0, DEVICE_PERIOD) + UP + LINK;
+    const after = (t: number) => RC + LLC + DOWN + LINK + DEV + t;
     const hitReady = align(arrive(100_000_000), IOMMU_PERIOD) + 3 * IOMMU_PERIOD + 3 * IOMMU_PERIOD;
     expect(lat[1]).toBe(after(hitReady) - 100_000_000);
     const walkReady = align(arrive(200_000_000), IOMMU_PERIOD) + (3 + 3 + 4) * IOMMU_PERIOD + 4 * DRAM_READ;
@@ -97,7 +97,7 @@ describe('timing: hand-computed latencies', () => {
     ];
     const withUnmap = latencies([...base, '100000,03:00.0,,unmap,0x100001000,4096,,', '100001,03:00.0,,dma,0x100000000,64,read,'], [['iommu.mode', 'strict']]);
     const without = latencies([...base, '100001,03:00.0,,dma,0x100000000,64,read,'], [['iommu.mode', 'strict']]);
-    const arrival = align(100_001_000, DEVICE_PERIOD) + DEV + UP + LINK;
+    const arrival = align(100_001_000, DEVICE_PERIOD) + UP + LINK;
     const invDone = 100_000_000 + 2 * 445_000; // a page-selective invalidation and a wait descriptor
     expect(withUnmap.lat[1] - without.lat[1]).toBe(invDone - align(arrival, IOMMU_PERIOD));
     expect(withUnmap.sys.metrics().iommuTiming.invalidationStalls).toBe(1);

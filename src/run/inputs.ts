@@ -1,0 +1,75 @@
+/**
+ * What `run`, `trace gen` and `compare` accept as input: a trace file (any supported format), a
+ * workload spec (by name or path), or a generator name. Resolves the config in the order
+ * generator defaults → platform → spec settings → sweep point → command-line settings.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { buildConfig, type Config } from '../config/config.js';
+import { loadTrace, type TraceFormat } from '../trace/load.js';
+import { findGenerator, generators } from '../trace/generators/index.js';
+import { findWorkload, specConfig, sweepPoints, type WorkloadSpec, type SettingValue } from './workloads.js';
+import { summarizeTrace } from './run.js';
+import type { TraceColumns } from '../trace/columns.js';
+import type { WorkloadSummary } from './result.js';
+import { InputError } from '../util/errors.js';
+
+export interface ResolvedInput {
+  cfg: Readonly<Config>;
+  /** Trace columns to replay (absent for the closed-loop pciebench source). */
+  columns?: TraceColumns;
+  summary: WorkloadSummary;
+  /** The workload spec, when the input named one. */
+  spec?: WorkloadSpec;
+  point: Array<[string, SettingValue]>;
+}
+
+export function describeInputs(): string {
+  return `a trace file, a workload (iommusim workloads lists them) or a generator (${generators().map((g) => g.name).join(', ')})`;
+}
+
+/** Resolve an input to one or more runs (several for a workload with sweep axes). */
+export function resolveInput(input: string, settings: Array<[string, SettingValue]>, format: TraceFormat = 'auto'): ResolvedInput[] {
+  const isFile = existsSync(input) && statSync(input).isFile();
+  if (isFile && !/\.(ya?ml|json)$/.test(input)) {
+    const cfg = buildConfig(settings);
+    return [fromTrace(input, format, cfg, undefined, [])];
+  }
+  const gen = !isFile ? findGenerator(input) : undefined;
+  if (gen) {
+    const cfg = buildConfig([...gen.defaults.map(([k, v]) => [k, v] as [string, SettingValue]), ...settings]);
+    return [fromGenerator(gen.name, cfg, undefined, [])];
+  }
+  const spec = findWorkload(input);
+  if (!spec && !isFile && /[/\\]|\.[A-Za-z0-9]+$/.test(input)) {
+    throw new InputError(`${input}: cannot read the trace (${existsSync(input) ? 'not a file' : 'ENOENT'}); check the path, or give ${describeInputs()}`);
+  }
+  if (!spec) {
+    throw new InputError(`${input}: not a trace file, a workload or a generator; give ${describeInputs()}`);
+  }
+  return sweepPoints(spec).map((point) => {
+    const cfg = specConfig(spec, point, settings);
+    if (spec.trace) return fromTrace(spec.trace, (spec.format as TraceFormat | undefined) ?? format, cfg, spec, point);
+    return fromGenerator(spec.generator!, cfg, spec, point);
+  });
+}
+
+function fromTrace(path: string, format: TraceFormat, cfg: Readonly<Config>, spec: WorkloadSpec | undefined, point: Array<[string, SettingValue]>): ResolvedInput {
+  const tr = loadTrace(path, format, { addressBits: 12 + 9 * cfg.iommu.levels }, cfg);
+  const summary = summarizeTrace(tr.columns, spec?.name ?? basename(path), path, tr.format);
+  return { cfg, columns: tr.columns, summary, spec, point };
+}
+
+function fromGenerator(name: string, cfg: Readonly<Config>, spec: WorkloadSpec | undefined, point: Array<[string, SettingValue]>): ResolvedInput {
+  const label = spec?.name ?? name;
+  if (name === 'pciebench') {
+    const w = cfg.workload;
+    const summary: WorkloadSummary = {
+      name: label, source: `generator:pciebench (${w.op} ${w.size} B, ${w.window} B window, ${w.pattern}, ${w.cache})`, format: 'generator',
+      records: w.count, devices: ['0000:03:00.0'], ops: { dma: w.count, map: cfg.iommu.mode === 'off' ? 0 : 1, unmap: 0, inv: 0 }, timeSpanNs: 0,
+    };
+    return { cfg, summary, spec, point };
+  }
+  const columns = findGenerator(name)!.build(cfg);
+  return { cfg, columns, summary: summarizeTrace(columns, label, `generator:${name}`, 'generator'), spec, point };
+}
