@@ -9,6 +9,7 @@ import { simVersion } from '../run/result.js';
 import { registerRun } from './run.js';
 import { registerConfig, registerPlatforms } from './config.js';
 import { registerWorkloads } from './workloads.js';
+import { registerTrace } from './trace.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerPlatforms(program);
   registerWorkloads(program);
+  registerTrace(program);
   return program;
 }
 

@@ -117,3 +117,29 @@ describe('iommusim run with timing (end to end)', () => {
     });
   }
 });
+
+describe('iommusim workloads and trace (end to end)', () => {
+  it('workloads lists the library; run NAME runs every sweep point', () => {
+    const l = iommusim(['workloads']);
+    expect(l.code).toBe(0);
+    expect(l.out).toMatch(/^pciebench-read-sweep +pcie-bench DMA reads/m);
+    const dir = mkdtempSync(join(tmpdir(), 'iommusim-cli-'));
+    const out = join(dir, 's.json');
+    const r = iommusim(['run', 'pciebench-write-sweep', '--set', 'workload.count=2000', '--json', out, '--quiet']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(readFileSync(out, 'utf8'));
+    expect(j.map((x: { config: { workload: { size: number } } }) => x.config.workload.size)).toEqual([64, 128, 256, 512, 1024, 2048]);
+  });
+  it('trace info, trace gen and trace import', () => {
+    const info = iommusim(['trace', 'info', 'workloads/examples/nic-rx-ring.csv', '--json']);
+    expect(info.code).toBe(0);
+    expect(JSON.parse(info.out)).toMatchObject({ format: 'csv', records: 5377, ops: { dma: 3072, map: 1281, unmap: 1024, inv: 0 } });
+    const dir = mkdtempSync(join(tmpdir(), 'iommusim-cli-'));
+    const gen = join(dir, 'g.csv');
+    expect(iommusim(['trace', 'gen', 'pciebench', '--set', 'workload.count=10', '-o', gen]).code).toBe(0);
+    expect(readFileSync(gen, 'utf8').trim().split('\n')).toHaveLength(12); // header, map, 10 DMAs
+    const imp = join(dir, 'f.csv');
+    expect(iommusim(['trace', 'import', 'test/fixtures/ftrace/synthetic_trace-cmd.txt', '-o', imp]).code).toBe(0);
+    expect(JSON.parse(iommusim(['trace', 'info', imp, '--json']).out).records).toBe(296);
+  });
+});

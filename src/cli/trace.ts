@@ -1,0 +1,99 @@
+/** `iommusim trace info|import|gen`: look at, convert and generate traces. */
+import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { loadTrace, TRACE_FORMATS, type TraceFormat } from '../trace/load.js';
+import { writeCsvTrace } from '../trace/importers/csv.js';
+import { type TraceColumns, OP_NAMES, OP_DMA } from '../trace/columns.js';
+import { parseSetArgs } from '../config/config.js';
+import { resolveInput } from '../run/inputs.js';
+import { inputError } from '../util/errors.js';
+import { pciebenchTrace } from '../trace/generators/pciebench.js';
+import { formatSize } from '../util/units.js';
+
+const collect = (v: string, prev: string[]): string[] => prev.concat([v]);
+
+export interface TraceInfo {
+  records: number;
+  timeSpanNs: number;
+  ops: Record<string, number>;
+  devices: Array<{ device: string; records: number; dmaBytes: number }>;
+  dmaSizeHistogram: Array<{ upTo: string; count: number }>;
+  dmaBytes: number;
+}
+
+export function traceInfo(t: TraceColumns): TraceInfo {
+  const ops: Record<string, number> = { dma: 0, map: 0, unmap: 0, inv: 0 };
+  const perDev = t.devices.map((d) => ({ device: d, records: 0, dmaBytes: 0 }));
+  const bounds = [64, 128, 256, 512, 1024, 2048, 4096, 16384, 65536, 1 << 20, Infinity];
+  const hist = new Array(bounds.length).fill(0);
+  let bytes = 0;
+  for (let i = 0; i < t.count; i++) {
+    ops[OP_NAMES[t.op[i]]]++;
+    const d = perDev[t.device[i]];
+    d.records++;
+    if (t.op[i] === OP_DMA) {
+      const s = t.size[i];
+      bytes += s;
+      d.dmaBytes += s;
+      let k = 0;
+      while (s > bounds[k]) k++;
+      hist[k]++;
+    }
+  }
+  return {
+    records: t.count,
+    timeSpanNs: t.count ? t.timeNs[t.count - 1] - t.timeNs[0] : 0,
+    ops, devices: perDev, dmaBytes: bytes,
+    dmaSizeHistogram: bounds.map((b, k) => ({ upTo: b === Infinity ? 'more' : formatSize(b), count: hist[k] })).filter((h) => h.count > 0),
+  };
+}
+
+function writeTrace(t: TraceColumns, out: string): void {
+  if (out.endsWith('.csv')) { writeFileSync(out, writeCsvTrace(t)); return; }
+  throw inputError(`-o ${out}`, 'unknown output format', 'name the output .csv');
+}
+
+export function registerTrace(program: Command): void {
+  const trace = program.command('trace').description('look at, convert and generate traces');
+  trace
+    .command('info')
+    .description('records, time span, ops, devices and DMA size histogram of a trace')
+    .argument('<file>', 'a trace file of any supported format')
+    .option('--format <format>', `trace format: ${TRACE_FORMATS.join(', ')}`, 'auto')
+    .option('--json', 'machine-readable')
+    .action((file: string, opts: { format: string; json?: boolean }) => {
+      const tr = loadTrace(file, opts.format as TraceFormat);
+      const info = traceInfo(tr.columns);
+      if (opts.json) { process.stdout.write(JSON.stringify({ file, format: tr.format, ...info }, null, 2) + '\n'); return; }
+      const o = info.ops;
+      process.stdout.write([
+        `${file} (${tr.format}): ${info.records} records over ${(info.timeSpanNs / 1e6).toFixed(3)} ms`,
+        `ops        dma ${o.dma}, map ${o.map}, unmap ${o.unmap}, inv ${o.inv}; ${info.dmaBytes} DMA bytes`,
+        ...info.devices.map((d) => `device     ${d.device}: ${d.records} records, ${d.dmaBytes} DMA bytes`),
+        `DMA sizes  ${info.dmaSizeHistogram.map((h) => `≤${h.upTo}: ${h.count}`).join(', ')}`,
+      ].join('\n') + '\n');
+    });
+  trace
+    .command('import')
+    .description('convert a trace (pcap, pcapng, ftrace, GPU CSV, CSV) into the DMA trace the simulator replays')
+    .argument('<file>', 'the trace to convert')
+    .requiredOption('-o, --out <file>', 'output file (.csv)')
+    .option('--format <format>', `input format: ${TRACE_FORMATS.join(', ')}`, 'auto')
+    .action((file: string, opts: { out: string; format: string }) => {
+      const tr = loadTrace(file, opts.format as TraceFormat);
+      writeTrace(tr.columns, opts.out);
+      process.stdout.write(`${opts.out}: ${tr.columns.count} records from ${file} (${tr.format})\n`);
+    });
+  trace
+    .command('gen')
+    .description('generate a trace from a generator or workload')
+    .argument('<generator>', 'a generator or workload name')
+    .option('--set <key=value>', 'set a configuration key (repeatable)', collect, [])
+    .requiredOption('-o, --out <file>', 'output file (.csv)')
+    .action((name: string, opts: { set: string[]; out: string }) => {
+      const [r] = resolveInput(name, parseSetArgs(opts.set));
+      if (!r.columns) r.columns = pciebenchTrace(r.cfg);
+      writeTrace(r.columns, opts.out);
+      process.stdout.write(`${opts.out}: ${r.columns.count} records (${name})\n`);
+    });
+}
