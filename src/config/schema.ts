@@ -7,24 +7,12 @@
  * Per-device keys use a PCI address in the path: `devices.01:00.0.domain=2`.
  */
 import { inputError } from '../util/errors.js';
-import { parseSize, parseTimeNs } from '../util/units.js';
 import { POLICIES } from '../cache/setassoc.js';
+import { type Knob, parseKnobValue } from './knob.js';
+import { IRQ_KNOBS } from '../iommu/irq/knobs.js';
+import { CPU_KNOBS } from '../virt/cpu.js';
 
-export type KnobKind = 'int' | 'number' | 'size' | 'timeNs' | 'bool' | 'enum' | 'string';
-
-export interface Knob {
-  /** Dotted path; `*` stands for a device address in per-device keys. */
-  key: string;
-  kind: KnobKind;
-  default: number | boolean | string;
-  unit?: string;
-  min?: number;
-  max?: number;
-  values?: readonly string[];
-  doc: string;
-  /** Where the default comes from (a row of docs/sources.md, a paper, a spec, code). */
-  source: string;
-}
+export { parseKnobValue, type Knob, type KnobKind } from './knob.js';
 
 const SRC_PCIEBENCH_IOTLB = 'pcie-bench raw data (Neugebauer et al., SIGCOMM 2018): 64 IOTLB entries inferred on Sandy Bridge to Broadwell [P]';
 const SRC_ASSOC = 'associativity not published; fully associative assumed (the 64-entry knee in pcie-bench is what a 64-entry LRU array of any associativity shows for its sequential windows)';
@@ -106,6 +94,8 @@ export const KNOBS: readonly Knob[] = [
   { key: 'devices.*.translation', kind: 'enum', default: 'second', values: ['second', 'first', 'nested', 'passthrough'], doc: 'translation type: second-stage (legacy), first-stage (scalable mode), nested (guest first stage over host second stage: a guest with a vIOMMU), passthrough', source: 'VT-d specification, scalable-mode PASID entry PGTT' },
   { key: 'devices.*.ats', kind: 'bool', default: false, doc: 'the device has an ATS device TLB: it sends translated requests that skip the IOTLB', source: 'PCIe ATS specification' },
   ...cacheKnobs('devices.*.atc', 64, 0, 'this device\'s device TLB', 'class default `atc.*`', 'class default `atc.*`'),
+  ...IRQ_KNOBS,
+  ...CPU_KNOBS,
 ];
 
 const byKey = new Map(KNOBS.map((k) => [k.key, k]));
@@ -143,42 +133,6 @@ function editDistance(a: string, b: string): number {
     }
   }
   return dp[b.length];
-}
-
-/** Parse and check one value for a knob; throws a one-line InputError naming the key. */
-export function parseKnobValue(knob: Knob, key: string, raw: string | number | boolean): number | boolean | string {
-  const bad = (what: string, fix?: string): never => { throw inputError(`${key}=${String(raw)}`, what, fix); };
-  switch (knob.kind) {
-    case 'bool': {
-      if (typeof raw === 'boolean') return raw;
-      const s = String(raw).toLowerCase();
-      if (['true', '1', 'yes', 'on'].includes(s)) return true;
-      if (['false', '0', 'no', 'off'].includes(s)) return false;
-      return bad('expected true or false');
-    }
-    case 'enum': {
-      const s = String(raw);
-      if (!knob.values!.includes(s)) return bad(`unknown value`, `use one of ${knob.values!.join(', ')}`);
-      return s;
-    }
-    case 'string':
-      return String(raw);
-    default: {
-      let v: number;
-      if (typeof raw === 'number') v = raw;
-      else if (knob.kind === 'size') v = parseSize(String(raw));
-      else if (knob.kind === 'timeNs') v = parseTimeNs(String(raw));
-      else v = Number(String(raw).trim() === '' ? NaN : raw);
-      if (!Number.isFinite(v)) {
-        const hint = knob.kind === 'size' ? 'a size such as 4096, 4KiB, 2MiB' : knob.kind === 'timeNs' ? 'a time such as 500ns, 10us, 10ms' : 'a number';
-        return bad(`not ${hint}`);
-      }
-      if ((knob.kind === 'int' || knob.kind === 'size') && !Number.isInteger(v)) return bad('must be a whole number');
-      if (knob.min !== undefined && v < knob.min) return bad(`below the minimum ${knob.min}${knob.unit ? ' ' + knob.unit : ''}`);
-      if (knob.max !== undefined && v > knob.max) return bad(`above the maximum ${knob.max}${knob.unit ? ' ' + knob.unit : ''}`);
-      return v;
-    }
-  }
 }
 
 /** Look a knob up for `--set`, with a did-you-mean for unknown keys. */

@@ -7,7 +7,7 @@
  * Source markers as in /work/shared/reference/published-figures.md: [P] paper full text,
  * [S] quoted by a third party, [C] public code, configuration or a developer's number.
  */
-import { parseKnobValue, type Knob } from '../../config/schema.js';
+import { parseKnobValue, type Knob } from '../../config/knob.js';
 import { POLICIES, validateGeometry, type Policy } from '../../cache/setassoc.js';
 import { inputError } from '../../util/errors.js';
 
