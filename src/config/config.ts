@@ -39,7 +39,7 @@ export interface Config {
   rc: { readNs: number; postedWriteNs: number };
   memory: { llcLatencyNs: number; dramLatencyNs: number; dramGBps: number; ddio: boolean; pageTables: 'dram' | 'llc' };
   device: { dmaEngine: { maxInFlight: number; latencyNs: number; issueNs: number }; clockMHz: number };
-  workload: { kind: 'trace' | 'pciebench'; op: 'read' | 'write'; size: number; window: number; pattern: 'random' | 'sequential'; cache: 'warm' | 'cold'; count: number; seed: number };
+  workload: { kind: string; op: 'read' | 'write'; size: number; window: number; pattern: 'random' | 'sequential'; cache: 'warm' | 'cold'; count: number; seed: number; rateGbps: number; flows: number; mix: 'fixed' | 'memcached' | 'imix'; dir: 'rx' | 'tx' | 'by-flow' | 'h2d' | 'd2h'; resultBytes: number; streams: number; pageBytes: number; pcap: string };
   devices: Record<string, DeviceCfg>;
   [extra: string]: unknown;
 }
@@ -135,7 +135,7 @@ export function resolveConfig(c: Config): Readonly<Config> {
   normCache(r.atc, 'atc');
   for (const [bdf, d] of Object.entries(r.devices)) normCache(d.atc, `devices.${bdf}.atc`);
   validatePcieSpec(pcieSpec(r), 'pcie');
-  if (r.workload.window < r.workload.size) {
+  if (r.workload.kind === 'pciebench' && r.workload.window < r.workload.size) {
     throw inputError(`workload.window=${r.workload.window}`, `smaller than workload.size (${r.workload.size})`, 'make the window at least one transfer');
   }
   if (![4096, 2 * 1024 ** 2, 1024 ** 3].includes(r.vm.s2PageBytes)) {

@@ -51,11 +51,13 @@ export const PLATFORMS: readonly Platform[] = [
       ['memory.dramGBps', 307.2], ['memory.dramLatencyNs', 100],
       ['device.dmaEngine.maxInFlight', 1024], ['device.clockMHz', 1755],
       ['iommu.levels', 5],
+      ['gpu.copyGBps', 50],
     ],
     sources: [
       'PCIe 5.0: 32 GT/s, 10-bit tags (768 outstanding) [C]',
       'Xeon Scalable 4th gen: 8 channels DDR5-4800 = 307.2 GB/s (Intel ARK) [C]; DRAM latency ~100 ns (assumption)',
       'H100 PCIe boost clock 1,755 MHz (NVIDIA datasheet) [C]; 5-level paging on Sapphire Rapids',
+      'gpu.copyGBps 50: assumption, ~80 % of Gen5 x16\'s 63 GB/s per direction',
     ],
   },
 ];

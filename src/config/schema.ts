@@ -11,6 +11,7 @@ import { POLICIES } from '../cache/setassoc.js';
 import { type Knob, parseKnobValue } from './knob.js';
 import { IRQ_KNOBS } from '../iommu/irq/knobs.js';
 import { CPU_KNOBS } from '../virt/cpu.js';
+import { GPU_KNOBS } from '../devices/gpu/knobs.js';
 
 export { parseKnobValue, type Knob, type KnobKind } from './knob.js';
 
@@ -82,7 +83,15 @@ export const KNOBS: readonly Knob[] = [
   { key: 'device.dmaEngine.issueNs', kind: 'number', default: 0, min: 0, max: 1e9, unit: 'ns', doc: 'time the engine is busy per request issued (a serial limit on request rate)', source: 'pcie-bench 64 B reads reach 62.3 M/s: no engine limit is visible above the tag limit [P]' },
   { key: 'device.clockMHz', kind: 'number', default: 1200, min: 1, max: 100000, unit: 'MHz', doc: 'device clock: requests issue on its edges', source: 'Netronome NFP-6000 1.2 GHz (product brief) [C]' },
   // ---------------------------------------------------------------- workload generators
-  { key: 'workload.kind', kind: 'enum', default: 'trace', values: ['trace', 'pciebench'], doc: 'trace: replay the trace given; pciebench: the pcie-bench-style DMA microbenchmark', source: '—' },
+  { key: 'workload.kind', kind: 'enum', default: 'trace', values: ['trace', 'pciebench', 'nic-tcp', 'nic-udp64', 'nic-memcached', 'nic-fs-multiflow', 'nic-pcap', 'gpu-training', 'gpu-pageable', 'gpu-uvm'], doc: 'trace: replay the trace given; otherwise the generator of that name (set by the generator itself)', source: '—' },
+  { key: 'workload.rateGbps', kind: 'number', default: 10, min: 0.001, max: 100000, unit: 'Gb/s', doc: 'NIC generators: offered line rate the frames arrive at', source: '10 GbE (the comparison the project exists for)' },
+  { key: 'workload.flows', kind: 'int', default: 1, min: 1, max: 1 << 20, unit: 'flows', doc: 'NIC generators: flows the packets are spread over (RSS hashes them to queues)', source: '—' },
+  { key: 'workload.mix', kind: 'enum', default: 'fixed', values: ['fixed', 'memcached', 'imix'], doc: 'NIC generators: frame sizes: fixed (workload.size), memcached (a request/response mix: 60 % 64–128 B gets, 40 % values up to 1 KiB, after Atikoglu et al., SIGMETRICS 2012), imix (7:4:1 of 64, 594, 1518 B)', source: 'Atikoglu et al., "Workload Analysis of a Large-Scale Key-Value Store", SIGMETRICS 2012 [S]; IMIX (RFC 6985 / Agilent) [C]' },
+  { key: 'workload.dir', kind: 'enum', default: 'rx', values: ['rx', 'tx', 'by-flow', 'h2d', 'd2h'], doc: 'direction: NIC rx / tx / by-flow; GPU pageable copies h2d / d2h', source: '—' },
+  { key: 'workload.resultBytes', kind: 'size', default: 4096, min: 1, max: 2 ** 40, unit: 'bytes', doc: 'gpu-training: bytes of each device-to-host result', source: 'assumption: small per-batch results (losses, metrics)' },
+  { key: 'workload.streams', kind: 'int', default: 2, min: 1, max: 1024, unit: 'streams', doc: 'gpu-training: CUDA streams the batches alternate on', source: 'double buffering (assumption)' },
+  { key: 'workload.pageBytes', kind: 'size', default: 4096, min: 4096, max: 2 ** 30, unit: 'bytes', doc: 'gpu-uvm: bytes migrated per fault', source: 'UVM migrates 4 KiB … 2 MiB; 4 KiB per isolated fault (MSched, arXiv 2512.24637) [S]' },
+  { key: 'workload.pcap', kind: 'string', default: '', doc: 'nic-pcap: the capture file to replay through the NIC model (pcap or pcapng)', source: '—' },
   { key: 'workload.op', kind: 'enum', default: 'read', values: ['read', 'write'], doc: 'pciebench: DMA reads (device reads host memory) or writes', source: 'pcie-bench method (SIGCOMM 2018)' },
   { key: 'workload.size', kind: 'size', default: 64, min: 1, max: 1 << 30, unit: 'bytes', doc: 'pciebench: bytes per DMA', source: 'pcie-bench method' },
   { key: 'workload.window', kind: 'size', default: 8192, min: 1, max: 2 ** 40, unit: 'bytes', doc: 'pciebench: host buffer the DMAs fall in', source: 'pcie-bench: 8 KiB window (published-figures §1) [P]' },
@@ -96,6 +105,7 @@ export const KNOBS: readonly Knob[] = [
   ...cacheKnobs('devices.*.atc', 64, 0, 'this device\'s device TLB', 'class default `atc.*`', 'class default `atc.*`'),
   ...IRQ_KNOBS,
   ...CPU_KNOBS,
+  ...GPU_KNOBS,
 ];
 
 const byKey = new Map(KNOBS.map((k) => [k.key, k]));

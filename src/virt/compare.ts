@@ -1,0 +1,133 @@
+/**
+ * `iommusim compare`: one workload through several I/O paths under one hypervisor. For each path:
+ *  1. the device side — the workload's device trace rebuilt with the path's settings (host IOMMU
+ *     mode, buffer/IOVA policy, nested translation) and replayed through the timed model: what the
+ *     device, link, IOMMU and memory sustain, and the IOTLB figures;
+ *  2. the CPU side — per-packet events of the path (maps, invalidations, exits, copies,
+ *     notifications, interrupts after moderation) costed by the CPU model, split into the vCPU's
+ *     core (exits stall it) and a backend core (vhost);
+ *  3. throughput = min(offered load, device-side rate, CPU-bound rate), and which one binds.
+ */
+import { PROFILES, type HypervisorName, type HypervisorProfile } from './hypervisors.js';
+import { PATHS, packetEvents, backendPart, type Mode, type DeviceStats } from './paths.js';
+import { cyclesPerPacket, CPU_KNOBS, type CpuBreakdown } from './cpu.js';
+import { runTimedTrace } from '../run/timed.js';
+import { summarizeTrace } from '../run/run.js';
+import type { Config } from '../config/config.js';
+import type { TraceColumns } from '../trace/columns.js';
+import type { RunResult } from '../run/result.js';
+import { InputError } from '../util/errors.js';
+
+export interface DeviceWorkload {
+  /** Build the device trace and its statistics for a resolved config. */
+  build(cfg: Readonly<Config>): { trace: TraceColumns; stats: DeviceStats; offeredGbps: number };
+  name: string;
+}
+
+export interface ModeResult {
+  mode: Mode;
+  description: string;
+  refused?: string;
+  throughputGbps: number;
+  packetsPerSec: number;
+  bottleneck: 'offered load' | 'device/IOMMU/PCIe' | 'vCPU' | 'backend CPU' | 'refused';
+  offeredGbps: number;
+  deviceGbps: number;
+  cpuBoundGbps: number;
+  cyclesPerPacket: CpuBreakdown;
+  coreUtilisation: { vcpu: number; backend: number };
+  exitsPerSec: number;
+  interruptsPerSec: number;
+  iotlb: { lookups: number; hitRate: number; misses: number; walks: number; readsPerWalk: number; mergedMisses: number };
+  latencyNs: { p50: number; p99: number };
+  settings: Array<[string, string | number | boolean]>;
+}
+
+export interface CompareResult {
+  schema: 'iommusim.compare/1';
+  workload: string;
+  hypervisor: HypervisorProfile;
+  modes: ModeResult[];
+  /** passthrough-pi (or passthrough) throughput over emulated, when both ran. */
+  passthroughOverEmulated: number | null;
+  runs: Record<string, RunResult>;
+}
+
+function cpuCosts(cfg: Readonly<Config>, prof: HypervisorProfile): Record<string, number> {
+  const c: Record<string, number> = {};
+  for (const k of CPU_KNOBS) {
+    const path = k.key.split('.');
+    let v: unknown = cfg;
+    for (const p of path) v = (v as Record<string, unknown> | undefined)?.[p];
+    c[k.key] = typeof v === 'number' ? v : (k.default as number);
+  }
+  c['virt.exit.userIoCycles'] *= prof.userIoExitScale;
+  c['virt.exit.kernelIoCycles'] *= prof.kernelIoExitScale;
+  return c;
+}
+
+export function compareModes(
+  w: DeviceWorkload,
+  modes: Mode[],
+  hypervisor: HypervisorName,
+  configFor: (extra: Array<[string, string | number | boolean]>) => Readonly<Config>,
+  viommu: 'shadow' | 'nested' = 'shadow',
+): CompareResult {
+  const prof = PROFILES[hypervisor];
+  if (!prof) throw new InputError(`--hypervisor ${hypervisor}: unknown; use kvm, xen, virtualbox or bhyve`);
+  const out: ModeResult[] = [];
+  const runs: Record<string, RunResult> = {};
+  for (const mode of modes) {
+    const path = PATHS[mode];
+    const settings = path.deviceSettings(viommu);
+    const refused = prof.refuses[mode];
+    if (refused) {
+      out.push({
+        mode, description: path.description, refused, throughputGbps: 0, packetsPerSec: 0, bottleneck: 'refused',
+        offeredGbps: 0, deviceGbps: 0, cpuBoundGbps: 0, cyclesPerPacket: { guest: 0, host: 0, total: 0, parts: {}, exitsPerPacket: 0 },
+        coreUtilisation: { vcpu: 0, backend: 0 }, exitsPerSec: 0, interruptsPerSec: 0,
+        iotlb: { lookups: 0, hitRate: 0, misses: 0, walks: 0, readsPerWalk: 0, mergedMisses: 0 }, latencyNs: { p50: 0, p99: 0 }, settings,
+      });
+      continue;
+    }
+    const cfg = configFor(settings);
+    const { trace, stats, offeredGbps } = w.build(cfg);
+    const res = runTimedTrace(trace, cfg, summarizeTrace(trace, w.name, `generator:${w.name}`, 'generator'));
+    runs[mode] = res;
+    const m = res.metrics;
+    const bytesPerPacket = stats.bytes / Math.max(1, stats.packets);
+    // the device side: payload throughput the timed run sustained for the packets' bytes
+    const spanNs = Math.max(1, m.simulatedTimeNs ?? 1);
+    const deviceGbps = (stats.bytes * 8) / spanNs;
+    const c = cpuCosts(cfg, prof);
+    const ev = packetEvents(mode, { ...stats, flushes: m.invalidations.flushQueueFlushes }, prof, c, viommu);
+    const cpu = cyclesPerPacket(ev, c, path.virtualized);
+    const backend = backendPart(mode, cpu.parts);
+    const vcpuCycles = cpu.total - backend;
+    const hz = c['cpu.ghz'] * 1e9 * c['cpu.cores'];
+    const cpuPps = Math.min(vcpuCycles > 0 ? hz / vcpuCycles : Infinity, backend > 0 ? hz / backend : Infinity);
+    const cpuBoundGbps = (cpuPps * bytesPerPacket * 8) / 1e9;
+    const tput = Math.min(offeredGbps, deviceGbps, cpuBoundGbps);
+    const bottleneck = tput === offeredGbps ? 'offered load' : tput === deviceGbps ? 'device/IOMMU/PCIe' : vcpuCycles > 0 && hz / vcpuCycles <= cpuPps + 1e-9 ? 'vCPU' : 'backend CPU';
+    const pps = (tput * 1e9) / 8 / bytesPerPacket;
+    const r3 = (x: number) => Math.round(x * 1000) / 1000;
+    out.push({
+      mode, description: path.description, throughputGbps: r3(tput), packetsPerSec: Math.round(pps), bottleneck,
+      offeredGbps: r3(offeredGbps), deviceGbps: r3(deviceGbps), cpuBoundGbps: r3(cpuBoundGbps),
+      cyclesPerPacket: { ...cpu, guest: Math.round(cpu.guest), host: Math.round(cpu.host), total: Math.round(cpu.total), parts: Object.fromEntries(Object.entries(cpu.parts).map(([k, v]) => [k, Math.round(v)])) },
+      coreUtilisation: { vcpu: r3(Math.min(1, (pps * vcpuCycles) / hz)), backend: r3(Math.min(1, (pps * backend) / hz)) },
+      exitsPerSec: Math.round(pps * cpu.exitsPerPacket),
+      interruptsPerSec: Math.round(pps * ev.interrupts),
+      iotlb: { lookups: m.iotlb.lookups, hitRate: r3(m.iotlb.hitRate), misses: m.iotlb.misses, walks: m.walks.count, readsPerWalk: r3(m.walks.readsPerWalk), mergedMisses: m.iotlb.mergedMisses ?? 0 },
+      latencyNs: { p50: m.latencyNs?.p50 ?? 0, p99: m.latencyNs?.p99 ?? 0 },
+      settings,
+    });
+  }
+  const pt = out.find((r) => r.mode === 'passthrough-pi' && !r.refused) ?? out.find((r) => r.mode === 'passthrough' && !r.refused);
+  const em = out.find((r) => r.mode === 'emulated' && !r.refused);
+  return {
+    schema: 'iommusim.compare/1', workload: w.name, hypervisor: prof, modes: out,
+    passthroughOverEmulated: pt && em && em.throughputGbps > 0 ? Math.round((pt.throughputGbps / em.throughputGbps) * 100) / 100 : null,
+    runs,
+  };
+}
