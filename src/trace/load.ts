@@ -7,10 +7,13 @@ import { basename } from 'node:path';
 import { parseCsvTrace, detectCsv, type CsvOptions } from './importers/csv.js';
 import { detectFtrace } from './importers/ftrace.js';
 import { loadFtraceTrace } from './importers/ftrace-dma.js';
+import { detectGpuTrace, parseGpuTrace } from './importers/gpu.js';
+import { gpuTrace, resolveGpuConfig } from '../devices/gpu/gpu.js';
+import { GPU_DEVICE } from './generators/gpu.js';
 import type { TraceColumns } from './columns.js';
 import { InputError } from '../util/errors.js';
 
-export const TRACE_FORMATS = ['auto', 'csv', 'ftrace'] as const;
+export const TRACE_FORMATS = ['auto', 'csv', 'ftrace', 'gpu'] as const;
 export type TraceFormat = (typeof TRACE_FORMATS)[number];
 
 export interface LoadedTrace {
@@ -23,10 +26,11 @@ export function detectFormat(head: Uint8Array): Exclude<TraceFormat, 'auto'> | n
   const text = Buffer.from(head.subarray(0, 4096)).toString('latin1');
   if (detectCsv(text)) return 'csv';
   if (detectFtrace(text)) return 'ftrace';
+  if (detectGpuTrace(text)) return 'gpu';
   return null;
 }
 
-export function loadTrace(path: string, format: TraceFormat = 'auto', opts: CsvOptions = {}, _cfg?: unknown): LoadedTrace {
+export function loadTrace(path: string, format: TraceFormat = 'auto', opts: CsvOptions = {}, cfg?: unknown): LoadedTrace {
   let bytes: Uint8Array;
   try {
     if (statSync(path).isDirectory()) throw new InputError(`${path}: is a folder, not a trace file; name a file`);
@@ -46,5 +50,13 @@ export function loadTrace(path: string, format: TraceFormat = 'auto', opts: CsvO
       return { path, format: fmt, columns: parseCsvTrace(bytes, name, opts) };
     case 'ftrace':
       return { path, format: fmt, columns: loadFtraceTrace(Buffer.from(bytes).toString('utf8'), name).trace };
+    case 'gpu': {
+      // GPU profiler exports (nsys cuda_gpu_trace CSV, CUPTI-like CSV/JSON): copies through the GPU model
+      const g = parseGpuTrace(Buffer.from(bytes).toString('utf8'), name);
+      const gcfg = resolveGpuConfig(((cfg as { gpu?: Record<string, unknown> } | undefined)?.gpu) ?? {});
+      const ids = new Set(Array.from(g.copies.deviceId.subarray(0, g.copies.count)));
+      const deviceId = ids.size > 1 ? Math.min(...ids) : undefined;
+      return { path, format: fmt, columns: gpuTrace(g.copies, gcfg, { device: GPU_DEVICE, deviceId }).trace };
+    }
   }
 }
