@@ -12,6 +12,7 @@ import { type Knob, parseKnobValue } from './knob.js';
 import { IRQ_KNOBS } from '../iommu/irq/knobs.js';
 import { CPU_KNOBS } from '../virt/cpu.js';
 import { GPU_KNOBS } from '../devices/gpu/knobs.js';
+import { NIC_KNOBS } from '../devices/nic/knobs.js';
 
 export { parseKnobValue, type Knob, type KnobKind } from './knob.js';
 
@@ -77,7 +78,7 @@ export const KNOBS: readonly Knob[] = [
   { key: 'iommu.pwc.latencyCycles', kind: 'int', default: 4, min: 0, max: 100000, unit: 'cycles', doc: 'latency of probing the paging-structure caches on an IOTLB miss', source: 'gem5 SMMUv3 walk caches: 4 cycles [C]' },
   { key: 'iommu.contextCache.latencyCycles', kind: 'int', default: 3, min: 0, max: 100000, unit: 'cycles', doc: 'context-cache lookup latency', source: 'as the IOTLB (gem5 SMMUv3 config cache) [C]' },
   { key: 'iommu.walker.slots', kind: 'int', default: 16, min: 1, max: 4096, unit: 'walks', doc: 'page walks in flight at once; more misses wait for a free walker', source: 'gem5 SMMUv3: 16 walk slots [C]' },
-  { key: 'iommu.invalidation.descriptorNs', kind: 'number', default: 445, min: 0, max: 1e9, unit: 'ns', doc: 'time the invalidation unit spends on one queued descriptor (an IOTLB invalidation, a wait descriptor, …); DMAs of the domain wait until its invalidation completes', source: 'Malka et al., rIOMMU, ASPLOS 2015: ~2,130 cycles (≈ 890 ns at 2.4 GHz) per strict unmap for an IOTLB invalidation plus its wait [S]: half each' },
+  { key: 'iommu.invalidation.descriptorNs', kind: 'number', default: 70, min: 0, max: 1e9, unit: 'ns', doc: 'time the IOMMU\'s invalidation unit is busy per queued descriptor (an IOTLB invalidation, a wait descriptor, …), serial; DMAs that need the entries being dropped wait until it completes. The CPU-side cost of submitting and spinning is cpu.invalidationCycles', source: 'assumption: one memory access per descriptor (reading it, or writing the wait status) at memory.dramLatencyNs; the ~2,130 cycles a strict unmap costs the CPU (rIOMMU, ASPLOS 2015 [S]) are charged to the CPU model instead' },
   { key: 'device.dmaEngine.maxInFlight', kind: 'int', default: 64, min: 1, max: 65536, unit: 'requests', doc: 'DMA requests a device engine keeps in flight', source: 'assumption: above the tag limit, so tags bind (pcie-bench NFP6000)' },
   { key: 'device.dmaEngine.latencyNs', kind: 'number', default: 32, min: 0, max: 1e9, unit: 'ns', doc: 'device-side latency of a DMA request (descriptor handling), added when it completes; holds no tag and limits no rate', source: 'fitted with rc.readNs (see there) to pcie-bench\'s 546 ns 64 B read latency and 62.3 M/s 64 B read rate [P]' },
   { key: 'device.dmaEngine.issueNs', kind: 'number', default: 0, min: 0, max: 1e9, unit: 'ns', doc: 'time the engine is busy per request issued (a serial limit on request rate)', source: 'pcie-bench 64 B reads reach 62.3 M/s: no engine limit is visible above the tag limit [P]' },
@@ -106,6 +107,7 @@ export const KNOBS: readonly Knob[] = [
   ...IRQ_KNOBS,
   ...CPU_KNOBS,
   ...GPU_KNOBS,
+  ...NIC_KNOBS,
 ];
 
 const byKey = new Map(KNOBS.map((k) => [k.key, k]));

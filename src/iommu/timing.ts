@@ -4,7 +4,9 @@
  * walker slot (`iommu.walker.slots`) and each walk read goes through the memory model; a lookup
  * that finds an entry whose walk is still in flight waits for it and counts as a merged miss, not a
  * second walk. Invalidations occupy the invalidation unit (`iommu.invalidation.descriptorNs` per
- * queued descriptor, the wait descriptor included) and DMAs of the domain wait until it completes.
+ * queued descriptor, the wait descriptor included); DMAs that need the entries being invalidated
+ * (the range of a page-selective invalidation; anything of the domain for a domain-wide one) wait
+ * until it completes.
  * Times in ps.
  */
 import { Iommu, MODE_OFF } from './iommu.js';
@@ -22,7 +24,12 @@ export class IommuTiming {
   private readonly walkerFree: Float64Array;
   /** Ready time of each IOTLB entry (per page-size array), set when its walk completes. */
   private readonly ready: Float64Array[];
-  private readonly blockedUntil = new Float64Array(65536);
+  /** Invalidations in progress: domain (-1: all), page range [lo, hi), completion time (ps). */
+  private readonly invDid = new Int32Array(64);
+  private readonly invLo = new Float64Array(64);
+  private readonly invHi = new Float64Array(64);
+  private readonly invDone = new Float64Array(64);
+  private invCountActive = 0;
   private invFree = 0;
   mergedMisses = 0;
   invalidationStalls = 0;
@@ -58,11 +65,15 @@ export class IommuTiming {
     let now = this.clock.align(t);
     iommu.advance(now / 1000); // lazy flush-queue timeouts
     this.chargeInvalidations(now);
-    const did = iommu.domainOf(sid);
-    if (did >= 0 && this.blockedUntil[did] > now) {
-      this.invalidationStalls++;
-      this.invalidationStallPs += this.blockedUntil[did] - now;
-      now = this.blockedUntil[did];
+    if (this.invCountActive > 0) {
+      // a DMA that needs entries an invalidation in progress drops waits for it to complete
+      const did = iommu.domainOf(sid);
+      const until = this.invalidatedUntil(did, pn, now);
+      if (until > now) {
+        this.invalidationStalls++;
+        this.invalidationStallPs += until - now;
+        now = until;
+      }
     }
     const ctxBefore = iommu.contextReads;
     const readsBefore = iommu.walkReads;
@@ -97,19 +108,42 @@ export class IommuTiming {
     return tt;
   }
 
+  /** Latest completion of an invalidation in progress that covers (did, pn); prunes finished ones. */
+  private invalidatedUntil(did: number, pn: number, now: number): number {
+    let until = 0;
+    let n = 0;
+    for (let k = 0; k < this.invCountActive; k++) {
+      if (this.invDone[k] <= now) continue; // finished: drop
+      if (k !== n) { this.invDid[n] = this.invDid[k]; this.invLo[n] = this.invLo[k]; this.invHi[n] = this.invHi[k]; this.invDone[n] = this.invDone[k]; }
+      if ((this.invDid[n] < 0 || this.invDid[n] === did) && pn >= this.invLo[n] && pn < this.invHi[n] && this.invDone[n] > until) until = this.invDone[n];
+      n++;
+    }
+    this.invCountActive = n;
+    return until;
+  }
+
   /**
    * Charge the invalidation descriptors the functional model issued since the last call (strict
-   * unmaps, lazy flushes, `inv` records) to the invalidation unit at t; the domain's DMAs wait.
+   * unmaps, lazy flushes, `inv` records) to the invalidation unit at t. DMAs of domain `did` to
+   * pages [lo, hi) — the entries being dropped — wait until it completes (did < 0 or no range:
+   * a domain-wide flush, every page of every domain). Returns the completion time.
    */
-  chargeInvalidations(t: number, did = -1): number {
+  chargeInvalidations(t: number, did = -1, lo = 0, hi = 2 ** 53): number {
     const n = this.invCount();
     const d = n - this.lastInvCount;
     if (d === 0) return t;
     this.lastInvCount = n;
     const start = t > this.invFree ? t : this.invFree;
     this.invFree = start + d * this.descPs;
-    if (did >= 0) { if (this.blockedUntil[did] < this.invFree) this.blockedUntil[did] = this.invFree; }
-    else this.blockedUntil.fill(this.invFree); // unknown domain (a flush from advance()): every domain
+    let k = this.invCountActive;
+    if (k === this.invDone.length) {
+      // full: drop finished entries, else widen the oldest to cover this one too
+      this.invalidatedUntil(-2, -1, t);
+      k = this.invCountActive;
+      if (k === this.invDone.length) { this.invDid[0] = -1; this.invLo[0] = 0; this.invHi[0] = 2 ** 53; this.invDone[0] = this.invFree; return this.invFree; }
+    }
+    this.invDid[k] = did; this.invLo[k] = lo; this.invHi[k] = hi; this.invDone[k] = this.invFree;
+    this.invCountActive = k + 1;
     return this.invFree;
   }
 }

@@ -17,6 +17,7 @@
  */
 import { EventQueue, Clock } from './queue.js';
 import { Histogram } from './stats.js';
+import { PageCounter } from './pagecount.js';
 import { Iommu, MODE_OFF } from '../iommu/iommu.js';
 import { IommuTiming } from '../iommu/timing.js';
 import { MemoryTiming } from '../memory/memory.js';
@@ -36,6 +37,8 @@ const EV_AT_RC = 4; // arg: piece
 const EV_DATA = 5; // arg: piece — read data ready at the root complex
 const EV_CPL = 6; // arg: piece — completions arrived at the device
 const EV_WDONE = 7; // arg: piece — write retired to memory
+/** Waiting records looked at per completion; past this many a device's later records queue in order. */
+const WAIT_SCAN = 32;
 
 /** A source of generated requests (closed loop): fills the next request for device d. */
 export interface RequestSource {
@@ -64,6 +67,8 @@ export interface TimingMetrics {
   iommuTiming: { mergedMisses: number; walkLatencyNs: ReturnType<Histogram['summary']>; walkerWaitNs: number; invalidationStalls: number; invalidationStallNs: number };
   memory: { llcAccesses: number; dramAccesses: number; dramBytes: number };
   events: number;
+  /** Records that waited for the device's earlier DMAs behind an unmap, and how long in all. */
+  unmapGate: { gatedRecords: number; waitNs: number };
   devices: DeviceTimingMetrics[];
 }
 
@@ -102,6 +107,22 @@ export class TimedSystem {
   private readonly waitHead: Int32Array;
   private readonly waitLen: Int32Array;
   private readonly devAdmitScheduled: Uint8Array;
+  /** DMAs of the device queued and completed so far (trace mode), for the unmap barrier. */
+  private readonly devQueued: Float64Array;
+  private readonly devDone: Float64Array;
+  /**
+   * The unmap gate, per device: a driver unmaps a buffer after the device reports the DMAs to it
+   * complete. An unmap that finds DMAs of its device to its pages still queued or in flight waits
+   * for them, and every later record of that device waits behind it, in trace order — so a reused
+   * IOVA is never mapped before its unmap, and a device that falls behind slows its own trace down
+   * (back-pressure) instead of faulting. `outstanding` counts queued + in-flight DMAs per page.
+   */
+  private readonly outstanding = new PageCounter(4096);
+  /** Per device, records waiting (in trace order): gated unmaps and the records that touch their pages. */
+  private readonly waiting: number[][];
+  /** Records that had to wait at the gate, and the time they waited (ps). */
+  gatedRecords = 0;
+  gateWaitPs = 0;
 
   // requests
   private rCap = 0;
@@ -119,6 +140,8 @@ export class TimedSystem {
   private rWaiting = new Uint8Array(0);
   private rTransPn = new Float64Array(0);
   private rTransReady = new Float64Array(0);
+  private rPage0 = new Float64Array(0);
+  private rPages = new Int32Array(0);
   private rFree = new Int32Array(0);
   private rFreeTop = 0;
 
@@ -197,6 +220,9 @@ export class TimedSystem {
     this.waitHead = new Int32Array(n);
     this.waitLen = new Int32Array(n);
     this.devAdmitScheduled = new Uint8Array(n);
+    this.devQueued = new Float64Array(n);
+    this.devDone = new Float64Array(n);
+    this.waiting = devices.map(() => []);
     this.devLatency = devices.map(() => new Histogram());
     this.devBytes = new Float64Array(n);
     this.devRequests = new Float64Array(n);
@@ -217,6 +243,7 @@ export class TimedSystem {
     this.rOff = g(this.rOff, Int32Array); this.rLeft = g(this.rLeft, Float64Array); this.rBytes = g(this.rBytes, Float64Array);
     this.rOut = g(this.rOut, Int32Array); this.rFault = g(this.rFault, Uint8Array); this.rWaiting = g(this.rWaiting, Uint8Array);
     this.rTransPn = g(this.rTransPn, Float64Array); this.rTransReady = g(this.rTransReady, Float64Array);
+    this.rPage0 = g(this.rPage0, Float64Array); this.rPages = g(this.rPages, Int32Array);
     const f = new Int32Array(cap);
     f.set(this.rFree.subarray(0, this.rFreeTop));
     for (let i = cap - 1; i >= old; i--) f[this.rFreeTop++] = i;
@@ -288,9 +315,23 @@ export class TimedSystem {
     const now = this.q.now;
     const i = this.cursor++;
     const d = t.device[i];
+    this.iommu.advance(now / 1000);
+    const wl = this.waiting[d].length;
+    if (wl > 0 && (wl >= WAIT_SCAN || this.overlapsWaiting(t, i, d, wl))) {
+      this.waiting[d].push(i); // touches the pages of an unmap still waiting: keep trace order
+      this.gatedRecords++;
+    } else {
+      this.process(t, i, d, now);
+    }
+    if (this.cursor < t.count) {
+      const next = Math.round(t.timeNs[this.cursor] * 1000);
+      this.q.push(next > now ? next : now, EV_TRACE, 0);
+    }
+  }
+
+  /** One record of device d at time now; an unmap / inv may close the gate. */
+  private process(t: TraceColumns, i: number, d: number, now: number): void {
     const op = t.op[i];
-    const iommu = this.iommu;
-    iommu.advance(now / 1000);
     if (op === OP_DMA) {
       // queue at the device's engine
       let len = this.pendLen[d];
@@ -303,14 +344,76 @@ export class TimedSystem {
       }
       ring[(this.pendHead[d] + len) % ring.length] = i;
       this.pendLen[d] = ++len;
+      this.devQueued[d]++;
+      const p0 = pageOf(t.iovaHi[i], t.iovaLo[i]);
+      const pages = Math.floor(((t.iovaLo[i] & 0xfff) + t.size[i] - 1) / 4096) + 1;
+      for (let k = 0; k < pages; k++) this.outstanding.add(d, p0 + k, 1);
       this.admit(d);
+    } else if (op === OP_UNMAP && this.busy(t, i, d)) {
+      this.waiting[d].push(i);
+      this.gatedRecords++;
     } else {
-      this.control(t, i, d);
-      this.iommuT.chargeInvalidations(now, this.devSid[d] >= 0 ? iommu.domainOf(this.devSid[d]) : -1);
+      this.applyControl(t, i, d, now);
     }
-    if (this.cursor < t.count) {
-      const next = Math.round(t.timeNs[this.cursor] * 1000);
-      this.q.push(next > now ? next : now, EV_TRACE, 0);
+  }
+
+  private applyControl(t: TraceColumns, i: number, d: number, now: number): void {
+    this.control(t, i, d);
+    const did = this.devSid[d] >= 0 ? this.iommu.domainOf(this.devSid[d]) : -1;
+    const op = t.op[i];
+    const scope = t.dir[i];
+    if (op === OP_UNMAP || (op === OP_INV && scope !== INV_GLOBAL && scope !== INV_CONTEXT && t.size[i] !== SIZE_ALL)) {
+      this.range(t, i);
+      this.iommuT.chargeInvalidations(now, did, this.lo, this.hi);
+    } else {
+      this.iommuT.chargeInvalidations(now, op === OP_INV && scope === INV_GLOBAL ? -1 : did);
+    }
+  }
+
+  /** Does a DMA of device d to a page of unmap record i remain queued or in flight? */
+  private busy(t: TraceColumns, i: number, d: number): boolean {
+    if (this.devDone[d] >= this.devQueued[d]) return false;
+    const p0 = pageOf(t.iovaHi[i], t.iovaLo[i]);
+    const pages = Math.floor(((t.iovaLo[i] & 0xfff) + t.size[i] - 1) / 4096) + 1;
+    for (let k = 0; k < pages; k++) if (this.outstanding.get(d, p0 + k) > 0) return true;
+    return false;
+  }
+
+  /** Page range [lo, hi) of record i (an inv without an address covers everything). */
+  private lo = 0;
+  private hi = 0;
+  private range(t: TraceColumns, i: number): void {
+    if (t.op[i] === OP_INV && t.size[i] === SIZE_ALL) { this.lo = 0; this.hi = 2 ** 53; return; }
+    this.lo = pageOf(t.iovaHi[i], t.iovaLo[i]);
+    this.hi = this.lo + Math.floor(((t.iovaLo[i] & 0xfff) + t.size[i] - 1) / 4096) + 1;
+  }
+
+  /** Does record i overlap any of the first `upto` waiting records of device d? */
+  private overlapsWaiting(t: TraceColumns, i: number, d: number, upto: number): boolean {
+    this.range(t, i);
+    const lo = this.lo, hi = this.hi;
+    const w = this.waiting[d];
+    for (let k = 0; k < upto; k++) {
+      this.range(t, w[k]);
+      if (this.lo < hi && lo < this.hi) return true;
+    }
+    return false;
+  }
+
+  /** A DMA of device d completed: let waiting records whose way is now clear go, in trace order. */
+  private releaseWaiting(d: number): void {
+    const t = this.trace!;
+    const w = this.waiting[d];
+    const now = this.q.now;
+    let k = 0;
+    while (k < w.length && k < WAIT_SCAN) {
+      const i = w[k];
+      const blocked = (t.op[i] === OP_UNMAP && this.busy(t, i, d)) || this.overlapsWaiting(t, i, d, k);
+      if (blocked) { k++; continue; }
+      w.splice(k, 1);
+      this.gateWaitPs += now - Math.round(t.timeNs[i] * 1000);
+      if (t.op[i] === OP_UNMAP) this.applyControl(t, i, d, now);
+      else this.process(t, i, d, now);
     }
   }
 
@@ -380,6 +483,8 @@ export class TimedSystem {
       }
       this.rDev[r] = d;
       this.rStart[r] = now;
+      this.rPage0[r] = this.rPn[r];
+      this.rPages[r] = Math.floor((this.rOff[r] + this.rLeft[r] - 1) / 4096) + 1;
       this.rOut[r] = 0;
       this.rFault[r] = 0;
       this.rWaiting[r] = 0;
@@ -541,6 +646,13 @@ export class TimedSystem {
     }
     if (now > this.lastDone) this.lastDone = now;
     if (now > this.devLast[d]) this.devLast[d] = now;
+    if (this.trace !== null) {
+      this.devDone[d]++;
+      const p0 = this.rPage0[r];
+      const pages = this.rPages[r];
+      for (let k = 0; k < pages; k++) this.outstanding.add(d, p0 + k, -1);
+      if (this.waiting[d].length > 0) this.releaseWaiting(d);
+    }
     this.rFree[this.rFreeTop++] = r;
     this.devInFlight[d]--;
     if (this.devAdmitScheduled[d] === 0 && (this.pendLen[d] > 0 || this.source !== null)) this.admit(d);
@@ -576,6 +688,7 @@ export class TimedSystem {
       },
       memory: { llcAccesses: this.mem.llcAccesses, dramAccesses: this.mem.dramAccesses, dramBytes: this.mem.dramBytes },
       events: this.q.handled,
+      unmapGate: { gatedRecords: this.gatedRecords, waitNs: r3(this.gateWaitPs / 1000) },
       devices: this.devNames.map((name, d) => ({
         device: name,
         requests: this.devRequests[d],
