@@ -10,6 +10,7 @@ import { registerRun } from './run.js';
 import { registerConfig, registerPlatforms } from './config.js';
 import { registerWorkloads } from './workloads.js';
 import { registerTrace } from './trace.js';
+import { registerCompare } from './compare.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerPlatforms(program);
   registerWorkloads(program);
   registerTrace(program);
+  registerCompare(program);
   return program;
 }
 

@@ -53,7 +53,7 @@ export function loadTrace(path: string, format: TraceFormat = 'auto', opts: CsvO
     case 'gpu': {
       // GPU profiler exports (nsys cuda_gpu_trace CSV, CUPTI-like CSV/JSON): copies through the GPU model
       const g = parseGpuTrace(Buffer.from(bytes).toString('utf8'), name);
-      const gcfg = resolveGpuConfig(((cfg as { gpu?: Record<string, unknown> } | undefined)?.gpu) ?? {});
+      const gcfg = resolveGpuConfig({ gpu: ((cfg as { gpu?: Record<string, unknown> } | undefined)?.gpu) ?? {} });
       const ids = new Set(Array.from(g.copies.deviceId.subarray(0, g.copies.count)));
       const deviceId = ids.size > 1 ? Math.min(...ids) : undefined;
       return { path, format: fmt, columns: gpuTrace(g.copies, gcfg, { device: GPU_DEVICE, deviceId }).trace };

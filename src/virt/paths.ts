@@ -26,6 +26,10 @@ export interface DeviceStats {
   maps: number;
   unmaps: number;
   flushes: number;
+  /** Device commands (a GPU copy; a NIC packet), when fewer than packets: driver work, emulation exits and interrupts are per command. */
+  commands?: number;
+  /** CPU cycles of driver work per command (GPU: API call and submission); NIC: cpu.driverRxCycles per packet. */
+  commandCycles?: number;
 }
 
 const host = (mode: string, policy: string): Array<[string, string | number | boolean]> => [['iommu.mode', mode], ['nic.iovaPolicy', policy]];
@@ -61,8 +65,9 @@ export function parseModes(text: string): Mode[] {
 export function packetEvents(mode: Mode, s: DeviceStats, prof: HypervisorProfile, c: Record<string, number>, viommu: 'shadow' | 'nested'): PacketEvents {
   const n = Math.max(1, s.packets);
   const irq = s.interrupts / n;
+  const perCommand = s.commands !== undefined ? s.commands / n : 1;
   const e: PacketEvents = {
-    driverCycles: c['cpu.driverRxCycles'], interrupts: irq, interruptPath: 'host', eoiExits: 0,
+    driverCycles: s.commandCycles !== undefined ? s.commandCycles * perCommand : c['cpu.driverRxCycles'], interrupts: irq, interruptPath: 'host', eoiExits: 0,
     maps: 0, unmaps: 0, invalidations: 0, flushes: 0, kernelIoExits: 0, userIoExits: 0,
     copies: 0, copyBytes: 0, notifications: 0, backendPackets: 0, viommuTraps: 0,
   };
@@ -93,9 +98,10 @@ export function packetEvents(mode: Mode, s: DeviceStats, prof: HypervisorProfile
       else e.userIoExits = s.unmaps / n; // nested: the guest's invalidations trap (strict guest)
       break;
     case 'emulated':
-      e.userIoExits = c['virt.emulatedExitsPerPacket'];
-      e.copies = 1; e.copyBytes = bytes;
-      e.interruptPath = 'injected'; e.interrupts = 1; // e1000 without moderation in the guest: one per packet
+      e.userIoExits = c['virt.emulatedExitsPerPacket'] * perCommand;
+      // a NIC: the VMM copies each packet once; a GPU copy path: guest buffer → VMM → device staging, twice
+      e.copies = s.commands !== undefined ? 2 : 1; e.copyBytes = e.copies * bytes;
+      e.interruptPath = 'injected'; e.interrupts = s.commands !== undefined ? irq : 1; // e1000 in the guest: one per packet
       e.eoiExits = prof.eoiVirtualized ? 0 : 1;
       break;
     case 'virtio':

@@ -19,6 +19,6 @@ export function gpuCopies(cfg: Readonly<Config>): GpuCopies {
 
 export function gpuGenerate(cfg: Readonly<Config>): { trace: TraceColumns; copies: GpuCopies } {
   const copies = gpuCopies(cfg);
-  const g = resolveGpuConfig((cfg as unknown as { gpu: Record<string, unknown> }).gpu ?? {});
+  const g = resolveGpuConfig({ gpu: (cfg as unknown as { gpu: Record<string, unknown> }).gpu ?? {} });
   return { trace: gpuTrace(copies, g, { device: GPU_DEVICE }).trace, copies };
 }

@@ -34,12 +34,15 @@ export function nicPackets(cfg: Readonly<Config>): { packets: PacketColumns; off
   const mix = w.mix === 'fixed' ? undefined : MIXES[w.mix];
   const dir = w.dir === 'tx' ? 'tx' : w.dir === 'by-flow' ? 'by-flow' : 'rx';
   const packets = syntheticPackets({ count: w.count, sizeBytes: mix ? undefined : size, sizeMix: mix, rateGbps: w.rateGbps, flows: w.flows, seed: w.seed, dir });
-  return { packets, offeredGbps: w.rateGbps };
+  // offered payload rate: the line rate less each frame's 24 B of preamble, FCS and gap (and padding to 60 B)
+  let payload = 0, wire = 0;
+  for (let i = 0; i < packets.count; i++) { payload += packets.origLen[i]; wire += Math.max(60, packets.origLen[i]) + 24; }
+  return { packets, offeredGbps: wire > 0 ? (w.rateGbps * payload) / wire : w.rateGbps };
 }
 
 export function nicGenerate(cfg: Readonly<Config>): { trace: TraceColumns; stats: NicStats; device: DeviceStats; offeredGbps: number } {
   const { packets, offeredGbps } = nicPackets(cfg);
-  const ncfg = resolveNicConfig({ nic: (cfg as unknown as { nic: Record<string, unknown> }).nic });
+  const ncfg = resolveNicConfig({ nic: (cfg as unknown as { nic: Record<string, unknown> }).nic, iommu: cfg.iommu as unknown as Record<string, unknown> });
   const { trace, stats } = nicTrace(packets, ncfg, { device: NIC_DEVICE });
   const device: DeviceStats = {
     packets: stats.rxPackets + stats.txPackets, bytes: stats.payloadBytes, interrupts: stats.interrupts,

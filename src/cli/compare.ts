@@ -1,0 +1,86 @@
+/** `iommusim compare WORKLOAD --modes … --hypervisor …`: one workload through several I/O paths. */
+import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { parseSetArgs, type Config } from '../config/config.js';
+import { parseModes, MODES } from '../virt/paths.js';
+import { HYPERVISORS, type HypervisorName } from '../virt/hypervisors.js';
+import { compareModes, type CompareResult, type DeviceWorkload } from '../virt/compare.js';
+import { findWorkload, specConfig, type SettingValue } from '../run/workloads.js';
+import { findGenerator } from '../trace/generators/index.js';
+import { buildConfig } from '../config/config.js';
+import { nicGenerate } from '../trace/generators/nic.js';
+import { gpuGenerate } from '../trace/generators/gpu.js';
+import { inputError } from '../util/errors.js';
+
+const collect = (v: string, prev: string[]): string[] => prev.concat([v]);
+
+/** The device model behind a workload: NIC or GPU generators (compare needs the model's statistics). */
+export function deviceWorkload(name: string, kind: string): DeviceWorkload {
+  if (kind.startsWith('nic-')) {
+    return { name, build: (cfg) => { const g = nicGenerate(cfg); return { trace: g.trace, stats: g.device, offeredGbps: g.offeredGbps }; } };
+  }
+  if (kind.startsWith('gpu-')) {
+    return {
+      name,
+      build: (cfg) => {
+        const { trace, copies } = gpuGenerate(cfg);
+        let bytes = 0, dmas = 0;
+        for (let i = 0; i < trace.count; i++) if (trace.op[i] === 0) { bytes += trace.size[i]; dmas++; }
+        let span = 0;
+        for (let i = 0; i < copies.count; i++) span = Math.max(span, copies.endNs[i]);
+        const offered = span > 0 ? (bytes * 8) / span : Infinity;
+        return { trace, stats: { packets: dmas, bytes, interrupts: copies.count, maps: 0, unmaps: 0, flushes: 0, commands: copies.count, commandCycles: (cfg as unknown as { cpu: { gpuSubmitCycles: number } }).cpu.gpuSubmitCycles }, offeredGbps: offered };
+      },
+    };
+  }
+  throw inputError(`compare ${name}`, `workload.kind ${kind} has no device model to compare I/O paths with`, 'use a NIC (nic-*) or GPU (gpu-*) workload or generator');
+}
+
+export function formatCompare(r: CompareResult): string {
+  const lines = [`${r.workload} under ${r.hypervisor.name}: ${r.hypervisor.description}`, ''];
+  lines.push('mode                 Gb/s    bound by            cycles/pkt (vCPU+host)  exits/s     irq/s      IOTLB hit  reads/walk');
+  for (const m of r.modes) {
+    if (m.refused) { lines.push(`${m.mode.padEnd(20)} refused: ${m.refused}`); continue; }
+    lines.push(`${m.mode.padEnd(20)} ${m.throughputGbps.toFixed(2).padStart(6)}  ${m.bottleneck.padEnd(18)}  ${String(m.cyclesPerPacket.total).padStart(7)} (${m.cyclesPerPacket.guest}+${m.cyclesPerPacket.host})`.padEnd(86)
+      + `${String(m.exitsPerSec).padStart(9)}  ${String(m.interruptsPerSec).padStart(9)}  ${(m.iotlb.hitRate * 100).toFixed(1).padStart(8)}%  ${m.iotlb.readsPerWalk.toFixed(2).padStart(9)}`);
+  }
+  if (r.passthroughOverEmulated !== null) lines.push('', `passthrough / emulated throughput: ${r.passthroughOverEmulated}×`);
+  return lines.join('\n') + '\n';
+}
+
+export function registerCompare(program: Command): void {
+  program
+    .command('compare')
+    .description('one workload through several I/O paths under a hypervisor: throughput, CPU cycles per packet, exits, interrupts, IOTLB')
+    .argument('<workload>', 'a NIC or GPU workload or generator (iommusim workloads lists them)')
+    .option('--modes <list>', `I/O paths, comma-separated: ${MODES.join(', ')}`, 'bare-metal,strict,lazy,passthrough,passthrough-pi,virtio,emulated')
+    .option('--hypervisor <name>', `hypervisor profile: ${HYPERVISORS.join(', ')}`, 'kvm')
+    .option('--viommu <how>', 'passthrough-viommu: shadow (caching mode) or nested', 'shadow')
+    .option('--set <key=value>', 'set a configuration key (repeatable)', collect, [])
+    .option('--platform <name>', 'platform preset')
+    .option('--json <file>', 'write the comparison as JSON')
+    .option('--quiet', 'print nothing but errors')
+    .action((workload: string, opts: { modes: string; hypervisor: string; viommu: string; set: string[]; platform?: string; json?: string; quiet?: boolean }) => {
+      const modes = parseModes(opts.modes);
+      if (!(HYPERVISORS as readonly string[]).includes(opts.hypervisor)) throw inputError(`--hypervisor ${opts.hypervisor}`, 'unknown hypervisor', `use one of ${HYPERVISORS.join(', ')}`);
+      if (opts.viommu !== 'shadow' && opts.viommu !== 'nested') throw inputError(`--viommu ${opts.viommu}`, 'unknown', 'use shadow or nested');
+      const user: Array<[string, SettingValue]> = [];
+      if (opts.platform) user.push(['platform', opts.platform]);
+      user.push(...parseSetArgs(opts.set));
+      const spec = findWorkload(workload);
+      const gen = spec ? undefined : findGenerator(workload);
+      if (!spec && !gen) throw inputError(workload, 'not a workload or generator', 'iommusim workloads lists them');
+      // path settings go last: the path decides the IOMMU mode and the buffer policy
+      const configFor = (extra: Array<[string, SettingValue]>): Readonly<Config> => spec
+        ? specConfig(spec, [], [...user, ...extra])
+        : buildConfig([...gen!.defaults.map(([k, v]) => [k, v] as [string, SettingValue]), ...user, ...extra]);
+      const probe = configFor([]);
+      const w = deviceWorkload(spec?.name ?? workload, probe.workload.kind);
+      const r = compareModes(w, modes, opts.hypervisor as HypervisorName, configFor, opts.viommu);
+      if (opts.json) {
+        const { runs: _runs, ...rest } = r;
+        writeFileSync(opts.json, JSON.stringify(rest, null, 2) + '\n');
+      }
+      if (!opts.quiet) process.stdout.write(formatCompare(r));
+    });
+}

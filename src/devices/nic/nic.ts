@@ -1,0 +1,731 @@
+/**
+ * The NIC as a trace producer: packet arrivals (a capture's PacketColumns, or `syntheticPackets`)
+ * in, the DMA-level trace a NIC and its Linux driver cause out (map / dma / unmap rows with times,
+ * for the timed replay in src/sim/system.ts). See README.md for what is and is not modelled.
+ *
+ * Per queue pair (one CPU, one MSI-X vector): an RX and a TX descriptor ring, each mapped once at
+ * start (dma_alloc_coherent). RX: rxRing.entries − 1 buffers are posted. A frame takes
+ * ceil(origLen / bufferBytes) descriptors; for each, when the NIC's descriptor cache is empty it
+ * reads up to descFetchBatch posted descriptors (one DMA read, never across the ring's end), then
+ * DMA-writes its share of the frame into the buffer; completed descriptors are written back
+ * writebackBatch at a time (one DMA write; split at the ring's end). TX: the driver maps the
+ * fragments, writes the tail doorbell (MMIO, counted), the NIC reads the descriptors and the
+ * payload and writes the completions back the same way. Interrupt moderation per queue: an MSI-X
+ * interrupt (counted; not a DMA row) after moderation.packets completions or moderation.usecs after
+ * the first one; it flushes the pending write-backs. The NAPI poll runs driver.pollDelayNs later
+ * with the interrupt masked: it cleans the TX completions (unmapping them), then the written-back
+ * RX frames napiBudget at a time, each chunk unmapped, refilled (mapped) and closed by one tail
+ * doorbell; then the interrupt is re-armed.
+ *
+ * Times: every DMA of a packet carries the packet's time (the replay queues them at the device's
+ * engine and charges the latencies); a partial write-back carries its interrupt's time; unmaps,
+ * refill maps and doorbells the poll's time. Rows are emitted in non-decreasing time order, and for
+ * equal times in causal order (map before the DMA that needs it, a DMA before its write-back).
+ * A capture's time that goes backwards is held at the previous packet's time.
+ *
+ * Hot loops work on typed arrays; nothing is allocated per packet.
+ */
+import { TraceBuilder, type TraceColumns, OP_DMA, OP_MAP, OP_UNMAP, DIR_NONE, DIR_READ, DIR_WRITE, DIR_RW } from '../../trace/columns.js';
+import type { PacketColumns } from '../../trace/importers/pcap.js';
+import { canonicalBdf } from '../../config/bdf.js';
+import { inputError } from '../../util/errors.js';
+import { IovaAllocator } from './iova.js';
+import type { NicConfig } from './knobs.js';
+
+export { NIC_KNOBS, resolveNicConfig, type NicConfig, type NicIovaPolicy, type NicDirection } from './knobs.js';
+
+/** Physical placement (any addresses work; these keep rings, buffers and huge pages apart and aligned). */
+export const NIC_PADDR_RINGS = 0x1_0000_0000; // 4 GiB
+export const NIC_PADDR_BUFFERS = 0x2_0000_0000; // 8 GiB, 2 MiB-aligned per queue
+export const HUGE_PAGE_BYTES = 2 * 1024 * 1024;
+/** RSS indirection table entries (82599 RETA; index = low 7 bits of the hash). */
+export const RSS_TABLE_ENTRIES = 128;
+/** Preamble + SFD (8), FCS (4) and inter-frame gap (12) around each frame on the wire. */
+export const WIRE_OVERHEAD_BYTES = 24;
+/** Frames shorter than this (without FCS) are padded on the wire. */
+export const MIN_FRAME_BYTES = 60;
+
+export interface NicStats {
+  /** Packets offered (after maxPackets). */
+  packets: number;
+  /** Delivered RX frames and sent TX frames. */
+  rxPackets: number;
+  txPackets: number;
+  /** RX frames with too few posted descriptors (rx_missed); TX frames finding the ring full (queue stopped). */
+  rxDropped: number;
+  txDropped: number;
+  /** Packets with origLen 0 (nothing to move). */
+  emptyPackets: number;
+  interrupts: number;
+  napiPolls: number;
+  /** Tail-register writes (MMIO, not DMA): RX refills and TX posts, including the initial fill. */
+  doorbells: number;
+  /** Descriptor-fetch DMA reads and write-back DMA writes (rows). */
+  descriptorReads: number;
+  descriptorWrites: number;
+  /** Payload bytes moved by DMA (RX writes + TX reads). */
+  payloadBytes: number;
+  maps: number;
+  unmaps: number;
+  /** IOVA allocations served by the per-CPU range cache / by the tree. */
+  iovaCacheHits: number;
+  iovaCacheMisses: number;
+  /** Distinct 4 KiB IOVA pages the DMAs touched (rings and buffers): the IOTLB's working set. */
+  distinctIovaPages: number;
+  /** Rows in the trace. */
+  records: number;
+}
+
+export interface NicTraceOptions {
+  /** PCI address of the NIC (0000:01:00.0 or 01:00.0). */
+  device: string;
+  /** Use only the first this many packets. */
+  maxPackets?: number;
+}
+
+const POLICY_PER_PACKET = 0, POLICY_PAGE_POOL = 1, POLICY_HUGEPAGE = 2;
+const EVT_NONE = 0, EVT_IRQ = 1, EVT_POLL = 2;
+const TWO32 = 4294967296;
+const TWO20 = 1048576;
+
+function roundUp(n: number, m: number): number {
+  return Math.ceil(n / m) * m;
+}
+
+class NicModel {
+  readonly b: TraceBuilder;
+  private readonly dev: number;
+  private readonly iova: IovaAllocator;
+  readonly st: NicStats;
+
+  // configuration, flattened
+  private readonly Q: number;
+  private readonly Rr: number;
+  private readonly Rt: number;
+  private readonly D: number;
+  private readonly fetchBatch: number;
+  private readonly wbBatch: number;
+  private readonly modPackets: number;
+  private readonly modNs: number;
+  private readonly budget: number;
+  private readonly pollDelay: number;
+  private readonly buf: number;
+  private readonly slot: number;
+  private readonly policy: number;
+  private readonly rss: boolean;
+  private readonly dirMode: number; // 0 rx, 1 tx, 2 by flow
+
+  // physical layout
+  private readonly rxRingPages: number;
+  private readonly txRingPages: number;
+  private readonly rxPhysBytes: number;
+  private readonly perHuge: number;
+  private readonly hugePerQueue: number;
+  private readonly regionBytes: number;
+
+  // per queue
+  private readonly rxRingPfn: Float64Array;
+  private readonly txRingPfn: Float64Array;
+  private readonly rxHead: Int32Array; // NIC: next descriptor to use
+  private readonly rxCached: Int32Array; // fetched, unused
+  private readonly rxAvail: Int32Array; // posted, unused (includes cached)
+  private readonly rxClean: Int32Array; // driver: next to clean
+  private readonly rxVisible: Int32Array; // written back, not cleaned
+  private readonly rxWbStart: Int32Array;
+  private readonly rxWbCount: Int32Array;
+  private readonly rxPhysNext: Int32Array;
+  private readonly txHead: Int32Array;
+  private readonly txInUse: Int32Array;
+  private readonly txClean: Int32Array;
+  private readonly txVisible: Int32Array;
+  private readonly txWbStart: Int32Array;
+  private readonly txWbCount: Int32Array;
+  private readonly txPhysNext: Int32Array;
+  private readonly modCount: Int32Array;
+  private readonly modFirst: Float64Array;
+  private readonly evtKind: Uint8Array;
+  private readonly evtTime: Float64Array;
+  private nextEvt = Infinity; // a lower bound of min(evtTime)
+
+  // per slot (queue * ring + slot)
+  private readonly rxPfn: Float64Array;
+  private readonly rxOff: Int32Array;
+  private readonly rxPages: Int32Array;
+  private readonly rxPktDescs: Int32Array; // at a frame's first descriptor: its descriptor count
+  private readonly txPfn: Float64Array;
+  private readonly txOff: Int32Array;
+  private readonly txPages: Int32Array;
+  private readonly txLen: Int32Array;
+
+  constructor(cfg: NicConfig, device: string, capacity: number) {
+    this.b = new TraceBuilder(capacity);
+    this.dev = this.b.deviceIndex(device);
+    const Q = (this.Q = cfg.queues);
+    const Rr = (this.Rr = cfg.rxRing.entries);
+    const Rt = (this.Rt = cfg.txRing.entries);
+    this.D = cfg.descriptorBytes;
+    this.fetchBatch = cfg.descFetchBatch;
+    this.wbBatch = cfg.writebackBatch;
+    this.modPackets = cfg.moderation.packets;
+    this.modNs = cfg.moderation.usecs * 1000;
+    this.budget = cfg.napiBudget;
+    this.pollDelay = cfg.driver.pollDelayNs;
+    this.buf = cfg.bufferBytes;
+    let slot = 1;
+    if (this.buf <= 4096) while (slot < this.buf) slot *= 2;
+    else slot = roundUp(this.buf, 4096);
+    this.slot = slot;
+    this.policy = cfg.iovaPolicy === 'per-packet' ? POLICY_PER_PACKET : cfg.iovaPolicy === 'page-pool' ? POLICY_PAGE_POOL : POLICY_HUGEPAGE;
+    this.rss = cfg.rss;
+    this.dirMode = cfg.direction === 'rx' ? 0 : cfg.direction === 'tx' ? 1 : 2;
+    if (this.policy === POLICY_HUGEPAGE && slot > HUGE_PAGE_BYTES) {
+      throw inputError(`nic.bufferBytes=${this.buf}`, 'a buffer larger than a 2 MiB huge page cannot be carved from one', 'use nic.bufferBytes ≤ 2MiB or another nic.iovaPolicy');
+    }
+
+    this.rxRingPages = Math.ceil((Rr * this.D) / 4096);
+    this.txRingPages = Math.ceil((Rt * this.D) / 4096);
+    this.rxPhysBytes = roundUp(2 * Rr * slot, 4096);
+    this.perHuge = Math.floor(HUGE_PAGE_BYTES / slot);
+    this.hugePerQueue = Math.ceil((Rr + Rt) / this.perHuge);
+    this.regionBytes = roundUp(Math.max(this.rxPhysBytes + 2 * Rt * slot, this.policy === POLICY_HUGEPAGE ? this.hugePerQueue * HUGE_PAGE_BYTES : 0), HUGE_PAGE_BYTES);
+
+    this.iova = new IovaAllocator({
+      cpus: Q,
+      magazineEntries: cfg.iova.magazineEntries,
+      depotMagazines: cfg.iova.depotMagazines,
+      fqEntries: cfg.iova.fqEntries,
+      fqTimeoutNs: cfg.iova.fqTimeoutNs,
+      forceDac: cfg.iova.forceDac,
+      apertureBits: cfg.iova.apertureBits,
+    });
+
+    this.rxRingPfn = new Float64Array(Q);
+    this.txRingPfn = new Float64Array(Q);
+    this.rxHead = new Int32Array(Q);
+    this.rxCached = new Int32Array(Q);
+    this.rxAvail = new Int32Array(Q);
+    this.rxClean = new Int32Array(Q);
+    this.rxVisible = new Int32Array(Q);
+    this.rxWbStart = new Int32Array(Q);
+    this.rxWbCount = new Int32Array(Q);
+    this.rxPhysNext = new Int32Array(Q);
+    this.txHead = new Int32Array(Q);
+    this.txInUse = new Int32Array(Q);
+    this.txClean = new Int32Array(Q);
+    this.txVisible = new Int32Array(Q);
+    this.txWbStart = new Int32Array(Q);
+    this.txWbCount = new Int32Array(Q);
+    this.txPhysNext = new Int32Array(Q);
+    this.modCount = new Int32Array(Q);
+    this.modFirst = new Float64Array(Q);
+    this.evtKind = new Uint8Array(Q);
+    this.evtTime = new Float64Array(Q).fill(Infinity);
+    this.rxPfn = new Float64Array(Q * Rr);
+    this.rxOff = new Int32Array(Q * Rr);
+    this.rxPages = new Int32Array(Q * Rr);
+    this.rxPktDescs = new Int32Array(Q * Rr);
+    this.txPfn = new Float64Array(Q * Rt);
+    this.txOff = new Int32Array(Q * Rt);
+    this.txPages = new Int32Array(Q * Rt);
+    this.txLen = new Int32Array(Q * Rt);
+
+    this.st = {
+      packets: 0, rxPackets: 0, txPackets: 0, rxDropped: 0, txDropped: 0, emptyPackets: 0,
+      interrupts: 0, napiPolls: 0, doorbells: 0, descriptorReads: 0, descriptorWrites: 0, payloadBytes: 0,
+      maps: 0, unmaps: 0, iovaCacheHits: 0, iovaCacheMisses: 0, distinctIovaPages: 0, records: 0,
+    };
+  }
+
+  // ------------------------------------------------------------------ rows
+
+  /** One row; the address is page `pfn` plus `off` bytes (off may exceed a page). */
+  private row(t: number, op: number, pfn: number, off: number, size: number, dir: number, paddr: number): void {
+    const pn = pfn + Math.floor(off / 4096);
+    const hi = Math.floor(pn / TWO20);
+    const lo = ((pn - hi * TWO20) * 4096 + (off % 4096)) >>> 0;
+    const paHi = Math.floor(paddr / TWO32);
+    this.b.push(t, this.dev, -1, op, hi, lo, size, dir, paHi, (paddr - paHi * TWO32) >>> 0);
+  }
+
+  private dma(t: number, pfn: number, off: number, size: number, dir: number): void {
+    this.row(t, OP_DMA, pfn, off, size, dir, 0);
+    const pn = pfn + Math.floor(off / 4096);
+    this.iova.touch(pn, Math.floor(((off % 4096) + size - 1) / 4096) + 1);
+  }
+
+  private map(t: number, pfn: number, off: number, size: number, dir: number, paddr: number): void {
+    this.row(t, OP_MAP, pfn, off, size, dir, paddr);
+    this.st.maps++;
+  }
+
+  private unmap(t: number, pfn: number, off: number, size: number, pages: number, q: number): void {
+    this.row(t, OP_UNMAP, pfn, off, size, DIR_NONE, 0);
+    this.st.unmaps++;
+    this.iova.free(pfn, pages, q, t);
+  }
+
+  private physBase(q: number): number {
+    return NIC_PADDR_BUFFERS + q * this.regionBytes;
+  }
+
+  // ------------------------------------------------------------------ setup
+
+  setup(t: number): void {
+    const Q = this.Q;
+    const ringStride = (this.rxRingPages + this.txRingPages) * 4096;
+    // ixgbe_open: the TX rings' resources, then the RX rings' (dma_alloc_coherent each)
+    for (let q = 0; q < Q; q++) {
+      const pfn = (this.txRingPfn[q] = this.iova.alloc(this.txRingPages, q, t));
+      this.map(t, pfn, 0, this.txRingPages * 4096, DIR_RW, NIC_PADDR_RINGS + q * ringStride);
+    }
+    for (let q = 0; q < Q; q++) {
+      const pfn = (this.rxRingPfn[q] = this.iova.alloc(this.rxRingPages, q, t));
+      this.map(t, pfn, 0, this.rxRingPages * 4096, DIR_RW, NIC_PADDR_RINGS + q * ringStride + this.txRingPages * 4096);
+    }
+    for (let q = 0; q < Q; q++) {
+      if (this.policy === POLICY_PAGE_POOL) {
+        this.premapPool(q, t, false);
+        this.premapPool(q, t, true);
+      } else if (this.policy === POLICY_HUGEPAGE) {
+        this.premapHuge(q, t);
+      }
+      for (let s = 0; s < this.Rr - 1; s++) this.postRx(q, s, t);
+      this.rxAvail[q] = this.Rr - 1;
+      this.st.doorbells++;
+    }
+  }
+
+  /** page-pool: the ring's buffers packed into pages (or higher-order pages), each mapped once. */
+  private premapPool(q: number, t: number, tx: boolean): void {
+    const n = tx ? this.Rt : this.Rr;
+    const pfns = tx ? this.txPfn : this.rxPfn;
+    const offs = tx ? this.txOff : this.rxOff;
+    const base0 = this.physBase(q) + (tx ? this.rxPhysBytes : 0);
+    const at = q * (tx ? this.Rt : this.Rr);
+    const dir = tx ? DIR_READ : DIR_WRITE;
+    const slot = this.slot;
+    if (slot <= 4096) {
+      const perPage = 4096 / slot;
+      const pages = Math.ceil(n / perPage);
+      for (let pg = 0; pg < pages; pg++) {
+        const pfn = this.iova.alloc(1, q, t);
+        this.map(t, pfn, 0, 4096, dir, base0 + pg * 4096);
+        for (let j = 0; j < perPage; j++) {
+          const bi = pg * perPage + j;
+          if (bi >= n) break;
+          pfns[at + bi] = pfn;
+          offs[at + bi] = j * slot;
+        }
+      }
+    } else {
+      const pages = slot / 4096;
+      for (let bi = 0; bi < n; bi++) {
+        const pfn = this.iova.alloc(pages, q, t);
+        this.map(t, pfn, 0, slot, dir, base0 + bi * slot);
+        pfns[at + bi] = pfn;
+        offs[at + bi] = 0;
+      }
+    }
+  }
+
+  /** hugepage: RX then TX buffers carved from 2 MiB pages, each mapped once (2 MiB-aligned IOVA and paddr). */
+  private premapHuge(q: number, t: number): void {
+    const base0 = this.physBase(q);
+    const hugePages = HUGE_PAGE_BYTES / 4096;
+    for (let h = 0; h < this.hugePerQueue; h++) {
+      const pfn = this.iova.alloc(hugePages, q, t);
+      this.map(t, pfn, 0, HUGE_PAGE_BYTES, DIR_RW, base0 + h * HUGE_PAGE_BYTES);
+      for (let j = 0; j < this.perHuge; j++) {
+        const bi = h * this.perHuge + j;
+        if (bi >= this.Rr + this.Rt) break;
+        const off = j * this.slot;
+        const tx = bi >= this.Rr;
+        const i = tx ? q * this.Rt + (bi - this.Rr) : q * this.Rr + bi;
+        (tx ? this.txPfn : this.rxPfn)[i] = pfn + Math.floor(off / 4096);
+        (tx ? this.txOff : this.rxOff)[i] = off % 4096;
+      }
+    }
+  }
+
+  /** Post RX slot s: per-packet maps a fresh buffer; the premapped policies reuse the slot's own. */
+  private postRx(q: number, s: number, t: number): void {
+    if (this.policy !== POLICY_PER_PACKET) return;
+    const i = q * this.Rr + s;
+    const k = this.rxPhysNext[q];
+    this.rxPhysNext[q] = k + 1 === 2 * this.Rr ? 0 : k + 1;
+    const pa = this.physBase(q) + k * this.slot;
+    const off = pa % 4096;
+    const pages = Math.floor((off + this.buf - 1) / 4096) + 1;
+    const pfn = this.iova.alloc(pages, q, t);
+    this.rxPfn[i] = pfn;
+    this.rxOff[i] = off;
+    this.rxPages[i] = pages;
+    this.map(t, pfn, off, this.buf, DIR_WRITE, pa);
+  }
+
+  // ------------------------------------------------------------------ packets
+
+  queueOf(hash: number): number {
+    return this.rss ? (hash & (RSS_TABLE_ENTRIES - 1)) % this.Q : 0;
+  }
+
+  isTx(dir: number, hash: number): boolean {
+    if (dir === 2) return true;
+    if (dir === 1) return false;
+    return this.dirMode === 1 || (this.dirMode === 2 && ((hash >>> 7) & 1) === 1);
+  }
+
+  rxPacket(q: number, len: number, t: number): void {
+    const R = this.Rr;
+    const nb = Math.max(1, Math.ceil(len / this.buf));
+    if (nb > this.rxAvail[q]) { this.st.rxDropped++; return; }
+    let rem = len;
+    const first = q * R + this.rxHead[q];
+    for (let k = 0; k < nb; k++) {
+      const s = this.rxHead[q];
+      if (this.rxCached[q] === 0) {
+        let n = this.fetchBatch;
+        if (n > this.rxAvail[q]) n = this.rxAvail[q];
+        if (n > R - s) n = R - s;
+        this.dma(t, this.rxRingPfn[q], s * this.D, n * this.D, DIR_READ);
+        this.st.descriptorReads++;
+        this.rxCached[q] = n;
+      }
+      const i = q * R + s;
+      const bytes = rem < this.buf ? rem : this.buf;
+      rem -= bytes;
+      this.dma(t, this.rxPfn[i], this.rxOff[i], bytes, DIR_WRITE);
+      this.rxCached[q]--;
+      this.rxAvail[q]--;
+      this.rxHead[q] = s + 1 === R ? 0 : s + 1;
+      this.wbAdd(false, q, s, t);
+    }
+    this.rxPktDescs[first] = nb;
+    this.st.payloadBytes += len;
+    this.st.rxPackets++;
+    this.complete(q, t);
+  }
+
+  txPacket(q: number, len: number, t: number): void {
+    const R = this.Rt;
+    const nb = Math.max(1, Math.ceil(len / this.buf));
+    if (nb > R - 1 - this.txInUse[q]) { this.st.txDropped++; return; }
+    const head = this.txHead[q];
+    // driver: map the fragments, write the descriptors, ring the doorbell
+    let rem = len;
+    for (let k = 0, s = head; k < nb; k++, s = s + 1 === R ? 0 : s + 1) {
+      const i = q * R + s;
+      const bytes = rem < this.buf ? rem : this.buf;
+      rem -= bytes;
+      this.txLen[i] = bytes;
+      if (this.policy === POLICY_PER_PACKET) {
+        const kk = this.txPhysNext[q];
+        this.txPhysNext[q] = kk + 1 === 2 * R ? 0 : kk + 1;
+        const pa = this.physBase(q) + this.rxPhysBytes + kk * this.slot;
+        const off = pa % 4096;
+        const pages = Math.floor((off + bytes - 1) / 4096) + 1;
+        const pfn = this.iova.alloc(pages, q, t);
+        this.txPfn[i] = pfn;
+        this.txOff[i] = off;
+        this.txPages[i] = pages;
+        this.map(t, pfn, off, bytes, DIR_READ, pa);
+      }
+    }
+    this.st.doorbells++;
+    // NIC: fetch the descriptors, read the payload, write the completions back
+    for (let s = head, left = nb; left > 0;) {
+      let n = this.fetchBatch;
+      if (n > left) n = left;
+      if (n > R - s) n = R - s;
+      this.dma(t, this.txRingPfn[q], s * this.D, n * this.D, DIR_READ);
+      this.st.descriptorReads++;
+      left -= n;
+      s = (s + n) % R;
+    }
+    for (let k = 0, s = head; k < nb; k++, s = s + 1 === R ? 0 : s + 1) {
+      const i = q * R + s;
+      this.dma(t, this.txPfn[i], this.txOff[i], this.txLen[i], DIR_READ);
+    }
+    for (let k = 0, s = head; k < nb; k++, s = s + 1 === R ? 0 : s + 1) this.wbAdd(true, q, s, t);
+    this.txHead[q] = (head + nb) % R;
+    this.txInUse[q] += nb;
+    this.st.payloadBytes += len;
+    this.st.txPackets++;
+    this.complete(q, t);
+  }
+
+  // ------------------------------------------------------------------ write-back, interrupts, NAPI
+
+  private wbAdd(tx: boolean, q: number, s: number, t: number): void {
+    const count = tx ? this.txWbCount : this.rxWbCount;
+    if (count[q] === 0) (tx ? this.txWbStart : this.rxWbStart)[q] = s;
+    if (++count[q] >= this.wbBatch) this.wbFlush(tx, q, t);
+  }
+
+  private wbFlush(tx: boolean, q: number, t: number): void {
+    const count = tx ? this.txWbCount : this.rxWbCount;
+    const n = count[q];
+    if (n === 0) return;
+    const R = tx ? this.Rt : this.Rr;
+    const start = (tx ? this.txWbStart : this.rxWbStart)[q];
+    const pfn = (tx ? this.txRingPfn : this.rxRingPfn)[q];
+    const first = n < R - start ? n : R - start;
+    this.dma(t, pfn, start * this.D, first * this.D, DIR_WRITE);
+    this.st.descriptorWrites++;
+    if (n > first) {
+      this.dma(t, pfn, 0, (n - first) * this.D, DIR_WRITE);
+      this.st.descriptorWrites++;
+    }
+    (tx ? this.txVisible : this.rxVisible)[q] += n;
+    count[q] = 0;
+  }
+
+  /** A frame completed on queue q at t: interrupt moderation. */
+  private complete(q: number, t: number): void {
+    if (++this.modCount[q] === 1) this.modFirst[q] = t;
+    if (this.evtKind[q] === EVT_POLL) return; // masked until the poll re-arms
+    if (this.modNs === 0 || (this.modPackets > 0 && this.modCount[q] >= this.modPackets)) this.interrupt(q, t);
+    else if (this.evtKind[q] === EVT_NONE) this.setEvt(q, EVT_IRQ, this.modFirst[q] + this.modNs);
+  }
+
+  private setEvt(q: number, kind: number, time: number): void {
+    this.evtKind[q] = kind;
+    this.evtTime[q] = time;
+    if (time < this.nextEvt) this.nextEvt = time;
+  }
+
+  private interrupt(q: number, t: number): void {
+    this.wbFlush(false, q, t);
+    this.wbFlush(true, q, t);
+    this.st.interrupts++;
+    this.modCount[q] = 0;
+    this.setEvt(q, EVT_POLL, t + this.pollDelay);
+  }
+
+  private poll(q: number, t: number): void {
+    // TX completions first (ixgbe_poll cleans TX, then RX)
+    if (this.txVisible[q] > 0) {
+      const R = this.Rt;
+      let s = this.txClean[q];
+      for (let n = this.txVisible[q]; n > 0; n--) {
+        const i = q * R + s;
+        if (this.policy === POLICY_PER_PACKET) this.unmap(t, this.txPfn[i], this.txOff[i], this.txLen[i], this.txPages[i], q);
+        s = s + 1 === R ? 0 : s + 1;
+      }
+      this.txInUse[q] -= this.txVisible[q];
+      this.txVisible[q] = 0;
+      this.txClean[q] = s;
+    }
+    // RX: napiBudget frames per poll, each poll refilling what it cleaned and writing the tail once
+    const R = this.Rr;
+    let polls = 0;
+    for (;;) {
+      let frames = 0, cleaned = 0;
+      while (frames < this.budget && this.rxVisible[q] > 0) {
+        const first = this.rxClean[q];
+        const nd = this.rxPktDescs[q * R + first];
+        if (nd > this.rxVisible[q]) break; // the frame's last descriptors are not written back yet
+        for (let k = 0, s = first; k < nd; k++, s = s + 1 === R ? 0 : s + 1) {
+          const i = q * R + s;
+          if (this.policy === POLICY_PER_PACKET) this.unmap(t, this.rxPfn[i], this.rxOff[i], this.buf, this.rxPages[i], q);
+        }
+        this.rxClean[q] = (first + nd) % R;
+        this.rxVisible[q] -= nd;
+        cleaned += nd;
+        frames++;
+      }
+      if (cleaned === 0) break;
+      for (let k = 0; k < cleaned; k++) {
+        this.postRx(q, (this.rxHead[q] + this.rxAvail[q]) % R, t);
+        this.rxAvail[q]++;
+      }
+      this.st.doorbells++;
+      polls++;
+      if (frames < this.budget) break;
+    }
+    this.st.napiPolls += polls === 0 ? 1 : polls;
+    // napi_complete: re-arm moderation for what completed meanwhile
+    this.evtKind[q] = EVT_NONE;
+    this.evtTime[q] = Infinity;
+    if (this.modCount[q] > 0) {
+      const due = this.modFirst[q] + this.modNs;
+      if (this.modNs === 0 || (this.modPackets > 0 && this.modCount[q] >= this.modPackets) || due <= t) this.interrupt(q, t);
+      else this.setEvt(q, EVT_IRQ, due);
+    }
+  }
+
+  /** Run the queues' interrupts and polls due at or before t, in time order (ties: lower queue first). */
+  runUntil(t: number): void {
+    while (this.nextEvt <= t) {
+      let best = -1;
+      let bt = Infinity;
+      const et = this.evtTime;
+      for (let q = 0; q < this.Q; q++) if (et[q] < bt) { bt = et[q]; best = q; }
+      this.nextEvt = bt;
+      if (best < 0 || bt > t) return;
+      const kind = this.evtKind[best];
+      this.evtKind[best] = EVT_NONE;
+      this.evtTime[best] = Infinity;
+      if (kind === EVT_IRQ) this.interrupt(best, bt);
+      else this.poll(best, bt);
+    }
+  }
+
+  finish(): { trace: TraceColumns; stats: NicStats } {
+    this.runUntil(Number.MAX_VALUE);
+    const trace = this.b.finish();
+    this.st.iovaCacheHits = this.iova.hits;
+    this.st.iovaCacheMisses = this.iova.misses;
+    this.st.distinctIovaPages = this.iova.distinctTouchedPages;
+    this.st.records = trace.count;
+    return { trace, stats: this.st };
+  }
+}
+
+/**
+ * The DMA-level trace of a NIC and its Linux driver for these packets: map / dma / unmap rows of one
+ * device, in time order, plus counts. `cfg` from `resolveNicConfig`.
+ */
+export function nicTrace(packets: PacketColumns, cfg: NicConfig, opts: NicTraceOptions): { trace: TraceColumns; stats: NicStats } {
+  const device = canonicalBdf(String(opts.device), 'nicTrace device');
+  let n = packets.count;
+  if (opts.maxPackets !== undefined) {
+    const m = opts.maxPackets;
+    if (!Number.isInteger(m) || m < 0) throw inputError(`maxPackets=${String(m)}`, 'not a whole number ≥ 0', 'give the number of packets to use, e.g. 100000');
+    if (m < n) n = m;
+  }
+  // ~2-4 rows per frame; the builder doubles from here (40 B per row: keep the first allocation modest)
+  const estimate = cfg.queues * (cfg.rxRing.entries + cfg.txRing.entries) + n * 4 + 1024;
+  const m = new NicModel(cfg, device, Math.min(1 << 20, estimate));
+  const ts = packets.tsNs, len = packets.origLen, dir = packets.dir, hash = packets.flowHash;
+  let tPrev = n > 0 ? ts[0] : 0;
+  m.setup(tPrev);
+  const st = m.st;
+  for (let i = 0; i < n; i++) {
+    let t = ts[i];
+    if (!(t >= tPrev)) t = tPrev;
+    tPrev = t;
+    m.runUntil(t);
+    st.packets++;
+    const l = len[i];
+    if (l === 0) { st.emptyPackets++; continue; }
+    const h = hash[i];
+    const q = m.queueOf(h);
+    if (m.isTx(dir[i], h)) m.txPacket(q, l, t);
+    else m.rxPacket(q, l, t);
+  }
+  return m.finish();
+}
+
+// ------------------------------------------------------------------ synthetic packets
+
+export interface SyntheticPacketOptions {
+  count: number;
+  /** Every frame this long (bytes without FCS), or ... */
+  sizeBytes?: number;
+  /** ... lengths drawn from [bytes, weight] pairs. */
+  sizeMix?: Array<[number, number]>;
+  /** Line rate the frames arrive at, back to back. */
+  rateGbps: number;
+  /** Flows the frames are spread over (uniformly at random). */
+  flows: number;
+  seed: number;
+  /** rx / tx (1 / 2), unknown (0: nic.direction decides), or by-flow (even flows RX, odd TX). Default rx. */
+  dir?: 'rx' | 'tx' | 'unknown' | 'by-flow' | 0 | 1 | 2;
+}
+
+/** murmur3's 32-bit finalizer. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/**
+ * Deterministic synthetic packets: frames back to back at `rateGbps` (each occupies
+ * max(len, 60) + 24 bytes of wire time: preamble, FCS, inter-frame gap, padding), flows and sizes
+ * drawn with a seeded xorshift32. capLen is 0 (no bytes stored), l4 is 17 (UDP).
+ */
+export function syntheticPackets(opts: SyntheticPacketOptions): PacketColumns {
+  const bad = (key: string, value: unknown, what: string, fix: string): never => { throw inputError(`syntheticPackets ${key}=${JSON.stringify(value)}`, what, fix); };
+  const { count, rateGbps, flows, seed } = opts;
+  if (!Number.isInteger(count) || count < 0 || count > 1e9) bad('count', count, 'not a whole number from 0 to 1e9', 'give the number of packets');
+  if (!(typeof rateGbps === 'number' && rateGbps > 0 && Number.isFinite(rateGbps))) bad('rateGbps', rateGbps, 'not a positive number', 'give the line rate in Gb/s, e.g. 10');
+  if (!Number.isInteger(flows) || flows < 1 || flows > 2 ** 32) bad('flows', flows, 'not a whole number ≥ 1', 'give the number of flows, e.g. 16');
+  if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) bad('seed', seed, 'not a whole number from 0 to 2^32 − 1', 'give a seed, e.g. 1');
+  const checkLen = (key: string, v: unknown): number => {
+    if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 16 * 1024 * 1024) bad(key, v, 'not a frame length from 1 to 16 MiB', 'give the frame length in bytes without FCS, e.g. 1514');
+    return v as number;
+  };
+  let sizes: Float64Array, cum: Float64Array;
+  if (opts.sizeBytes !== undefined && opts.sizeMix !== undefined) bad('sizeMix', opts.sizeMix, 'given together with sizeBytes', 'give one of sizeBytes or sizeMix');
+  if (opts.sizeBytes !== undefined) {
+    sizes = Float64Array.of(checkLen('sizeBytes', opts.sizeBytes));
+    cum = Float64Array.of(1);
+  } else if (opts.sizeMix !== undefined) {
+    const mix = opts.sizeMix;
+    if (!Array.isArray(mix) || mix.length === 0) bad('sizeMix', mix, 'not a non-empty list', 'give [bytes, weight] pairs, e.g. [[64, 7], [1514, 1]]');
+    sizes = new Float64Array(mix.length);
+    cum = new Float64Array(mix.length);
+    let total = 0;
+    mix.forEach((e, k) => {
+      if (!Array.isArray(e) || e.length !== 2) bad(`sizeMix[${k}]`, e, 'not a [bytes, weight] pair', 'give pairs such as [1514, 1]');
+      sizes[k] = checkLen(`sizeMix[${k}][0]`, e[0]);
+      const w = e[1];
+      if (!(typeof w === 'number' && w > 0 && Number.isFinite(w))) bad(`sizeMix[${k}][1]`, w, 'not a positive weight', 'give a positive number');
+      total += w;
+      cum[k] = total;
+    });
+    for (let k = 0; k < cum.length; k++) cum[k] /= total;
+  } else {
+    return bad('sizeBytes', undefined, 'missing', 'give sizeBytes or sizeMix');
+  }
+  const d = opts.dir ?? 'rx';
+  let dirCode: number; // 0, 1, 2, or 3 = by flow
+  if (d === 'rx' || d === 1) dirCode = 1;
+  else if (d === 'tx' || d === 2) dirCode = 2;
+  else if (d === 'unknown' || d === 0) dirCode = 0;
+  else if (d === 'by-flow') dirCode = 3;
+  else return bad('dir', d, 'unknown direction', 'use rx, tx, unknown or by-flow');
+
+  const p: PacketColumns = {
+    count,
+    tsNs: new Float64Array(count),
+    origLen: new Uint32Array(count),
+    capLen: new Uint32Array(count),
+    iface: new Uint16Array(count),
+    dir: new Uint8Array(count),
+    flowHash: new Uint32Array(count),
+    l4: new Uint8Array(count).fill(17),
+  };
+  let x = fmix32(seed ^ 0x9e3779b9) || 0x12345;
+  const rand = (): number => {
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    return x;
+  };
+  const nsPerByte = 8 / rateGbps;
+  const single = sizes.length === 1;
+  let t = 0;
+  for (let i = 0; i < count; i++) {
+    let len: number;
+    if (single) len = sizes[0];
+    else {
+      const u = rand() / TWO32;
+      let k = 0;
+      while (k < cum.length - 1 && u >= cum[k]) k++;
+      len = sizes[k];
+    }
+    const f = flows === 1 ? 0 : rand() % flows;
+    p.tsNs[i] = t;
+    p.origLen[i] = len;
+    p.flowHash[i] = fmix32((f + 1) ^ Math.imul(seed, 0x9e3779b1)) || 1;
+    p.dir[i] = dirCode === 3 ? ((f & 1) === 0 ? 1 : 2) : dirCode;
+    t += ((len > MIN_FRAME_BYTES ? len : MIN_FRAME_BYTES) + WIRE_OVERHEAD_BYTES) * nsPerByte;
+  }
+  return p;
+}

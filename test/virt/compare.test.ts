@@ -1,0 +1,78 @@
+import { describe, it, expect } from 'vitest';
+import { compareModes } from '../../src/virt/compare.js';
+import { deviceWorkload } from '../../src/cli/compare.js';
+import { findGenerator } from '../../src/trace/generators/index.js';
+import { buildConfig } from '../../src/config/config.js';
+import { findWorkload, specConfig, type SettingValue } from '../../src/run/workloads.js';
+import { cyclesPerPacket, CPU_KNOBS } from '../../src/virt/cpu.js';
+
+const costs = Object.fromEntries(CPU_KNOBS.map((k) => [k.key, k.default as number]));
+
+function nicCompare(modes: string[], hv: 'kvm' | 'xen' | 'virtualbox' | 'bhyve' = 'kvm') {
+  const gen = findGenerator('nic-tcp')!;
+  const cfgFor = (extra: Array<[string, SettingValue]>) => buildConfig([...gen.defaults.map(([k, v]) => [k, v] as [string, SettingValue]), ['workload.count', 6000], ...extra]);
+  return compareModes(deviceWorkload('nic-tcp', 'nic-tcp'), modes as never, hv, cfgFor);
+}
+
+describe('compare: the I/O paths at 10 GbE, 1500 B frames (KVM)', () => {
+  const r = nicCompare(['bare-metal', 'strict', 'lazy', 'passthrough', 'passthrough-pi', 'virtio', 'emulated']);
+  const by = Object.fromEntries(r.modes.map((m) => [m.mode, m]));
+  it('throughput: bare metal ≈ passthrough-pi ≥ passthrough > virtio > emulated; lazy > strict', () => {
+    expect(Math.abs(by['passthrough-pi'].throughputGbps / by['bare-metal'].throughputGbps - 1)).toBeLessThan(0.02);
+    expect(by['passthrough-pi'].throughputGbps).toBeGreaterThanOrEqual(by.passthrough.throughputGbps);
+    expect(by.passthrough.throughputGbps).toBeGreaterThan(by.virtio.throughputGbps);
+    expect(by.virtio.throughputGbps).toBeGreaterThan(2 * by.emulated.throughputGbps);
+    expect(by.lazy.throughputGbps).toBeGreaterThan(by.strict.throughputGbps);
+  });
+  it('CPU cycles per packet: passthrough-pi < passthrough < virtio < emulated; strict > lazy', () => {
+    expect(by['passthrough-pi'].cyclesPerPacket.total).toBeLessThan(by.passthrough.cyclesPerPacket.total);
+    expect(by.passthrough.cyclesPerPacket.total).toBeLessThan(by.virtio.cyclesPerPacket.total);
+    expect(by.virtio.cyclesPerPacket.total).toBeLessThan(by.emulated.cyclesPerPacket.total);
+    expect(by.strict.cyclesPerPacket.total).toBeGreaterThan(by.lazy.cyclesPerPacket.total);
+  });
+  it('exits: none for bare metal and posted interrupts; an exit and an EOI exit per interrupt without', () => {
+    expect(by['bare-metal'].exitsPerSec).toBe(0);
+    expect(by['passthrough-pi'].exitsPerSec).toBe(0);
+    expect(Math.abs(by.passthrough.exitsPerSec - 2 * by.passthrough.interruptsPerSec)).toBeLessThanOrEqual(1);
+    expect(by.emulated.exitsPerSec).toBeGreaterThan(by.emulated.packetsPerSec); // several register exits per packet
+  });
+  it('the static 2 MiB mapping of passthrough hits the IOTLB; per-packet mapping does not', () => {
+    expect(by.passthrough.iotlb.hitRate).toBeGreaterThan(0.95);
+    expect(by.strict.iotlb.hitRate).toBeLessThan(0.6);
+    expect(r.passthroughOverEmulated).toBeGreaterThan(5);
+  });
+});
+
+describe('compare: hypervisor profiles', () => {
+  it('VirtualBox refuses posted interrupts with a reason; Xen refuses virtio', () => {
+    const vb = nicCompare(['passthrough', 'passthrough-pi'], 'virtualbox');
+    expect(vb.modes[1].refused).toMatch(/posted interrupts/);
+    expect(vb.modes[0].throughputGbps).toBeGreaterThan(0);
+    const xen = nicCompare(['virtio'], 'xen');
+    expect(xen.modes[0].refused).toMatch(/netfront/);
+  });
+  it('a GPU workload: passthrough moves data at the link rate, the emulated copy path at CPU copy speed', () => {
+    const spec = findWorkload('gpu-training-h2d')!;
+    const cfgFor = (extra: Array<[string, SettingValue]>) => specConfig(spec, [], [['workload.count', 8], ...extra]);
+    const r = compareModes(deviceWorkload('gpu-training-h2d', 'gpu-training'), ['passthrough-pi', 'emulated'], 'kvm', cfgFor);
+    const [pt, em] = r.modes;
+    expect(pt.throughputGbps).toBeGreaterThan(5 * em.throughputGbps);
+    expect(em.bottleneck).toBe('vCPU');
+    // the emulated path copies every byte twice at cpu.memcpyBytesPerCycle
+    expect(em.cyclesPerPacket.parts['host.copy']).toBeCloseTo((2 * 4096) / costs['cpu.memcpyBytesPerCycle'], 0);
+  });
+});
+
+describe('CPU cost model (hand-computed)', () => {
+  it('strict: map + unmap + invalidation per packet on top of the driver', () => {
+    const b = cyclesPerPacket({ driverCycles: 1000, interrupts: 0.5, interruptPath: 'host', eoiExits: 0, maps: 1, unmaps: 1, invalidations: 1, flushes: 0, kernelIoExits: 0, userIoExits: 0, copies: 0, copyBytes: 0, notifications: 0, backendPackets: 0, viommuTraps: 0 }, costs, false);
+    expect(b.total).toBe(1000 + 0.5 * 1200 + 400 + 400 + 2130);
+    expect(b.guest).toBe(0);
+  });
+  it('passthrough without posted interrupts: exit + injection and an EOI exit per interrupt, charged to the host side', () => {
+    const b = cyclesPerPacket({ driverCycles: 1000, interrupts: 0.25, interruptPath: 'exit', eoiExits: 0.25, maps: 0, unmaps: 0, invalidations: 0, flushes: 0, kernelIoExits: 0, userIoExits: 0, copies: 0, copyBytes: 0, notifications: 0, backendPackets: 0, viommuTraps: 0 }, costs, true);
+    expect(b.guest).toBe(1000 + 0.25 * 1200);
+    expect(b.host).toBeCloseTo(0.25 * (1300 + 3102) + 0.25 * 1556, 6);
+    expect(b.exitsPerPacket).toBe(0.5);
+  });
+});
