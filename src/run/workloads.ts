@@ -73,7 +73,8 @@ export function loadWorkloadSpec(file: string): WorkloadSpec {
     if (typeof o.settings !== 'object' || o.settings === null || Array.isArray(o.settings)) bad('settings is not a mapping', 'write settings: { key: value }');
     for (const [k, v] of Object.entries(o.settings as Record<string, unknown>)) {
       if (!['string', 'number', 'boolean'].includes(typeof v)) bad(`settings.${k} is not a single value`, 'give a number, a word or true/false');
-      settings[k] = v as SettingValue;
+      // a capture named in the settings is relative to the spec file, like trace:
+      settings[k] = k === 'workload.pcap' && typeof v === 'string' && v !== '' ? resolve(dirname(file), v) : (v as SettingValue);
     }
   }
   let sweep: Record<string, SettingValue[]> | undefined;

@@ -10,10 +10,13 @@ import { loadFtraceTrace } from './importers/ftrace-dma.js';
 import { detectGpuTrace, parseGpuTrace } from './importers/gpu.js';
 import { gpuTrace, resolveGpuConfig } from '../devices/gpu/gpu.js';
 import { GPU_DEVICE } from './generators/gpu.js';
+import { detectCaptureFormat, parseCapture } from './importers/pcap.js';
+import { nicTrace, resolveNicConfig } from '../devices/nic/nic.js';
+import { NIC_DEVICE } from './generators/nic.js';
 import type { TraceColumns } from './columns.js';
 import { InputError } from '../util/errors.js';
 
-export const TRACE_FORMATS = ['auto', 'csv', 'ftrace', 'gpu'] as const;
+export const TRACE_FORMATS = ['auto', 'csv', 'pcap', 'pcapng', 'ftrace', 'gpu'] as const;
 export type TraceFormat = (typeof TRACE_FORMATS)[number];
 
 export interface LoadedTrace {
@@ -23,6 +26,8 @@ export interface LoadedTrace {
 }
 
 export function detectFormat(head: Uint8Array): Exclude<TraceFormat, 'auto'> | null {
+  const cap = detectCaptureFormat(head);
+  if (cap) return cap;
   const text = Buffer.from(head.subarray(0, 4096)).toString('latin1');
   if (detectCsv(text)) return 'csv';
   if (detectFtrace(text)) return 'ftrace';
@@ -50,6 +55,13 @@ export function loadTrace(path: string, format: TraceFormat = 'auto', opts: CsvO
       return { path, format: fmt, columns: parseCsvTrace(bytes, name, opts) };
     case 'ftrace':
       return { path, format: fmt, columns: loadFtraceTrace(Buffer.from(bytes).toString('utf8'), name).trace };
+    case 'pcap':
+    case 'pcapng': {
+      // packet captures: each frame through the NIC model (RX or TX by direction), host buffers per nic.iovaPolicy
+      const c = (cfg ?? {}) as { nic?: Record<string, unknown>; iommu?: Record<string, unknown> };
+      const capture = parseCapture(bytes, name);
+      return { path, format: fmt, columns: nicTrace(capture.packets, resolveNicConfig({ nic: c.nic ?? {}, iommu: c.iommu ?? {} }), { device: NIC_DEVICE }).trace };
+    }
     case 'gpu': {
       // GPU profiler exports (nsys cuda_gpu_trace CSV, CUPTI-like CSV/JSON): copies through the GPU model
       const g = parseGpuTrace(Buffer.from(bytes).toString('utf8'), name);
