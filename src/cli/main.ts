@@ -11,6 +11,7 @@ import { registerConfig, registerPlatforms } from './config.js';
 import { registerWorkloads } from './workloads.js';
 import { registerTrace } from './trace.js';
 import { registerCompare } from './compare.js';
+import { registerTopology } from './topology.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerWorkloads(program);
   registerTrace(program);
   registerCompare(program);
+  registerTopology(program);
   return program;
 }
 
@@ -53,4 +55,4 @@ export async function main(argv: string[]): Promise<number> {
 // A closed pipe (`iommusim config | head`) is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
 
-main(process.argv).then((code) => { process.exitCode = code; });
+main(process.argv).then((code) => { if (code !== 0 || process.exitCode === undefined) process.exitCode = code; });

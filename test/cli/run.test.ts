@@ -143,3 +143,32 @@ describe('iommusim workloads and trace (end to end)', () => {
     expect(JSON.parse(iommusim(['trace', 'info', imp, '--json']).out).records).toBe(296);
   });
 });
+
+describe('iommusim compare and topology check (end to end)', () => {
+  it('compare prints every mode and writes JSON with the ratio', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iommusim-cli-'));
+    const out = join(dir, 'c.json');
+    const r = iommusim(['compare', 'nic-10g-tcp', '--modes', 'bare-metal,passthrough-pi,emulated', '--hypervisor', 'kvm', '--set', 'workload.count=3000', '--json', out]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^passthrough-pi +\d/m);
+    const j = JSON.parse(readFileSync(out, 'utf8'));
+    expect(j.schema).toBe('iommusim.compare/1');
+    expect(j.modes.map((m: { mode: string }) => m.mode)).toEqual(['bare-metal', 'passthrough-pi', 'emulated']);
+    expect(j.passthroughOverEmulated).toBeGreaterThan(5);
+  });
+  it('compare refuses an unknown mode with one line', () => {
+    const r = iommusim(['compare', 'nic-10g-tcp', '--modes', 'turbo']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^iommusim: --modes turbo: unknown I\/O path; use bare-metal, identity/);
+  });
+  it('topology check: a group not wholly assigned is refused (exit 1), the whole group passes (exit 0)', () => {
+    const args = ['topology', 'check', '--lspci', 'test/fixtures/lspci/seed-gentoo-lspci-nn.txt', '--groups', 'test/fixtures/lspci/seed-gentoo-iommu-groups.txt', '--hypervisor', 'kvm'];
+    const bad = iommusim([...args, '--assign', '01:00.0', '--json']);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.out).reasons[0]).toMatchObject({ code: 'group-not-vfio', bdf: '0000:01:00.1' });
+    const ok = iommusim([...args, '--assign', '01:00.0,01:00.1']);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/^viable/);
+  });
+});
