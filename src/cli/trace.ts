@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { loadTrace, TRACE_FORMATS, type TraceFormat } from '../trace/load.js';
 import { writeCsvTrace } from '../trace/importers/csv.js';
+import { writeIotrace } from '../trace/iotrace.js';
 import { type TraceColumns, OP_NAMES, OP_DMA } from '../trace/columns.js';
 import { parseSetArgs } from '../config/config.js';
 import { resolveInput } from '../run/inputs.js';
@@ -50,7 +51,8 @@ export function traceInfo(t: TraceColumns): TraceInfo {
 
 function writeTrace(t: TraceColumns, out: string): void {
   if (out.endsWith('.csv')) { writeFileSync(out, writeCsvTrace(t)); return; }
-  throw inputError(`-o ${out}`, 'unknown output format', 'name the output .csv');
+  if (out.endsWith('.iotrace')) { writeFileSync(out, writeIotrace(t)); return; }
+  throw inputError(`-o ${out}`, 'unknown output format', 'name the output .iotrace (binary, columnar) or .csv');
 }
 
 export function registerTrace(program: Command): void {
@@ -77,7 +79,7 @@ export function registerTrace(program: Command): void {
     .command('import')
     .description('convert a trace (pcap, pcapng, ftrace, GPU CSV, CSV) into the DMA trace the simulator replays')
     .argument('<file>', 'the trace to convert')
-    .requiredOption('-o, --out <file>', 'output file (.csv)')
+    .requiredOption('-o, --out <file>', 'output file (.iotrace or .csv)')
     .option('--format <format>', `input format: ${TRACE_FORMATS.join(', ')}`, 'auto')
     .action((file: string, opts: { out: string; format: string }) => {
       const tr = loadTrace(file, opts.format as TraceFormat);
@@ -89,7 +91,7 @@ export function registerTrace(program: Command): void {
     .description('generate a trace from a generator or workload')
     .argument('<generator>', 'a generator or workload name')
     .option('--set <key=value>', 'set a configuration key (repeatable)', collect, [])
-    .requiredOption('-o, --out <file>', 'output file (.csv)')
+    .requiredOption('-o, --out <file>', 'output file (.iotrace or .csv)')
     .action((name: string, opts: { set: string[]; out: string }) => {
       const [r] = resolveInput(name, parseSetArgs(opts.set));
       if (!r.columns) r.columns = pciebenchTrace(r.cfg);

@@ -11,12 +11,13 @@ import { detectGpuTrace, parseGpuTrace } from './importers/gpu.js';
 import { gpuTrace, resolveGpuConfig } from '../devices/gpu/gpu.js';
 import { GPU_DEVICE } from './generators/gpu.js';
 import { detectCaptureFormat, parseCapture } from './importers/pcap.js';
+import { detectIotrace, readIotrace } from './iotrace.js';
 import { nicTrace, resolveNicConfig } from '../devices/nic/nic.js';
 import { NIC_DEVICE } from './generators/nic.js';
 import type { TraceColumns } from './columns.js';
 import { InputError } from '../util/errors.js';
 
-export const TRACE_FORMATS = ['auto', 'csv', 'pcap', 'pcapng', 'ftrace', 'gpu'] as const;
+export const TRACE_FORMATS = ['auto', 'iotrace', 'csv', 'pcap', 'pcapng', 'ftrace', 'gpu'] as const;
 export type TraceFormat = (typeof TRACE_FORMATS)[number];
 
 export interface LoadedTrace {
@@ -26,6 +27,7 @@ export interface LoadedTrace {
 }
 
 export function detectFormat(head: Uint8Array): Exclude<TraceFormat, 'auto'> | null {
+  if (detectIotrace(head)) return 'iotrace';
   const cap = detectCaptureFormat(head);
   if (cap) return cap;
   const text = Buffer.from(head.subarray(0, 4096)).toString('latin1');
@@ -51,6 +53,8 @@ export function loadTrace(path: string, format: TraceFormat = 'auto', opts: CsvO
     throw new InputError(`${name}: unknown trace format (first bytes: ${Buffer.from(bytes.subarray(0, 16)).toString('hex')}); use --format, or a CSV trace starting with time_ns,device,pasid,op,iova,size,dir,paddr`);
   }
   switch (fmt) {
+    case 'iotrace':
+      return { path, format: fmt, columns: readIotrace(bytes, name) };
     case 'csv':
       return { path, format: fmt, columns: parseCsvTrace(bytes, name, opts) };
     case 'ftrace':
