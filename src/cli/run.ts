@@ -1,9 +1,10 @@
 /** `iommusim run <trace>`: one trace through the model; a short summary, and JSON with --json. */
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { parseSetArgs } from '../config/config.js';
+import { parseSetArgs, buildConfig } from '../config/config.js';
 import { TRACE_FORMATS, type TraceFormat } from '../trace/load.js';
-import { runTrace } from '../run/run.js';
+import { runTrace, runIotraceStreaming } from '../run/run.js';
+import { basename } from 'node:path';
 import { runTimedTrace, runPciebench } from '../run/timed.js';
 import { resolveInput, describeInputs, type ResolvedInput } from '../run/inputs.js';
 import type { RunResult } from '../run/result.js';
@@ -29,6 +30,13 @@ export function registerRun(program: Command): void {
       const settings: Array<[string, string]> = [];
       if (opts.platform) settings.push(['platform', opts.platform]);
       settings.push(...parseSetArgs(opts.set));
+      if (opts.functional && /\.iotrace$/.test(input)) {
+        // stream the native format chunk by chunk: bounded memory for any trace size
+        const r = runIotraceStreaming(input, buildConfig(settings), basename(input));
+        if (opts.json) writeFileSync(opts.json, JSON.stringify(r, null, 2) + '\n');
+        if (!opts.quiet) process.stdout.write(formatSummary(r));
+        return;
+      }
       const runs = resolveInput(input, settings, opts.format as TraceFormat);
       const results: RunResult[] = runs.map((r) => runResolved(r, !!opts.functional));
       if (opts.json) writeFileSync(opts.json, JSON.stringify(results.length === 1 && !runs[0].spec?.sweep ? results[0] : results, null, 2) + '\n');

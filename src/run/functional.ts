@@ -40,7 +40,7 @@ export function attachConfigured(iommu: Iommu, cfg: Readonly<Config>): void {
   for (const bdf of Object.keys(cfg.devices).sort()) iommu.attach(sourceId(bdf), cfg.devices[bdf], `devices.${bdf}`);
 }
 
-export function replayFunctional(t: TraceColumns, iommu: Iommu, cfg: Readonly<Config>, dma: DmaCounts = newDmaCounts()): DmaCounts {
+export function replayFunctional(t: TraceColumns, iommu: Iommu, cfg: Readonly<Config>, dma: DmaCounts = newDmaCounts(), drain = true): DmaCounts {
   const sids = deviceSids(t);
   const attached = new Uint8Array(t.devices.length);
   const identity = iommu.mode === MODE_IDENTITY;
@@ -79,7 +79,7 @@ export function replayFunctional(t: TraceColumns, iommu: Iommu, cfg: Readonly<Co
       const pn = pageOf(iovaHi[i], iovaLo[i]);
       const dir = dirCol[i];
       const perm = dir === DIR_READ ? PERM_R : dir === DIR_WRITE ? PERM_W : dir === DIR_RW ? PERM_RW : PERM_RW;
-      iommu.map(sids[d], pasidCol[i], pn, pageOf(paHi[i], paLo[i]), Math.ceil(sizeCol[i] / 4096), perm);
+      iommu.map(sids[d], pasidCol[i], pn, pageOf(paHi[i], paLo[i]), Math.floor(((iovaLo[i] & 0xfff) + sizeCol[i] - 1) / 4096) + 1, perm);
     } else if (op === OP_UNMAP) {
       if (attached[d] === 0) { iommu.ignoredMapOps++; continue; }
       const pn = pageOf(iovaHi[i], iovaLo[i]);
@@ -89,7 +89,7 @@ export function replayFunctional(t: TraceColumns, iommu: Iommu, cfg: Readonly<Co
       invalidate(iommu, t, i, sids[d]);
     }
   }
-  iommu.drain();
+  if (drain) iommu.drain(); // a streamed replay drains after its last chunk only
   return dma;
 }
 

@@ -426,7 +426,7 @@ export class TimedSystem {
       if (iommu.mode !== MODE_OFF && sid >= 0 && !iommu.isAttached(sid)) iommu.attach(sid, deviceSettings(this.cfg, t.devices[d]), `device ${t.devices[d]}`);
       const dir = t.dir[i];
       const perm = dir === DIR_READ ? PERM_R : dir === DIR_WRITE ? PERM_W : dir === DIR_RW ? PERM_RW : PERM_RW;
-      iommu.map(sid, t.pasid[i], pageOf(t.iovaHi[i], t.iovaLo[i]), pageOf(t.paddrHi[i], t.paddrLo[i]), Math.ceil(t.size[i] / 4096), perm);
+      iommu.map(sid, t.pasid[i], pageOf(t.iovaHi[i], t.iovaLo[i]), pageOf(t.paddrHi[i], t.paddrLo[i]), Math.floor(((t.iovaLo[i] & 0xfff) + t.size[i] - 1) / 4096) + 1, perm);
     } else if (op === OP_UNMAP) {
       if (sid < 0 || !iommu.isAttached(sid)) { iommu.ignoredMapOps++; return; }
       const pages = Math.floor(((t.iovaLo[i] & 0xfff) + t.size[i] - 1) / 4096) + 1;

@@ -77,7 +77,7 @@ describe('CSV trace format', () => {
     ['bad device', '0,01:20.0,,dma,0x1000,64,read,', /t\.csv:2: device '01:20.0' is not a PCI address/],
     ['bad dir', '0,01:00.0,,dma,0x1000,64,rd,', /t\.csv:2: dir 'rd' on a dma/],
     ['time going backwards', '5,01:00.0,,dma,0x1000,64,read,\n4,01:00.0,,dma,0x1000,64,read,', /t\.csv:3: time_ns 4 is before/],
-    ['unaligned map', '0,01:00.0,,map,0x1010,4096,,0x2000', /t\.csv:2: map iova, paddr and size must be 4 KiB aligned/],
+    ['map offsets differ', '0,01:00.0,,map,0x1010,4096,,0x2000', /t\.csv:2: map iova and paddr have different offsets within their 4 KiB pages/],
     ['pasid too wide', '0,01:00.0,1048576,dma,0x1000,64,read,', /t\.csv:2: pasid 1048576 is above/],
     ['too wide address', '0,01:00.0,,dma,0x12345678901234567,64,read,', /wider than 64 bits/],
   ];

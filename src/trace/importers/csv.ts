@@ -14,7 +14,8 @@
  * - size: bytes, decimal, > 0 (required for dma/map/unmap).
  * - dir: dma: read (device reads memory) | write; map: empty or rw (read+write), read, write;
  *   empty otherwise.
- * - paddr: hex with 0x; map only.
+ * - paddr: hex with 0x; map only. A map covers the 4 KiB pages [iova, iova+size) touches; iova and
+ *   paddr must have the same offset within their pages (as dma_map_single's result has).
  * Lines starting with `#` and blank lines are skipped. Any error names file:line and the fix.
  *
  * The parser works on bytes (no per-line string splitting) so a 1 M-record file loads in well
@@ -219,8 +220,8 @@ export function parseCsvTrace(bytes: Uint8Array, fileName: string, opts: CsvOpti
       if (fe[7] === fs[7]) fail('paddr is empty on a map', 'give the physical address in hex');
       parseHex(7, 'paddr');
       paHi = hexHi; paLo = hexLo;
-      if ((paLo & 0xfff) !== 0 || (iovaLo & 0xfff) !== 0 || size % 4096 !== 0) {
-        fail('map iova, paddr and size must be 4 KiB aligned', 'align them to 4096 (the DMA API maps whole pages)');
+      if ((paLo & 0xfff) !== (iovaLo & 0xfff)) {
+        fail('map iova and paddr have different offsets within their 4 KiB pages', 'give them the same offset (the IOMMU maps whole pages: iova page → paddr page)');
       }
     } else if (fe[7] > fs[7]) fail(`paddr on a ${text(3)} record`, 'paddr is only for map');
 
