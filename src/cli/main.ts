@@ -10,7 +10,7 @@ import { registerRun } from './run.js';
 import { registerConfig, registerPlatforms } from './config.js';
 import { registerWorkloads } from './workloads.js';
 import { registerTrace } from './trace.js';
-import { registerCompare } from './compare.js';
+import { registerCompare, registerMigrate } from './compare.js';
 import { registerTopology } from './topology.js';
 
 export function buildProgram(): Command {
@@ -27,6 +27,7 @@ export function buildProgram(): Command {
   registerWorkloads(program);
   registerTrace(program);
   registerCompare(program);
+  registerMigrate(program);
   registerTopology(program);
   return program;
 }

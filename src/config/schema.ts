@@ -13,6 +13,7 @@ import { IRQ_KNOBS } from '../iommu/irq/knobs.js';
 import { CPU_KNOBS } from '../virt/cpu.js';
 import { GPU_KNOBS } from '../devices/gpu/knobs.js';
 import { NIC_KNOBS } from '../devices/nic/knobs.js';
+import { MIGRATION_KNOBS } from '../virt/migration.js';
 
 export { parseKnobValue, type Knob, type KnobKind } from './knob.js';
 
@@ -108,6 +109,7 @@ export const KNOBS: readonly Knob[] = [
   ...CPU_KNOBS,
   ...GPU_KNOBS,
   ...NIC_KNOBS,
+  ...MIGRATION_KNOBS,
 ];
 
 const byKey = new Map(KNOBS.map((k) => [k.key, k]));
