@@ -17,6 +17,7 @@ import type { Config } from '../config/config.js';
 import type { TraceColumns } from '../trace/columns.js';
 import type { RunResult } from '../run/result.js';
 import { InputError } from '../util/errors.js';
+import { deliverInterrupts, type InterruptFigures } from './interrupts.js';
 
 export interface DeviceWorkload {
   /** Build the device trace and its statistics for a resolved config. */
@@ -40,6 +41,8 @@ export interface ModeResult {
   interruptsPerSec: number;
   iotlb: { lookups: number; hitRate: number; misses: number; walks: number; readsPerWalk: number; mergedMisses: number };
   latencyNs: { p50: number; p99: number };
+  /** The device's interrupts through the interrupt-remapping table and posted-interrupt descriptors. */
+  interrupts?: { remapped: number; posted: number; iecHitRate: number; notificationsWithoutExit: number; hostDelivered: number; faults: number };
   settings: Array<[string, string | number | boolean]>;
 }
 
@@ -116,6 +119,9 @@ export function compareModes(
       : backend > 0 && hzBackend / backend <= cpuPps + 1e-9 ? 'backend CPU' : 'vCPU';
     const pps = (tput * 1e9) / 8 / bytesPerPacket;
     const r3 = (x: number) => Math.round(x * 1000) / 1000;
+    // the device's interrupts through the remapping hardware (assigned devices; the host's own NIC otherwise)
+    const postedPath = (mode === 'passthrough-pi' || mode === 'sriov' || mode === 'passthrough-viommu') && prof.postedInterrupts;
+    const irq: InterruptFigures = deliverInterrupts(cfg, 0x0300, (cfg as unknown as { nic?: { queues?: number } }).nic?.queues ?? 1, Math.min(stats.interrupts, 200000), postedPath);
     out.push({
       mode, description: path.description, throughputGbps: r3(tput), packetsPerSec: Math.round(pps), bottleneck,
       offeredGbps: r3(offeredGbps), deviceGbps: r3(deviceGbps), cpuBoundGbps: r3(cpuBoundGbps),
@@ -125,6 +131,10 @@ export function compareModes(
       interruptsPerSec: Math.round(pps * ev.interrupts),
       iotlb: { lookups: m.iotlb.lookups, hitRate: r3(m.iotlb.hitRate), misses: m.iotlb.misses, walks: m.walks.count, readsPerWalk: r3(m.walks.readsPerWalk), mergedMisses: m.iotlb.mergedMisses ?? 0 },
       latencyNs: { p50: m.latencyNs?.p50 ?? 0, p99: m.latencyNs?.p99 ?? 0 },
+      interrupts: {
+        remapped: irq.remap.remapped, posted: irq.remap.posted, iecHitRate: r3(irq.remap.iec.hitRate),
+        notificationsWithoutExit: irq.posted?.deliveredWithoutExit ?? 0, hostDelivered: irq.hostDelivered, faults: irq.remap.faults.count,
+      },
       settings,
     });
   }

@@ -76,3 +76,17 @@ describe('CPU cost model (hand-computed)', () => {
     expect(b.exitsPerPacket).toBe(0.5);
   });
 });
+
+describe('compare: interrupts through the remapping hardware', () => {
+  it('passthrough remaps every interrupt to the host (then an exit); posted interrupts reach the running vCPU without one', () => {
+    const r = nicCompare(['passthrough', 'passthrough-pi']);
+    const [pt, pi] = r.modes;
+    expect(pt.interrupts!.remapped).toBeGreaterThan(0);
+    expect(pt.interrupts!.posted).toBe(0);
+    expect(pt.interrupts!.hostDelivered).toBe(pt.interrupts!.remapped);
+    expect(pi.interrupts!.posted).toBe(pt.interrupts!.remapped);
+    expect(pi.interrupts!.notificationsWithoutExit).toBe(pi.interrupts!.posted);
+    expect(pi.interrupts!.faults).toBe(0);
+    expect(pi.interrupts!.iecHitRate).toBeGreaterThan(0.9); // one IRTE per queue vector, cached
+  });
+});
