@@ -12,12 +12,13 @@ import { gpuTrace, resolveGpuConfig } from '../devices/gpu/gpu.js';
 import { GPU_DEVICE } from './generators/gpu.js';
 import { detectCaptureFormat, parseCapture } from './importers/pcap.js';
 import { detectIotrace, readIotrace } from './iotrace.js';
+import { detectJsonl, parseJsonlTrace } from './importers/jsonl.js';
 import { nicTrace, resolveNicConfig } from '../devices/nic/nic.js';
 import { NIC_DEVICE } from './generators/nic.js';
 import type { TraceColumns } from './columns.js';
 import { InputError } from '../util/errors.js';
 
-export const TRACE_FORMATS = ['auto', 'iotrace', 'csv', 'pcap', 'pcapng', 'ftrace', 'gpu'] as const;
+export const TRACE_FORMATS = ['auto', 'iotrace', 'csv', 'jsonl', 'pcap', 'pcapng', 'ftrace', 'gpu'] as const;
 export type TraceFormat = (typeof TRACE_FORMATS)[number];
 
 export interface LoadedTrace {
@@ -32,6 +33,7 @@ export function detectFormat(head: Uint8Array): Exclude<TraceFormat, 'auto'> | n
   if (cap) return cap;
   const text = Buffer.from(head.subarray(0, 4096)).toString('latin1');
   if (detectCsv(text)) return 'csv';
+  if (detectJsonl(text)) return 'jsonl';
   if (detectFtrace(text)) return 'ftrace';
   if (detectGpuTrace(text)) return 'gpu';
   return null;
@@ -57,8 +59,12 @@ export function loadTrace(path: string, format: TraceFormat = 'auto', opts: CsvO
       return { path, format: fmt, columns: readIotrace(bytes, name) };
     case 'csv':
       return { path, format: fmt, columns: parseCsvTrace(bytes, name, opts) };
-    case 'ftrace':
-      return { path, format: fmt, columns: loadFtraceTrace(Buffer.from(bytes).toString('utf8'), name).trace };
+    case 'jsonl':
+      return { path, format: fmt, columns: parseJsonlTrace(Buffer.from(bytes).toString('utf8'), name, opts) };
+    case 'ftrace': {
+      const f = ((cfg ?? {}) as { ftrace?: { synthesize?: 'touch' | 'none'; synthDelayNs?: number; device?: string } }).ftrace ?? {};
+      return { path, format: fmt, columns: loadFtraceTrace(Buffer.from(bytes).toString('utf8'), name, { synthesize: f.synthesize, synthDelayNs: f.synthDelayNs, device: f.device || undefined }).trace };
+    }
     case 'pcap':
     case 'pcapng': {
       // packet captures: each frame through the NIC model (RX or TX by direction), host buffers per nic.iovaPolicy

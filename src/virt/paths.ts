@@ -88,6 +88,7 @@ export function packetEvents(mode: Mode, s: DeviceStats, prof: HypervisorProfile
       const posted = mode !== 'passthrough' && prof.postedInterrupts;
       e.interruptPath = posted ? 'posted' : 'exit';
       e.eoiExits = prof.eoiVirtualized && posted ? 0 : irq;
+      e.userIoExits = c['virt.pioAccessesPerPacket'] ?? 0; // trapped I/O-port BAR accesses
       break;
     }
     case 'passthrough-viommu':

@@ -58,3 +58,14 @@ describe('ftrace → DMA trace', () => {
     expect(Array.from(b.iovaLo)).toEqual(Array.from(a.iovaLo));
   });
 });
+
+describe('ftrace synthesis knobs', () => {
+  it('synthesize=none replays mappings only; synthDelayNs moves the synthesized accesses', () => {
+    const text = head
+      + line('100.000000', 'dma_map_phys', '0000:3b:00.0 dir=FROM_DEVICE dma_addr=fffff0c2 size=1514 phys_addr=12345f0c2 attrs=')
+      + line('100.000100', 'dma_unmap_phys', '0000:3b:00.0 dir=FROM_DEVICE dma_addr=fffff0c2 size=1514 attrs=');
+    expect(loadFtraceTrace(text, 'n.txt', { synthesize: 'none' }).trace.count).toBe(2);
+    const t = loadFtraceTrace(text, 'd.txt', { synthDelayNs: 20000 }).trace;
+    expect(Array.from(t.timeNs)).toEqual([0, 80000, 100000]);
+  });
+});
