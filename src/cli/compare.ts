@@ -38,6 +38,20 @@ export function deviceWorkload(name: string, kind: string): DeviceWorkload {
   throw inputError(`compare ${name}`, `workload.kind ${kind} has no device model to compare I/O paths with`, 'use a NIC (nic-*) or GPU (gpu-*) workload or generator');
 }
 
+/**
+ * Configs of a workload (spec or generator) with extra settings on top: user settings first, then
+ * the I/O path's (the path decides the IOMMU mode and the buffer policy).
+ */
+export function workloadConfigs(workload: string, user: Array<[string, SettingValue]>): { name: string; configFor: (extra: Array<[string, SettingValue]>) => Readonly<Config> } {
+  const spec = findWorkload(workload);
+  const gen = spec ? undefined : findGenerator(workload);
+  if (!spec && !gen) throw inputError(workload, 'not a workload or generator', 'iommusim workloads lists them');
+  const configFor = (extra: Array<[string, SettingValue]>): Readonly<Config> => spec
+    ? specConfig(spec, [], [...user, ...extra])
+    : buildConfig([...gen!.defaults.map(([k, v]) => [k, v] as [string, SettingValue]), ...user, ...extra]);
+  return { name: spec?.name ?? workload, configFor };
+}
+
 export function formatCompare(r: CompareResult): string {
   const lines = [`${r.workload} under ${r.hypervisor.name}: ${r.hypervisor.description}`, ''];
   lines.push('mode                 Gb/s    bound by            cycles/pkt (vCPU+host)  exits/s     irq/s      IOTLB hit  reads/walk');
@@ -69,15 +83,9 @@ export function registerCompare(program: Command): void {
       const user: Array<[string, SettingValue]> = [];
       if (opts.platform) user.push(['platform', opts.platform]);
       user.push(...parseSetArgs(opts.set));
-      const spec = findWorkload(workload);
-      const gen = spec ? undefined : findGenerator(workload);
-      if (!spec && !gen) throw inputError(workload, 'not a workload or generator', 'iommusim workloads lists them');
-      // path settings go last: the path decides the IOMMU mode and the buffer policy
-      const configFor = (extra: Array<[string, SettingValue]>): Readonly<Config> => spec
-        ? specConfig(spec, [], [...user, ...extra])
-        : buildConfig([...gen!.defaults.map(([k, v]) => [k, v] as [string, SettingValue]), ...user, ...extra]);
+      const { configFor, name } = workloadConfigs(workload, user);
       const probe = configFor([]);
-      const w = deviceWorkload(spec?.name ?? workload, probe.workload.kind);
+      const w = deviceWorkload(name, probe.workload.kind);
       const r = compareModes(w, modes, opts.hypervisor as HypervisorName, configFor, opts.viommu);
       if (opts.json) {
         const { runs: _runs, ...rest } = r;
@@ -108,14 +116,9 @@ export function registerMigrate(program: Command): void {
       const refused = migrationSupport(h);
       if (refused) throw inputError(`migrate --hypervisor ${h}`, refused, 'use kvm or xen');
       const user = parseSetArgs(opts.set) as Array<[string, SettingValue]>;
-      const spec = findWorkload(workload);
-      const gen = spec ? undefined : findGenerator(workload);
-      if (!spec && !gen) throw inputError(workload, 'not a workload or generator', 'iommusim workloads lists them');
-      const configFor = (extra: Array<[string, SettingValue]>): Readonly<Config> => spec
-        ? specConfig(spec, [], [...user, ...extra])
-        : buildConfig([...gen!.defaults.map(([k, v]) => [k, v] as [string, SettingValue]), ...user, ...extra]);
+      const { configFor, name } = workloadConfigs(workload, user);
       const probe = configFor([]);
-      const w = deviceWorkload(spec?.name ?? workload, probe.workload.kind);
+      const w = deviceWorkload(name, probe.workload.kind);
       const pt = PROFILES[h].postedInterrupts ? 'passthrough-pi' : 'passthrough';
       const fb = PROFILES[h].refuses.virtio ? 'emulated' : 'virtio';
       const c = compareModes(w, [pt, fb], h, configFor);
@@ -123,6 +126,6 @@ export function registerMigrate(program: Command): void {
       for (const kn of MIGRATION_KNOBS) k[kn.key] = (probe as unknown as { migration: Record<string, number> }).migration[kn.key.slice('migration.'.length)];
       const r = migrationTimeline(h, c.modes[0], c.modes[1], k);
       if (opts.json) writeFileSync(opts.json, JSON.stringify(r, null, 2) + '\n');
-      process.stdout.write(formatMigration(r, spec?.name ?? workload));
+      process.stdout.write(formatMigration(r, name));
     });
 }

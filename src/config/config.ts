@@ -3,6 +3,7 @@
  * It is frozen, travels to workers and is written whole into every result.
  */
 import { KNOBS, requireKnob, parseKnobValue, type Knob } from './schema.js';
+import { setPath } from './knob.js';
 import { validateGeometry, type Policy } from '../cache/setassoc.js';
 import { inputError } from '../util/errors.js';
 import { canonicalBdf } from './bdf.js';
@@ -42,16 +43,6 @@ export interface Config {
   workload: { kind: string; op: 'read' | 'write'; size: number; window: number; pattern: 'random' | 'sequential'; cache: 'warm' | 'cold'; count: number; seed: number; rateGbps: number; flows: number; mix: 'fixed' | 'memcached' | 'imix'; dir: 'rx' | 'tx' | 'by-flow' | 'h2d' | 'd2h'; resultBytes: number; streams: number; pageBytes: number; pcap: string };
   devices: Record<string, DeviceCfg>;
   [extra: string]: unknown;
-}
-
-function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
-  let o = obj;
-  for (let i = 0; i < path.length - 1; i++) {
-    const p = path[i];
-    if (typeof o[p] !== 'object' || o[p] === null) o[p] = {};
-    o = o[p] as Record<string, unknown>;
-  }
-  o[path[path.length - 1]] = value;
 }
 
 function getPath(obj: Record<string, unknown>, path: string[]): unknown {

@@ -55,3 +55,39 @@ export function parseKnobValue(knob: Knob, key: string, raw: string | number | b
   }
 }
 
+
+/** The key among `keys` nearest to `key` by edit distance, if near enough to suggest. */
+export function closestKey(key: string, keys: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const k of keys) {
+    const d = editDistance(key, k);
+    if (d < bestD) { bestD = d; best = k; }
+  }
+  return bestD <= Math.max(3, key.length / 3) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0];
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j];
+      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length];
+}
+
+/** Set obj[a][b][c] = value for path [a, b, c], creating objects on the way. */
+export function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
+  let o = obj;
+  for (let i = 0; i < path.length - 1; i++) {
+    const p = path[i];
+    if (typeof o[p] !== 'object' || o[p] === null) o[p] = {};
+    o = o[p] as Record<string, unknown>;
+  }
+  o[path[path.length - 1]] = value;
+}

@@ -8,7 +8,7 @@
  */
 import { inputError } from '../util/errors.js';
 import { POLICIES } from '../cache/setassoc.js';
-import { type Knob, parseKnobValue } from './knob.js';
+import { type Knob, closestKey } from './knob.js';
 import { IRQ_KNOBS } from '../iommu/irq/knobs.js';
 import { CPU_KNOBS } from '../virt/cpu.js';
 import { GPU_KNOBS } from '../devices/gpu/knobs.js';
@@ -128,34 +128,10 @@ export function findKnob(key: string): { knob: Knob; device?: string } | undefin
   return undefined;
 }
 
-function closest(key: string): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const k of byKey.keys()) {
-    const d = editDistance(key, k);
-    if (d < bestD) { bestD = d; best = k; }
-  }
-  return bestD <= Math.max(3, key.length / 3) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0];
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j];
-      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length];
-}
-
 /** Look a knob up for `--set`, with a did-you-mean for unknown keys. */
 export function requireKnob(key: string): { knob: Knob; device?: string } {
   const f = findKnob(key);
   if (f) return f;
-  const near = closest(key);
+  const near = closestKey(key, byKey.keys());
   throw inputError(`--set ${key}`, 'unknown configuration key', near ? `did you mean ${near}? (iommusim config lists every key)` : 'iommusim config lists every key');
 }

@@ -6,7 +6,7 @@
 import { Iommu, MODE_IDENTITY, MODE_OFF } from '../iommu/iommu.js';
 import { PERM_R, PERM_W, PERM_RW } from '../iommu/pagetable.js';
 import {
-  type TraceColumns, OP_DMA, OP_MAP, OP_UNMAP, OP_INV, DIR_READ, DIR_WRITE, DIR_RW, SIZE_ALL,
+  type TraceColumns, OP_DMA, OP_MAP, OP_UNMAP, OP_INV, DIR_READ, DIR_WRITE, SIZE_ALL,
   INV_IOTLB, INV_CONTEXT, INV_DEVTLB, INV_PWC, INV_GLOBAL, pageOf,
 } from '../trace/columns.js';
 import { deviceSettings, type Config } from '../config/config.js';
@@ -54,7 +54,7 @@ export function replayFunctional(t: TraceColumns, iommu: Iommu, cfg: Readonly<Co
 
   const n = t.count;
   const timeNs = t.timeNs, device = t.device, pasidCol = t.pasid, opCol = t.op;
-  const iovaHi = t.iovaHi, iovaLo = t.iovaLo, sizeCol = t.size, dirCol = t.dir, paHi = t.paddrHi, paLo = t.paddrLo;
+  const iovaHi = t.iovaHi, iovaLo = t.iovaLo, sizeCol = t.size, dirCol = t.dir;
   for (let i = 0; i < n; i++) {
     iommu.advance(timeNs[i]);
     const d = device[i];
@@ -74,23 +74,38 @@ export function replayFunctional(t: TraceColumns, iommu: Iommu, cfg: Readonly<Co
         dma.pieces++;
         if (iommu.translate(sid, pasid, pn + p, isWrite) < 0) { dma.dropped++; break; }
       }
-    } else if (op === OP_MAP) {
-      attach(d);
-      const pn = pageOf(iovaHi[i], iovaLo[i]);
-      const dir = dirCol[i];
-      const perm = dir === DIR_READ ? PERM_R : dir === DIR_WRITE ? PERM_W : dir === DIR_RW ? PERM_RW : PERM_RW;
-      iommu.map(sids[d], pasidCol[i], pn, pageOf(paHi[i], paLo[i]), Math.floor(((iovaLo[i] & 0xfff) + sizeCol[i] - 1) / 4096) + 1, perm);
-    } else if (op === OP_UNMAP) {
-      if (attached[d] === 0) { iommu.ignoredMapOps++; continue; }
-      const pn = pageOf(iovaHi[i], iovaLo[i]);
-      const pages = Math.floor(((iovaLo[i] & 0xfff) + sizeCol[i] - 1) / 4096) + 1;
-      iommu.unmap(sids[d], pasidCol[i], pn, pages);
-    } else if (op === OP_INV) {
-      invalidate(iommu, t, i, sids[d]);
+    } else {
+      if (op === OP_MAP) attach(d);
+      applyControl(iommu, cfg, t, i, sids[d]);
     }
   }
   if (drain) iommu.drain(); // a streamed replay drains after its last chunk only
   return dma;
+}
+
+/** Pages [iova, iova + size) of record i touches. */
+export function recordPages(t: TraceColumns, i: number): number {
+  return Math.floor(((t.iovaLo[i] & 0xfff) + t.size[i] - 1) / 4096) + 1;
+}
+
+/**
+ * A map / unmap / inv record through the functional IOMMU (shared by the functional replay and
+ * the timed system). A map attaches its device first; an unmap of a device never attached is
+ * ignored and counted.
+ */
+export function applyControl(iommu: Iommu, cfg: Readonly<Config>, t: TraceColumns, i: number, sid: number): void {
+  const op = t.op[i];
+  if (op === OP_MAP) {
+    if (iommu.mode !== MODE_OFF && sid >= 0 && !iommu.isAttached(sid)) iommu.attach(sid, deviceSettings(cfg, t.devices[t.device[i]]), `device ${t.devices[t.device[i]]}`);
+    const dir = t.dir[i];
+    const perm = dir === DIR_READ ? PERM_R : dir === DIR_WRITE ? PERM_W : PERM_RW;
+    iommu.map(sid, t.pasid[i], pageOf(t.iovaHi[i], t.iovaLo[i]), pageOf(t.paddrHi[i], t.paddrLo[i]), recordPages(t, i), perm);
+  } else if (op === OP_UNMAP) {
+    if (sid < 0 || !iommu.isAttached(sid)) { iommu.ignoredMapOps++; return; }
+    iommu.unmap(sid, t.pasid[i], pageOf(t.iovaHi[i], t.iovaLo[i]), recordPages(t, i));
+  } else if (op === OP_INV) {
+    invalidate(iommu, t, i, sid);
+  }
 }
 
 function invalidate(iommu: Iommu, t: TraceColumns, i: number, sid: number): void {
@@ -101,7 +116,7 @@ function invalidate(iommu: Iommu, t: TraceColumns, i: number, sid: number): void
   const did = iommu.domainOf(sid);
   const all = t.size[i] === SIZE_ALL;
   const lo = pageOf(t.iovaHi[i], t.iovaLo[i]);
-  const hi = all ? 0 : lo + Math.floor(((t.iovaLo[i] & 0xfff) + t.size[i] - 1) / 4096) + 1;
+  const hi = all ? 0 : lo + recordPages(t, i);
   if (scope === INV_DEVTLB) {
     iommu.invalidateDevtlb(sid, all ? 0 : lo, all ? 2 ** 53 : hi);
   } else if (did < 0) {

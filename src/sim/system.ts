@@ -18,17 +18,16 @@
 import { EventQueue, Clock } from './queue.js';
 import { Histogram } from './stats.js';
 import { PageCounter } from './pagecount.js';
-import { Iommu, MODE_OFF } from '../iommu/iommu.js';
+import { Iommu } from '../iommu/iommu.js';
 import { IommuTiming } from '../iommu/timing.js';
 import { MemoryTiming } from '../memory/memory.js';
 import { PcieLinkTiming, WIRE_UP_BYTES, WIRE_DOWN_BYTES, WIRE_TLPS_UP, WIRE_TLPS_DOWN } from '../pcie/port.js';
-import { pcieSpec, deviceSettings, type Config } from '../config/config.js';
-import { PERM_R, PERM_W, PERM_RW } from '../iommu/pagetable.js';
+import { pcieSpec, type Config } from '../config/config.js';
 import {
-  type TraceColumns, OP_DMA, OP_MAP, OP_UNMAP, OP_INV, DIR_READ, DIR_WRITE, DIR_RW, SIZE_ALL,
-  INV_IOTLB, INV_CONTEXT, INV_DEVTLB, INV_PWC, INV_GLOBAL, pageOf,
+  type TraceColumns, OP_DMA, OP_UNMAP, OP_INV, DIR_WRITE, SIZE_ALL, INV_CONTEXT, INV_GLOBAL, pageOf,
 } from '../trace/columns.js';
 import { sourceId } from '../config/bdf.js';
+import { applyControl } from '../run/functional.js';
 
 const EV_TRACE = 1;
 const EV_ADMIT = 2; // arg: device — admit pending requests
@@ -158,7 +157,6 @@ export class TimedSystem {
 
   // trace / generator
   private trace: TraceColumns | null = null;
-  private traceSids: Int32Array = new Int32Array(0);
   private cursor = 0;
   private source: RequestSource | null = null;
   private readonly gen = new Float64Array(6);
@@ -278,7 +276,6 @@ export class TimedSystem {
   /** Replay a trace: records at their times. Devices must match the constructor's list (trace.devices). */
   runTrace(t: TraceColumns): void {
     this.trace = t;
-    this.traceSids = this.devSid;
     this.cursor = 0;
     if (t.count > 0) this.q.push(Math.round(t.timeNs[0] * 1000), EV_TRACE, 0);
     this.loop();
@@ -419,33 +416,7 @@ export class TimedSystem {
 
   /** map / unmap / inv at the current time (functional; the invalidation unit is charged by the caller). */
   private control(t: TraceColumns, i: number, d: number): void {
-    const iommu = this.iommu;
-    const sid = this.devSid[d];
-    const op = t.op[i];
-    if (op === OP_MAP) {
-      if (iommu.mode !== MODE_OFF && sid >= 0 && !iommu.isAttached(sid)) iommu.attach(sid, deviceSettings(this.cfg, t.devices[d]), `device ${t.devices[d]}`);
-      const dir = t.dir[i];
-      const perm = dir === DIR_READ ? PERM_R : dir === DIR_WRITE ? PERM_W : dir === DIR_RW ? PERM_RW : PERM_RW;
-      iommu.map(sid, t.pasid[i], pageOf(t.iovaHi[i], t.iovaLo[i]), pageOf(t.paddrHi[i], t.paddrLo[i]), Math.floor(((t.iovaLo[i] & 0xfff) + t.size[i] - 1) / 4096) + 1, perm);
-    } else if (op === OP_UNMAP) {
-      if (sid < 0 || !iommu.isAttached(sid)) { iommu.ignoredMapOps++; return; }
-      const pages = Math.floor(((t.iovaLo[i] & 0xfff) + t.size[i] - 1) / 4096) + 1;
-      iommu.unmap(sid, t.pasid[i], pageOf(t.iovaHi[i], t.iovaLo[i]), pages);
-    } else if (op === OP_INV) {
-      const scope = t.dir[i];
-      if (scope === INV_GLOBAL) { iommu.invalidateGlobal(); iommu.waitDescriptor(); return; }
-      if (sid < 0) return;
-      if (scope === INV_CONTEXT) { iommu.invalidateContext(sid); iommu.waitDescriptor(); return; }
-      const did = iommu.domainOf(sid);
-      const all = t.size[i] === SIZE_ALL;
-      const lo = pageOf(t.iovaHi[i], t.iovaLo[i]);
-      const hi = all ? 0 : lo + Math.floor(((t.iovaLo[i] & 0xfff) + t.size[i] - 1) / 4096) + 1;
-      if (scope === INV_DEVTLB) iommu.invalidateDevtlb(sid, all ? 0 : lo, all ? 2 ** 53 : hi);
-      else if (did < 0) return;
-      else if (scope === INV_PWC) { if (all) iommu.invalidatePwcDomain(did); else iommu.invalidatePwcRange(did, lo, hi); iommu.inv.pwc++; }
-      else if (scope === INV_IOTLB) { if (all) iommu.invalidateDomain(did); else iommu.invalidatePages(did, lo, hi, false); }
-      iommu.waitDescriptor();
-    }
+    applyControl(this.iommu, this.cfg, t, i, this.devSid[d]);
   }
 
   /** Admit pending requests of device d while its engine has room. */

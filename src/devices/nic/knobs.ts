@@ -10,7 +10,7 @@
  * (3 → 39, 4 → 48, 5 → 57).
  */
 import type { Knob } from '../../config/knob.js';
-import { parseKnobValue } from '../../config/knob.js';
+import { parseKnobValue, closestKey, setPath } from '../../config/knob.js';
 import { inputError } from '../../util/errors.js';
 
 export type NicIovaPolicy = 'per-packet' | 'page-pool' | 'hugepage';
@@ -67,30 +67,6 @@ export const NIC_KNOBS: Knob[] = [
 
 const BY_KEY = new Map(NIC_KNOBS.map((k) => [k.key, k]));
 
-function closestNicKey(key: string): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const k of BY_KEY.keys()) {
-    const d = editDistance(key, k);
-    if (d < bestD) { bestD = d; best = k; }
-  }
-  return bestD <= Math.max(3, key.length / 3) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0];
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j];
-      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length];
-}
-
 /** Flatten `{ nic: { rxRing: { entries: 8 } } }` to `nic.rxRing.entries`; flat keys pass through. */
 function flatten(settings: Record<string, unknown>, prefix: string, out: Map<string, unknown>): void {
   for (const [k, v] of Object.entries(settings)) {
@@ -100,15 +76,6 @@ function flatten(settings: Record<string, unknown>, prefix: string, out: Map<str
   }
 }
 
-function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
-  let o = obj;
-  for (let i = 0; i < path.length - 1; i++) {
-    const p = path[i];
-    if (typeof o[p] !== 'object' || o[p] === null) o[p] = {};
-    o = o[p] as Record<string, unknown>;
-  }
-  o[path[path.length - 1]] = value;
-}
 
 function deepFreeze<T>(o: T): T {
   if (o !== null && typeof o === 'object') {
@@ -132,7 +99,7 @@ export function resolveNicConfig(settings: Record<string, unknown> = {}): NicCon
     if (!key.startsWith('nic.')) continue;
     const knob = BY_KEY.get(key);
     if (!knob) {
-      const near = closestNicKey(key);
+      const near = closestKey(key, BY_KEY.keys());
       throw inputError(key, 'unknown NIC setting', near ? `did you mean ${near}?` : `use one of ${NIC_KNOBS.map((x) => x.key).join(', ')}`);
     }
     if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
