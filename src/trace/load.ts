@@ -52,7 +52,7 @@ export function loadTrace(path: string, format: TraceFormat = 'auto', opts: CsvO
   const name = basename(path) === path ? path : path;
   let fmt = format === 'auto' ? detectFormat(bytes) : format;
   if (fmt === null) {
-    throw new InputError(`${name}: unknown trace format (first bytes: ${Buffer.from(bytes.subarray(0, 16)).toString('hex')}); use --format, or a CSV trace starting with time_ns,device,pasid,op,iova,size,dir,paddr`);
+    throw new InputError(`${name}: unknown trace format (first bytes: ${Buffer.from(bytes.subarray(0, 16)).toString('hex')}); give a supported file (${TRACE_FORMATS.filter((f) => f !== 'auto').join(', ')}) or name it with --format`);
   }
   switch (fmt) {
     case 'iotrace':
