@@ -27,11 +27,18 @@ export class Histogram {
     return b < this.counts.length ? b : this.counts.length - 1;
   }
 
+  /** Lowest value of bucket b (octave e ≥ 1 uses sub-buckets m = SUB/2 … SUB − 1). */
   private bucketLow(b: number): number {
     if (b < SUB) return b;
     const e = Math.floor(b / SUB);
-    const m = b - e * SUB;
-    return m * 2 ** e;
+    return (b - e * SUB) * 2 ** e;
+  }
+
+  /** First value above bucket b. */
+  private bucketHigh(b: number): number {
+    if (b < SUB) return b + 1;
+    const e = Math.floor(b / SUB);
+    return (b - e * SUB + 1) * 2 ** e;
   }
 
   record(v: number): void {
@@ -51,7 +58,7 @@ export class Histogram {
       acc += this.counts[b];
       if (acc >= target) {
         const lo = this.bucketLow(b);
-        const hi = this.bucketLow(b + 1);
+        const hi = this.bucketHigh(b);
         const mid = b < SUB ? lo : (lo + hi) / 2;
         return Math.min(this.max, Math.max(this.min, mid));
       }
@@ -83,7 +90,7 @@ export class Histogram {
     for (let b = 0; b < this.counts.length; b++) {
       if (this.counts[b] === 0) continue;
       acc += this.counts[b];
-      out.push([Math.round((Math.min(this.max, this.bucketLow(b + 1)) / scale) * 1000) / 1000, acc / this.count]);
+      out.push([Math.round((Math.min(this.max, this.bucketHigh(b)) / scale) * 1000) / 1000, acc / this.count]);
     }
     return out;
   }

@@ -471,9 +471,14 @@ export class TimedSystem {
     }
   }
 
+  /** The waiting request being resumed (it keeps its place at the head of the line). */
+  private resuming = -1;
+
   /** Issue, at time `now`, as many pieces of request r as tags / credits allow. */
   private issue(r: number, now: number): void {
     const d = this.rDev[r];
+    // first come, first served: a request never takes a tag ahead of one already waiting
+    if (this.waitLen[d] > 0 && this.resuming !== r) { this.waitFor(d, r); return; }
     const isWrite = this.rWrite[r] === 1;
     const link = this.links[this.devLink[d]];
     const limit = isWrite ? this.mps : this.mrrs;
@@ -513,6 +518,7 @@ export class TimedSystem {
   private waitFor(d: number, r: number): void {
     if (this.rWaiting[r] === 1) return;
     this.rWaiting[r] = 1;
+    if (this.resuming === r) return; // still at the head of the line
     let ring = this.waitQ[d];
     const len = this.waitLen[d];
     if (len === ring.length) {
@@ -525,16 +531,19 @@ export class TimedSystem {
     this.waitLen[d] = len + 1;
   }
 
-  /** A tag or credit came back on device d: resume the oldest waiting request. */
+  /** A tag or credit came back on device d: resume waiting requests, oldest first. */
   private resume(d: number): void {
+    const now = this.q.now;
     while (this.waitLen[d] > 0) {
       const ring = this.waitQ[d];
       const r = ring[this.waitHead[d]];
+      this.rWaiting[r] = 0;
+      this.resuming = r;
+      this.issue(r, now);
+      this.resuming = -1;
+      if (this.rWaiting[r] === 1) return; // still short of tags: stays first in line
       this.waitHead[d] = (this.waitHead[d] + 1) % ring.length;
       this.waitLen[d]--;
-      this.rWaiting[r] = 0;
-      this.issue(r, this.q.now);
-      if (this.rWaiting[r] === 1) return; // still short of tags: stays first in line
     }
   }
 
@@ -585,16 +594,16 @@ export class TimedSystem {
     const r = this.pReq[p];
     const d = this.rDev[r];
     this.devTags[d]++;
+    if (this.waitLen[d] > 0) this.resume(d); // waiting requests before any newly admitted one
     this.pieceDone(p, r, d);
-    if (this.waitLen[d] > 0) this.resume(d);
   }
 
   private writeDone(p: number): void {
     const r = this.pReq[p];
     const d = this.rDev[r];
     if (this.postedLimited) this.devPosted[d]++;
-    this.pieceDone(p, r, d);
     if (this.waitLen[d] > 0) this.resume(d);
+    this.pieceDone(p, r, d);
   }
 
   private pieceDone(p: number, r: number, d: number): void {

@@ -17,6 +17,7 @@ import type { Config } from '../config/config.js';
 import type { TraceColumns } from '../trace/columns.js';
 import type { RunResult } from '../run/result.js';
 import { InputError } from '../util/errors.js';
+import { simVersion } from '../run/result.js';
 import { deliverInterrupts, type InterruptFigures } from './interrupts.js';
 
 export interface DeviceWorkload {
@@ -48,7 +49,9 @@ export interface ModeResult {
 
 export interface CompareResult {
   schema: 'iommusim.compare/1';
+  iommusim: string;
   workload: string;
+  platform: string;
   hypervisor: HypervisorProfile;
   modes: ModeResult[];
   /** passthrough-pi (or passthrough) throughput over emulated, when both ran. */
@@ -141,7 +144,7 @@ export function compareModes(
   const pt = out.find((r) => r.mode === 'passthrough-pi' && !r.refused) ?? out.find((r) => r.mode === 'passthrough' && !r.refused);
   const em = out.find((r) => r.mode === 'emulated' && !r.refused);
   return {
-    schema: 'iommusim.compare/1', workload: w.name, hypervisor: prof, modes: out,
+    schema: 'iommusim.compare/1', iommusim: simVersion(), workload: w.name, platform: configFor([]).platform, hypervisor: prof, modes: out,
     passthroughOverEmulated: pt && em && em.throughputGbps > 0 ? Math.round((pt.throughputGbps / em.throughputGbps) * 100) / 100 : null,
     runs,
   };
