@@ -1,0 +1,36 @@
+/**
+ * PNG charts without a browser: chart.js on @napi-rs/canvas, animation and responsiveness off,
+ * a white background painted by a small plugin (a canvas starts transparent).
+ */
+import { createCanvas } from '@napi-rs/canvas';
+import { Chart, type ChartConfiguration, type Plugin } from 'chart.js/auto';
+import type { ChartSpec } from './charts.js';
+
+export const PNG_WIDTH = 1000;
+export const PNG_HEIGHT = 600;
+
+export const whiteBackground: Plugin = {
+  id: 'iommusimWhiteBackground',
+  beforeDraw(chart) {
+    const ctx = chart.ctx;
+    ctx.save();
+    ctx.globalCompositeOperation = 'destination-over';
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, chart.width, chart.height);
+    ctx.restore();
+  },
+};
+
+export async function renderPng(spec: ChartSpec, width = PNG_WIDTH, height = PNG_HEIGHT): Promise<Buffer> {
+  const canvas = createCanvas(width, height);
+  // a deep copy: chart.js writes into the configuration it is given
+  const cfg = JSON.parse(JSON.stringify(spec.config)) as ChartConfiguration;
+  cfg.options = { ...cfg.options, animation: false, responsive: false, maintainAspectRatio: false, devicePixelRatio: 1 };
+  cfg.plugins = [...(cfg.plugins ?? []), whiteBackground];
+  const chart = new Chart(canvas as unknown as ConstructorParameters<typeof Chart>[0], cfg);
+  try {
+    return await canvas.encode('png');
+  } finally {
+    chart.destroy();
+  }
+}
