@@ -11,6 +11,7 @@ import { buildConfig } from '../config/config.js';
 import { nicGenerate } from '../trace/generators/nic.js';
 import { gpuGenerate } from '../trace/generators/gpu.js';
 import { inputError } from '../util/errors.js';
+import { reportTo } from './report.js';
 import { migrationTimeline, migrationSupport, MIGRATION_KNOBS, type MigrationResult } from '../virt/migration.js';
 import { PROFILES } from '../virt/hypervisors.js';
 
@@ -75,8 +76,9 @@ export function registerCompare(program: Command): void {
     .option('--set <key=value>', 'set a configuration key (repeatable)', collect, [])
     .option('--platform <name>', 'platform preset')
     .option('--json <file>', 'write the comparison as JSON')
+    .option('--out <dir>', 'write a report (report.html, PNG charts, summary.md, results.csv/json) into this folder')
     .option('--quiet', 'print nothing but errors')
-    .action((workload: string, opts: { modes: string; hypervisor: string; viommu: string; set: string[]; platform?: string; json?: string; quiet?: boolean }) => {
+    .action(async (workload: string, opts: { modes: string; hypervisor: string; viommu: string; set: string[]; platform?: string; json?: string; out?: string; quiet?: boolean }) => {
       const modes = parseModes(opts.modes);
       if (!(HYPERVISORS as readonly string[]).includes(opts.hypervisor)) throw inputError(`--hypervisor ${opts.hypervisor}`, 'unknown hypervisor', `use one of ${HYPERVISORS.join(', ')}`);
       if (opts.viommu !== 'shadow' && opts.viommu !== 'nested') throw inputError(`--viommu ${opts.viommu}`, 'unknown', 'use shadow or nested');
@@ -87,11 +89,13 @@ export function registerCompare(program: Command): void {
       const probe = configFor([]);
       const w = deviceWorkload(name, probe.workload.kind);
       const r = compareModes(w, modes, opts.hypervisor as HypervisorName, configFor, opts.viommu);
-      if (opts.json) {
-        const { runs: _runs, ...rest } = r;
-        writeFileSync(opts.json, JSON.stringify(rest, null, 2) + '\n');
-      }
+      const { runs: _runs, ...rest } = r;
+      if (opts.json) writeFileSync(opts.json, JSON.stringify(rest, null, 2) + '\n');
       if (!opts.quiet) process.stdout.write(formatCompare(r));
+      if (opts.out) {
+        const files = await reportTo(rest, opts.out, 'compare');
+        if (!opts.quiet) process.stdout.write(`\nreport: ${opts.out}/report.html (${files.length} files)\n`);
+      }
     });
 }
 

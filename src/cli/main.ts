@@ -12,6 +12,7 @@ import { registerWorkloads } from './workloads.js';
 import { registerTrace } from './trace.js';
 import { registerCompare, registerMigrate } from './compare.js';
 import { registerTopology } from './topology.js';
+import { registerReport } from './report.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerCompare(program);
   registerMigrate(program);
   registerTopology(program);
+  registerReport(program);
   return program;
 }
 

@@ -39,8 +39,9 @@ const axis = (text: string, extra: Partial<Scales[string]> = {}): Scales[string]
 
 function compareCaption(c: CompareDoc): string {
   const runs = Object.values(c.runs ?? {});
-  const platforms = [...new Set(runs.map((r) => String(configValue(r, 'platform'))))];
-  const versions = [...new Set(runs.map((r) => r.iommusim))];
+  const top = c as { platform?: string; iommusim?: string };
+  const platforms = top.platform ? [top.platform] : [...new Set(runs.map((r) => String(configValue(r, 'platform'))))];
+  const versions = top.iommusim ? [top.iommusim] : [...new Set(runs.map((r) => r.iommusim))];
   const platform = platforms.length ? platforms.join(', ') : 'not recorded in the compare JSON';
   const version = versions.length ? versions.join(', ') : `${simVersion()} (reporter; not recorded in the compare JSON)`;
   return `workload: ${c.workload} · platform: ${platform} · hypervisor: ${c.hypervisor.name} · iommusim ${version}`;
