@@ -13,6 +13,7 @@ import { registerTrace } from './trace.js';
 import { registerCompare, registerMigrate } from './compare.js';
 import { registerTopology } from './topology.js';
 import { registerReport } from './report.js';
+import { registerSweep } from './sweep.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerMigrate(program);
   registerTopology(program);
   registerReport(program);
+  registerSweep(program);
   return program;
 }
 

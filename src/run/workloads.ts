@@ -111,7 +111,7 @@ export function listWorkloads(dir = workloadsDir()): WorkloadSpec[] {
   const walk = (d: string): void => {
     for (const f of readdirSync(d).sort()) {
       const p = join(d, f);
-      if (statSync(p).isDirectory()) { if (f !== 'validation') walk(p); continue; }
+      if (statSync(p).isDirectory()) { if (f !== 'validation' && f !== 'sweeps') walk(p); continue; }
       if (['.yaml', '.yml', '.json'].includes(extname(f))) out.push(loadWorkloadSpec(p));
     }
   };

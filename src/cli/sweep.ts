@@ -1,0 +1,51 @@
+/** `iommusim sweep SPEC` on a worker pool, and `iommusim merge` of shard outputs. */
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { runSweep, parseShard } from '../run/sweep/sweep.js';
+import { mergeShards } from '../run/sweep/merge.js';
+import { loadResults, writeReport } from '../report/report.js';
+import { inputError } from '../util/errors.js';
+
+async function reportIfAny(out: string, quiet?: boolean): Promise<void> {
+  const results = join(out, 'results.json');
+  if (!existsSync(results)) return;
+  const { files } = await writeReport(loadResults(results), out);
+  if (!quiet) process.stderr.write(`report: ${join(out, 'report.html')} (${files.length} files)\n`);
+}
+
+export function registerSweep(program: Command): void {
+  program
+    .command('sweep')
+    .description('run a sweep spec (workloads × parameter axes) on a worker pool; results as jobs finish, resumable, shardable')
+    .argument('<spec>', 'sweep spec (YAML or JSON): workloads, axes, settings, jobs')
+    .requiredOption('--out <dir>', 'output folder: results.jsonl as jobs finish, results.json in job order, the report')
+    .option('--workers <n>', 'worker threads (default: one per core)')
+    .option('--resume', 'continue an interrupted sweep in --out, redoing no finished job')
+    .option('--shard <k/n>', 'run the deterministic k-th of n parts of the jobs (merge them with iommusim merge)')
+    .option('--no-report', 'skip writing the report')
+    .option('--quiet', 'no progress output')
+    .action(async (spec: string, opts: { out: string; workers?: string; resume?: boolean; shard?: string; report?: boolean; quiet?: boolean }) => {
+      let workers: number | undefined;
+      if (opts.workers !== undefined) {
+        workers = Number(opts.workers);
+        if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw inputError(`--workers ${opts.workers}`, 'not a whole number from 1 to 256', 'e.g. --workers 2');
+      }
+      const s = await runSweep(spec, { out: opts.out, workers, resume: opts.resume, shard: opts.shard ? parseShard(opts.shard) : undefined, quiet: opts.quiet });
+      if (!opts.quiet) process.stderr.write(`${s.name}: ${s.ran} jobs run, ${s.skipped} already done, ${s.results} results, ${s.errors.length} failed, ${(s.wallMs / 1000).toFixed(1)} s → ${join(opts.out, 'results.json')}\n`);
+      for (const e of s.errors) process.stderr.write(`iommusim: job ${e.id}: ${(e as { error?: string }).error ?? 'failed'}\n`);
+      if (opts.report !== false && !opts.shard) await reportIfAny(opts.out, opts.quiet);
+      if (s.errors.length > 0) process.exitCode = 1;
+    });
+  program
+    .command('merge')
+    .description('join shard outputs of one sweep into the results an unsharded run writes')
+    .argument('<dirs...>', 'shard output folders')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--no-report', 'skip writing the report')
+    .action(async (dirs: string[], opts: { out: string; report?: boolean }) => {
+      await mergeShards(dirs, opts.out);
+      process.stdout.write(`${join(opts.out, 'results.json')}: merged ${dirs.length} shards\n`);
+      if (opts.report !== false) await reportIfAny(opts.out);
+    });
+}

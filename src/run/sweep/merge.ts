@@ -1,0 +1,148 @@
+/**
+ * Sweep output files, and `mergeShards`: joins shard output folders into the results.json an
+ * unsharded run writes.
+ *
+ *   out/sweep.json     the spec's name and full job list (and the shard), written first
+ *   out/results.jsonl  one line per finished job, in completion order: {id, job, result} or {id, job, error}
+ *   out/results.json   the RunResult array of the successful jobs, in job order (byte-identical
+ *                      whatever the worker count, the shard split or the interruptions)
+ *   out/errors.json    the failed jobs, [{id, job, error}], in job order
+ */
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../../util/errors.js';
+import type { RunResult } from '../result.js';
+import { describeJob, type SweepJob } from './spec.js';
+
+export const SWEEP_SCHEMA = 'iommusim.sweep/1';
+
+export interface SweepManifest {
+  schema: typeof SWEEP_SCHEMA;
+  name: string;
+  spec: string;
+  /** [k, n] for shard k of n; absent when unsharded. */
+  shard?: [number, number];
+  jobs: SweepJob[];
+}
+
+export interface SweepRecord {
+  id: string;
+  job: SweepJob;
+  result?: RunResult;
+  error?: string;
+}
+
+export interface JsonlRead {
+  records: SweepRecord[];
+  /** Bytes up to the end of the last whole line (a half-written last line is dropped). */
+  goodBytes: number;
+  /** A half-written last line was dropped. */
+  truncated: boolean;
+}
+
+/** Read results.jsonl; a half-written last line (an interrupted run) is tolerated and dropped. */
+export function readResultsJsonl(file: string): JsonlRead {
+  if (!existsSync(file)) return { records: [], goodBytes: 0, truncated: false };
+  const buf = readFileSync(file);
+  const records: SweepRecord[] = [];
+  let pos = 0;
+  let line = 0;
+  while (pos < buf.length) {
+    const nl = buf.indexOf(0x0a, pos);
+    line++;
+    const end = nl < 0 ? buf.length : nl;
+    const text = buf.subarray(pos, end).toString('utf8');
+    let rec: SweepRecord | undefined;
+    try {
+      rec = text.trim() === '' ? undefined : (JSON.parse(text) as SweepRecord);
+    } catch {
+      if (nl < 0 || buf.subarray(nl + 1).toString('utf8').trim() === '') return { records, goodBytes: pos, truncated: true };
+      throw new InputError(`${file}:${line}: not a JSON line; remove the line (or the folder) and resume`);
+    }
+    // a line without its newline was cut short (even if it parses): drop it, the job runs again
+    if (nl < 0) return { records, goodBytes: pos, truncated: true };
+    if (rec) records.push(rec);
+    pos = nl + 1;
+  }
+  return { records, goodBytes: pos, truncated: false };
+}
+
+/** The last record of each id, a result winning over an error (a retried job). */
+export function latestRecords(records: SweepRecord[]): Map<string, SweepRecord> {
+  const m = new Map<string, SweepRecord>();
+  for (const r of records) {
+    const prev = m.get(r.id);
+    if (prev?.result && !r.result) continue;
+    m.set(r.id, r);
+  }
+  return m;
+}
+
+/** Write results.json and errors.json for `jobs` (in that order) from the records. */
+export function writeFinal(out: string, jobs: SweepJob[], byId: Map<string, SweepRecord>): { results: number; errors: SweepRecord[] } {
+  const results: RunResult[] = [];
+  const errors: SweepRecord[] = [];
+  for (const j of jobs) {
+    const r = byId.get(j.id);
+    if (r?.result) results.push(r.result);
+    else if (r?.error !== undefined) errors.push({ id: j.id, job: j, error: r.error });
+  }
+  writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(join(out, 'errors.json'), JSON.stringify(errors, null, 2) + '\n');
+  return { results: results.length, errors };
+}
+
+export function readManifest(dir: string): SweepManifest {
+  const f = join(dir, 'sweep.json');
+  let m: SweepManifest;
+  try {
+    m = JSON.parse(readFileSync(f, 'utf8')) as SweepManifest;
+  } catch (e) {
+    throw new InputError(`${f}: cannot read the sweep manifest (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a folder written by iommusim sweep --out`);
+  }
+  if (m.schema !== SWEEP_SCHEMA || !Array.isArray(m.jobs)) throw new InputError(`${f}: not an ${SWEEP_SCHEMA} manifest; give a folder written by iommusim sweep --out`);
+  return m;
+}
+
+export interface MergeSummary { jobs: number; results: number; errors: SweepRecord[] }
+
+/**
+ * Join shard output folders into `out` (results.json, errors.json, results.jsonl, sweep.json) the
+ * same as one unsharded run. Every shard must come from the same spec (same job list); a job with
+ * no record in any shard, or finished in two, is an error naming it.
+ */
+export function mergeShards(dirs: string[], out: string): MergeSummary {
+  if (dirs.length === 0) throw new InputError('merge: no shard folders given; name the --out folders of every shard');
+  const manifests = dirs.map((d) => readManifest(d));
+  const first = manifests[0];
+  const ids = first.jobs.map((j) => j.id).join(',');
+  manifests.forEach((m, i) => {
+    if (m.name !== first.name || m.jobs.map((j) => j.id).join(',') !== ids) {
+      throw new InputError(`${join(dirs[i], 'sweep.json')}: a different sweep (${m.name}, ${m.jobs.length} jobs) from ${join(dirs[0], 'sweep.json')} (${first.name}, ${first.jobs.length} jobs); merge the shards of one spec`);
+    }
+  });
+  const byId = new Map<string, SweepRecord>();
+  const where = new Map<string, string>();
+  dirs.forEach((d) => {
+    for (const [id, r] of latestRecords(readResultsJsonl(join(d, 'results.jsonl')).records)) {
+      const prev = byId.get(id);
+      if (prev?.result && r.result) {
+        throw new InputError(`merge: job ${id} (${describeJob(r.job)}) is in both ${where.get(id)} and ${d}; give each shard once`);
+      }
+      if (prev?.result) continue;
+      byId.set(id, r);
+      where.set(id, d);
+    }
+  });
+  const missing = first.jobs.filter((j) => !byId.has(j.id));
+  if (missing.length > 0) {
+    const j = missing[0];
+    throw new InputError(`merge: job ${j.id} #${j.index} (${describeJob(j)}) is in none of the shards${missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''}; run the missing shard (or resume it) and merge again`);
+  }
+  mkdirSync(out, { recursive: true });
+  const manifest: SweepManifest = { schema: SWEEP_SCHEMA, name: first.name, spec: first.spec, jobs: first.jobs };
+  writeFileSync(join(out, 'sweep.json'), JSON.stringify(manifest, null, 2) + '\n');
+  writeFileSync(join(out, 'results.jsonl'), first.jobs.map((j) => JSON.stringify(byId.get(j.id)) + '\n').join(''));
+  const w = writeFinal(out, first.jobs, byId);
+  return { jobs: first.jobs.length, results: w.results, errors: w.errors };
+}
