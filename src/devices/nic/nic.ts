@@ -25,6 +25,7 @@
  *
  * Hot loops work on typed arrays; nothing is allocated per packet.
  */
+import { fmix32 } from '../../util/hash.js';
 import { TraceBuilder, type TraceColumns, OP_DMA, OP_MAP, OP_UNMAP, DIR_NONE, DIR_READ, DIR_WRITE, DIR_RW } from '../../trace/columns.js';
 import type { PacketColumns } from '../../trace/importers/pcap.js';
 import { canonicalBdf } from '../../config/bdf.js';
@@ -634,15 +635,6 @@ export interface SyntheticPacketOptions {
   dir?: 'rx' | 'tx' | 'unknown' | 'by-flow' | 0 | 1 | 2;
 }
 
-/** murmur3's 32-bit finalizer. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /**
  * Deterministic synthetic packets: frames back to back at `rateGbps` (each occupies

@@ -10,6 +10,7 @@
  * offset and the fix. No other exception type escapes, and every record loop advances by at least 12 bytes.
  * The hot loops read with one DataView and plain byte indexing; they allocate nothing per packet.
  */
+import { fmix32 } from '../../util/hash.js';
 import { InputError, inputError } from '../../util/errors.js';
 
 export interface CaptureInterface {
@@ -179,14 +180,6 @@ function mixK(h: number, k: number): number {
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 const rd32 = (b: Uint8Array, p: number): number => ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) | 0;
 
@@ -201,7 +194,7 @@ function combine(ea: number, eb: number, proto: number, family: number): number 
   let h = mixK(0x2545f491, lo);
   h = mixK(h, hi);
   h = mixK(h, proto | (family << 8));
-  h = fmix(h ^ 12);
+  h = fmix32(h ^ 12);
   return h === 0 ? 1 : h;
 }
 
@@ -220,8 +213,8 @@ function ipv4Flow(b: Uint8Array, q: number, end: number): number {
     sp = (b[l4]! << 8) | b[l4 + 1]!;
     dp = (b[l4 + 2]! << 8) | b[l4 + 3]!;
   }
-  const ea = fmix(mixK(mixK(0x3c6ef372, rd32(b, q + 12)), sp));
-  const eb = fmix(mixK(mixK(0x3c6ef372, rd32(b, q + 16)), dp));
+  const ea = fmix32(mixK(mixK(0x3c6ef372, rd32(b, q + 12)), sp));
+  const eb = fmix32(mixK(mixK(0x3c6ef372, rd32(b, q + 16)), dp));
   return combine(ea, eb, proto, 4);
 }
 
@@ -262,11 +255,11 @@ function ipv6Flow(b: Uint8Array, q: number, end: number): number {
   let ea = mixK(0x3c6ef372, rd32(b, q + 8));
   ea = mixK(ea, rd32(b, q + 12));
   ea = mixK(ea, rd32(b, q + 16));
-  ea = fmix(mixK(mixK(ea, rd32(b, q + 20)), sp));
+  ea = fmix32(mixK(mixK(ea, rd32(b, q + 20)), sp));
   let eb = mixK(0x3c6ef372, rd32(b, q + 24));
   eb = mixK(eb, rd32(b, q + 28));
   eb = mixK(eb, rd32(b, q + 32));
-  eb = fmix(mixK(mixK(eb, rd32(b, q + 36)), dp));
+  eb = fmix32(mixK(mixK(eb, rd32(b, q + 36)), dp));
   return combine(ea, eb, nh, 6);
 }
 

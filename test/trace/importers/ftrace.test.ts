@@ -24,6 +24,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { detectFtrace, parseFtrace, FtraceOp, type FtraceFile } from '../../../src/trace/importers/ftrace.js';
 import { InputError } from '../../../src/util/errors.js';
+import { prng } from './pcap-fixtures.js';
 
 const SHARED = new URL('../../../../shared/data/ftrace/', import.meta.url);
 const FIXTURES = new URL('../../fixtures/ftrace/', import.meta.url);
@@ -294,17 +295,6 @@ function parsesOrInputError(text: string, name: string): void {
   for (const w of r.warnings) expect(w).not.toContain('\n');
 }
 
-/** Seeded PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const JUNK = ['0', '9', 'f', 'x', 'z', ' ', '\n', '-', ':', '[', ']', '{', '}', ',', '.', '=', '#', '(', ')', '"', '\t', '\r', 'é', '\u0000'];
 function mutate(text: string, rnd: () => number): string {

@@ -16,6 +16,7 @@ import { describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { detectGpuTrace, parseGpuTrace, CopyKind, MemKind, type GpuTraceFile } from '../../../src/trace/importers/gpu.js';
 import { InputError } from '../../../src/util/errors.js';
+import { prng } from './pcap-fixtures.js';
 
 const FIXTURES = new URL('../../fixtures/gpu/', import.meta.url);
 const read = (f: string): string => readFileSync(new URL(f, FIXTURES), 'utf8');
@@ -211,16 +212,6 @@ function parsesOrInputError(text: string, name: string): void {
   for (const w of r.warnings) expect(w).not.toContain('\n');
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const JUNK = ['0', '9', '-', '.', 'e', 'x', ' ', '\n', '\r', ',', '"', '[', ']', '{', '}', ':', 'H', 'n', '\\', 'ü', '\u0000'];
 function mutate(text: string, rnd: () => number): string {
