@@ -14,6 +14,7 @@ import { registerCompare, registerMigrate } from './compare.js';
 import { registerTopology } from './topology.js';
 import { registerReport } from './report.js';
 import { registerSweep } from './sweep.js';
+import { registerValidate } from './validate.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerTopology(program);
   registerReport(program);
   registerSweep(program);
+  registerValidate(program);
   return program;
 }
 

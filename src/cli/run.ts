@@ -3,10 +3,9 @@ import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { parseSetArgs, buildConfig } from '../config/config.js';
 import { TRACE_FORMATS, type TraceFormat } from '../trace/load.js';
-import { runTrace, runIotraceStreaming } from '../run/run.js';
+import { runIotraceStreaming } from '../run/run.js';
 import { basename } from 'node:path';
-import { runTimedTrace, runPciebench } from '../run/timed.js';
-import { resolveInput, describeInputs, type ResolvedInput } from '../run/inputs.js';
+import { resolveInput, describeInputs, runResolved } from '../run/inputs.js';
 import type { RunResult } from '../run/result.js';
 import { inputError } from '../util/errors.js';
 
@@ -47,17 +46,6 @@ export function registerRun(program: Command): void {
         });
       }
     });
-}
-
-/** One resolved input through the timed (or functional) model. */
-export function runResolved(r: ResolvedInput, functional = false): RunResult {
-  if (!r.columns) {
-    if (functional) throw inputError('--functional', 'the pciebench generator runs only with timing', 'drop --functional');
-    const res = runPciebench(r.cfg);
-    res.workload = r.summary;
-    return res;
-  }
-  return functional ? runTrace(r.columns, r.cfg, r.summary) : runTimedTrace(r.columns, r.cfg, r.summary);
 }
 
 const pct = (a: number, b: number): string => (b > 0 ? `${((100 * a) / b).toFixed(2)}%` : '—');

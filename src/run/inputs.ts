@@ -12,7 +12,10 @@ import { findWorkload, specConfig, sweepPoints, type WorkloadSpec, type SettingV
 import { summarizeTrace } from './run.js';
 import type { TraceColumns } from '../trace/columns.js';
 import type { WorkloadSummary } from './result.js';
-import { InputError } from '../util/errors.js';
+import { InputError, inputError } from '../util/errors.js';
+import { runTimedTrace, runPciebench } from './timed.js';
+import { runTrace } from './run.js';
+import type { RunResult } from './result.js';
 
 export interface ResolvedInput {
   cfg: Readonly<Config>;
@@ -73,3 +76,15 @@ function fromGenerator(name: string, cfg: Readonly<Config>, spec: WorkloadSpec |
   const columns = findGenerator(name)!.build(cfg);
   return { cfg, columns, summary: summarizeTrace(columns, label, `generator:${name}`, 'generator'), spec, point };
 }
+
+/** One resolved input through the timed (or functional) model. */
+export function runResolved(r: ResolvedInput, functional = false): RunResult {
+  if (!r.columns) {
+    if (functional) throw inputError('--functional', 'the pciebench generator runs only with timing', 'drop --functional');
+    const res = runPciebench(r.cfg);
+    res.workload = r.summary;
+    return res;
+  }
+  return functional ? runTrace(r.columns, r.cfg, r.summary) : runTimedTrace(r.columns, r.cfg, r.summary);
+}
+

@@ -83,7 +83,7 @@ describe('sweep spec', () => {
     expect(results.map((r) => r.workload.name)).toEqual(['wl', 'wl', 'wl', 'wl']);
     expect(results.map((r) => r.metrics.throughputGbps === undefined)).toEqual([false, true, false, true]);
     const { resolveInput } = (await import(dist('src/run/inputs.js'))) as typeof import('../../src/run/inputs.js');
-    const { runResolved } = (await import(dist('src/cli/run.js'))) as typeof import('../../src/cli/run.js');
+    const { runResolved } = (await import(dist('src/run/inputs.js'))) as typeof import('../../src/run/inputs.js');
     const direct = resolveInput(join(dir, 'wl.yaml'), [['iommu.superpages', true]]).map((r) => runResolved(r));
     expect(JSON.stringify(results[2])).toBe(JSON.stringify(direct[1]));
   }, 60_000);
@@ -134,7 +134,7 @@ describe('runSweep', () => {
     expect(read(outDir('w1'), 'errors.json')).toBe('[]\n');
     // a job's result is the same as a run in this thread
     const { resolveInput } = (await import(dist('src/run/inputs.js'))) as typeof import('../../src/run/inputs.js');
-    const { runResolved } = (await import(dist('src/cli/run.js'))) as typeof import('../../src/cli/run.js');
+    const { runResolved } = (await import(dist('src/run/inputs.js'))) as typeof import('../../src/run/inputs.js');
     const direct = runResolved(resolveInput('pciebench', [['workload.count', 2000], ['workload.size', 256], ['iommu.mode', 'strict']])[0]);
     expect(JSON.stringify(results[3])).toBe(JSON.stringify(direct));
   }, 120_000);

@@ -7,7 +7,7 @@
  * README.md: cost and the SharedArrayBuffer alternative).
  */
 import { resolveInput } from '../inputs.js';
-import { runResolved } from '../../cli/run.js';
+import { runResolved } from '../inputs.js';
 import { loadWorkloadSpec, type WorkloadSpec, type SettingValue } from '../workloads.js';
 import type { TraceFormat } from '../../trace/load.js';
 import type { JobInput, SweepJob } from './spec.js';

@@ -1,0 +1,36 @@
+/** `iommusim validate`: every anchor (or one) — published figure, simulated figure, error, pass/fail. */
+import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { listAnchors, runAnchor, type AnchorResult } from '../validate/validate.js';
+import { inputError } from '../util/errors.js';
+
+export function formatValidation(rs: AnchorResult[]): string {
+  const lines = ['anchor                     published          simulated   error    result', ''];
+  for (const r of rs) {
+    lines.push(`${r.name.padEnd(26)} ${(`${r.published} ${r.unit}`).padEnd(18)} ${String(r.simulated).padStart(10)}  ${r.error === null ? '' : `${(r.error * 100).toFixed(1)}%`.padStart(6)}   ${r.pass ? 'pass' : 'MISS'}`);
+    if (!r.pass && r.missing && r.missing !== '—') lines.push(`${''.padEnd(27)}missing: ${r.missing}`);
+  }
+  const passed = rs.filter((r) => r.pass).length;
+  lines.push('', `${passed} of ${rs.length} anchors within tolerance; sources: iommusim validate --json`);
+  return lines.join('\n') + '\n';
+}
+
+export function registerValidate(program: Command): void {
+  program
+    .command('validate')
+    .description('run the validation scenarios (workloads/validation/) against published measurements')
+    .option('--anchor <name>', 'only this anchor')
+    .option('--fast', 'only the fast subset (as npm test runs)')
+    .option('--json <file>', 'write every anchor with its source as JSON')
+    .action((opts: { anchor?: string; fast?: boolean; json?: string }) => {
+      let anchors = listAnchors();
+      if (opts.anchor) {
+        anchors = anchors.filter((a) => a.name === opts.anchor);
+        if (anchors.length === 0) throw inputError(`--anchor ${opts.anchor}`, 'no such anchor', `use one of ${listAnchors().map((a) => a.name).join(', ')}`);
+      }
+      if (opts.fast) anchors = anchors.filter((a) => a.fast);
+      const results = anchors.map(runAnchor);
+      if (opts.json) writeFileSync(opts.json, JSON.stringify({ schema: 'iommusim.validation/1', anchors: results }, null, 2) + '\n');
+      process.stdout.write(formatValidation(results));
+    });
+}

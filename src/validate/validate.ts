@@ -1,0 +1,108 @@
+/**
+ * `iommusim validate`: the model beside published measurements. Each anchor is a file under
+ * workloads/validation/ (so a user can rerun and change it): a generator or workload, platform and
+ * settings through the public config keys only, the metric to read, the published figure (a value
+ * with a tolerance, or a range), its source, and — where the model is known to miss — the mechanism
+ * that is missing. `kind: difference` subtracts the same metric of a second run (`minus:` settings).
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { InputError } from '../util/errors.js';
+import { workloadsDir, type SettingValue } from '../run/workloads.js';
+import { resolveInput } from '../run/inputs.js';
+import { runResolved } from '../run/inputs.js';
+import { findGenerator } from '../trace/generators/index.js';
+
+export interface Anchor {
+  name: string;
+  description: string;
+  source: string;
+  unit: string;
+  metric: string;
+  generator: string;
+  platform?: string;
+  settings: Record<string, SettingValue>;
+  minus?: Record<string, SettingValue>;
+  published?: number;
+  tolerance?: number;
+  range?: [number, number];
+  fast: boolean;
+  missing?: string;
+  file: string;
+}
+
+export interface AnchorResult {
+  name: string;
+  description: string;
+  source: string;
+  unit: string;
+  published: string;
+  simulated: number;
+  error: number | null;
+  pass: boolean;
+  missing?: string;
+  file: string;
+}
+
+const FIELDS = ['name', 'description', 'source', 'unit', 'metric', 'generator', 'platform', 'settings', 'minus', 'published', 'tolerance', 'range', 'fast', 'missing'];
+
+export function loadAnchor(file: string): Anchor {
+  let raw: unknown;
+  try { raw = parseYaml(readFileSync(file, 'utf8')); } catch (e) { throw new InputError(`${file}: not valid YAML (${(e as Error).message.split('\n')[0]}); fix the syntax`); }
+  const bad = (what: string, fix: string): never => { throw new InputError(`${file}: ${what}; ${fix}`); };
+  if (typeof raw !== 'object' || raw === null) bad('an anchor is a mapping', `write ${FIELDS.join(', ')}`);
+  const o = raw as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!FIELDS.includes(k)) bad(`unknown field '${k}'`, `use ${FIELDS.join(', ')}`);
+  for (const k of ['name', 'description', 'source', 'unit', 'metric', 'generator']) if (typeof o[k] !== 'string' || o[k] === '') bad(`${k} is missing`, `add ${k}:`);
+  if (!findGenerator(o.generator as string)) bad(`unknown generator '${String(o.generator)}'`, 'use a generator iommusim workloads lists');
+  const hasValue = typeof o.published === 'number';
+  const hasRange = Array.isArray(o.range) && o.range.length === 2 && o.range.every((x) => typeof x === 'number');
+  if (hasValue === hasRange) bad('exactly one of published: (with tolerance:) and range: [lo, hi] is needed', 'give the published figure');
+  if (hasValue && typeof o.tolerance !== 'number') bad('tolerance is missing', 'e.g. tolerance: 0.10 for ±10 %');
+  return {
+    name: o.name as string, description: o.description as string, source: o.source as string, unit: o.unit as string,
+    metric: o.metric as string, generator: o.generator as string, platform: o.platform as string | undefined,
+    settings: (o.settings ?? {}) as Record<string, SettingValue>, minus: o.minus as Record<string, SettingValue> | undefined,
+    published: hasValue ? (o.published as number) : undefined, tolerance: o.tolerance as number | undefined,
+    range: hasRange ? (o.range as [number, number]) : undefined, fast: o.fast === true, missing: o.missing as string | undefined, file,
+  };
+}
+
+export function listAnchors(dir = join(workloadsDir(), 'validation')): Anchor[] {
+  return readdirSync(dir).filter((f) => ['.yaml', '.yml'].includes(extname(f))).sort().map((f) => loadAnchor(join(dir, f)));
+}
+
+/** A metric of a result: a path under `metrics`, or under the result itself when it starts with `workload.`. */
+function metricOf(doc: unknown, path: string, where: string): number {
+  let v: unknown = path.startsWith('workload.') ? doc : (doc as { metrics: unknown }).metrics;
+  for (const p of path.split('.')) v = (v as Record<string, unknown> | undefined)?.[p];
+  if (typeof v !== 'number') throw new InputError(`${where}: metric '${path}' is not a number in the result; name a numeric metric (see iommusim run --json)`);
+  return v;
+}
+
+function runMetric(a: Anchor, extra: Record<string, SettingValue>): number {
+  const settings: Array<[string, SettingValue]> = [];
+  if (a.platform) settings.push(['platform', a.platform]);
+  settings.push(...Object.entries(a.settings), ...Object.entries(extra));
+  const [r] = resolveInput(a.generator, settings);
+  return metricOf(runResolved(r), a.metric, a.file);
+}
+
+export function runAnchor(a: Anchor): AnchorResult {
+  let sim = runMetric(a, {});
+  if (a.minus) sim -= runMetric(a, a.minus);
+  sim = Math.round(sim * 1000) / 1000;
+  let pass: boolean, error: number | null, published: string;
+  if (a.range) {
+    pass = sim >= a.range[0] && sim <= a.range[1];
+    const mid = (a.range[0] + a.range[1]) / 2;
+    error = Math.round((sim / mid - 1) * 1000) / 1000;
+    published = `${a.range[0]}–${a.range[1]}`;
+  } else {
+    error = Math.round((sim / a.published! - 1) * 1000) / 1000;
+    pass = Math.abs(error) <= a.tolerance!;
+    published = `${a.published} ±${Math.round(a.tolerance! * 100)} %`;
+  }
+  return { name: a.name, description: a.description, source: a.source, unit: a.unit, published, simulated: sim, error, pass, missing: pass ? undefined : a.missing, file: a.file };
+}

@@ -1,0 +1,42 @@
+import { describe, it, expect } from 'vitest';
+import { readFileSync, readdirSync, statSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { listAnchors, runAnchor, loadAnchor } from '../../src/validate/validate.js';
+import { findKnob } from '../../src/config/schema.js';
+
+const anchors = listAnchors();
+
+describe('validation anchors', () => {
+  it('every scenario uses public configuration keys only', () => {
+    for (const a of anchors) {
+      for (const k of [...Object.keys(a.settings), ...Object.keys(a.minus ?? {})]) {
+        expect(findKnob(k), `${a.file}: ${k}`).toBeDefined();
+      }
+    }
+  });
+  it('no model source special-cases an anchor (no anchor name or validation path in src/ outside validate and cli)', () => {
+    const root = fileURLToPath(new URL('../../src/', import.meta.url));
+    const files: string[] = [];
+    const walk = (d: string) => { for (const f of readdirSync(d)) { const p = join(d, f); if (statSync(p).isDirectory()) { if (!['validate', 'cli'].includes(f)) walk(p); } else if (p.endsWith('.ts')) files.push(p); } };
+    walk(root);
+    const text = files.map((f) => readFileSync(f, 'utf8')).join('\n');
+    for (const a of anchors) expect(text.includes(a.name), a.name).toBe(false);
+    expect(text.includes('workloads/validation')).toBe(false);
+  });
+  for (const a of anchors.filter((x) => x.fast)) {
+    it(`fast anchor ${a.name}: within its published tolerance`, () => {
+      const r = runAnchor(a);
+      expect(r.pass, `${a.name}: simulated ${r.simulated} ${a.unit} vs published ${r.published}`).toBe(true);
+    });
+  }
+  it('a malformed anchor is one error naming the file', () => {
+    const d = mkdtempSync(join(tmpdir(), 'anchor-'));
+    const f = join(d, 'x.yaml');
+    writeFileSync(f, 'name: x\ndescription: d\nsource: s\nunit: ns\nmetric: latencyNs.p50\ngenerator: pciebench\npublished: 5\n');
+    expect(() => loadAnchor(f)).toThrow(/x\.yaml: tolerance is missing/);
+    writeFileSync(f, 'name: x\ncolour: red\n');
+    expect(() => loadAnchor(f)).toThrow(/x\.yaml: unknown field 'colour'/);
+  });
+});
