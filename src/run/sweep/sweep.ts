@@ -124,7 +124,10 @@ export async function runSweep(specPath: string | SweepSpec, opts: SweepOptions)
   };
 
   if (todo.length > 0) {
-    const pool = new Piscina({ filename: workerUrl().href, minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
+    // A larger young generation per worker: a job allocates its model's typed arrays and result
+    // afresh, and with the default 16 MiB semi-space two workers spend their time in scavenges
+    // (measured: 64 jobs × 20,000 requests, 2 workers, 1.75 s → 1.45 s).
+    const pool = new Piscina({ filename: workerUrl().href, minThreads: workers, maxThreads: workers, idleTimeout: 1000, resourceLimits: { maxYoungGenerationSizeMb: 128 } });
     try {
       await Promise.all(todo.map(async (job) => {
         const task: WorkerTask = { kind: 'job', job, input: spec.inputs[job.workload] };
