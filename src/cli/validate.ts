@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { listAnchors, runAnchor, type AnchorResult } from '../validate/validate.js';
 import { inputError } from '../util/errors.js';
+import { writeValidationReport } from '../validate/report.js';
 
 export function formatValidation(rs: AnchorResult[]): string {
   const lines = ['anchor                     published          simulated   error    result', ''];
@@ -28,7 +29,8 @@ export function registerValidate(program: Command): void {
     .option('--anchor <name>', 'only this anchor')
     .option('--fast', 'only the fast subset (as npm test runs)')
     .option('--json <file>', 'write every anchor with its source as JSON')
-    .action((opts: { anchor?: string; fast?: boolean; json?: string }) => {
+    .option('--out <dir>', 'write a report: model-vs-measured charts (PNG), report.html, validation.json')
+    .action(async (opts: { anchor?: string; fast?: boolean; json?: string; out?: string }) => {
       let anchors = listAnchors();
       if (opts.anchor) {
         anchors = anchors.filter((a) => a.name === opts.anchor);
@@ -38,5 +40,9 @@ export function registerValidate(program: Command): void {
       const results = anchors.map(runAnchor);
       if (opts.json) writeFileSync(opts.json, JSON.stringify({ schema: 'iommusim.validation/1', anchors: results }, null, 2) + '\n');
       process.stdout.write(formatValidation(results));
+      if (opts.out) {
+        const files = await writeValidationReport(results, opts.out);
+        process.stdout.write(`report: ${opts.out}/report.html (${files.length} files)\n`);
+      }
     });
 }

@@ -40,6 +40,8 @@ export interface AnchorResult {
   source: string;
   unit: string;
   published: string;
+  /** The published value (a range's midpoint); null when not modelled. */
+  publishedValue: number | null;
   simulated: number | null;
   error: number | null;
   /** null: not modelled. */
@@ -98,7 +100,7 @@ function runMetric(a: Anchor, extra: Record<string, SettingValue>): number {
 
 export function runAnchor(a: Anchor): AnchorResult {
   if (a.notModelled) {
-    return { name: a.name, description: a.description, source: a.source, unit: '', published: a.notModelled, simulated: null, error: null, pass: null, missing: a.missing, file: a.file };
+    return { name: a.name, description: a.description, source: a.source, unit: '', published: a.notModelled, publishedValue: null, simulated: null, error: null, pass: null, missing: a.missing, file: a.file };
   }
   let sim = runMetric(a, {});
   if (a.minus) sim -= runMetric(a, a.minus);
@@ -114,5 +116,6 @@ export function runAnchor(a: Anchor): AnchorResult {
     pass = Math.abs(error) <= a.tolerance!;
     published = `${a.published} ±${Math.round(a.tolerance! * 100)} %`;
   }
-  return { name: a.name, description: a.description, source: a.source, unit: a.unit, published, simulated: sim, error, pass, missing: pass ? undefined : a.missing, file: a.file };
+  const publishedValue = a.range ? (a.range[0] + a.range[1]) / 2 : a.published!;
+  return { name: a.name, description: a.description, source: a.source, unit: a.unit, published, publishedValue, simulated: sim, error, pass, missing: pass ? undefined : a.missing, file: a.file };
 }

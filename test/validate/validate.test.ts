@@ -40,3 +40,26 @@ describe('validation anchors', () => {
     expect(() => loadAnchor(f)).toThrow(/x\.yaml: unknown field 'colour'/);
   });
 });
+
+describe('validation report', () => {
+  it('writes model-vs-measured PNG charts and a self-contained, escaped report.html', async () => {
+    const { writeValidationReport } = await import('../../src/validate/report.js');
+    const rs = anchors.filter((a) => a.fast || a.notModelled || /^pciebench-(read|write)-(64|512)$/.test(a.name)).map(runAnchor);
+    rs.push({ ...rs[0], name: '<img src=x onerror=alert(1)>', source: '</table><script>x()</script>' });
+    const d = mkdtempSync(join(tmpdir(), 'valrep-'));
+    const files = await writeValidationReport(rs, d);
+    const pngs = files.filter((f) => f.endsWith('.png'));
+    expect(pngs.map((f) => f.split('/').pop()).sort()).toEqual(['anchor-error.png', 'bandwidth-vs-size.png']);
+    for (const f of pngs) {
+      const b = readFileSync(f);
+      expect(b.subarray(1, 4).toString('latin1')).toBe('PNG');
+      expect(b.readUInt32BE(16)).toBe(1000); // IHDR width
+      expect(b.length).toBeGreaterThan(10_000); // drawn, not blank
+    }
+    const html = readFileSync(join(d, 'report.html'), 'utf8');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(html).not.toContain('<script>x()');
+    expect(html).toMatch(/not modelled/);
+    expect(html.match(/<img /g)!.length).toBe(2); // the two charts, inline, offline
+  });
+});

@@ -1,0 +1,98 @@
+/**
+ * The validation report (`iommusim validate --out DIR`): model-vs-measured charts as PNG (chart.js on
+ * @napi-rs/canvas, the report module's renderer) and one self-contained report.html with the charts
+ * embedded as images and every anchor in a table (published, simulated, error, pass/miss, the missing
+ * mechanism, the source). Strings are escaped.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChartConfiguration } from 'chart.js';
+import { renderPng } from '../report/png.js';
+import { escapeHtml } from '../report/html.js';
+import type { ChartSpec } from '../report/charts.js';
+import type { AnchorResult } from './validate.js';
+import { simVersion } from '../run/result.js';
+
+function bandwidthChart(rs: AnchorResult[]): ChartSpec | null {
+  const pts = (op: string) => rs
+    .map((r) => ({ r, m: new RegExp(`^pciebench-${op}-(\\d+)$`).exec(r.name) }))
+    .filter((x) => x.m && x.r.simulated !== null && Number(x.m[1]) % 64 === 0)
+    .map((x) => ({ size: Number(x.m![1]), sim: x.r.simulated as number, pub: x.r.publishedValue as number }))
+    .sort((a, b) => a.size - b.size);
+  const reads = pts('read'), writes = pts('write');
+  if (reads.length + writes.length === 0) return null;
+  const sizes = [...new Set([...reads, ...writes].map((p) => p.size))].sort((a, b) => a - b);
+  const series = (label: string, p: typeof reads, key: 'sim' | 'pub', color: string, dash: boolean) => ({
+    label, borderColor: color, backgroundColor: color, borderDash: dash ? [6, 4] : [], fill: false,
+    data: sizes.map((s) => p.find((x) => x.size === s)?.[key] ?? null),
+  });
+  const config = {
+    type: 'line',
+    data: {
+      labels: sizes.map(String),
+      datasets: [
+        series('DMA read, measured (pcie-bench)', reads, 'pub', '#1f77b4', true),
+        series('DMA read, iommusim', reads, 'sim', '#1f77b4', false),
+        series('DMA write, measured (pcie-bench)', writes, 'pub', '#d62728', true),
+        series('DMA write, iommusim', writes, 'sim', '#d62728', false),
+      ],
+    },
+    options: {
+      plugins: { title: { display: true, text: 'DMA bandwidth vs transfer size: model vs measured (Gen3 x8, no IOMMU)' }, legend: { display: true, position: 'top' } },
+      scales: { x: { title: { display: true, text: 'transfer size (bytes)' } }, y: { beginAtZero: true, title: { display: true, text: 'bandwidth (Gb/s)' } } },
+    },
+  } as unknown as ChartConfiguration;
+  return { id: 'bandwidth-vs-size', title: 'DMA bandwidth vs transfer size', caption: `pcie-bench (Neugebauer et al., SIGCOMM 2018) vs iommusim ${simVersion()}, broadwell-gen3x8`, config };
+}
+
+function errorChart(rs: AnchorResult[]): ChartSpec {
+  const m = rs.filter((r) => r.pass !== null && r.error !== null);
+  const config = {
+    type: 'bar',
+    data: {
+      labels: m.map((r) => r.name),
+      datasets: [{ label: 'error vs published (%)', data: m.map((r) => Math.round((r.error as number) * 1000) / 10), backgroundColor: m.map((r) => (r.pass ? '#2ca02c' : '#d62728')) }],
+    },
+    options: {
+      indexAxis: 'y',
+      plugins: { title: { display: true, text: 'Error per anchor (green: within tolerance, red: missed)' }, legend: { display: true, position: 'top' } },
+      scales: { x: { title: { display: true, text: 'error vs the published figure (%)' } }, y: { title: { display: true, text: 'anchor' } } },
+    },
+  } as unknown as ChartConfiguration;
+  return { id: 'anchor-error', title: 'Error per anchor', caption: `iommusim ${simVersion()}; the range's midpoint for range anchors`, config };
+}
+
+export async function writeValidationReport(rs: AnchorResult[], outDir: string): Promise<string[]> {
+  mkdirSync(outDir, { recursive: true });
+  const charts = [bandwidthChart(rs), errorChart(rs)].filter((c): c is ChartSpec => c !== null);
+  const files: string[] = [];
+  const imgs: string[] = [];
+  for (const c of charts) {
+    const png = await renderPng(c);
+    const p = join(outDir, `${c.id}.png`);
+    writeFileSync(p, png);
+    files.push(p);
+    imgs.push(`<figure><img alt="${escapeHtml(c.title)}" src="data:image/png;base64,${png.toString('base64')}"><figcaption>${escapeHtml(c.title)} — ${escapeHtml(c.caption)}</figcaption></figure>`);
+  }
+  const row = (r: AnchorResult) => `<tr class="${r.pass === null ? 'nm' : r.pass ? 'ok' : 'miss'}"><td>${escapeHtml(r.name)}</td><td>${escapeHtml(r.published)} ${escapeHtml(r.unit)}</td><td class="n">${r.simulated === null ? 'n/a' : r.simulated}</td><td class="n">${r.error === null ? '' : `${(r.error * 100).toFixed(1)} %`}</td><td>${r.pass === null ? 'not modelled' : r.pass ? 'pass' : 'MISS'}</td><td>${escapeHtml(r.pass ? '' : r.missing ?? '')}</td><td>${escapeHtml(r.source)}</td></tr>`;
+  const modelled = rs.filter((r) => r.pass !== null);
+  const html = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>iommusim validation</title>
+<style>body{font-family:sans-serif;margin:2em;max-width:1200px}img{max-width:100%}table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top}td.n{text-align:right}tr.miss td{background:#fdecea}tr.ok td{background:#eef7ee}tr.nm td{color:#666}</style>
+</head><body>
+<h1>iommusim ${escapeHtml(simVersion())}: validation against published measurements</h1>
+<p>${modelled.filter((r) => r.pass).length} of ${modelled.length} anchors within tolerance; ${rs.length - modelled.length} published figures not modelled yet. Each anchor is a scenario file under workloads/validation/.</p>
+${imgs.join('\n')}
+<table><thead><tr><th>anchor</th><th>published</th><th>simulated</th><th>error</th><th>result</th><th>missing mechanism</th><th>source</th></tr></thead><tbody>
+${rs.map(row).join('\n')}
+</tbody></table>
+</body></html>
+`;
+  const hp = join(outDir, 'report.html');
+  writeFileSync(hp, html);
+  files.push(hp);
+  const jp = join(outDir, 'validation.json');
+  writeFileSync(jp, JSON.stringify({ schema: 'iommusim.validation/1', iommusim: simVersion(), anchors: rs }, null, 2) + '\n');
+  files.push(jp);
+  return files;
+}
