@@ -10,15 +10,17 @@ export function formatValidation(rs: AnchorResult[]): string {
   for (const r of rs) {
     if (r.pass === null) {
       lines.push(`${r.name.padEnd(26)} ${r.published}`);
+      lines.push(`${''.padEnd(27)}source: ${r.source}`);
       lines.push(`${''.padEnd(27)}not modelled: ${r.missing}`);
       continue;
     }
     lines.push(`${r.name.padEnd(26)} ${(`${r.published} ${r.unit}`).padEnd(18)} ${String(r.simulated).padStart(10)}  ${r.error === null ? '' : `${(r.error * 100).toFixed(1)}%`.padStart(6)}   ${r.pass ? 'pass' : 'MISS'}`);
+    lines.push(`${''.padEnd(27)}source: ${r.source}`);
     if (!r.pass && r.missing && r.missing !== '—') lines.push(`${''.padEnd(27)}missing: ${r.missing}`);
   }
   const modelled = rs.filter((r) => r.pass !== null);
   const passed = modelled.filter((r) => r.pass).length;
-  lines.push('', `${passed} of ${modelled.length} anchors within tolerance; ${rs.length - modelled.length} published figures not modelled yet; sources: iommusim validate --json`);
+  lines.push('', `${passed} of ${modelled.length} anchors within tolerance; ${rs.length - modelled.length} published figures not modelled yet`);
   return lines.join('\n') + '\n';
 }
 
