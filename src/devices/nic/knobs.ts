@@ -10,6 +10,7 @@
  * (3 → 39, 4 → 48, 5 → 57).
  */
 import type { Knob } from '../../config/knob.js';
+import type { IovaSpec } from './iova.js';
 import { parseKnobValue, closestKey, setPath } from '../../config/knob.js';
 import { inputError } from '../../util/errors.js';
 
@@ -30,14 +31,8 @@ export interface NicConfig {
   driver: { pollDelayNs: number };
   bufferBytes: number;
   iovaPolicy: NicIovaPolicy;
-  iova: {
-    magazineEntries: number;
-    depotMagazines: number;
-    fqEntries: number;
-    fqTimeoutNs: number;
-    forceDac: boolean;
-    apertureBits: number;
-  };
+  /** The IOVA allocator's settings (the CPU count comes from nic.queues). */
+  iova: Omit<IovaSpec, 'cpus'>;
 }
 
 const SRC_FQ = 'iommu.flushQueue.* of this simulator\'s IOMMU model, whose flushes it must match; their defaults: Linux drivers/iommu/dma-iommu.c IOVA_FQ_SIZE = 256, IOVA_FQ_TIMEOUT = 10 ms [C]';
