@@ -8,12 +8,14 @@
  * are part of the tag only. Each entry carries a double payload (`dataN`, e.g. a frame number)
  * and a 32-bit payload (`dataI`, e.g. permission bits).
  *
- * State lives in typed arrays; lookups allocate nothing. Slots are numbered set * ways + way, and
+ * State lives in typed arrays (the key number as two int32 halves; an empty slot has tagA = ANY,
+ * so tagA must never be -2^31 for a stored entry); lookups allocate nothing. Slots are numbered set * ways + way, and
  * lookups return a slot (or -1) so that callers read payloads from `dataN[slot]` / `dataI[slot]`.
  *
  * Replacement: an invalid way is always filled first (the lowest-numbered one); otherwise
  * lru (least recently used), plru (tree pseudo-LRU, ways a power of two), fifo (oldest fill)
- * or random (seeded xorshift32, deterministic).
+ * or random (seeded xorshift32, deterministic). lru and fifo with up to 8 ways keep each set's
+ * order in one packed int32 (constant-time hit and victim); wider sets use per-slot stamps.
  */
 import { inputError } from '../util/errors.js';
 
@@ -33,6 +35,43 @@ const P_LRU = 0;
 const P_PLRU = 1;
 const P_FIFO = 2;
 const P_RANDOM = 3;
+
+/*
+ * Replacement state, by mode:
+ *  - M_LRU_NIB / M_FIFO_NIB (ways <= 8): each set's recency (lru) or fill (fifo) order packed in one
+ *    int32, a nibble per rank (rank 0 = most recent, rank ways-1 = the victim; unused nibbles 0xF),
+ *    plus a per-set valid bitmask. A hit (lru) moves the way to rank 0 and a miss takes the way at
+ *    the last rank, both in constant time: no scan over the set's stamps.
+ *  - M_LRU_STAMP / M_FIFO_STAMP (ways > 8): an int32 use/fill stamp per slot; the victim is the
+ *    least stamp in the set.
+ *  - M_PLRU: tree bits per set; M_RANDOM: seeded xorshift32.
+ */
+const M_LRU_NIB = 0;
+const M_LRU_STAMP = 1;
+const M_FIFO_NIB = 2;
+const M_FIFO_STAMP = 3;
+const M_PLRU = 4;
+const M_RANDOM = 5;
+
+/** NIB_LO[r]: the nibbles of ranks below r; NIB_HI[r]: the nibbles of ranks above r. */
+const NIB_LO = new Int32Array(8);
+const NIB_HI = new Int32Array(8);
+for (let r = 0; r < 8; r++) {
+  NIB_LO[r] = (2 ** (4 * r) - 1) | 0;
+  NIB_HI[r] = r === 7 ? 0 : ~((2 ** (4 * r + 4) - 1) | 0);
+}
+
+/** Rank of way `w` in a packed order word (the lowest zero nibble of order ^ w*0x11111111). */
+function nibRank(order: number, w: number): number {
+  const x = order ^ Math.imul(w, 0x11111111);
+  const t = (x - 0x11111111) & ~x & 0x88888888;
+  return (31 - Math.clz32(t & -t)) >> 2;
+}
+
+/** The order word with way `w` (now at rank r) moved to rank 0. */
+function nibFront(order: number, w: number, r: number): number {
+  return (order & NIB_HI[r]) | ((order & NIB_LO[r]) << 4) | w;
+}
 
 const isPow2 = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 
@@ -68,19 +107,31 @@ export class SetAssocCache {
   readonly policy: Policy;
   private readonly setMask: number;
   private readonly pol: number;
+  /** Replacement mode (M_*). */
+  private readonly mode: number;
+  /** A hit changes the replacement state (lru, plru). */
+  private readonly touchOnHit: boolean;
 
-  readonly valid: Uint8Array;
+  /** tagA per slot; INVALID (= ANY) marks an empty slot, so there is no separate valid array. */
   readonly tagA: Int32Array;
   readonly tagB: Int32Array;
-  readonly tagN: Float64Array;
+  /** The key number split in two int32 halves: low 32 bits (as int32) and high 21 bits. */
+  readonly tagLo: Int32Array;
+  readonly tagHi: Int32Array;
   readonly dataN: Float64Array;
   readonly dataI: Int32Array;
-  /** lru: last-use stamp; fifo: fill stamp. */
-  private readonly stamp: Float64Array;
+  /** lru: last-use stamp; fifo: fill stamp; 0 in an empty slot. int32, renumbered before it wraps. */
+  private readonly stamp: Int32Array;
   /** plru: ways-1 tree bits per set (node 1..ways-1, index set*ways + node). */
   private readonly tree: Uint8Array;
-  /** Use/fill counter for lru and fifo stamps (a typed array: an in-place double, no boxing). */
-  private readonly clk = new Float64Array(1);
+  /** Nibble modes: per set, the packed order word and the valid-way bitmask. */
+  private readonly order: Int32Array;
+  private readonly vmask: Int32Array;
+  private readonly fullMask: number;
+  /** Nibble modes: shift of the last rank's nibble. */
+  private readonly lastShift: number;
+  /** Use/fill counter for lru and fifo stamps. */
+  private clk = 0;
   private rng: number;
 
   /** Valid entries right now (lets a caller skip probing an empty array). */
@@ -99,55 +150,84 @@ export class SetAssocCache {
     this.sets = g.entries / g.ways;
     this.setMask = this.sets - 1;
     this.policy = g.policy;
-    this.isLru = g.policy === 'lru';
     this.pol = g.policy === 'lru' ? P_LRU : g.policy === 'plru' ? P_PLRU : g.policy === 'fifo' ? P_FIFO : P_RANDOM;
-    this.valid = new Uint8Array(g.entries);
-    this.tagA = new Int32Array(g.entries);
+    this.tagA = new Int32Array(g.entries).fill(INVALID);
     this.tagB = new Int32Array(g.entries);
-    this.tagN = new Float64Array(g.entries);
+    this.tagLo = new Int32Array(g.entries);
+    this.tagHi = new Int32Array(g.entries);
     this.dataN = new Float64Array(g.entries);
     this.dataI = new Int32Array(g.entries);
-    this.stamp = new Float64Array(g.entries);
+    this.stamp = new Int32Array(g.entries);
     this.tree = new Uint8Array(this.pol === P_PLRU ? g.entries : 0);
+    const nib = g.ways <= 8;
+    this.mode = this.pol === P_LRU ? (nib ? M_LRU_NIB : M_LRU_STAMP)
+      : this.pol === P_FIFO ? (nib ? M_FIFO_NIB : M_FIFO_STAMP)
+      : this.pol === P_PLRU ? M_PLRU : M_RANDOM;
+    this.touchOnHit = this.pol === P_LRU || this.pol === P_PLRU;
+    const useNib = this.mode === M_LRU_NIB || this.mode === M_FIFO_NIB;
+    this.order = new Int32Array(useNib ? this.sets : 0);
+    this.vmask = new Int32Array(useNib ? this.sets : 0);
+    this.fullMask = useNib ? (1 << g.ways) - 1 : 0;
+    this.lastShift = 4 * (g.ways - 1);
+    this.order.fill(this.initialOrder());
     this.rng = (seed >>> 0) || 0x9e3779b9;
   }
 
   /** First slot of the set that `num` maps to: (num mod sets) * ways. num < 2^53. */
   setBase(num: number): number {
-    // ToUint32 of an integral double is num mod 2^32, and sets divides 2^32.
-    return ((num >>> 0) & this.setMask) * this.ways;
+    // ToInt32 of an integral double is num mod 2^32 (as int32), and sets divides 2^32.
+    return ((num | 0) & this.setMask) * this.ways;
   }
 
-  /** Slot holding the key, or -1. No statistics, no replacement update. */
+  /** Order word of an empty set: ways 0..ways-1 at ranks 0..ways-1, unused nibbles 0xF. */
+  private initialOrder(): number {
+    let o = 0;
+    for (let r = 7; r >= 0; r--) o = (o << 4) | (r < this.ways ? r : 15);
+    return o;
+  }
+
+  /** True when the slot holds an entry. */
+  isValid(slot: number): boolean {
+    return this.tagA[slot] !== INVALID;
+  }
+
+  /** The key number held in a slot. */
+  numAt(slot: number): number {
+    return this.tagHi[slot] * 4294967296 + (this.tagLo[slot] >>> 0);
+  }
+
+  /**
+   * Slot holding the key, or -1. No statistics, no replacement update. `a` is never INVALID for
+   * a stored entry, so an empty slot (tagA = INVALID) can never match.
+   */
   find(a: number, b: number, num: number): number {
-    const base = ((num >>> 0) & this.setMask) * this.ways;
+    const lo = num | 0;
+    const hi = (num / 4294967296) | 0;
+    const base = (lo & this.setMask) * this.ways;
     const end = base + this.ways;
-    const valid = this.valid, tagN = this.tagN, tagA = this.tagA, tagB = this.tagB;
+    const tagLo = this.tagLo, tagHi = this.tagHi, tagA = this.tagA, tagB = this.tagB;
     for (let s = base; s < end; s++) {
-      if (tagN[s] === num && valid[s] !== 0 && tagA[s] === a && tagB[s] === b) return s;
+      if (tagLo[s] === lo && tagA[s] === a && tagHi[s] === hi && tagB[s] === b) return s;
     }
     return -1;
   }
 
-  /** Probe: the slot on a hit (counted, replacement state updated), -1 on a miss (counted). */
+  /**
+   * Probe: the slot on a hit (counted, replacement state updated), -1 on a miss (counted).
+   * `a` is a real tag, never ANY (ANY is the invalidation wildcard and marks empty slots).
+   */
   lookup(a: number, b: number, num: number): number {
-    // Fast path: streaming DMA touches the same entry many times in a row.
-    let s = this.lastSlot;
-    const tagN = this.tagN, valid = this.valid, tagA = this.tagA, tagB = this.tagB;
-    if (tagN[s] === num && valid[s] !== 0 && tagA[s] === a && tagB[s] === b) {
-      this.hits++;
-      if (this.isLru) this.stamp[s] = ++this.clk[0];
-      else if (this.pol === P_PLRU) this.plruTouch(s, s - (s % this.ways));
-      return s;
-    }
-    const base = ((num >>> 0) & this.setMask) * this.ways;
+    // Kept small so that V8 inlines it into callers' loops; replacement updates live in touch().
+    const lo = num | 0;
+    const hi = (num / 4294967296) | 0;
+    const set = lo & this.setMask;
+    const base = set * this.ways;
     const end = base + this.ways;
-    for (s = base; s < end; s++) {
-      if (tagN[s] === num && valid[s] !== 0 && tagA[s] === a && tagB[s] === b) {
+    const tagLo = this.tagLo, tagHi = this.tagHi, tagA = this.tagA, tagB = this.tagB;
+    for (let s = base; s < end; s++) {
+      if (tagLo[s] === lo && tagA[s] === a && tagHi[s] === hi && tagB[s] === b) {
         this.hits++;
-        this.lastSlot = s;
-        if (this.isLru) this.stamp[s] = ++this.clk[0];
-        else if (this.pol === P_PLRU) this.plruTouch(s, base);
+        if (this.touchOnHit) this.touch(s, set, base);
         return s;
       }
     }
@@ -155,91 +235,115 @@ export class SetAssocCache {
     return -1;
   }
 
-  /** Slot of the last hit (a hint only: checked in full before use). */
-  private lastSlot = 0;
-  private readonly isLru: boolean;
+  /** Replacement-state update for a use of slot s (lru and plru; fifo and random keep none). */
+  private touch(s: number, set: number, base: number): void {
+    const mode = this.mode;
+    if (mode === M_LRU_NIB) {
+      const o = this.order[set], w = s - base;
+      this.order[set] = nibFront(o, w, nibRank(o, w));
+    } else if (mode === M_LRU_STAMP) this.stamp[s] = this.tick();
+    else this.plruTouch(s, base);
+  }
+
+  /** Next stamp; renumbers the stamps (keeping their order) before the int32 counter wraps. */
+  private tick(): number {
+    if (this.clk === 0x7fffffff) this.renumber();
+    return ++this.clk;
+  }
+
+  /** Replace every stamp by its rank (empty slots keep 0): same order, counter restarts low. */
+  private renumber(): void {
+    const st = this.stamp;
+    const order: number[] = [];
+    for (let s = 0; s < this.entries; s++) if (st[s] !== 0) order.push(s);
+    order.sort((x, y) => st[x] - st[y]);
+    for (let i = 0; i < order.length; i++) st[order[i]] = i + 1;
+    this.clk = order.length;
+  }
 
   /**
    * Fill (or refresh) an entry; returns its slot. If the key is present its payload is updated and
    * it counts as a use. Otherwise the lowest invalid way is taken, else the policy's victim.
-   * lru and fifo: one pass over the set, since invalid ways carry stamp 0 and valid ones a stamp
-   * of at least 1, the first least stamp is the lowest invalid way when there is one, else the
-   * least recently used (lru) or oldest filled (fifo) entry.
    */
   insert(a: number, b: number, num: number, dataN: number, dataI: number): number {
-    const ways = this.ways;
-    const base = ((num >>> 0) & this.setMask) * ways;
-    const end = base + ways;
-    const valid = this.valid, tagN = this.tagN, stamp = this.stamp;
-    let slot: number;
-    if (this.pol === P_LRU || this.pol === P_FIFO) {
-      slot = base;
-      let least = stamp[base];
-      for (let s = base; s < end; s++) {
-        if (tagN[s] === num && valid[s] !== 0 && this.tagA[s] === a && this.tagB[s] === b) {
-          this.dataN[s] = dataN;
-          this.dataI[s] = dataI;
-          if (this.isLru) stamp[s] = ++this.clk[0];
-          return s;
-        }
-        const st = stamp[s];
-        if (st < least) { least = st; slot = s; }
-      }
-    } else {
-      slot = -1;
-      for (let s = base; s < end; s++) {
-        if (valid[s] !== 0) {
-          if (tagN[s] === num && this.tagA[s] === a && this.tagB[s] === b) {
-            this.dataN[s] = dataN;
-            this.dataI[s] = dataI;
-            if (this.pol === P_PLRU) this.plruTouch(s, base);
-            return s;
-          }
-        } else if (slot < 0) {
-          slot = s;
-        }
-      }
-      if (slot < 0) slot = this.victim(base);
+    const s = this.find(a, b, num);
+    if (s < 0) return this.fillAbsent(a, b, num, dataN, dataI);
+    this.dataN[s] = dataN;
+    this.dataI[s] = dataI;
+    if (this.touchOnHit) {
+      const set = (s / this.ways) | 0;
+      this.touch(s, set, set * this.ways);
     }
-    if (valid[slot] !== 0) this.evictions++;
-    else { valid[slot] = 1; this.live++; }
-    this.tagA[slot] = a;
-    this.tagB[slot] = b;
-    tagN[slot] = num;
-    this.dataN[slot] = dataN;
-    this.dataI[slot] = dataI;
-    this.fills++;
-    if (this.pol === P_PLRU) this.plruTouch(slot, base);
-    else stamp[slot] = ++this.clk[0];
-    return slot;
+    return s;
   }
 
   /**
-   * Fill a key the caller has just missed on (no other fill of this key since): skips the
-   * presence check of insert(). The IOMMU's walker fills this way; results equal insert()'s.
+   * Fill a key that is not in the cache (the caller has just missed on it, with no fill of this
+   * key since): skips the presence check of insert(). The lowest invalid way is taken, else the
+   * policy's victim. lru and fifo find both in one pass over the stamps: empty slots carry stamp
+   * 0 and valid ones at least 1, so the first least stamp is the lowest empty way when there is
+   * one, else the least recently used (lru) or oldest filled (fifo) entry.
    */
   fillAbsent(a: number, b: number, num: number, dataN: number, dataI: number): number {
-    if (this.pol !== P_LRU && this.pol !== P_FIFO) return this.insert(a, b, num, dataN, dataI);
-    const ways = this.ways;
-    const base = ((num >>> 0) & this.setMask) * ways;
-    const end = base + ways;
-    const stamp = this.stamp;
-    let slot = base;
-    let least = stamp[base];
-    for (let s = base + 1; s < end; s++) {
-      const st = stamp[s];
-      if (st < least) { least = st; slot = s; }
-    }
-    if (this.valid[slot] !== 0) this.evictions++;
-    else { this.valid[slot] = 1; this.live++; }
-    this.tagA[slot] = a;
+    if (a === INVALID) reservedTag();
+    const lo = num | 0;
+    const set = lo & this.setMask;
+    const slot = this.vmask.length !== 0 ? this.victimNib(set) : this.victimOther(set);
+    const tagA = this.tagA;
+    if (tagA[slot] !== INVALID) this.evictions++;
+    else this.live++;
+    tagA[slot] = a;
     this.tagB[slot] = b;
-    this.tagN[slot] = num;
+    this.tagLo[slot] = lo;
+    this.tagHi[slot] = (num / 4294967296) | 0;
     this.dataN[slot] = dataN;
     this.dataI[slot] = dataI;
     this.fills++;
-    stamp[slot] = ++this.clk[0];
-    this.lastSlot = slot;
+    return slot;
+  }
+
+  /** Nibble modes: the lowest empty way, else the last-ranked way; it moves to rank 0. */
+  private victimNib(set: number): number {
+    const vm = this.vmask[set];
+    const o = this.order[set];
+    let w: number;
+    if (vm !== this.fullMask) {
+      const free = ~vm & this.fullMask;
+      w = 31 - Math.clz32(free & -free);
+      this.order[set] = nibFront(o, w, nibRank(o, w));
+      this.vmask[set] = vm | (1 << w);
+    } else {
+      w = (o >>> this.lastShift) & 15;
+      this.order[set] = nibFront(o, w, this.ways - 1);
+    }
+    return set * this.ways + w;
+  }
+
+  /**
+   * Stamp modes: the first least stamp (empty slots carry 0, valid ones at least 1, so this is the
+   * lowest empty way when there is one). plru and random: the lowest empty way, else the policy's.
+   */
+  private victimOther(set: number): number {
+    const base = set * this.ways;
+    const end = base + this.ways;
+    const mode = this.mode;
+    let slot: number;
+    if (mode === M_LRU_STAMP || mode === M_FIFO_STAMP) {
+      const stamp = this.stamp;
+      slot = base;
+      let least = stamp[base];
+      for (let s = base + 1; s < end; s++) {
+        const st = stamp[s];
+        if (st < least) { least = st; slot = s; }
+      }
+      stamp[slot] = this.tick();
+    } else {
+      slot = -1;
+      const tagA = this.tagA;
+      for (let s = base; s < end; s++) if (tagA[s] === INVALID) { slot = s; break; }
+      if (slot < 0) slot = this.victim(base);
+      if (mode === M_PLRU) this.plruTouch(slot, base);
+    }
     return slot;
   }
 
@@ -273,11 +377,15 @@ export class SetAssocCache {
 
   /** Drop one slot (no-op if already invalid). */
   invalidateSlot(slot: number): void {
-    if (this.valid[slot] !== 0) {
-      this.valid[slot] = 0;
+    if (this.tagA[slot] !== INVALID) {
+      this.tagA[slot] = INVALID;
       this.live--;
       this.invalidated++;
       this.stamp[slot] = 0;
+      if (this.vmask.length !== 0) {
+        const set = (slot / this.ways) | 0;
+        this.vmask[set] &= ~(1 << (slot - set * this.ways));
+      }
     }
   }
 
@@ -302,12 +410,13 @@ export class SetAssocCache {
       for (let k = numLo; k < numHi; k++) n += this.invalidateKey(a, b, k);
       return n;
     }
-    const valid = this.valid;
+    const tagA = this.tagA;
     for (let s = 0; s < this.entries; s++) {
-      if (valid[s] === 0) continue;
-      if (a !== ANY && this.tagA[s] !== a) continue;
+      const ta = tagA[s];
+      if (ta === INVALID) continue;
+      if (a !== ANY && ta !== a) continue;
       if (b !== ANY && this.tagB[s] !== b) continue;
-      const k = this.tagN[s];
+      const k = this.numAt(s);
       if (k < numLo || k >= numHi) continue;
       this.invalidateSlot(s);
       n++;
@@ -319,7 +428,7 @@ export class SetAssocCache {
   invalidateAll(): number {
     const n = this.live;
     if (n > 0) {
-      for (let s = 0; s < this.entries; s++) if (this.valid[s] !== 0) this.invalidateSlot(s);
+      for (let s = 0; s < this.entries; s++) if (this.tagA[s] !== INVALID) this.invalidateSlot(s);
     }
     return n;
   }
@@ -329,7 +438,12 @@ export class SetAssocCache {
   }
 }
 
-/** Wildcard for tagA / tagB in invalidateWhere. */
+/** Wildcard for tagA / tagB in invalidateWhere. As a stored tagA it marks an empty slot. */
 export const ANY = -0x80000000;
+const INVALID = ANY;
+
+function reservedTag(): never {
+  throw new RangeError('SetAssocCache: tagA -2^31 is reserved for empty slots');
+}
 /** Number range covering every key. */
 export const ALL_NUMS_HI = 2 ** 53;

@@ -70,6 +70,24 @@ describe('set-associative cache: hand-computed sequences', () => {
     expect(c.find(0, 0, 2)).toBeGreaterThanOrEqual(0);
     expect(c.evictions).toBe(0);
   });
+  it('lru with stamps (ways > 8) keeps its order when the int32 counter is renumbered', () => {
+    const c = new SetAssocCache({ entries: 16, ways: 16, policy: 'lru' });
+    for (let k = 0; k < 16; k++) c.insert(0, 0, k, 0, 0);
+    (c as unknown as { clk: number }).clk = 0x7fffffff - 3; // a few uses before the wrap
+    for (let k = 15; k >= 0; k--) c.lookup(0, 0, k); // now key 15 is least recently used, 0 most
+    expect((c as unknown as { clk: number }).clk).toBeLessThan(64); // renumbered, not wrapped
+    c.insert(0, 0, 100, 0, 0);
+    expect(c.find(0, 0, 15)).toBe(-1);
+    c.insert(0, 0, 101, 0, 0);
+    expect(c.find(0, 0, 14)).toBe(-1);
+    for (let k = 0; k < 14; k++) expect(c.find(0, 0, k)).toBeGreaterThanOrEqual(0);
+  });
+  it('tagA -2^31 is reserved (it marks an empty slot)', () => {
+    const c = new SetAssocCache({ entries: 4, ways: 4, policy: 'lru' });
+    expect(() => c.insert(ANY, 0, 1, 0, 0)).toThrow(/reserved/);
+    expect(() => c.fillAbsent(ANY, 0, 1, 0, 0)).toThrow(/reserved/);
+    expect(c.live).toBe(0);
+  });
   it('geometry validation names the key and says what to do', () => {
     expect(() => validateGeometry({ entries: 64, ways: 3, policy: 'lru' }, 'iommu.iotlb')).toThrow(/iommu\.iotlb\.ways=3: .*power of two.*use one of 1, 2, 4, 8, 16, 32, 64/);
     expect(() => validateGeometry({ entries: 48, ways: 12, policy: 'lru' }, 'x')).not.toThrow();
