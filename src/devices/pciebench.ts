@@ -57,10 +57,12 @@ export class PcieBenchSource implements RequestSource {
       if (this.seqOff + this.size > this.slots * this.size) this.seqOff = 0;
     } else {
       const r = this.slots > 0xffffffff ? this.rand() * 4294967296 + this.rand() : this.rand();
-      off = (r % this.slots) * this.size;
+      const slots = this.slots;
+      off = (r - Math.floor(r / slots) * slots) * this.size; // r mod slots (integers below 2^53)
     }
-    out[0] = this.basePn + Math.floor(off / 4096);
-    out[1] = off % 4096;
+    const pg = Math.floor(off / 4096);
+    out[0] = this.basePn + pg;
+    out[1] = off - pg * 4096;
     out[2] = this.size;
     out[3] = this.write;
     out[4] = this.warm;

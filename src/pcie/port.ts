@@ -41,7 +41,7 @@ export class PcieLinkTiming {
   private readonly memoVal = new Float64Array(1024 * 4);
 
   private memo(addr: number, bytes: number, write: number): Float64Array {
-    const off = addr % 4096;
+    const off = addr - Math.floor(addr / 4096) * 4096; // addr mod 4096, no floating-point `%`
     const key = ((bytes * 4096 + off) * 2 + (addr >= 4294967296 ? 1 : 0)) * 2 + write;
     const h = ((off >>> 2) ^ (bytes * 7) ^ (write << 9)) & 1023;
     const w = this.wire;

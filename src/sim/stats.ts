@@ -66,6 +66,17 @@ export class Histogram {
     return this.max;
   }
 
+  /** Add another histogram's samples (same bucket layout): exact for integer samples below 2^53 in sum. */
+  merge(o: Histogram): this {
+    const n = Math.min(this.counts.length, o.counts.length);
+    for (let b = 0; b < n; b++) this.counts[b] += o.counts[b];
+    this.count += o.count;
+    this.sum += o.sum;
+    if (o.min < this.min) this.min = o.min;
+    if (o.max > this.max) this.max = o.max;
+    return this;
+  }
+
   mean(): number {
     return this.count > 0 ? this.sum / this.count : 0;
   }

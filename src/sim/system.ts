@@ -162,7 +162,12 @@ export class TimedSystem {
   private readonly gen = new Float64Array(6);
 
   // stats
-  readonly latency = new Histogram();
+  /** All requests' latencies: the per-device histograms merged (each request is recorded once). */
+  get latency(): Histogram {
+    const h = new Histogram();
+    for (const d of this.devLatency) h.merge(d);
+    return h;
+  }
   private readonly devLatency: Histogram[];
   private readonly devBytes: Float64Array;
   private readonly devRequests: Float64Array;
@@ -335,11 +340,11 @@ export class TimedSystem {
       let ring = this.pendQ[d];
       if (len === ring.length) {
         const bigger = new Int32Array(ring.length * 2);
-        for (let k = 0; k < len; k++) bigger[k] = ring[(this.pendHead[d] + k) % ring.length];
+        for (let k = 0; k < len; k++) bigger[k] = ring[(this.pendHead[d] + k) & (ring.length - 1)];
         this.pendQ[d] = ring = bigger;
         this.pendHead[d] = 0;
       }
-      ring[(this.pendHead[d] + len) % ring.length] = i;
+      ring[(this.pendHead[d] + len) & (ring.length - 1)] = i;
       this.pendLen[d] = ++len;
       this.devQueued[d]++;
       const p0 = pageOf(t.iovaHi[i], t.iovaLo[i]);
@@ -440,7 +445,7 @@ export class TimedSystem {
         if (this.pendLen[d] === 0) return;
         const ring = this.pendQ[d];
         const i = ring[this.pendHead[d]];
-        this.pendHead[d] = (this.pendHead[d] + 1) % ring.length;
+        this.pendHead[d] = (this.pendHead[d] + 1) & (ring.length - 1);
         this.pendLen[d]--;
         const t = this.trace!;
         r = this.allocRequest();
@@ -523,11 +528,11 @@ export class TimedSystem {
     const len = this.waitLen[d];
     if (len === ring.length) {
       const bigger = new Int32Array(ring.length * 2);
-      for (let k = 0; k < len; k++) bigger[k] = ring[(this.waitHead[d] + k) % ring.length];
+      for (let k = 0; k < len; k++) bigger[k] = ring[(this.waitHead[d] + k) & (ring.length - 1)];
       this.waitQ[d] = ring = bigger;
       this.waitHead[d] = 0;
     }
-    ring[(this.waitHead[d] + len) % ring.length] = r;
+    ring[(this.waitHead[d] + len) & (ring.length - 1)] = r;
     this.waitLen[d] = len + 1;
   }
 
@@ -542,7 +547,7 @@ export class TimedSystem {
       this.issue(r, now);
       this.resuming = -1;
       if (this.rWaiting[r] === 1) return; // still short of tags: stays first in line
-      this.waitHead[d] = (this.waitHead[d] + 1) % ring.length;
+      this.waitHead[d] = (this.waitHead[d] + 1) & (ring.length - 1);
       this.waitLen[d]--;
     }
   }
@@ -616,7 +621,6 @@ export class TimedSystem {
       this.devDropped[d]++;
     } else {
       const lat = now - this.rStart[r];
-      this.latency.record(lat);
       if (this.latencies !== null) this.latencies.push(lat);
       this.devLatency[d].record(lat);
       this.doneBytes += this.rBytes[r];
@@ -648,12 +652,13 @@ export class TimedSystem {
     for (const l of this.links) { up += l.upBytes; down += l.downBytes; upT += l.upTlps; downT += l.downTlps; upBusy += l.upBusy; downBusy += l.downBusy; }
     const nl = Math.max(1, this.links.length);
     const r3 = (x: number) => Math.round(x * 1000) / 1000;
+    const all = this.latency;
     return {
       simulatedTimeNs: r3(spanNs),
       throughputGbps: r3(gbps(this.doneBytes, spanNs)),
       requestsPerSec: spanNs > 0 ? Math.round((this.doneRequests / spanNs) * 1e9) : 0,
-      latencyNs: this.latency.summary(1000),
-      latencyCdfNs: this.latency.cdf(1000),
+      latencyNs: all.summary(1000),
+      latencyCdfNs: all.cdf(1000),
       pcie: {
         upGbps: r3(gbps(up, spanNs)), downGbps: r3(gbps(down, spanNs)),
         upUtilisation: span > 0 ? r3(upBusy / nl / span) : 0, downUtilisation: span > 0 ? r3(downBusy / nl / span) : 0,
