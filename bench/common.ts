@@ -1,10 +1,12 @@
 /** Shared bench helpers: run a tinybench suite and print/record per-task figures. */
 import { Bench } from 'tinybench';
 
-export interface Figure { name: string; meanMs: number; items: number; itemsPerSec: number; unit: string }
+export interface Figure { name: string; meanMs: number; medianMs: number; minMs: number; maxMs: number; items: number; itemsPerSec: number; unit: string }
 
 /**
- * Each task processes `items` work items per call; we report items/s from the mean call time.
+ * Each task processes `items` work items per call; we report items/s from the **median** call time
+ * (this 2-CPU VM has noise spikes of ±20 %, which a median of several calls resists and a mean of
+ * three does not), with the range from the slowest and fastest call.
  * Few iterations: each call is itself large (millions of items).
  */
 export async function runSuite(title: string, tasks: Array<{ name: string; items: number; unit: string; fn: () => void; setup?: () => void }>, iterations = 5): Promise<Figure[]> {
@@ -12,14 +14,18 @@ export async function runSuite(title: string, tasks: Array<{ name: string; items
   for (const t of tasks) bench.add(t.name, t.fn, t.setup ? { beforeEach: t.setup } : undefined);
   await bench.run();
   const figs: Figure[] = [];
-  process.stdout.write(`\n## ${title}\n\n| task | mean per call | items per call | throughput |\n| --- | --- | --- | --- |\n`);
+  process.stdout.write(`\n## ${title}\n\n| task | median per call | items per call | throughput (median) | range (slowest–fastest call) |\n| --- | --- | --- | --- | --- |\n`);
   for (const task of bench.tasks) {
     const spec = tasks.find((t) => t.name === task.name)!;
-    const r = task.result as unknown as { latency?: { mean: number } };
+    const r = task.result as unknown as { latency?: { mean: number; p50?: number; min: number; max: number } };
     const meanMs = r.latency?.mean ?? NaN;
-    const perSec = spec.items / (meanMs / 1000);
-    figs.push({ name: task.name, meanMs, items: spec.items, itemsPerSec: perSec, unit: spec.unit });
-    process.stdout.write(`| ${task.name} | ${meanMs.toFixed(1)} ms | ${spec.items.toLocaleString('en-US')} | ${(perSec / 1e6).toFixed(2)} M ${spec.unit}/s |\n`);
+    const medianMs = r.latency?.p50 ?? meanMs;
+    const minMs = r.latency?.min ?? NaN;
+    const maxMs = r.latency?.max ?? NaN;
+    const rate = (ms: number) => spec.items / (ms / 1000);
+    const m = (x: number) => (x / 1e6).toFixed(2);
+    figs.push({ name: task.name, meanMs, medianMs, minMs, maxMs, items: spec.items, itemsPerSec: rate(medianMs), unit: spec.unit });
+    process.stdout.write(`| ${task.name} | ${medianMs.toFixed(1)} ms | ${spec.items.toLocaleString('en-US')} | ${m(rate(medianMs))} M ${spec.unit}/s | ${m(rate(maxMs))}–${m(rate(minMs))} M/s |\n`);
   }
   return figs;
 }

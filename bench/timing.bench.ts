@@ -49,7 +49,7 @@ export async function run(): Promise<Figure[]> {
       name: `NIC-like trace (${dmas.toLocaleString('en-US')} DMAs + map/unmap), lazy IOMMU`, items: dmas, unit: 'requests',
       fn: () => { runTimedTrace(tr, buildConfig([['iommu.mode', 'lazy']]), w); },
     },
-  ], 3);
+  ], 5);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await run();

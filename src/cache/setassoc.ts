@@ -14,8 +14,16 @@
  *
  * Replacement: an invalid way is always filled first (the lowest-numbered one); otherwise
  * lru (least recently used), plru (tree pseudo-LRU, ways a power of two), fifo (oldest fill)
- * or random (seeded xorshift32, deterministic). lru and fifo with up to 8 ways keep each set's
- * order in one packed int32 (constant-time hit and victim); wider sets use per-slot stamps.
+ * or random (seeded xorshift32, deterministic).
+ *
+ * Two layouts, the same behaviour (hits, misses, evictions, which way is filled):
+ *  - narrow sets (ways <= 8): a lookup scans the set's tags; lru and fifo keep the set's order in
+ *    one packed int32 (a nibble per rank), and a per-set bitmask marks the valid ways, so a hit and
+ *    a victim cost a few bit operations;
+ *  - wide sets (ways > 8, fully associative structures among them): a hash index (key → slot,
+ *    open addressing with linear probing) finds a key in O(1) whatever the associativity; lru and
+ *    fifo keep a doubly linked list per set (most recent first), and a per-set bitmap of valid ways
+ *    gives the lowest empty way.
  */
 import { inputError } from '../util/errors.js';
 
@@ -36,20 +44,11 @@ const P_PLRU = 1;
 const P_FIFO = 2;
 const P_RANDOM = 3;
 
-/*
- * Replacement state, by mode:
- *  - M_LRU_NIB / M_FIFO_NIB (ways <= 8): each set's recency (lru) or fill (fifo) order packed in one
- *    int32, a nibble per rank (rank 0 = most recent, rank ways-1 = the victim; unused nibbles 0xF),
- *    plus a per-set valid bitmask. A hit (lru) moves the way to rank 0 and a miss takes the way at
- *    the last rank, both in constant time: no scan over the set's stamps.
- *  - M_LRU_STAMP / M_FIFO_STAMP (ways > 8): an int32 use/fill stamp per slot; the victim is the
- *    least stamp in the set.
- *  - M_PLRU: tree bits per set; M_RANDOM: seeded xorshift32.
- */
+/** Replacement modes: narrow (ways <= 8) lru / fifo on the packed order word, wide lru / fifo on a list. */
 const M_LRU_NIB = 0;
-const M_LRU_STAMP = 1;
+const M_LRU_LIST = 1;
 const M_FIFO_NIB = 2;
-const M_FIFO_STAMP = 3;
+const M_FIFO_LIST = 3;
 const M_PLRU = 4;
 const M_RANDOM = 5;
 
@@ -105,12 +104,12 @@ export class SetAssocCache {
   readonly ways: number;
   readonly sets: number;
   readonly policy: Policy;
-  private readonly setMask: number;
-  private readonly pol: number;
+  protected readonly setMask: number;
+  protected readonly pol: number;
   /** Replacement mode (M_*). */
-  private readonly mode: number;
+  protected readonly mode: number;
   /** A hit changes the replacement state (lru, plru). */
-  private readonly touchOnHit: boolean;
+  protected readonly touchOnHit: boolean;
 
   /** tagA per slot; INVALID (= ANY) marks an empty slot, so there is no separate valid array. */
   readonly tagA: Int32Array;
@@ -120,19 +119,16 @@ export class SetAssocCache {
   readonly tagHi: Int32Array;
   readonly dataN: Float64Array;
   readonly dataI: Int32Array;
-  /** lru: last-use stamp; fifo: fill stamp; 0 in an empty slot. int32, renumbered before it wraps. */
-  private readonly stamp: Int32Array;
   /** plru: ways-1 tree bits per set (node 1..ways-1, index set*ways + node). */
-  private readonly tree: Uint8Array;
-  /** Nibble modes: per set, the packed order word and the valid-way bitmask. */
+  protected readonly tree: Uint8Array;
+  /** Narrow lru / fifo: per set, the packed order word. */
   private readonly order: Int32Array;
+  /** Narrow: per set, the valid-way bitmask. */
   private readonly vmask: Int32Array;
   private readonly fullMask: number;
-  /** Nibble modes: shift of the last rank's nibble. */
+  /** Narrow: shift of the last rank's nibble. */
   private readonly lastShift: number;
-  /** Use/fill counter for lru and fifo stamps. */
-  private clk = 0;
-  private rng: number;
+  protected rng: number;
 
   /** Valid entries right now (lets a caller skip probing an empty array). */
   live = 0;
@@ -143,47 +139,49 @@ export class SetAssocCache {
   /** Entries dropped by invalidation. */
   invalidated = 0;
 
+  /** The narrow layout (ways <= 8); createCache() picks the layout for any geometry. */
   constructor(g: CacheGeometry, key = 'cache', seed = 1) {
     validateGeometry(g, key);
-    this.entries = g.entries;
+    if (g.ways > 8 && new.target === SetAssocCache) throw new RangeError(`${key}: ${g.ways} ways need the wide layout; construct it with createCache()`);
+    const n = g.entries;
+    this.entries = n;
     this.ways = g.ways;
-    this.sets = g.entries / g.ways;
+    this.sets = n / g.ways;
     this.setMask = this.sets - 1;
     this.policy = g.policy;
     this.pol = g.policy === 'lru' ? P_LRU : g.policy === 'plru' ? P_PLRU : g.policy === 'fifo' ? P_FIFO : P_RANDOM;
-    this.tagA = new Int32Array(g.entries).fill(INVALID);
-    this.tagB = new Int32Array(g.entries);
-    this.tagLo = new Int32Array(g.entries);
-    this.tagHi = new Int32Array(g.entries);
-    this.dataN = new Float64Array(g.entries);
-    this.dataI = new Int32Array(g.entries);
-    this.stamp = new Int32Array(g.entries);
-    this.tree = new Uint8Array(this.pol === P_PLRU ? g.entries : 0);
-    const nib = g.ways <= 8;
-    this.mode = this.pol === P_LRU ? (nib ? M_LRU_NIB : M_LRU_STAMP)
-      : this.pol === P_FIFO ? (nib ? M_FIFO_NIB : M_FIFO_STAMP)
+    const wide = g.ways > 8;
+    this.mode = this.pol === P_LRU ? (wide ? M_LRU_LIST : M_LRU_NIB)
+      : this.pol === P_FIFO ? (wide ? M_FIFO_LIST : M_FIFO_NIB)
       : this.pol === P_PLRU ? M_PLRU : M_RANDOM;
     this.touchOnHit = this.pol === P_LRU || this.pol === P_PLRU;
-    const useNib = this.mode === M_LRU_NIB || this.mode === M_FIFO_NIB;
-    this.order = new Int32Array(useNib ? this.sets : 0);
-    this.vmask = new Int32Array(useNib ? this.sets : 0);
-    this.fullMask = useNib ? (1 << g.ways) - 1 : 0;
-    this.lastShift = 4 * (g.ways - 1);
+    this.tagA = new Int32Array(n).fill(INVALID);
+    this.tagB = new Int32Array(n);
+    this.tagLo = new Int32Array(n);
+    this.tagHi = new Int32Array(n);
+    this.dataN = new Float64Array(n);
+    this.dataI = new Int32Array(n);
+    this.tree = new Uint8Array(this.pol === P_PLRU ? n : 0);
+    const nib = !wide && (this.pol === P_LRU || this.pol === P_FIFO);
+    this.order = new Int32Array(nib ? this.sets : 0);
     this.order.fill(this.initialOrder());
+    this.lastShift = 4 * (g.ways - 1);
+    this.vmask = new Int32Array(wide ? 0 : this.sets);
+    this.fullMask = wide ? 0 : (1 << g.ways) - 1;
     this.rng = (seed >>> 0) || 0x9e3779b9;
+  }
+
+  /** Order word of an empty narrow set: ways 0..ways-1 at ranks 0..ways-1, unused nibbles 0xF. */
+  private initialOrder(): number {
+    let o = 0;
+    for (let r = 7; r >= 0; r--) o = (o << 4) | (r < this.ways ? r : 15);
+    return o;
   }
 
   /** First slot of the set that `num` maps to: (num mod sets) * ways. num < 2^53. */
   setBase(num: number): number {
     // ToInt32 of an integral double is num mod 2^32 (as int32), and sets divides 2^32.
     return ((num | 0) & this.setMask) * this.ways;
-  }
-
-  /** Order word of an empty set: ways 0..ways-1 at ranks 0..ways-1, unused nibbles 0xF. */
-  private initialOrder(): number {
-    let o = 0;
-    for (let r = 7; r >= 0; r--) o = (o << 4) | (r < this.ways ? r : 15);
-    return o;
   }
 
   /** True when the slot holds an entry. */
@@ -236,29 +234,11 @@ export class SetAssocCache {
   }
 
   /** Replacement-state update for a use of slot s (lru and plru; fifo and random keep none). */
-  private touch(s: number, set: number, base: number): void {
-    const mode = this.mode;
-    if (mode === M_LRU_NIB) {
+  protected touch(s: number, set: number, base: number): void {
+    if (this.mode === M_LRU_NIB) {
       const o = this.order[set], w = s - base;
       this.order[set] = nibFront(o, w, nibRank(o, w));
-    } else if (mode === M_LRU_STAMP) this.stamp[s] = this.tick();
-    else this.plruTouch(s, base);
-  }
-
-  /** Next stamp; renumbers the stamps (keeping their order) before the int32 counter wraps. */
-  private tick(): number {
-    if (this.clk === 0x7fffffff) this.renumber();
-    return ++this.clk;
-  }
-
-  /** Replace every stamp by its rank (empty slots keep 0): same order, counter restarts low. */
-  private renumber(): void {
-    const st = this.stamp;
-    const order: number[] = [];
-    for (let s = 0; s < this.entries; s++) if (st[s] !== 0) order.push(s);
-    order.sort((x, y) => st[x] - st[y]);
-    for (let i = 0; i < order.length; i++) st[order[i]] = i + 1;
-    this.clk = order.length;
+    } else this.plruTouch(s, base);
   }
 
   /**
@@ -280,75 +260,56 @@ export class SetAssocCache {
   /**
    * Fill a key that is not in the cache (the caller has just missed on it, with no fill of this
    * key since): skips the presence check of insert(). The lowest invalid way is taken, else the
-   * policy's victim. lru and fifo find both in one pass over the stamps: empty slots carry stamp
-   * 0 and valid ones at least 1, so the first least stamp is the lowest empty way when there is
-   * one, else the least recently used (lru) or oldest filled (fifo) entry.
+   * policy's victim.
    */
   fillAbsent(a: number, b: number, num: number, dataN: number, dataI: number): number {
     if (a === INVALID) reservedTag();
     const lo = num | 0;
-    const set = lo & this.setMask;
-    const slot = this.vmask.length !== 0 ? this.victimNib(set) : this.victimOther(set);
-    const tagA = this.tagA;
-    if (tagA[slot] !== INVALID) this.evictions++;
+    const slot = this.victimNarrow(lo & this.setMask);
+    if (this.tagA[slot] !== INVALID) this.evictions++;
     else this.live++;
-    tagA[slot] = a;
+    this.place(slot, a, b, lo, num, dataN, dataI);
+    return slot;
+  }
+
+  /** Write an entry into a slot (the caller has counted the fill's effect on live / evictions). */
+  protected place(slot: number, a: number, b: number, lo: number, num: number, dataN: number, dataI: number): void {
+    this.tagA[slot] = a;
     this.tagB[slot] = b;
     this.tagLo[slot] = lo;
     this.tagHi[slot] = (num / 4294967296) | 0;
     this.dataN[slot] = dataN;
     this.dataI[slot] = dataI;
     this.fills++;
-    return slot;
   }
 
-  /** Nibble modes: the lowest empty way, else the last-ranked way; it moves to rank 0. */
-  private victimNib(set: number): number {
+  /** Narrow sets: the lowest empty way, else the policy's victim; lru / fifo move it to rank 0. */
+  private victimNarrow(set: number): number {
     const vm = this.vmask[set];
-    const o = this.order[set];
+    const base = set * this.ways;
+    const mode = this.mode;
     let w: number;
     if (vm !== this.fullMask) {
       const free = ~vm & this.fullMask;
       w = 31 - Math.clz32(free & -free);
-      this.order[set] = nibFront(o, w, nibRank(o, w));
       this.vmask[set] = vm | (1 << w);
-    } else {
+      if (mode === M_LRU_NIB || mode === M_FIFO_NIB) {
+        const o = this.order[set];
+        this.order[set] = nibFront(o, w, nibRank(o, w));
+      }
+    } else if (mode === M_LRU_NIB || mode === M_FIFO_NIB) {
+      const o = this.order[set];
       w = (o >>> this.lastShift) & 15;
       this.order[set] = nibFront(o, w, this.ways - 1);
-    }
-    return set * this.ways + w;
-  }
-
-  /**
-   * Stamp modes: the first least stamp (empty slots carry 0, valid ones at least 1, so this is the
-   * lowest empty way when there is one). plru and random: the lowest empty way, else the policy's.
-   */
-  private victimOther(set: number): number {
-    const base = set * this.ways;
-    const end = base + this.ways;
-    const mode = this.mode;
-    let slot: number;
-    if (mode === M_LRU_STAMP || mode === M_FIFO_STAMP) {
-      const stamp = this.stamp;
-      slot = base;
-      let least = stamp[base];
-      for (let s = base + 1; s < end; s++) {
-        const st = stamp[s];
-        if (st < least) { least = st; slot = s; }
-      }
-      stamp[slot] = this.tick();
     } else {
-      slot = -1;
-      const tagA = this.tagA;
-      for (let s = base; s < end; s++) if (tagA[s] === INVALID) { slot = s; break; }
-      if (slot < 0) slot = this.victim(base);
-      if (mode === M_PLRU) this.plruTouch(slot, base);
+      w = this.victim(base) - base;
     }
-    return slot;
+    if (mode === M_PLRU) this.plruTouch(base + w, base);
+    return base + w;
   }
 
   /** Tree-PLRU: walk from the root to the leaf of the way, pointing every node away from it. */
-  private plruTouch(slot: number, base: number): void {
+  protected plruTouch(slot: number, base: number): void {
     const ways = this.ways;
     const way = slot - base;
     let node = 1;
@@ -360,7 +321,7 @@ export class SetAssocCache {
   }
 
   /** Victim of a full set for plru and random. */
-  private victim(base: number): number {
+  protected victim(base: number): number {
     if (this.pol === P_PLRU) {
       let node = 1;
       while (node < this.ways) node = node * 2 + this.tree[base + node];
@@ -377,16 +338,12 @@ export class SetAssocCache {
 
   /** Drop one slot (no-op if already invalid). */
   invalidateSlot(slot: number): void {
-    if (this.tagA[slot] !== INVALID) {
-      this.tagA[slot] = INVALID;
-      this.live--;
-      this.invalidated++;
-      this.stamp[slot] = 0;
-      if (this.vmask.length !== 0) {
-        const set = (slot / this.ways) | 0;
-        this.vmask[set] &= ~(1 << (slot - set * this.ways));
-      }
-    }
+    if (this.tagA[slot] === INVALID) return;
+    const set = (slot / this.ways) | 0;
+    this.vmask[set] &= ~(1 << (slot - set * this.ways));
+    this.tagA[slot] = INVALID;
+    this.live--;
+    this.invalidated++;
   }
 
   /** Drop one key; returns 1 if it was present. */
@@ -395,6 +352,11 @@ export class SetAssocCache {
     if (s < 0) return 0;
     this.invalidateSlot(s);
     return 1;
+  }
+
+  /** Ranges of at most this many numbers are invalidated key by key, longer ones by a full scan. */
+  protected keyByKeyLimit(): number {
+    return this.sets;
   }
 
   /**
@@ -406,7 +368,7 @@ export class SetAssocCache {
     if (this.live === 0) return 0;
     let n = 0;
     const span = numHi - numLo;
-    if (a !== ANY && b !== ANY && span <= this.sets) {
+    if (a !== ANY && b !== ANY && span <= this.keyByKeyLimit()) {
       for (let k = numLo; k < numHi; k++) n += this.invalidateKey(a, b, k);
       return n;
     }
@@ -435,6 +397,191 @@ export class SetAssocCache {
 
   resetStats(): void {
     this.hits = this.misses = this.fills = this.evictions = this.invalidated = 0;
+  }
+}
+
+/**
+ * A cache of any geometry (validated; a one-line InputError naming `key` when impossible): the
+ * narrow layout for ways <= 8, the wide one above. The two behave identically.
+ */
+export function createCache(g: CacheGeometry, key = 'cache', seed = 1): SetAssocCache {
+  return g.ways > 8 ? new WideSetAssocCache(g, key, seed) : new SetAssocCache(g, key, seed);
+}
+
+/**
+ * The wide layout (ways > 8, fully associative structures among them), made by createCache(): a hash index (key → slot; open addressing, linear
+ * probing, backward-shift deletion) finds a key in O(1) whatever the associativity; lru and fifo
+ * keep a doubly linked list per set (most recent first; the victim is the tail), and a per-set
+ * bitmap of valid ways gives the lowest empty way. Same behaviour as the narrow layout.
+ */
+export class WideSetAssocCache extends SetAssocCache {
+  /** Per set, `words` int32 words of valid-way bits, and the count of valid ways. */
+  private readonly words: number;
+  private readonly valid: Int32Array;
+  private readonly setLive: Int32Array;
+  /** lru / fifo: per slot the neighbours in its set's list (-1 at the ends), per set the ends. */
+  private readonly prev: Int32Array;
+  private readonly next: Int32Array;
+  private readonly head: Int32Array;
+  private readonly tail: Int32Array;
+  private readonly list: boolean;
+  /** Hash index: slot + 1 per cell (0 empty); cells a power of two, at least 2 × entries. */
+  private readonly hIdx: Int32Array;
+  private readonly hMask: number;
+  private readonly hShift: number;
+
+  constructor(g: CacheGeometry, key = 'cache', seed = 1) {
+    super(g, key, seed);
+    const n = this.entries, ways = this.ways, sets = this.sets;
+    this.words = Math.ceil(ways / 32);
+    this.valid = new Int32Array(sets * this.words);
+    this.setLive = new Int32Array(sets);
+    this.list = this.mode === M_LRU_LIST || this.mode === M_FIFO_LIST;
+    this.prev = new Int32Array(this.list ? n : 0);
+    this.next = new Int32Array(this.list ? n : 0);
+    this.head = new Int32Array(this.list ? sets : 0);
+    this.tail = new Int32Array(this.list ? sets : 0);
+    if (this.list) {
+      for (let set = 0; set < sets; set++) {
+        const base = set * ways;
+        for (let w = 0; w < ways; w++) { this.prev[base + w] = w === 0 ? -1 : base + w - 1; this.next[base + w] = w === ways - 1 ? -1 : base + w + 1; }
+        this.head[set] = base;
+        this.tail[set] = base + ways - 1;
+      }
+    }
+    let cells = 16;
+    while (cells < 2 * n) cells *= 2;
+    this.hIdx = new Int32Array(cells);
+    this.hMask = cells - 1;
+    this.hShift = 32 - Math.log2(cells);
+  }
+
+  override find(a: number, b: number, num: number): number {
+    return this.hashFind(a, b, num | 0, (num / 4294967296) | 0);
+  }
+
+  override lookup(a: number, b: number, num: number): number {
+    const lo = num | 0;
+    const s = this.hashFind(a, b, lo, (num / 4294967296) | 0);
+    if (s < 0) { this.misses++; return -1; }
+    this.hits++;
+    if (this.touchOnHit) {
+      const set = lo & this.setMask;
+      this.touch(s, set, set * this.ways);
+    }
+    return s;
+  }
+
+  protected override touch(s: number, set: number, base: number): void {
+    if (this.list) this.listFront(s, set);
+    else this.plruTouch(s, base);
+  }
+
+  override fillAbsent(a: number, b: number, num: number, dataN: number, dataI: number): number {
+    if (a === INVALID) reservedTag();
+    const lo = num | 0;
+    const set = lo & this.setMask;
+    const base = set * this.ways;
+    let slot = this.lowestEmpty(set);
+    if (slot >= 0) {
+      const w = slot - base;
+      this.valid[set * this.words + (w >>> 5)] |= 1 << (w & 31);
+      this.setLive[set]++;
+      this.live++;
+    } else {
+      slot = this.list ? this.tail[set] : this.victim(base);
+      this.evictions++;
+      this.hashRemove(slot);
+    }
+    if (this.list) this.listFront(slot, set);
+    else if (this.mode === M_PLRU) this.plruTouch(slot, base);
+    this.place(slot, a, b, lo, num, dataN, dataI);
+    this.hashAdd(slot);
+    return slot;
+  }
+
+  override invalidateSlot(slot: number): void {
+    if (this.tagA[slot] === INVALID) return;
+    const set = (slot / this.ways) | 0;
+    const w = slot - set * this.ways;
+    this.hashRemove(slot);
+    this.valid[set * this.words + (w >>> 5)] &= ~(1 << (w & 31));
+    this.setLive[set]--;
+    this.tagA[slot] = INVALID;
+    this.live--;
+    this.invalidated++;
+  }
+
+  /** Key-by-key probes are O(1) here, so longer ranges than the narrow layout's still pay. */
+  protected override keyByKeyLimit(): number {
+    return Math.max(64, this.sets);
+  }
+
+  /** Home cell of a key in the hash index (multiplicative hashing of the four tag words). */
+  private hashHome(a: number, b: number, lo: number, hi: number): number {
+    const h = Math.imul(lo ^ Math.imul(hi, 0x85ebca6b) ^ Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0xc2b2ae35), 0x27d4eb2f);
+    return (h ^ (h >>> 15)) >>> this.hShift;
+  }
+
+  private hashFind(a: number, b: number, lo: number, hi: number): number {
+    const idx = this.hIdx, mask = this.hMask;
+    const tagLo = this.tagLo, tagHi = this.tagHi, tagA = this.tagA, tagB = this.tagB;
+    for (let i = this.hashHome(a, b, lo, hi); ; i = (i + 1) & mask) {
+      const v = idx[i];
+      if (v === 0) return -1;
+      const s = v - 1;
+      if (tagLo[s] === lo && tagA[s] === a && tagHi[s] === hi && tagB[s] === b) return s;
+    }
+  }
+
+  /** Index slot s under its (already stored) key. */
+  private hashAdd(s: number): void {
+    const idx = this.hIdx, mask = this.hMask;
+    let i = this.hashHome(this.tagA[s], this.tagB[s], this.tagLo[s], this.tagHi[s]);
+    while (idx[i] !== 0) i = (i + 1) & mask;
+    idx[i] = s + 1;
+  }
+
+  /** Drop slot s (still holding its key) from the index: backward-shift deletion, no tombstones. */
+  private hashRemove(s: number): void {
+    const idx = this.hIdx, mask = this.hMask;
+    let i = this.hashHome(this.tagA[s], this.tagB[s], this.tagLo[s], this.tagHi[s]);
+    while (idx[i] !== s + 1) i = (i + 1) & mask;
+    for (let j = (i + 1) & mask; idx[j] !== 0; j = (j + 1) & mask) {
+      const t = idx[j] - 1;
+      const k = this.hashHome(this.tagA[t], this.tagB[t], this.tagLo[t], this.tagHi[t]);
+      // move cell j back to the hole at i unless its home lies cyclically in (i, j]
+      if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) { idx[i] = idx[j]; i = j; }
+    }
+    idx[i] = 0;
+  }
+
+  /** Move slot s to the front (most recent) of its set's list. */
+  private listFront(s: number, set: number): void {
+    const h = this.head[set];
+    if (h === s) return;
+    const prev = this.prev, next = this.next;
+    const p = prev[s], n = next[s];
+    next[p] = n; // s is not the head, so p >= 0
+    if (n >= 0) prev[n] = p; else this.tail[set] = p;
+    prev[s] = -1;
+    next[s] = h;
+    prev[h] = s;
+    this.head[set] = s;
+  }
+
+  /** The lowest empty way of the set, or -1 when it is full. */
+  private lowestEmpty(set: number): number {
+    if (this.setLive[set] === this.ways) return -1;
+    const w0 = set * this.words;
+    for (let k = 0; k < this.words; k++) {
+      const free = ~this.valid[w0 + k];
+      if (free !== 0) {
+        const w = k * 32 + (31 - Math.clz32(free & -free));
+        if (w < this.ways) return set * this.ways + w;
+      }
+    }
+    return -1;
   }
 }
 

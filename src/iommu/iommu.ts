@@ -11,7 +11,7 @@
  *
  * Hot path: `translate()` — typed arrays and numbers only; no allocation.
  */
-import { SetAssocCache, ANY, ALL_NUMS_HI } from '../cache/setassoc.js';
+import { SetAssocCache, createCache, ANY, ALL_NUMS_HI } from '../cache/setassoc.js';
 import type { Config, DeviceCfg, CacheCfg } from '../config/config.js';
 import { TableMemory, entryFrame, entryLo, entryHi } from './tablemem.js';
 import { PageTable, FMT_SECOND, FMT_FIRST, LEVEL_PAGES, PERM_R, PERM_W, PERM_RW, levelIndex } from './pagetable.js';
@@ -142,7 +142,7 @@ export class Iommu {
     this.maxPn = 2 ** (12 + 9 * i.levels - 12);
     this.maxLeafLevel = i.superpages ? 3 : 1;
     const seed = cfg.seed >>> 0;
-    const mk = (c: CacheCfg, key: string, s: number) => new SetAssocCache(c, key, seed + s);
+    const mk = (c: CacheCfg, key: string, s: number) => createCache(c, key, seed + s);
     this.iotlb4k = mk(i.iotlb, 'iommu.iotlb', 1);
     this.iotlb2m = mk(i.iotlb['2m'], 'iommu.iotlb.2m', 2);
     this.iotlb1g = mk(i.iotlb['1g'], 'iommu.iotlb.1g', 3);
@@ -204,7 +204,7 @@ export class Iommu {
     }
     this.didBySid[sid] = did;
     if (dev.ats) {
-      this.atcBySid[sid] = new SetAssocCache(dev.atc, `devices.${sid}.atc`, (this.cfg.seed >>> 0) + 100 + sid);
+      this.atcBySid[sid] = createCache(dev.atc, `devices.${sid}.atc`, (this.cfg.seed >>> 0) + 100 + sid);
       this.domains[di].atsSids.push(sid);
     }
     this.writeContext(sid, did, pg, dev.ats);

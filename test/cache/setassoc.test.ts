@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { SetAssocCache, validateGeometry, ANY, type Policy } from '../../src/cache/setassoc.js';
+import { SetAssocCache, createCache, validateGeometry, ANY, type Policy } from '../../src/cache/setassoc.js';
 
 /** Run a key sequence on a cache (lookup, fill on miss); return 'H'/'M' per access. */
 function trace(c: SetAssocCache, keys: number[]): string {
@@ -18,11 +18,11 @@ describe('set-associative cache: hand-computed sequences', () => {
   it('lru', () => {
     // 1 2 3 4 miss; 1 hit (order 2 3 4 1); 5 evicts 2 → (3 4 1 5); 2 miss evicts 3 → (4 1 5 2);
     // 1 hit → (4 5 2 1); 3 miss evicts 4.
-    expect(trace(new SetAssocCache({ entries: 4, ways: 4, policy: 'lru' }), seq)).toBe('MMMMHMMHM');
+    expect(trace(createCache({ entries: 4, ways: 4, policy: 'lru' }), seq)).toBe('MMMMHMMHM');
   });
   it('fifo', () => {
     // fills 1 2 3 4; 1 hit (no change); 5 evicts 1 → (2 3 4 5); 2 hit; 1 miss evicts 2 → (3 4 5 1); 3 hit.
-    expect(trace(new SetAssocCache({ entries: 4, ways: 4, policy: 'fifo' }), seq)).toBe('MMMMHMHMH');
+    expect(trace(createCache({ entries: 4, ways: 4, policy: 'fifo' }), seq)).toBe('MMMMHMHMH');
   });
   it('plru (tree)', () => {
     // ways 0..3 hold 1 2 3 4 after the fills; tree after touching way 3 (4): root→left (0), node2→way1.
@@ -30,16 +30,16 @@ describe('set-associative cache: hand-computed sequences', () => {
     // node3 was set by touching way3 → points to way2. So 5 replaces 3 (way 2): ways 1 2 5 4.
     // 2 hit (way 1): root→right, node2→way0. 1 hit (way 0): root→right, node2→way1. 3 miss: root right,
     // node3: touching way2 (5) pointed it to way3 → evict 4.
-    expect(trace(new SetAssocCache({ entries: 4, ways: 4, policy: 'plru' }), seq)).toBe('MMMMHMHHM');
+    expect(trace(createCache({ entries: 4, ways: 4, policy: 'plru' }), seq)).toBe('MMMMHMHHM');
   });
   it('random is seeded and deterministic', () => {
-    const a = trace(new SetAssocCache({ entries: 4, ways: 4, policy: 'random' }, 'c', 7), [...seq, ...seq, ...seq]);
-    const b = trace(new SetAssocCache({ entries: 4, ways: 4, policy: 'random' }, 'c', 7), [...seq, ...seq, ...seq]);
+    const a = trace(createCache({ entries: 4, ways: 4, policy: 'random' }, 'c', 7), [...seq, ...seq, ...seq]);
+    const b = trace(createCache({ entries: 4, ways: 4, policy: 'random' }, 'c', 7), [...seq, ...seq, ...seq]);
     expect(a).toBe(b);
     expect(a.slice(0, 5)).toBe('MMMMH');
   });
   it('set index is the key mod sets; the tag holds tagA and tagB', () => {
-    const c = new SetAssocCache({ entries: 8, ways: 2, policy: 'lru' }); // 4 sets
+    const c = createCache({ entries: 8, ways: 2, policy: 'lru' }); // 4 sets
     c.insert(1, 0, 5, 50, 0); // set 1
     c.insert(2, 0, 5, 51, 0); // same set, other domain
     c.insert(1, 0, 9, 90, 0); // set 1 again: evicts LRU (domain 1, key 5)
@@ -49,7 +49,7 @@ describe('set-associative cache: hand-computed sequences', () => {
     expect(c.setBase(2 ** 40 + 3)).toBe(6); // large page numbers: (2^40 + 3) mod 4 = 3
   });
   it('invalidation by key, by range, by tag, all', () => {
-    const c = new SetAssocCache({ entries: 16, ways: 4, policy: 'lru' });
+    const c = createCache({ entries: 16, ways: 4, policy: 'lru' });
     for (let k = 0; k < 8; k++) c.insert(k % 2, 0, k, k, 0);
     expect(c.live).toBe(8);
     expect(c.invalidateKey(1, 0, 3)).toBe(1);
@@ -61,7 +61,7 @@ describe('set-associative cache: hand-computed sequences', () => {
     expect(c.invalidated).toBe(8);
   });
   it('an invalidated way is refilled before any valid entry is evicted', () => {
-    const c = new SetAssocCache({ entries: 2, ways: 2, policy: 'lru' });
+    const c = createCache({ entries: 2, ways: 2, policy: 'lru' });
     c.insert(0, 0, 1, 0, 0);
     c.insert(0, 0, 2, 0, 0);
     c.lookup(0, 0, 1); // 2 is LRU
@@ -70,20 +70,50 @@ describe('set-associative cache: hand-computed sequences', () => {
     expect(c.find(0, 0, 2)).toBeGreaterThanOrEqual(0);
     expect(c.evictions).toBe(0);
   });
-  it('lru with stamps (ways > 8) keeps its order when the int32 counter is renumbered', () => {
-    const c = new SetAssocCache({ entries: 16, ways: 16, policy: 'lru' });
-    for (let k = 0; k < 16; k++) c.insert(0, 0, k, 0, 0);
-    (c as unknown as { clk: number }).clk = 0x7fffffff - 3; // a few uses before the wrap
-    for (let k = 15; k >= 0; k--) c.lookup(0, 0, k); // now key 15 is least recently used, 0 most
-    expect((c as unknown as { clk: number }).clk).toBeLessThan(64); // renumbered, not wrapped
+  it('wide sets (ways > 8): lru order on the list, lowest empty way first', () => {
+    const c = createCache({ entries: 16, ways: 16, policy: 'lru' });
+    for (let k = 0; k < 16; k++) expect(c.insert(0, 0, k, 0, 0)).toBe(k); // empty ways in order
+    for (let k = 15; k >= 0; k--) c.lookup(0, 0, k); // recency now 0 (most) … 15 (least)
     c.insert(0, 0, 100, 0, 0);
-    expect(c.find(0, 0, 15)).toBe(-1);
+    expect(c.find(0, 0, 15)).toBe(-1); // least recent evicted
     c.insert(0, 0, 101, 0, 0);
     expect(c.find(0, 0, 14)).toBe(-1);
     for (let k = 0; k < 14; k++) expect(c.find(0, 0, k)).toBeGreaterThanOrEqual(0);
+    c.invalidateKey(0, 0, 3);
+    c.invalidateKey(0, 0, 1);
+    expect(c.insert(0, 0, 200, 0, 0)).toBe(1); // the lowest empty way, before any eviction
+    expect(c.insert(0, 0, 201, 0, 0)).toBe(3);
+    expect(c.evictions).toBe(2);
+  });
+  it('wide sets: the hash index survives churn (fill, evict, invalidate) with colliding keys', () => {
+    const c = createCache({ entries: 64, ways: 64, policy: 'fifo' });
+    const present = new Map<string, number>();
+    let x = 7;
+    const rnd = () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x; };
+    const order: string[] = [];
+    for (let i = 0; i < 20000; i++) {
+      const a = rnd() % 3, num = (rnd() % 200) * 2 ** 33 + (rnd() % 7); // many keys share low bits
+      const k = `${a}:${num}`;
+      if (rnd() % 5 === 0) {
+        const had = present.has(k);
+        expect(c.invalidateKey(a, 0, num)).toBe(had ? 1 : 0);
+        if (had) { present.delete(k); order.splice(order.indexOf(k), 1); }
+        continue;
+      }
+      const hit = c.lookup(a, 0, num) >= 0;
+      expect(hit).toBe(present.has(k));
+      if (!hit) {
+        if (present.size === 64) { const old = order.shift()!; present.delete(old); }
+        c.fillAbsent(a, 0, num, 0, 0);
+        present.set(k, 1);
+        order.push(k);
+      }
+    }
+    expect(c.live).toBe(present.size);
+    for (const k of present.keys()) { const [a, n] = k.split(':').map(Number); expect(c.find(a, 0, n)).toBeGreaterThanOrEqual(0); }
   });
   it('tagA -2^31 is reserved (it marks an empty slot)', () => {
-    const c = new SetAssocCache({ entries: 4, ways: 4, policy: 'lru' });
+    const c = createCache({ entries: 4, ways: 4, policy: 'lru' });
     expect(() => c.insert(ANY, 0, 1, 0, 0)).toThrow(/reserved/);
     expect(() => c.fillAbsent(ANY, 0, 1, 0, 0)).toThrow(/reserved/);
     expect(c.live).toBe(0);
@@ -175,16 +205,17 @@ class RefCache {
 }
 
 describe('set-associative cache: property test against a reference model', () => {
-  const geometries: Array<[number, number]> = [[1, 1], [4, 4], [8, 2], [16, 4], [32, 8], [64, 64], [16, 1]];
+  const geometries: Array<[number, number]> = [[1, 1], [4, 4], [8, 2], [16, 4], [32, 8], [64, 64], [16, 1], [16, 16], [64, 16], [48, 12], [128, 128]];
   for (const policy of ['lru', 'plru', 'fifo', 'random'] as Policy[]) {
     for (const [entries, ways] of geometries) {
+      if (policy === 'plru' && (ways & (ways - 1)) !== 0) continue; // plru needs power-of-two ways
       it(`${policy} ${entries} entries ${ways}-way`, () => {
         fc.assert(
           fc.property(
             fc.array(fc.record({ inv: fc.integer({ min: 0, max: 9 }), a: fc.integer({ min: 0, max: 2 }), num: fc.integer({ min: 0, max: 3 * entries + 3 }) }), { maxLength: 300 }),
             fc.integer({ min: 1, max: 1000 }),
             (ops, seed) => {
-              const c = new SetAssocCache({ entries, ways, policy }, 'p', seed);
+              const c = createCache({ entries, ways, policy }, 'p', seed);
               const r = new RefCache(entries, ways, policy, seed);
               for (const o of ops) {
                 const key = `${o.a}:${o.num}`;

@@ -21,7 +21,7 @@
  *
  * Hot path: `remap()` allocates nothing; its decision is left in the `out*` fields.
  */
-import { SetAssocCache } from '../../cache/setassoc.js';
+import { SetAssocCache, createCache } from '../../cache/setassoc.js';
 import { TableMemory } from '../tablemem.js';
 import { inputError } from '../../util/errors.js';
 import { IRQ_DEFAULTS, type IrqSpec } from './knobs.js';
@@ -428,7 +428,7 @@ export class InterruptRemapper {
     this.irt = new TableMemory('interrupt-remapping table', baseFrame, pages, pages);
     this.irtFrame = this.irt.alloc();
     for (let p = 1; p < pages; p++) this.irt.alloc(); // contiguous: frames irtFrame .. irtFrame + pages - 1
-    this.iec = new SetAssocCache(spec.iec, 'irq.iec', seed);
+    this.iec = createCache(spec.iec, 'irq.iec', seed);
     this.iecWords = new Uint32Array(spec.iec.entries * 4);
   }
 
