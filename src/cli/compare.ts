@@ -8,8 +8,7 @@ import { compareModes, type CompareResult, type DeviceWorkload } from '../virt/c
 import { findWorkload, specConfig, type SettingValue } from '../run/workloads.js';
 import { findGenerator } from '../trace/generators/index.js';
 import { buildConfig } from '../config/config.js';
-import { nicGenerate } from '../trace/generators/nic.js';
-import { gpuGenerate } from '../trace/generators/gpu.js';
+import { deviceWorkload } from '../virt/device-workload.js';
 import { inputError } from '../util/errors.js';
 import { reportTo } from './report.js';
 import { migrationTimeline, migrationSupport, MIGRATION_KNOBS, type MigrationResult } from '../virt/migration.js';
@@ -17,27 +16,7 @@ import { PROFILES } from '../virt/hypervisors.js';
 
 const collect = (v: string, prev: string[]): string[] => prev.concat([v]);
 
-/** The device model behind a workload: NIC or GPU generators (compare needs the model's statistics). */
-export function deviceWorkload(name: string, kind: string): DeviceWorkload {
-  if (kind.startsWith('nic-')) {
-    return { name, build: (cfg) => { const g = nicGenerate(cfg); return { trace: g.trace, stats: g.device, offeredGbps: g.offeredGbps }; } };
-  }
-  if (kind.startsWith('gpu-')) {
-    return {
-      name,
-      build: (cfg) => {
-        const { trace, copies } = gpuGenerate(cfg);
-        let bytes = 0, dmas = 0;
-        for (let i = 0; i < trace.count; i++) if (trace.op[i] === 0) { bytes += trace.size[i]; dmas++; }
-        let span = 0;
-        for (let i = 0; i < copies.count; i++) span = Math.max(span, copies.endNs[i]);
-        const offered = span > 0 ? (bytes * 8) / span : Infinity;
-        return { trace, stats: { packets: dmas, bytes, interrupts: copies.count, maps: 0, unmaps: 0, flushes: 0, commands: copies.count, commandCycles: (cfg as unknown as { cpu: { gpuSubmitCycles: number } }).cpu.gpuSubmitCycles }, offeredGbps: offered };
-      },
-    };
-  }
-  throw inputError(`compare ${name}`, `workload.kind ${kind} has no device model to compare I/O paths with`, 'use a NIC (nic-*) or GPU (gpu-*) workload or generator');
-}
+export { deviceWorkload } from '../virt/device-workload.js';
 
 /**
  * Configs of a workload (spec or generator) with extra settings on top: user settings first, then

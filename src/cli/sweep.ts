@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runSweep, parseShard } from '../run/sweep/sweep.js';
 import { mergeShards } from '../run/sweep/merge.js';
+import { describeJob } from '../run/sweep/spec.js';
 import { loadResults, writeReport } from '../report/report.js';
 import { inputError } from '../util/errors.js';
 
@@ -17,10 +18,10 @@ async function reportIfAny(out: string, quiet?: boolean): Promise<void> {
 export function registerSweep(program: Command): void {
   program
     .command('sweep')
-    .description('run a sweep spec (workloads × parameter axes) on a worker pool; results as jobs finish, resumable, shardable')
+    .description('run a sweep spec (workloads × parameter axes, I/O paths × hypervisors) on a worker pool; results as jobs finish, resumable, shardable')
     .argument('<spec>', 'sweep spec (YAML or JSON): workloads, axes, settings, jobs')
     .requiredOption('--out <dir>', 'output folder: results.jsonl as jobs finish, results.json in job order, the report')
-    .option('--workers <n>', 'worker threads (default: one per core)')
+    .option('--workers <n>', 'worker threads (default: one per core; 0 runs the jobs in this thread)')
     .option('--resume', 'continue an interrupted sweep in --out, redoing no finished job')
     .option('--shard <k/n>', 'run the deterministic k-th of n parts of the jobs (merge them with iommusim merge)')
     .option('--no-report', 'skip writing the report')
@@ -29,10 +30,11 @@ export function registerSweep(program: Command): void {
       let workers: number | undefined;
       if (opts.workers !== undefined) {
         workers = Number(opts.workers);
-        if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw inputError(`--workers ${opts.workers}`, 'not a whole number from 1 to 256', 'e.g. --workers 2');
+        if (!Number.isInteger(workers) || workers < 0 || workers > 256) throw inputError(`--workers ${opts.workers}`, 'not a whole number from 0 to 256', 'e.g. --workers 2 (0: in this thread)');
       }
       const s = await runSweep(spec, { out: opts.out, workers, resume: opts.resume, shard: opts.shard ? parseShard(opts.shard) : undefined, quiet: opts.quiet });
-      if (!opts.quiet) process.stderr.write(`${s.name}: ${s.ran} jobs run, ${s.skipped} already done, ${s.results} results, ${s.errors.length} failed, ${(s.wallMs / 1000).toFixed(1)} s → ${join(opts.out, 'results.json')}\n`);
+      if (!opts.quiet) process.stderr.write(`${s.name}: ${s.ran} jobs run, ${s.skipped} already done, ${s.results} results, ${s.errors.length} failed, ${s.refused.length} refused, ${(s.wallMs / 1000).toFixed(1)} s → ${join(opts.out, 'results.json')}\n`);
+      if (!opts.quiet) for (const r of s.refused) process.stderr.write(`iommusim: job ${r.id} (${describeJob(r.job)}) not run: ${r.refused}\n`);
       for (const e of s.errors) process.stderr.write(`iommusim: job ${e.id}: ${(e as { error?: string }).error ?? 'failed'}\n`);
       if (opts.report !== false && !opts.shard) await reportIfAny(opts.out, opts.quiet);
       if (s.errors.length > 0) process.exitCode = 1;

@@ -59,12 +59,21 @@ export function resolveInput(input: string, settings: Array<[string, SettingValu
 
 function fromTrace(path: string, format: TraceFormat, cfg: Readonly<Config>, spec: WorkloadSpec | undefined, point: Array<[string, SettingValue]>): ResolvedInput {
   const tr = loadTrace(path, format, { addressBits: 12 + 9 * cfg.iommu.levels }, cfg);
-  const summary = summarizeTrace(tr.columns, spec?.name ?? basename(path), path, tr.format);
-  return { cfg, columns: tr.columns, summary, spec, point };
+  return { ...fromColumns(tr.columns, tr.format, path, cfg, spec?.name, point), spec };
 }
 
-function fromGenerator(name: string, cfg: Readonly<Config>, spec: WorkloadSpec | undefined, point: Array<[string, SettingValue]>): ResolvedInput {
-  const label = spec?.name ?? name;
+/** A trace file's columns, already loaded (e.g. shared with a sweep worker), as a run input; `label` is the workload spec's name. */
+export function fromColumns(columns: TraceColumns, format: string, path: string, cfg: Readonly<Config>, label?: string, point: Array<[string, SettingValue]> = []): ResolvedInput {
+  const summary = summarizeTrace(columns, label ?? basename(path), path, format);
+  return { cfg, columns, summary, point };
+}
+
+/**
+ * A generator's run input; `label` names it (a workload spec's name). `built`: the generator's
+ * columns, already built (a sweep worker builds nic-pcap from shared frames).
+ */
+export function fromGenerator(name: string, cfg: Readonly<Config>, spec: WorkloadSpec | undefined, point: Array<[string, SettingValue]>, built?: TraceColumns, label?: string): ResolvedInput {
+  label ??= spec?.name ?? name;
   if (name === 'pciebench') {
     const w = cfg.workload;
     const summary: WorkloadSummary = {
@@ -73,7 +82,7 @@ function fromGenerator(name: string, cfg: Readonly<Config>, spec: WorkloadSpec |
     };
     return { cfg, summary, spec, point };
   }
-  const columns = findGenerator(name)!.build(cfg);
+  const columns = built ?? findGenerator(name)!.build(cfg);
   return { cfg, columns, summary: summarizeTrace(columns, label, `generator:${name}`, 'generator'), spec, point };
 }
 

@@ -16,12 +16,17 @@
 import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
 import { join, dirname, resolve, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { InputError } from '../util/errors.js';
 import { buildConfig, type Config } from '../config/config.js';
 import { findGenerator, generators } from '../trace/generators/index.js';
 
 export type SettingValue = string | number | boolean;
+
+// yaml is required when a spec is read, not when this module loads: sweep workers import the run
+// path (which imports this module) but never read a spec, and yaml costs ~40 ms to load per thread.
+let yamlParse: ((text: string) => unknown) | undefined;
+const parseYaml = (text: string): unknown => (yamlParse ??= (createRequire(import.meta.url)('yaml') as { parse: (t: string) => unknown }).parse)(text);
 
 export interface WorkloadSpec {
   name: string;

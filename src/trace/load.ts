@@ -10,7 +10,7 @@ import { loadFtraceTrace } from './importers/ftrace-dma.js';
 import { detectGpuTrace, parseGpuTrace } from './importers/gpu.js';
 import { gpuTrace, resolveGpuConfig } from '../devices/gpu/gpu.js';
 import { GPU_DEVICE } from './generators/gpu.js';
-import { detectCaptureFormat, parseCapture } from './importers/pcap.js';
+import { detectCaptureFormat, parseCapture, type PacketColumns } from './importers/pcap.js';
 import { detectIotrace, readIotrace } from './iotrace.js';
 import { detectJsonl, parseJsonlTrace } from './importers/jsonl.js';
 import { nicTrace, resolveNicConfig } from '../devices/nic/nic.js';
@@ -40,20 +40,40 @@ export function detectFormat(head: Uint8Array): Exclude<TraceFormat, 'auto'> | n
 }
 
 export function loadTrace(path: string, format: TraceFormat = 'auto', opts: CsvOptions = {}, cfg?: unknown): LoadedTrace {
-  let bytes: Uint8Array;
+  const bytes = readTraceBytes(path);
+  return parseTrace(bytes, traceFormat(bytes, path, format), path, opts, cfg);
+}
+
+/** A trace file's bytes; a missing file or a folder is an InputError naming the path. */
+export function readTraceBytes(path: string): Uint8Array {
   try {
     if (statSync(path).isDirectory()) throw new InputError(`${path}: is a folder, not a trace file; name a file`);
-    bytes = readFileSync(path);
+    return readFileSync(path);
   } catch (e) {
     if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(`${path}: cannot read the trace (${code ?? String(e)}); check the path`);
   }
-  const name = basename(path) === path ? path : path;
-  let fmt = format === 'auto' ? detectFormat(bytes) : format;
+}
+
+/** The format of a trace's bytes (`format` unless 'auto'); an unknown one is an InputError naming the file. */
+export function traceFormat(bytes: Uint8Array, name: string, format: TraceFormat = 'auto'): Exclude<TraceFormat, 'auto'> {
+  const fmt = format === 'auto' ? detectFormat(bytes) : format;
   if (fmt === null) {
     throw new InputError(`${name}: unknown trace format (first bytes: ${Buffer.from(bytes.subarray(0, 16)).toString('hex')}); give a supported file (${TRACE_FORMATS.filter((f) => f !== 'auto').join(', ')}) or name it with --format`);
   }
+  return fmt;
+}
+
+/** A capture's frames through the NIC model (RX or TX by direction), host buffers per nic.iovaPolicy: the config-dependent step of loading a pcap/pcapng trace. */
+export function captureColumns(packets: PacketColumns, cfg?: unknown): TraceColumns {
+  const c = (cfg ?? {}) as { nic?: Record<string, unknown>; iommu?: Record<string, unknown> };
+  return nicTrace(packets, resolveNicConfig({ nic: c.nic ?? {}, iommu: c.iommu ?? {} }), { device: NIC_DEVICE }).trace;
+}
+
+/** Parse a trace's bytes in a known format (`path` names it in errors and in the result). */
+export function parseTrace(bytes: Uint8Array, fmt: Exclude<TraceFormat, 'auto'>, path: string, opts: CsvOptions = {}, cfg?: unknown): LoadedTrace {
+  const name = path;
   switch (fmt) {
     case 'iotrace':
       return { path, format: fmt, columns: readIotrace(bytes, name) };
@@ -66,12 +86,9 @@ export function loadTrace(path: string, format: TraceFormat = 'auto', opts: CsvO
       return { path, format: fmt, columns: loadFtraceTrace(Buffer.from(bytes).toString('utf8'), name, { synthesize: f.synthesize, synthDelayNs: f.synthDelayNs, device: f.device || undefined }).trace };
     }
     case 'pcap':
-    case 'pcapng': {
-      // packet captures: each frame through the NIC model (RX or TX by direction), host buffers per nic.iovaPolicy
-      const c = (cfg ?? {}) as { nic?: Record<string, unknown>; iommu?: Record<string, unknown> };
-      const capture = parseCapture(bytes, name);
-      return { path, format: fmt, columns: nicTrace(capture.packets, resolveNicConfig({ nic: c.nic ?? {}, iommu: c.iommu ?? {} }), { device: NIC_DEVICE }).trace };
-    }
+    case 'pcapng':
+      // packet captures: each frame through the NIC model
+      return { path, format: fmt, columns: captureColumns(parseCapture(bytes, name).packets, cfg) };
     case 'gpu': {
       // GPU profiler exports (nsys cuda_gpu_trace CSV, CUPTI-like CSV/JSON): copies through the GPU model
       const g = parseGpuTrace(Buffer.from(bytes).toString('utf8'), name);

@@ -7,12 +7,13 @@
  *   out/results.json   the RunResult array of the successful jobs, in job order (byte-identical
  *                      whatever the worker count, the shard split or the interruptions)
  *   out/errors.json    the failed jobs, [{id, job, error}], in job order
+ *   out/refused.json   the jobs whose hypervisor refuses their I/O path, [{id, job, refused}], in job order
  */
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../util/errors.js';
-import type { RunResult } from '../result.js';
 import { describeJob, type SweepJob } from './spec.js';
+import { resultText, type SweepResult } from './result-text.js';
 
 export const SWEEP_SCHEMA = 'iommusim.sweep/1';
 
@@ -28,9 +29,23 @@ export interface SweepManifest {
 export interface SweepRecord {
   id: string;
   job: SweepJob;
-  result?: RunResult;
+  result?: SweepResult;
   error?: string;
+  /** The hypervisor refuses the job's I/O path: the reason (a final outcome, not a failure). */
+  refused?: string;
 }
+
+/** A job's outcome as results.json needs it: its element's text (from a worker), or a record read back. */
+export interface Outcome {
+  /** The element of results.json, as resultText writes it. */
+  text?: string;
+  result?: SweepResult;
+  error?: string;
+  refused?: string;
+}
+
+/** A finished job: a result or a refusal (a failure is tried again). */
+export const isFinal = (r: { result?: unknown; text?: string; refused?: string } | undefined): boolean => r !== undefined && (r.result !== undefined || r.text !== undefined || r.refused !== undefined);
 
 export interface JsonlRead {
   records: SweepRecord[];
@@ -67,29 +82,36 @@ export function readResultsJsonl(file: string): JsonlRead {
   return { records, goodBytes: pos, truncated: false };
 }
 
-/** The last record of each id, a result winning over an error (a retried job). */
+/** The last record of each id, a result (or refusal) winning over an error (a retried job). */
 export function latestRecords(records: SweepRecord[]): Map<string, SweepRecord> {
   const m = new Map<string, SweepRecord>();
   for (const r of records) {
     const prev = m.get(r.id);
-    if (prev?.result && !r.result) continue;
+    if (isFinal(prev) && !isFinal(r)) continue;
     m.set(r.id, r);
   }
   return m;
 }
 
-/** Write results.json and errors.json for `jobs` (in that order) from the records. */
-export function writeFinal(out: string, jobs: SweepJob[], byId: Map<string, SweepRecord>): { results: number; errors: SweepRecord[] } {
-  const results: RunResult[] = [];
+/**
+ * Write results.json, errors.json and refused.json for `jobs` (in that order). results.json is
+ * `JSON.stringify(results, null, 2)`, assembled from each result's text (the worker's, verbatim).
+ */
+export function writeFinal(out: string, jobs: SweepJob[], byId: Map<string, Outcome>): { results: number; errors: SweepRecord[]; refused: SweepRecord[] } {
+  const texts: string[] = [];
   const errors: SweepRecord[] = [];
+  const refused: SweepRecord[] = [];
   for (const j of jobs) {
     const r = byId.get(j.id);
-    if (r?.result) results.push(r.result);
+    if (r?.text !== undefined) texts.push(r.text);
+    else if (r?.result !== undefined) texts.push(resultText(r.result));
+    else if (r?.refused !== undefined) refused.push({ id: j.id, job: j, refused: r.refused });
     else if (r?.error !== undefined) errors.push({ id: j.id, job: j, error: r.error });
   }
-  writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(join(out, 'results.json'), texts.length === 0 ? '[]\n' : `[\n  ${texts.join(',\n  ')}\n]\n`);
   writeFileSync(join(out, 'errors.json'), JSON.stringify(errors, null, 2) + '\n');
-  return { results: results.length, errors };
+  writeFileSync(join(out, 'refused.json'), JSON.stringify(refused, null, 2) + '\n');
+  return { results: texts.length, errors, refused };
 }
 
 export function readManifest(dir: string): SweepManifest {
@@ -104,7 +126,7 @@ export function readManifest(dir: string): SweepManifest {
   return m;
 }
 
-export interface MergeSummary { jobs: number; results: number; errors: SweepRecord[] }
+export interface MergeSummary { jobs: number; results: number; errors: SweepRecord[]; refused: SweepRecord[] }
 
 /**
  * Join shard output folders into `out` (results.json, errors.json, results.jsonl, sweep.json) the
@@ -126,10 +148,10 @@ export function mergeShards(dirs: string[], out: string): MergeSummary {
   dirs.forEach((d) => {
     for (const [id, r] of latestRecords(readResultsJsonl(join(d, 'results.jsonl')).records)) {
       const prev = byId.get(id);
-      if (prev?.result && r.result) {
+      if (isFinal(prev) && isFinal(r)) {
         throw new InputError(`merge: job ${id} (${describeJob(r.job)}) is in both ${where.get(id)} and ${d}; give each shard once`);
       }
-      if (prev?.result) continue;
+      if (isFinal(prev)) continue;
       byId.set(id, r);
       where.set(id, d);
     }
@@ -144,5 +166,5 @@ export function mergeShards(dirs: string[], out: string): MergeSummary {
   writeFileSync(join(out, 'sweep.json'), JSON.stringify(manifest, null, 2) + '\n');
   writeFileSync(join(out, 'results.jsonl'), first.jobs.map((j) => JSON.stringify(byId.get(j.id)) + '\n').join(''));
   const w = writeFinal(out, first.jobs, byId);
-  return { jobs: first.jobs.length, results: w.results, errors: w.errors };
+  return { jobs: first.jobs.length, results: w.results, errors: w.errors, refused: w.refused };
 }

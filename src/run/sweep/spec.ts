@@ -1,32 +1,44 @@
 /**
  * A sweep spec (YAML or JSON): workloads × axes (and/or an explicit job list) → a deterministic,
- * ordered job list. Each job has a stable id (a short hash of its workload name, run mode and
- * sorted settings) that resume, shards and merge refer to.
+ * ordered job list. Each job has a stable id (a short hash of its workload name, run kind, I/O path,
+ * hypervisor and sorted settings) that resume, shards and merge refer to.
  *
  *   name: iotlb-study
  *   workloads: [pciebench, nic-10g-udp64, ./my-workload.yaml]   # generator, library name or spec path
  *   settings: { workload.count: 2000 }                           # applied to every job
- *   axes:                                                        # Cartesian product, workload-major
+ *   axes:                                                        # Cartesian product, workload-major, in the order written
  *     iommu.iotlb.entries: [32, 64]
  *     iommu.superpages: [true, false]
- *     mode: [timed, functional]                                  # optional: run mode, not a config key
+ *     mode: [bare-metal, passthrough, virtio, emulated]          # optional: the I/O path (as compare --modes)
+ *     hypervisor: [kvm, xen]                                     # optional, with mode: the hypervisor profile
+ *     run: [timed, functional]                                   # optional: the run kind (not with mode)
  *   jobs:                                                        # optional: extra jobs, after the product
  *     - { workload: pciebench, settings: { workload.size: 4KiB } }
  *
- * Every job's settings are validated through the config schema when the spec is loaded, so a typo
- * fails before any worker starts; errors are one line naming the file and the field.
+ * Every job's config is resolved (and so validated) when the spec is loaded, so a typo fails before
+ * any worker starts; errors are one line naming the file and the field. A job whose hypervisor
+ * refuses its I/O path is kept, with the reason, and recorded as refused without running.
  */
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, extname, resolve, isAbsolute, basename } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { InputError } from '../../util/errors.js';
-import { buildConfig } from '../../config/config.js';
+import { buildConfig, type Config } from '../../config/config.js';
 import { findGenerator } from '../../trace/generators/index.js';
+import { MODES, PATHS, type Mode } from '../../virt/paths.js';
+import { HYPERVISORS, PROFILES, type HypervisorName } from '../../virt/hypervisors.js';
+import { hasDeviceModel } from '../../virt/device-workload.js';
 import { findWorkload, specConfig, sweepPoints, type SettingValue, type WorkloadSpec } from '../workloads.js';
 
-export type RunMode = 'timed' | 'functional';
-export const RUN_MODES: readonly RunMode[] = ['timed', 'functional'];
+/** How a job runs: through the timed model, or functionally (counts only). */
+export type RunKind = 'timed' | 'functional';
+export const RUN_KINDS: readonly RunKind[] = ['timed', 'functional'];
+export { MODES, HYPERVISORS };
+export type { Mode, HypervisorName };
+
+/** The hypervisor of an I/O-path job that names none (as `iommusim compare`). */
+export const DEFAULT_HYPERVISOR: HypervisorName = 'kvm';
 
 /** What a worker needs to find a job's input (absolute paths: local to this machine, not part of the id). */
 export type JobInput =
@@ -36,13 +48,17 @@ export type JobInput =
 
 /** One run of a sweep: plain JSON, travels to a worker and into results.jsonl. */
 export interface SweepJob {
-  /** Stable id: 12 hex digits of sha256(workload, mode, sorted settings). */
+  /** Stable id: 12 hex digits of sha256(workload, run, sorted settings[, mode, hypervisor]). */
   id: string;
   /** Position in the full (unsharded) job list. */
   index: number;
   /** The workload as the spec names it (generator, library name, or spec/trace file name). */
   workload: string;
-  mode: RunMode;
+  run: RunKind;
+  /** The I/O path (`iommusim compare --modes`), for an I/O-path job: the compare figures for it. */
+  mode?: Mode;
+  /** The hypervisor profile of an I/O-path job. */
+  hypervisor?: HypervisorName;
   /** Settings on top of the workload's own (a workload spec's sweep point, spec settings, axis point). */
   settings: Record<string, SettingValue>;
 }
@@ -53,20 +69,34 @@ export interface SweepSpec {
   jobs: SweepJob[];
   /** Input of each workload, by SweepJob.workload. */
   inputs: Record<string, JobInput>;
+  /** The workload specs, by SweepJob.workload (spec inputs only). */
+  specs: Record<string, WorkloadSpec>;
+  /** Each job's resolved config, by job index (an I/O-path job's includes the path's settings). Not written to sweep.json. */
+  configs: Array<Readonly<Config>>;
+  /** Jobs whose hypervisor refuses their I/O path, by id: the reason. They are recorded as refused, not run. */
+  refused: Record<string, string>;
 }
 
 const FIELDS = ['name', 'description', 'workloads', 'axes', 'jobs', 'settings'];
-const JOB_FIELDS = ['workload', 'settings', 'mode'];
+const JOB_FIELDS = ['workload', 'settings', 'run', 'mode', 'hypervisor'];
+/** Axis and job keys that are not config keys. */
+const SPECIAL = ['run', 'mode', 'hypervisor'];
 
-export function jobId(workload: string, mode: RunMode, settings: Record<string, SettingValue>): string {
+export function jobId(workload: string, run: RunKind, settings: Record<string, SettingValue>, mode?: Mode, hypervisor?: HypervisorName): string {
   const sorted = Object.keys(settings).sort().map((k) => [k, settings[k]]);
-  return createHash('sha256').update(JSON.stringify([workload, mode, sorted])).digest('hex').slice(0, 12);
+  // without an I/O path the hashed text is what it was before paths existed (old ids stay valid)
+  const key = mode === undefined ? [workload, run, sorted] : [workload, run, sorted, mode, hypervisor ?? DEFAULT_HYPERVISOR];
+  return createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 12);
 }
 
-/** `k=v k=v` for messages and progress lines. */
-export function describeJob(j: Pick<SweepJob, 'workload' | 'mode' | 'settings'>): string {
-  const s = Object.entries(j.settings).map(([k, v]) => `${k}=${v}`).join(' ');
-  return `${j.workload}${j.mode === 'functional' ? ' (functional)' : ''}${s ? ' ' + s : ''}`;
+/** `workload [functional] [mode=… hypervisor=…] k=v …` for messages and progress lines. */
+export function describeJob(j: Pick<SweepJob, 'workload' | 'run' | 'mode' | 'hypervisor' | 'settings'>): string {
+  const parts = [j.workload];
+  if (j.run === 'functional') parts.push('(functional)');
+  if (j.mode !== undefined) parts.push(`mode=${j.mode}`);
+  if (j.hypervisor !== undefined) parts.push(`hypervisor=${j.hypervisor}`);
+  for (const [k, v] of Object.entries(j.settings ?? {})) parts.push(`${k}=${v}`);
+  return parts.join(' ');
 }
 
 export function loadSweepSpec(file: string): SweepSpec {
@@ -89,6 +119,18 @@ export function loadSweepSpec(file: string): SweepSpec {
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isScalar = (v: unknown): v is SettingValue => ['string', 'number', 'boolean'].includes(typeof v);
 
+interface RawJob {
+  workload: string;
+  run: RunKind;
+  mode?: Mode;
+  hypervisor?: HypervisorName;
+  settings: Record<string, SettingValue>;
+  /** Where the job comes from, for messages: `workloads[0] (…)` or `jobs[2]`. */
+  field: string;
+  /** Where each setting of the job comes from (for messages about one setting). */
+  origin: (key: string) => string;
+}
+
 /** Validate a parsed sweep spec (`file` names it in errors and anchors relative paths). */
 export function parseSweepSpec(raw: unknown, file: string): SweepSpec {
   const bad = (field: string, what: string, fix: string): never => { throw new InputError(`${file}: ${field}: ${what}; ${fix}`); };
@@ -103,12 +145,30 @@ export function parseSweepSpec(raw: unknown, file: string): SweepSpec {
     const out: Record<string, SettingValue> = {};
     for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
       if (!isScalar(x)) bad(`${field}.${k}`, 'not a single value', 'give a number, a word or true/false');
+      if (SPECIAL.includes(k)) bad(`${field}.${k}`, `${k} is not a setting`, `use the ${k} axis or a job's ${k}:`);
       out[k] = x as SettingValue;
     }
     return out;
   };
   const settings = scalars('settings', o.settings);
-  if ('mode' in settings) bad('settings.mode', 'mode is not a setting', 'use the mode axis or a job\'s mode:');
+
+  // one value of a special key, checked: field names it in the message
+  const runOf = (field: string, v: unknown): RunKind => {
+    if (!RUN_KINDS.includes(v as RunKind)) bad(field, `'${String(v)}' is not a run kind`, `use ${RUN_KINDS.join(' or ')}`);
+    return v as RunKind;
+  };
+  const modeOf = (field: string, v: unknown, list: boolean): Mode => {
+    if (v === 'timed' || v === 'functional') {
+      const w = list ? `[${String(v)}]` : String(v);
+      bad(field, `'${v}' is a run kind, not an I/O path (mode names the I/O path, as in compare --modes)`, `write run: ${w} instead of mode: ${w}`);
+    }
+    if (!(MODES as readonly unknown[]).includes(v)) bad(field, `'${String(v)}' is not an I/O path`, `use ${MODES.join(', ')}`);
+    return v as Mode;
+  };
+  const hypervisorOf = (field: string, v: unknown): HypervisorName => {
+    if (!(HYPERVISORS as readonly unknown[]).includes(v)) bad(field, `'${String(v)}' is not a hypervisor`, `use ${HYPERVISORS.join(', ')}`);
+    return v as HypervisorName;
+  };
 
   const workloads: string[] = [];
   if (o.workloads !== undefined) {
@@ -119,23 +179,28 @@ export function parseSweepSpec(raw: unknown, file: string): SweepSpec {
     });
   }
 
+  // axes in the order written; run, mode and hypervisor are axes like the config keys
   const axes: Array<[string, SettingValue[]]> = [];
-  let modes: RunMode[] = ['timed'];
   if (o.axes !== undefined) {
     if (!isMap(o.axes)) bad('axes', 'not a mapping of lists', 'write axes: { key: [v1, v2] }');
     for (const [k, v] of Object.entries(o.axes as Record<string, unknown>)) {
       if (!Array.isArray(v) || v.length === 0) bad(`axes.${k}`, 'not a non-empty list', `write ${k}: [v1, v2]`);
-      (v as unknown[]).forEach((x, i) => { if (!isScalar(x)) bad(`axes.${k}[${i}]`, 'not a single value', 'give a number, a word or true/false'); });
-      if (k === 'mode') {
-        for (const m of v as unknown[]) if (!RUN_MODES.includes(m as RunMode)) bad('axes.mode', `'${String(m)}' is not a run mode`, `use ${RUN_MODES.join(', ')}`);
-        modes = v as RunMode[];
-      } else {
-        axes.push([k, v as SettingValue[]]);
-      }
+      (v as unknown[]).forEach((x, i) => {
+        if (!isScalar(x)) bad(`axes.${k}[${i}]`, 'not a single value', 'give a number, a word or true/false');
+        if (k === 'run') runOf(`axes.run[${i}]`, x);
+        if (k === 'mode') modeOf(`axes.mode[${i}]`, x, true);
+        if (k === 'hypervisor') hypervisorOf(`axes.hypervisor[${i}]`, x);
+      });
+      axes.push([k, v as SettingValue[]]);
     }
   }
+  const axisKeys = new Set(axes.map(([k]) => k));
+  if (axisKeys.has('hypervisor') && !axisKeys.has('mode')) {
+    bad('axes.hypervisor', 'a hypervisor applies to an I/O path, and there is no mode axis', 'add mode: [passthrough, virtio, emulated, …] to the axes');
+  }
+  const topOrigin = (k: string): string => (axisKeys.has(k) ? `axes.${k}` : k in settings ? `settings.${k}` : '');
 
-  const explicit: Array<{ workload: string; mode: RunMode; settings: Record<string, SettingValue>; field: string }> = [];
+  const explicit: RawJob[] = [];
   if (o.jobs !== undefined) {
     if (!Array.isArray(o.jobs)) bad('jobs', 'not a list', 'write jobs: [{ workload: pciebench, settings: { … } }]');
     (o.jobs as unknown[]).forEach((j, i) => {
@@ -144,24 +209,29 @@ export function parseSweepSpec(raw: unknown, file: string): SweepSpec {
       const jm = j as Record<string, unknown>;
       for (const k of Object.keys(jm)) if (!JOB_FIELDS.includes(k)) bad(`${f}.${k}`, 'unknown field', `use ${JOB_FIELDS.join(', ')}`);
       if (typeof jm.workload !== 'string' || jm.workload === '') bad(`${f}.workload`, 'missing', 'name a generator, a workload or a spec file');
-      const mode = (jm.mode ?? 'timed') as RunMode;
-      if (!RUN_MODES.includes(mode)) bad(`${f}.mode`, `'${String(jm.mode)}' is not a run mode`, `use ${RUN_MODES.join(', ')}`);
-      explicit.push({ workload: jm.workload as string, mode, settings: scalars(`${f}.settings`, jm.settings), field: f });
+      const run = jm.run === undefined ? 'timed' : runOf(`${f}.run`, jm.run);
+      const mode = jm.mode === undefined ? undefined : modeOf(`${f}.mode`, jm.mode, false);
+      const hypervisor = jm.hypervisor === undefined ? undefined : hypervisorOf(`${f}.hypervisor`, jm.hypervisor);
+      if (hypervisor !== undefined && mode === undefined) bad(`${f}.hypervisor`, 'a hypervisor applies to an I/O path, and the job has no mode', 'add mode: passthrough (or another I/O path) to the job');
+      const own = scalars(`${f}.settings`, jm.settings);
+      explicit.push({
+        workload: jm.workload as string, run, mode, hypervisor, settings: { ...settings, ...own }, field: f,
+        origin: (k) => (k in own ? `${f}.settings.${k}` : `settings.${k}`),
+      });
     });
   }
   if (workloads.length === 0 && explicit.length === 0) bad('workloads', 'no workloads and no jobs', 'list workloads: (and axes:) or jobs:');
 
   // resolve each workload once: a spec (library name or file), a generator, or a trace file
   const inputs: Record<string, JobInput> = {};
-  const specs = new Map<string, WorkloadSpec>();
+  const specs: Record<string, WorkloadSpec> = {};
   const resolveWorkload = (w: string, field: string): void => {
     if (inputs[w]) return;
     const asPath = isAbsolute(w) ? w : resolve(dirname(file), w);
     const isFile = existsSync(asPath) && statSync(asPath).isFile();
     try {
       if (isFile && /\.(ya?ml|json)$/.test(w)) {
-        const s = findWorkload(asPath)!;
-        specs.set(w, s);
+        specs[w] = findWorkload(asPath)!;
         inputs[w] = { kind: 'spec', file: asPath };
       } else if (isFile) {
         inputs[w] = { kind: 'trace', path: asPath };
@@ -170,7 +240,7 @@ export function parseSweepSpec(raw: unknown, file: string): SweepSpec {
       } else {
         const s = findWorkload(w);
         if (!s) bad(field, `'${w}' is not a generator, a workload or a file`, 'iommusim workloads lists them (paths are relative to the sweep spec)');
-        specs.set(w, s!);
+        specs[w] = s!;
         inputs[w] = { kind: 'spec', file: s!.file };
       }
     } catch (e) {
@@ -181,46 +251,89 @@ export function parseSweepSpec(raw: unknown, file: string): SweepSpec {
   workloads.forEach((w, i) => resolveWorkload(w, `workloads[${i}]`));
   explicit.forEach((j) => resolveWorkload(j.workload, `${j.field}.workload`));
 
-  // expand: workload-major, then the workload spec's own sweep points, then the axes (in order), then mode
+  // expand: workload-major, then the workload spec's own sweep points, then the axes (in order, last fastest)
   const axisPoints = sweepPoints({ sweep: Object.fromEntries(axes) });
-  const raws: Array<{ workload: string; mode: RunMode; settings: Record<string, SettingValue>; field: string }> = [];
+  const raws: RawJob[] = [];
   workloads.forEach((w, wi) => {
-    const own = specs.get(w) ? sweepPoints(specs.get(w)!) : [[]];
+    const own = specs[w] ? sweepPoints(specs[w]) : [[]];
     for (const p of own) {
       for (const a of axisPoints) {
-        for (const mode of modes) {
-          raws.push({ workload: w, mode, settings: { ...Object.fromEntries(p), ...settings, ...Object.fromEntries(a) }, field: `workloads[${wi}] (${describeJob({ workload: w, mode, settings: Object.fromEntries(a) })})` });
+        const point: Record<string, SettingValue> = {};
+        let run: RunKind = 'timed';
+        let mode: Mode | undefined;
+        let hypervisor: HypervisorName | undefined;
+        for (const [k, v] of a) {
+          if (k === 'run') run = v as RunKind;
+          else if (k === 'mode') mode = v as Mode;
+          else if (k === 'hypervisor') hypervisor = v as HypervisorName;
+          else point[k] = v;
         }
+        const ownKeys = new Set(p.map(([k]) => k));
+        const job = { workload: w, run, mode, hypervisor, settings: { ...Object.fromEntries(p), ...settings, ...point } };
+        raws.push({
+          ...job, field: `workloads[${wi}] (${describeJob({ ...job, settings: point })})`,
+          origin: (k) => topOrigin(k) || (ownKeys.has(k) ? `workloads[${wi}] (its sweep: ${k})` : `workloads[${wi}]`),
+        });
       }
     }
   });
-  for (const j of explicit) raws.push({ ...j, settings: { ...settings, ...j.settings } });
+  raws.push(...explicit);
 
   const jobs: SweepJob[] = [];
+  const configs: Array<Readonly<Config>> = [];
+  const refused: Record<string, string> = {};
   const seen = new Set<string>();
   for (const r of raws) {
-    const id = jobId(r.workload, r.mode, r.settings);
+    const hypervisor = r.mode !== undefined ? r.hypervisor ?? DEFAULT_HYPERVISOR : undefined;
+    const id = jobId(r.workload, r.run, r.settings, r.mode, hypervisor);
     if (seen.has(id)) continue; // the same run twice (an axis repeating a workload's own sweep): run it once
     seen.add(id);
+    let cfg: Readonly<Config>;
     try {
-      validateJob(r, inputs[r.workload], specs.get(r.workload));
+      cfg = jobConfig(r, inputs[r.workload], specs[r.workload], file);
     } catch (e) {
-      if (e instanceof InputError) throw new InputError(`${file}: ${r.field}: ${e.message}`);
+      if (e instanceof InputError && !e.message.startsWith(file)) throw new InputError(`${file}: ${r.field}: ${e.message}`);
       throw e;
     }
-    jobs.push({ id, index: jobs.length, workload: r.workload, mode: r.mode, settings: r.settings });
+    const job: SweepJob = { id, index: jobs.length, workload: r.workload, run: r.run, ...(r.mode !== undefined ? { mode: r.mode, hypervisor } : {}), settings: r.settings };
+    if (r.mode !== undefined) {
+      const why = PROFILES[hypervisor!].refuses[r.mode];
+      if (why) refused[id] = `${hypervisor} refuses ${r.mode}: ${why}`;
+    }
+    jobs.push(job);
+    configs.push(cfg);
   }
-  return { name: o.name as string, file, jobs, inputs };
+  return { name: o.name as string, file, jobs, inputs, specs, configs, refused };
 }
 
-function validateJob(j: { mode: RunMode; settings: Record<string, SettingValue> }, input: JobInput, spec: WorkloadSpec | undefined): void {
-  const entries = Object.entries(j.settings);
-  if (input.kind === 'spec') specConfig({ ...spec!, sweep: undefined }, [], entries);
-  else if (input.kind === 'generator') {
-    buildConfig([...findGenerator(input.name)!.defaults, ...entries]);
-    if (input.name === 'pciebench' && j.mode === 'functional') throw new InputError('mode functional: the pciebench generator runs only with timing; use mode timed');
-  } else buildConfig(entries);
-  if (input.kind === 'spec' && spec!.generator === 'pciebench' && j.mode === 'functional') {
-    throw new InputError(`mode functional: ${basename(spec!.file)} uses the pciebench generator, which runs only with timing; use mode timed`);
+/**
+ * A job's resolved config (throws the config's InputError for a bad setting). An I/O-path job's has
+ * the path's device settings last, as `iommusim compare` builds it.
+ */
+function jobConfig(r: RawJob, input: JobInput, spec: WorkloadSpec | undefined, file: string): Readonly<Config> {
+  const entries = Object.entries(r.settings);
+  const pathSettings = r.mode !== undefined ? PATHS[r.mode].deviceSettings('shadow') : [];
+  if (r.mode !== undefined) {
+    if (r.run === 'functional') throw new InputError(`${file}: ${r.field}: mode ${r.mode} with run functional: an I/O-path job runs timed; drop run: functional or the mode`);
+    if (input.kind === 'trace') throw new InputError(`${file}: ${r.field}: mode ${r.mode}: a trace file is replayed as recorded and has no device model to compare I/O paths with; use a NIC (nic-*) or GPU (gpu-*) workload, or drop mode`);
+    for (const [k, v] of pathSettings) {
+      if (k in r.settings) throw new InputError(`${file}: ${r.origin(k)}: the I/O path sets ${k} itself (mode ${r.mode}: ${k}=${v}); drop ${k} or the mode`);
+    }
   }
+  let cfg: Readonly<Config>;
+  if (input.kind === 'spec') cfg = specConfig({ ...spec!, sweep: undefined }, [], [...entries, ...pathSettings]);
+  else if (input.kind === 'generator') cfg = buildConfig([...findGenerator(input.name)!.defaults, ...entries, ...pathSettings]);
+  else cfg = buildConfig(entries);
+  const generator = input.kind === 'generator' ? input.name : spec?.generator;
+  if (generator === 'pciebench' && r.run === 'functional') {
+    const what = input.kind === 'spec' ? `${basename(spec!.file)} uses the pciebench generator, which` : 'the pciebench generator';
+    throw new InputError(`run functional: ${what} runs only with timing; use run timed`);
+  }
+  if (r.mode !== undefined && (input.kind === 'spec' && spec!.trace !== undefined)) {
+    throw new InputError(`${file}: ${r.field}: mode ${r.mode}: ${basename(spec!.file)} replays a trace file, which has no device model to compare I/O paths with; use a NIC (nic-*) or GPU (gpu-*) workload, or drop mode`);
+  }
+  if (r.mode !== undefined && !hasDeviceModel(cfg.workload.kind)) {
+    throw new InputError(`${file}: ${r.field}: mode ${r.mode}: workload.kind ${cfg.workload.kind} has no device model to compare I/O paths with; use a NIC (nic-*) or GPU (gpu-*) workload, or drop mode`);
+  }
+  return cfg;
 }

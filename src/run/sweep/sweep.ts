@@ -8,9 +8,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { InputError } from '../../util/errors.js';
+import type { Config } from '../../config/config.js';
 import { loadSweepSpec, describeJob, type SweepJob, type SweepSpec } from './spec.js';
-import { readResultsJsonl, latestRecords, writeFinal, readManifest, SWEEP_SCHEMA, type SweepManifest, type SweepRecord } from './merge.js';
-import type { WorkerTask } from './worker.js';
+import { readResultsJsonl, latestRecords, writeFinal, readManifest, isFinal, SWEEP_SCHEMA, type SweepManifest, type SweepRecord, type Outcome } from './merge.js';
+import { TraceShares, type ShareResult } from './shared-trace.js';
+import type { WorkerTask, WorkerInput, WorkerAnswer } from './worker.js';
 
 export interface SweepProgress {
   /** Jobs finished in this invocation (ok or failed). */
@@ -18,6 +20,8 @@ export interface SweepProgress {
   /** Jobs this invocation runs (the shard's jobs less those a resumed run skips). */
   total: number;
   failed: number;
+  /** Jobs whose hypervisor refuses their I/O path (recorded, not run). */
+  refused: number;
   /** Jobs skipped because results.jsonl already holds their result (resume). */
   skipped: number;
   job: SweepJob;
@@ -26,7 +30,7 @@ export interface SweepProgress {
 }
 
 export interface SweepOptions {
-  /** Worker threads (default: os.availableParallelism(), at most the number of jobs). */
+  /** Worker threads (default: os.availableParallelism(), at most the number of jobs); 0 runs the jobs in this thread. */
   workers?: number;
   /** Output folder (created). */
   out: string;
@@ -37,6 +41,8 @@ export interface SweepOptions {
   /** No progress output. */
   quiet?: boolean;
   onProgress?: (p: SweepProgress) => void;
+  /** Called once the trace files are loaded and shared, before the first job is sent to a worker. */
+  onReady?: () => void;
 }
 
 export interface SweepSummary {
@@ -50,6 +56,10 @@ export interface SweepSummary {
   /** Successful results in out/results.json. */
   results: number;
   errors: SweepRecord[];
+  /** Jobs whose hypervisor refuses their I/O path (out/refused.json). */
+  refused: SweepRecord[];
+  /** Trace files parsed in the main thread and shared with the workers: parses, and bytes in SharedArrayBuffers. */
+  shared: { loads: number; bytes: number };
   wallMs: number;
 }
 
@@ -77,6 +87,32 @@ export function shardJobs(jobs: SweepJob[], shard?: [number, number]): SweepJob[
   return jobs.filter((j) => j.index % n === k - 1);
 }
 
+/**
+ * The main thread's share of a job: its worker input (a shared trace where the job reads one) and
+ * an estimate of its cost (jobs go out largest first, so a big job does not run alone at the end).
+ */
+function prepare(spec: SweepSpec, job: SweepJob, cfg: Readonly<Config>, shares: TraceShares): { input: WorkerInput; cost: number } | { error: string } {
+  const input = spec.inputs[job.workload];
+  const ws = spec.specs[job.workload];
+  const w = cfg.workload as unknown as { count?: number; size?: number; kind: string; pcap?: string };
+  const perRequest = 1 + (typeof w.size === 'number' ? w.size : 0) / 1024;
+  const tracePath = input.kind === 'trace' ? input.path : ws?.trace;
+  if (tracePath !== undefined) {
+    const s: ShareResult = shares.trace(tracePath, (ws?.format ?? 'auto') as never, cfg);
+    if ('error' in s) return s;
+    return { input: { kind: 'trace', trace: s.trace, ...(ws ? { label: ws.name } : {}) }, cost: s.trace.count };
+  }
+  const name = input.kind === 'generator' ? input.name : ws!.generator!;
+  const gen: WorkerInput = { kind: 'generator', name, ...(ws ? { label: ws.name } : {}) };
+  if (w.kind === 'nic-pcap' && w.pcap) {
+    const s = shares.capture(w.pcap);
+    if ('error' in s) return s;
+    if (s.trace.kind === 'packets') (gen as { captured?: unknown }).captured = s.trace;
+    return { input: gen, cost: s.trace.count };
+  }
+  return { input: gen, cost: (w.count ?? 1) * perRequest };
+}
+
 export async function runSweep(specPath: string | SweepSpec, opts: SweepOptions): Promise<SweepSummary> {
   const t0 = performance.now();
   const spec = typeof specPath === 'string' ? loadSweepSpec(specPath) : specPath;
@@ -100,58 +136,89 @@ export async function runSweep(specPath: string | SweepSpec, opts: SweepOptions)
     prior = latestRecords(r.records);
     goodBytes = r.goodBytes;
   }
+  const byId = new Map<string, Outcome>();
+  for (const j of mine) { const p = prior.get(j.id); if (isFinal(p)) byId.set(j.id, p!); }
+  const todo = mine.filter((j) => !byId.has(j.id)); // failed jobs are tried again
+  const skipped = mine.length - todo.length;
+  const runnable = todo.filter((j) => spec.refused[j.id] === undefined);
+  // workers: 0 runs the jobs in this thread, one after another (debugging, profiling, tests)
+  const inline = opts.workers === 0;
+  const workers = inline ? 0 : Math.max(1, Math.min(opts.workers ?? availableParallelism(), Math.max(1, runnable.length)));
+
+  // The pool first: its threads start and load the simulator while this thread writes the manifest
+  // and parses the trace files. Default V8 heap limits: a larger young generation (tried: 128 MiB)
+  // made two workers in one process slower than one.
+  const pool = runnable.length > 0 && !inline ? new Piscina({ filename: workerUrl().href, minThreads: workers, maxThreads: workers, idleTimeout: 1000 }) : undefined;
   writeFileSync(join(out, 'sweep.json'), JSON.stringify(manifest, null, 2) + '\n');
   const fd = openSync(jsonl, opts.resume ? 'a' : 'w');
   if (opts.resume) ftruncateSync(fd, goodBytes);
-
-  const byId = new Map<string, SweepRecord>();
-  for (const j of mine) { const p = prior.get(j.id); if (p) byId.set(j.id, p); }
-  const todo = mine.filter((j) => !byId.get(j.id)?.result); // failed jobs are tried again
-  const skipped = mine.length - todo.length;
-  const workers = Math.max(1, Math.min(opts.workers ?? availableParallelism(), Math.max(1, todo.length)));
   const show = opts.quiet ? undefined : progressPrinter(spec.name, todo.length, skipped, workers);
 
   let done = 0;
   let failed = 0;
-  const finish = (job: SweepJob, line: string, rec: SweepRecord): void => {
+  let refused = 0;
+  const finish = (job: SweepJob, line: string, o: Outcome): void => {
     writeSync(fd, line + '\n');
-    byId.set(job.id, rec);
+    byId.set(job.id, o);
     done++;
-    if (rec.error !== undefined) failed++;
-    const p: SweepProgress = { done, total: todo.length, failed, skipped, job, error: rec.error, elapsedMs: performance.now() - t0 };
+    if (o.error !== undefined) failed++;
+    if (o.refused !== undefined) refused++;
+    const p: SweepProgress = { done, total: todo.length, failed, refused, skipped, job, error: o.error, elapsedMs: performance.now() - t0 };
     show?.(p);
     opts.onProgress?.(p);
   };
+  const head = (job: SweepJob): string => `{"id":${JSON.stringify(job.id)},"job":${JSON.stringify(job)}`;
+  const fail = (job: SweepJob, error: string): void => finish(job, `${head(job)},"error":${JSON.stringify(error)}}`, { error });
 
-  if (todo.length > 0) {
-    // A larger young generation per worker: a job allocates its model's typed arrays and result
-    // afresh, and with the default 16 MiB semi-space two workers spend their time in scavenges
-    // (measured: 64 jobs × 20,000 requests, 2 workers, 1.75 s → 1.45 s).
-    const pool = new Piscina({ filename: workerUrl().href, minThreads: workers, maxThreads: workers, idleTimeout: 1000, resourceLimits: { maxYoungGenerationSizeMb: 128 } });
-    try {
-      await Promise.all(todo.map(async (job) => {
-        const task: WorkerTask = { kind: 'job', job, input: spec.inputs[job.workload] };
+  for (const j of todo) {
+    const why = spec.refused[j.id];
+    if (why !== undefined) finish(j, `${head(j)},"refused":${JSON.stringify(why)}}`, { refused: why });
+  }
+
+  // each trace file read and parsed once here, shared with the workers (shared-trace.ts)
+  const shares = new TraceShares();
+  const tasks: Array<{ job: SweepJob; task: WorkerTask; cost: number }> = [];
+  for (const job of runnable) {
+    const cfg = spec.configs[job.index];
+    const p = prepare(spec, job, cfg, shares);
+    if ('error' in p) fail(job, p.error);
+    else tasks.push({ job, task: { kind: 'job', job, cfg, input: p.input }, cost: p.cost });
+  }
+  shares.dropFiles();
+  // largest first (stable): the last jobs to start are the short ones
+  tasks.sort((a, b) => b.cost - a.cost || a.job.index - b.job.index);
+  opts.onReady?.();
+
+  try {
+    if (inline && tasks.length > 0) {
+      const { default: run } = (await import('./worker.js')) as { default: (t: WorkerTask) => WorkerAnswer };
+      for (const { job, task } of tasks) {
+        let a: WorkerAnswer | undefined;
+        try { a = run(task); } catch (e) { fail(job, (e as Error)?.message ?? String(e)); }
+        if (a) finish(job, `${head(job)},"result":${a.line}}`, { text: a.text });
+      }
+    }
+    if (pool) {
+      await Promise.all(tasks.map(async ({ job, task }) => {
         try {
-          const json = (await pool.run(task)) as string;
-          const head = `{"id":${JSON.stringify(job.id)},"job":${JSON.stringify(job)},"result":`;
-          finish(job, `${head}${json}}`, { id: job.id, job, result: JSON.parse(json) });
+          const a = (await pool.run(task)) as WorkerAnswer;
+          finish(job, `${head(job)},"result":${a.line}}`, { text: a.text });
         } catch (e) {
-          const error = (e as Error)?.message ?? String(e);
-          const rec: SweepRecord = { id: job.id, job, error };
-          finish(job, JSON.stringify(rec), rec);
+          fail(job, (e as Error)?.message ?? String(e));
         }
       }));
-    } finally {
-      closeSync(fd);
-      await pool.destroy();
     }
-  } else {
+  } finally {
     closeSync(fd);
+    await pool?.destroy();
   }
   const w = writeFinal(out, mine, byId);
-  const summary: SweepSummary = { name: spec.name, out, jobs: spec.jobs.length, shardJobs: mine.length, ran: done, skipped, results: w.results, errors: w.errors, wallMs: performance.now() - t0 };
+  const summary: SweepSummary = {
+    name: spec.name, out, jobs: spec.jobs.length, shardJobs: mine.length, ran: done, skipped, results: w.results, errors: w.errors, refused: w.refused,
+    shared: { loads: shares.loads, bytes: shares.bytes }, wallMs: performance.now() - t0,
+  };
   if (!opts.quiet) {
-    process.stderr.write(`sweep ${spec.name}: ${w.results}/${mine.length} jobs ok${w.errors.length ? `, ${w.errors.length} failed (${join(out, 'errors.json')})` : ''}, ${done} run, ${skipped} resumed, ${(summary.wallMs / 1000).toFixed(1)} s → ${join(out, 'results.json')}\n`);
+    process.stderr.write(`sweep ${spec.name}: ${w.results}/${mine.length} jobs ok${w.errors.length ? `, ${w.errors.length} failed (${join(out, 'errors.json')})` : ''}${w.refused.length ? `, ${w.refused.length} refused by their hypervisor (${join(out, 'refused.json')})` : ''}, ${done} run, ${skipped} resumed, ${(summary.wallMs / 1000).toFixed(1)} s → ${join(out, 'results.json')}\n`);
   }
   return summary;
 }
@@ -167,15 +234,15 @@ function progressPrinter(name: string, total: number, skipped: number, workers: 
   const tty = !!process.stderr.isTTY;
   const start = performance.now();
   let last = 0;
-  process.stderr.write(`sweep ${name}: ${total} jobs on ${workers} worker${workers === 1 ? '' : 's'}${skipped ? ` (${skipped} already done)` : ''}\n`);
+  process.stderr.write(`sweep ${name}: ${total} jobs ${workers === 0 ? 'in this thread' : `on ${workers} worker${workers === 1 ? '' : 's'}`}${skipped ? ` (${skipped} already done)` : ''}\n`);
   return (p) => {
     const el = performance.now() - start;
     const rate = p.done / (el / 1000);
     const eta = rate > 0 ? ((p.total - p.done) / rate) * 1000 : Infinity;
-    const figures = `${p.done}/${p.total}${p.failed ? ` (${p.failed} failed)` : ''}  ${rate.toFixed(1)} jobs/s  ETA ${fmtTime(eta)}`;
     if (p.error !== undefined) {
       process.stderr.write(`${tty ? '\r\x1b[K' : ''}job ${p.job.id} failed (${describeJob(p.job)}): ${p.error}\n`);
     }
+    const figures = `${p.done}/${p.total}${p.failed ? ` (${p.failed} failed)` : ''}${p.refused ? ` (${p.refused} refused)` : ''}  ${rate.toFixed(1)} jobs/s  ETA ${fmtTime(eta)}`;
     if (tty) {
       const width = 30;
       const fill = p.total ? Math.round((width * p.done) / p.total) : width;

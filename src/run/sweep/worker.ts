@@ -1,46 +1,57 @@
 /**
- * The piscina worker entry: one sweep job in, its RunResult out as a JSON string (a string crosses
- * the thread boundary as one cheap copy, and the main thread writes it to results.jsonl verbatim).
- * It imports only the simulator (input resolution and the run), never the pool or the CLI program.
+ * The piscina worker entry: one sweep job in, its RunResult out as two strings — compact JSON for
+ * results.jsonl and the indented text of its element of results.json — so the main thread writes
+ * both verbatim and never parses a result. It imports only the simulator (the run path, the
+ * I/O-path comparison, the shared-trace views), never the pool, the spec parser, YAML or the CLI.
  *
- * A trace-file job is given the path and the worker reads and parses it itself, per job (see
- * README.md: cost and the SharedArrayBuffer alternative).
+ * The main thread sends the job's resolved config (it resolved every job's config when it checked
+ * the spec) and, for a trace-file job, the trace as SharedArrayBuffer-backed columns or capture
+ * frames (shared-trace.ts): the worker reads no file.
  */
-import { resolveInput } from '../inputs.js';
-import { runResolved } from '../inputs.js';
-import { loadWorkloadSpec, type WorkloadSpec, type SettingValue } from '../workloads.js';
-import type { TraceFormat } from '../../trace/load.js';
-import type { JobInput, SweepJob } from './spec.js';
+import { fromColumns, fromGenerator, runResolved } from '../inputs.js';
+import { compareModes } from '../../virt/compare.js';
+import { deviceWorkload } from '../../virt/device-workload.js';
+import { nicGenerate } from '../../trace/generators/nic.js';
+import type { Config } from '../../config/config.js';
+import { resultText, type SweepResult } from './result-text.js';
+import { traceColumnsFor, sharedPackets, type SharedTrace, type SharedPackets } from './shared-trace.js';
+import type { SweepJob } from './spec.js';
 
-export type WorkerTask = { kind: 'job'; job: SweepJob; input: JobInput } | { kind: 'noop' };
+/** What a worker builds a job's run from. `label`: the workload spec's name (results carry it as the workload's name). */
+export type WorkerInput =
+  | { kind: 'generator'; name: string; label?: string; captured?: SharedPackets }
+  | { kind: 'trace'; trace: SharedTrace; label?: string };
 
-const specs = new Map<string, WorkloadSpec>();
+export type WorkerTask = { kind: 'job'; job: SweepJob; cfg: Readonly<Config>; input: WorkerInput } | { kind: 'noop' };
 
-export function runJob(job: SweepJob, input: JobInput): string {
-  const settings = Object.entries(job.settings) as Array<[string, SettingValue]>;
-  let name: string;
-  let spec: WorkloadSpec | undefined;
-  let format: TraceFormat = 'auto';
-  let entries: Array<[string, SettingValue]>;
-  if (input.kind === 'spec') {
-    spec = specs.get(input.file);
-    if (!spec) { spec = loadWorkloadSpec(input.file); specs.set(input.file, spec); }
-    // the same order as specConfig: (generator defaults →) platform → spec settings → job settings
-    entries = [...(spec.platform ? [['platform', spec.platform] as [string, SettingValue]] : []), ...Object.entries(spec.settings), ...settings];
-    name = spec.generator ?? spec.trace!;
-    if (spec.format) format = spec.format as TraceFormat;
-  } else {
-    entries = settings;
-    name = input.kind === 'generator' ? input.name : input.path;
-  }
-  const runs = resolveInput(name, entries, format);
-  if (runs.length !== 1) throw new Error(`${job.workload}: resolved to ${runs.length} runs, expected 1`);
-  const result = runResolved(runs[0], job.mode === 'functional');
-  if (spec) result.workload = { ...result.workload, name: spec.name };
-  return JSON.stringify(result);
+export interface WorkerAnswer {
+  /** The result as compact JSON (one line of results.jsonl). */
+  line: string;
+  /** The result as its element of results.json: JSON.stringify(result, null, 2), every line after the first indented 2 more. */
+  text: string;
 }
 
-export default function task(t: WorkerTask): string {
+export function runJob(job: SweepJob, cfg: Readonly<Config>, input: WorkerInput): SweepResult {
+  if (job.mode !== undefined) {
+    const name = input.label ?? (input.kind === 'generator' ? input.name : input.trace.path);
+    const captured = input.kind === 'generator' && input.captured ? sharedPackets(input.captured) : undefined;
+    // the config already holds the path's device settings (the main thread built it as compare does)
+    const c = compareModes(deviceWorkload(name, cfg.workload.kind, captured), [job.mode], job.hypervisor!, () => cfg);
+    const m = c.modes[0];
+    if (m.refused) throw new Error(`${job.hypervisor} refuses ${job.mode}: ${m.refused}`);
+    return { ...c.runs[job.mode], path: { hypervisor: job.hypervisor!, ...m } };
+  }
+  const functional = job.run === 'functional';
+  if (input.kind === 'trace') {
+    return runResolved(fromColumns(traceColumnsFor(input.trace, cfg), input.trace.format, input.trace.path, cfg, input.label), functional);
+  }
+  const built = input.captured && cfg.workload.kind === 'nic-pcap' ? nicGenerate(cfg, sharedPackets(input.captured)).trace : undefined;
+  const result = runResolved(fromGenerator(input.name, cfg, undefined, [], built, input.label), functional);
+  return result;
+}
+
+export default function task(t: WorkerTask): WorkerAnswer | '' {
   if (t.kind === 'noop') return '';
-  return runJob(t.job, t.input);
+  const result = runJob(t.job, t.cfg, t.input);
+  return { line: JSON.stringify(result), text: resultText(result) };
 }

@@ -17,14 +17,19 @@ const MIXES: Record<string, Array<[number, number]>> = {
   imix: [[60, 7], [590, 4], [1514, 1]],
 };
 
-export function nicPackets(cfg: Readonly<Config>): { packets: PacketColumns; offeredGbps: number } {
+/** The frames of the capture workload.pcap names (the config-independent part of nic-pcap). */
+export function readCapturePackets(path: string): PacketColumns {
+  let bytes: Uint8Array;
+  try { bytes = readFileSync(path); } catch (e) { throw new InputError(`${path}: cannot read the capture (${(e as NodeJS.ErrnoException).code ?? e}); check workload.pcap`); }
+  return parseCapture(bytes, path).packets;
+}
+
+/** `captured`: workload.pcap's frames already read (readCapturePackets), e.g. shared with sweep workers. */
+export function nicPackets(cfg: Readonly<Config>, captured?: PacketColumns): { packets: PacketColumns; offeredGbps: number } {
   const w = cfg.workload;
   if (w.kind === 'nic-pcap') {
     if (!w.pcap) throw new InputError('workload.pcap: empty; name the capture file (pcap or pcapng) to replay');
-    let bytes: Uint8Array;
-    try { bytes = readFileSync(w.pcap); } catch (e) { throw new InputError(`${w.pcap}: cannot read the capture (${(e as NodeJS.ErrnoException).code ?? e}); check workload.pcap`); }
-    const cap = parseCapture(bytes, w.pcap);
-    const p = cap.packets;
+    const p = captured ?? readCapturePackets(w.pcap);
     let sum = 0;
     for (let i = 0; i < p.count; i++) sum += p.origLen[i] + 24;
     const spanNs = p.count > 1 ? p.tsNs[p.count - 1] - p.tsNs[0] : 1;
@@ -40,8 +45,8 @@ export function nicPackets(cfg: Readonly<Config>): { packets: PacketColumns; off
   return { packets, offeredGbps: wire > 0 ? (w.rateGbps * payload) / wire : w.rateGbps };
 }
 
-export function nicGenerate(cfg: Readonly<Config>): { trace: TraceColumns; stats: NicStats; device: DeviceStats; offeredGbps: number } {
-  const { packets, offeredGbps } = nicPackets(cfg);
+export function nicGenerate(cfg: Readonly<Config>, captured?: PacketColumns): { trace: TraceColumns; stats: NicStats; device: DeviceStats; offeredGbps: number } {
+  const { packets, offeredGbps } = nicPackets(cfg, captured);
   const ncfg = resolveNicConfig({ nic: (cfg as unknown as { nic: Record<string, unknown> }).nic, iommu: cfg.iommu as unknown as Record<string, unknown> });
   const { trace, stats } = nicTrace(packets, ncfg, { device: NIC_DEVICE });
   const device: DeviceStats = {

@@ -1,0 +1,156 @@
+/**
+ * Trace files shared with sweep workers through SharedArrayBuffer: the main thread reads and parses
+ * each trace once, into one SharedArrayBuffer per (file, the settings its parse depends on); every
+ * job on it gets the buffer (posting a SharedArrayBuffer shares it, nothing is copied) and views it
+ * as columns without reading the file.
+ *
+ * Only the config-independent part of loading is shared:
+ *   .iotrace           the columns (its parse depends on nothing)
+ *   CSV, JSONL         the columns, per address width (12 + 9 × iommu.levels bits: the parse checks it)
+ *   ftrace             the columns, per ftrace.* settings (synthesised DMAs depend on them)
+ *   GPU CSV/JSON       the columns, per gpu.* settings (copies go through the GPU model)
+ *   pcap, pcapng       the frames (before the NIC model); each worker runs the NIC model with its
+ *                      job's nic.* and iommu.* settings (captureColumns)
+ *   nic-pcap           the frames of workload.pcap; the worker runs nicGenerate on them
+ * Column buffers use the .iotrace chunk layout (`columnsFromShared`); frames a layout of their own.
+ */
+import type { Config } from '../../config/config.js';
+import type { TraceColumns } from '../../trace/columns.js';
+import { columnsFromShared, iotraceChunkBytes } from '../../trace/iotrace.js';
+import { readTraceBytes, traceFormat, parseTrace, captureColumns, type TraceFormat } from '../../trace/load.js';
+import { parseCapture, type PacketColumns } from '../../trace/importers/pcap.js';
+import { readCapturePackets } from '../../trace/generators/nic.js';
+
+/** Trace columns in a SharedArrayBuffer (the .iotrace chunk layout). */
+export interface SharedColumns { kind: 'columns'; buf: SharedArrayBuffer; count: number; devices: string[]; format: string; path: string }
+/** Capture frames in a SharedArrayBuffer, before the NIC model. */
+export interface SharedPackets { kind: 'packets'; buf: SharedArrayBuffer; count: number; format: string; path: string }
+export type SharedTrace = SharedColumns | SharedPackets;
+
+const COLUMN_KEYS = ['timeNs', 'device', 'pasid', 'op', 'iovaHi', 'iovaLo', 'size', 'dir', 'paddrHi', 'paddrLo'] as const;
+
+/** Copy columns into a new SharedArrayBuffer. */
+export function shareColumns(t: TraceColumns, format: string, path: string): SharedColumns {
+  const buf = new SharedArrayBuffer(Math.max(8, iotraceChunkBytes(t.count)));
+  const v = columnsFromShared(buf, t.count, t.devices);
+  for (const k of COLUMN_KEYS) (v[k] as Float64Array).set((t[k] as Float64Array).subarray(0, t.count));
+  return { kind: 'columns', buf, count: t.count, devices: t.devices.slice(), format, path };
+}
+
+/** The columns a SharedColumns holds (views of the shared buffer, no copy). */
+export function sharedColumns(s: SharedColumns): TraceColumns {
+  return columnsFromShared(s.buf, s.count, s.devices);
+}
+
+// frames: one array per field, widest first, each starting at a multiple of 8 bytes
+const PACKET_FIELDS = [
+  ['tsNs', Float64Array], ['origLen', Uint32Array], ['capLen', Uint32Array], ['flowHash', Uint32Array],
+  ['iface', Uint16Array], ['dir', Uint8Array], ['l4', Uint8Array],
+] as const;
+const pad8 = (n: number): number => Math.ceil(n / 8) * 8;
+const packetBytes = (count: number): number => PACKET_FIELDS.reduce((s, [, T]) => s + pad8(count * T.BYTES_PER_ELEMENT), 0);
+
+function packetViews(buf: SharedArrayBuffer, count: number): PacketColumns {
+  const p: Record<string, unknown> = { count };
+  let o = 0;
+  for (const [k, T] of PACKET_FIELDS) { p[k] = new (T as unknown as new (b: ArrayBufferLike, o: number, n: number) => unknown)(buf, o, count); o += pad8(count * T.BYTES_PER_ELEMENT); }
+  return p as unknown as PacketColumns;
+}
+
+export function sharePackets(p: PacketColumns, format: string, path: string): SharedPackets {
+  const buf = new SharedArrayBuffer(Math.max(8, packetBytes(p.count)));
+  const v = packetViews(buf, p.count) as unknown as Record<string, Float64Array>;
+  for (const [k] of PACKET_FIELDS) v[k].set((p as unknown as Record<string, Float64Array>)[k].subarray(0, p.count));
+  return { kind: 'packets', buf, count: p.count, format, path };
+}
+
+export function sharedPackets(s: SharedPackets): PacketColumns {
+  return packetViews(s.buf, s.count);
+}
+
+/** A worker's trace columns for its job: views of the shared columns, or the shared frames through the NIC model with the job's config. */
+export function traceColumnsFor(s: SharedTrace, cfg: Readonly<Config>): TraceColumns {
+  return s.kind === 'columns' ? sharedColumns(s) : captureColumns(sharedPackets(s), cfg);
+}
+
+const addressBits = (cfg: Readonly<Config>): number => 12 + 9 * cfg.iommu.levels;
+
+/** The part of a job's config a trace's parse depends on, by format ('' for none). */
+function parseKey(fmt: string, cfg: Readonly<Config>): string {
+  switch (fmt) {
+    case 'csv':
+    case 'jsonl': return `bits=${addressBits(cfg)}`;
+    case 'ftrace': return JSON.stringify((cfg as unknown as { ftrace?: unknown }).ftrace ?? null);
+    case 'gpu': return JSON.stringify((cfg as unknown as { gpu?: unknown }).gpu ?? null);
+    default: return ''; // iotrace: nothing; pcap/pcapng: the frames are shared, the NIC model runs per job
+  }
+}
+
+export type ShareResult = { trace: SharedTrace } | { error: string };
+
+/**
+ * The main thread's table of shared traces: each file is read once, each (file, parse settings)
+ * parsed once. A file that cannot be read or parsed gives every job on it the same error (the one
+ * the job would have raised reading it itself).
+ */
+export class TraceShares {
+  private readonly files = new Map<string, { bytes: Uint8Array; format: Exclude<TraceFormat, 'auto'> } | { error: string }>();
+  private readonly shared = new Map<string, ShareResult>();
+  /** Bytes in shared buffers. */
+  bytes = 0;
+  /** Parses done (one per distinct key). */
+  loads = 0;
+
+  /** A trace file (format as given, or detected) for a job with this config. */
+  trace(path: string, format: TraceFormat, cfg: Readonly<Config>): ShareResult {
+    const fkey = `${format}\0${path}`;
+    let f = this.files.get(fkey);
+    if (!f) {
+      try {
+        const bytes = readTraceBytes(path);
+        f = { bytes, format: traceFormat(bytes, path, format) };
+      } catch (e) {
+        f = { error: (e as Error).message };
+      }
+      this.files.set(fkey, f);
+    }
+    if ('error' in f) return { error: f.error };
+    const key = `${fkey}\0${parseKey(f.format, cfg)}`;
+    let s = this.shared.get(key);
+    if (!s) {
+      const { bytes, format: fmt } = f;
+      s = this.load(() => fmt === 'pcap' || fmt === 'pcapng'
+        ? sharePackets(parseCapture(bytes, path).packets, fmt, path)
+        : shareColumns(parseTrace(bytes, fmt, path, { addressBits: addressBits(cfg) }, cfg).columns, fmt, path));
+      this.shared.set(key, s);
+    }
+    return s;
+  }
+
+  /** The frames of a nic-pcap workload's capture (workload.pcap). */
+  capture(path: string): ShareResult {
+    const key = `nic-pcap\0${path}`;
+    let s = this.shared.get(key);
+    if (!s) {
+      s = this.load(() => sharePackets(readCapturePackets(path), 'pcap', path));
+      this.shared.set(key, s);
+    }
+    return s;
+  }
+
+  /** Forget the files' bytes (the shared buffers stay with the jobs that hold them). */
+  dropFiles(): void {
+    this.files.clear();
+  }
+
+  private load(f: () => SharedTrace): ShareResult {
+    try {
+      const trace = f();
+      this.loads++;
+      this.bytes += trace.buf.byteLength;
+      return { trace };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  }
+}
