@@ -265,47 +265,53 @@ export class SetAssocCache {
   fillAbsent(a: number, b: number, num: number, dataN: number, dataI: number): number {
     if (a === INVALID) reservedTag();
     const lo = num | 0;
-    const slot = this.victimNarrow(lo & this.setMask);
-    if (this.tagA[slot] !== INVALID) this.evictions++;
+    const set = lo & this.setMask;
+    const slot = this.order.length !== 0 ? this.victimNib(set) : this.victimTree(set);
+    const tagA = this.tagA;
+    if (tagA[slot] !== INVALID) this.evictions++;
     else this.live++;
-    this.place(slot, a, b, lo, num, dataN, dataI);
-    return slot;
-  }
-
-  /** Write an entry into a slot (the caller has counted the fill's effect on live / evictions). */
-  protected place(slot: number, a: number, b: number, lo: number, num: number, dataN: number, dataI: number): void {
-    this.tagA[slot] = a;
+    tagA[slot] = a;
     this.tagB[slot] = b;
     this.tagLo[slot] = lo;
     this.tagHi[slot] = (num / 4294967296) | 0;
     this.dataN[slot] = dataN;
     this.dataI[slot] = dataI;
     this.fills++;
+    return slot;
   }
 
-  /** Narrow sets: the lowest empty way, else the policy's victim; lru / fifo move it to rank 0. */
-  private victimNarrow(set: number): number {
+  /** Narrow lru / fifo: the lowest empty way, else the last-ranked way; it moves to rank 0. */
+  private victimNib(set: number): number {
     const vm = this.vmask[set];
-    const base = set * this.ways;
-    const mode = this.mode;
+    const o = this.order[set];
     let w: number;
     if (vm !== this.fullMask) {
       const free = ~vm & this.fullMask;
       w = 31 - Math.clz32(free & -free);
+      this.order[set] = nibFront(o, w, nibRank(o, w));
       this.vmask[set] = vm | (1 << w);
-      if (mode === M_LRU_NIB || mode === M_FIFO_NIB) {
-        const o = this.order[set];
-        this.order[set] = nibFront(o, w, nibRank(o, w));
-      }
-    } else if (mode === M_LRU_NIB || mode === M_FIFO_NIB) {
-      const o = this.order[set];
+    } else {
       w = (o >>> this.lastShift) & 15;
       this.order[set] = nibFront(o, w, this.ways - 1);
-    } else {
-      w = this.victim(base) - base;
     }
-    if (mode === M_PLRU) this.plruTouch(base + w, base);
-    return base + w;
+    return set * this.ways + w;
+  }
+
+  /** Narrow plru / random: the lowest empty way, else the policy's victim. */
+  private victimTree(set: number): number {
+    const vm = this.vmask[set];
+    const base = set * this.ways;
+    let slot: number;
+    if (vm !== this.fullMask) {
+      const free = ~vm & this.fullMask;
+      const w = 31 - Math.clz32(free & -free);
+      this.vmask[set] = vm | (1 << w);
+      slot = base + w;
+    } else {
+      slot = this.victim(base);
+    }
+    if (this.mode === M_PLRU) this.plruTouch(slot, base);
+    return slot;
   }
 
   /** Tree-PLRU: walk from the root to the leaf of the way, pointing every node away from it. */
@@ -495,7 +501,13 @@ export class WideSetAssocCache extends SetAssocCache {
     }
     if (this.list) this.listFront(slot, set);
     else if (this.mode === M_PLRU) this.plruTouch(slot, base);
-    this.place(slot, a, b, lo, num, dataN, dataI);
+    this.tagA[slot] = a;
+    this.tagB[slot] = b;
+    this.tagLo[slot] = lo;
+    this.tagHi[slot] = (num / 4294967296) | 0;
+    this.dataN[slot] = dataN;
+    this.dataI[slot] = dataI;
+    this.fills++;
     this.hashAdd(slot);
     return slot;
   }
