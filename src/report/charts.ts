@@ -7,6 +7,7 @@ import type { ChartConfiguration, ChartDataset } from 'chart.js';
 import type { ReportInput, RunResult, CompareDoc } from './report.js';
 import { sweptKeys, configValue, walkReadsPerKiB, cycleParts, type Cell } from './csv.js';
 import { simVersion } from '../run/result.js';
+import { findKnob } from '../config/schema.js';
 
 export interface ChartSpec {
   /** file-name safe id: the PNG is `<id>.png`, the canvas `chart-<id>`. */
@@ -19,7 +20,7 @@ export interface ChartSpec {
 export const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 const color = (i: number): string => PALETTE[i % PALETTE.length];
 
-type Scales = Record<string, { type?: string; title: { display: true; text: string }; stacked?: boolean; min?: number; max?: number; beginAtZero?: boolean }>;
+type Scales = Record<string, { type?: string; title: { display: true; text: string }; stacked?: boolean; min?: number; max?: number; beginAtZero?: boolean; labels?: string[]; offset?: boolean }>;
 
 function options(title: string, caption: string, scales: Scales): ChartConfiguration['options'] {
   return {
@@ -114,73 +115,306 @@ const pct = (v: number | undefined): number | null => (typeof v === 'number' ? M
 
 // ---------------------------------------------------------------- runs (single or sweep)
 
+/** The hypervisors of I/O-path runs, in profile order, or none. */
+function hypervisorsOf(runs: readonly RunResult[]): string[] {
+  return orderBy([...new Set(runs.map((r) => r.path?.hypervisor).filter((h): h is NonNullable<typeof h> => !!h))], HYPERVISOR_ORDER);
+}
+
 function runsCaption(runs: readonly RunResult[]): string {
   const workloads = [...new Set(runs.map((r) => r.workload.name))].join(', ');
   const platforms = [...new Set(runs.map((r) => String(configValue(r, 'platform'))))].join(', ');
   const versions = [...new Set(runs.map((r) => r.iommusim))].join(', ');
-  return `workload: ${workloads} · platform: ${platforms} · iommusim ${versions}`;
+  const hv = hypervisorsOf(runs);
+  const hypervisor = hv.length ? hv.join(', ') : 'none (host runs, no VM)';
+  return `workload: ${workloads} · platform: ${platforms} · hypervisor: ${hypervisor} · iommusim ${versions}`;
 }
 
 const cellText = (v: Cell): string => (v === null ? '—' : String(v));
+const MODE_ORDER: readonly string[] = ['bare-metal', 'identity', 'strict', 'lazy', 'passthrough', 'passthrough-pi', 'passthrough-viommu', 'sriov', 'virtio', 'emulated'];
+const HYPERVISOR_ORDER: readonly string[] = ['kvm', 'xen', 'virtualbox', 'bhyve'];
+const orderBy = (vs: string[], order: readonly string[]): string[] => [...vs].sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b));
 
-/**
- * x axis: the first swept config key; the other swept keys (if any) split the runs into series.
- * Without a sweep, each run is one point labelled by its index and workload.
- */
-export function sweepAxes(runs: readonly RunResult[]): { xKey: string | null; xLabels: string[]; xOf: (r: RunResult, i: number) => string; series: Array<{ label: string; runs: number[] }> } {
-  const swept = sweptKeys(runs);
-  if (swept.length === 0) {
-    const xOf = (r: RunResult, i: number): string => `${i}: ${r.workload.name}`;
-    return { xKey: null, xLabels: runs.map(xOf), xOf, series: [{ label: 'runs', runs: runs.map((_, i) => i) }] };
-  }
-  const xKey = swept[0];
-  const xOf = (r: RunResult): string => cellText(configValue(r, xKey));
-  const xLabels: string[] = [];
-  for (const r of runs) if (!xLabels.includes(xOf(r))) xLabels.push(xOf(r));
-  const allNumeric = runs.every((r) => typeof configValue(r, xKey) === 'number');
-  if (allNumeric) xLabels.sort((a, b) => Number(a) - Number(b));
-  const rest = swept.slice(1);
-  const groups = new Map<string, number[]>();
-  runs.forEach((r, i) => {
-    const label = rest.length ? rest.map((k) => `${k}=${cellText(configValue(r, k))}`).join(', ') : 'runs';
-    groups.set(label, [...(groups.get(label) ?? []), i]);
-  });
-  return { xKey, xLabels, xOf, series: [...groups].map(([label, idx]) => ({ label, runs: idx })) };
+/** One swept dimension of a set of runs: a config key, or an I/O path's mode / hypervisor. */
+export interface Dim {
+  key: string;
+  /** Axis title, with the unit. */
+  title: string;
+  /** Its values in display order (numbers ascending, paths and hypervisors in profile order). */
+  values: string[];
+  numeric: boolean;
+  of: (r: RunResult) => string;
 }
 
-function runsCharts(runs: readonly RunResult[]): ChartSpec[] {
+/** A config key's unit from the schema (for axis titles), if it has one. */
+function unitOf(key: string): string | undefined {
+  try { return findKnob(key)?.knob.unit; } catch { return undefined; }
+}
+
+function configDim(key: string, runs: readonly RunResult[]): Dim {
+  const of = (r: RunResult): string => cellText(configValue(r, key));
+  const numeric = runs.every((r) => typeof configValue(r, key) === 'number');
+  const values: string[] = [];
+  for (const r of runs) if (!values.includes(of(r))) values.push(of(r));
+  if (numeric) values.sort((a, b) => Number(a) - Number(b));
+  const bool = runs.every((r) => typeof configValue(r, key) === 'boolean');
+  const unit = unitOf(key) ?? (/size|bytes/i.test(key) ? 'bytes' : bool ? 'on/off' : undefined);
+  return { key, title: unit ? `${key} (${unit})` : key, values, numeric, of };
+}
+
+/**
+ * The dimensions along which runs differ: swept config keys (those an I/O path sets, such as
+ * iommu.mode, left out for I/O-path runs: the path stands for them), then the I/O path and the
+ * hypervisor when the runs have them.
+ */
+export function runDims(runs: readonly RunResult[]): Dim[] {
+  const pathKeys = new Set(runs.flatMap((r) => (r.path?.settings ?? []).map(([k]) => String(k))));
+  const keys = sweptKeys(runs).filter((k) => !pathKeys.has(k) && ![...pathKeys].some((p) => k.startsWith(`${p}.`) || p.startsWith(`${k}.`)));
+  // a key that follows another one to one (iommu.iotlb.ways resolved from the swept entries) is not a dimension of its own
+  const dims: Dim[] = [];
+  for (const d of keys.map((k) => configDim(k, runs))) {
+    const same = dims.some((e) => {
+      const fwd = new Map<string, string>();
+      const back = new Map<string, string>();
+      return runs.every((r) => {
+        const a = e.of(r), b = d.of(r);
+        if ((fwd.get(a) ?? b) !== b || (back.get(b) ?? a) !== a) return false;
+        fwd.set(a, b); back.set(b, a);
+        return true;
+      });
+    });
+    if (!same) dims.push(d);
+  }
+  if (runs.some((r) => r.path)) {
+    const of = (r: RunResult): string => r.path?.mode ?? '—';
+    dims.push({ key: 'mode', title: 'I/O path', values: orderBy([...new Set(runs.map(of))], MODE_ORDER), numeric: false, of });
+    const hv = (r: RunResult): string => r.path?.hypervisor ?? '—';
+    const hvs = orderBy([...new Set(runs.map(hv))], HYPERVISOR_ORDER);
+    if (hvs.length > 1) dims.push({ key: 'hypervisor', title: 'hypervisor', values: hvs, numeric: false, of: hv });
+  }
+  return dims;
+}
+
+/** The x dimension for a line chart: the numeric one with the most values (a size first on a tie), else the first. */
+function pickX(dims: Dim[]): Dim | undefined {
+  const numeric = dims.filter((d) => d.numeric && d.values.length > 1);
+  if (numeric.length === 0) return dims[0];
+  return numeric.reduce((best, d) => (d.values.length > best.values.length || (d.values.length === best.values.length && /size/i.test(d.key) && !/size/i.test(best.key)) ? d : best));
+}
+
+/** Runs grouped by their values of `dims` (a series per group), in the dims' value order. */
+function groupBy(runs: readonly RunResult[], dims: Dim[]): Array<{ label: string; runs: RunResult[] }> {
+  const groups = new Map<string, RunResult[]>();
+  const label = (r: RunResult): string => dims.map((d) => (d.key === 'hypervisor' ? d.of(r) : `${d.key}=${d.of(r)}`)).join(', ');
+  const rank = (r: RunResult): number => dims.reduce((acc, d) => acc * (d.values.length + 1) + d.values.indexOf(d.of(r)), 0);
+  for (const r of [...runs].sort((a, b) => rank(a) - rank(b))) {
+    const l = label(r);
+    groups.set(l, [...(groups.get(l) ?? []), r]);
+  }
+  return [...groups].map(([l, rs]) => ({ label: l, runs: rs }));
+}
+
+const numOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+type Add = (id: string, title: string, config: Omit<ChartConfiguration, 'options'>, scales: Scales) => void;
+function adder(out: ChartSpec[], caption: string): Add {
+  return (id, title, config, scales) => { out.push({ id, title, caption, config: { ...config, options: options(title, caption, scales) } as ChartConfiguration }); };
+}
+
+function cdfDataset(r: RunResult, label: string, k: number): ChartDataset<'line'> {
+  // a log axis cannot show ns <= 0; such points are left out (see README)
+  return { label, data: cdfPoints(r), borderColor: color(k), backgroundColor: color(k), pointRadius: 0, borderWidth: 2, stepped: 'after' as const };
+}
+const cdfScales = (): Scales => ({ x: axis('latency (ns, log scale)', { type: 'logarithmic' }), y: axis('requests completed (%)', { min: 0, max: 100 }) });
+const hasCdf = (r: RunResult): boolean => Array.isArray(r.metrics.latencyCdfNs) && r.metrics.latencyCdfNs.length > 0;
+
+// ------------------------------------------------ heat maps (two swept dimensions)
+
+const HEAT = ['#deebf7', '#9ecae1', '#4292c6', '#2171b5', '#08306b'];
+
+/**
+ * A heat map as a chart.js scatter on two category axes: one square per run, coloured by value in
+ * five bins; each bin is a dataset, so the legend is the colour scale. Plain JSON (no functions).
+ */
+function heatMap(add: Add, id: string, title: string, runs: readonly RunResult[], xd: Dim, yd: Dim, metric: Metric, min: number, max: number): void {
+  const cells = runs.map((r) => ({ x: xd.of(r), y: yd.of(r), v: metric.value(r) })).filter((c): c is { x: string; y: string; v: number } => c.v !== null);
+  if (cells.length === 0) return;
+  const bins = max > min ? HEAT.length : 1;
+  const binOf = (v: number): number => (bins === 1 ? 0 : Math.min(bins - 1, Math.floor(((v - min) / (max - min)) * bins)));
+  const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
+  const edge = (i: number): number => min + ((max - min) * i) / bins;
+  const radius = Math.max(4, Math.min(40, Math.floor(Math.min(780 / xd.values.length, 360 / yd.values.length) * 0.45)));
+  const datasets = Array.from({ length: bins }, (_, b) => ({
+    label: bins === 1 ? `${fmt(min)} ${metric.unit}` : `${fmt(edge(b))}–${fmt(edge(b + 1))} ${metric.unit}`,
+    data: cells.filter((c) => binOf(c.v) === b).map((c) => ({ x: c.x, y: c.y, v: c.v })),
+    backgroundColor: bins === 1 ? HEAT[2] : HEAT[b], borderColor: '#ffffff', borderWidth: 1,
+    pointStyle: 'rect' as const, pointRadius: radius, pointHoverRadius: radius,
+  })).filter((d) => d.data.length > 0);
+  add(id, title, { type: 'scatter', data: { datasets } as never }, {
+    x: axis(xd.title, { type: 'category', labels: xd.values, offset: true } as never),
+    y: axis(yd.title, { type: 'category', labels: [...yd.values].reverse(), offset: true } as never),
+  });
+}
+
+interface Metric { label: string; unit: string; value: (r: RunResult) => number | null }
+
+/** Heat maps of two dimensions (x: the line charts' x; y: the I/O path if any), small multiples over the rest (at most 4, one colour scale). */
+function heatMaps(add: Add, prefix: string, runs: readonly RunResult[], dims: Dim[], metric: Metric): void {
+  const varying = dims.filter((d) => d.values.length > 1);
+  if (varying.length < 2) return;
+  const xd = pickX(varying)!;
+  const rest0 = varying.filter((d) => d !== xd);
+  const yd = rest0.find((d) => d.key === 'mode') ?? rest0[0];
+  const rest = rest0.filter((d) => d !== yd);
+  const groups = groupBy(runs, rest).slice(0, 4);
+  const vs = groups.flatMap((g) => g.runs.map(metric.value)).filter((v): v is number => v !== null);
+  if (vs.length === 0) return;
+  const min = Math.min(...vs);
+  const max = Math.max(...vs);
+  groups.forEach((g, i) => {
+    const at = rest.length ? ` (${g.label})` : '';
+    heatMap(add, groups.length > 1 ? `${prefix}heatmap-${i + 1}` : `${prefix}heatmap`, `${metric.label}: ${yd.key === 'mode' ? 'I/O path' : yd.key} × ${xd.key}${at}`, g.runs, xd, yd, metric, min, max);
+  });
+}
+
+// ------------------------------------------------ I/O-path runs (sweeps over mode × hypervisor)
+
+function pathCharts(runs: readonly RunResult[], out: ChartSpec[], prefix: string): void {
   const caption = runsCaption(runs);
-  const { xKey, xLabels, xOf, series } = sweepAxes(runs);
-  const xTitle = xKey ? `${xKey}${/size|bytes/i.test(xKey) ? ' (bytes)' : ''}` : 'run';
-  const out: ChartSpec[] = [];
+  const add = adder(out, caption);
+  const dims = runDims(runs);
+  const modeDim = dims.find((d) => d.key === 'mode')!;
+  const others = dims.filter((d) => d !== modeDim);
+  // bars: the other numeric dims at their largest value (the line chart shows how they change); the rest are series
+  const fixed = others.filter((d) => d.numeric && d.values.length > 1);
+  const at = fixed.map((d) => `${d.key}=${d.values[d.values.length - 1]}`).join(', ');
+  const slice = runs.filter((r) => fixed.every((d) => d.of(r) === d.values[d.values.length - 1]));
+  const series = groupBy(slice, others.filter((d) => !fixed.includes(d)));
+  const modes = modeDim.values;
+  const atText = at ? ` at ${at}` : '';
+  const value = (rs: RunResult[], mode: string, f: (p: NonNullable<RunResult['path']>) => number | null): number | null => {
+    const r = rs.find((x) => x.path?.mode === mode);
+    return r?.path ? f(r.path) : null;
+  };
+  const bars = (id: string, title: string, yTitle: string, f: (p: NonNullable<RunResult['path']>) => number | null, yExtra: Partial<Scales[string]> = {}, what = ''): void => {
+    const datasets = series.map((s, i) => ({ label: series.length > 1 ? `${what || yTitle}: ${s.label}` : (what || yTitle), data: modes.map((m) => value(s.runs, m, f)), backgroundColor: color(i) }));
+    if (!datasets.some((d) => d.data.some((v) => v !== null))) return;
+    add(`${prefix}${id}`, title, { type: 'bar', data: { labels: modes, datasets } }, { x: axis('I/O path'), y: axis(yTitle, yExtra) });
+  };
+
+  // passthrough (posted interrupts if run) over emulated, per series
+  const ratios = series.map((s) => {
+    const pt = value(s.runs, 'passthrough-pi', (p) => p.throughputGbps) ?? value(s.runs, 'passthrough', (p) => p.throughputGbps);
+    const em = value(s.runs, 'emulated', (p) => p.throughputGbps);
+    return { label: s.label, ratio: pt !== null && em !== null && em > 0 ? Math.round((pt / em) * 100) / 100 : null };
+  }).filter((x) => x.ratio !== null);
+  const ratioText = ratios.length === 0 ? ''
+    : ratios.length === 1 ? ` (passthrough / emulated = ${ratios[0].ratio}×)`
+      : ` (passthrough / emulated: ${ratios.map((x) => `${x.label} ${x.ratio}×`).join(', ')})`;
+  bars('throughput', `Throughput per I/O path${atText}${ratioText}`, 'throughput (Gb/s)', (p) => numOrNull(p.throughputGbps), { beginAtZero: true }, 'throughput (Gb/s)');
+
+  // throughput vs a numeric dimension (packet or transfer size), one line per path (× the other series)
+  const xd = pickX(others.filter((d) => d.numeric && d.values.length > 1));
+  if (xd) {
+    const otherFixed = fixed.filter((d) => d !== xd);
+    const rs = runs.filter((r) => otherFixed.every((d) => d.of(r) === d.values[d.values.length - 1]));
+    const rest = others.filter((d) => d !== xd && !otherFixed.includes(d));
+    const lines = groupBy(rs, [modeDim, ...rest]);
+    // colour by I/O path, dashes and point style by the rest (e.g. the hypervisor)
+    const restLabels = groupBy(rs, rest).map((g) => g.label);
+    const DASHES = [[], [6, 4], [2, 3], [10, 3, 2, 3]];
+    const POINTS = ['circle', 'rect', 'triangle', 'rectRot'];
+    const datasets: ChartDataset<'line'>[] = lines.map((l) => {
+      const m = modes.indexOf(l.runs[0].path!.mode);
+      const k = Math.max(0, restLabels.indexOf(groupBy(l.runs.slice(0, 1), rest)[0]?.label ?? '')) % DASHES.length;
+      return {
+        label: l.label.replace(/^mode=/, ''),
+        data: xd.values.map((x) => numOrNull(l.runs.find((r) => xd.of(r) === x)?.path?.throughputGbps)),
+        borderColor: color(m), backgroundColor: color(m), borderDash: DASHES[k], pointStyle: POINTS[k] as 'circle', pointRadius: 4, spanGaps: true,
+      };
+    });
+    const t = `Throughput vs ${xd.key} per I/O path${otherFixed.length ? ` at ${otherFixed.map((d) => `${d.key}=${d.values[d.values.length - 1]}`).join(', ')}` : ''}`;
+    add(`${prefix}throughput-vs-${xd.key.replace(/[^A-Za-z0-9]+/g, '-')}`, t, { type: 'line', data: { labels: xd.values, datasets } }, { x: axis(xd.title), y: axis('throughput (Gb/s)', { beginAtZero: true }) });
+  }
+
+  bars('cycles-per-packet', `CPU cycles per packet per I/O path${atText}`, 'CPU cycles per packet (guest + host)', (p) => numOrNull(p.cyclesPerPacket?.total), { beginAtZero: true }, 'cycles / packet');
+
+  // exits and interrupts per second: two bars per series
+  const ei = series.flatMap((s, i) => [
+    { label: `VM exits / s${series.length > 1 ? `: ${s.label}` : ''}`, data: modes.map((m) => value(s.runs, m, (p) => numOrNull(p.exitsPerSec))), backgroundColor: color(2 * i + 3) },
+    { label: `interrupts / s${series.length > 1 ? `: ${s.label}` : ''}`, data: modes.map((m) => value(s.runs, m, (p) => numOrNull(p.interruptsPerSec))), backgroundColor: color(2 * i + 4) },
+  ]);
+  add(`${prefix}exits-interrupts`, `VM exits and interrupts per second per I/O path${atText}`, { type: 'bar', data: { labels: modes, datasets: ei } }, { x: axis('I/O path'), y: axis('events per second (1/s)', { beginAtZero: true }) });
+
+  bars('iotlb-hit-rate', `IOTLB hit rate per I/O path${atText}`, 'IOTLB hit rate (%)', (p) => hitRatePct(p.iotlb), { min: 0, max: 100 }, 'IOTLB hit rate (%)');
+
+  // one line per distinct device-side distribution: paths with the same host IOMMU setup (and
+  // every hypervisor: the device side does not depend on it) share theirs, and the legend says so
+  const cdf = slice.filter(hasCdf).sort((a, b) => modes.indexOf(a.path!.mode) - modes.indexOf(b.path!.mode));
+  if (cdf.length > 0) {
+    const same = new Map<string, RunResult[]>();
+    for (const r of cdf) { const k = JSON.stringify(r.metrics.latencyCdfNs); same.set(k, [...(same.get(k) ?? []), r]); }
+    const label = (rs: RunResult[]): string => {
+      const ms = [...new Set(rs.map((r) => r.path!.mode))].join(', ');
+      const hs = [...new Set(rs.map((r) => r.path!.hypervisor))];
+      return series.length > 1 && hs.length < hypervisorsOf(slice).length ? `${ms} (${hs.join(', ')})` : ms;
+    };
+    const t = `DMA latency CDF per I/O path${atText}`;
+    add(`${prefix}latency-cdf`, t, { type: 'line', data: { datasets: [...same.values()].map((rs, k) => cdfDataset(rs[0], label(rs), k)) } }, cdfScales());
+  }
+
+  heatMaps(add, prefix, runs, dims, { label: 'Throughput (Gb/s)', unit: 'Gb/s', value: (r) => numOrNull(r.path?.throughputGbps) });
+}
+
+// ------------------------------------------------ host runs (single or sweep)
+
+function hostCharts(runs: readonly RunResult[], out: ChartSpec[]): void {
+  const caption = runsCaption(runs);
+  const add = adder(out, caption);
+  const dims = runDims(runs);
+  const xd = pickX(dims);
+  const seriesDims = dims.filter((d) => d !== xd);
+  const xLabels = xd ? xd.values : runs.map((r, i) => `${i}: ${r.workload.name}`);
+  const xOf = (r: RunResult): string => (xd ? xd.of(r) : `${runs.indexOf(r)}: ${r.workload.name}`);
+  const series = xd ? groupBy(runs, seriesDims) : [{ label: 'runs', runs: [...runs] }];
+  const xTitle = xd ? xd.title : 'run';
   const vsX = (id: string, title: string, yTitle: string, seriesLabel: string, value: (r: RunResult) => number | null, yExtra: Partial<Scales[string]> = {}): void => {
     if (!runs.some((r) => value(r) !== null)) return;
     const datasets: ChartDataset<'line'>[] = series.map((s, si) => ({
       label: series.length > 1 ? `${seriesLabel}: ${s.label}` : seriesLabel,
       data: xLabels.map((x) => {
-        const i = s.runs.find((ri) => xOf(runs[ri], ri) === x);
-        return i === undefined ? null : value(runs[i]);
+        const r = s.runs.find((q) => xOf(q) === x);
+        return r === undefined ? null : value(r);
       }),
       borderColor: color(si), backgroundColor: color(si), pointRadius: 4, spanGaps: true,
     }));
-    const t = xKey ? `${title} vs ${xKey}` : title;
-    out.push({ id, title: t, caption, config: { type: 'line', data: { labels: xLabels, datasets }, options: options(t, caption, { x: axis(xTitle), y: axis(yTitle, yExtra) }) } });
+    const t = xd ? `${title} vs ${xd.key}` : title;
+    add(id, t, { type: 'line', data: { labels: xLabels, datasets } }, { x: axis(xTitle), y: axis(yTitle, yExtra) });
   };
   vsX('throughput', 'Throughput', 'throughput (Gb/s)', 'throughput (Gb/s)', (r) => numOrNull(r.metrics.throughputGbps), { beginAtZero: true });
   vsX('iotlb-hit-rate', 'IOTLB hit rate', 'IOTLB hit rate (%)', 'IOTLB hit rate (%)', (r) => hitRatePct(r.metrics.iotlb), { min: 0, max: 100 });
   vsX('walk-reads', 'Page-walk memory reads per KiB of DMA', 'walk reads per KiB (reads/KiB)', 'walk reads / KiB', walkReadsPerKiB, { beginAtZero: true });
 
-  const withCdf = runs.map((r, i) => ({ r, i })).filter(({ r }) => Array.isArray(r.metrics.latencyCdfNs) && r.metrics.latencyCdfNs.length > 0);
+  const withCdf = runs.filter(hasCdf);
   if (withCdf.length > 0) {
-    const datasets: ChartDataset<'line'>[] = withCdf.map(({ r, i }, k) => ({
-      label: xKey ? `${xKey}=${xOf(r, i)}` : xOf(r, i),
-      // a log axis cannot show ns <= 0; such points are left out (see README)
-      data: cdfPoints(r),
-      borderColor: color(k), backgroundColor: color(k), pointRadius: 0, borderWidth: 2, stepped: 'after' as const,
-    }));
-    const t = 'DMA latency CDF per run';
-    out.push({ id: 'latency-cdf', title: t, caption, config: { type: 'line', data: { datasets }, options: options(t, caption, { x: axis('latency (ns, log scale)', { type: 'logarithmic' }), y: axis('requests completed (%)', { min: 0, max: 100 }) }) } });
+    const label = (r: RunResult): string => (dims.length ? dims.map((d) => `${d.key}=${d.of(r)}`).join(', ') : xOf(r));
+    add('latency-cdf', 'DMA latency CDF per run', { type: 'line', data: { datasets: withCdf.map((r, k) => cdfDataset(r, label(r), k)) } }, cdfScales());
   }
+
+  // a heat map of two swept dimensions: the IOTLB hit rate when it varies, else throughput
+  const hit = (r: RunResult): number | null => hitRatePct(r.metrics.iotlb);
+  const hits = runs.map(hit).filter((v): v is number => v !== null);
+  const hitVaries = hits.length === runs.length && Math.max(...hits) > Math.min(...hits);
+  heatMaps(add, '', runs, dims, hitVaries
+    ? { label: 'IOTLB hit rate (%)', unit: '%', value: hit }
+    : { label: 'Throughput (Gb/s)', unit: 'Gb/s', value: (r) => numOrNull(r.metrics.throughputGbps) });
+}
+
+function runsCharts(runs: readonly RunResult[]): ChartSpec[] {
+  const out: ChartSpec[] = [];
+  const path = runs.filter((r) => r.path);
+  const host = runs.filter((r) => !r.path);
+  if (path.length > 0) pathCharts(path, out, host.length > 0 ? 'path-' : '');
+  if (host.length > 0) hostCharts(host, out);
   return out;
 }
 
@@ -192,8 +426,6 @@ function cdfPoints(r: RunResult): Array<{ x: number; y: number }> {
   pts.unshift({ x: typeof min === 'number' && min > 0 && min < pts[0].x ? min : pts[0].x, y: 0 });
   return pts;
 }
-
-const numOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 export function buildCharts(input: ReportInput): ChartSpec[] {
   return input.kind === 'compare' ? compareCharts(input.compare) : runsCharts(input.runs);

@@ -53,10 +53,22 @@ export function walkReadsPerKiB(r: RunResult): number | null {
   return r3(reads / (bytes / 1024));
 }
 
+/** The I/O-path figures of a sweep's I/O-path jobs (the compare figures), as flat columns. */
+const PATH_COLUMNS: Array<[string, (p: NonNullable<RunResult['path']>) => Cell]> = [
+  ['path.mode', (p) => p.mode], ['path.hypervisor', (p) => p.hypervisor], ['path.bottleneck', (p) => p.bottleneck],
+  ['path.throughputGbps', (p) => num(p.throughputGbps)], ['path.offeredGbps', (p) => num(p.offeredGbps)], ['path.deviceGbps', (p) => num(p.deviceGbps)],
+  ['path.cpuBoundGbps', (p) => num(p.cpuBoundGbps)], ['path.packetsPerSec', (p) => num(p.packetsPerSec)],
+  ['path.cyclesPerPacket.guest', (p) => num(p.cyclesPerPacket?.guest)], ['path.cyclesPerPacket.host', (p) => num(p.cyclesPerPacket?.host)],
+  ['path.cyclesPerPacket.total', (p) => num(p.cyclesPerPacket?.total)], ['path.exitsPerSec', (p) => num(p.exitsPerSec)],
+  ['path.interruptsPerSec', (p) => num(p.interruptsPerSec)], ['path.iotlb.hitRate', (p) => num(p.iotlb?.hitRate)],
+  ['path.coreUtilisation.vcpu', (p) => num(p.coreUtilisation?.vcpu)], ['path.coreUtilisation.backend', (p) => num(p.coreUtilisation?.backend)],
+];
+
 export function runsTable(runs: readonly RunResult[]): Table {
   const swept = sweptKeys(runs);
+  const paths = runs.some((r) => r.path) ? PATH_COLUMNS : [];
   const columns = [
-    'run', 'workload', 'platform', ...swept.map((k) => `config.${k}`), 'iommusim',
+    'run', 'workload', 'platform', ...swept.map((k) => `config.${k}`), ...paths.map(([c]) => c), 'iommusim',
     'requests', 'bytes', 'simulatedTimeNs', 'throughputGbps', 'requestsPerSec',
     'latencyNs.p50', 'latencyNs.p90', 'latencyNs.p99', 'latencyNs.max',
     'iotlb.lookups', 'iotlb.hits', 'iotlb.misses', 'iotlb.hitRate', 'iotlb.mergedMisses',
@@ -67,7 +79,7 @@ export function runsTable(runs: readonly RunResult[]): Table {
   const rows = runs.map((r, i): Cell[] => {
     const m = r.metrics;
     return [
-      i, r.workload.name, configValue(r, 'platform'), ...swept.map((k) => configValue(r, k)), r.iommusim,
+      i, r.workload.name, configValue(r, 'platform'), ...swept.map((k) => configValue(r, k)), ...paths.map(([, f]) => (r.path ? f(r.path) : null)), r.iommusim,
       num(m.dma?.requests), num(m.dma?.bytes), num(m.simulatedTimeNs), num(m.throughputGbps), num(m.requestsPerSec),
       num(m.latencyNs?.p50), num(m.latencyNs?.p90), num(m.latencyNs?.p99), num(m.latencyNs?.max),
       num(m.iotlb?.lookups), num(m.iotlb?.hits), num(m.iotlb?.misses), num(m.iotlb?.hitRate), num(m.iotlb?.mergedMisses),

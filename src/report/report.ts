@@ -7,7 +7,8 @@
  */
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunResult } from '../run/result.js';
+// a run result; one from a sweep's I/O-path job also carries `path` (the compare figures for its path)
+import type { SweepResult as RunResult } from '../run/sweep/result-text.js';
 import type { CompareResult, ModeResult } from '../virt/compare.js';
 import { inputError } from '../util/errors.js';
 import { buildCharts } from './charts.js';

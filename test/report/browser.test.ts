@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeReport, toReportInput, type ReportInput } from '../../src/report/report.js';
+import { shippedSweep, IO_PATHS_CHARTS, IOTLB_SIZE_CHARTS } from './shipped-sweeps.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const EVIL = '<img src=x onerror=window.__pwned=1>';
@@ -64,7 +65,7 @@ function openInChromium(html: string): { dom: string; stderr: string } {
   }
 }
 
-async function check(input: ReportInput, expectedCharts: string[]): Promise<void> {
+async function check(input: ReportInput, expectedCharts: string[], evil = true): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'iommusim-report-browser-'));
   await writeReport(input, dir);
   const { dom, stderr } = openInChromium(join(dir, 'report.html'));
@@ -83,7 +84,7 @@ async function check(input: ReportInput, expectedCharts: string[]): Promise<void
   // escaped markup stays text: no injected element, no injected script ran
   expect(dom).not.toMatch(/<img/i);
   expect(dom).not.toContain('__pwned=2</script>');
-  expect(dom).toContain('&lt;img src=x onerror=window.__pwned=1&gt;');
+  if (evil) expect(dom).toContain('&lt;img src=x onerror=window.__pwned=1&gt;');
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -102,4 +103,12 @@ describe('report.html in headless Chromium', () => {
   it('a sweep report draws every chart, non-blank, without errors', async () => {
     await check(toReportInput([run(64), run(256), run(1024)], 's.json'), ['throughput', 'iotlb-hit-rate', 'walk-reads', 'latency-cdf']);
   }, 60_000);
+
+  it('the shipped frame size × I/O path × hypervisor sweep: every chart (bars, lines, CDF, heat maps) drawn, non-blank, no errors', async () => {
+    await check(await shippedSweep('io-paths'), IO_PATHS_CHARTS, false);
+  }, 120_000);
+
+  it('the shipped IOTLB entries × superpages sweep: every chart drawn, non-blank, no errors', async () => {
+    await check(await shippedSweep('iotlb-size'), IOTLB_SIZE_CHARTS, false);
+  }, 120_000);
 });

@@ -10,6 +10,7 @@ import { renderMarkdown, mdCell } from '../../src/report/markdown.js';
 import { renderHtml, jsonForScript, escapeHtml } from '../../src/report/html.js';
 import { renderPng } from '../../src/report/png.js';
 import { isInputError } from '../../src/util/errors.js';
+import { shippedSweep, IO_PATHS_CHARTS, IOTLB_SIZE_CHARTS } from './shipped-sweeps.js';
 
 const EVIL = '<img src=x onerror=alert(1)>';
 const BREAKOUT = '</script><script>alert(2)</script>';
@@ -146,7 +147,7 @@ describe('charts', () => {
       const scales = c.config.options?.scales as Record<string, { title: { text: string } }>;
       expect(scales.x.title.text.length).toBeGreaterThan(0);
       expect(scales.y.title.text).toMatch(/\(.+\)/); // units
-      expect(c.caption).toBe('workload: unit-sweep · platform: test-plat · iommusim 0.1.0');
+      expect(c.caption).toBe('workload: unit-sweep · platform: test-plat · hypervisor: none (host runs, no VM) · iommusim 0.1.0');
     }
   });
 
@@ -295,4 +296,111 @@ describe('writeReport', () => {
       expect([...cv.getContext('2d').getImageData(2, 2, 1, 1).data]).toEqual([255, 255, 255, 255]);
     }
   });
+});
+
+describe('sweep reports from the shipped sweeps', () => {
+  type Scale = { type?: string; title: { text: string }; labels?: string[] };
+  const scalesOf = (c: ChartSpec): Record<string, Scale> => c.config.options?.scales as Record<string, Scale>;
+
+  it('frame size × I/O path × hypervisor: bars per path with the ratio, lines vs size, exits/irq, hit rate, CDF, heat maps', async () => {
+    const input = await shippedSweep('io-paths');
+    const runs = input.kind === 'runs' ? input.runs : [];
+    expect(runs.length).toBe(33); // 36 jobs, xen refuses virtio at 3 sizes
+    const charts = buildCharts(input);
+    expect(charts.map((c) => c.id)).toEqual(IO_PATHS_CHARTS);
+    const byId = Object.fromEntries(charts.map((c) => [c.id, c]));
+    // bars at the largest size, one series per hypervisor, paths in profile order
+    const t = byId.throughput;
+    expect(t.config.type).toBe('bar');
+    expect(t.config.data.labels).toEqual(['bare-metal', 'strict', 'passthrough', 'passthrough-pi', 'virtio', 'emulated']);
+    expect(t.config.data.datasets.map((d) => d.label)).toEqual(['throughput (Gb/s): kvm', 'throughput (Gb/s): xen']);
+    const find = (mode: string, hv: string, size = 1514) => runs.find((r) => r.path?.mode === mode && r.path.hypervisor === hv && r.config.workload.size === size)!;
+    expect(t.config.data.datasets[1].data).toEqual(['bare-metal', 'strict', 'passthrough', 'passthrough-pi', 'virtio', 'emulated'].map((m) => find(m, 'xen')?.path?.throughputGbps ?? null));
+    expect(t.config.data.datasets[1].data[4]).toBeNull(); // refused: no bar
+    const ratio = (hv: string): number => Math.round((find('passthrough-pi', hv).path!.throughputGbps / find('emulated', hv).path!.throughputGbps) * 100) / 100;
+    expect(t.title).toBe(`Throughput per I/O path at workload.size=1514 (passthrough / emulated: kvm ${ratio('kvm')}×, xen ${ratio('xen')}×)`);
+    expect(ratio('kvm')).toBeGreaterThan(5);
+    // throughput vs frame size: a line per (path, hypervisor), x in bytes
+    const l = byId['throughput-vs-workload-size'];
+    expect(l.config.type).toBe('line');
+    expect(l.config.data.labels).toEqual(['128', '512', '1514']);
+    expect(l.config.data.datasets.length).toBe(11);
+    expect(l.config.data.datasets[0]).toMatchObject({ label: 'bare-metal, kvm', data: [128, 512, 1514].map((s) => find('bare-metal', 'kvm', s).path!.throughputGbps) });
+    expect(scalesOf(l).x.title.text).toBe('workload.size (bytes)');
+    // exits and interrupts per second, per hypervisor
+    expect(byId['exits-interrupts'].config.data.datasets.map((d) => d.label)).toEqual(['VM exits / s: kvm', 'interrupts / s: kvm', 'VM exits / s: xen', 'interrupts / s: xen']);
+    expect(byId['exits-interrupts'].config.data.datasets[0].data[5]).toBe(find('emulated', 'kvm').path!.exitsPerSec);
+    // the latency CDF: one line per distinct device-side distribution, labelled by the paths sharing it
+    const cdfLabels = byId['latency-cdf'].config.data.datasets.map((d) => d.label);
+    expect(cdfLabels).toContain('bare-metal');
+    expect(cdfLabels.length).toBeLessThan(runs.length);
+    // heat maps: I/O path × frame size, one per hypervisor, one colour scale, legend = value bins
+    for (const [id, hv] of [['heatmap-1', 'kvm'], ['heatmap-2', 'xen']]) {
+      const h = byId[id];
+      expect(h.config.type).toBe('scatter');
+      expect(h.title).toBe(`Throughput (Gb/s): I/O path × workload.size (${hv})`);
+      expect(scalesOf(h).x).toMatchObject({ type: 'category', labels: ['128', '512', '1514'] });
+      expect(scalesOf(h).y.labels).toEqual(['emulated', 'virtio', 'passthrough-pi', 'passthrough', 'strict', 'bare-metal']);
+      const cells = h.config.data.datasets.flatMap((d) => d.data as unknown as Array<{ x: string; y: string; v: number }>);
+      expect(cells.length).toBe(hv === 'kvm' ? 18 : 15);
+      for (const c of cells) expect(c.v).toBe(find(c.y, hv, Number(c.x)).path!.throughputGbps);
+      for (const d of h.config.data.datasets) expect(d.label).toMatch(/^[\d.]+–[\d.]+ Gb\/s$/);
+    }
+    for (const c of charts) {
+      expect(c.caption).toBe('workload: nic-10g-tcp · platform: broadwell-gen3x8 · hypervisor: kvm, xen · iommusim 0.1.0');
+      const sc = scalesOf(c);
+      expect(sc.x.title.text.length, c.id).toBeGreaterThan(0);
+      expect(sc.y.title.text.length, c.id).toBeGreaterThan(0);
+      // the value axis has a unit: y, or x for heat maps (their colour scale is the legend, with units)
+      expect(c.config.type === 'scatter' ? sc.x.title.text : sc.y.title.text, c.id).toMatch(/\(.+\)/);
+      expect(c.config.options?.plugins?.legend?.display, c.id).toBe(true);
+    }
+  }, 120_000);
+
+  it('IOTLB entries × superpages: hit rate and walk reads per KiB vs entries, one line per page size, a heat map', async () => {
+    const input = await shippedSweep('iotlb-size');
+    const charts = buildCharts(input);
+    expect(charts.map((c) => c.id)).toEqual(IOTLB_SIZE_CHARTS);
+    const hit = charts[1];
+    expect(hit.title).toBe('IOTLB hit rate vs iommu.iotlb.entries');
+    expect(hit.config.data.labels).toEqual(['32', '64', '128', '256', '512', '1024']);
+    expect(hit.config.data.datasets.map((d) => d.label)).toEqual(['IOTLB hit rate (%): iommu.superpages=true', 'IOTLB hit rate (%): iommu.superpages=false']);
+    expect(scalesOf(hit).x.title.text).toBe('iommu.iotlb.entries (entries)');
+    // 4 KiB pages: more entries, more hits, fewer walk reads; 2 MiB pages: the 4 MiB buffer always fits
+    const small = hit.config.data.datasets[1].data as number[];
+    for (let i = 1; i < small.length; i++) expect(small[i]).toBeGreaterThan(small[i - 1]);
+    expect(hit.config.data.datasets[0].data.every((v) => (v as number) > 99)).toBe(true);
+    const walks = charts[2].config.data.datasets[1].data as number[];
+    for (let i = 1; i < walks.length; i++) expect(walks[i]).toBeLessThan(walks[i - 1]);
+    const h = charts[4];
+    expect(h.title).toBe('IOTLB hit rate (%): iommu.superpages × iommu.iotlb.entries');
+    expect(scalesOf(h).y).toMatchObject({ title: { text: 'iommu.superpages (on/off)' }, labels: ['false', 'true'] });
+    for (const c of charts) expect(c.caption).toBe('workload: pciebench · platform: broadwell-gen3x8 · hypervisor: none (host runs, no VM) · iommusim 0.1.0');
+  }, 120_000);
+
+  it('their PNGs are valid and non-blank: data drawn beyond the empty chart', async () => {
+    for (const name of ['io-paths', 'iotlb-size'] as const) {
+      for (const c of buildCharts(await shippedSweep(name))) {
+        const b = await renderPng(c);
+        expect(pngSize(b), c.id).toEqual({ w: 1000, h: 600 });
+        const full = (await colouredPixels(b)).coloured;
+        const bare = (await colouredPixels(await renderPng(emptied(c)))).coloured;
+        expect(full - bare, `${name} ${c.id}`).toBeGreaterThan(500);
+      }
+    }
+  }, 120_000);
+
+  it('CSV and Markdown carry the I/O-path figures', async () => {
+    const input = await shippedSweep('io-paths');
+    const csv = renderCsv(input).trimEnd().split('\n');
+    const head = csv[0].split(',');
+    for (const col of ['path.mode', 'path.hypervisor', 'path.bottleneck', 'path.throughputGbps', 'path.cyclesPerPacket.total', 'path.exitsPerSec', 'path.interruptsPerSec', 'path.iotlb.hitRate']) expect(head).toContain(col);
+    expect(csv.length).toBe(34);
+    const row = csv[1].split(',');
+    expect(row[head.indexOf('path.mode')]).toBe('bare-metal');
+    expect(row[head.indexOf('path.hypervisor')]).toBe('kvm');
+    const md = renderMarkdown(input, buildCharts(input), 'T');
+    expect(md).toContain('`heatmap-1.png`');
+    expect(md).toContain('hypervisor: kvm, xen');
+  }, 120_000);
 });

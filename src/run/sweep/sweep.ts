@@ -60,6 +60,8 @@ export interface SweepSummary {
   refused: SweepRecord[];
   /** Trace files parsed in the main thread and shared with the workers: parses, and bytes in SharedArrayBuffers. */
   shared: { loads: number; bytes: number };
+  /** Time the jobs took inside the workers (sum over jobs, ms): wall × workers − this is what the pool cost. */
+  jobMs: number;
   wallMs: number;
 }
 
@@ -157,6 +159,7 @@ export async function runSweep(specPath: string | SweepSpec, opts: SweepOptions)
   let done = 0;
   let failed = 0;
   let refused = 0;
+  let jobMs = 0;
   const finish = (job: SweepJob, line: string, o: Outcome): void => {
     writeSync(fd, line + '\n');
     byId.set(job.id, o);
@@ -195,13 +198,14 @@ export async function runSweep(specPath: string | SweepSpec, opts: SweepOptions)
       for (const { job, task } of tasks) {
         let a: WorkerAnswer | undefined;
         try { a = run(task); } catch (e) { fail(job, (e as Error)?.message ?? String(e)); }
-        if (a) finish(job, `${head(job)},"result":${a.line}}`, { text: a.text });
+        if (a) { jobMs += a.ms; finish(job, `${head(job)},"result":${a.line}}`, { text: a.text }); }
       }
     }
     if (pool) {
       await Promise.all(tasks.map(async ({ job, task }) => {
         try {
           const a = (await pool.run(task)) as WorkerAnswer;
+          jobMs += a.ms;
           finish(job, `${head(job)},"result":${a.line}}`, { text: a.text });
         } catch (e) {
           fail(job, (e as Error)?.message ?? String(e));
@@ -215,7 +219,7 @@ export async function runSweep(specPath: string | SweepSpec, opts: SweepOptions)
   const w = writeFinal(out, mine, byId);
   const summary: SweepSummary = {
     name: spec.name, out, jobs: spec.jobs.length, shardJobs: mine.length, ran: done, skipped, results: w.results, errors: w.errors, refused: w.refused,
-    shared: { loads: shares.loads, bytes: shares.bytes }, wallMs: performance.now() - t0,
+    shared: { loads: shares.loads, bytes: shares.bytes }, jobMs, wallMs: performance.now() - t0,
   };
   if (!opts.quiet) {
     process.stderr.write(`sweep ${spec.name}: ${w.results}/${mine.length} jobs ok${w.errors.length ? `, ${w.errors.length} failed (${join(out, 'errors.json')})` : ''}${w.refused.length ? `, ${w.refused.length} refused by their hypervisor (${join(out, 'refused.json')})` : ''}, ${done} run, ${skipped} resumed, ${(summary.wallMs / 1000).toFixed(1)} s → ${join(out, 'results.json')}\n`);

@@ -29,6 +29,8 @@ export interface WorkerAnswer {
   line: string;
   /** The result as its element of results.json: JSON.stringify(result, null, 2), every line after the first indented 2 more. */
   text: string;
+  /** Time the job took in the worker, ms (for the sweep summary and the bench; not part of any result). */
+  ms: number;
 }
 
 export function runJob(job: SweepJob, cfg: Readonly<Config>, input: WorkerInput): SweepResult {
@@ -52,6 +54,9 @@ export function runJob(job: SweepJob, cfg: Readonly<Config>, input: WorkerInput)
 
 export default function task(t: WorkerTask): WorkerAnswer | '' {
   if (t.kind === 'noop') return '';
+  const t0 = performance.now();
   const result = runJob(t.job, t.cfg, t.input);
-  return { line: JSON.stringify(result), text: resultText(result) };
+  const line = JSON.stringify(result);
+  const text = resultText(result);
+  return { line, text, ms: performance.now() - t0 };
 }
