@@ -1,59 +1,103 @@
 /**
- * Sweep on worker threads: a 64-job sweep (pciebench, 2000 requests per job, 8 sizes × 4 IOMMU
- * modes × superpages on/off) on 1 vs 2 workers — wall time (pool start-up included) and speedup —
- * and the per-job cost of the pool itself (dispatch of a job that does nothing).
+ * Sweep on worker threads: the same 64 jobs (pciebench, 8 transfer sizes × 4 IOMMU modes ×
+ * superpages on/off) on 1 and 2 workers, at three job sizes: 2,000 requests per job (a toy: pool
+ * start-up and per-worker JIT warm-up dominate), 20,000 and 100,000 (the job size the ≥ 1.8× goal
+ * is measured at: ~0.1 s of simulation per job, what a sweep point of a transfer-size study costs).
+ *
+ * Each measurement is `runSweep(spec file)` as `iommusim sweep` calls it: the spec is loaded and
+ * checked, the pool started (its threads load and JIT-compile the simulator), the jobs run, the
+ * pool destroyed and results.json written — nothing is warmed up beforehand. 1- and 2-worker runs
+ * alternate (the machine's speed drifts ±20 % over minutes here), the speedup is the median of the
+ * per-round ratios wall(1 worker) / wall(2 workers) — and, since this VM's host adds delays that
+ * only ever lengthen a run (and hurt 2 busy vCPUs more than 1), also the fastest 1-worker run over
+ * the fastest 2-worker run — and results.json must be byte-identical.
+ * Beside it: the CPU time the process used per wall second, the CPU other processes used meanwhile
+ * (Linux /proc/stat; a busy machine makes the figure meaningless), and the pool's cost per job —
+ * (wall × workers − time the jobs took inside the workers) / jobs — plus the round trip of a job
+ * that does nothing and the pool's start-up.
+ *
+ * SWEEP_BENCH_ROUNDS=5 for more rounds; SWEEP_BENCH_COUNTS=100000 for one job size.
  */
 import { Bench } from 'tinybench';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { runSweep, workerUrl } from '../src/run/sweep/sweep.js';
-import { loadSweepSpec } from '../src/run/sweep/spec.js';
 
-const SPEC = `name: bench-64
+const spec = (count: number): string => `name: bench-64
 workloads: [pciebench]
-settings: { workload.count: 2000 }
+settings: { workload.count: ${count} }
 axes:
   workload.size: [64, 128, 256, 512, 1024, 2048, 4096, 8192]
   iommu.mode: ["off", identity, strict, lazy]
   iommu.superpages: [true, false]
 `;
+const JOBS = 64;
+const COUNTS = (process.env.SWEEP_BENCH_COUNTS ?? '2000,20000,100000').split(',').map(Number);
+const ROUNDS = Number(process.env.SWEEP_BENCH_ROUNDS ?? 3);
 
-const COUNTS = [2000, 20000];
-const writeSpec = (dir: string, text: string): string => { const f = join(dir, `spec-${text.length}.yaml`); writeFileSync(f, text); return f; };
-const meanMs = (t: { result: unknown }): number => (t.result as { latency?: { mean: number } }).latency?.mean ?? NaN;
+/** CPU time (ms) the whole machine has spent busy, from /proc/stat (NaN elsewhere). */
+function machineBusyMs(): number {
+  if (!existsSync('/proc/stat')) return NaN;
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return (f[0] + f[1] + f[2] + f[5] + f[6]) * 10; // user nice system irq softirq, in 10 ms ticks
+}
+
+interface Run { wall: number; jobMs: number; cpuPerWall: number; othersPct: number }
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+
+async function measure(specFile: string, out: string, workers: number): Promise<Run> {
+  const c0 = process.cpuUsage();
+  const b0 = machineBusyMs();
+  const t0 = performance.now();
+  const s = await runSweep(specFile, { out, workers, quiet: true });
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  const own = (c.user + c.system) / 1000;
+  if (s.results !== JOBS) throw new Error(`bench sweep: ${s.results}/${JOBS} results (${s.errors[0]?.error ?? ''})`);
+  return { wall, jobMs: s.jobMs, cpuPerWall: own / wall, othersPct: (100 * (machineBusyMs() - b0 - own)) / wall };
+}
 
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'iommusim-sweep-bench-'));
-  const specFile = join(dir, 'bench.yaml');
-  writeFileSync(specFile, SPEC);
-  const spec = loadSweepSpec(specFile);
-  const jobs = spec.jobs.length;
-
-  const bench = new Bench({ iterations: 3, time: 0, warmup: false });
-  let n = 0;
-  // CPU time of the whole process (all threads) over wall time: how many CPUs the sweep really got
-  const cpu = new Map<string, number[]>();
+  const rows: string[] = [];
   for (const count of COUNTS) {
-    // the same 64 jobs with more requests each, so the pool's start-up is amortised
-    const s = count === 2000 ? spec : loadSweepSpec(writeSpec(dir, SPEC.replace('workload.count: 2000', `workload.count: ${count}`)));
-    for (const workers of [1, 2]) {
-      bench.add(`${jobs} jobs × ${count} requests, ${workers} worker${workers > 1 ? 's' : ''}`, async () => {
-        const out = join(dir, `out-${n++}`);
-        const c0 = process.cpuUsage();
-        const t0 = performance.now();
-        await runSweep(s, { out, workers, quiet: true });
-        const c = process.cpuUsage(c0);
-        cpu.set(`${count}/${workers}`, [...(cpu.get(`${count}/${workers}`) ?? []), (c.user + c.system) / 1000 / (performance.now() - t0)]);
-        rmSync(out, { recursive: true, force: true });
-      });
+    const specFile = join(dir, `bench-${count}.yaml`);
+    writeFileSync(specFile, spec(count));
+    const runs: Record<1 | 2, Run[]> = { 1: [], 2: [] };
+    const ratios: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const one = await measure(specFile, join(dir, 'w1'), 1);
+      const two = await measure(specFile, join(dir, 'w2'), 2);
+      if (readFileSync(join(dir, 'w1', 'results.json'), 'utf8') !== readFileSync(join(dir, 'w2', 'results.json'), 'utf8')) {
+        throw new Error(`bench sweep: results.json differs between 1 and 2 workers (${count} requests per job)`);
+      }
+      runs[1].push(one);
+      runs[2].push(two);
+      ratios.push(one.wall / two.wall);
     }
+    for (const w of [1, 2] as const) {
+      const rs = runs[w];
+      const wall = median(rs.map((x) => x.wall));
+      const poolPerJob = median(rs.map((x) => (x.wall * w - x.jobMs) / JOBS));
+      const best = Math.min(...runs[1].map((x) => x.wall)) / Math.min(...runs[2].map((x) => x.wall));
+      const speed = w === 2 ? `${median(ratios).toFixed(2)}× median, ${best.toFixed(2)}× best/best (rounds: ${ratios.map((x) => x.toFixed(2)).join(', ')})${count === 100000 ? ' — goal ≥ 1.8×' : ''}` : '1';
+      rows.push(`| ${JOBS} jobs × ${count.toLocaleString('en-US')} requests, ${w} worker${w > 1 ? 's' : ''} | ${wall.toFixed(0)} ms (${rs.map((x) => x.wall.toFixed(0)).join(', ')}) | ${(wall / JOBS).toFixed(1)} ms | ${poolPerJob.toFixed(2)} ms | ${speed} | ${median(rs.map((x) => x.cpuPerWall)).toFixed(2)} | ${Math.max(...rs.map((x) => x.othersPct)).toFixed(0)} % |`);
+    }
+    rows.push(`| results.json, 1 vs 2 workers (${count.toLocaleString('en-US')}) | byte-identical in every round | | | | | |`);
   }
-  await bench.run();
-  const walls = bench.tasks.map(meanMs);
 
-  // pool overhead: round trip of a job that does nothing (one at a time, and 1000 queued at once)
+  // the pool alone: start-up (2 threads, each answering a no-op), and a no-op job's round trip
+  const startups: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const p = new Piscina({ filename: workerUrl().href, minThreads: 2, maxThreads: 2 });
+    const ids = new Set<number>();
+    while (ids.size < 2) for (const id of await Promise.all([p.run({ kind: 'noop' }), p.run({ kind: 'noop' })]) as number[]) ids.add(id);
+    startups.push(performance.now() - t0);
+    await p.destroy();
+  }
   const pool = new Piscina({ filename: workerUrl().href, minThreads: 2, maxThreads: 2 });
   await Promise.all([pool.run({ kind: 'noop' }), pool.run({ kind: 'noop' })]);
   const ob = new Bench({ iterations: 2000, time: 0, warmup: true, warmupIterations: 200 });
@@ -63,20 +107,17 @@ export async function run(): Promise<void> {
   qb.add('noop dispatch, 1000 queued', async () => { await Promise.all(Array.from({ length: 1000 }, () => pool.run({ kind: 'noop' }))); });
   await qb.run();
   await pool.destroy();
-  const rt = meanMs(ob.tasks[0]);
-  const batch = meanMs(qb.tasks[0]) / 1000;
+  const meanMs = (t: { result: unknown }): number => (t.result as { latency?: { mean: number } }).latency?.mean ?? NaN;
   rmSync(dir, { recursive: true, force: true });
 
-  process.stdout.write(`\n## sweep (${availableParallelism()} CPUs)\n\n| task | wall | per job | speedup | CPU time / wall |\n| --- | --- | --- | --- | --- |\n`);
-  bench.tasks.forEach((t, i) => {
-    const base = walls[i - (i % 2)];
-    const c = cpu.get(`${COUNTS[i >> 1]}/${(i % 2) + 1}`) ?? [];
-    const ratio = c.reduce((a, b) => a + b, 0) / c.length;
-    process.stdout.write(`| ${t.name} | ${walls[i].toFixed(0)} ms | ${(walls[i] / jobs).toFixed(1)} ms | ${(base / walls[i]).toFixed(2)}×${i % 2 ? ' (goal ≥ 1.8×)' : ''} | ${ratio.toFixed(2)} |\n`);
-  });
-  process.stdout.write(`| pool dispatch of a no-op job, one at a time | ${(rt * 1000).toFixed(0)} µs | | | |\n`);
-  process.stdout.write(`| pool dispatch of a no-op job, 1000 queued | ${(batch * 1000).toFixed(1)} µs per job | | | |\n`);
-  process.stdout.write('\nA CPU time / wall near 1 with 2 workers means the machine gave the sweep one CPU (other load): the speedup is then not the pool\'s.\n');
+  process.stdout.write(`\n## sweep (${availableParallelism()} CPUs, ${ROUNDS} rounds, 1 and 2 workers alternating)\n\n`);
+  process.stdout.write('| task | wall, median (each round) | per job | pool cost per job | speedup | CPU time / wall | others\' CPU, max |\n| --- | --- | --- | --- | --- | --- | --- |\n');
+  process.stdout.write(rows.join('\n') + '\n');
+  process.stdout.write(`| pool start-up: 2 threads, each answering a no-op | ${median(startups).toFixed(0)} ms (${startups.map((x) => x.toFixed(0)).join(', ')}) | | | | | |\n`);
+  process.stdout.write(`| no-op job round trip, one at a time | ${(meanMs(ob.tasks[0]) * 1000).toFixed(0)} µs | | | | | |\n`);
+  process.stdout.write(`| no-op job, 1000 queued | ${meanMs(qb.tasks[0]).toFixed(1)} µs per job | | | | | |\n`);
+  process.stdout.write('\npool cost per job = (wall × workers − time the jobs took inside the workers) / jobs: everything but the jobs themselves (spec check, pool start-up and JIT-cold first jobs are inside the jobs\' time, dispatch, writes, the idle tail).\n');
+  process.stdout.write('"others\' CPU" is CPU time other processes used during a run, per wall time: above ~10 % the figures are not the pool\'s.\n');
 }
 
 // `node dist/bench/sweep.bench.js` runs it alone

@@ -117,6 +117,20 @@ function prepare(spec: SweepSpec, job: SweepJob, cfg: Readonly<Config>, shares: 
 
 export async function runSweep(specPath: string | SweepSpec, opts: SweepOptions): Promise<SweepSummary> {
   const t0 = performance.now();
+  // The pool first: its threads start and load the simulator (~70 ms) while this thread checks the
+  // spec, reads results.jsonl and parses the trace files. Default V8 heap limits: a larger young
+  // generation (tried: 128 MiB) made two workers in one process slower than one.
+  const requested = opts.workers ?? availableParallelism();
+  if (!Number.isInteger(requested) || requested < 0) throw new InputError(`workers ${requested}: not a whole number ≥ 0; e.g. 2 (0: in this thread)`);
+  const pool = requested > 0 ? new Piscina({ filename: workerUrl().href, minThreads: requested, maxThreads: requested, idleTimeout: 1000 }) : undefined;
+  try {
+    return await sweepOn(pool, specPath, opts, t0);
+  } finally {
+    await pool?.destroy();
+  }
+}
+
+async function sweepOn(pool: Piscina | undefined, specPath: string | SweepSpec, opts: SweepOptions, t0: number): Promise<SweepSummary> {
   const spec = typeof specPath === 'string' ? loadSweepSpec(specPath) : specPath;
   const mine = shardJobs(spec.jobs, opts.shard);
   const out = opts.out;
@@ -144,13 +158,8 @@ export async function runSweep(specPath: string | SweepSpec, opts: SweepOptions)
   const skipped = mine.length - todo.length;
   const runnable = todo.filter((j) => spec.refused[j.id] === undefined);
   // workers: 0 runs the jobs in this thread, one after another (debugging, profiling, tests)
-  const inline = opts.workers === 0;
-  const workers = inline ? 0 : Math.max(1, Math.min(opts.workers ?? availableParallelism(), Math.max(1, runnable.length)));
-
-  // The pool first: its threads start and load the simulator while this thread writes the manifest
-  // and parses the trace files. Default V8 heap limits: a larger young generation (tried: 128 MiB)
-  // made two workers in one process slower than one.
-  const pool = runnable.length > 0 && !inline ? new Piscina({ filename: workerUrl().href, minThreads: workers, maxThreads: workers, idleTimeout: 1000 }) : undefined;
+  const inline = pool === undefined;
+  const workers = inline ? 0 : Math.min(pool.options.maxThreads, Math.max(1, runnable.length));
   writeFileSync(join(out, 'sweep.json'), JSON.stringify(manifest, null, 2) + '\n');
   const fd = openSync(jsonl, opts.resume ? 'a' : 'w');
   if (opts.resume) ftruncateSync(fd, goodBytes);
@@ -201,7 +210,7 @@ export async function runSweep(specPath: string | SweepSpec, opts: SweepOptions)
         if (a) { jobMs += a.ms; finish(job, `${head(job)},"result":${a.line}}`, { text: a.text }); }
       }
     }
-    if (pool) {
+    if (pool && tasks.length > 0) {
       await Promise.all(tasks.map(async ({ job, task }) => {
         try {
           const a = (await pool.run(task)) as WorkerAnswer;
@@ -214,7 +223,6 @@ export async function runSweep(specPath: string | SweepSpec, opts: SweepOptions)
     }
   } finally {
     closeSync(fd);
-    await pool?.destroy();
   }
   const w = writeFinal(out, mine, byId);
   const summary: SweepSummary = {

@@ -8,6 +8,7 @@
  * the spec) and, for a trace-file job, the trace as SharedArrayBuffer-backed columns or capture
  * frames (shared-trace.ts): the worker reads no file.
  */
+import { threadId } from 'node:worker_threads';
 import { fromColumns, fromGenerator, runResolved } from '../inputs.js';
 import { compareModes } from '../../virt/compare.js';
 import { deviceWorkload } from '../../virt/device-workload.js';
@@ -52,8 +53,9 @@ export function runJob(job: SweepJob, cfg: Readonly<Config>, input: WorkerInput)
   return result;
 }
 
-export default function task(t: WorkerTask): WorkerAnswer | '' {
-  if (t.kind === 'noop') return '';
+/** A job's answer; a no-op (the bench's dispatch probe) answers the worker's thread id. */
+export default function task(t: WorkerTask): WorkerAnswer | number {
+  if (t.kind === 'noop') return threadId;
   const t0 = performance.now();
   const result = runJob(t.job, t.cfg, t.input);
   const line = JSON.stringify(result);
