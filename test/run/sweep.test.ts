@@ -136,7 +136,7 @@ axes:
     ['bad run kind', 'name: x\nworkloads: [pciebench]\naxes: { run: [fast] }\n', /bad\.yaml: axes\.run\[0\]: 'fast' is not a run kind; use timed or functional/],
     ['functional pciebench', 'name: x\nworkloads: [pciebench]\naxes: { run: [functional] }\n', /bad\.yaml: .*pciebench generator runs only with timing/],
     ['old mode axis (run kinds)', 'name: x\nworkloads: [nic-10g-tcp]\naxes: { mode: [timed, functional] }\n',
-      /bad\.yaml: axes\.mode\[0\]: 'timed' is a run kind, not an I\/O path \(mode names the I\/O path, as in compare --modes\); write run: \[timed\] instead of mode: \[timed\]/],
+      /^[^\n]*bad\.yaml: axes\.mode\[0\]: 'timed' is a run kind, not an I\/O path \(mode names the I\/O path, as in compare --modes\); rename the axis: run: \[timed, functional\]$/],
     ['old job mode', 'name: x\njobs:\n  - { workload: nic-10g-tcp, mode: functional }\n', /bad\.yaml: jobs\[0\]\.mode: 'functional' is a run kind, not an I\/O path .*; write run: functional instead of mode: functional$/],
     ['unknown I/O path', 'name: x\nworkloads: [nic-10g-tcp]\naxes: { mode: [virtio, warp] }\n', /bad\.yaml: axes\.mode\[1\]: 'warp' is not an I\/O path; use bare-metal, identity, strict/],
     ['unknown hypervisor', 'name: x\nworkloads: [nic-10g-tcp]\naxes: { mode: [virtio], hypervisor: [kvm, hyperv] }\n', /bad\.yaml: axes\.hypervisor\[1\]: 'hyperv' is not a hypervisor; use kvm, xen, virtualbox, bhyve/],

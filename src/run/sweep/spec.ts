@@ -157,10 +157,10 @@ export function parseSweepSpec(raw: unknown, file: string): SweepSpec {
     if (!RUN_KINDS.includes(v as RunKind)) bad(field, `'${String(v)}' is not a run kind`, `use ${RUN_KINDS.join(' or ')}`);
     return v as RunKind;
   };
-  const modeOf = (field: string, v: unknown, list: boolean): Mode => {
+  const modeOf = (field: string, v: unknown, list?: unknown[]): Mode => {
     if (v === 'timed' || v === 'functional') {
-      const w = list ? `[${String(v)}]` : String(v);
-      bad(field, `'${v}' is a run kind, not an I/O path (mode names the I/O path, as in compare --modes)`, `write run: ${w} instead of mode: ${w}`);
+      bad(field, `'${v}' is a run kind, not an I/O path (mode names the I/O path, as in compare --modes)`,
+        list ? `rename the axis: run: [${list.map(String).join(', ')}]` : `write run: ${String(v)} instead of mode: ${String(v)}`);
     }
     if (!(MODES as readonly unknown[]).includes(v)) bad(field, `'${String(v)}' is not an I/O path`, `use ${MODES.join(', ')}`);
     return v as Mode;
@@ -188,7 +188,7 @@ export function parseSweepSpec(raw: unknown, file: string): SweepSpec {
       (v as unknown[]).forEach((x, i) => {
         if (!isScalar(x)) bad(`axes.${k}[${i}]`, 'not a single value', 'give a number, a word or true/false');
         if (k === 'run') runOf(`axes.run[${i}]`, x);
-        if (k === 'mode') modeOf(`axes.mode[${i}]`, x, true);
+        if (k === 'mode') modeOf(`axes.mode[${i}]`, x, v as unknown[]);
         if (k === 'hypervisor') hypervisorOf(`axes.hypervisor[${i}]`, x);
       });
       axes.push([k, v as SettingValue[]]);
@@ -210,7 +210,7 @@ export function parseSweepSpec(raw: unknown, file: string): SweepSpec {
       for (const k of Object.keys(jm)) if (!JOB_FIELDS.includes(k)) bad(`${f}.${k}`, 'unknown field', `use ${JOB_FIELDS.join(', ')}`);
       if (typeof jm.workload !== 'string' || jm.workload === '') bad(`${f}.workload`, 'missing', 'name a generator, a workload or a spec file');
       const run = jm.run === undefined ? 'timed' : runOf(`${f}.run`, jm.run);
-      const mode = jm.mode === undefined ? undefined : modeOf(`${f}.mode`, jm.mode, false);
+      const mode = jm.mode === undefined ? undefined : modeOf(`${f}.mode`, jm.mode);
       const hypervisor = jm.hypervisor === undefined ? undefined : hypervisorOf(`${f}.hypervisor`, jm.hypervisor);
       if (hypervisor !== undefined && mode === undefined) bad(`${f}.hypervisor`, 'a hypervisor applies to an I/O path, and the job has no mode', 'add mode: passthrough (or another I/O path) to the job');
       const own = scalars(`${f}.settings`, jm.settings);
