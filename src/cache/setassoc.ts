@@ -123,6 +123,7 @@ export class SetAssocCache {
   protected readonly tree: Uint8Array;
   /** Narrow lru / fifo: per set, the packed order word. */
   private readonly order: Int32Array;
+  private readonly nib: boolean;
   /** Narrow: per set, the valid-way bitmask. */
   private readonly vmask: Int32Array;
   private readonly fullMask: number;
@@ -163,6 +164,7 @@ export class SetAssocCache {
     this.dataI = new Int32Array(n);
     this.tree = new Uint8Array(this.pol === P_PLRU ? n : 0);
     const nib = !wide && (this.pol === P_LRU || this.pol === P_FIFO);
+    this.nib = nib;
     this.order = new Int32Array(nib ? this.sets : 0);
     this.order.fill(this.initialOrder());
     this.lastShift = 4 * (g.ways - 1);
@@ -216,14 +218,14 @@ export class SetAssocCache {
    */
   lookup(a: number, b: number, num: number): number {
     // Kept small so that V8 inlines it into callers' loops; replacement updates live in touch().
+    // The high half of the key is compared only where the low half matches.
     const lo = num | 0;
-    const hi = (num / 4294967296) | 0;
     const set = lo & this.setMask;
     const base = set * this.ways;
     const end = base + this.ways;
-    const tagLo = this.tagLo, tagHi = this.tagHi, tagA = this.tagA, tagB = this.tagB;
+    const tagLo = this.tagLo;
     for (let s = base; s < end; s++) {
-      if (tagLo[s] === lo && tagA[s] === a && tagHi[s] === hi && tagB[s] === b) {
+      if (tagLo[s] === lo && this.tagA[s] === a && this.tagHi[s] === ((num / 4294967296) | 0) && this.tagB[s] === b) {
         this.hits++;
         if (this.touchOnHit) this.touch(s, set, base);
         return s;
@@ -266,7 +268,7 @@ export class SetAssocCache {
     if (a === INVALID) reservedTag();
     const lo = num | 0;
     const set = lo & this.setMask;
-    const slot = this.order.length !== 0 ? this.victimNib(set) : this.victimTree(set);
+    const slot = this.nib ? this.victimNib(set) : this.victimTree(set);
     const tagA = this.tagA;
     if (tagA[slot] !== INVALID) this.evictions++;
     else this.live++;
