@@ -232,8 +232,10 @@ const hasCdf = (r: RunResult): boolean => Array.isArray(r.metrics.latencyCdfNs) 
 const HEAT = ['#deebf7', '#9ecae1', '#4292c6', '#2171b5', '#08306b'];
 
 /**
- * A heat map as a chart.js scatter on two category axes: one square per run, coloured by value in
- * five bins; each bin is a dataset, so the legend is the colour scale. Plain JSON (no functions).
+ * A heat map as a chart.js `matrix` chart (chartjs-chart-matrix) on two category axes: one filled
+ * cell per run, coloured by value in five bins, the value written in the cell; each bin is a dataset,
+ * so the legend is the colour scale. Plain JSON (no functions): cell sizes and labels come from the
+ * matrixCells plugin (matrix.ts) in both renderers.
  */
 function heatMap(add: Add, id: string, title: string, runs: readonly RunResult[], xd: Dim, yd: Dim, metric: Metric, min: number, max: number): void {
   const cells = runs.map((r) => ({ x: xd.of(r), y: yd.of(r), v: metric.value(r) })).filter((c): c is { x: string; y: string; v: number } => c.v !== null);
@@ -242,16 +244,15 @@ function heatMap(add: Add, id: string, title: string, runs: readonly RunResult[]
   const binOf = (v: number): number => (bins === 1 ? 0 : Math.min(bins - 1, Math.floor(((v - min) / (max - min)) * bins)));
   const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
   const edge = (i: number): number => min + ((max - min) * i) / bins;
-  const radius = Math.max(4, Math.min(40, Math.floor(Math.min(780 / xd.values.length, 360 / yd.values.length) * 0.45)));
   const datasets = Array.from({ length: bins }, (_, b) => ({
     label: bins === 1 ? `${fmt(min)} ${metric.unit}` : `${fmt(edge(b))}–${fmt(edge(b + 1))} ${metric.unit}`,
-    data: cells.filter((c) => binOf(c.v) === b).map((c) => ({ x: c.x, y: c.y, v: c.v })),
+    data: cells.filter((c) => binOf(c.v) === b).map((c) => ({ x: c.x, y: c.y, v: c.v, t: fmt(c.v) })),
     backgroundColor: bins === 1 ? HEAT[2] : HEAT[b], borderColor: '#ffffff', borderWidth: 1,
-    pointStyle: 'rect' as const, pointRadius: radius, pointHoverRadius: radius,
+    textColor: bins === 1 || b >= 2 ? '#ffffff' : '#1a1a1a',
   })).filter((d) => d.data.length > 0);
-  add(id, title, { type: 'scatter', data: { datasets } as never }, {
-    x: axis(xd.title, { type: 'category', labels: xd.values, offset: true } as never),
-    y: axis(yd.title, { type: 'category', labels: [...yd.values].reverse(), offset: true } as never),
+  add(id, title, { type: 'matrix', data: { datasets } } as never, {
+    x: axis(xd.title, { type: 'category', labels: xd.values, offset: true, grid: { display: false } } as never),
+    y: axis(yd.title, { type: 'category', labels: [...yd.values].reverse(), offset: true, grid: { display: false } } as never),
   });
 }
 

@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { normalise, type ReportInput } from './report.js';
 import type { ChartSpec } from './charts.js';
 import { tableOf, type Cell } from './csv.js';
+import { matrixCellsSource } from './matrix.js';
 
 let chartJsSource: string | undefined;
 /** chart.js's UMD build (dist/chart.umd.js next to the package's main entry). */
@@ -22,9 +23,20 @@ export function chartJsUmd(): string {
     const main = createRequire(import.meta.url).resolve('chart.js');
     const src = readFileSync(join(dirname(main), 'chart.umd.js'), 'utf8');
     // cannot end the inline <script> early
-    chartJsSource = src.replace(/<\/(script)/gi, '<\\/$1');
+    chartJsSource = src.replace(/<\/(script)/gi, '<\\/$1').replace(/\n?\/\/# sourceMappingURL=.*$/m, '');
   }
   return chartJsSource;
+}
+
+let matrixSource: string | undefined;
+/** chartjs-chart-matrix's UMD build (registers itself with the page's Chart). */
+export function chartJsMatrixUmd(): string {
+  if (matrixSource === undefined) {
+    const req = createRequire(import.meta.url);
+    const dir = dirname(req.resolve('chartjs-chart-matrix'));
+    matrixSource = readFileSync(join(dir, 'chartjs-chart-matrix.min.js'), 'utf8').replace(/<\/(script)/gi, '<\\/$1').replace(/\n?\/\/# sourceMappingURL=.*$/m, '');
+  }
+  return matrixSource;
 }
 
 export function escapeHtml(s: string): string {
@@ -75,12 +87,13 @@ const PAGE_SCRIPT = `
   var bg = { id: 'iommusimWhiteBackground', beforeDraw: function (chart) {
     var ctx = chart.ctx; ctx.save(); ctx.globalCompositeOperation = 'destination-over';
     ctx.fillStyle = '#ffffff'; ctx.fillRect(0, 0, chart.width, chart.height); ctx.restore(); } };
+  var matrixCells = __MATRIX_CELLS__;
   var result = { charts: 0, canvases: [], errors: window.__reportErrors };
   data.charts.forEach(function (spec) {
     var canvas = document.getElementById('chart-' + spec.id);
     var cfg = spec.config;
     cfg.options = Object.assign({}, cfg.options, { animation: false, responsive: true, maintainAspectRatio: false });
-    cfg.plugins = [bg];
+    cfg.plugins = [bg, matrixCells];
     try {
       var chart = new Chart(canvas, cfg);
       result.charts++;
@@ -135,6 +148,7 @@ export function renderHtml(input: ReportInput, charts: ChartSpec[], title: strin
 <style>${STYLE}</style>
 <script>${ERROR_CAPTURE}</script>
 <script>${chartJsUmd()}</script>
+<script>${chartJsMatrixUmd()}</script>
 </head>
 <body>
 <h1>${escapeHtml(title)}</h1>
@@ -145,7 +159,7 @@ ${figures || '<p>No chart: the input holds no figures to plot.</p>'}
 ${tableHtml(input)}
 <pre id="selftest"></pre>
 <script type="application/json" id="report-data">${jsonForScript({ input: normalise(input), charts })}</script>
-<script>${PAGE_SCRIPT}</script>
+<script>${PAGE_SCRIPT.replace("__MATRIX_CELLS__", matrixCellsSource())}</script>
 </body>
 </html>
 `;

@@ -4,7 +4,11 @@
  */
 import { createCanvas } from '@napi-rs/canvas';
 import { Chart, type ChartConfiguration, type Plugin } from 'chart.js/auto';
+import { MatrixController, MatrixElement } from 'chartjs-chart-matrix';
 import type { ChartSpec } from './charts.js';
+import { matrixCells } from './matrix.js';
+
+Chart.register(MatrixController, MatrixElement);
 
 export const PNG_WIDTH = 1000;
 export const PNG_HEIGHT = 600;
@@ -26,7 +30,7 @@ export async function renderPng(spec: ChartSpec, width = PNG_WIDTH, height = PNG
   // a deep copy: chart.js writes into the configuration it is given
   const cfg = JSON.parse(JSON.stringify(spec.config)) as ChartConfiguration;
   cfg.options = { ...cfg.options, animation: false, responsive: false, maintainAspectRatio: false, devicePixelRatio: 1 };
-  cfg.plugins = [...(cfg.plugins ?? []), whiteBackground];
+  cfg.plugins = [...(cfg.plugins ?? []), whiteBackground, matrixCells as unknown as Plugin];
   const chart = new Chart(canvas as unknown as ConstructorParameters<typeof Chart>[0], cfg);
   try {
     return await canvas.encode('png');

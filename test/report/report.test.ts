@@ -228,8 +228,9 @@ describe('HTML', () => {
     expect(html).not.toContain('<img');
     expect(html).not.toContain(BREAKOUT);
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
-    // the only </script> tags are the four the page has
-    expect(html.match(/<\/script>/gi)).toHaveLength(4);
+    // the only </script> tags are the five the page has (error capture, chart.js, its matrix
+    // controller, the data, the page script)
+    expect(html.match(/<\/script>/gi)).toHaveLength(5);
     const m = html.match(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/);
     expect(m).not.toBeNull();
     const data = JSON.parse(m![1]) as { input: Array<{ workload: { name: string; devices: string[] } }>; charts: unknown[] };
@@ -244,6 +245,8 @@ describe('HTML', () => {
     const input = sweep();
     const html = renderHtml(input, buildCharts(input), 'T');
     expect(html).toMatch(/Chart\.js v4\.\d+\.\d+/);
+    expect(html).toMatch(/chartjs-chart-matrix v3\.\d+\.\d+/); // the heat maps' controller
+    expect(html).not.toMatch(/sourceMappingURL/);
     expect(html).not.toMatch(/<script[^>]+src=/i);
     expect(html).not.toMatch(/<link[^>]+href=/i);
     expect(html).not.toMatch(/\b(src|href)\s*=\s*["']?https?:/i);
@@ -337,13 +340,18 @@ describe('sweep reports from the shipped sweeps', () => {
     // heat maps: I/O path × frame size, one per hypervisor, one colour scale, legend = value bins
     for (const [id, hv] of [['heatmap-1', 'kvm'], ['heatmap-2', 'xen']]) {
       const h = byId[id];
-      expect(h.config.type).toBe('scatter');
+      expect(h.config.type).toBe('matrix');
       expect(h.title).toBe(`Throughput (Gb/s): I/O path × workload.size (${hv})`);
       expect(scalesOf(h).x).toMatchObject({ type: 'category', labels: ['128', '512', '1514'] });
       expect(scalesOf(h).y.labels).toEqual(['emulated', 'virtio', 'passthrough-pi', 'passthrough', 'strict', 'bare-metal']);
       const cells = h.config.data.datasets.flatMap((d) => d.data as unknown as Array<{ x: string; y: string; v: number }>);
       expect(cells.length).toBe(hv === 'kvm' ? 18 : 15);
       for (const c of cells) expect(c.v).toBe(find(c.y, hv, Number(c.x)).path!.throughputGbps);
+      // each cell carries the value it prints; dark bins print light text
+      for (const c of cells as Array<{ v: number; t: string }>) expect(Math.abs(Number(c.t) - c.v)).toBeLessThanOrEqual((c.v >= 100 ? 0.5 : c.v >= 10 ? 0.05 : 0.005) + 1e-9);
+      const text = h.config.data.datasets.map((d) => (d as unknown as { textColor: string; backgroundColor: string }));
+      expect(text.find((d) => d.backgroundColor === '#08306b')?.textColor ?? '#ffffff').toBe('#ffffff');
+      expect(text.find((d) => d.backgroundColor === '#deebf7')?.textColor).toBe('#1a1a1a');
       for (const d of h.config.data.datasets) expect(d.label).toMatch(/^[\d.]+–[\d.]+ Gb\/s$/);
     }
     for (const c of charts) {
@@ -352,7 +360,7 @@ describe('sweep reports from the shipped sweeps', () => {
       expect(sc.x.title.text.length, c.id).toBeGreaterThan(0);
       expect(sc.y.title.text.length, c.id).toBeGreaterThan(0);
       // the value axis has a unit: y, or x for heat maps (their colour scale is the legend, with units)
-      expect(c.config.type === 'scatter' ? sc.x.title.text : sc.y.title.text, c.id).toMatch(/\(.+\)/);
+      expect(c.config.type === 'matrix' ? sc.x.title.text : sc.y.title.text, c.id).toMatch(/\(.+\)/);
       expect(c.config.options?.plugins?.legend?.display, c.id).toBe(true);
     }
   }, 120_000);
