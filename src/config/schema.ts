@@ -13,7 +13,7 @@ import { IRQ_KNOBS } from '../iommu/irq/knobs.js';
 import { CPU_KNOBS } from '../virt/cpu.js';
 import { GPU_KNOBS } from '../devices/gpu/knobs.js';
 import { NIC_KNOBS } from '../devices/nic/knobs.js';
-import { MIGRATION_KNOBS } from '../virt/migration.js';
+import { MIGRATION_KNOBS } from '../virt/migration-knobs.js';
 
 export { parseKnobValue, type Knob, type KnobKind } from './knob.js';
 

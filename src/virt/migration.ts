@@ -10,20 +10,12 @@
  * dirty, at migration.bandwidthGbps, while the guest dirties memory at migration.dirtyGBps; it
  * stops when the rest fits in the downtime budget (QEMU's max downtime), or after maxRounds.
  */
-import type { Knob } from '../config/knob.js';
 import type { ModeResult } from './compare.js';
 import type { HypervisorName } from './hypervisors.js';
 import { InputError } from '../util/errors.js';
+import { MIGRATION_KNOBS } from './migration-knobs.js';
 
-export const MIGRATION_KNOBS: Knob[] = [
-  { key: 'migration.ramBytes', kind: 'size', default: 4 * 1024 ** 3, min: 1, unit: 'bytes', doc: 'guest RAM the migration copies', source: 'as vm.ramBytes (a small guest)' },
-  { key: 'migration.bandwidthGbps', kind: 'number', default: 10, min: 0.001, unit: 'Gb/s', doc: 'bandwidth of the migration stream', source: 'assumption: a 10 GbE migration network' },
-  { key: 'migration.dirtyGBps', kind: 'number', default: 0.1, min: 0, unit: 'GB/s', doc: 'rate the guest dirties memory during pre-copy', source: 'assumption: a network-bound guest dirtying ~100 MB/s (packet buffers, page cache)' },
-  { key: 'migration.downtimeMs', kind: 'number', default: 300, min: 1, unit: 'ms', doc: 'downtime budget: pre-copy stops when the rest can be sent within it (stop-and-copy)', source: 'QEMU migration parameter downtime-limit default 300 ms [C]' },
-  { key: 'migration.maxRounds', kind: 'int', default: 30, min: 1, unit: 'rounds', doc: 'pre-copy rounds before stop-and-copy is forced', source: 'QEMU converges or is throttled within tens of iterations (assumption)' },
-  { key: 'migration.unplugMs', kind: 'number', default: 2000, min: 0, unit: 'ms', doc: 'hot-removal of the passthrough device: the guest\'s ACPI eject handshake and driver teardown', source: 'assumption: ACPI hot-unplug takes seconds (PCIe hot-plug attention-button delay is 5 s; ACPI eject is faster) [C]' },
-  { key: 'migration.replugMs', kind: 'number', default: 1000, min: 0, unit: 'ms', doc: 'hot-add of the new passthrough device on the target and driver bring-up', source: 'assumption' },
-];
+export { MIGRATION_KNOBS };
 
 export interface MigrationPhase {
   phase: string;

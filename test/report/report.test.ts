@@ -348,7 +348,7 @@ describe('sweep reports from the shipped sweeps', () => {
       expect(cells.length).toBe(hv === 'kvm' ? 18 : 15);
       for (const c of cells) expect(c.v).toBe(find(c.y, hv, Number(c.x)).path!.throughputGbps);
       // each cell carries the value it prints; dark bins print light text
-      for (const c of cells as Array<{ v: number; t: string }>) expect(Math.abs(Number(c.t) - c.v)).toBeLessThanOrEqual((c.v >= 100 ? 0.5 : c.v >= 10 ? 0.05 : 0.005) + 1e-9);
+      for (const c of cells as unknown as Array<{ v: number; t: string }>) expect(Math.abs(Number(c.t) - c.v)).toBeLessThanOrEqual((c.v >= 100 ? 0.5 : c.v >= 10 ? 0.05 : 0.005) + 1e-9);
       const text = h.config.data.datasets.map((d) => (d as unknown as { textColor: string; backgroundColor: string }));
       expect(text.find((d) => d.backgroundColor === '#08306b')?.textColor ?? '#ffffff').toBe('#ffffff');
       expect(text.find((d) => d.backgroundColor === '#deebf7')?.textColor).toBe('#1a1a1a');
