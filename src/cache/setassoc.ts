@@ -9,8 +9,9 @@
  * and a 32-bit payload (`dataI`, e.g. permission bits).
  *
  * State lives in typed arrays (the key number as two int32 halves; an empty slot has tagA = ANY,
- * so tagA must never be -2^31 for a stored entry); lookups allocate nothing. Slots are numbered set * ways + way, and
- * lookups return a slot (or -1) so that callers read payloads from `dataN[slot]` / `dataI[slot]`.
+ * so tagA must never be -2^31 for a stored entry); lookups allocate nothing. Slots are numbered
+ * set * ways + way, and lookups return a slot (or -1) so that callers read payloads from
+ * `dataN[slot]` / `dataI[slot]`.
  *
  * Replacement: an invalid way is always filled first (the lowest-numbered one); otherwise
  * lru (least recently used), plru (tree pseudo-LRU, ways a power of two), fifo (oldest fill)
@@ -184,11 +185,6 @@ export class SetAssocCache {
   setBase(num: number): number {
     // ToInt32 of an integral double is num mod 2^32 (as int32), and sets divides 2^32.
     return ((num | 0) & this.setMask) * this.ways;
-  }
-
-  /** True when the slot holds an entry. */
-  isValid(slot: number): boolean {
-    return this.tagA[slot] !== INVALID;
   }
 
   /** The key number held in a slot. */
@@ -417,10 +413,11 @@ export function createCache(g: CacheGeometry, key = 'cache', seed = 1): SetAssoc
 }
 
 /**
- * The wide layout (ways > 8, fully associative structures among them), made by createCache(): a hash index (key → slot; open addressing, linear
- * probing, backward-shift deletion) finds a key in O(1) whatever the associativity; lru and fifo
- * keep a doubly linked list per set (most recent first; the victim is the tail), and a per-set
- * bitmap of valid ways gives the lowest empty way. Same behaviour as the narrow layout.
+ * The wide layout (ways > 8, fully associative structures among them), made by createCache(): a
+ * hash index (key → slot; open addressing, linear probing, backward-shift deletion) finds a key in
+ * O(1) whatever the associativity; lru and fifo keep a doubly linked list per set (most recent
+ * first; the victim is the tail), and a per-set bitmap of valid ways gives the lowest empty way.
+ * Same behaviour as the narrow layout.
  */
 export class WideSetAssocCache extends SetAssocCache {
   /** Per set, `words` int32 words of valid-way bits, and the count of valid ways. */

@@ -8,6 +8,7 @@ import type { ReportInput, RunResult, CompareDoc } from './report.js';
 import { sweptKeys, configValue, walkReadsPerKiB, cycleParts, type Cell } from './csv.js';
 import { simVersion } from '../run/result.js';
 import { findKnob } from '../config/schema.js';
+import { HYPERVISORS } from '../virt/hypervisors.js';
 
 export interface ChartSpec {
   /** file-name safe id: the PNG is `<id>.png`, the canvas `chart-<id>`. */
@@ -52,9 +53,7 @@ function compareCharts(c: CompareDoc): ChartSpec[] {
   const caption = compareCaption(c);
   const labels = c.modes.map((m) => (m.refused ? `${m.mode} (refused)` : m.mode));
   const out: ChartSpec[] = [];
-  const add = (id: string, title: string, config: Omit<ChartConfiguration, 'options'>, scales: Scales): void => {
-    out.push({ id, title, caption, config: { ...config, options: options(title, caption, scales) } as ChartConfiguration });
-  };
+  const add = adder(out, caption);
 
   const ratio = c.passthroughOverEmulated;
   const tTitle = `Throughput per I/O path${ratio !== null && ratio !== undefined ? ` (passthrough / emulated = ${ratio}×)` : ''}`;
@@ -130,8 +129,9 @@ function runsCaption(runs: readonly RunResult[]): string {
 }
 
 const cellText = (v: Cell): string => (v === null ? '—' : String(v));
+/** I/O paths in chart order: host paths, then the guest paths from the device's own (passthrough, SR-IOV) to virtio and emulation (not virt/paths.ts MODES' order). */
 const MODE_ORDER: readonly string[] = ['bare-metal', 'identity', 'strict', 'lazy', 'passthrough', 'passthrough-pi', 'passthrough-viommu', 'sriov', 'virtio', 'emulated'];
-const HYPERVISOR_ORDER: readonly string[] = ['kvm', 'xen', 'virtualbox', 'bhyve'];
+const HYPERVISOR_ORDER: readonly string[] = HYPERVISORS;
 const orderBy = (vs: string[], order: readonly string[]): string[] => [...vs].sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b));
 
 /** One swept dimension of a set of runs: a config key, or an I/O path's mode / hypervisor. */

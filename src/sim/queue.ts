@@ -21,7 +21,7 @@ export class EventQueue {
   private n = 0;
   private counter = 0;
 
-  // lanes: one FIFO ring per kind, LANE_CAP slots each (a power of two), in flat arrays
+  // lanes: one FIFO ring per kind, laneCap slots each (a power of two, doubled when one fills), in flat arrays
   private laneCap = 256;
   private lTime: Float64Array;
   private lSeq: Float64Array;

@@ -68,8 +68,8 @@ export class Histogram {
 
   /** Add another histogram's samples (same bucket layout): exact for integer samples below 2^53 in sum. */
   merge(o: Histogram): this {
-    const n = Math.min(this.counts.length, o.counts.length);
-    for (let b = 0; b < n; b++) this.counts[b] += o.counts[b];
+    if (o.counts.length !== this.counts.length) throw new RangeError(`Histogram.merge: ${o.counts.length} buckets into ${this.counts.length} (different maxOctaves)`);
+    for (let b = 0; b < this.counts.length; b++) this.counts[b] += o.counts[b];
     this.count += o.count;
     this.sum += o.sum;
     if (o.min < this.min) this.min = o.min;

@@ -64,10 +64,15 @@ export function allocColumns(capacity: number, devices: string[] = []): TraceCol
 
 const COLS = ['timeNs', 'device', 'pasid', 'op', 'iovaHi', 'iovaLo', 'size', 'dir', 'paddrHi', 'paddrLo'] as const;
 
+/** Copy the first `t.count` rows of every column of `t` into `dst` (which holds at least as many rows). */
+export function copyColumns(t: TraceColumns, dst: TraceColumns): void {
+  for (const c of COLS) (dst[c] as Float64Array).set((t[c] as Float64Array).subarray(0, t.count));
+}
+
 /** Grow to at least `capacity` rows (keeps contents). */
 export function growColumns(t: TraceColumns, capacity: number): TraceColumns {
   const n = allocColumns(capacity, t.devices);
-  for (const c of COLS) (n[c] as Float64Array).set((t[c] as Float64Array).subarray(0, t.count));
+  copyColumns(t, n);
   n.count = t.count;
   return n;
 }

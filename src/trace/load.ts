@@ -3,7 +3,6 @@
  * bytes, not the file name; `format` forces one.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
 import { parseCsvTrace, detectCsv, type CsvOptions } from './importers/csv.js';
 import { detectFtrace } from './importers/ftrace.js';
 import { loadFtraceTrace } from './importers/ftrace-dma.js';
@@ -73,25 +72,24 @@ export function captureColumns(packets: PacketColumns, cfg?: unknown): TraceColu
 
 /** Parse a trace's bytes in a known format (`path` names it in errors and in the result). */
 export function parseTrace(bytes: Uint8Array, fmt: Exclude<TraceFormat, 'auto'>, path: string, opts: CsvOptions = {}, cfg?: unknown): LoadedTrace {
-  const name = path;
   switch (fmt) {
     case 'iotrace':
-      return { path, format: fmt, columns: readIotrace(bytes, name) };
+      return { path, format: fmt, columns: readIotrace(bytes, path) };
     case 'csv':
-      return { path, format: fmt, columns: parseCsvTrace(bytes, name, opts) };
+      return { path, format: fmt, columns: parseCsvTrace(bytes, path, opts) };
     case 'jsonl':
-      return { path, format: fmt, columns: parseJsonlTrace(Buffer.from(bytes).toString('utf8'), name, opts) };
+      return { path, format: fmt, columns: parseJsonlTrace(Buffer.from(bytes).toString('utf8'), path, opts) };
     case 'ftrace': {
       const f = ((cfg ?? {}) as { ftrace?: { synthesize?: 'touch' | 'none'; synthDelayNs?: number; device?: string } }).ftrace ?? {};
-      return { path, format: fmt, columns: loadFtraceTrace(Buffer.from(bytes).toString('utf8'), name, { synthesize: f.synthesize, synthDelayNs: f.synthDelayNs, device: f.device || undefined }).trace };
+      return { path, format: fmt, columns: loadFtraceTrace(Buffer.from(bytes).toString('utf8'), path, { synthesize: f.synthesize, synthDelayNs: f.synthDelayNs, device: f.device || undefined }).trace };
     }
     case 'pcap':
     case 'pcapng':
       // packet captures: each frame through the NIC model
-      return { path, format: fmt, columns: captureColumns(parseCapture(bytes, name).packets, cfg) };
+      return { path, format: fmt, columns: captureColumns(parseCapture(bytes, path).packets, cfg) };
     case 'gpu': {
       // GPU profiler exports (nsys cuda_gpu_trace CSV, CUPTI-like CSV/JSON): copies through the GPU model
-      const g = parseGpuTrace(Buffer.from(bytes).toString('utf8'), name);
+      const g = parseGpuTrace(Buffer.from(bytes).toString('utf8'), path);
       const gcfg = resolveGpuConfig({ gpu: ((cfg as { gpu?: Record<string, unknown> } | undefined)?.gpu) ?? {} });
       const ids = new Set(Array.from(g.copies.deviceId.subarray(0, g.copies.count)));
       const deviceId = ids.size > 1 ? Math.min(...ids) : undefined;

@@ -14,6 +14,44 @@ describe('event queue', () => {
       expect(out).toEqual(expected);
     }), { numRuns: 200, seed: 3 });
   });
+  it('several kinds, pushes in and out of each kind\'s time order, interleaved with pops: (time, insertion) order (property)', () => {
+    // each op: push (kind, time ahead of now) or pop; the reference keeps every pending event and
+    // takes the least (time, insertion number), as one binary heap would
+    fc.assert(fc.property(fc.array(fc.record({ pop: fc.boolean(), kind: fc.integer({ min: 0, max: 15 }), dt: fc.integer({ min: 0, max: 20 }) }), { maxLength: 600 }), (ops) => {
+      const q = new EventQueue(2);
+      const ref: Array<[number, number, number, number]> = []; // time, seq, kind, arg
+      let seq = 0, now = 0;
+      const popBoth = (): void => {
+        ref.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+        const [t, , k, a] = ref.shift()!;
+        expect(q.pop()).toBe(true);
+        expect([q.now, q.kind, q.arg]).toEqual([t, k, a]);
+        now = t;
+      };
+      for (const o of ops) {
+        if (o.pop && ref.length > 0) { popBoth(); continue; }
+        const t = now + o.dt;
+        q.push(t, o.kind, seq);
+        ref.push([t, seq, o.kind, seq]);
+        seq++;
+      }
+      expect(q.size).toBe(ref.length);
+      while (ref.length > 0) popBoth();
+      expect(q.pop()).toBe(false);
+    }), { numRuns: 200, seed: 5 });
+  });
+  it('a lane grows past its first 256 slots and keeps its order (ring wrapped first)', () => {
+    const q = new EventQueue(4);
+    // wrap the kind-3 lane's ring: 200 in, 150 out, then 1000 more in time order (grows twice)
+    for (let i = 0; i < 200; i++) q.push(i, 3, i);
+    for (let i = 0; i < 150; i++) { q.pop(); expect(q.arg).toBe(i); }
+    for (let i = 200; i < 1200; i++) q.push(i, 3, i);
+    q.push(1199, 5, 99999); // another kind at the same time as the last: later insertion, later pop
+    expect(q.size).toBe(1051);
+    for (let i = 150; i < 1200; i++) { expect(q.pop()).toBe(true); expect([q.now, q.kind, q.arg]).toEqual([i, 3, i]); }
+    expect(q.pop() && [q.now, q.kind, q.arg]).toEqual([1199, 5, 99999]);
+    expect(q.pop()).toBe(false);
+  });
   it('interleaved pushes and pops; kind and arg survive packing', () => {
     const q = new EventQueue(1);
     q.push(10, 7, 123456); q.push(5, 1, 2);
@@ -45,6 +83,16 @@ describe('histogram', () => {
     expect(h.max).toBe(100000);
     expect(h.mean()).toBeCloseTo(50000.5, 6);
     for (const q of [0.5, 0.9, 0.99]) expect(Math.abs(h.quantile(q) / (q * 100000) - 1)).toBeLessThan(1 / 32);
+  });
+  it('merge: the same as recording both sets in one; a different bucket layout is refused', () => {
+    const a = new Histogram(), b = new Histogram(), both = new Histogram();
+    [3, 7, 1000, 2 ** 35].forEach((v) => { a.record(v); both.record(v); });
+    [1, 7, 65536].forEach((v) => { b.record(v); both.record(v); });
+    a.merge(b);
+    expect([a.count, a.sum, a.min, a.max]).toEqual([7, 3 + 7 + 1000 + 2 ** 35 + 1 + 7 + 65536, 1, 2 ** 35]);
+    expect(a.summary()).toEqual(both.summary());
+    expect(a.cdf()).toEqual(both.cdf());
+    expect(() => a.merge(new Histogram(20))).toThrow(/different maxOctaves/);
   });
   it('small integers are exact; values above 2^32 work', () => {
     const h = new Histogram();

@@ -15,7 +15,7 @@
  * Column buffers use the .iotrace chunk layout (`columnsFromShared`); frames a layout of their own.
  */
 import type { Config } from '../../config/config.js';
-import type { TraceColumns } from '../../trace/columns.js';
+import { copyColumns, type TraceColumns } from '../../trace/columns.js';
 import { columnsFromShared, iotraceChunkBytes } from '../../trace/iotrace.js';
 import { readTraceBytes, traceFormat, parseTrace, captureColumns, type TraceFormat } from '../../trace/load.js';
 import { parseCapture, type PacketColumns } from '../../trace/importers/pcap.js';
@@ -27,13 +27,10 @@ export interface SharedColumns { kind: 'columns'; buf: SharedArrayBuffer; count:
 export interface SharedPackets { kind: 'packets'; buf: SharedArrayBuffer; count: number; format: string; path: string }
 export type SharedTrace = SharedColumns | SharedPackets;
 
-const COLUMN_KEYS = ['timeNs', 'device', 'pasid', 'op', 'iovaHi', 'iovaLo', 'size', 'dir', 'paddrHi', 'paddrLo'] as const;
-
 /** Copy columns into a new SharedArrayBuffer. */
 export function shareColumns(t: TraceColumns, format: string, path: string): SharedColumns {
   const buf = new SharedArrayBuffer(Math.max(8, iotraceChunkBytes(t.count)));
-  const v = columnsFromShared(buf, t.count, t.devices);
-  for (const k of COLUMN_KEYS) (v[k] as Float64Array).set((t[k] as Float64Array).subarray(0, t.count));
+  copyColumns(t, columnsFromShared(buf, t.count, t.devices));
   return { kind: 'columns', buf, count: t.count, devices: t.devices.slice(), format, path };
 }
 

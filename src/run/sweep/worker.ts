@@ -49,8 +49,7 @@ export function runJob(job: SweepJob, cfg: Readonly<Config>, input: WorkerInput)
     return runResolved(fromColumns(traceColumnsFor(input.trace, cfg), input.trace.format, input.trace.path, cfg, input.label), functional);
   }
   const built = input.captured && cfg.workload.kind === 'nic-pcap' ? nicGenerate(cfg, sharedPackets(input.captured)).trace : undefined;
-  const result = runResolved(fromGenerator(input.name, cfg, undefined, [], built, input.label), functional);
-  return result;
+  return runResolved(fromGenerator(input.name, cfg, undefined, [], built, input.label), functional);
 }
 
 /** A job's answer; a no-op (the bench's dispatch probe) answers the worker's thread id. */
