@@ -365,7 +365,8 @@ export class SetAssocCache {
 
   /**
    * Drop every entry whose tagA equals `a` (or any a when a === ANY), tagB equals `b` (or ANY),
-   * and num lies in [numLo, numHi). Returns the number dropped. Probes key by key for short ranges,
+   * and num lies in [numLo, numHi). Returns the number dropped. Probes key by key for short ranges
+   * of one (a, b); scans only the range's sets when it has no more numbers than there are sets;
    * scans the whole array otherwise.
    */
   invalidateWhere(a: number, b: number, numLo: number, numHi: number): number {
@@ -377,6 +378,19 @@ export class SetAssocCache {
       return n;
     }
     const tagA = this.tagA;
+    if (span <= this.sets) {
+      // each number of the range has its own set: scan only those sets' ways
+      for (let k = numLo; k < numHi; k++) {
+        const base = this.setBase(k), end = base + this.ways;
+        for (let s = base; s < end; s++) {
+          const ta = tagA[s];
+          if (ta === INVALID || (a !== ANY && ta !== a) || (b !== ANY && this.tagB[s] !== b) || this.numAt(s) !== k) continue;
+          this.invalidateSlot(s);
+          n++;
+        }
+      }
+      return n;
+    }
     for (let s = 0; s < this.entries; s++) {
       const ta = tagA[s];
       if (ta === INVALID) continue;

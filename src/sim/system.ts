@@ -18,6 +18,7 @@
 import { EventQueue, Clock } from './queue.js';
 import { Histogram } from './stats.js';
 import { PageCounter } from './pagecount.js';
+import { WaitList } from './waitlist.js';
 import { Iommu } from '../iommu/iommu.js';
 import { IommuTiming } from '../iommu/timing.js';
 import { MemoryTiming } from '../memory/memory.js';
@@ -118,7 +119,7 @@ export class TimedSystem {
    */
   private readonly outstanding = new PageCounter(4096);
   /** Per device, records waiting (in trace order): gated unmaps and the records that touch their pages. */
-  private readonly waiting: number[][];
+  private readonly waiting: WaitList[];
   /** Records that had to wait at the gate, and the time they waited (ps). */
   gatedRecords = 0;
   gateWaitPs = 0;
@@ -225,7 +226,7 @@ export class TimedSystem {
     this.devAdmitScheduled = new Uint8Array(n);
     this.devQueued = new Float64Array(n);
     this.devDone = new Float64Array(n);
-    this.waiting = devices.map(() => []);
+    this.waiting = devices.map(() => new WaitList());
     this.devLatency = devices.map(() => new Histogram());
     this.devBytes = new Float64Array(n);
     this.devRequests = new Float64Array(n);
@@ -396,23 +397,40 @@ export class TimedSystem {
     const lo = this.lo, hi = this.hi;
     const w = this.waiting[d];
     for (let k = 0; k < upto; k++) {
-      this.range(t, w[k]);
+      this.range(t, w.at(k));
       if (this.lo < hi && lo < this.hi) return true;
     }
     return false;
   }
 
-  /** A DMA of device d completed: let waiting records whose way is now clear go, in trace order. */
-  private releaseWaiting(d: number): void {
+  /**
+   * A DMA of device d to pages [lo, hi) completed: let waiting records whose way is now clear go,
+   * in trace order. Every record in the scanned window is blocked after each call, and a
+   * completion changes only the outstanding counts of its own pages (and the device's idle state),
+   * so nothing can go unless the device is now idle or a waiting unmap of those pages is no longer
+   * busy; that check comes first, and the full scan (quadratic in the window) runs only then.
+   */
+  private releaseWaiting(d: number, lo: number, hi: number): void {
     const t = this.trace!;
     const w = this.waiting[d];
+    if (this.devDone[d] < this.devQueued[d]) {
+      let free = false;
+      const end = w.length < WAIT_SCAN ? w.length : WAIT_SCAN;
+      for (let k = 0; k < end && !free; k++) {
+        const i = w.at(k);
+        if (t.op[i] !== OP_UNMAP) continue;
+        this.range(t, i);
+        if (this.lo < hi && lo < this.hi && !this.busy(t, i, d)) free = true;
+      }
+      if (!free) return;
+    }
     const now = this.q.now;
     let k = 0;
     while (k < w.length && k < WAIT_SCAN) {
-      const i = w[k];
+      const i = w.at(k);
       const blocked = (t.op[i] === OP_UNMAP && this.busy(t, i, d)) || this.overlapsWaiting(t, i, d, k);
       if (blocked) { k++; continue; }
-      w.splice(k, 1);
+      w.removeAt(k);
       this.gateWaitPs += now - Math.round(t.timeNs[i] * 1000);
       if (t.op[i] === OP_UNMAP) this.applyControl(t, i, d, now);
       else this.process(t, i, d, now);
@@ -635,7 +653,7 @@ export class TimedSystem {
       const p0 = this.rPage0[r];
       const pages = this.rPages[r];
       for (let k = 0; k < pages; k++) this.outstanding.add(d, p0 + k, -1);
-      if (this.waiting[d].length > 0) this.releaseWaiting(d);
+      if (this.waiting[d].length > 0) this.releaseWaiting(d, p0, p0 + pages);
     }
     this.rFree[this.rFreeTop++] = r;
     this.devInFlight[d]--;

@@ -212,7 +212,7 @@ describe('set-associative cache: property test against a reference model', () =>
       it(`${policy} ${entries} entries ${ways}-way`, () => {
         fc.assert(
           fc.property(
-            fc.array(fc.record({ inv: fc.integer({ min: 0, max: 9 }), a: fc.integer({ min: 0, max: 2 }), num: fc.integer({ min: 0, max: 3 * entries + 3 }) }), { maxLength: 300 }),
+            fc.array(fc.record({ inv: fc.integer({ min: 0, max: 9 }), a: fc.integer({ min: 0, max: 2 }), num: fc.integer({ min: 0, max: 3 * entries + 3 }), span: fc.integer({ min: 1, max: 2 * entries + 2 }), anyA: fc.boolean() }), { maxLength: 300 }),
             fc.integer({ min: 1, max: 1000 }),
             (ops, seed) => {
               const c = createCache({ entries, ways, policy }, 'p', seed);
@@ -222,6 +222,17 @@ describe('set-associative cache: property test against a reference model', () =>
                 if (o.inv === 0) {
                   c.invalidateKey(o.a, 0, o.num);
                   r.invalidate(key, o.num);
+                  continue;
+                }
+                if (o.inv === 1) {
+                  // range invalidation: short ranges (one set per number), longer ones, any domain or one
+                  const n = c.invalidateWhere(o.anyA ? ANY : o.a, ANY, o.num, o.num + o.span);
+                  let m = 0;
+                  for (let s = 0; s < r.sets; s++) for (const k of [...r.slots[s]]) if (k !== null) {
+                    const [ka, kn] = k.split(':').map(Number);
+                    if ((o.anyA || ka === o.a) && kn >= o.num && kn < o.num + o.span) { r.invalidate(k, kn); m++; }
+                  }
+                  if (n !== m) return false;
                   continue;
                 }
                 const hit = c.lookup(o.a, 0, o.num) >= 0;
