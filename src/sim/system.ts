@@ -97,6 +97,17 @@ export class TimedSystem {
   private readonly devTags: Int32Array;
   private readonly devPosted: Int32Array;
   private readonly postedLimited: boolean;
+  /**
+   * Write pieces of one request on one page, issued together, are handled as a group: the first
+   * piece's event at the root complex also does the work of the pieces between it and the last,
+   * and only the last piece has a completion event. Exact (the same results as an event per
+   * piece) when there is one link and posted credits are unlimited: the link is FIFO, so nothing
+   * else reaches the root complex between the group's pieces, and the state they touch (the
+   * posted-write unit, the DRAM serializer, the request's translation) is touched only there; a
+   * piece returns no credit, and the pieces' completion times rise (the posted-write unit is
+   * serial), so the last piece's completion is the request's.
+   */
+  private readonly groupWrites: boolean;
   private readonly devNextIssue: Float64Array;
   /** Pending (arrived, not admitted) trace requests per device: a ring of trace record indices. */
   private readonly pendQ: Int32Array[];
@@ -153,6 +164,10 @@ export class TimedSystem {
   private pBytes = new Int32Array(0);
   private pDown = new Float64Array(0);
   private pDownTlps = new Int32Array(0);
+  /** Next piece of the same write group (-1: none): see `groupWrites`. */
+  private pNext = new Int32Array(0);
+  /** Arrival time at the root complex (ps) of a grouped write piece that has no event of its own. */
+  private pArrive = new Float64Array(0);
   private pFree = new Int32Array(0);
   private pFreeTop = 0;
 
@@ -184,7 +199,7 @@ export class TimedSystem {
   /** Per-request latencies in ps, in completion order, when asked for (tests, exports). */
   readonly latencies: number[] | null;
 
-  constructor(cfg: Readonly<Config>, devices: string[], iommu?: Iommu, opts: { recordLatencies?: boolean } = {}) {
+  constructor(cfg: Readonly<Config>, devices: string[], iommu?: Iommu, opts: { recordLatencies?: boolean; /** false: an event per write piece (tests compare) */ groupWrites?: boolean } = {}) {
     this.latencies = opts.recordLatencies ? [] : null;
     this.cfg = cfg;
     this.iommu = iommu ?? new Iommu(cfg);
@@ -216,6 +231,7 @@ export class TimedSystem {
     this.devTags = new Int32Array(n).fill(spec.tags);
     this.postedLimited = spec.phCredits > 0;
     this.devPosted = new Int32Array(n).fill(spec.phCredits);
+    this.groupWrites = opts.groupWrites !== false && !this.postedLimited && this.links.length === 1;
     this.devNextIssue = new Float64Array(n);
     this.pendQ = devices.map(() => new Int32Array(64));
     this.pendHead = new Int32Array(n);
@@ -265,6 +281,7 @@ export class TimedSystem {
     const g = <T extends Float64Array | Int32Array>(a: T, C: new (n: number) => T): T => { const b = new C(cap); b.set(a); return b; };
     this.pReq = g(this.pReq, Int32Array); this.pPn = g(this.pPn, Float64Array); this.pOff = g(this.pOff, Int32Array);
     this.pBytes = g(this.pBytes, Int32Array); this.pDown = g(this.pDown, Float64Array); this.pDownTlps = g(this.pDownTlps, Int32Array);
+    this.pNext = g(this.pNext, Int32Array); this.pArrive = g(this.pArrive, Float64Array);
     const f = new Int32Array(cap);
     f.set(this.pFree.subarray(0, this.pFreeTop));
     for (let i = cap - 1; i >= old; i--) f[this.pFreeTop++] = i;
@@ -505,6 +522,10 @@ export class TimedSystem {
     const isWrite = this.rWrite[r] === 1;
     const link = this.links[this.devLink[d]];
     const limit = isWrite ? this.mps : this.mrrs;
+    const group = isWrite && this.groupWrites;
+    // the current write group: its page, its latest piece, and that piece if it is not the first
+    // (its event is pushed when the group ends, before anything else is pushed)
+    let gPn = -1, gPrev = -1, gLast = -1;
     while (this.rLeft[r] > 0) {
       if (isWrite) {
         if (this.postedLimited) {
@@ -531,11 +552,22 @@ export class TimedSystem {
       this.pDownTlps[p] = w[WIRE_TLPS_DOWN];
       const arrive = link.sendUp(now, w[WIRE_UP_BYTES], w[WIRE_TLPS_UP]);
       if (isWrite && w[WIRE_DOWN_BYTES] > 0) link.sendDown(now, w[WIRE_DOWN_BYTES], 0); // ACK/FC DLLPs
-      this.q.push(arrive, EV_AT_RC, p);
+      this.pNext[p] = -1;
+      if (!group) this.q.push(arrive, EV_AT_RC, p);
+      else if (pn === gPn) {
+        this.pNext[gPrev] = p;
+        this.pArrive[p] = arrive;
+        gPrev = gLast = p;
+      } else {
+        if (gLast >= 0) this.q.push(this.pArrive[gLast], EV_AT_RC, gLast);
+        this.q.push(arrive, EV_AT_RC, p);
+        gPn = pn; gPrev = p; gLast = -1;
+      }
       this.rOut[r]++;
       this.rLeft[r] -= bytes;
       if (off + bytes >= 4096) { this.rPn[r] = pn + 1; this.rOff[r] = 0; } else this.rOff[r] = off + bytes;
     }
+    if (gLast >= 0) this.q.push(this.pArrive[gLast], EV_AT_RC, gLast);
   }
 
   private waitFor(d: number, r: number): void {
@@ -592,18 +624,44 @@ export class TimedSystem {
     }
     if (this.rFault[r] === 1) {
       // dropped: a read gets an Unsupported Request completion, a write vanishes
-      if (isWrite) this.q.push(now, EV_WDONE, p);
-      else this.q.push(this.links[this.devLink[d]].sendDown(now, 20, 1), EV_CPL, p);
+      if (!isWrite) this.q.push(this.links[this.devLink[d]].sendDown(now, 20, 1), EV_CPL, p);
+      else if (this.pNext[p] < 0) this.q.push(now, EV_WDONE, p);
+      else this.groupRest(p, r);
       return;
     }
     if (isWrite) {
-      const start = ready > this.rcWriteFree ? ready : this.rcWriteFree;
-      this.rcWriteFree = start + this.rcWritePs;
-      const done = this.mem.access(this.rcWriteFree, this.pBytes[p], this.mem.ddio);
-      this.q.push(done, EV_WDONE, p);
+      const done = this.writePiece(p, ready);
+      if (this.pNext[p] < 0) this.q.push(done, EV_WDONE, p);
+      else this.groupRest(p, r);
     } else {
       const done = this.mem.access(ready + this.rcReadPs, this.pBytes[p], this.rWarm[r] === 1);
       this.q.push(done, EV_DATA, p);
+    }
+  }
+
+  /** A write piece through the root complex's posted-write unit and into memory: when it is done. */
+  private writePiece(p: number, ready: number): number {
+    const start = ready > this.rcWriteFree ? ready : this.rcWriteFree;
+    this.rcWriteFree = start + this.rcWritePs;
+    return this.mem.access(this.rcWriteFree, this.pBytes[p], this.mem.ddio);
+  }
+
+  /**
+   * The head p of a write group has been through the root complex: retire it and do the work of
+   * the group's pieces up to (not including) the last, each as of its own arrival; the last piece
+   * has its own event.
+   */
+  private groupRest(p: number, r: number): void {
+    let m = this.pNext[p];
+    this.pFree[this.pFreeTop++] = p;
+    this.rOut[r]--;
+    for (let nx = this.pNext[m]; nx >= 0; m = nx, nx = this.pNext[m]) {
+      if (this.rFault[r] === 0) {
+        const a = this.pArrive[m], tr = this.rTransReady[r];
+        this.writePiece(m, tr > a ? tr : a);
+      }
+      this.pFree[this.pFreeTop++] = m;
+      this.rOut[r]--;
     }
   }
 
