@@ -18,6 +18,7 @@ export class PcieBenchSource implements RequestSource {
   private issued = 0;
   private x: number;
   private readonly slots: number;
+  private readonly invSlots: number;
   private readonly basePn = PCIEBENCH_IOVA / 4096;
   private readonly size: number;
   private readonly write: number;
@@ -29,6 +30,7 @@ export class PcieBenchSource implements RequestSource {
     const w = cfg.workload;
     this.size = w.size;
     this.slots = Math.max(1, Math.floor(w.window / w.size));
+    this.invSlots = 1 / this.slots;
     this.write = w.op === 'write' ? 1 : 0;
     this.warm = w.cache === 'warm' ? 1 : 0;
     this.sequential = w.pattern === 'sequential';
@@ -57,8 +59,12 @@ export class PcieBenchSource implements RequestSource {
       if (this.seqOff + this.size > this.slots * this.size) this.seqOff = 0;
     } else {
       const r = this.slots > 0xffffffff ? this.rand() * 4294967296 + this.rand() : this.rand();
+      // r mod slots (integers below 2^53), by the reciprocal and a correction, not a divide
       const slots = this.slots;
-      off = (r - Math.floor(r / slots) * slots) * this.size; // r mod slots (integers below 2^53)
+      let m = r - Math.floor(r * this.invSlots) * slots;
+      while (m < 0) m += slots;
+      while (m >= slots) m -= slots;
+      off = m * this.size;
     }
     const pg = Math.floor(off / 4096);
     out[0] = this.basePn + pg;

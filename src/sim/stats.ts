@@ -5,7 +5,8 @@
  */
 const SUB_BITS = 5; // 32 sub-buckets per octave: < 3.2 % bucket width
 const SUB = 1 << SUB_BITS;
-const POW2 = Array.from({ length: 64 }, (_, i) => 2 ** i);
+/** 2^-i, exact: v * POW2_INV[e] is v / 2^e without a divide. */
+const POW2_INV = new Float64Array(64).map((_, i) => 2 ** -i);
 
 export class Histogram {
   private readonly counts: Float64Array;
@@ -23,7 +24,7 @@ export class Histogram {
     // octave above the linear range: floor(log2 v) - SUB_BITS + 1, by clz32 below 2^32
     const lg = v < 4294967296 ? 31 - Math.clz32(v) : Math.floor(Math.log2(v));
     const e = lg - SUB_BITS + 1;
-    const b = e * SUB + Math.floor(v / POW2[e]);
+    const b = e * SUB + Math.floor(v * POW2_INV[e]);
     return b < this.counts.length ? b : this.counts.length - 1;
   }
 

@@ -507,7 +507,8 @@ export class TimedSystem {
       // engine's latency is charged when the request completes: it holds no tag.)
       const issueAt = this.devClock.align(now > this.devNextIssue[d] ? now : this.devNextIssue[d]);
       this.devNextIssue[d] = issueAt + this.issuePs;
-      this.issue(r, issueAt);
+      if (this.waitLen[d] > 0) this.waitFor(d, r); // behind requests already waiting for a tag or credit
+      else this.issue(r, issueAt);
     }
   }
 

@@ -72,6 +72,14 @@ describe('event queue', () => {
     expect(c.align(834)).toBe(834);
     expect(ps(1.2345)).toBe(1235);
   });
+  it('clock alignment is exact for any integral time below 2^53 (BigInt reference)', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 100_000 }), fc.bigInt({ min: 0n, max: 2n ** 53n - 200_001n }), (period, t) => {
+      const c = new Clock(1e12 / period);
+      const p = BigInt(c.periodPs);
+      const want = ((t + p - 1n) / p) * p;
+      return c.align(Number(t)) === Number(want);
+    }), { numRuns: 3000, seed: 3 });
+  });
 });
 
 describe('histogram', () => {
