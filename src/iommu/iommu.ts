@@ -14,7 +14,7 @@
 import { SetAssocCache, createCache, ANY, ALL_NUMS_HI } from '../cache/setassoc.js';
 import type { Config, DeviceCfg, CacheCfg } from '../config/config.js';
 import { TableMemory, entryFrame, entryLo, entryHi } from './tablemem.js';
-import { PageTable, FMT_SECOND, FMT_FIRST, LEVEL_PAGES, PERM_R, PERM_W, PERM_RW, levelIndex } from './pagetable.js';
+import { PageTable, FMT_SECOND, FMT_FIRST, LEVEL_PAGES, LEVEL_INV, PERM_R, PERM_W, PERM_RW, levelIndex } from './pagetable.js';
 import {
   F_ROOT, F_CONTEXT, F_WIDTH, F_WRITE_RO, F_READ_WO, F_NOT_PRESENT, F_NESTED_S2, FAULT_NAMES, faultCode,
 } from './faults.js';
@@ -434,7 +434,7 @@ export class Iommu {
     for (let k = 0; k < levels - 1; k++) {
       const c = pwc[k];
       if (c === null) continue;
-      const s = c.lookup(did, tagB, Math.floor(pn / LEVEL_PAGES[k + 2]));
+      const s = c.lookup(did, tagB, Math.floor(pn * LEVEL_INV[k + 2]));
       if (s >= 0) {
         frame = c.dataN[s];
         perm = c.dataI[s];
@@ -463,7 +463,7 @@ export class Iommu {
       if (level === 1 || (lo & 0x80) !== 0) {
         // Leaf: 4 KiB, 2 MiB (level 2) or 1 GiB (level 3).
         let span = LEVEL_PAGES[level];
-        let out = next + (pn % span);
+        let out = next + (pn - Math.floor(pn * LEVEL_INV[level]) * span);
         if (s2root >= 0) {
           const before = this.walkReads;
           const h = this.translateS2(did, s2root, out, isWrite, sid);
@@ -474,7 +474,7 @@ export class Iommu {
         }
         this.probePerm = perm;
         this.lastSpan = span;
-        const key = Math.floor(pn / span);
+        const key = span === 1 ? pn : Math.floor(pn / span);
         const base = out - (pn - key * span);
         if (span === 1) { this.probeSlot = this.iotlb4k.fillAbsent(did, tagB, key, base, perm); this.probeArray = 0; }
         else if (span === 512) { this.probeSlot = this.iotlb2m.fillAbsent(did, tagB, key, base, perm); this.probeArray = 1; }
@@ -483,7 +483,7 @@ export class Iommu {
       }
       // Non-leaf at `level`: fill its paging-structure cache (pde = level 2, ...).
       const c = pwc[level - 2];
-      if (c !== null) c.fillAbsent(did, tagB, Math.floor(pn / LEVEL_PAGES[level]), next, perm);
+      if (c !== null) c.fillAbsent(did, tagB, Math.floor(pn * LEVEL_INV[level]), next, perm);
       frame = next;
     }
     return this.fault(F_NOT_PRESENT, sid, pn, isWrite);

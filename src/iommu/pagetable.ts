@@ -24,10 +24,12 @@ export const PERM_RW = 3;
 
 /** 512^(level-1): pages covered by one entry at `level`. */
 export const LEVEL_PAGES = [0, 1, 512, 512 * 512, 512 ** 3, 512 ** 4, 512 ** 5];
+/** 1 / LEVEL_PAGES[l], exact (powers of two): pn * LEVEL_INV[l] is pn / LEVEL_PAGES[l] without a divide. */
+export const LEVEL_INV = new Float64Array([0, 1, 2 ** -9, 2 ** -18, 2 ** -27, 2 ** -36, 2 ** -45]);
 
 /** Index of the entry for page `pn` in a table at `level`. */
 export function levelIndex(pn: number, level: number): number {
-  return ((pn / LEVEL_PAGES[level]) >>> 0) & 511;
+  return ((pn * LEVEL_INV[level]) >>> 0) & 511;
 }
 
 const PS = 1 << 7;
@@ -89,7 +91,7 @@ export class PageTable {
       let level = 1;
       for (let l = Math.min(maxLeafLevel, this.levels - 1); l > 1; l--) {
         const span = LEVEL_PAGES[l];
-        if (left >= span && pn % span === 0 && pfn % span === 0) { level = l; break; }
+        if (left >= span && pn - Math.floor(pn * LEVEL_INV[l]) * span === 0 && pfn - Math.floor(pfn * LEVEL_INV[l]) * span === 0) { level = l; break; }
       }
       if (!this.installLeaf(pn, pfn, level, perm)) {
         if (pn > startPn) this.unmap(startPn, pn - startPn);
@@ -149,10 +151,10 @@ export class PageTable {
         this.pathIndex[level] = idx;
         const elo = mem.lo(frame, idx);
         const span = LEVEL_PAGES[level];
-        if ((elo & pm) === 0) { skipTo = (Math.floor(p / span) + 1) * span; break; }
+        if ((elo & pm) === 0) { skipTo = (Math.floor(p * LEVEL_INV[level]) + 1) * span; break; }
         if (this.isLeaf(elo, level)) {
           mem.write(frame, idx, 0, 0, pm);
-          const leafStart = Math.floor(p / span) * span;
+          const leafStart = Math.floor(p * LEVEL_INV[level]) * span;
           if (leafStart < lo) lo = leafStart;
           if (leafStart + span > hi) hi = leafStart + span;
           cleared += span;
@@ -201,7 +203,7 @@ export class PageTable {
       const next = entryFrame(elo, mem.hi(frame, idx));
       if (this.isLeaf(elo, level)) {
         this.lookupPerm = perm;
-        return next + (pn % LEVEL_PAGES[level]);
+        return next + (pn - Math.floor(pn * LEVEL_INV[level]) * LEVEL_PAGES[level]);
       }
       frame = next;
     }

@@ -5,6 +5,9 @@
  */
 import { bytesPerNs, dmaReadWire, dmaWriteWire, WIRE_UP_BYTES, WIRE_DOWN_BYTES, WIRE_TLPS_UP, WIRE_TLPS_DOWN, type PcieLinkSpec } from './link.js';
 
+const MEMO_BITS = 12;
+const MEMO = 1 << MEMO_BITS;
+
 export class PcieLinkTiming {
   readonly psPerByte: number;
   readonly latencyPs: number;
@@ -37,23 +40,25 @@ export class PcieLinkTiming {
     return this.memo(addr, bytes, 1);
   }
 
-  private readonly memoKey = new Float64Array(1024).fill(-1);
-  private readonly memoVal = new Float64Array(1024 * 4);
+  // Direct-mapped memo, 4096 entries: a NIC's pieces (buffers at any offset in their page, split
+  // at MPS) have a couple of thousand distinct shapes. Key: bytes (<= 4096), offset, above 4 GiB,
+  // write, packed in an int32.
+  private readonly memoKey = new Int32Array(MEMO).fill(-1);
+  private readonly memoVal = new Float64Array(MEMO * 4);
 
   private memo(addr: number, bytes: number, write: number): Float64Array {
     const off = addr - Math.floor(addr / 4096) * 4096; // addr mod 4096, no floating-point `%`
-    const key = ((bytes * 4096 + off) * 2 + (addr >= 4294967296 ? 1 : 0)) * 2 + write;
-    const h = ((off >>> 2) ^ (bytes * 7) ^ (write << 9)) & 1023;
+    const key = (((bytes << 12) | off) << 2) | (addr >= 4294967296 ? 2 : 0) | write;
+    const h = Math.imul(key, 0x9e3779b1) >>> (32 - MEMO_BITS);
     const w = this.wire;
+    const b = h * 4;
     if (this.memoKey[h] === key) {
-      const b = h * 4;
       w[0] = this.memoVal[b]; w[1] = this.memoVal[b + 1]; w[2] = this.memoVal[b + 2]; w[3] = this.memoVal[b + 3];
       return w;
     }
     if (write === 1) dmaWriteWire(this.spec, addr, bytes, w);
     else dmaReadWire(this.spec, addr, bytes, w);
     this.memoKey[h] = key;
-    const b = h * 4;
     this.memoVal[b] = w[0]; this.memoVal[b + 1] = w[1]; this.memoVal[b + 2] = w[2]; this.memoVal[b + 3] = w[3];
     return w;
   }
