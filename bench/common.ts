@@ -9,12 +9,12 @@ export interface Figure { name: string; meanMs: number; medianMs: number; minMs:
  * three does not), with the range from the slowest and fastest call.
  * Few iterations: each call is itself large (millions of items).
  */
-export async function runSuite(title: string, tasks: Array<{ name: string; items: number; unit: string; fn: () => void; setup?: () => void }>, iterations = 5): Promise<Figure[]> {
+export async function runSuite(title: string, tasks: Array<{ name: string; items: number; unit: string; fn: () => void; setup?: () => void }>, iterations = 5, quiet = false): Promise<Figure[]> {
   const bench = new Bench({ iterations, time: 0, warmup: true, warmupIterations: 1, warmupTime: 0 });
   for (const t of tasks) bench.add(t.name, t.fn, t.setup ? { beforeEach: t.setup } : undefined);
   await bench.run();
   const figs: Figure[] = [];
-  process.stdout.write(`\n## ${title}\n\n| task | median per call | items per call | throughput (median) | range (slowest–fastest call) |\n| --- | --- | --- | --- | --- |\n`);
+  if (!quiet) process.stdout.write(`\n## ${title}\n\n| task | median per call | items per call | throughput (median) | range (slowest–fastest call) |\n| --- | --- | --- | --- | --- |\n`);
   for (const task of bench.tasks) {
     const spec = tasks.find((t) => t.name === task.name)!;
     const r = task.result as unknown as { latency?: { mean: number; p50?: number; min: number; max: number } };
@@ -25,7 +25,7 @@ export async function runSuite(title: string, tasks: Array<{ name: string; items
     const rate = (ms: number) => spec.items / (ms / 1000);
     const m = (x: number) => (x / 1e6).toFixed(2);
     figs.push({ name: task.name, meanMs, medianMs, minMs, maxMs, items: spec.items, itemsPerSec: rate(medianMs), unit: spec.unit });
-    process.stdout.write(`| ${task.name} | ${medianMs.toFixed(1)} ms | ${spec.items.toLocaleString('en-US')} | ${m(rate(medianMs))} M ${spec.unit}/s | ${m(rate(maxMs))}–${m(rate(minMs))} M/s |\n`);
+    if (!quiet) process.stdout.write(`| ${task.name} | ${medianMs.toFixed(1)} ms | ${spec.items.toLocaleString('en-US')} | ${m(rate(medianMs))} M ${spec.unit}/s | ${m(rate(maxMs))}–${m(rate(minMs))} M/s |\n`);
   }
   return figs;
 }
