@@ -231,6 +231,23 @@ export class SetAssocCache {
     return -1;
   }
 
+  /**
+   * lookup() with a guess: when slot `guess` holds the key it is the hit (counted, replacement
+   * state updated, exactly as lookup() would), without searching; otherwise a plain lookup(). For
+   * a caller that sees the same key again and again (the context cache and one device).
+   */
+  lookupGuess(guess: number, a: number, b: number, num: number): number {
+    if (this.tagLo[guess] === (num | 0) && this.tagA[guess] === a && this.tagHi[guess] === ((num / 4294967296) | 0) && this.tagB[guess] === b) {
+      this.hits++;
+      if (this.touchOnHit) {
+        const set = (num | 0) & this.setMask;
+        this.touch(guess, set, set * this.ways);
+      }
+      return guess;
+    }
+    return this.lookup(a, b, num);
+  }
+
   /** Replacement-state update for a use of slot s (lru and plru; fifo and random keep none). */
   protected touch(s: number, set: number, base: number): void {
     if (this.mode === M_LRU_NIB) {

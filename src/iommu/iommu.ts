@@ -78,6 +78,8 @@ export class Iommu {
   /** pwc[k] caches non-leaf entries of level k+2 (pde, pdpte, pml4e, pml5e); null when disabled. */
   readonly pwc: Array<SetAssocCache | null>;
   readonly contextCache: SetAssocCache;
+  /** Context-cache slot of the last translation: the first guess for the next (see lookupGuess). */
+  private lastContextSlot = 0;
   readonly pasidCache: SetAssocCache;
   /** Device TLBs by source-id (null: no ATS). */
   private readonly atcBySid: Array<SetAssocCache | null> = new Array(65536).fill(null);
@@ -289,11 +291,12 @@ export class Iommu {
     if (this.mode === MODE_OFF) return pn;
 
     // Context cache (source-id → DID, table root, width, type).
-    let cs = this.contextCache.lookup(0, 0, sid);
+    let cs = this.contextCache.lookupGuess(this.lastContextSlot, 0, 0, sid);
     if (cs < 0) {
       cs = this.contextMiss(sid, pn, isWrite);
       if (cs < 0) return -1;
     }
+    this.lastContextSlot = cs;
     const ci = this.contextCache.dataI[cs];
     const did = ci & 0xffff;
     const pg = (ci >>> 26) & 7;
