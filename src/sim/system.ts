@@ -484,18 +484,20 @@ export class TimedSystem {
         this.pendLen[d]--;
         const t = this.trace!;
         r = this.allocRequest();
-        this.rPn[r] = pageOf(t.iovaHi[i], t.iovaLo[i]);
-        this.rOff[r] = t.iovaLo[i] & 0xfff;
-        this.rLeft[r] = t.size[i];
-        this.rBytes[r] = t.size[i];
+        const pn = pageOf(t.iovaHi[i], t.iovaLo[i]), off = t.iovaLo[i] & 0xfff, size = t.size[i];
+        this.rPn[r] = pn;
+        this.rOff[r] = off;
+        this.rLeft[r] = size;
+        this.rBytes[r] = size;
         this.rWrite[r] = t.dir[i] === DIR_WRITE ? 1 : 0;
         this.rWarm[r] = 1;
         this.rPasid[r] = t.pasid[i];
+        // the pages whose outstanding counts the unmap gate keeps (trace mode only)
+        this.rPage0[r] = pn;
+        this.rPages[r] = Math.floor((off + size - 1) / 4096) + 1;
       }
       this.rDev[r] = d;
       this.rStart[r] = now;
-      this.rPage0[r] = this.rPn[r];
-      this.rPages[r] = Math.floor((this.rOff[r] + this.rLeft[r] - 1) / 4096) + 1;
       this.rOut[r] = 0;
       this.rFault[r] = 0;
       this.rWaiting[r] = 0;
