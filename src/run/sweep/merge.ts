@@ -145,17 +145,22 @@ export function mergeShards(dirs: string[], out: string): MergeSummary {
   });
   const byId = new Map<string, SweepRecord>();
   const where = new Map<string, string>();
+  /** A job finished in two of the folders: the first in spec order is reported (results.jsonl is in completion order). */
+  const twice = new Map<string, string>();
   dirs.forEach((d) => {
     for (const [id, r] of latestRecords(readResultsJsonl(join(d, 'results.jsonl')).records)) {
       const prev = byId.get(id);
       if (isFinal(prev) && isFinal(r)) {
-        throw new InputError(`merge: job ${id} (${describeJob(r.job)}) is in both ${where.get(id)} and ${d}; give each shard once`);
+        if (!twice.has(id)) twice.set(id, `is in both ${where.get(id)} and ${d}`);
+        continue;
       }
       if (isFinal(prev)) continue;
       byId.set(id, r);
       where.set(id, d);
     }
   });
+  const dup = first.jobs.find((j) => twice.has(j.id));
+  if (dup) throw new InputError(`merge: job ${dup.id} (${describeJob(dup)}) ${twice.get(dup.id)}; give each shard once`);
   const missing = first.jobs.filter((j) => !byId.has(j.id));
   if (missing.length > 0) {
     const j = missing[0];
