@@ -7,6 +7,9 @@ import { bytesPerNs, dmaReadWire, dmaWriteWire, WIRE_UP_BYTES, WIRE_DOWN_BYTES, 
 
 const MEMO_BITS = 12;
 const MEMO = 1 << MEMO_BITS;
+/** Offsets in a wireAt entry: bytes up, bytes down, TLPs up, TLPs down, ps up, ps down. */
+export const WM_UP = 0, WM_DOWN = 1, WM_TLPS_UP = 2, WM_TLPS_DOWN = 3, WM_UP_PS = 4, WM_DOWN_PS = 5;
+const WM_STRIDE = 8;
 
 export class PcieLinkTiming {
   readonly psPerByte: number;
@@ -28,39 +31,53 @@ export class PcieLinkTiming {
   }
 
   /**
-   * Wire bytes of a device read piece [addr, addr+bytes) (a piece never crosses 4 KiB): up (MRd +
-   * ACKs) and down (completions + ACKs). Memoised on (bytes, offset in the page, above 4 GiB),
-   * which is all the result depends on.
+   * Wire figures of a device DMA piece [pn * 4096 + off, + bytes) (a piece never crosses 4 KiB),
+   * `write` 0 (read: MRd up, completions down) or 1 (MWr up), each direction's ACK/UpdateFC DLLPs
+   * included: the index b of its entry in `wireMemo`, which holds at b + WM_* the bytes and TLPs
+   * up and down and each direction's serialization time (ps, as sendUp / sendDown would round
+   * it). Memoised on (bytes, offset in the page, above 4 GiB, write), which is all the result
+   * depends on; nothing is copied out.
    */
-  readWire(addr: number, bytes: number): Float64Array {
-    return this.memo(addr, bytes, 0);
-  }
-
-  writeWire(addr: number, bytes: number): Float64Array {
-    return this.memo(addr, bytes, 1);
-  }
-
-  // Direct-mapped memo, 4096 entries: a NIC's pieces (buffers at any offset in their page, split
-  // at MPS) have a couple of thousand distinct shapes. Key: bytes (<= 4096), offset, above 4 GiB,
-  // write, packed in an int32.
-  private readonly memoKey = new Int32Array(MEMO).fill(-1);
-  private readonly memoVal = new Float64Array(MEMO * 4);
-
-  private memo(addr: number, bytes: number, write: number): Float64Array {
-    const off = addr - Math.floor(addr / 4096) * 4096; // addr mod 4096, no floating-point `%`
-    const key = (((bytes << 12) | off) << 2) | (addr >= 4294967296 ? 2 : 0) | write;
+  wireAt(pn: number, off: number, bytes: number, write: number): number {
+    // Direct-mapped, 4096 entries: a NIC's pieces (buffers at any offset in their page, split at
+    // MPS) have a couple of thousand distinct shapes. Key packed in an int32 (bytes <= 4096).
+    const key = (((bytes << 12) | off) << 2) | (pn >= 1048576 ? 2 : 0) | write;
     const h = Math.imul(key, 0x9e3779b1) >>> (32 - MEMO_BITS);
-    const w = this.wire;
-    const b = h * 4;
-    if (this.memoKey[h] === key) {
-      w[0] = this.memoVal[b]; w[1] = this.memoVal[b + 1]; w[2] = this.memoVal[b + 2]; w[3] = this.memoVal[b + 3];
-      return w;
-    }
-    if (write === 1) dmaWriteWire(this.spec, addr, bytes, w);
-    else dmaReadWire(this.spec, addr, bytes, w);
+    const b = h * WM_STRIDE;
+    if (this.memoKey[h] === key) return b;
+    const w = this.wire, m = this.wireMemo;
+    if (write === 1) dmaWriteWire(this.spec, pn * 4096 + off, bytes, w);
+    else dmaReadWire(this.spec, pn * 4096 + off, bytes, w);
     this.memoKey[h] = key;
-    this.memoVal[b] = w[0]; this.memoVal[b + 1] = w[1]; this.memoVal[b + 2] = w[2]; this.memoVal[b + 3] = w[3];
-    return w;
+    m[b + WM_UP] = w[WIRE_UP_BYTES]; m[b + WM_DOWN] = w[WIRE_DOWN_BYTES];
+    m[b + WM_TLPS_UP] = w[WIRE_TLPS_UP]; m[b + WM_TLPS_DOWN] = w[WIRE_TLPS_DOWN];
+    m[b + WM_UP_PS] = Math.round(w[WIRE_UP_BYTES] * this.psPerByte);
+    m[b + WM_DOWN_PS] = Math.round(w[WIRE_DOWN_BYTES] * this.psPerByte);
+    return b;
+  }
+
+  private readonly memoKey = new Int32Array(MEMO).fill(-1);
+  /** Entries of wireAt, WM_STRIDE numbers each. */
+  readonly wireMemo = new Float64Array(MEMO * WM_STRIDE);
+
+  /** sendUp with the serialization time already known (durPs = round(bytes * psPerByte)). */
+  sendUpPs(t: number, durPs: number, bytes: number, tlps: number): number {
+    const start = t > this.upFree ? t : this.upFree;
+    this.upFree = start + durPs;
+    this.upBusy += durPs;
+    this.upBytes += bytes;
+    this.upTlps += tlps;
+    return this.upFree + this.latencyPs;
+  }
+
+  /** sendDown with the serialization time already known (durPs = round(bytes * psPerByte)). */
+  sendDownPs(t: number, durPs: number, bytes: number, tlps: number): number {
+    const start = t > this.downFree ? t : this.downFree;
+    this.downFree = start + durPs;
+    this.downBusy += durPs;
+    this.downBytes += bytes;
+    this.downTlps += tlps;
+    return this.downFree + this.latencyPs;
   }
 
   /** Send `bytes` upstream at t; returns the arrival time at the root port (last byte + latency). */

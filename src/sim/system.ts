@@ -22,7 +22,7 @@ import { WaitList } from './waitlist.js';
 import { Iommu } from '../iommu/iommu.js';
 import { IommuTiming } from '../iommu/timing.js';
 import { MemoryTiming } from '../memory/memory.js';
-import { PcieLinkTiming, WIRE_UP_BYTES, WIRE_DOWN_BYTES, WIRE_TLPS_UP, WIRE_TLPS_DOWN } from '../pcie/port.js';
+import { PcieLinkTiming, WM_UP, WM_DOWN, WM_TLPS_UP, WM_TLPS_DOWN, WM_UP_PS, WM_DOWN_PS } from '../pcie/port.js';
 import { pcieSpec, type Config } from '../config/config.js';
 import {
   type TraceColumns, OP_DMA, OP_UNMAP, OP_INV, DIR_WRITE, SIZE_ALL, INV_CONTEXT, INV_GLOBAL, pageOf,
@@ -164,6 +164,8 @@ export class TimedSystem {
   private pBytes = new Int32Array(0);
   private pDown = new Float64Array(0);
   private pDownTlps = new Int32Array(0);
+  /** Serialization time of the piece's downstream bytes (ps). */
+  private pDownPs = new Float64Array(0);
   /** Next piece of the same write group (-1: none): see `groupWrites`. */
   private pNext = new Int32Array(0);
   /** Arrival time at the root complex (ps) of a grouped write piece that has no event of its own. */
@@ -280,7 +282,7 @@ export class TimedSystem {
     const old = this.pCap;
     const g = <T extends Float64Array | Int32Array>(a: T, C: new (n: number) => T): T => { const b = new C(cap); b.set(a); return b; };
     this.pReq = g(this.pReq, Int32Array); this.pPn = g(this.pPn, Float64Array); this.pOff = g(this.pOff, Int32Array);
-    this.pBytes = g(this.pBytes, Int32Array); this.pDown = g(this.pDown, Float64Array); this.pDownTlps = g(this.pDownTlps, Int32Array);
+    this.pBytes = g(this.pBytes, Int32Array); this.pDown = g(this.pDown, Float64Array); this.pDownTlps = g(this.pDownTlps, Int32Array); this.pDownPs = g(this.pDownPs, Float64Array);
     this.pNext = g(this.pNext, Int32Array); this.pArrive = g(this.pArrive, Float64Array);
     const f = new Int32Array(cap);
     f.set(this.pFree.subarray(0, this.pFreeTop));
@@ -549,12 +551,13 @@ export class TimedSystem {
       this.pPn[p] = pn;
       this.pOff[p] = off;
       this.pBytes[p] = bytes;
-      const addr = pn * 4096 + off;
-      const w = isWrite ? link.writeWire(addr, bytes) : link.readWire(addr, bytes);
-      this.pDown[p] = w[WIRE_DOWN_BYTES];
-      this.pDownTlps[p] = w[WIRE_TLPS_DOWN];
-      const arrive = link.sendUp(now, w[WIRE_UP_BYTES], w[WIRE_TLPS_UP]);
-      if (isWrite && w[WIRE_DOWN_BYTES] > 0) link.sendDown(now, w[WIRE_DOWN_BYTES], 0); // ACK/FC DLLPs
+      const wb = link.wireAt(pn, off, bytes, isWrite ? 1 : 0);
+      const wm = link.wireMemo;
+      this.pDown[p] = wm[wb + WM_DOWN];
+      this.pDownPs[p] = wm[wb + WM_DOWN_PS];
+      this.pDownTlps[p] = wm[wb + WM_TLPS_DOWN];
+      const arrive = link.sendUpPs(now, wm[wb + WM_UP_PS], wm[wb + WM_UP], wm[wb + WM_TLPS_UP]);
+      if (isWrite && wm[wb + WM_DOWN] > 0) link.sendDownPs(now, wm[wb + WM_DOWN_PS], wm[wb + WM_DOWN], 0); // ACK/FC DLLPs
       this.pNext[p] = -1;
       if (!group) this.q.push(arrive, EV_AT_RC, p);
       else if (pn === gPn) {
@@ -670,7 +673,7 @@ export class TimedSystem {
 
   private dataReady(p: number): void {
     const d = this.rDev[this.pReq[p]];
-    const arrive = this.links[this.devLink[d]].sendDown(this.q.now, this.pDown[p], this.pDownTlps[p]);
+    const arrive = this.links[this.devLink[d]].sendDownPs(this.q.now, this.pDownPs[p], this.pDown[p], this.pDownTlps[p]);
     this.q.push(arrive, EV_CPL, p);
   }
 
