@@ -1,0 +1,31 @@
+import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
+import { PcieLinkTiming, WM_UP, WM_DOWN, WM_TLPS_UP, WM_TLPS_DOWN, WM_UP_PS, WM_DOWN_PS } from '../../src/pcie/port.js';
+import { dmaReadWire, dmaWriteWire, resolvePcieSpec } from '../../src/pcie/link.js';
+
+describe('link timing: the wire memo', () => {
+  it('every entry equals the closed-form wire counts, whatever shapes collide in the table', () => {
+    for (const spec of [resolvePcieSpec({}), resolvePcieSpec({ gen: 6, lanes: 16, mpsBytes: 512, rcbChunks: true })]) {
+      const link = new PcieLinkTiming(spec);
+      const w = new Float64Array(6);
+      fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 24 }), fc.integer({ min: 0, max: 4095 }), fc.integer({ min: 1, max: 4096 }), fc.boolean(), (pn, off, len, write) => {
+        const bytes = Math.min(len, 4096 - off); // a piece never crosses 4 KiB
+        const b = link.wireAt(pn, off, bytes, write ? 1 : 0);
+        (write ? dmaWriteWire : dmaReadWire)(spec, pn * 4096 + off, bytes, w);
+        const m = link.wireMemo;
+        return m[b + WM_UP] === w[0] && m[b + WM_DOWN] === w[1] && m[b + WM_TLPS_UP] === w[2] && m[b + WM_TLPS_DOWN] === w[3]
+          && m[b + WM_UP_PS] === Math.round(w[0] * link.psPerByte) && m[b + WM_DOWN_PS] === Math.round(w[1] * link.psPerByte);
+      }), { numRuns: 20000, seed: 11 });
+    }
+  });
+
+  it('sendUpPs / sendDownPs serialize FIFO like sendUp / sendDown', () => {
+    const spec = resolvePcieSpec({});
+    const a = new PcieLinkTiming(spec), b = new PcieLinkTiming(spec);
+    for (const [t, bytes] of [[0, 280], [0, 280], [500_000, 64], [10, 4000]]) {
+      expect(a.sendUpPs(t, Math.round(bytes * a.psPerByte), bytes, 1)).toBe(b.sendUp(t, bytes, 1));
+      expect(a.sendDownPs(t, Math.round(bytes * a.psPerByte), bytes, 1)).toBe(b.sendDown(t, bytes, 1));
+    }
+    expect([a.upBusy, a.downBytes, a.upTlps]).toEqual([b.upBusy, b.downBytes, b.upTlps]);
+  });
+});
