@@ -82,23 +82,11 @@ export class PcieLinkTiming {
 
   /** Send `bytes` upstream at t; returns the arrival time at the root port (last byte + latency). */
   sendUp(t: number, bytes: number, tlps: number): number {
-    const start = t > this.upFree ? t : this.upFree;
-    const dur = Math.round(bytes * this.psPerByte);
-    this.upFree = start + dur;
-    this.upBusy += dur;
-    this.upBytes += bytes;
-    this.upTlps += tlps;
-    return this.upFree + this.latencyPs;
+    return this.sendUpPs(t, Math.round(bytes * this.psPerByte), bytes, tlps);
   }
 
   sendDown(t: number, bytes: number, tlps: number): number {
-    const start = t > this.downFree ? t : this.downFree;
-    const dur = Math.round(bytes * this.psPerByte);
-    this.downFree = start + dur;
-    this.downBusy += dur;
-    this.downBytes += bytes;
-    this.downTlps += tlps;
-    return this.downFree + this.latencyPs;
+    return this.sendDownPs(t, Math.round(bytes * this.psPerByte), bytes, tlps);
   }
 }
 
