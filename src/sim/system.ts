@@ -108,6 +108,7 @@ export class TimedSystem {
    * serial), so the last piece's completion is the request's.
    */
   private readonly groupWrites: boolean;
+  private readonly gateRescanAlways: boolean;
   private readonly devNextIssue: Float64Array;
   /** Pending (arrived, not admitted) trace requests per device: a ring of trace record indices. */
   private readonly pendQ: Int32Array[];
@@ -201,7 +202,7 @@ export class TimedSystem {
   /** Per-request latencies in ps, in completion order, when asked for (tests, exports). */
   readonly latencies: number[] | null;
 
-  constructor(cfg: Readonly<Config>, devices: string[], iommu?: Iommu, opts: { recordLatencies?: boolean; /** false: an event per write piece (tests compare) */ groupWrites?: boolean } = {}) {
+  constructor(cfg: Readonly<Config>, devices: string[], iommu?: Iommu, opts: { recordLatencies?: boolean; /** false: an event per write piece (tests compare) */ groupWrites?: boolean; /** true: the unmap gate rescans on every completion (tests compare) */ gateRescanAlways?: boolean } = {}) {
     this.latencies = opts.recordLatencies ? [] : null;
     this.cfg = cfg;
     this.iommu = iommu ?? new Iommu(cfg);
@@ -233,6 +234,7 @@ export class TimedSystem {
     this.devTags = new Int32Array(n).fill(spec.tags);
     this.postedLimited = spec.phCredits > 0;
     this.devPosted = new Int32Array(n).fill(spec.phCredits);
+    this.gateRescanAlways = opts.gateRescanAlways === true;
     this.groupWrites = opts.groupWrites !== false && !this.postedLimited && this.links.length === 1;
     this.devNextIssue = new Float64Array(n);
     this.pendQ = devices.map(() => new Int32Array(64));
@@ -432,7 +434,7 @@ export class TimedSystem {
   private releaseWaiting(d: number, lo: number, hi: number): void {
     const t = this.trace!;
     const w = this.waiting[d];
-    if (this.devDone[d] < this.devQueued[d]) {
+    if (this.devDone[d] < this.devQueued[d] && !this.gateRescanAlways) {
       let free = false;
       const end = w.length < WAIT_SCAN ? w.length : WAIT_SCAN;
       for (let k = 0; k < end && !free; k++) {
