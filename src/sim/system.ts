@@ -193,11 +193,14 @@ export class TimedSystem {
   private readonly devDropped: Float64Array;
   private readonly devFirst: Float64Array;
   private readonly devLast: Float64Array;
-  firstStart = Infinity;
-  lastDone = 0;
-  doneBytes = 0;
-  doneRequests = 0;
-  dropped = 0;
+  // Totals over the devices, from the per-device figures (the hot path keeps only those; all are
+  // integers or extremes, so the sums are exact in any order).
+  private sumOf(a: Float64Array): number { let x = 0; for (let d = 0; d < a.length; d++) x += a[d]; return x; }
+  get firstStart(): number { let x = Infinity; for (let d = 0; d < this.devFirst.length; d++) if (this.devFirst[d] < x) x = this.devFirst[d]; return x; }
+  get lastDone(): number { let x = 0; for (let d = 0; d < this.devLast.length; d++) if (this.devLast[d] > x) x = this.devLast[d]; return x; }
+  get doneBytes(): number { return this.sumOf(this.devBytes); }
+  get doneRequests(): number { return this.sumOf(this.devRequests); }
+  get dropped(): number { return this.sumOf(this.devDropped); }
   translations = 0;
   /** Per-request latencies in ps, in completion order, when asked for (tests, exports). */
   readonly latencies: number[] | null;
@@ -507,7 +510,6 @@ export class TimedSystem {
       this.rWaiting[r] = 0;
       this.rTransPn[r] = -1;
       this.devInFlight[d]++;
-      if (now < this.firstStart) this.firstStart = now;
       if (now < this.devFirst[d]) this.devFirst[d] = now;
       // Issue on a device-clock edge, no earlier than the engine's issue interval allows. (The
       // engine's latency is charged when the request completes: it holds no tag.)
@@ -701,18 +703,14 @@ export class TimedSystem {
     // request complete (the device's own latency — descriptor handling — added here)
     const now = this.q.now + this.engineLatPs;
     if (this.rFault[r] === 1) {
-      this.dropped++;
       this.devDropped[d]++;
     } else {
       const lat = now - this.rStart[r];
       if (this.latencies !== null) this.latencies.push(lat);
       this.devLatency[d].record(lat);
-      this.doneBytes += this.rBytes[r];
       this.devBytes[d] += this.rBytes[r];
-      this.doneRequests++;
       this.devRequests[d]++;
     }
-    if (now > this.lastDone) this.lastDone = now;
     if (now > this.devLast[d]) this.devLast[d] = now;
     if (this.trace !== null) {
       this.devDone[d]++;
@@ -729,7 +727,8 @@ export class TimedSystem {
   // ------------------------------------------------------------------ results
 
   metrics(): TimingMetrics {
-    const span = Math.max(0, this.lastDone - (Number.isFinite(this.firstStart) ? this.firstStart : 0));
+    const first = this.firstStart;
+    const span = Math.max(0, this.lastDone - (Number.isFinite(first) ? first : 0));
     const spanNs = span / 1000;
     const gbps = (bytes: number, ns: number) => (ns > 0 ? (bytes * 8) / ns : 0);
     let up = 0, down = 0, upT = 0, downT = 0, upBusy = 0, downBusy = 0;
