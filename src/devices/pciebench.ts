@@ -8,6 +8,7 @@
  */
 import type { Config } from '../config/config.js';
 import type { RequestSource } from '../sim/system.js';
+import { modByReciprocal } from '../util/mod.js';
 
 export const PCIEBENCH_DEVICE = '0000:03:00.0';
 /** Above 4 GiB, as pcie-bench's host buffers were (64-bit addresses: 4-DW TLP headers); 1 GiB aligned. */
@@ -59,12 +60,7 @@ export class PcieBenchSource implements RequestSource {
       if (this.seqOff + this.size > this.slots * this.size) this.seqOff = 0;
     } else {
       const r = this.slots > 0xffffffff ? this.rand() * 4294967296 + this.rand() : this.rand();
-      // r mod slots (integers below 2^53), by the reciprocal and a correction, not a divide
-      const slots = this.slots;
-      let m = r - Math.floor(r * this.invSlots) * slots;
-      while (m < 0) m += slots;
-      while (m >= slots) m -= slots;
-      off = m * this.size;
+      off = modByReciprocal(r, this.slots, this.invSlots) * this.size;
     }
     const pg = Math.floor(off / 4096);
     out[0] = this.basePn + pg;

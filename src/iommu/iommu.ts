@@ -14,7 +14,7 @@
 import { SetAssocCache, createCache, ANY, ALL_NUMS_HI } from '../cache/setassoc.js';
 import type { Config, DeviceCfg, CacheCfg } from '../config/config.js';
 import { TableMemory, entryFrame, entryLo, entryHi } from './tablemem.js';
-import { PageTable, FMT_SECOND, FMT_FIRST, LEVEL_PAGES, LEVEL_INV, PERM_R, PERM_W, PERM_RW, levelIndex } from './pagetable.js';
+import { PageTable, FMT_SECOND, FMT_FIRST, LEVEL_PAGES, LEVEL_INV, PERM_R, PERM_W, PERM_RW, levelIndex, levelRem } from './pagetable.js';
 import {
   F_ROOT, F_CONTEXT, F_WIDTH, F_WRITE_RO, F_READ_WO, F_NOT_PRESENT, F_NESTED_S2, FAULT_NAMES, faultCode,
 } from './faults.js';
@@ -466,7 +466,7 @@ export class Iommu {
       if (level === 1 || (lo & 0x80) !== 0) {
         // Leaf: 4 KiB, 2 MiB (level 2) or 1 GiB (level 3).
         let span = LEVEL_PAGES[level];
-        let out = next + (pn - Math.floor(pn * LEVEL_INV[level]) * span);
+        let out = next + levelRem(pn, level);
         if (s2root >= 0) {
           const before = this.walkReads;
           const h = this.translateS2(did, s2root, out, isWrite, sid);

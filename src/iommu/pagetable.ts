@@ -27,6 +27,11 @@ export const LEVEL_PAGES = [0, 1, 512, 512 * 512, 512 ** 3, 512 ** 4, 512 ** 5];
 /** 1 / LEVEL_PAGES[l], exact (powers of two): pn * LEVEL_INV[l] is pn / LEVEL_PAGES[l] without a divide. */
 export const LEVEL_INV = new Float64Array([0, 1, 2 ** -9, 2 ** -18, 2 ** -27, 2 ** -36, 2 ** -45]);
 
+/** pn mod LEVEL_PAGES[level]: the page's offset inside the region one entry at `level` covers. */
+export function levelRem(pn: number, level: number): number {
+  return pn - Math.floor(pn * LEVEL_INV[level]) * LEVEL_PAGES[level];
+}
+
 /** Index of the entry for page `pn` in a table at `level`. */
 export function levelIndex(pn: number, level: number): number {
   return ((pn * LEVEL_INV[level]) >>> 0) & 511;
@@ -91,7 +96,7 @@ export class PageTable {
       let level = 1;
       for (let l = Math.min(maxLeafLevel, this.levels - 1); l > 1; l--) {
         const span = LEVEL_PAGES[l];
-        if (left >= span && pn - Math.floor(pn * LEVEL_INV[l]) * span === 0 && pfn - Math.floor(pfn * LEVEL_INV[l]) * span === 0) { level = l; break; }
+        if (left >= span && levelRem(pn, l) === 0 && levelRem(pfn, l) === 0) { level = l; break; }
       }
       if (!this.installLeaf(pn, pfn, level, perm)) {
         if (pn > startPn) this.unmap(startPn, pn - startPn);
@@ -203,7 +208,7 @@ export class PageTable {
       const next = entryFrame(elo, mem.hi(frame, idx));
       if (this.isLeaf(elo, level)) {
         this.lookupPerm = perm;
-        return next + (pn - Math.floor(pn * LEVEL_INV[level]) * LEVEL_PAGES[level]);
+        return next + levelRem(pn, level);
       }
       frame = next;
     }

@@ -1,3 +1,5 @@
+import { modByReciprocal } from '../util/mod.js';
+
 /**
  * The one event queue. Time is an integer number of picoseconds (held in a double: exact up to
  * 2^53 ps, about 2.5 hours of simulated time). Ties break by insertion order, so a run is
@@ -199,13 +201,7 @@ export class Clock {
   }
   /** The first edge at or after t. */
   align(t: number): number {
-    // t mod period without a floating-point `%` (a slow library call in V8) or a divide: the
-    // quotient from the reciprocal may be off by a little in rounding, which the loops correct;
-    // r is then exact for integral t < 2^53 (q * p and t - q * p are integers below 2^53).
-    const p = this.periodPs;
-    let r = t - Math.floor(t * this.inv) * p;
-    while (r < 0) r += p;
-    while (r >= p) r -= p;
-    return r === 0 ? t : t + (p - r);
+    const r = modByReciprocal(t, this.periodPs, this.inv);
+    return r === 0 ? t : t + (this.periodPs - r);
   }
 }

@@ -165,8 +165,6 @@ export class TimedSystem {
   private pBytes = new Int32Array(0);
   private pDown = new Float64Array(0);
   private pDownTlps = new Int32Array(0);
-  /** Serialization time of the piece's downstream bytes (ps). */
-  private pDownPs = new Float64Array(0);
   /** Next piece of the same write group (-1: none): see `groupWrites`. */
   private pNext = new Int32Array(0);
   /** Arrival time at the root complex (ps) of a grouped write piece that has no event of its own. */
@@ -287,7 +285,7 @@ export class TimedSystem {
     const old = this.pCap;
     const g = <T extends Float64Array | Int32Array>(a: T, C: new (n: number) => T): T => { const b = new C(cap); b.set(a); return b; };
     this.pReq = g(this.pReq, Int32Array); this.pPn = g(this.pPn, Float64Array); this.pOff = g(this.pOff, Int32Array);
-    this.pBytes = g(this.pBytes, Int32Array); this.pDown = g(this.pDown, Float64Array); this.pDownTlps = g(this.pDownTlps, Int32Array); this.pDownPs = g(this.pDownPs, Float64Array);
+    this.pBytes = g(this.pBytes, Int32Array); this.pDown = g(this.pDown, Float64Array); this.pDownTlps = g(this.pDownTlps, Int32Array);
     this.pNext = g(this.pNext, Int32Array); this.pArrive = g(this.pArrive, Float64Array);
     const f = new Int32Array(cap);
     f.set(this.pFree.subarray(0, this.pFreeTop));
@@ -558,7 +556,6 @@ export class TimedSystem {
       const wb = link.wireAt(pn, off, bytes, isWrite ? 1 : 0);
       const wm = link.wireMemo;
       this.pDown[p] = wm[wb + WM_DOWN];
-      this.pDownPs[p] = wm[wb + WM_DOWN_PS];
       this.pDownTlps[p] = wm[wb + WM_TLPS_DOWN];
       const arrive = link.sendUpPs(now, wm[wb + WM_UP_PS], wm[wb + WM_UP], wm[wb + WM_TLPS_UP]);
       if (isWrite && wm[wb + WM_DOWN] > 0) link.sendDownPs(now, wm[wb + WM_DOWN_PS], wm[wb + WM_DOWN], 0); // ACK/FC DLLPs
@@ -677,7 +674,7 @@ export class TimedSystem {
 
   private dataReady(p: number): void {
     const d = this.rDev[this.pReq[p]];
-    const arrive = this.links[this.devLink[d]].sendDownPs(this.q.now, this.pDownPs[p], this.pDown[p], this.pDownTlps[p]);
+    const arrive = this.links[this.devLink[d]].sendDown(this.q.now, this.pDown[p], this.pDownTlps[p]);
     this.q.push(arrive, EV_CPL, p);
   }
 

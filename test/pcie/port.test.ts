@@ -19,13 +19,13 @@ describe('link timing: the wire memo', () => {
     }
   });
 
-  it('sendUpPs / sendDownPs serialize FIFO like sendUp / sendDown', () => {
-    const spec = resolvePcieSpec({});
-    const a = new PcieLinkTiming(spec), b = new PcieLinkTiming(spec);
-    for (const [t, bytes] of [[0, 280], [0, 280], [500_000, 64], [10, 4000]]) {
-      expect(a.sendUpPs(t, Math.round(bytes * a.psPerByte), bytes, 1)).toBe(b.sendUp(t, bytes, 1));
-      expect(a.sendDownPs(t, Math.round(bytes * a.psPerByte), bytes, 1)).toBe(b.sendDown(t, bytes, 1));
-    }
-    expect([a.upBusy, a.downBytes, a.upTlps]).toEqual([b.upBusy, b.downBytes, b.upTlps]);
+  it('sendUpPs / sendDownPs: FIFO per direction, hand-computed', () => {
+    const link = new PcieLinkTiming(resolvePcieSpec({ linkLatencyNs: 100 }));
+    const L = 100_000;
+    expect(link.sendUpPs(0, 1000, 280, 1)).toBe(1000 + L);
+    expect(link.sendUpPs(0, 1000, 280, 1)).toBe(2000 + L); // queues behind the first
+    expect(link.sendUpPs(5000, 300, 64, 1)).toBe(5300 + L); // the link was idle again
+    expect(link.sendDownPs(1500, 700, 44, 0)).toBe(2200 + L); // the other direction is independent
+    expect([link.upBusy, link.upBytes, link.upTlps, link.downBusy, link.downBytes, link.downTlps]).toEqual([2300, 624, 3, 700, 44, 0]);
   });
 });
