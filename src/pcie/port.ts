@@ -62,22 +62,47 @@ export class PcieLinkTiming {
 
   /** sendUp with the serialization time already known (durPs = round(bytes * psPerByte)). */
   sendUpPs(t: number, durPs: number, bytes: number, tlps: number): number {
-    const start = t > this.upFree ? t : this.upFree;
-    this.upFree = start + durPs;
-    this.upBusy += durPs;
-    this.upBytes += bytes;
-    this.upTlps += tlps;
-    return this.upFree + this.latencyPs;
+    return this.sendUpRun(t, 1, durPs, bytes, tlps);
   }
 
   /** sendDown with the serialization time already known (durPs = round(bytes * psPerByte)). */
   sendDownPs(t: number, durPs: number, bytes: number, tlps: number): number {
-    const start = t > this.downFree ? t : this.downFree;
-    this.downFree = start + durPs;
+    return this.sendDownRun(t, 1, durPs, bytes, tlps);
+  }
+
+  /**
+   * n like TLPs sent upstream back to back at t, each of durPs, bytes and tlps: the same state
+   * as n sendUpPs calls at t. Returns the first's arrival; the k-th arrives (k - 1) * durPs later.
+   */
+  sendUpRun(t: number, n: number, durPs: number, bytes: number, tlps: number): number {
+    const first = (t > this.upFree ? t : this.upFree) + durPs;
+    this.upFree = first;
+    this.upBusy += durPs;
+    this.upBytes += bytes;
+    this.upTlps += tlps;
+    for (let k = 1; k < n; k++) {
+      this.upFree += durPs;
+      this.upBusy += durPs;
+      this.upBytes += bytes;
+      this.upTlps += tlps;
+    }
+    return first + this.latencyPs;
+  }
+
+  /** sendUpRun downstream. */
+  sendDownRun(t: number, n: number, durPs: number, bytes: number, tlps: number): number {
+    const first = (t > this.downFree ? t : this.downFree) + durPs;
+    this.downFree = first;
     this.downBusy += durPs;
     this.downBytes += bytes;
     this.downTlps += tlps;
-    return this.downFree + this.latencyPs;
+    for (let k = 1; k < n; k++) {
+      this.downFree += durPs;
+      this.downBusy += durPs;
+      this.downBytes += bytes;
+      this.downTlps += tlps;
+    }
+    return first + this.latencyPs;
   }
 
   /** Send `bytes` upstream at t; returns the arrival time at the root port (last byte + latency). */

@@ -98,14 +98,18 @@ export class TimedSystem {
   private readonly devPosted: Int32Array;
   private readonly postedLimited: boolean;
   /**
-   * Write pieces of one request on one page, issued together, are handled as a group: the first
-   * piece's event at the root complex also does the work of the pieces between it and the last,
-   * and only the last piece has a completion event. Exact (the same results as an event per
-   * piece) when there is one link and posted credits are unlimited: the link is FIFO, so nothing
-   * else reaches the root complex between the group's pieces, and the state they touch (the
-   * posted-write unit, the DRAM serializer, the request's translation) is touched only there; a
-   * piece returns no credit, and the pieces' completion times rise (the posted-write unit is
-   * serial), so the last piece's completion is the request's.
+   * Write pieces of one request on one page, issued together, are handled as a group: the
+   * full-size (MPS) pieces before the page's last piece are one run piece, whose event at the
+   * root complex does the work of each of them as of its own arrival, and only the last piece has
+   * an event of its own and a completion event. The run's pieces all have the same wire cost (a
+   * piece's TLP depends only on its size, its address modulo 4 and whether it is above 4 GiB), so
+   * they are serialized on the link in one call and their arrivals are the first's plus multiples
+   * of one serialization time. Exact (the same results as an event per piece) when there is one
+   * link and posted credits are unlimited: the link is FIFO, so nothing else reaches the root
+   * complex between the group's pieces, and the state they touch (the posted-write unit, the DRAM
+   * serializer, the request's translation) is touched only there; a piece returns no credit, and
+   * the pieces' completion times rise (the posted-write unit is serial), so the last piece's
+   * completion is the request's.
    */
   private readonly groupWrites: boolean;
   private readonly gateRescanAlways: boolean;
@@ -165,10 +169,10 @@ export class TimedSystem {
   private pBytes = new Int32Array(0);
   private pDown = new Float64Array(0);
   private pDownTlps = new Int32Array(0);
-  /** Next piece of the same write group (-1: none): see `groupWrites`. */
-  private pNext = new Int32Array(0);
-  /** Arrival time at the root complex (ps) of a grouped write piece that has no event of its own. */
-  private pArrive = new Float64Array(0);
+  /** Pieces a run piece stands for (0: an ordinary piece): see `groupWrites`. */
+  private pRun = new Int32Array(0);
+  /** A run piece's serialization time upstream (ps): its pieces arrive this far apart. */
+  private pRunPs = new Float64Array(0);
   private pFree = new Int32Array(0);
   private pFreeTop = 0;
 
@@ -286,7 +290,7 @@ export class TimedSystem {
     const g = <T extends Float64Array | Int32Array>(a: T, C: new (n: number) => T): T => { const b = new C(cap); b.set(a); return b; };
     this.pReq = g(this.pReq, Int32Array); this.pPn = g(this.pPn, Float64Array); this.pOff = g(this.pOff, Int32Array);
     this.pBytes = g(this.pBytes, Int32Array); this.pDown = g(this.pDown, Float64Array); this.pDownTlps = g(this.pDownTlps, Int32Array);
-    this.pNext = g(this.pNext, Int32Array); this.pArrive = g(this.pArrive, Float64Array);
+    this.pRun = g(this.pRun, Int32Array); this.pRunPs = g(this.pRunPs, Float64Array);
     const f = new Int32Array(cap);
     f.set(this.pFree.subarray(0, this.pFreeTop));
     for (let i = cap - 1; i >= old; i--) f[this.pFreeTop++] = i;
@@ -530,9 +534,6 @@ export class TimedSystem {
     const link = this.links[this.devLink[d]];
     const limit = isWrite ? this.mps : this.mrrs;
     const group = isWrite && this.groupWrites;
-    // the current write group: its page, its latest piece, and that piece if it is not the first
-    // (its event is pushed when the group ends, before anything else is pushed)
-    let gPn = -1, gPrev = -1, gLast = -1;
     while (this.rLeft[r] > 0) {
       if (isWrite) {
         if (this.postedLimited) {
@@ -544,9 +545,10 @@ export class TimedSystem {
         this.devTags[d]--;
       }
       const off = this.rOff[r];
+      const left = this.rLeft[r];
       let bytes = 4096 - off;
       if (bytes > limit) bytes = limit;
-      if (bytes > this.rLeft[r]) bytes = this.rLeft[r];
+      if (bytes > left) bytes = left;
       const p = this.allocPiece();
       const pn = this.rPn[r];
       this.pReq[p] = r;
@@ -555,26 +557,26 @@ export class TimedSystem {
       this.pBytes[p] = bytes;
       const wb = link.wireAt(pn, off, bytes, isWrite ? 1 : 0);
       const wm = link.wireMemo;
+      // a run: the full pieces of a write group before its last piece on this page (n of them)
+      let n = 0;
+      if (group && bytes === limit && left > limit && off + limit < 4096) {
+        const seg = 4096 - off < left ? 4096 - off : left;
+        n = Math.floor((seg - 1) / limit);
+      }
+      this.pRun[p] = n;
+      const k = n > 0 ? n : 1;
       this.pDown[p] = wm[wb + WM_DOWN];
       this.pDownTlps[p] = wm[wb + WM_TLPS_DOWN];
-      const arrive = link.sendUpPs(now, wm[wb + WM_UP_PS], wm[wb + WM_UP], wm[wb + WM_TLPS_UP]);
-      if (isWrite && wm[wb + WM_DOWN] > 0) link.sendDownPs(now, wm[wb + WM_DOWN_PS], wm[wb + WM_DOWN], 0); // ACK/FC DLLPs
-      this.pNext[p] = -1;
-      if (!group) this.q.push(arrive, EV_AT_RC, p);
-      else if (pn === gPn) {
-        this.pNext[gPrev] = p;
-        this.pArrive[p] = arrive;
-        gPrev = gLast = p;
-      } else {
-        if (gLast >= 0) this.q.push(this.pArrive[gLast], EV_AT_RC, gLast);
-        this.q.push(arrive, EV_AT_RC, p);
-        gPn = pn; gPrev = p; gLast = -1;
-      }
+      const upPs = wm[wb + WM_UP_PS];
+      this.pRunPs[p] = upPs;
+      const arrive = link.sendUpRun(now, k, upPs, wm[wb + WM_UP], wm[wb + WM_TLPS_UP]);
+      if (isWrite && wm[wb + WM_DOWN] > 0) link.sendDownRun(now, k, wm[wb + WM_DOWN_PS], wm[wb + WM_DOWN], 0); // ACK/FC DLLPs
+      this.q.push(arrive, EV_AT_RC, p);
       this.rOut[r]++;
-      this.rLeft[r] -= bytes;
-      if (off + bytes >= 4096) { this.rPn[r] = pn + 1; this.rOff[r] = 0; } else this.rOff[r] = off + bytes;
+      const all = k * bytes;
+      this.rLeft[r] = left - all;
+      if (off + all >= 4096) { this.rPn[r] = pn + 1; this.rOff[r] = 0; } else this.rOff[r] = off + all;
     }
-    if (gLast >= 0) this.q.push(this.pArrive[gLast], EV_AT_RC, gLast);
   }
 
   private waitFor(d: number, r: number): void {
@@ -621,9 +623,15 @@ export class TimedSystem {
         this.rTransPn[r] = pn;
         this.translations++;
         const sid = this.devSid[d];
-        ready = this.iommuT.translate(now, sid, this.rPasid[r], pn, isWrite);
-        this.rTransReady[r] = ready;
-        if (ready < 0) this.rFault[r] = 1;
+        const it = this.iommuT;
+        it.io[0] = now;
+        if (it.translate(sid, this.rPasid[r], pn, isWrite) < 0) {
+          this.rFault[r] = 1;
+          this.rTransReady[r] = -1;
+        } else {
+          ready = it.io[0];
+          this.rTransReady[r] = ready;
+        }
       } else {
         const tr = this.rTransReady[r];
         ready = tr > now ? tr : now;
@@ -632,14 +640,13 @@ export class TimedSystem {
     if (this.rFault[r] === 1) {
       // dropped: a read gets an Unsupported Request completion, a write vanishes
       if (!isWrite) this.q.push(this.links[this.devLink[d]].sendDown(now, 20, 1), EV_CPL, p);
-      else if (this.pNext[p] < 0) this.q.push(now, EV_WDONE, p);
-      else this.groupRest(p, r);
+      else if (this.pRun[p] === 0) this.q.push(now, EV_WDONE, p);
+      else this.runDone(p, r, -1);
       return;
     }
     if (isWrite) {
-      const done = this.writePiece(p, ready);
-      if (this.pNext[p] < 0) this.q.push(done, EV_WDONE, p);
-      else this.groupRest(p, r);
+      if (this.pRun[p] === 0) this.q.push(this.writePiece(p, ready), EV_WDONE, p);
+      else this.runDone(p, r, ready);
     } else {
       const done = this.mem.access(ready + this.rcReadPs, this.pBytes[p], this.rWarm[r] === 1);
       this.q.push(done, EV_DATA, p);
@@ -654,22 +661,23 @@ export class TimedSystem {
   }
 
   /**
-   * The head p of a write group has been through the root complex: retire it and do the work of
-   * the group's pieces up to (not including) the last, each as of its own arrival; the last piece
-   * has its own event.
+   * Run piece p (see `groupWrites`) is at the root complex: its first piece's translation is
+   * ready at `ready` (-1: faulted, the writes vanish). Each of its pieces goes through the
+   * posted-write unit as of its own arrival; then it retires (the group's last piece, which has
+   * its own event, completes the request).
    */
-  private groupRest(p: number, r: number): void {
-    let m = this.pNext[p];
+  private runDone(p: number, r: number, ready: number): void {
+    if (ready >= 0) {
+      this.writePiece(p, ready);
+      const n = this.pRun[p], dt = this.pRunPs[p], tr = this.rTransReady[r];
+      let a = this.q.now;
+      for (let k = 1; k < n; k++) {
+        a += dt;
+        this.writePiece(p, tr > a ? tr : a);
+      }
+    }
     this.pFree[this.pFreeTop++] = p;
     this.rOut[r]--;
-    for (let nx = this.pNext[m]; nx >= 0; m = nx, nx = this.pNext[m]) {
-      if (this.rFault[r] === 0) {
-        const a = this.pArrive[m], tr = this.rTransReady[r];
-        this.writePiece(m, tr > a ? tr : a);
-      }
-      this.pFree[this.pFreeTop++] = m;
-      this.rOut[r]--;
-    }
   }
 
   private dataReady(p: number): void {

@@ -28,4 +28,31 @@ describe('link timing: the wire memo', () => {
     expect(link.sendDownPs(1500, 700, 44, 0)).toBe(2200 + L); // the other direction is independent
     expect([link.upBusy, link.upBytes, link.upTlps, link.downBusy, link.downBytes, link.downTlps]).toEqual([2300, 624, 3, 700, 44, 0]);
   });
+
+  it('sendUpRun / sendDownRun: n TLPs back to back, hand-computed, and the same state as n single sends', () => {
+    const L = 100_000;
+    const link = new PcieLinkTiming(resolvePcieSpec({ linkLatencyNs: 100 }));
+    link.sendUpPs(0, 2500, 300, 1); // busy until 2500
+    // 4 pieces at t = 1000: the first starts at 2500, ends at 3500; the rest 1000 apart
+    expect(link.sendUpRun(1000, 4, 1000, 280, 1)).toBe(3500 + L);
+    expect(link.upFree).toBe(6500);
+    expect(link.sendUpRun(9000, 1, 300, 64, 1)).toBe(9300 + L); // idle again
+    expect(link.sendDownRun(0, 3, 700, 44, 0)).toBe(700 + L);
+    expect([link.upBusy, link.upBytes, link.upTlps, link.downFree, link.downBusy, link.downBytes, link.downTlps]).toEqual([6800, 1484, 6, 2100, 2100, 132, 0]);
+    // property: a run equals n sendUpPs / sendDownPs calls at the same time, whatever came before
+    fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 5e4 }), fc.double({ min: 1, max: 5000, noNaN: true })), { minLength: 1, maxLength: 30 }), (sends) => {
+      const a = new PcieLinkTiming(resolvePcieSpec({}));
+      const b = new PcieLinkTiming(resolvePcieSpec({}));
+      let t = 0;
+      for (const [dt, n, dur, bytes] of sends) {
+        t += dt;
+        const ra = a.sendUpRun(t, n, dur, bytes, 1);
+        a.sendDownRun(t, n, dur, bytes, 0);
+        let rb = 0;
+        for (let k = 0; k < n; k++) { const x = b.sendUpPs(t, dur, bytes, 1); if (k === 0) rb = x; b.sendDownPs(t, dur, bytes, 0); }
+        if (ra !== rb) return false;
+      }
+      return [a.upFree, a.upBusy, a.upBytes, a.upTlps, a.downFree, a.downBusy, a.downBytes].join() === [b.upFree, b.upBusy, b.upBytes, b.upTlps, b.downFree, b.downBusy, b.downBytes].join();
+    }), { numRuns: 2000, seed: 5 });
+  });
 });
