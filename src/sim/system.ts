@@ -134,6 +134,8 @@ export class TimedSystem {
    * (back-pressure) instead of faulting. `outstanding` counts queued + in-flight DMAs per page.
    */
   private readonly outstanding = new PageCounter(4096);
+  /** The trace has unmap records: only then can the gate close, so only then are pages counted. */
+  private countPages = false;
   /** Per device, records waiting (in trace order): gated unmaps and the records that touch their pages. */
   private readonly waiting: WaitList[];
   /** Records that had to wait at the gate, and the time they waited (ps). */
@@ -309,6 +311,8 @@ export class TimedSystem {
   runTrace(t: TraceColumns): void {
     this.trace = t;
     this.cursor = 0;
+    this.countPages = false;
+    for (let i = 0; i < t.count; i++) if (t.op[i] === OP_UNMAP) { this.countPages = true; break; }
     if (t.count > 0) this.q.push(Math.round(t.timeNs[0] * 1000), EV_TRACE, 0);
     this.loop();
     this.iommu.drain();
@@ -374,9 +378,11 @@ export class TimedSystem {
       ring[(this.pendHead[d] + len) & (ring.length - 1)] = i;
       this.pendLen[d] = ++len;
       this.devQueued[d]++;
-      const p0 = pageOf(t.iovaHi[i], t.iovaLo[i]);
-      const pages = Math.floor(((t.iovaLo[i] & 0xfff) + t.size[i] - 1) / 4096) + 1;
-      for (let k = 0; k < pages; k++) this.outstanding.add(d, p0 + k, 1);
+      if (this.countPages) {
+        const p0 = pageOf(t.iovaHi[i], t.iovaLo[i]);
+        const pages = Math.floor(((t.iovaLo[i] & 0xfff) + t.size[i] - 1) / 4096) + 1;
+        for (let k = 0; k < pages; k++) this.outstanding.add(d, p0 + k, 1);
+      }
       this.admit(d);
     } else if (op === OP_UNMAP && this.busy(t, i, d)) {
       this.waiting[d].push(i);
@@ -719,10 +725,13 @@ export class TimedSystem {
     if (now > this.devLast[d]) this.devLast[d] = now;
     if (this.trace !== null) {
       this.devDone[d]++;
-      const p0 = this.rPage0[r];
-      const pages = this.rPages[r];
-      for (let k = 0; k < pages; k++) this.outstanding.add(d, p0 + k, -1);
-      if (this.waiting[d].length > 0) this.releaseWaiting(d, p0, p0 + pages);
+      if (this.countPages) {
+        const p0 = this.rPage0[r];
+        const pages = this.rPages[r];
+        for (let k = 0; k < pages; k++) this.outstanding.add(d, p0 + k, -1);
+        // (without unmaps nothing ever waits)
+        if (this.waiting[d].length > 0) this.releaseWaiting(d, p0, p0 + pages);
+      }
     }
     this.rFree[this.rFreeTop++] = r;
     this.devInFlight[d]--;
