@@ -1,5 +1,9 @@
 /** Shared bench helpers: run a tinybench suite and print/record per-task figures. */
 import { Bench } from 'tinybench';
+import { tuneV8 } from '../src/util/v8tune.js';
+
+// as the CLI does (src/util/v8tune.ts): bench figures are the figures a user gets
+tuneV8();
 
 export interface Figure { name: string; meanMs: number; medianMs: number; minMs: number; maxMs: number; items: number; itemsPerSec: number; unit: string }
 

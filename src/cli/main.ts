@@ -4,6 +4,7 @@
  * bad input into one line on stderr (exit 2) instead of a stack trace.
  */
 import { Command, CommanderError } from 'commander';
+import { tuneV8 } from '../util/v8tune.js';
 import { isInputError } from '../util/errors.js';
 import { simVersion } from '../run/result.js';
 import { registerRun } from './run.js';
@@ -58,6 +59,8 @@ export async function main(argv: string[]): Promise<number> {
     return 70;
   }
 }
+
+tuneV8();
 
 // A closed pipe (`iommusim config | head`) is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
