@@ -37,6 +37,7 @@ const EV_AT_RC = 4; // arg: piece
 const EV_DATA = 5; // arg: piece — read data ready at the root complex
 const EV_CPL = 6; // arg: piece — completions arrived at the device
 const EV_WDONE = 7; // arg: piece — write retired to memory
+const EV_FAULT = 8; // arg: piece — a faulted piece at the root complex (eager mode: see `eagerRc`)
 /** Waiting records looked at per completion; past this many a device's later records queue in order. */
 const WAIT_SCAN = 32;
 
@@ -113,6 +114,25 @@ export class TimedSystem {
    */
   private readonly groupWrites: boolean;
   private readonly gateRescanAlways: boolean;
+  private readonly eagerRcAllowed: boolean;
+  /**
+   * Eager root complex (closed-loop generator, one device on one link): a piece's work at the
+   * root complex (translation, memory access, posted-write unit) is done when it is issued, as of
+   * its arrival time, instead of in an event at that time; its data-ready or write-done event is
+   * pushed then. Exact: that work touches only state (IOMMU, walkers, memory, posted-write unit,
+   * the request's translation) that nothing but root-complex work touches, and pieces reach the
+   * root complex in issue order (one FIFO link), so it sees the same inputs in the same order.
+   * The events it pushes earlier — data-ready and write-done — have the same times and the same
+   * order among themselves; against the other kind present (completions at the device) a
+   * data-ready event commutes, since it touches only the downstream link, which completions do
+   * not (reads send nothing downstream at issue). A faulted piece still gets its event at its
+   * arrival (its Unsupported Request completion uses the downstream link), and `eagerFault`
+   * reports that one happened: the caller reruns without eager mode, so a run with faults is
+   * exactly the event-per-piece one.
+   */
+  private eager = false;
+  /** A piece faulted while `eager` (see there). */
+  eagerFault = false;
   private readonly devNextIssue: Float64Array;
   /** Pending (arrived, not admitted) trace requests per device: a ring of trace record indices. */
   private readonly pendQ: Int32Array[];
@@ -209,7 +229,7 @@ export class TimedSystem {
   /** Per-request latencies in ps, in completion order, when asked for (tests, exports). */
   readonly latencies: number[] | null;
 
-  constructor(cfg: Readonly<Config>, devices: string[], iommu?: Iommu, opts: { recordLatencies?: boolean; /** false: an event per write piece (tests compare) */ groupWrites?: boolean; /** true: the unmap gate rescans on every completion (tests compare) */ gateRescanAlways?: boolean } = {}) {
+  constructor(cfg: Readonly<Config>, devices: string[], iommu?: Iommu, opts: { recordLatencies?: boolean; /** false: an event per write piece (tests compare) */ groupWrites?: boolean; /** true: the unmap gate rescans on every completion (tests compare) */ gateRescanAlways?: boolean; /** false: a root-complex event per piece in generator runs too (tests compare; see `eager`) */ eagerRc?: boolean } = {}) {
     this.latencies = opts.recordLatencies ? [] : null;
     this.cfg = cfg;
     this.iommu = iommu ?? new Iommu(cfg);
@@ -242,6 +262,7 @@ export class TimedSystem {
     this.postedLimited = spec.phCredits > 0;
     this.devPosted = new Int32Array(n).fill(spec.phCredits);
     this.gateRescanAlways = opts.gateRescanAlways === true;
+    this.eagerRcAllowed = opts.eagerRc !== false;
     this.groupWrites = opts.groupWrites !== false && !this.postedLimited && this.links.length === 1;
     this.devNextIssue = new Float64Array(n);
     this.pendQ = devices.map(() => new Int32Array(64));
@@ -321,6 +342,7 @@ export class TimedSystem {
   /** Run a closed-loop generator on device 0 until it is exhausted. */
   runSource(src: RequestSource): void {
     this.source = src;
+    this.eager = this.eagerRcAllowed && this.links.length === 1 && this.devNames.length === 1;
     this.q.push(0, EV_ADMIT, 0);
     this.devAdmitScheduled[0] = 1;
     this.loop();
@@ -335,7 +357,8 @@ export class TimedSystem {
         case EV_TRACE: this.onTrace(); break;
         case EV_ADMIT: this.devAdmitScheduled[a] = 0; this.admit(a); break;
         case EV_ISSUE: this.issue(a, q.now); break;
-        case EV_AT_RC: this.atRc(a); break;
+        case EV_AT_RC: this.atRc(a, q.now); break;
+        case EV_FAULT: this.faulted(a, q.now); break;
         case EV_DATA: this.dataReady(a); break;
         case EV_CPL: this.completion(a); break;
         case EV_WDONE: this.writeDone(a); break;
@@ -577,8 +600,9 @@ export class TimedSystem {
       this.pRunPs[p] = upPs;
       const arrive = link.sendUpRun(now, k, upPs, wm[wb + WM_UP], wm[wb + WM_TLPS_UP]);
       if (isWrite && wm[wb + WM_DOWN] > 0) link.sendDownRun(now, k, wm[wb + WM_DOWN_PS], wm[wb + WM_DOWN], 0); // ACK/FC DLLPs
-      this.q.push(arrive, EV_AT_RC, p);
       this.rOut[r]++;
+      if (this.eager) this.atRc(p, arrive);
+      else this.q.push(arrive, EV_AT_RC, p);
       const all = k * bytes;
       this.rLeft[r] = left - all;
       if (off + all >= 4096) { this.rPn[r] = pn + 1; this.rOff[r] = 0; } else this.rOff[r] = off + all;
@@ -617,8 +641,8 @@ export class TimedSystem {
     }
   }
 
-  private atRc(p: number): void {
-    const now = this.q.now;
+  /** Piece p at the root complex at `now` (its arrival). */
+  private atRc(p: number, now: number): void {
     const r = this.pReq[p];
     const d = this.rDev[r];
     const isWrite = this.rWrite[r] === 1;
@@ -644,19 +668,24 @@ export class TimedSystem {
       }
     }
     if (this.rFault[r] === 1) {
-      // dropped: a read gets an Unsupported Request completion, a write vanishes
-      if (!isWrite) this.q.push(this.links[this.devLink[d]].sendDown(now, 20, 1), EV_CPL, p);
-      else if (this.pRun[p] === 0) this.q.push(now, EV_WDONE, p);
-      else this.runDone(p, r, -1);
+      if (this.eager) { this.eagerFault = true; this.q.push(now, EV_FAULT, p); } else this.faulted(p, now);
       return;
     }
     if (isWrite) {
       if (this.pRun[p] === 0) this.q.push(this.writePiece(p, ready), EV_WDONE, p);
-      else this.runDone(p, r, ready);
+      else this.runDone(p, r, ready, now);
     } else {
       const done = this.mem.access(ready + this.rcReadPs, this.pBytes[p], this.rWarm[r] === 1);
       this.q.push(done, EV_DATA, p);
     }
+  }
+
+  /** Faulted piece p at the root complex at `now`: a read gets an Unsupported Request completion, a write vanishes. */
+  private faulted(p: number, now: number): void {
+    const r = this.pReq[p];
+    if (this.rWrite[r] === 0) this.q.push(this.links[this.devLink[this.rDev[r]]].sendDown(now, 20, 1), EV_CPL, p);
+    else if (this.pRun[p] === 0) this.q.push(now, EV_WDONE, p);
+    else this.runDone(p, r, -1, now);
   }
 
   /** A write piece through the root complex's posted-write unit and into memory: when it is done. */
@@ -667,16 +696,16 @@ export class TimedSystem {
   }
 
   /**
-   * Run piece p (see `groupWrites`) is at the root complex: its first piece's translation is
-   * ready at `ready` (-1: faulted, the writes vanish). Each of its pieces goes through the
+   * Run piece p (see `groupWrites`) is at the root complex at `now`: its first piece's
+   * translation is ready at `ready` (-1: faulted, the writes vanish). Each of its pieces goes through the
    * posted-write unit as of its own arrival; then it retires (the group's last piece, which has
    * its own event, completes the request).
    */
-  private runDone(p: number, r: number, ready: number): void {
+  private runDone(p: number, r: number, ready: number, now: number): void {
     if (ready >= 0) {
       this.writePiece(p, ready);
       const n = this.pRun[p], dt = this.pRunPs[p], tr = this.rTransReady[r];
-      let a = this.q.now;
+      let a = now;
       for (let k = 1; k < n; k++) {
         a += dt;
         this.writePiece(p, tr > a ? tr : a);
