@@ -16,6 +16,8 @@ export const PCIEBENCH_IOVA = 0x1_0000_0000; // 4 GiB
 export const PCIEBENCH_PADDR = 0x2_0000_0000; // 8 GiB
 
 export class PcieBenchSource implements RequestSource {
+  /** All reads or all writes (workload.op). */
+  readonly oneDirection = true;
   private issued = 0;
   private x: number;
   private readonly slots: number;

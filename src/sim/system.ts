@@ -43,6 +43,8 @@ const WAIT_SCAN = 32;
 
 /** A source of generated requests (closed loop): fills the next request for device d. */
 export interface RequestSource {
+  /** Every request is a read, or every one a write (see TimedSystem.eager): optional, default false. */
+  readonly oneDirection?: boolean;
   /** Remaining requests (Infinity for unbounded). */
   remaining(): number;
   /** Fill `out`: [iova page, offset, bytes, isWrite (0/1), warm (0/1), pasid]. */
@@ -116,16 +118,17 @@ export class TimedSystem {
   private readonly gateRescanAlways: boolean;
   private readonly eagerRcAllowed: boolean;
   /**
-   * Eager root complex (closed-loop generator, one device on one link): a piece's work at the
-   * root complex (translation, memory access, posted-write unit) is done when it is issued, as of
-   * its arrival time, instead of in an event at that time; its data-ready or write-done event is
+   * Eager root complex (closed-loop generator of one direction, one device on one link): a
+   * piece's work at the root complex (translation, memory access, posted-write unit) is done when
+   * it is issued, as of its arrival time, instead of in an event at that time; its data-ready or write-done event is
    * pushed then. Exact: that work touches only state (IOMMU, walkers, memory, posted-write unit,
    * the request's translation) that nothing but root-complex work touches, and pieces reach the
    * root complex in issue order (one FIFO link), so it sees the same inputs in the same order.
    * The events it pushes earlier — data-ready and write-done — have the same times and the same
    * order among themselves; against the other kind present (completions at the device) a
    * data-ready event commutes, since it touches only the downstream link, which completions do
-   * not (reads send nothing downstream at issue). A faulted piece still gets its event at its
+   * not: reads send nothing downstream at issue, and a run of writes (whose issue sends ACKs
+   * downstream) has no data-ready events — hence one direction only. A faulted piece still gets its event at its
    * arrival (its Unsupported Request completion uses the downstream link), and `eagerFault`
    * reports that one happened: the caller reruns without eager mode, so a run with faults is
    * exactly the event-per-piece one.
@@ -342,7 +345,7 @@ export class TimedSystem {
   /** Run a closed-loop generator on device 0 until it is exhausted. */
   runSource(src: RequestSource): void {
     this.source = src;
-    this.eager = this.eagerRcAllowed && this.links.length === 1 && this.devNames.length === 1;
+    this.eager = this.eagerRcAllowed && src.oneDirection === true && this.links.length === 1 && this.devNames.length === 1;
     this.q.push(0, EV_ADMIT, 0);
     this.devAdmitScheduled[0] = 1;
     this.loop();

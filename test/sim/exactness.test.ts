@@ -183,7 +183,7 @@ describe('timing: the eager root complex of generator runs gives exactly the res
     const iommu = new Iommu(cfg);
     iommu.attach(0x300, deviceSettings(cfg, '0000:03:00.0'), '0000:03:00.0'); // nothing mapped: every DMA faults
     let left = 5;
-    const src: RequestSource = { remaining: () => left, next: (out) => { left--; out[0] = 0x100000 + left; out[1] = 0; out[2] = 64; out[3] = 0; out[4] = 1; out[5] = -1; } };
+    const src: RequestSource = { oneDirection: true, remaining: () => left, next: (out) => { left--; out[0] = 0x100000 + left; out[1] = 0; out[2] = 64; out[3] = 0; out[4] = 1; out[5] = -1; } };
     const sys = new TimedSystem(cfg, ['0000:03:00.0'], iommu);
     sys.runSource(src);
     expect(sys.eagerFault).toBe(true);
