@@ -16,7 +16,8 @@
  * issued, as of its arrival (no event at the root complex); the plain way has an event per piece
  * there. Random pciebench configurations: reads and writes of any size (MRRS / MPS splits, page
  * crossings), random and sequential, warm and cold, every IOMMU mode, small IOTLBs and few walker
- * slots (misses, merged misses, walker waits), few tags, limited posted credits, an issue interval.
+ * slots (misses, merged misses, walker waits), ATS on and off, few tags, limited posted credits,
+ * an issue interval.
  */
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
@@ -154,6 +155,7 @@ describe('timing: the eager root complex of generator runs gives exactly the res
     inFlight: fc.integer({ min: 1, max: 64 }),
     issueNs: fc.constantFrom(0, 0, 3, 40),
     ddio: fc.boolean(),
+    ats: fc.boolean(),
     seed: fc.integer({ min: 1, max: 1000 }),
   });
   it('same metrics and the same latency of every request, on random configurations', () => {
@@ -162,7 +164,7 @@ describe('timing: the eager root complex of generator runs gives exactly the res
       const cfg = buildConfig([
         ['iommu.mode', s.mode], ['iommu.superpages', s.superpages], ['iommu.iotlb.entries', s.iotlb], ['iommu.walker.slots', s.walkers],
         ['pcie.tags', s.tags], ['pcie.phCredits', s.ph], ['pcie.mrrsBytes', s.mrrs], ['pcie.mpsBytes', s.mps],
-        ['device.dmaEngine.maxInFlight', s.inFlight], ['device.dmaEngine.issueNs', s.issueNs], ['memory.ddio', s.ddio],
+        ['device.dmaEngine.maxInFlight', s.inFlight], ['device.dmaEngine.issueNs', s.issueNs], ['memory.ddio', s.ddio], ['devices.0000:03:00.0.ats', s.ats],
         ['workload.kind', 'pciebench'], ['workload.op', s.op], ['workload.size', size], ['workload.window', Math.max(size, s.windowPages * 4096)],
         ['workload.pattern', s.pattern], ['workload.cache', s.cache], ['workload.count', 300], ['workload.seed', s.seed],
       ]);
