@@ -18,6 +18,8 @@ export const PCIEBENCH_PADDR = 0x2_0000_0000; // 8 GiB
 export class PcieBenchSource implements RequestSource {
   /** All reads or all writes (workload.op). */
   readonly oneDirection = true;
+  readonly maxBytes: number;
+  readonly cache: 'warm' | 'cold';
   private issued = 0;
   private x: number;
   private readonly slots: number;
@@ -32,6 +34,8 @@ export class PcieBenchSource implements RequestSource {
   constructor(private readonly cfg: Readonly<Config>) {
     const w = cfg.workload;
     this.size = w.size;
+    this.maxBytes = w.size;
+    this.cache = w.cache;
     this.slots = Math.max(1, Math.floor(w.window / w.size));
     this.invSlots = 1 / this.slots;
     this.write = w.op === 'write' ? 1 : 0;

@@ -55,6 +55,11 @@ export class IommuTiming {
     return v.iotlb + v.devtlb + v.context + v.pasid + v.wait;
   }
 
+  /** The least time translate() adds (ps): the context-cache lookup, unless the IOMMU is off. */
+  get minTranslatePs(): number {
+    return this.iommu.mode === MODE_OFF ? 0 : this.ctxPs;
+  }
+
   /**
    * The time in and out of translate(), in ps. A double passed to or returned from a call V8
    * does not inline is boxed in a fresh heap number; through this array it is not.

@@ -38,6 +38,8 @@ const EV_DATA = 5; // arg: piece — read data ready at the root complex
 const EV_CPL = 6; // arg: piece — completions arrived at the device
 const EV_WDONE = 7; // arg: piece — write retired to memory
 const EV_FAULT = 8; // arg: piece — a faulted piece at the root complex (eager mode: see `eagerRc`)
+/** Reads after which sending data early stops for the run unless half went out at once. */
+const EARLY_TRIAL = 4096;
 /** Waiting records looked at per completion; past this many a device's later records queue in order. */
 const WAIT_SCAN = 32;
 
@@ -45,6 +47,10 @@ const WAIT_SCAN = 32;
 export interface RequestSource {
   /** Every request is a read, or every one a write (see TimedSystem.eager): optional, default false. */
   readonly oneDirection?: boolean;
+  /** The largest request's bytes, when known (see TimedSystem.eager). */
+  readonly maxBytes?: number;
+  /** Every request's host buffer is in the LLC (warm) or not (cold), when that is so (see TimedSystem.eager). */
+  readonly cache?: 'warm' | 'cold';
   /** Remaining requests (Infinity for unbounded). */
   remaining(): number;
   /** Fill `out`: [iova page, offset, bytes, isWrite (0/1), warm (0/1), pasid]. */
@@ -129,13 +135,49 @@ export class TimedSystem {
    * data-ready event commutes, since it touches only the downstream link, which completions do
    * not: reads send nothing downstream at issue, and a run of writes (whose issue sends ACKs
    * downstream) has no data-ready events — hence one direction only. A faulted piece still gets its event at its
-   * arrival (its Unsupported Request completion uses the downstream link), and `eagerFault`
+   * arrival (its Unsupported Request completion uses the downstream link), and `eagerRerun`
    * reports that one happened: the caller reruns without eager mode, so a run with faults is
    * exactly the event-per-piece one.
+   *
+   * Read data sent at the root complex: in eager mode, read data ready at d is sent downstream
+   * at once (its completion event pushed, no data-ready event handled) when that send is the
+   * downstream link's next: every other queued data-ready time before it (or equal and queued
+   * earlier) is sent first, in order, and no piece yet to reach the root complex can be ready
+   * before d. The last holds when d < a + `shortcutPs` (a: the latest piece's arrival): a later
+   * piece arrives at least the shortest upstream TLP after it and is ready no sooner than its
+   * arrival plus the least root-complex time of any read piece. So each read piece, at the root
+   * complex, first sends the queued data that has become safe, then its own if safe, else queues
+   * it (a data-ready event; its handler skips data already sent). The bound is checked too: a
+   * piece ready before the latest data sent early sets `eagerRerun`.
    */
   private eager = false;
-  /** A piece faulted while `eager` (see there). */
-  eagerFault = false;
+  /** Eager mode could not be exact (a fault, or data sent early out of order): run again without it. */
+  eagerRerun = false;
+  /** A read ready within this many ps of its arrival is sent at the root complex (see `eager`; -1: never). */
+  private shortcutPs = -1;
+  private readonly shortcutSlackPs: number;
+  /**
+   * Sending data early is worth it only when most reads go out at once: a read queued and sent
+   * early later costs more than its event. After EARLY_TRIAL reads, if fewer than half went out
+   * at once, it stops for the run (the trial's length is an option for tests; data already sent early keeps its skip marks; the check on
+   * later pieces stays).
+   */
+  private earlyOn = false;
+  private readonly earlyTrial: number;
+  private earlyDirect = 0;
+  private earlyQueued = 0;
+  /** Read pieces whose data went out at the root complex (tests look). */
+  dataSentEarly = 0;
+  /** Latest ready time of read data sent at the root complex. */
+  private shortMax = -Infinity;
+  /** Queued read data not yet sent: a binary min-heap on (ready time, queue order) of pieces. */
+  private dataHeapT = new Float64Array(64);
+  private dataHeapS = new Float64Array(64);
+  private dataHeapP = new Int32Array(64);
+  private dataN = 0;
+  private dataSeq = 0;
+  /** Per piece: its data went out early; its data-ready event does nothing. */
+  private pSent = new Uint8Array(0);
   private readonly devNextIssue: Float64Array;
   /** Pending (arrived, not admitted) trace requests per device: a ring of trace record indices. */
   private readonly pendQ: Int32Array[];
@@ -232,7 +274,7 @@ export class TimedSystem {
   /** Per-request latencies in ps, in completion order, when asked for (tests, exports). */
   readonly latencies: number[] | null;
 
-  constructor(cfg: Readonly<Config>, devices: string[], iommu?: Iommu, opts: { recordLatencies?: boolean; /** false: an event per write piece (tests compare) */ groupWrites?: boolean; /** true: the unmap gate rescans on every completion (tests compare) */ gateRescanAlways?: boolean; /** false: a root-complex event per piece in generator runs too (tests compare; see `eager`) */ eagerRc?: boolean } = {}) {
+  constructor(cfg: Readonly<Config>, devices: string[], iommu?: Iommu, opts: { recordLatencies?: boolean; /** false: an event per write piece (tests compare) */ groupWrites?: boolean; /** true: the unmap gate rescans on every completion (tests compare) */ gateRescanAlways?: boolean; /** false: a root-complex event per piece in generator runs too (tests compare; see `eager`) */ eagerRc?: boolean; /** added to the early-data bound (tests break it on purpose; see `eager`) */ shortcutSlackPs?: number; /** reads in the early-data trial (see `earlyOn`; default EARLY_TRIAL) */ earlyTrialReads?: number } = {}) {
     this.latencies = opts.recordLatencies ? [] : null;
     this.cfg = cfg;
     this.iommu = iommu ?? new Iommu(cfg);
@@ -266,6 +308,8 @@ export class TimedSystem {
     this.devPosted = new Int32Array(n).fill(spec.phCredits);
     this.gateRescanAlways = opts.gateRescanAlways === true;
     this.eagerRcAllowed = opts.eagerRc !== false;
+    this.shortcutSlackPs = opts.shortcutSlackPs ?? 0;
+    this.earlyTrial = opts.earlyTrialReads ?? EARLY_TRIAL;
     this.groupWrites = opts.groupWrites !== false && !this.postedLimited && this.links.length === 1;
     this.devNextIssue = new Float64Array(n);
     this.pendQ = devices.map(() => new Int32Array(64));
@@ -317,6 +361,7 @@ export class TimedSystem {
     this.pReq = g(this.pReq, Int32Array); this.pPn = g(this.pPn, Float64Array); this.pOff = g(this.pOff, Int32Array);
     this.pBytes = g(this.pBytes, Int32Array); this.pDown = g(this.pDown, Float64Array); this.pDownTlps = g(this.pDownTlps, Int32Array);
     this.pRun = g(this.pRun, Int32Array); this.pRunPs = g(this.pRunPs, Float64Array);
+    const sent = new Uint8Array(cap); sent.set(this.pSent); this.pSent = sent;
     const f = new Int32Array(cap);
     f.set(this.pFree.subarray(0, this.pFreeTop));
     for (let i = cap - 1; i >= old; i--) f[this.pFreeTop++] = i;
@@ -346,6 +391,22 @@ export class TimedSystem {
   runSource(src: RequestSource): void {
     this.source = src;
     this.eager = this.eagerRcAllowed && src.oneDirection === true && this.links.length === 1 && this.devNames.length === 1;
+    this.shortcutPs = -1;
+    this.earlyOn = this.eager;
+    this.earlyDirect = 0;
+    this.earlyQueued = 0;
+    if (this.eager) {
+      // the shortest read piece upstream (one byte below 4 GiB: a 3-DW MRd, one completion's ACK)
+      const link = this.links[0];
+      const minUpPs = link.wireMemo[link.wireAt(0, 0, 1, 0) + WM_UP_PS];
+      // the least root-complex time of a read piece: its read time and an LLC or DRAM access, and
+      // the translation's context lookup when every piece is translated (none rides on an earlier
+      // piece's translation: requests no larger than MRRS)
+      const translated = src.maxBytes !== undefined && src.maxBytes <= this.mrrs;
+      const memPs = src.cache === 'warm' ? this.mem.llcPs : src.cache === 'cold' ? this.mem.dramPs : Math.min(this.mem.llcPs, this.mem.dramPs);
+      const floorPs = this.rcReadPs + memPs + (translated ? this.iommuT.minTranslatePs : 0);
+      this.shortcutPs = minUpPs + floorPs + this.shortcutSlackPs;
+    }
     this.q.push(0, EV_ADMIT, 0);
     this.devAdmitScheduled[0] = 1;
     this.loop();
@@ -671,7 +732,7 @@ export class TimedSystem {
       }
     }
     if (this.rFault[r] === 1) {
-      if (this.eager) { this.eagerFault = true; this.q.push(now, EV_FAULT, p); } else this.faulted(p, now);
+      if (this.eager) { this.eagerRerun = true; this.q.push(now, EV_FAULT, p); } else this.faulted(p, now);
       return;
     }
     if (isWrite) {
@@ -679,6 +740,22 @@ export class TimedSystem {
       else this.runDone(p, r, ready, now);
     } else {
       const done = this.mem.access(ready + this.rcReadPs, this.pBytes[p], this.rWarm[r] === 1);
+      if (this.eager) {
+        if (done < this.shortMax) this.eagerRerun = true; // data sent early went out of order
+      }
+      if (this.earlyOn) {
+        const safe = now + this.shortcutPs; // no piece still to come is ready before this
+        // queued data that is now safe goes first, in order
+        while (this.dataN > 0 && this.dataHeapT[0] <= done && this.dataHeapT[0] < safe) {
+          const x = this.dataHeapP[0], tx = this.dataHeapT[0];
+          this.dataPop();
+          this.pSent[x] = 1;
+          this.sendEarly(x, tx);
+        }
+        if (done < safe && (this.dataN === 0 || this.dataHeapT[0] > done)) { this.earlyDirect++; this.sendEarly(p, done); return; }
+        this.dataPush(done, p);
+        if (++this.earlyQueued + this.earlyDirect === this.earlyTrial && this.earlyDirect < this.earlyTrial / 2) this.earlyOn = false;
+      }
       this.q.push(done, EV_DATA, p);
     }
   }
@@ -719,9 +796,64 @@ export class TimedSystem {
   }
 
   private dataReady(p: number): void {
+    if (this.eager) {
+      if (this.pSent[p] === 1) { this.pSent[p] = 0; return; } // sent early
+      if (this.earlyOn) { // (the heap is left behind once early sending stops)
+        if (this.dataN === 0 || this.dataHeapP[0] !== p) this.eagerRerun = true; // cannot happen: queued data leaves in queue order
+        else this.dataPop();
+      }
+    }
+    this.sendData(p, this.q.now);
+  }
+
+  /** Read piece p's data, ready at t, sent at the root complex (see `eager`). */
+  private sendEarly(p: number, t: number): void {
+    if (t > this.shortMax) this.shortMax = t;
+    this.dataSentEarly++;
+    this.sendData(p, t);
+  }
+
+  /** Read piece p's completions downstream at t; their arrival at the device is an event. */
+  private sendData(p: number, t: number): void {
     const d = this.rDev[this.pReq[p]];
-    const arrive = this.links[this.devLink[d]].sendDown(this.q.now, this.pDown[p], this.pDownTlps[p]);
-    this.q.push(arrive, EV_CPL, p);
+    this.q.push(this.links[this.devLink[d]].sendDown(t, this.pDown[p], this.pDownTlps[p]), EV_CPL, p);
+  }
+
+  private dataPush(t: number, p: number): void {
+    if (this.dataN === this.dataHeapT.length) {
+      const n = this.dataN * 2;
+      const t2 = new Float64Array(n); t2.set(this.dataHeapT); this.dataHeapT = t2;
+      const s2 = new Float64Array(n); s2.set(this.dataHeapS); this.dataHeapS = s2;
+      const p2 = new Int32Array(n); p2.set(this.dataHeapP); this.dataHeapP = p2;
+    }
+    const ht = this.dataHeapT, hs = this.dataHeapS, hp = this.dataHeapP;
+    const sq = this.dataSeq++;
+    let i = this.dataN++;
+    while (i > 0) {
+      const up = (i - 1) >> 1;
+      if (ht[up] < t || (ht[up] === t && hs[up] < sq)) break;
+      ht[i] = ht[up]; hs[i] = hs[up]; hp[i] = hp[up];
+      i = up;
+    }
+    ht[i] = t; hs[i] = sq; hp[i] = p;
+  }
+
+  /** Drop the heap's first entry. */
+  private dataPop(): void {
+    const ht = this.dataHeapT, hs = this.dataHeapS, hp = this.dataHeapP;
+    const n = --this.dataN;
+    if (n === 0) return;
+    const t = ht[n], sq = hs[n], pp = hp[n];
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && (ht[c + 1] < ht[c] || (ht[c + 1] === ht[c] && hs[c + 1] < hs[c]))) c++;
+      if (ht[c] > t || (ht[c] === t && hs[c] > sq)) break;
+      ht[i] = ht[c]; hs[i] = hs[c]; hp[i] = hp[c];
+      i = c;
+    }
+    ht[i] = t; hs[i] = sq; hp[i] = pp;
   }
 
   private completion(p: number): void {
