@@ -161,7 +161,8 @@ describe('timing: the eager root complex of generator runs gives exactly the res
     trial: fc.constantFrom(undefined, 8, 64),
     seed: fc.integer({ min: 1, max: 1000 }),
   });
-  const config = (s: fc.infer<typeof setting>) => buildConfig([
+  type Setting = typeof setting extends fc.Arbitrary<infer T> ? T : never;
+  const config = (s: Setting) => buildConfig([
     ['iommu.mode', s.mode], ['iommu.superpages', s.superpages], ['iommu.iotlb.entries', s.iotlb], ['iommu.walker.slots', s.walkers],
     ['pcie.tags', s.tags], ['pcie.phCredits', s.ph], ['pcie.mrrsBytes', s.mrrs], ['pcie.mpsBytes', s.mps],
     ['device.dmaEngine.maxInFlight', s.inFlight], ['device.dmaEngine.issueNs', s.issueNs], ['memory.ddio', s.ddio], ['devices.0000:03:00.0.ats', s.ats],
