@@ -45,8 +45,8 @@ export function pciebenchSystem(cfg: Readonly<Config>, eagerRc: boolean, recordL
   return sys;
 }
 
-export function runPciebench(cfg: Readonly<Config>, opts: { eagerRc?: boolean } = {}): RunResult {
-  let sys = pciebenchSystem(cfg, opts.eagerRc !== false);
+export function runPciebench(cfg: Readonly<Config>): RunResult {
+  let sys = pciebenchSystem(cfg, true);
   // eager mode could not be exact (see TimedSystem.eager): run it again with events
   if (sys.eagerRerun) sys = pciebenchSystem(cfg, false);
   const iommu = sys.iommu;

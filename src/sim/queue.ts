@@ -172,9 +172,10 @@ export class EventQueue {
   /** Time of the earliest event (Infinity when empty). */
   peekTime(): number {
     let bt = this.n === 0 ? Infinity : this.time[0];
-    for (let k = 0; k < KINDS; k++) {
-      if (this.lLen[k] === 0) continue;
-      const t = this.lTime[k * this.laneCap + this.lHead[k]];
+    const cap = this.laneCap;
+    for (let m = this.laneMask; m !== 0; m &= m - 1) {
+      const k = 31 - Math.clz32(m & -m);
+      const t = this.lTime[k * cap + this.lHead[k]];
       if (t < bt) bt = t;
     }
     return bt;

@@ -170,12 +170,8 @@ export class TimedSystem {
   dataSentEarly = 0;
   /** Latest ready time of read data sent at the root complex. */
   private shortMax = -Infinity;
-  /** Queued read data not yet sent: a binary min-heap on (ready time, queue order) of pieces. */
-  private dataHeapT = new Float64Array(64);
-  private dataHeapS = new Float64Array(64);
-  private dataHeapP = new Int32Array(64);
-  private dataN = 0;
-  private dataSeq = 0;
+  /** Queued read data not yet sent: (ready time, piece) in the order its data-ready events pop. */
+  private readonly pendingData = new EventQueue(64);
   /** Per piece: its data went out early; its data-ready event does nothing. */
   private pSent = new Uint8Array(0);
   private readonly devNextIssue: Float64Array;
@@ -740,20 +736,18 @@ export class TimedSystem {
       else this.runDone(p, r, ready, now);
     } else {
       const done = this.mem.access(ready + this.rcReadPs, this.pBytes[p], this.rWarm[r] === 1);
-      if (this.eager) {
-        if (done < this.shortMax) this.eagerRerun = true; // data sent early went out of order
-      }
+      if (this.eager && done < this.shortMax) this.eagerRerun = true; // data sent early went out of order
       if (this.earlyOn) {
         const safe = now + this.shortcutPs; // no piece still to come is ready before this
+        const pd = this.pendingData;
         // queued data that is now safe goes first, in order
-        while (this.dataN > 0 && this.dataHeapT[0] <= done && this.dataHeapT[0] < safe) {
-          const x = this.dataHeapP[0], tx = this.dataHeapT[0];
-          this.dataPop();
-          this.pSent[x] = 1;
-          this.sendEarly(x, tx);
+        for (let h = pd.peekTime(); h <= done && h < safe; h = pd.peekTime()) {
+          pd.pop();
+          this.pSent[pd.arg] = 1;
+          this.sendEarly(pd.arg, h);
         }
-        if (done < safe && (this.dataN === 0 || this.dataHeapT[0] > done)) { this.earlyDirect++; this.sendEarly(p, done); return; }
-        this.dataPush(done, p);
+        if (done < safe && pd.peekTime() > done) { this.earlyDirect++; this.sendEarly(p, done); return; }
+        pd.push(done, 0, p);
         if (++this.earlyQueued + this.earlyDirect === this.earlyTrial && this.earlyDirect < this.earlyTrial / 2) this.earlyOn = false;
       }
       this.q.push(done, EV_DATA, p);
@@ -798,10 +792,8 @@ export class TimedSystem {
   private dataReady(p: number): void {
     if (this.eager) {
       if (this.pSent[p] === 1) { this.pSent[p] = 0; return; } // sent early
-      if (this.earlyOn) { // (the heap is left behind once early sending stops)
-        if (this.dataN === 0 || this.dataHeapP[0] !== p) this.eagerRerun = true; // cannot happen: queued data leaves in queue order
-        else this.dataPop();
-      }
+      // the earliest queued data is this piece's (the queue is left behind once early sending stops)
+      if (this.earlyOn && (!this.pendingData.pop() || this.pendingData.arg !== p)) this.eagerRerun = true; // cannot happen
     }
     this.sendData(p, this.q.now);
   }
@@ -817,43 +809,6 @@ export class TimedSystem {
   private sendData(p: number, t: number): void {
     const d = this.rDev[this.pReq[p]];
     this.q.push(this.links[this.devLink[d]].sendDown(t, this.pDown[p], this.pDownTlps[p]), EV_CPL, p);
-  }
-
-  private dataPush(t: number, p: number): void {
-    if (this.dataN === this.dataHeapT.length) {
-      const n = this.dataN * 2;
-      const t2 = new Float64Array(n); t2.set(this.dataHeapT); this.dataHeapT = t2;
-      const s2 = new Float64Array(n); s2.set(this.dataHeapS); this.dataHeapS = s2;
-      const p2 = new Int32Array(n); p2.set(this.dataHeapP); this.dataHeapP = p2;
-    }
-    const ht = this.dataHeapT, hs = this.dataHeapS, hp = this.dataHeapP;
-    const sq = this.dataSeq++;
-    let i = this.dataN++;
-    while (i > 0) {
-      const up = (i - 1) >> 1;
-      if (ht[up] < t || (ht[up] === t && hs[up] < sq)) break;
-      ht[i] = ht[up]; hs[i] = hs[up]; hp[i] = hp[up];
-      i = up;
-    }
-    ht[i] = t; hs[i] = sq; hp[i] = p;
-  }
-
-  /** Drop the heap's first entry. */
-  private dataPop(): void {
-    const ht = this.dataHeapT, hs = this.dataHeapS, hp = this.dataHeapP;
-    const n = --this.dataN;
-    if (n === 0) return;
-    const t = ht[n], sq = hs[n], pp = hp[n];
-    let i = 0;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      if (c + 1 < n && (ht[c + 1] < ht[c] || (ht[c + 1] === ht[c] && hs[c + 1] < hs[c]))) c++;
-      if (ht[c] > t || (ht[c] === t && hs[c] > sq)) break;
-      ht[i] = ht[c]; hs[i] = hs[c]; hp[i] = hp[c];
-      i = c;
-    }
-    ht[i] = t; hs[i] = sq; hp[i] = pp;
   }
 
   private completion(p: number): void {
