@@ -6,7 +6,10 @@ import { modByReciprocal } from '../util/mod.js';
  * deterministic. An event is (time, kind, arg): `kind` picks the handler in the owner's switch,
  * `arg` indexes the owner's typed-array state. No closures, no per-event objects.
  *
- * Events are popped in (time, insertion number) order, exactly as one binary heap would pop them;
+ * Events are popped in (time, rank of kind, insertion number) order, exactly as one binary heap
+ * would pop them. Ranks are the owner's (`ranks[kind]`, default all 0: ties in insertion order);
+ * they fix the order of different kinds of event at one time, whatever order they were pushed in.
+ * The pop order is the same as the plain heap's;
  * the structure is faster because most event kinds are produced in time order (a FIFO link's
  * arrivals, a serial unit's completions, a sorted trace). Each kind has a FIFO lane: a push whose
  * time is not before the lane's last one is appended to the lane in O(1); any other push goes to
@@ -16,7 +19,7 @@ import { modByReciprocal } from '../util/mod.js';
 export class EventQueue {
   // the heap: events pushed out of their kind's time order
   private time: Float64Array;
-  /** Insertion number, for FIFO order among events at the same time. */
+  /** rank of kind * 2^44 + insertion number: the order among events at the same time. */
   private seq: Float64Array;
   /** kind << 27 | arg. */
   private ev: Int32Array;
@@ -42,7 +45,18 @@ export class EventQueue {
   /** Events handled so far. */
   handled = 0;
 
-  constructor(capacity = 1024) {
+  /** Per kind: rank * 2^44, added to the insertion number (2^44 events: ~10 days at 20 M/s). */
+  private readonly rankKey = new Float64Array(KINDS);
+
+  /** ranks: per kind, an integer 0..255 (kinds of lower rank go first at equal times); default all 0. */
+  constructor(capacity = 1024, ranks?: ArrayLike<number>) {
+    if (ranks !== undefined) {
+      for (let k = 0; k < KINDS && k < ranks.length; k++) {
+        const r = ranks[k];
+        if (!Number.isInteger(r) || r < 0 || r > 255) throw new RangeError(`EventQueue: rank of kind ${k} must be an integer 0..255, got ${r}`);
+        this.rankKey[k] = r * 2 ** 44;
+      }
+    }
     this.time = new Float64Array(capacity);
     this.seq = new Float64Array(capacity);
     this.ev = new Int32Array(capacity);
@@ -82,7 +96,7 @@ export class EventQueue {
 
   /** Schedule `kind(arg)` at `t` ps (t >= now; integral). kind < 16, arg < 2^27. */
   push(t: number, kind: number, arg: number): void {
-    const sq = this.counter++;
+    const sq = this.rankKey[kind] + this.counter++;
     const len = this.lLen[kind];
     if (len === 0 || t >= this.lTail[kind]) {
       if (len === this.laneCap) this.growLanes();

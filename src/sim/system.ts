@@ -38,6 +38,13 @@ const EV_DATA = 5; // arg: piece — read data ready at the root complex
 const EV_CPL = 6; // arg: piece — completions arrived at the device
 const EV_WDONE = 7; // arg: piece — write retired to memory
 const EV_FAULT = 8; // arg: piece — a faulted piece at the root complex (eager mode: see `eagerRc`)
+/**
+ * Order of the kinds at equal times (then insertion order): by kind, except that a faulted piece
+ * at the root complex ranks as the root-complex event it stands for. A fixed order, so the events
+ * the eager root complex pushes at issue rather than at arrival (see `eager`) meet the other
+ * kinds in the same order as the same events pushed at arrival would.
+ */
+const RANKS = [0, EV_TRACE, EV_ADMIT, EV_ISSUE, EV_AT_RC, EV_DATA, EV_CPL, EV_WDONE, EV_AT_RC];
 /** Reads after which sending data early stops for the run unless half went out at once. */
 const EARLY_TRIAL = 4096;
 /** Waiting records looked at per completion; past this many a device's later records queue in order. */
@@ -82,7 +89,7 @@ export interface TimingMetrics {
 }
 
 export class TimedSystem {
-  readonly q = new EventQueue(4096);
+  readonly q = new EventQueue(4096, RANKS);
   readonly iommu: Iommu;
   readonly iommuT: IommuTiming;
   readonly mem: MemoryTiming;
