@@ -158,6 +158,25 @@ export class TimedSystem {
    * piece ready before the latest data sent early sets `eagerRerun`.
    */
   private eager = false;
+  /**
+   * Eager root complex in trace replay (one device on one link), piece by piece: a piece's
+   * root-complex work is done at issue, as of its arrival a, when nothing else can touch the
+   * root complex's state before a: no root-complex event is pending (pieces reach it in issue
+   * order, so all earlier pieces' work is done), no map / unmap / inv record is due by a
+   * (`ctlNextPs`), and no record waits at the unmap gate (a gated unmap is applied at a
+   * completion). Records that are due meanwhile are DMAs: their pieces arrive after a. Lazy
+   * flush-queue timeouts commute: the IOMMU's timing runs them as of the arrival before it
+   * translates, and a record's own advance finds them done. The events it pushes early
+   * (data-ready, write-done, a fault) keep their times, and their order among themselves and,
+   * by rank (RANKS), against every other kind. No early data sending (that argument is the
+   * generator's). Else the piece gets its event at its arrival.
+   */
+  private eagerTrace = false;
+  /** Root-complex events pending (trace replay: eager only when none is). */
+  private rcPending = 0;
+  /** Index and time (ps) of the next map / unmap / inv record not yet reached by the cursor (-1, Infinity: none). */
+  private ctlIdx = -1;
+  private ctlNextPs = Infinity;
   /** Eager mode could not be exact (a fault, or data sent early out of order): run again without it. */
   eagerRerun = false;
   /** A read ready within this many ps of its arrival is sent at the root complex (see `eager`; -1: never). */
@@ -385,6 +404,9 @@ export class TimedSystem {
     this.cursor = 0;
     this.countPages = false;
     for (let i = 0; i < t.count; i++) if (t.op[i] === OP_UNMAP) { this.countPages = true; break; }
+    this.eagerTrace = this.eagerRcAllowed && this.links.length === 1 && this.devNames.length === 1;
+    this.rcPending = 0;
+    this.nextControl(0);
     if (t.count > 0) this.q.push(Math.round(t.timeNs[0] * 1000), EV_TRACE, 0);
     this.loop();
     this.iommu.drain();
@@ -416,6 +438,16 @@ export class TimedSystem {
     this.iommu.drain();
   }
 
+  /** The first map / unmap / inv record at index from or later (see `eagerTrace`). */
+  private nextControl(from: number): void {
+    const t = this.trace!;
+    for (let i = from; i < t.count; i++) {
+      if (t.op[i] !== OP_DMA) { this.ctlIdx = i; this.ctlNextPs = Math.round(t.timeNs[i] * 1000); return; }
+    }
+    this.ctlIdx = -1;
+    this.ctlNextPs = Infinity;
+  }
+
   private loop(): void {
     const q = this.q;
     while (q.pop()) {
@@ -424,7 +456,7 @@ export class TimedSystem {
         case EV_TRACE: this.onTrace(); break;
         case EV_ADMIT: this.devAdmitScheduled[a] = 0; this.admit(a); break;
         case EV_ISSUE: this.issue(a, q.now); break;
-        case EV_AT_RC: this.atRc(a, q.now); break;
+        case EV_AT_RC: this.rcPending--; this.atRc(a, q.now, false); break;
         case EV_FAULT: this.faulted(a, q.now); break;
         case EV_DATA: this.dataReady(a); break;
         case EV_CPL: this.completion(a); break;
@@ -437,6 +469,7 @@ export class TimedSystem {
     const t = this.trace!;
     const now = this.q.now;
     const i = this.cursor++;
+    if (i === this.ctlIdx) this.nextControl(i + 1);
     const d = t.device[i];
     this.iommu.advance(now / 1000);
     const wl = this.waiting[d].length;
@@ -668,8 +701,9 @@ export class TimedSystem {
       const arrive = link.sendUpRun(now, k, upPs, wm[wb + WM_UP], wm[wb + WM_TLPS_UP]);
       if (isWrite && wm[wb + WM_DOWN] > 0) link.sendDownRun(now, k, wm[wb + WM_DOWN_PS], wm[wb + WM_DOWN], 0); // ACK/FC DLLPs
       this.rOut[r]++;
-      if (this.eager) this.atRc(p, arrive);
-      else this.q.push(arrive, EV_AT_RC, p);
+      if (this.eager) this.atRc(p, arrive, true);
+      else if (this.eagerTrace && this.rcPending === 0 && arrive < this.ctlNextPs && this.waiting[d].length === 0) this.atRc(p, arrive, true);
+      else { this.rcPending++; this.q.push(arrive, EV_AT_RC, p); }
       const all = k * bytes;
       this.rLeft[r] = left - all;
       if (off + all >= 4096) { this.rPn[r] = pn + 1; this.rOff[r] = 0; } else this.rOff[r] = off + all;
@@ -708,8 +742,8 @@ export class TimedSystem {
     }
   }
 
-  /** Piece p at the root complex at `now` (its arrival). */
-  private atRc(p: number, now: number): void {
+  /** Piece p at the root complex at `now` (its arrival); early: called at its issue (see `eager`, `eagerTrace`). */
+  private atRc(p: number, now: number, early: boolean): void {
     const r = this.pReq[p];
     const d = this.rDev[r];
     const isWrite = this.rWrite[r] === 1;
@@ -735,7 +769,7 @@ export class TimedSystem {
       }
     }
     if (this.rFault[r] === 1) {
-      if (this.eager) { this.eagerRerun = true; this.q.push(now, EV_FAULT, p); } else this.faulted(p, now);
+      if (early) { if (this.eager) this.eagerRerun = true; this.q.push(now, EV_FAULT, p); } else this.faulted(p, now);
       return;
     }
     if (isWrite) {

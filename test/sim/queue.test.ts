@@ -40,6 +40,41 @@ describe('event queue', () => {
       expect(q.pop()).toBe(false);
     }), { numRuns: 200, seed: 5 });
   });
+  it('with ranks: (time, rank of kind, insertion) order, pushes in and out of time order interleaved with pops (property)', () => {
+    fc.assert(fc.property(
+      fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 16, maxLength: 16 }),
+      fc.array(fc.record({ pop: fc.boolean(), kind: fc.integer({ min: 0, max: 15 }), dt: fc.integer({ min: 0, max: 6 }) }), { maxLength: 500 }),
+      (ranks, ops) => {
+        const q = new EventQueue(2, ranks);
+        const ref: Array<[number, number, number, number]> = []; // time, seq, kind, arg
+        let seq = 0, now = 0;
+        const popBoth = (): void => {
+          ref.sort((x, y) => x[0] - y[0] || ranks[x[2]] - ranks[y[2]] || x[1] - y[1]);
+          const [t, , k, a] = ref.shift()!;
+          expect(q.pop()).toBe(true);
+          expect([q.now, q.kind, q.arg]).toEqual([t, k, a]);
+          now = t;
+        };
+        for (const o of ops) {
+          if (o.pop && ref.length > 0) { popBoth(); continue; }
+          q.push(now + o.dt, o.kind, seq);
+          ref.push([now + o.dt, seq, o.kind, seq]);
+          seq++;
+        }
+        while (ref.length > 0) popBoth();
+        expect(q.pop()).toBe(false);
+      },
+    ), { numRuns: 200, seed: 9 });
+  });
+  it('ranks: a lower-ranked kind pushed later still goes first at the same time; bad ranks are refused', () => {
+    const q = new EventQueue(4, [0, 2, 1]);
+    q.push(5, 1, 10); q.push(5, 2, 20); q.push(5, 0, 30);
+    const out: number[] = [];
+    while (q.pop()) out.push(q.arg);
+    expect(out).toEqual([30, 20, 10]);
+    expect(() => new EventQueue(4, [0, 1.5])).toThrow(/rank of kind 1 must be an integer 0\.\.255, got 1\.5/);
+    expect(() => new EventQueue(4, [256])).toThrow(/rank of kind 0/);
+  });
   it('a lane grows past its first 256 slots and keeps its order (ring wrapped first)', () => {
     const q = new EventQueue(4);
     // wrap the kind-3 lane's ring: 200 in, 150 out, then 1000 more in time order (grows twice)
