@@ -109,6 +109,9 @@ export class Iommu {
   invalidatedPwcEntries = 0;
   flushQueueFlushes = 0;
   flushQueueTimeouts = 0;
+  /** Lazy mode: the oldest pending range's time over all domains (Infinity: none), and the timeout. */
+  private fqMinOldestNs = Infinity;
+  private readonly fqTimeoutNs: number;
   mapCalls = 0;
   mapFailed = 0;
   mapPages = 0;
@@ -140,6 +143,7 @@ export class Iommu {
     this.cfg = cfg;
     const i = cfg.iommu;
     this.mode = MODE_CODES[i.mode];
+    this.fqTimeoutNs = i.flushQueue.timeoutNs;
     this.levels = i.levels;
     this.maxPn = 2 ** (12 + 9 * i.levels - 12);
     this.maxLeafLevel = i.superpages ? 3 : 1;
@@ -564,7 +568,7 @@ export class Iommu {
       // (the VT-d rule for modified non-leaf entries); the leaf IOTLB entries wait in the flush queue.
       if (freed > 0) { this.invalidatePwcRange(did, lo, hi); this.inv.pwc++; this.inv.wait++; }
       const d = this.domain(did);
-      if (d.fqCount === 0) d.fqOldestNs = this.now;
+      if (d.fqCount === 0) { d.fqOldestNs = this.now; if (this.now < this.fqMinOldestNs) this.fqMinOldestNs = this.now; }
       d.fqCount++;
       if (d.fqCount >= this.cfg.iommu.flushQueue.entries) this.flushQueue(d);
     }
@@ -574,8 +578,10 @@ export class Iommu {
   /** Advance simulated time to `ns`: runs lazy flushes whose timeout expired. */
   advance(ns: number): void {
     this.now = ns;
-    if (this.mode !== MODE_LAZY) return;
-    const timeout = this.cfg.iommu.flushQueue.timeoutNs;
+    // nothing can be due: every pending range is no older than the oldest (x - a falls as a rises,
+    // in floating point too, so this is the loop's own test, for all domains at once)
+    if (this.mode !== MODE_LAZY || ns - this.fqMinOldestNs < this.fqTimeoutNs) return;
+    const timeout = this.fqTimeoutNs;
     for (let i = 0; i < this.domains.length; i++) {
       const d = this.domains[i];
       if (d.fqCount > 0 && ns - d.fqOldestNs >= timeout) {
@@ -589,6 +595,9 @@ export class Iommu {
   private flushQueue(d: Domain): void {
     this.flushQueueFlushes++;
     d.fqCount = 0;
+    let min = Infinity;
+    for (let i = 0; i < this.domains.length; i++) { const e = this.domains[i]; if (e.fqCount > 0 && e.fqOldestNs < min) min = e.fqOldestNs; }
+    this.fqMinOldestNs = min;
     this.invalidateDomain(d.did);
     this.inv.wait++;
   }
