@@ -220,6 +220,25 @@ describe('invalidation: strict vs lazy', () => {
     iommu.advance(1000 + 10_000_000);
     expect(iommu.metrics().invalidations).toMatchObject({ flushQueueFlushes: 1, flushQueueTimeouts: 1 });
   });
+  it('lazy: each domain\'s timeout runs from its own oldest range (one flushed by its queue filling, the other still times out on time)', () => {
+    const { iommu, attach } = setup([['iommu.mode', 'lazy'], ['iommu.flushQueue.entries', 4]]);
+    attach(NIC); attach(GPU); // two domains
+    for (let p = 0; p < 8; p++) { iommu.map(NIC, -1, p, 1000 + p, 1, PERM_RW); iommu.map(GPU, -1, p, 2000 + p, 1, PERM_RW); }
+    iommu.advance(100);
+    iommu.unmap(NIC, -1, 0, 1); // NIC's queue: oldest at 100
+    iommu.advance(5_000_000);
+    iommu.unmap(GPU, -1, 0, 1); // GPU's queue: oldest at 5 ms
+    for (let p = 1; p < 4; p++) iommu.unmap(NIC, -1, p, 1); // NIC's queue fills: flushed now
+    expect(iommu.metrics().invalidations).toMatchObject({ flushQueueFlushes: 1, flushQueueTimeouts: 0 });
+    iommu.advance(10_000_100); // NIC's old range would be due now, but it was flushed; GPU's is not due
+    expect(iommu.metrics().invalidations).toMatchObject({ flushQueueFlushes: 1, flushQueueTimeouts: 0 });
+    iommu.advance(14_999_999);
+    expect(iommu.metrics().invalidations.flushQueueTimeouts).toBe(0);
+    iommu.advance(15_000_000);
+    expect(iommu.metrics().invalidations).toMatchObject({ flushQueueFlushes: 2, flushQueueTimeouts: 1 });
+    iommu.advance(40_000_000); // nothing pending
+    expect(iommu.metrics().invalidations).toMatchObject({ flushQueueFlushes: 2, flushQueueTimeouts: 1 });
+  });
   it('page-selective invalidation uses Linux\'s aligned mask and falls back to domain-selective', () => {
     const { iommu, attach } = setup([['iommu.mode', 'strict'], ['iommu.superpages', false]]);
     attach(NIC);
