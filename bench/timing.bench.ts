@@ -5,7 +5,9 @@
  * at 10 Gb/s) replayed through the timed model; and the shipped NIC workload nic-10g-tcp (the
  * NIC and driver model's trace: RSS queues, descriptor fetch and write-back batches, interrupt
  * moderation, NAPI) at 300,000 packets, with per-packet DMA-API mapping (its setting) and with
- * a page pool (buffers mapped once). The traces are built before timing; only the replay is timed.
+ * a page pool (buffers mapped once); and nic-10g-udp64 (64 B frames at line rate, the packet-rate
+ * case) at 1,000,000 packets with a page pool. The traces are built before timing; only the replay
+ * is timed.
  */
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -44,6 +46,7 @@ type Task = { name: string; items: number; unit: string; fn: () => void };
 /** Task k alone; only its own inputs are built. */
 function task(k: number): Task {
   const tcpYaml = join(workloadsDir(), 'nic', 'nic-10g-tcp.yaml');
+  const udpYaml = join(workloadsDir(), 'nic', 'nic-10g-udp64.yaml');
   const pb = (extra: Array<[string, string | number]>) => buildConfig([['iommu.mode', 'strict'], ['workload.kind', 'pciebench'], ['workload.count', N], ['workload.window', '16MiB'], ...extra]);
   switch (k) {
     case 0: return { name: 'pciebench 64 B reads, strict IOMMU', items: N, unit: 'requests', fn: () => { runPciebench(pb([['workload.size', 64]])); } };
@@ -52,6 +55,13 @@ function task(k: number): Task {
       const tr = nicTrace(N / 3);
       const w = summarizeTrace(tr, 'nic-like', 'generated', 'columns');
       return { name: `NIC-like trace (${w.ops.dma.toLocaleString('en-US')} DMAs + map/unmap), lazy IOMMU`, items: w.ops.dma, unit: 'requests', fn: () => { runTimedTrace(tr, buildConfig([['iommu.mode', 'lazy']]), w); } };
+    }
+    case 5: {
+      const [r] = resolveInput(udpYaml, [['workload.count', 1_000_000], ['nic.iovaPolicy', 'page-pool']]);
+      return {
+        name: `nic-10g-udp64, 1,000,000 packets (${r.summary.ops.dma.toLocaleString('en-US')} DMAs), page pool, lazy IOMMU`,
+        items: r.summary.ops.dma, unit: 'requests', fn: () => { runTimedTrace(r.columns!, r.cfg, r.summary); },
+      };
     }
     default: {
       const pool = k === 4;
@@ -63,7 +73,7 @@ function task(k: number): Task {
     }
   }
 }
-const TASKS = 5;
+const TASKS = 6;
 
 /**
  * Each task runs in its own Node process, as `iommusim run` does: in one process the tasks'
