@@ -86,7 +86,7 @@ describe('timing: grouped write pieces give exactly the results of an event per 
         const settings: Array<[string, string | number | boolean]> = [['iommu.mode', mode], ['memory.ddio', ddio], ['device.dmaEngine.maxInFlight', 8]];
         let fewer = 0;
         fc.assert(
-          fc.property(fc.array(op, { minLength: 1, maxLength: 120 }), (ops) => {
+          fc.property(fc.array(op, { minLength: 1, maxLength: 120, size: 'max' }), (ops) => {
             const a = run(ops, settings, true), b = run(ops, settings, false);
             expect(a.m).toBe(b.m);
             expect(a.lat).toEqual(b.lat);
@@ -130,7 +130,7 @@ describe('timing: the unmap gate rescans only when a completion can free a recor
       const settings: Array<[string, string | number | boolean]> = [['iommu.mode', mode], ['device.dmaEngine.maxInFlight', 2], ['pcie.lanes', 1]];
       let gated = 0;
       fc.assert(
-        fc.property(fc.array(life, { minLength: 1, maxLength: 60 }), (ls) => {
+        fc.property(fc.array(life, { minLength: 1, maxLength: 60, size: 'max' }), (ls) => {
           const ops = lives(ls);
           const a = run(ops, settings, true, false), b = run(ops, settings, true, true);
           expect(a.m).toBe(b.m);
