@@ -5,4 +5,4 @@
  */
 import fc from 'fast-check';
 
-fc.configureGlobal({ baseSize: 'max' });
+fc.configureGlobal({ baseSize: 'xlarge' });

@@ -14,56 +14,41 @@ describe('event queue', () => {
       expect(out).toEqual(expected);
     }), { numRuns: 200, seed: 3 });
   });
+  /**
+   * Pushes (kind, time ahead of now) and pops interleaved; the reference keeps every pending event
+   * and takes the least (time, rank of kind, insertion number), as one binary heap would.
+   */
+  type QueueOp = { pop: boolean; kind: number; dt: number };
+  const queueOps = (maxDt: number, maxLength: number) => fc.array(fc.record({ pop: fc.boolean(), kind: fc.integer({ min: 0, max: 15 }), dt: fc.integer({ min: 0, max: maxDt }) }), { maxLength });
+  function againstReference(q: EventQueue, ops: QueueOp[], rank: (kind: number) => number): void {
+    const ref: Array<[number, number, number, number]> = []; // time, seq, kind, arg
+    let seq = 0, now = 0;
+    const popBoth = (): void => {
+      ref.sort((x, y) => x[0] - y[0] || rank(x[2]) - rank(y[2]) || x[1] - y[1]);
+      const [t, , k, a] = ref.shift()!;
+      expect(q.pop()).toBe(true);
+      expect([q.now, q.kind, q.arg]).toEqual([t, k, a]);
+      now = t;
+    };
+    for (const o of ops) {
+      if (o.pop && ref.length > 0) { popBoth(); continue; }
+      const t = now + o.dt;
+      q.push(t, o.kind, seq);
+      ref.push([t, seq, o.kind, seq]);
+      seq++;
+    }
+    expect(q.size).toBe(ref.length);
+    while (ref.length > 0) popBoth();
+    expect(q.pop()).toBe(false);
+  }
   it('several kinds, pushes in and out of each kind\'s time order, interleaved with pops: (time, insertion) order (property)', () => {
-    // each op: push (kind, time ahead of now) or pop; the reference keeps every pending event and
-    // takes the least (time, insertion number), as one binary heap would
-    fc.assert(fc.property(fc.array(fc.record({ pop: fc.boolean(), kind: fc.integer({ min: 0, max: 15 }), dt: fc.integer({ min: 0, max: 20 }) }), { maxLength: 600 }), (ops) => {
-      const q = new EventQueue(2);
-      const ref: Array<[number, number, number, number]> = []; // time, seq, kind, arg
-      let seq = 0, now = 0;
-      const popBoth = (): void => {
-        ref.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
-        const [t, , k, a] = ref.shift()!;
-        expect(q.pop()).toBe(true);
-        expect([q.now, q.kind, q.arg]).toEqual([t, k, a]);
-        now = t;
-      };
-      for (const o of ops) {
-        if (o.pop && ref.length > 0) { popBoth(); continue; }
-        const t = now + o.dt;
-        q.push(t, o.kind, seq);
-        ref.push([t, seq, o.kind, seq]);
-        seq++;
-      }
-      expect(q.size).toBe(ref.length);
-      while (ref.length > 0) popBoth();
-      expect(q.pop()).toBe(false);
-    }), { numRuns: 200, seed: 5 });
+    fc.assert(fc.property(queueOps(20, 600), (ops) => againstReference(new EventQueue(2), ops, () => 0)), { numRuns: 200, seed: 5 });
   });
   it('with ranks: (time, rank of kind, insertion) order, pushes in and out of time order interleaved with pops (property)', () => {
     fc.assert(fc.property(
       fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 16, maxLength: 16 }),
-      fc.array(fc.record({ pop: fc.boolean(), kind: fc.integer({ min: 0, max: 15 }), dt: fc.integer({ min: 0, max: 6 }) }), { maxLength: 500 }),
-      (ranks, ops) => {
-        const q = new EventQueue(2, ranks);
-        const ref: Array<[number, number, number, number]> = []; // time, seq, kind, arg
-        let seq = 0, now = 0;
-        const popBoth = (): void => {
-          ref.sort((x, y) => x[0] - y[0] || ranks[x[2]] - ranks[y[2]] || x[1] - y[1]);
-          const [t, , k, a] = ref.shift()!;
-          expect(q.pop()).toBe(true);
-          expect([q.now, q.kind, q.arg]).toEqual([t, k, a]);
-          now = t;
-        };
-        for (const o of ops) {
-          if (o.pop && ref.length > 0) { popBoth(); continue; }
-          q.push(now + o.dt, o.kind, seq);
-          ref.push([now + o.dt, seq, o.kind, seq]);
-          seq++;
-        }
-        while (ref.length > 0) popBoth();
-        expect(q.pop()).toBe(false);
-      },
+      queueOps(6, 500),
+      (ranks, ops) => againstReference(new EventQueue(2, ranks), ops, (k) => ranks[k]),
     ), { numRuns: 200, seed: 9 });
   });
   it('ranks: a lower-ranked kind pushed later still goes first at the same time; bad ranks are refused', () => {
