@@ -7,7 +7,10 @@
  * moderation, NAPI) at 300,000 packets, with per-packet DMA-API mapping (its setting) and with
  * a page pool (buffers mapped once); and nic-10g-udp64 (64 B frames at line rate, the packet-rate
  * case) at 1,000,000 packets with a page pool. The traces are built before timing; only the replay
- * is timed.
+ * is timed. Then the NIC's floor: one event-queue push + pop, and nic-10g-udp64 with a huge-page
+ * pool (the NIC case with the least translation work) replayed functionally and with full timing;
+ * the timed replay does the functional one's translations plus its events, so the two give a floor
+ * under its cost per DMA (bench/README.md).
  */
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -15,7 +18,8 @@ import { runSuite, type Figure } from './common.js';
 import { buildConfig } from '../src/config/config.js';
 import { runPciebench, runTimedTrace } from '../src/run/timed.js';
 import { TraceBuilder, OP_DMA, OP_MAP, OP_UNMAP, DIR_READ, DIR_WRITE, DIR_RW } from '../src/trace/columns.js';
-import { summarizeTrace } from '../src/run/run.js';
+import { summarizeTrace, runTrace } from '../src/run/run.js';
+import { EventQueue } from '../src/sim/queue.js';
 import { resolveInput } from '../src/run/inputs.js';
 import { workloadsDir } from '../src/run/workloads.js';
 import { join } from 'node:path';
@@ -41,7 +45,21 @@ function nicTrace(packets: number) {
   return b.finish();
 }
 
-type Task = { name: string; items: number; unit: string; fn: () => void };
+type Task = { name: string; items: number; unit: string; fn: () => void; eventsPerItem?: number };
+
+/** Events one push + pop in the engine's common case: 32 in flight over 3 kinds, each kind's pushes in time order (its FIFO lane). */
+const QUEUE_EVENTS = 10_000_000;
+function queueSteadyState(n: number): number {
+  const q = new EventQueue(4096, [0, 1, 2, 3]);
+  let s = 0;
+  for (let i = 0; i < 32; i++) q.push(i * 100, 1 + (i % 3), i);
+  for (let i = 0; i < n; i++) {
+    q.pop();
+    s += q.arg;
+    q.push(q.now + 3200 + (i & 7), 1 + (i % 3), i & 31);
+  }
+  return s;
+}
 
 /** Task k alone; only its own inputs are built. */
 function task(k: number): Task {
@@ -63,6 +81,15 @@ function task(k: number): Task {
         items: r.summary.ops.dma, unit: 'requests', fn: () => { runTimedTrace(r.columns!, r.cfg, r.summary); },
       };
     }
+    case 6: return { name: 'event queue push + pop (32 in flight, 3 kinds, each in time order)', items: QUEUE_EVENTS, unit: 'events', fn: () => { if (queueSteadyState(QUEUE_EVENTS) < 0) throw new Error('unreachable'); } };
+    case 7: case 8: {
+      // the NIC case with the least translation work: 2 MiB pages, every IOTLB lookup a hit
+      const [r] = resolveInput(udpYaml, [['workload.count', 1_000_000], ['nic.iovaPolicy', 'hugepage']]);
+      const what = `nic-10g-udp64, 1,000,000 packets (${r.summary.ops.dma.toLocaleString('en-US')} DMAs), huge-page pool, lazy IOMMU`;
+      if (k === 7) return { name: `${what}: functional replay only (translations, no timing)`, items: r.summary.ops.dma, unit: 'requests', fn: () => { runTrace(r.columns!, r.cfg, r.summary); } };
+      const events = (runTimedTrace(r.columns!, r.cfg, r.summary).metrics as unknown as { events: number }).events;
+      return { name: `${what}: full timing`, items: r.summary.ops.dma, unit: 'requests', eventsPerItem: events / r.summary.ops.dma, fn: () => { runTimedTrace(r.columns!, r.cfg, r.summary); } };
+    }
     default: {
       const pool = k === 4;
       const [r] = resolveInput(tcpYaml, [['workload.count', 300_000], ...(pool ? [['nic.iovaPolicy', 'page-pool'] as [string, string]] : [])]);
@@ -73,7 +100,7 @@ function task(k: number): Task {
     }
   }
 }
-const TASKS = 6;
+const TASKS = 9;
 
 /**
  * Each task runs in its own Node process, as `iommusim run` does: in one process the tasks'
@@ -87,17 +114,24 @@ export async function run(): Promise<Figure[]> {
     const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--task', String(k)], { encoding: 'utf8' });
     const line = out.split('\n').find((l) => l.startsWith('{'));
     if (!line) throw new Error(`timing bench task ${k} printed no figure:\n${out}`);
-    const f = JSON.parse(line) as Figure;
+    const f = JSON.parse(line) as Figure & { eventsPerItem?: number };
     figs.push(f);
     const m = (x: number) => (x / 1e6).toFixed(2);
     const rate = (ms: number) => f.items / (ms / 1000);
     process.stdout.write(`| ${f.name} | ${f.medianMs.toFixed(1)} ms | ${f.items.toLocaleString('en-US')} | ${m(f.itemsPerSec)} M ${f.unit}/s | ${m(rate(f.maxMs))}–${m(rate(f.minMs))} M/s |\n`);
+    if (f.eventsPerItem !== undefined) figs[k] = f;
   }
+  // A floor under the NIC's cost per DMA, from tasks 6-8 measured in the same minutes: the timed run
+  // does the functional run's translations plus eventsPerItem events, each at least one push + pop.
+  const [queue, func, timed] = [figs[6], figs[7], figs[8] as Figure & { eventsPerItem: number }];
+  const floorNs = 1e9 / func.itemsPerSec + (timed.eventsPerItem * 1e9) / queue.itemsPerSec;
+  process.stdout.write(`\nfloor for ${timed.name.split(':')[0]}: translations ${(1e9 / func.itemsPerSec).toFixed(0)} ns + ${timed.eventsPerItem.toFixed(2)} events × ${(1e9 / queue.itemsPerSec).toFixed(0)} ns = ${floorNs.toFixed(0)} ns per DMA before any link, memory or statistics work, i.e. at most ${(1e3 / floorNs).toFixed(2)} M DMAs/s (goal 5; measured with full timing: ${(timed.itemsPerSec / 1e6).toFixed(2)}, ${(1e9 / timed.itemsPerSec).toFixed(0)} ns per DMA)\n`);
   return figs;
 }
 
 const at = process.argv.indexOf('--task');
 if (at > 0) {
-  const [f] = await runSuite('task', [task(Number(process.argv[at + 1]))], 7, true);
-  process.stdout.write(`${JSON.stringify(f)}\n`);
+  const t = task(Number(process.argv[at + 1]));
+  const [f] = await runSuite('task', [t], 7, true);
+  process.stdout.write(`${JSON.stringify({ ...f, eventsPerItem: t.eventsPerItem })}\n`);
 } else if (process.argv[1] === fileURLToPath(import.meta.url)) await run();
