@@ -14,7 +14,7 @@ export interface CacheCfg { entries: number; ways: number; policy: Policy; enabl
 export type IommuMode = 'off' | 'identity' | 'strict' | 'lazy';
 export type Translation = 'second' | 'first' | 'nested' | 'passthrough';
 
-export interface DeviceCfg { domain: number; translation: Translation; ats: boolean; atc: CacheCfg }
+export interface DeviceCfg { domain: number; translation: Translation; ats: boolean; drhd: number; relaxedOrdering: boolean; idOrdering: boolean; atc: CacheCfg }
 
 export interface Config {
   seed: number;
@@ -30,14 +30,14 @@ export interface Config {
     psi: { maxAddressMask: number; pwcScope: 'domain' | 'range' | 'none' };
     strict: { invalidateOnUnmap: boolean };
     clockMHz: number;
-    walker: { slots: number };
+    walker: { latencyNs: number; slots: number; stepNs: number };
     invalidation: { descriptorNs: number };
   };
   atc: CacheCfg;
   vm: { ramBytes: number; s2PageBytes: number };
   platform: string;
   pcie: { gen: number; lanes: number; mpsBytes: number; mrrsBytes: number; rcbBytes: number; rcbChunks: boolean; tags: number; phCredits: number; linkLatencyNs: number };
-  rc: { readNs: number; postedWriteNs: number };
+  rc: { readNs: number; postedWriteNs: number; writeLines: number };
   memory: { llcLatencyNs: number; dramLatencyNs: number; dramGBps: number; ddio: boolean; pageTables: 'dram' | 'llc' };
   device: { dmaEngine: { maxInFlight: number; latencyNs: number; issueNs: number }; clockMHz: number };
   workload: { kind: string; op: 'read' | 'write'; size: number; window: number; pattern: 'random' | 'sequential'; cache: 'warm' | 'cold'; count: number; seed: number; rateGbps: number; flows: number; mix: 'fixed' | 'memcached' | 'imix'; dir: 'rx' | 'tx' | 'by-flow' | 'h2d' | 'd2h'; resultBytes: number; streams: number; pageBytes: number; pcap: string };
@@ -128,6 +128,10 @@ export function resolveConfig(c: Config): Readonly<Config> {
   validatePcieSpec(pcieSpec(r), 'pcie');
   if (r.workload.kind === 'pciebench' && r.workload.window < r.workload.size) {
     throw inputError(`workload.window=${r.workload.window}`, `smaller than workload.size (${r.workload.size})`, 'make the window at least one transfer');
+  }
+  const tlpLines = r.pcie.mpsBytes / 64 + 1; // an MPS write that does not start on a line touches one more
+  if (r.rc.writeLines > 0 && r.rc.writeLines < tlpLines) {
+    throw inputError(`rc.writeLines=${r.rc.writeLines}`, `smaller than one write TLP (${r.pcie.mpsBytes} B = up to ${tlpLines} lines)`, `use 0 (unlimited) or at least ${tlpLines}`);
   }
   if (![4096, 2 * 1024 ** 2, 1024 ** 3].includes(r.vm.s2PageBytes)) {
     throw inputError(`vm.s2PageBytes=${r.vm.s2PageBytes}`, 'must be a page size', 'use 4KiB, 2MiB or 1GiB');

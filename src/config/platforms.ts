@@ -22,12 +22,13 @@ export const PLATFORMS: readonly Platform[] = [
     description: 'Xeon Gold 6234 (Cascade Lake), 100 Gb/s NIC (ConnectX-5 class) on PCIe Gen3 x16, DDIO on, 2 × DDR4-2933',
     settings: [
       ['pcie.gen', 3], ['pcie.lanes', 16], ['pcie.mpsBytes', 256], ['pcie.mrrsBytes', 4096], ['pcie.tags', 256],
-      ['pcie.phCredits', 92],
-      ['memory.dramGBps', 46.9], ['memory.ddio', true],
+      ['rc.writeLines', 92],
+      ['memory.dramGBps', 46.9], ['memory.ddio', true], ['memory.dramLatencyNs', 197], ['memory.pageTables', 'dram'],
       ['device.dmaEngine.maxInFlight', 256], ['device.clockMHz', 1000],
     ],
     sources: [
-      'Vuppalapati et al., SIGCOMM 2024 §4–5: Gold 6234, 2 × DDR4-2933 = 46.9 GB/s, ~92 write credits at the IIO [P]',
+      'Vuppalapati et al., SIGCOMM 2024 §4–5: Gold 6234, 2 × DDR4-2933 = 46.9 GB/s, ~92 write lines at the IIO (rc.writeLines) [P]',
+      'Rubin et al., SOSP 2024 §2.2: 197 ns per IOMMU memory read on this host (memory.dramLatencyNs seen from the root complex, page tables read from memory; DDIO does not change it, §4.1) [P]; Vuppalapati et al.: a device write takes ~300 ns to reach memory unloaded [P]',
       'Rubin et al., SOSP 2024 §2.2: Cascade Lake with a 100 Gb/s ConnectX-5 [P]',
       'ConnectX-5 uses 8-bit (extended) tags and MRRS 4096 under Linux (mlx5 sets pcie_set_readrq 4096) [C]',
     ],
@@ -37,11 +38,11 @@ export const PLATFORMS: readonly Platform[] = [
     description: 'as cascadelake-100g with DDIO off (device writes go to DRAM), the setting of the F&S per-4 KiB model',
     settings: [
       ['pcie.gen', 3], ['pcie.lanes', 16], ['pcie.mpsBytes', 256], ['pcie.mrrsBytes', 4096], ['pcie.tags', 256],
-      ['pcie.phCredits', 92],
-      ['memory.dramGBps', 46.9], ['memory.ddio', false],
+      ['rc.writeLines', 92],
+      ['memory.dramGBps', 46.9], ['memory.ddio', false], ['memory.dramLatencyNs', 197], ['memory.pageTables', 'dram'],
       ['device.dmaEngine.maxInFlight', 256], ['device.clockMHz', 1000],
     ],
-    sources: ['Rubin et al., SOSP 2024 §2.2: Cascade Lake, 100 Gb/s CX-5, DDIO off [P]'],
+    sources: ['Rubin et al., SOSP 2024 §2.2: Cascade Lake, 100 Gb/s CX-5, DDIO off; 197 ns per IOMMU memory read [P]', 'Vuppalapati et al., SIGCOMM 2024 §4–5: ~92 write lines at the IIO [P]'],
   },
   {
     name: 'gen5x16-gpu',

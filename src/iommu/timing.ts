@@ -1,9 +1,11 @@
 /**
  * Time around the functional IOMMU: the functional model decides hits, misses, walks and faults;
- * this adds when. Lookups take IOMMU clock cycles (aligned to its edges); a miss waits for a
- * walker slot (`iommu.walker.slots`) and each walk read goes through the memory model; a lookup
- * that finds an entry whose walk is still in flight waits for it and counts as a merged miss, not a
- * second walk. Invalidations occupy the invalidation unit (`iommu.invalidation.descriptorNs` per
+ * this adds when. Lookups take IOMMU clock cycles (aligned to its edges). A miss is a pipelined
+ * fixed latency (`iommu.walker.latencyNs`: any number of misses overlap in it) followed by the
+ * page-walk stage of its remapping unit (DRHD): `iommu.walker.slots` walks at once per unit, each
+ * holding its slot for `iommu.walker.stepNs` plus its page-table reads one after another, each read
+ * timed by the memory model (LLC or DRAM); more misses queue for a slot. A lookup that finds an
+ * entry whose walk is still in flight waits for it and counts as a merged miss, not a second walk. Invalidations occupy the invalidation unit (`iommu.invalidation.descriptorNs` per
  * queued descriptor, the wait descriptor included); DMAs that need the entries being invalidated
  * (the range of a page-selective invalidation; anything of the domain for a domain-wide one) wait
  * until it completes.
@@ -21,7 +23,15 @@ export class IommuTiming {
   private readonly pwcPs: number;
   private readonly ctxPs: number;
   private readonly descPs: number;
-  private readonly walkerFree: Float64Array;
+  private readonly walkFixedPs: number;
+  private readonly walkStepPs: number;
+  private readonly slots: number;
+  get slotsPerUnit(): number { return this.slots; }
+  /** Per remapping unit, per slot of its page-walk stage: when the slot is free (ps). */
+  private readonly stageFree: Float64Array;
+  /** Per remapping unit: time its walk-stage slots were held (ps), and walks. */
+  readonly stageBusyPs: Float64Array;
+  readonly stageWalks: Float64Array;
   /** Ready time of each IOTLB entry (per page-size array), set when its walk completes. */
   private readonly ready: Float64Array[];
   /** Invalidations in progress: domain (-1: all), page range [lo, hi), completion time (ps). */
@@ -34,18 +44,25 @@ export class IommuTiming {
   mergedMisses = 0;
   invalidationStalls = 0;
   invalidationStallPs = 0;
+  /** Time misses waited for a slot of the page-walk stage (ps). */
   walkerWaitPs = 0;
   readonly walkLatency = new Histogram();
   private lastInvCount = 0;
 
-  constructor(readonly iommu: Iommu, cfg: Readonly<Config>, private readonly mem: MemoryTiming) {
+  /** `units`: remapping units (DRHDs) the devices are behind (translate's `unit` is below it). */
+  constructor(readonly iommu: Iommu, cfg: Readonly<Config>, private readonly mem: MemoryTiming, readonly units = 1) {
     this.clock = new Clock(cfg.iommu.clockMHz * 1e6);
     const c = (n: number) => this.clock.cycles(n);
     this.iotlbPs = c((cfg.iommu.iotlb as unknown as { latencyCycles: number }).latencyCycles);
     this.pwcPs = c((cfg.iommu.pwc as unknown as { latencyCycles: number }).latencyCycles);
     this.ctxPs = c((cfg.iommu.contextCache as unknown as { latencyCycles: number }).latencyCycles);
     this.descPs = Math.round(cfg.iommu.invalidation.descriptorNs * 1000);
-    this.walkerFree = new Float64Array(cfg.iommu.walker.slots);
+    this.walkFixedPs = Math.round(cfg.iommu.walker.latencyNs * 1000);
+    this.walkStepPs = Math.round(cfg.iommu.walker.stepNs * 1000);
+    this.slots = cfg.iommu.walker.slots;
+    this.stageFree = new Float64Array(units * this.slots);
+    this.stageBusyPs = new Float64Array(units);
+    this.stageWalks = new Float64Array(units);
     this.ready = [iommu.iotlb4k, iommu.iotlb2m, iommu.iotlb1g].map((a) => new Float64Array(a.entries));
     this.lastInvCount = this.invCount();
   }
@@ -67,10 +84,11 @@ export class IommuTiming {
   readonly io = new Float64Array(1);
 
   /**
-   * Translate one 4 KiB page of a request arriving at the IOMMU at io[0]. Returns 0 and sets
-   * io[0] to the time the translation is ready, or returns -1 on a fault.
+   * Translate one 4 KiB page of a request arriving at the IOMMU at io[0], from a device behind
+   * remapping unit `unit`. Returns 0 and sets io[0] to the time the translation is ready, or
+   * returns -1 on a fault.
    */
-  translate(sid: number, pasid: number, pn: number, isWrite: boolean): number {
+  translate(sid: number, pasid: number, pn: number, isWrite: boolean, unit: number): number {
     const iommu = this.iommu;
     const io = this.io;
     if (iommu.mode === MODE_OFF) { iommu.translate(sid, pasid, pn, isWrite); return 0; }
@@ -106,19 +124,23 @@ export class IommuTiming {
       io[0] = now;
       return 0;
     }
-    now += this.pwcPs;
-    // a walker slot: the one free soonest
-    const wf = this.walkerFree;
-    let k = 0;
-    for (let i = 1; i < wf.length; i++) if (wf[i] < wf[k]) k = i;
-    const start = wf[k] > now ? wf[k] : now;
+    const t0 = now;
+    now += this.pwcPs + this.walkFixedPs;
+    // the unit's page-walk stage: the slot free soonest
+    const sf = this.stageFree;
+    const base = unit * this.slots;
+    let k = base;
+    for (let i = base + 1; i < base + this.slots; i++) if (sf[i] < sf[k]) k = i;
+    const start = sf[k] > now ? sf[k] : now;
     this.walkerWaitPs += start - now;
     const reads = iommu.walkReads - readsBefore - ctxReads;
-    let tt = start;
+    let tt = start + this.walkStepPs;
     for (let i = 0; i < reads; i++) tt = this.mem.walkRead(tt);
-    wf[k] = tt;
+    sf[k] = tt;
+    this.stageBusyPs[unit] += tt - start;
+    this.stageWalks[unit]++;
     this.ready[arr][slot] = tt;
-    this.walkLatency.record(tt - now + this.pwcPs + this.iotlbPs);
+    this.walkLatency.record(tt - t0 + this.iotlbPs);
     io[0] = tt;
     return 0;
   }

@@ -1,19 +1,20 @@
 /**
- * The timed DMA path: device DMA engines → PCIe link → root complex (IOMMU translation, memory)
- * → back, on one event queue in integer picoseconds. Requests come from a trace (each `dma`
- * record arrives at its time_ns; map/unmap/inv happen at theirs) or from a generator that keeps
- * the engine full (closed loop, the pcie-bench method).
+ * The timed DMA path, wired: device DMA engines (src/devices/engine) → PCIe links (src/pcie) →
+ * root complex (src/rc: translation through the IOMMU's timing, PCIe ordering, the posted-write
+ * unit, memory) → back, on one event queue in integer picoseconds. Requests come from a trace
+ * (each `dma` record arrives at its time_ns; map/unmap/inv happen at theirs) or from a generator
+ * that keeps the engine full (closed loop, the pcie-bench method).
  *
  * Per request: the engine admits it when fewer than device.dmaEngine.maxInFlight are in flight
- * (and its issue interval allows), adds device.dmaEngine.latencyNs, then splits it into TLP pieces
- * (reads: ≤ MRRS, writes: ≤ MPS, never across 4 KiB). A read piece needs a tag (pcie.tags); a write
- * piece a posted credit (pcie.phCredits, 0 = unlimited). Each piece is serialized upstream, then at
- * the root complex: translation (one per 4 KiB page per request, as in the functional model; the
- * page's later pieces ride on it), then for reads rc.readNs + the memory access, completions
- * serialized downstream; for writes the root complex's per-TLP time (rc.postedWriteNs, serial) and
- * the memory write (LLC with DDIO, else DRAM). A request completes when its last piece does.
+ * (and its issue interval allows), then splits it into TLP pieces; a piece is sent when its flow-
+ * control resources are free (a tag for a read; for a write a posted credit and root-port write
+ * lines, each when limited). Each piece is serialized upstream, then the root complex translates
+ * it, orders it and does its memory access; read completions are serialized downstream. A request
+ * completes when its last piece does, plus device.dmaEngine.latencyNs.
  *
- * State lives in typed arrays indexed by request and piece slots; events carry a slot index.
+ * This file keeps the events (one switch), the trace and generator inputs, the unmap gate and the
+ * shortcuts that save events exactly (write groups, eager root complex); the components keep their
+ * own state. State lives in typed arrays indexed by request and piece slots; events carry a slot.
  */
 import { EventQueue, Clock } from './queue.js';
 import { Histogram } from './stats.js';
@@ -23,7 +24,9 @@ import { Iommu } from '../iommu/iommu.js';
 import { IommuTiming } from '../iommu/timing.js';
 import { MemoryTiming } from '../memory/memory.js';
 import { PcieLinkTiming, WM_UP, WM_DOWN, WM_TLPS_UP, WM_TLPS_DOWN, WM_UP_PS, WM_DOWN_PS } from '../pcie/port.js';
-import { pcieSpec, type Config } from '../config/config.js';
+import { pcieSpec, deviceSettings, type Config } from '../config/config.js';
+import { DmaEngines } from '../devices/engine/engine.js';
+import { RootComplex } from '../rc/root-complex.js';
 import {
   type TraceColumns, OP_DMA, OP_UNMAP, OP_INV, DIR_WRITE, SIZE_ALL, INV_CONTEXT, INV_GLOBAL, pageOf,
 } from '../trace/columns.js';
@@ -80,7 +83,15 @@ export interface TimingMetrics {
   latencyNs: ReturnType<Histogram['summary']>;
   latencyCdfNs: Array<[number, number]>;
   pcie: { upGbps: number; downGbps: number; upUtilisation: number; downUtilisation: number; tlps: { up: number; down: number }; wireBytes: { up: number; down: number } };
-  iommuTiming: { mergedMisses: number; walkLatencyNs: ReturnType<Histogram['summary']>; walkerWaitNs: number; invalidationStalls: number; invalidationStallNs: number };
+  iommuTiming: {
+    mergedMisses: number; walkLatencyNs: ReturnType<Histogram['summary']>; walkerWaitNs: number; invalidationStalls: number; invalidationStallNs: number;
+    /** Per remapping unit: walks through its page-walk stage and the share of the run its slots were held. */
+    walkStage: Array<{ unit: number; walks: number; busyNs: number; utilisation: number }>;
+  };
+  /** PCIe ordering at the root complex: writes held behind an earlier write of their domain, reads behind earlier writes. */
+  ordering: { writeStalls: number; writeStallNs: number; readStalls: number; readStallNs: number; writeTranslationWaitNs: number };
+  /** The root ports' write buffers (rc.writeLines): writes that waited at a port's ingress for lines, and how long in all. */
+  writeBuffer: { stalls: number; stallNs: number };
   memory: { llcAccesses: number; dramAccesses: number; dramBytes: number };
   events: number;
   /** Records that waited for the device's earlier DMAs behind an unmap, and how long in all. */
@@ -93,14 +104,10 @@ export class TimedSystem {
   readonly iommu: Iommu;
   readonly iommuT: IommuTiming;
   readonly mem: MemoryTiming;
+  readonly rc: RootComplex;
+  readonly eng: DmaEngines;
   readonly links: PcieLinkTiming[] = [];
   private readonly cfg: Readonly<Config>;
-  private readonly devClock: Clock;
-  private readonly engineLatPs: number;
-  private readonly issuePs: number;
-  private readonly rcReadPs: number;
-  private readonly rcWritePs: number;
-  private rcWriteFree = 0;
   private readonly mrrs: number;
   private readonly mps: number;
 
@@ -108,11 +115,12 @@ export class TimedSystem {
   readonly devNames: string[];
   private readonly devSid: Int32Array;
   private readonly devLink: Int32Array;
-  private readonly devInFlight: Int32Array;
-  private readonly devMax: number;
-  private readonly devTags: Int32Array;
-  private readonly devPosted: Int32Array;
-  private readonly postedLimited: boolean;
+  /** Remapping unit (DRHD) of each device: whose page-walk stage its misses use. */
+  private readonly devUnit: Int32Array;
+  /** Ordering domain of each device: its link's, or its own with ID-based ordering. */
+  private readonly devDom: Int32Array;
+  /** The device sets Relaxed Ordering on its requests. */
+  private readonly devRelaxed: Uint8Array;
   /**
    * Write pieces of one request on one page, issued together, are handled as a group: the
    * full-size (MPS) pieces before the page's last piece are one run piece, whose event at the
@@ -122,10 +130,10 @@ export class TimedSystem {
    * they are serialized on the link in one call and their arrivals are the first's plus multiples
    * of one serialization time. Exact (the same results as an event per piece) when there is one
    * link and posted credits are unlimited: the link is FIFO, so nothing else reaches the root
-   * complex between the group's pieces, and the state they touch (the posted-write unit, the DRAM
-   * serializer, the request's translation) is touched only there; a piece returns no credit, and
-   * the pieces' completion times rise (the posted-write unit is serial), so the last piece's
-   * completion is the request's.
+   * complex between the group's pieces, and the state they touch (the posted-write unit, the
+   * ordering domain, the DRAM serializer, the request's translation) is touched only there; a piece
+   * returns no credit or line, and the pieces' completion times rise (they commit in order), so the
+   * last piece's completion is the request's.
    */
   private readonly groupWrites: boolean;
   private readonly gateRescanAlways: boolean;
@@ -200,16 +208,6 @@ export class TimedSystem {
   private readonly pendingData = new EventQueue(64);
   /** Per piece: its data went out early; its data-ready event does nothing. */
   private pSent = new Uint8Array(0);
-  private readonly devNextIssue: Float64Array;
-  /** Pending (arrived, not admitted) trace requests per device: a ring of trace record indices. */
-  private readonly pendQ: Int32Array[];
-  private readonly pendHead: Int32Array;
-  private readonly pendLen: Int32Array;
-  /** Requests waiting for a tag or credit, per device: a ring of request slots. */
-  private readonly waitQ: Int32Array[];
-  private readonly waitHead: Int32Array;
-  private readonly waitLen: Int32Array;
-  private readonly devAdmitScheduled: Uint8Array;
   /** DMAs of the device queued and completed so far (trace mode), for the unmap barrier. */
   private readonly devQueued: Float64Array;
   private readonly devDone: Float64Array;
@@ -228,42 +226,6 @@ export class TimedSystem {
   /** Records that had to wait at the gate, and the time they waited (ps). */
   gatedRecords = 0;
   gateWaitPs = 0;
-
-  // requests
-  private rCap = 0;
-  private rDev = new Int32Array(0);
-  private rStart = new Float64Array(0);
-  private rWrite = new Uint8Array(0);
-  private rWarm = new Uint8Array(0);
-  private rPasid = new Int32Array(0);
-  private rPn = new Float64Array(0);
-  private rOff = new Int32Array(0);
-  private rLeft = new Float64Array(0);
-  private rBytes = new Float64Array(0);
-  private rOut = new Int32Array(0);
-  private rFault = new Uint8Array(0);
-  private rWaiting = new Uint8Array(0);
-  private rTransPn = new Float64Array(0);
-  private rTransReady = new Float64Array(0);
-  private rPage0 = new Float64Array(0);
-  private rPages = new Int32Array(0);
-  private rFree = new Int32Array(0);
-  private rFreeTop = 0;
-
-  // pieces
-  private pCap = 0;
-  private pReq = new Int32Array(0);
-  private pPn = new Float64Array(0);
-  private pOff = new Int32Array(0);
-  private pBytes = new Int32Array(0);
-  private pDown = new Float64Array(0);
-  private pDownTlps = new Int32Array(0);
-  /** Pieces a run piece stands for (0: an ordinary piece): see `groupWrites`. */
-  private pRun = new Int32Array(0);
-  /** A run piece's serialization time upstream (ps): its pieces arrive this far apart. */
-  private pRunPs = new Float64Array(0);
-  private pFree = new Int32Array(0);
-  private pFreeTop = 0;
 
   // trace / generator
   private trace: TraceColumns | null = null;
@@ -292,7 +254,7 @@ export class TimedSystem {
   get doneBytes(): number { return this.sumOf(this.devBytes); }
   get doneRequests(): number { return this.sumOf(this.devRequests); }
   get dropped(): number { return this.sumOf(this.devDropped); }
-  translations = 0;
+  get translations(): number { return this.rc.translations; }
   /** Per-request latencies in ps, in completion order, when asked for (tests, exports). */
   readonly latencies: number[] | null;
 
@@ -301,19 +263,16 @@ export class TimedSystem {
     this.cfg = cfg;
     this.iommu = iommu ?? new Iommu(cfg);
     this.mem = new MemoryTiming(cfg);
-    this.iommuT = new IommuTiming(this.iommu, cfg, this.mem);
     const spec = pcieSpec(cfg);
     this.mrrs = spec.mrrsBytes;
     this.mps = spec.mpsBytes;
-    this.devClock = new Clock(cfg.device.clockMHz * 1e6);
-    this.engineLatPs = Math.round(cfg.device.dmaEngine.latencyNs * 1000);
-    this.issuePs = Math.round(cfg.device.dmaEngine.issueNs * 1000);
-    this.rcReadPs = Math.round(cfg.rc.readNs * 1000);
-    this.rcWritePs = Math.round(cfg.rc.postedWriteNs * 1000);
     const n = devices.length;
     this.devNames = devices;
     this.devSid = new Int32Array(n);
     this.devLink = new Int32Array(n);
+    this.devUnit = new Int32Array(n);
+    this.devDom = new Int32Array(n);
+    this.devRelaxed = new Uint8Array(n);
     const busLink = new Map<number, number>();
     devices.forEach((d, i) => {
       const sid = d === '*' ? -1 : sourceId(d);
@@ -323,24 +282,27 @@ export class TimedSystem {
       if (l === undefined) { l = this.links.length; this.links.push(new PcieLinkTiming(spec)); busLink.set(bus, l); }
       this.devLink[i] = l;
     });
-    this.devMax = cfg.device.dmaEngine.maxInFlight;
-    this.devInFlight = new Int32Array(n);
-    this.devTags = new Int32Array(n).fill(spec.tags);
-    this.postedLimited = spec.phCredits > 0;
-    this.devPosted = new Int32Array(n).fill(spec.phCredits);
+    let units = 1;
+    devices.forEach((d, i) => {
+      const dc = d === '*' ? null : deviceSettings(cfg, d);
+      this.devUnit[i] = dc ? dc.drhd : 0;
+      if (this.devUnit[i] + 1 > units) units = this.devUnit[i] + 1;
+      this.devDom[i] = dc && dc.idOrdering ? this.links.length + i : this.devLink[i];
+      this.devRelaxed[i] = dc && dc.relaxedOrdering ? 1 : 0;
+    });
+    this.iommuT = new IommuTiming(this.iommu, cfg, this.mem, units);
+    this.rc = new RootComplex(cfg.rc, this.iommuT, this.mem, this.links.length + n, this.links.length);
+    const e = cfg.device.dmaEngine;
+    this.eng = new DmaEngines({
+      maxInFlight: e.maxInFlight, latencyNs: e.latencyNs, issueNs: e.issueNs, clockMHz: cfg.device.clockMHz,
+      mrrsBytes: spec.mrrsBytes, mpsBytes: spec.mpsBytes, tags: spec.tags, phCredits: spec.phCredits,
+    }, n);
+    this.rc.ensureRequests(this.eng.rCap);
     this.gateRescanAlways = opts.gateRescanAlways === true;
     this.eagerRcAllowed = opts.eagerRc !== false;
     this.shortcutSlackPs = opts.shortcutSlackPs ?? 0;
     this.earlyTrial = opts.earlyTrialReads ?? EARLY_TRIAL;
-    this.groupWrites = opts.groupWrites !== false && !this.postedLimited && this.links.length === 1;
-    this.devNextIssue = new Float64Array(n);
-    this.pendQ = devices.map(() => new Int32Array(64));
-    this.pendHead = new Int32Array(n);
-    this.pendLen = new Int32Array(n);
-    this.waitQ = devices.map(() => new Int32Array(64));
-    this.waitHead = new Int32Array(n);
-    this.waitLen = new Int32Array(n);
-    this.devAdmitScheduled = new Uint8Array(n);
+    this.groupWrites = opts.groupWrites !== false && !this.eng.postedLimited && this.links.length === 1;
     this.devQueued = new Float64Array(n);
     this.devDone = new Float64Array(n);
     this.waiting = devices.map(() => new WaitList());
@@ -350,50 +312,14 @@ export class TimedSystem {
     this.devDropped = new Float64Array(n);
     this.devFirst = new Float64Array(n).fill(Infinity);
     this.devLast = new Float64Array(n);
-    this.growRequests(Math.min(1 << 16, this.devMax * n + 16));
-    this.growPieces(1024);
   }
 
-  // ------------------------------------------------------------------ pools
-
-  private growRequests(cap: number): void {
-    const old = this.rCap;
-    const g = <T extends Float64Array | Int32Array | Uint8Array>(a: T, C: new (n: number) => T): T => { const b = new C(cap); b.set(a); return b; };
-    this.rDev = g(this.rDev, Int32Array); this.rStart = g(this.rStart, Float64Array); this.rWrite = g(this.rWrite, Uint8Array);
-    this.rWarm = g(this.rWarm, Uint8Array); this.rPasid = g(this.rPasid, Int32Array); this.rPn = g(this.rPn, Float64Array);
-    this.rOff = g(this.rOff, Int32Array); this.rLeft = g(this.rLeft, Float64Array); this.rBytes = g(this.rBytes, Float64Array);
-    this.rOut = g(this.rOut, Int32Array); this.rFault = g(this.rFault, Uint8Array); this.rWaiting = g(this.rWaiting, Uint8Array);
-    this.rTransPn = g(this.rTransPn, Float64Array); this.rTransReady = g(this.rTransReady, Float64Array);
-    this.rPage0 = g(this.rPage0, Float64Array); this.rPages = g(this.rPages, Int32Array);
-    const f = new Int32Array(cap);
-    f.set(this.rFree.subarray(0, this.rFreeTop));
-    for (let i = cap - 1; i >= old; i--) f[this.rFreeTop++] = i;
-    this.rFree = f;
-    this.rCap = cap;
-  }
-
+  /** A request slot from the engine's pool, with the root complex's per-request state sized to it. */
   private allocRequest(): number {
-    if (this.rFreeTop === 0) this.growRequests(this.rCap * 2);
-    return this.rFree[--this.rFreeTop];
-  }
-
-  private growPieces(cap: number): void {
-    const old = this.pCap;
-    const g = <T extends Float64Array | Int32Array>(a: T, C: new (n: number) => T): T => { const b = new C(cap); b.set(a); return b; };
-    this.pReq = g(this.pReq, Int32Array); this.pPn = g(this.pPn, Float64Array); this.pOff = g(this.pOff, Int32Array);
-    this.pBytes = g(this.pBytes, Int32Array); this.pDown = g(this.pDown, Float64Array); this.pDownTlps = g(this.pDownTlps, Int32Array);
-    this.pRun = g(this.pRun, Int32Array); this.pRunPs = g(this.pRunPs, Float64Array);
-    const sent = new Uint8Array(cap); sent.set(this.pSent); this.pSent = sent;
-    const f = new Int32Array(cap);
-    f.set(this.pFree.subarray(0, this.pFreeTop));
-    for (let i = cap - 1; i >= old; i--) f[this.pFreeTop++] = i;
-    this.pFree = f;
-    this.pCap = cap;
-  }
-
-  private allocPiece(): number {
-    if (this.pFreeTop === 0) this.growPieces(this.pCap * 2);
-    return this.pFree[--this.pFreeTop];
+    const r = this.eng.allocRequest();
+    this.rc.ensureRequests(this.eng.rCap);
+    this.rc.newRequest(r);
+    return r;
   }
 
   // ------------------------------------------------------------------ inputs
@@ -429,11 +355,11 @@ export class TimedSystem {
       // piece's translation: requests no larger than MRRS)
       const translated = src.maxBytes !== undefined && src.maxBytes <= this.mrrs;
       const memPs = src.cache === 'warm' ? this.mem.llcPs : src.cache === 'cold' ? this.mem.dramPs : Math.min(this.mem.llcPs, this.mem.dramPs);
-      const floorPs = this.rcReadPs + memPs + (translated ? this.iommuT.minTranslatePs : 0);
+      const floorPs = this.rc.readPs + memPs + (translated ? this.iommuT.minTranslatePs : 0);
       this.shortcutPs = minUpPs + floorPs + this.shortcutSlackPs;
     }
     this.q.push(0, EV_ADMIT, 0);
-    this.devAdmitScheduled[0] = 1;
+    this.eng.admitScheduled[0] = 1;
     this.loop();
     this.iommu.drain();
   }
@@ -454,7 +380,7 @@ export class TimedSystem {
       const a = q.arg;
       switch (q.kind) {
         case EV_TRACE: this.onTrace(); break;
-        case EV_ADMIT: this.devAdmitScheduled[a] = 0; this.admit(a); break;
+        case EV_ADMIT: this.eng.admitScheduled[a] = 0; this.admit(a); break;
         case EV_ISSUE: this.issue(a, q.now); break;
         case EV_AT_RC: this.rcPending--; this.atRc(a, q.now, false); break;
         case EV_FAULT: this.faulted(a, q.now); break;
@@ -490,16 +416,7 @@ export class TimedSystem {
     const op = t.op[i];
     if (op === OP_DMA) {
       // queue at the device's engine
-      let len = this.pendLen[d];
-      let ring = this.pendQ[d];
-      if (len === ring.length) {
-        const bigger = new Int32Array(ring.length * 2);
-        for (let k = 0; k < len; k++) bigger[k] = ring[(this.pendHead[d] + k) & (ring.length - 1)];
-        this.pendQ[d] = ring = bigger;
-        this.pendHead[d] = 0;
-      }
-      ring[(this.pendHead[d] + len) & (ring.length - 1)] = i;
-      this.pendLen[d] = ++len;
+      this.eng.enqueueRecord(d, i);
       this.devQueued[d]++;
       if (this.countPages) {
         const p0 = pageOf(t.iovaHi[i], t.iovaLo[i]);
@@ -600,90 +517,68 @@ export class TimedSystem {
   /** Admit pending requests of device d while its engine has room. */
   private admit(d: number): void {
     const now = this.q.now;
-    while (this.devInFlight[d] < this.devMax) {
+    const e = this.eng;
+    while (e.inFlight[d] < e.max) {
       let r: number;
       if (this.source !== null) {
         if (this.source.remaining() <= 0) return;
         r = this.allocRequest();
         const g = this.gen;
         this.source.next(g);
-        this.rPn[r] = g[0];
-        this.rOff[r] = g[1];
-        this.rLeft[r] = g[2];
-        this.rBytes[r] = g[2];
-        this.rWrite[r] = g[3];
-        this.rWarm[r] = g[4];
-        this.rPasid[r] = g[5];
+        e.rPn[r] = g[0];
+        e.rOff[r] = g[1];
+        e.rLeft[r] = g[2];
+        e.rBytes[r] = g[2];
+        e.rWrite[r] = g[3];
+        e.rWarm[r] = g[4];
+        e.rPasid[r] = g[5];
       } else {
-        if (this.pendLen[d] === 0) return;
-        const ring = this.pendQ[d];
-        const i = ring[this.pendHead[d]];
-        this.pendHead[d] = (this.pendHead[d] + 1) & (ring.length - 1);
-        this.pendLen[d]--;
+        if (e.pendLen[d] === 0) return;
+        const i = e.dequeueRecord(d);
         const t = this.trace!;
         r = this.allocRequest();
         const pn = pageOf(t.iovaHi[i], t.iovaLo[i]), off = t.iovaLo[i] & 0xfff, size = t.size[i];
-        this.rPn[r] = pn;
-        this.rOff[r] = off;
-        this.rLeft[r] = size;
-        this.rBytes[r] = size;
-        this.rWrite[r] = t.dir[i] === DIR_WRITE ? 1 : 0;
-        this.rWarm[r] = 1;
-        this.rPasid[r] = t.pasid[i];
+        e.rPn[r] = pn;
+        e.rOff[r] = off;
+        e.rLeft[r] = size;
+        e.rBytes[r] = size;
+        e.rWrite[r] = t.dir[i] === DIR_WRITE ? 1 : 0;
+        e.rWarm[r] = 1;
+        e.rPasid[r] = t.pasid[i];
         // the pages whose outstanding counts the unmap gate keeps (trace mode only)
-        this.rPage0[r] = pn;
-        this.rPages[r] = Math.floor((off + size - 1) / 4096) + 1;
+        e.rPage0[r] = pn;
+        e.rPages[r] = Math.floor((off + size - 1) / 4096) + 1;
       }
-      this.rDev[r] = d;
-      this.rStart[r] = now;
-      this.rOut[r] = 0;
-      this.rFault[r] = 0;
-      this.rWaiting[r] = 0;
-      this.rTransPn[r] = -1;
-      this.devInFlight[d]++;
       if (now < this.devFirst[d]) this.devFirst[d] = now;
-      // Issue on a device-clock edge, no earlier than the engine's issue interval allows. (The
-      // engine's latency is charged when the request completes: it holds no tag.)
-      const issueAt = this.devClock.align(now > this.devNextIssue[d] ? now : this.devNextIssue[d]);
-      this.devNextIssue[d] = issueAt + this.issuePs;
-      if (this.waitLen[d] > 0) this.waitFor(d, r); // behind requests already waiting for a tag or credit
+      const issueAt = e.admitted(d, r, now);
+      if (e.waitLen[d] > 0) e.waitFor(d, r); // behind requests already waiting for a tag or credit
       else this.issue(r, issueAt);
     }
   }
 
-  /** The waiting request being resumed (it keeps its place at the head of the line). */
-  private resuming = -1;
-
-  /** Issue, at time `now`, as many pieces of request r as tags / credits allow. */
+  /** Issue, at time `now`, as many pieces of request r as tags / credits / lines allow. */
   private issue(r: number, now: number): void {
-    const d = this.rDev[r];
+    const e = this.eng;
+    const d = e.rDev[r];
     // first come, first served: a request never takes a tag ahead of one already waiting
-    if (this.waitLen[d] > 0 && this.resuming !== r) { this.waitFor(d, r); return; }
-    const isWrite = this.rWrite[r] === 1;
+    if (e.waitLen[d] > 0 && e.resuming !== r) { e.waitFor(d, r); return; }
+    const isWrite = e.rWrite[r] === 1;
     const link = this.links[this.devLink[d]];
     const limit = isWrite ? this.mps : this.mrrs;
     const group = isWrite && this.groupWrites;
-    while (this.rLeft[r] > 0) {
-      if (isWrite) {
-        if (this.postedLimited) {
-          if (this.devPosted[d] === 0) { this.waitFor(d, r); return; }
-          this.devPosted[d]--;
-        }
-      } else {
-        if (this.devTags[d] === 0) { this.waitFor(d, r); return; }
-        this.devTags[d]--;
-      }
-      const off = this.rOff[r];
-      const left = this.rLeft[r];
+    while (e.rLeft[r] > 0) {
+      const off = e.rOff[r];
+      const left = e.rLeft[r];
       let bytes = 4096 - off;
       if (bytes > limit) bytes = limit;
       if (bytes > left) bytes = left;
-      const p = this.allocPiece();
-      const pn = this.rPn[r];
-      this.pReq[p] = r;
-      this.pPn[p] = pn;
-      this.pOff[p] = off;
-      this.pBytes[p] = bytes;
+      if (!e.take(d, isWrite)) { e.waitFor(d, r); return; }
+      const p = e.allocPiece();
+      const pn = e.rPn[r];
+      e.pReq[p] = r;
+      e.pPn[p] = pn;
+      e.pOff[p] = off;
+      e.pBytes[p] = bytes;
       const wb = link.wireAt(pn, off, bytes, isWrite ? 1 : 0);
       const wm = link.wireMemo;
       // a run: the full pieces of a write group before its last piece on this page (n of them)
@@ -692,91 +587,60 @@ export class TimedSystem {
         const seg = 4096 - off < left ? 4096 - off : left;
         n = Math.floor((seg - 1) / limit);
       }
-      this.pRun[p] = n;
+      e.pRun[p] = n;
       const k = n > 0 ? n : 1;
-      this.pDown[p] = wm[wb + WM_DOWN];
-      this.pDownTlps[p] = wm[wb + WM_TLPS_DOWN];
+      e.pDown[p] = wm[wb + WM_DOWN];
+      e.pDownTlps[p] = wm[wb + WM_TLPS_DOWN];
       const upPs = wm[wb + WM_UP_PS];
-      this.pRunPs[p] = upPs;
+      e.pRunPs[p] = upPs;
       const arrive = link.sendUpRun(now, k, upPs, wm[wb + WM_UP], wm[wb + WM_TLPS_UP]);
       if (isWrite && wm[wb + WM_DOWN] > 0) link.sendDownRun(now, k, wm[wb + WM_DOWN_PS], wm[wb + WM_DOWN], 0); // ACK/FC DLLPs
-      this.rOut[r]++;
+      e.rOut[r]++;
       if (this.eager) this.atRc(p, arrive, true);
       else if (this.eagerTrace && this.rcPending === 0 && arrive < this.ctlNextPs && this.waiting[d].length === 0) this.atRc(p, arrive, true);
       else { this.rcPending++; this.q.push(arrive, EV_AT_RC, p); }
       const all = k * bytes;
-      this.rLeft[r] = left - all;
-      if (off + all >= 4096) { this.rPn[r] = pn + 1; this.rOff[r] = 0; } else this.rOff[r] = off + all;
+      e.rLeft[r] = left - all;
+      if (off + all >= 4096) { e.rPn[r] = pn + 1; e.rOff[r] = 0; } else e.rOff[r] = off + all;
     }
-  }
-
-  private waitFor(d: number, r: number): void {
-    if (this.rWaiting[r] === 1) return;
-    this.rWaiting[r] = 1;
-    if (this.resuming === r) return; // still at the head of the line
-    let ring = this.waitQ[d];
-    const len = this.waitLen[d];
-    if (len === ring.length) {
-      const bigger = new Int32Array(ring.length * 2);
-      for (let k = 0; k < len; k++) bigger[k] = ring[(this.waitHead[d] + k) & (ring.length - 1)];
-      this.waitQ[d] = ring = bigger;
-      this.waitHead[d] = 0;
-    }
-    ring[(this.waitHead[d] + len) & (ring.length - 1)] = r;
-    this.waitLen[d] = len + 1;
   }
 
   /** A tag or credit came back on device d: resume waiting requests, oldest first. */
   private resume(d: number): void {
+    const e = this.eng;
     const now = this.q.now;
-    while (this.waitLen[d] > 0) {
-      const ring = this.waitQ[d];
-      const r = ring[this.waitHead[d]];
-      this.rWaiting[r] = 0;
-      this.resuming = r;
+    while (e.waitLen[d] > 0) {
+      const r = e.waitHeadRequest(d);
+      e.rWaiting[r] = 0;
+      e.resuming = r;
       this.issue(r, now);
-      this.resuming = -1;
-      if (this.rWaiting[r] === 1) return; // still short of tags: stays first in line
-      this.waitHead[d] = (this.waitHead[d] + 1) & (ring.length - 1);
-      this.waitLen[d]--;
+      e.resuming = -1;
+      if (e.rWaiting[r] === 1) return; // still short: stays first in line
+      e.popWait(d);
     }
   }
 
   /** Piece p at the root complex at `now` (its arrival); early: called at its issue (see `eager`, `eagerTrace`). */
   private atRc(p: number, now: number, early: boolean): void {
-    const r = this.pReq[p];
-    const d = this.rDev[r];
-    const isWrite = this.rWrite[r] === 1;
+    const e = this.eng;
+    const r = e.pReq[p];
+    const d = e.rDev[r];
+    const isWrite = e.rWrite[r] === 1;
     let ready = now;
-    if (this.rFault[r] === 0) {
-      const pn = this.pPn[p];
-      if (pn !== this.rTransPn[r]) {
-        this.rTransPn[r] = pn;
-        this.translations++;
-        const sid = this.devSid[d];
-        const it = this.iommuT;
-        it.io[0] = now;
-        if (it.translate(sid, this.rPasid[r], pn, isWrite) < 0) {
-          this.rFault[r] = 1;
-          this.rTransReady[r] = -1;
-        } else {
-          ready = it.io[0];
-          this.rTransReady[r] = ready;
-        }
-      } else {
-        const tr = this.rTransReady[r];
-        ready = tr > now ? tr : now;
-      }
+    if (e.rFault[r] === 0) {
+      const rc = this.rc;
+      if (rc.translate(r, this.devSid[d], e.rPasid[r], e.pPn[p], isWrite, this.devUnit[d], now) < 0) e.rFault[r] = 1;
+      else ready = rc.io[0];
     }
-    if (this.rFault[r] === 1) {
+    if (e.rFault[r] === 1) {
       if (early) { if (this.eager) this.eagerRerun = true; this.q.push(now, EV_FAULT, p); } else this.faulted(p, now);
       return;
     }
     if (isWrite) {
-      if (this.pRun[p] === 0) this.q.push(this.writePiece(p, ready), EV_WDONE, p);
-      else this.runDone(p, r, ready, now);
+      if (e.pRun[p] === 0) this.q.push(this.rc.write(e.pBytes[p], e.pOff[p], now, ready, this.devDom[d], this.devRelaxed[d] === 1, this.devLink[d]), EV_WDONE, p);
+      else this.runDone(p, r, d, ready, now);
     } else {
-      const done = this.mem.access(ready + this.rcReadPs, this.pBytes[p], this.rWarm[r] === 1);
+      const done = this.rc.read(e.pBytes[p], e.rWarm[r] === 1, ready, this.devDom[d], this.devRelaxed[d] === 1);
       if (this.eager && done < this.shortMax) this.eagerRerun = true; // data sent early went out of order
       if (this.earlyOn) {
         const safe = now + this.shortcutPs; // no piece still to come is ready before this
@@ -784,7 +648,7 @@ export class TimedSystem {
         // queued data that is now safe goes first, in order
         for (let h = pd.peekTime(); h <= done && h < safe; h = pd.peekTime()) {
           pd.pop();
-          this.pSent[pd.arg] = 1;
+          e.pSent[pd.arg] = 1;
           this.sendEarly(pd.arg, h);
         }
         if (done < safe && pd.peekTime() > done) { this.earlyDirect++; this.sendEarly(p, done); return; }
@@ -797,42 +661,42 @@ export class TimedSystem {
 
   /** Faulted piece p at the root complex at `now`: a read gets an Unsupported Request completion, a write vanishes. */
   private faulted(p: number, now: number): void {
-    const r = this.pReq[p];
-    if (this.rWrite[r] === 0) this.q.push(this.links[this.devLink[this.rDev[r]]].sendDown(now, 20, 1), EV_CPL, p);
-    else if (this.pRun[p] === 0) this.q.push(now, EV_WDONE, p);
-    else this.runDone(p, r, -1, now);
-  }
-
-  /** A write piece through the root complex's posted-write unit and into memory: when it is done. */
-  private writePiece(p: number, ready: number): number {
-    const start = ready > this.rcWriteFree ? ready : this.rcWriteFree;
-    this.rcWriteFree = start + this.rcWritePs;
-    return this.mem.access(this.rcWriteFree, this.pBytes[p], this.mem.ddio);
+    const e = this.eng;
+    const r = e.pReq[p];
+    if (e.rWrite[r] === 0) this.q.push(this.links[this.devLink[e.rDev[r]]].sendDown(now, 20, 1), EV_CPL, p);
+    else if (e.pRun[p] === 0) this.q.push(now, EV_WDONE, p);
+    else this.runDone(p, r, e.rDev[r], -1, now);
   }
 
   /**
    * Run piece p (see `groupWrites`) is at the root complex at `now`: its first piece's
-   * translation is ready at `ready` (-1: faulted, the writes vanish). Each of its pieces goes through the
-   * posted-write unit as of its own arrival; then it retires (the group's last piece, which has
-   * its own event, completes the request).
+   * translation is ready at `ready` (-1: faulted, the writes vanish). Each of its pieces goes
+   * through the root complex's write path as of its own arrival (the later ones ride on the same
+   * translation); then it retires (the group's last piece, which has its own event, completes the
+   * request).
    */
-  private runDone(p: number, r: number, ready: number, now: number): void {
+  private runDone(p: number, r: number, d: number, ready: number, now: number): void {
+    const e = this.eng;
     if (ready >= 0) {
-      this.writePiece(p, ready);
-      const n = this.pRun[p], dt = this.pRunPs[p], tr = this.rTransReady[r];
+      const rc = this.rc, bytes = e.pBytes[p], dom = this.devDom[d], ro = this.devRelaxed[d] === 1, port = this.devLink[d];
+      let off = e.pOff[p];
+      rc.write(bytes, off, now, ready, dom, ro, port);
+      const n = e.pRun[p], dt = e.pRunPs[p];
       let a = now;
       for (let k = 1; k < n; k++) {
         a += dt;
-        this.writePiece(p, tr > a ? tr : a);
+        off += bytes;
+        rc.write(bytes, off, a, ready > a ? ready : a, dom, ro, port);
       }
     }
-    this.pFree[this.pFreeTop++] = p;
-    this.rOut[r]--;
+    e.freePiece(p);
+    e.rOut[r]--;
   }
 
   private dataReady(p: number): void {
     if (this.eager) {
-      if (this.pSent[p] === 1) { this.pSent[p] = 0; return; } // sent early
+      const e = this.eng;
+      if (e.pSent[p] === 1) { e.pSent[p] = 0; return; } // sent early
       // the earliest queued data is this piece's (the queue is left behind once early sending stops)
       if (this.earlyOn && (!this.pendingData.pop() || this.pendingData.arg !== p)) this.eagerRerun = true; // cannot happen
     }
@@ -848,54 +712,58 @@ export class TimedSystem {
 
   /** Read piece p's completions downstream at t; their arrival at the device is an event. */
   private sendData(p: number, t: number): void {
-    const d = this.rDev[this.pReq[p]];
-    this.q.push(this.links[this.devLink[d]].sendDown(t, this.pDown[p], this.pDownTlps[p]), EV_CPL, p);
+    const e = this.eng;
+    const d = e.rDev[e.pReq[p]];
+    this.q.push(this.links[this.devLink[d]].sendDown(t, e.pDown[p], e.pDownTlps[p]), EV_CPL, p);
   }
 
   private completion(p: number): void {
-    const r = this.pReq[p];
-    const d = this.rDev[r];
-    this.devTags[d]++;
-    if (this.waitLen[d] > 0) this.resume(d); // waiting requests before any newly admitted one
+    const e = this.eng;
+    const r = e.pReq[p];
+    const d = e.rDev[r];
+    e.readDone(d);
+    if (e.waitLen[d] > 0) this.resume(d); // waiting requests before any newly admitted one
     this.pieceDone(p, r, d);
   }
 
   private writeDone(p: number): void {
-    const r = this.pReq[p];
-    const d = this.rDev[r];
-    if (this.postedLimited) this.devPosted[d]++;
-    if (this.waitLen[d] > 0) this.resume(d);
+    const e = this.eng;
+    const r = e.pReq[p];
+    const d = e.rDev[r];
+    e.writeDone(d);
+    if (e.waitLen[d] > 0) this.resume(d);
     this.pieceDone(p, r, d);
   }
 
   private pieceDone(p: number, r: number, d: number): void {
-    this.pFree[this.pFreeTop++] = p;
-    if (--this.rOut[r] > 0 || this.rLeft[r] > 0) return;
+    const e = this.eng;
+    e.freePiece(p);
+    if (--e.rOut[r] > 0 || e.rLeft[r] > 0) return;
     // request complete (the device's own latency — descriptor handling — added here)
-    const now = this.q.now + this.engineLatPs;
-    if (this.rFault[r] === 1) {
+    const now = this.q.now + e.latencyPs;
+    if (e.rFault[r] === 1) {
       this.devDropped[d]++;
     } else {
-      const lat = now - this.rStart[r];
+      const lat = now - e.rStart[r];
       if (this.latencies !== null) this.latencies.push(lat);
       this.devLatency[d].record(lat);
-      this.devBytes[d] += this.rBytes[r];
+      this.devBytes[d] += e.rBytes[r];
       this.devRequests[d]++;
     }
     if (now > this.devLast[d]) this.devLast[d] = now;
     if (this.trace !== null) {
       this.devDone[d]++;
       if (this.countPages) {
-        const p0 = this.rPage0[r];
-        const pages = this.rPages[r];
+        const p0 = e.rPage0[r];
+        const pages = e.rPages[r];
         for (let k = 0; k < pages; k++) this.outstanding.add(d, p0 + k, -1);
         // (without unmaps nothing ever waits)
         if (this.waiting[d].length > 0) this.releaseWaiting(d, p0, p0 + pages);
       }
     }
-    this.rFree[this.rFreeTop++] = r;
-    this.devInFlight[d]--;
-    if (this.devAdmitScheduled[d] === 0 && (this.pendLen[d] > 0 || this.source !== null)) this.admit(d);
+    e.freeRequest(r);
+    e.inFlight[d]--;
+    if (e.admitScheduled[d] === 0 && (e.pendLen[d] > 0 || this.source !== null)) this.admit(d);
   }
 
   // ------------------------------------------------------------------ results
@@ -927,7 +795,17 @@ export class TimedSystem {
         walkerWaitNs: r3(this.iommuT.walkerWaitPs / 1000),
         invalidationStalls: this.iommuT.invalidationStalls,
         invalidationStallNs: r3(this.iommuT.invalidationStallPs / 1000),
+        walkStage: Array.from(this.iommuT.stageWalks, (walks, unit) => ({
+          unit, walks, busyNs: r3(this.iommuT.stageBusyPs[unit] / 1000),
+          utilisation: span > 0 ? r3(this.iommuT.stageBusyPs[unit] / this.iommuT.slotsPerUnit / span) : 0,
+        })),
       },
+      ordering: {
+        writeStalls: this.rc.writeOrderStalls, writeStallNs: r3(this.rc.writeOrderStallPs / 1000),
+        readStalls: this.rc.readOrderStalls, readStallNs: r3(this.rc.readOrderStallPs / 1000),
+        writeTranslationWaitNs: r3(this.rc.writeTranslationWaitPs / 1000),
+      },
+      writeBuffer: { stalls: this.rc.lineStalls, stallNs: r3(this.rc.lineStallPs / 1000) },
       memory: { llcAccesses: this.mem.llcAccesses, dramAccesses: this.mem.dramAccesses, dramBytes: this.mem.dramBytes },
       events: this.q.handled,
       unmapGate: { gatedRecords: this.gatedRecords, waitNs: r3(this.gateWaitPs / 1000) },

@@ -31,6 +31,9 @@ describe('configuration', () => {
     expect(() => buildConfig([['iommu.superpages', 'maybe']])).toThrow(/iommu\.superpages=maybe: expected true or false/);
     expect(() => buildConfig([['iommu.flushQueue.timeoutNs', '10 parsecs']])).toThrow(/not a time such as/);
     expect(() => buildConfig([['vm.s2PageBytes', '8KiB']])).toThrow(/vm\.s2PageBytes=8192: must be a page size; use 4KiB, 2MiB or 1GiB/);
+    expect(() => buildConfig([['rc.writeLines', 4]])).toThrow(/^rc\.writeLines=4: smaller than one write TLP \(256 B = up to 5 lines\); use 0 \(unlimited\) or at least 5$/);
+    expect(buildConfig([['rc.writeLines', 5]]).rc.writeLines).toBe(5);
+    expect(() => buildConfig([['devices.03:00.0.drhd', 256]])).toThrow(/devices\.03:00\.0\.drhd=256: above the maximum/);
     expect(() => buildConfig([['devices.03:00.0.colour', 'red']])).toThrow(/unknown configuration key/);
   });
   it('defaults are the schema defaults', () => {

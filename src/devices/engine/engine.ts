@@ -1,0 +1,262 @@
+/**
+ * The devices' DMA engines, on the device side of their PCIe links: admission (in-flight limit,
+ * issue interval on device-clock edges, first come first served), the requests' split into TLP
+ * pieces (reads ≤ MRRS, writes ≤ MPS, never across 4 KiB), and the flow-control resource a piece
+ * needs before it may be sent — a tag (reads) or a posted-header credit (writes, when limited).
+ * State is typed arrays: per device, and pools of request and piece slots indexed by slot number.
+ *
+ * The engine decides what may be sent and keeps the counts; the timed system sends pieces on the
+ * link and moves them through the root complex.
+ */
+import { Clock } from '../../sim/queue.js';
+import { growTyped } from '../../util/typed.js';
+
+export interface EngineSpec {
+  maxInFlight: number;
+  latencyNs: number;
+  issueNs: number;
+  clockMHz: number;
+  mrrsBytes: number;
+  mpsBytes: number;
+  tags: number;
+  /** Posted-header credits per device (0: unlimited). */
+  phCredits: number;
+}
+
+export class DmaEngines {
+  readonly max: number;
+  readonly latencyPs: number;
+  readonly issuePs: number;
+  readonly mrrs: number;
+  readonly mps: number;
+  readonly clock: Clock;
+  readonly postedLimited: boolean;
+
+  // ---------------------------------------------------------------- per device
+  readonly inFlight: Int32Array;
+  readonly nextIssue: Float64Array;
+  readonly tags: Int32Array;
+  readonly posted: Int32Array;
+  readonly admitScheduled: Uint8Array;
+  /** Pending (arrived, not admitted) trace records, per device: a ring of record indices. */
+  private readonly pendQ: Int32Array[];
+  private readonly pendHead: Int32Array;
+  readonly pendLen: Int32Array;
+  /** Requests waiting for a tag or credit, per device: a ring of request slots. */
+  private readonly waitQ: Int32Array[];
+  private readonly waitHead: Int32Array;
+  readonly waitLen: Int32Array;
+
+  // ---------------------------------------------------------------- requests
+  rCap = 0;
+  rDev = new Int32Array(0);
+  rStart = new Float64Array(0);
+  rWrite = new Uint8Array(0);
+  rWarm = new Uint8Array(0);
+  rPasid = new Int32Array(0);
+  rPn = new Float64Array(0);
+  rOff = new Int32Array(0);
+  rLeft = new Float64Array(0);
+  rBytes = new Float64Array(0);
+  rOut = new Int32Array(0);
+  rFault = new Uint8Array(0);
+  rWaiting = new Uint8Array(0);
+  /** Trace mode: the record's first page and page count (the unmap gate's counts). */
+  rPage0 = new Float64Array(0);
+  rPages = new Int32Array(0);
+  /** Kind of DMA (trace column `kind`), for per-kind figures. */
+  rKind = new Uint8Array(0);
+  private rFree = new Int32Array(0);
+  private rFreeTop = 0;
+
+  // ---------------------------------------------------------------- pieces
+  pCap = 0;
+  pReq = new Int32Array(0);
+  pPn = new Float64Array(0);
+  pOff = new Int32Array(0);
+  pBytes = new Int32Array(0);
+  pDown = new Float64Array(0);
+  pDownTlps = new Int32Array(0);
+  /** Pieces a run piece stands for (0: an ordinary piece): see TimedSystem.groupWrites. */
+  pRun = new Int32Array(0);
+  /** A run piece's serialization time upstream (ps): its pieces arrive this far apart. */
+  pRunPs = new Float64Array(0);
+  /** Per piece: its data went out early; its data-ready event does nothing (TimedSystem.eager). */
+  pSent = new Uint8Array(0);
+  private pFree = new Int32Array(0);
+  private pFreeTop = 0;
+
+  /** The waiting request being resumed (it keeps its place at the head of the line). */
+  resuming = -1;
+
+  constructor(spec: EngineSpec, devices: number) {
+    const n = devices;
+    this.max = spec.maxInFlight;
+    this.latencyPs = Math.round(spec.latencyNs * 1000);
+    this.issuePs = Math.round(spec.issueNs * 1000);
+    this.clock = new Clock(spec.clockMHz * 1e6);
+    this.mrrs = spec.mrrsBytes;
+    this.mps = spec.mpsBytes;
+    this.postedLimited = spec.phCredits > 0;
+    this.inFlight = new Int32Array(n);
+    this.nextIssue = new Float64Array(n);
+    this.tags = new Int32Array(n).fill(spec.tags);
+    this.posted = new Int32Array(n).fill(spec.phCredits);
+    this.admitScheduled = new Uint8Array(n);
+    this.pendQ = Array.from({ length: n }, () => new Int32Array(64));
+    this.pendHead = new Int32Array(n);
+    this.pendLen = new Int32Array(n);
+    this.waitQ = Array.from({ length: n }, () => new Int32Array(64));
+    this.waitHead = new Int32Array(n);
+    this.waitLen = new Int32Array(n);
+    this.growRequests(Math.min(1 << 16, this.max * n + 16));
+    this.growPieces(1024);
+  }
+
+  // ---------------------------------------------------------------- pools
+
+  private growRequests(cap: number): void {
+    const old = this.rCap;
+    this.rDev = growTyped(this.rDev, cap); this.rStart = growTyped(this.rStart, cap); this.rWrite = growTyped(this.rWrite, cap);
+    this.rWarm = growTyped(this.rWarm, cap); this.rPasid = growTyped(this.rPasid, cap); this.rPn = growTyped(this.rPn, cap);
+    this.rOff = growTyped(this.rOff, cap); this.rLeft = growTyped(this.rLeft, cap); this.rBytes = growTyped(this.rBytes, cap);
+    this.rOut = growTyped(this.rOut, cap); this.rFault = growTyped(this.rFault, cap); this.rWaiting = growTyped(this.rWaiting, cap);
+    this.rPage0 = growTyped(this.rPage0, cap); this.rPages = growTyped(this.rPages, cap); this.rKind = growTyped(this.rKind, cap);
+    const f = new Int32Array(cap);
+    f.set(this.rFree.subarray(0, this.rFreeTop));
+    for (let i = cap - 1; i >= old; i--) f[this.rFreeTop++] = i;
+    this.rFree = f;
+    this.rCap = cap;
+  }
+
+  /** A free request slot (the pool grows when empty). */
+  allocRequest(): number {
+    if (this.rFreeTop === 0) this.growRequests(this.rCap * 2);
+    return this.rFree[--this.rFreeTop];
+  }
+
+  freeRequest(r: number): void {
+    this.rFree[this.rFreeTop++] = r;
+  }
+
+  private growPieces(cap: number): void {
+    const old = this.pCap;
+    this.pReq = growTyped(this.pReq, cap); this.pPn = growTyped(this.pPn, cap); this.pOff = growTyped(this.pOff, cap);
+    this.pBytes = growTyped(this.pBytes, cap); this.pDown = growTyped(this.pDown, cap);
+    this.pDownTlps = growTyped(this.pDownTlps, cap); this.pRun = growTyped(this.pRun, cap); this.pRunPs = growTyped(this.pRunPs, cap);
+    this.pSent = growTyped(this.pSent, cap);
+    const f = new Int32Array(cap);
+    f.set(this.pFree.subarray(0, this.pFreeTop));
+    for (let i = cap - 1; i >= old; i--) f[this.pFreeTop++] = i;
+    this.pFree = f;
+    this.pCap = cap;
+  }
+
+  allocPiece(): number {
+    if (this.pFreeTop === 0) this.growPieces(this.pCap * 2);
+    return this.pFree[--this.pFreeTop];
+  }
+
+  freePiece(p: number): void {
+    this.pFree[this.pFreeTop++] = p;
+  }
+
+  // ---------------------------------------------------------------- admission
+
+  /** Queue trace record i at device d's engine (admitted when there is room). */
+  enqueueRecord(d: number, i: number): void {
+    let len = this.pendLen[d];
+    let ring = this.pendQ[d];
+    if (len === ring.length) {
+      const bigger = new Int32Array(ring.length * 2);
+      for (let k = 0; k < len; k++) bigger[k] = ring[(this.pendHead[d] + k) & (ring.length - 1)];
+      this.pendQ[d] = ring = bigger;
+      this.pendHead[d] = 0;
+    }
+    ring[(this.pendHead[d] + len) & (ring.length - 1)] = i;
+    this.pendLen[d] = ++len;
+  }
+
+  /** The oldest pending trace record of device d, removed (the caller checked pendLen). */
+  dequeueRecord(d: number): number {
+    const ring = this.pendQ[d];
+    const i = ring[this.pendHead[d]];
+    this.pendHead[d] = (this.pendHead[d] + 1) & (ring.length - 1);
+    this.pendLen[d]--;
+    return i;
+  }
+
+  /**
+   * Request r of device d admitted at `now` (its fields filled by the caller): in flight, and the
+   * time it issues — on a device-clock edge, no earlier than the engine's issue interval allows.
+   * (The engine's latency is charged when the request completes: it holds no tag.)
+   */
+  admitted(d: number, r: number, now: number): number {
+    this.rDev[r] = d;
+    this.rStart[r] = now;
+    this.rOut[r] = 0;
+    this.rFault[r] = 0;
+    this.rWaiting[r] = 0;
+    this.inFlight[d]++;
+    const issueAt = this.clock.align(now > this.nextIssue[d] ? now : this.nextIssue[d]);
+    this.nextIssue[d] = issueAt + this.issuePs;
+    return issueAt;
+  }
+
+  // ---------------------------------------------------------------- pieces
+
+  /**
+   * The flow-control resource for a piece of device d, taken if free: a tag for a read, a
+   * posted-header credit for a write (when limited). False when it is short (nothing taken).
+   */
+  take(d: number, isWrite: boolean): boolean {
+    if (!isWrite) {
+      if (this.tags[d] === 0) return false;
+      this.tags[d]--;
+      return true;
+    }
+    if (this.postedLimited) {
+      if (this.posted[d] === 0) return false;
+      this.posted[d]--;
+    }
+    return true;
+  }
+
+  /** Request r waits for a tag or credit, behind those already waiting on device d. */
+  waitFor(d: number, r: number): void {
+    if (this.rWaiting[r] === 1) return;
+    this.rWaiting[r] = 1;
+    if (this.resuming === r) return; // still at the head of the line
+    let ring = this.waitQ[d];
+    const len = this.waitLen[d];
+    if (len === ring.length) {
+      const bigger = new Int32Array(ring.length * 2);
+      for (let k = 0; k < len; k++) bigger[k] = ring[(this.waitHead[d] + k) & (ring.length - 1)];
+      this.waitQ[d] = ring = bigger;
+      this.waitHead[d] = 0;
+    }
+    ring[(this.waitHead[d] + len) & (ring.length - 1)] = r;
+    this.waitLen[d] = len + 1;
+  }
+
+  /** The request at the head of device d's wait line (the caller checked waitLen). */
+  waitHeadRequest(d: number): number {
+    return this.waitQ[d][this.waitHead[d]];
+  }
+
+  /** Drop the head of device d's wait line (it got what it waited for). */
+  popWait(d: number): void {
+    this.waitHead[d] = (this.waitHead[d] + 1) & (this.waitQ[d].length - 1);
+    this.waitLen[d]--;
+  }
+
+  /** Read piece p's completions arrived: its tag returns. */
+  readDone(d: number): void {
+    this.tags[d]++;
+  }
+
+  /** A write piece retired: its posted credit returns. */
+  writeDone(d: number): void {
+    if (this.postedLimited) this.posted[d]++;
+  }
+}
