@@ -60,6 +60,7 @@ export function formatSummary(r: RunResult): string {
     `IOTLB      ${m.iotlb.lookups} lookups, ${m.iotlb.hits} hits, ${m.iotlb.misses} misses (hit rate ${pct(m.iotlb.hits, m.iotlb.lookups)})`,
     `PWC        ${Object.entries(m.pwc).filter(([, v]) => v.enabled).map(([k, v]) => `${k} ${v.hits}/${v.hits + v.misses}`).join(', ')} (hits/probes)`,
     `walks      ${m.walks.count} walks, ${m.walks.memReads} memory reads (${m.walks.readsPerWalk.toFixed(2)} per walk${m.walks.nestedS2Reads ? `, ${m.walks.nestedS2Reads} second-stage reads in nested walks` : ''})`,
+    ...(m.per4KiB ? [`per 4 KiB  ${m.per4KiB.iotlbMisses} IOTLB misses, ${m.per4KiB.memReads} IOMMU memory reads; PWC misses pml4e ${m.per4KiB.pwcMisses.pml4e}, pdpte ${m.per4KiB.pwcMisses.pdpte}, pde ${m.per4KiB.pwcMisses.pde} (over ${m.per4KiB.units} × 4 KiB of DMA payload)`] : []),
     `context    ${m.contextCache.hits} hits, ${m.contextCache.misses} misses`,
     `invalidate iotlb ${m.invalidations.iotlb}, pwc ${m.invalidations.pwc}, context ${m.invalidations.context}, devtlb ${m.invalidations.devtlb}, wait ${m.invalidations.wait}`,
     ...(m.throughputGbps !== undefined ? [
@@ -67,6 +68,8 @@ export function formatSummary(r: RunResult): string {
       `latency    p50 ${m.latencyNs!.p50} ns, p90 ${m.latencyNs!.p90} ns, p99 ${m.latencyNs!.p99} ns, max ${m.latencyNs!.max} ns`,
       `PCIe       up ${m.pcie!.upGbps} Gb/s (${(m.pcie!.upUtilisation * 100).toFixed(1)}% busy), down ${m.pcie!.downGbps} Gb/s (${(m.pcie!.downUtilisation * 100).toFixed(1)}% busy), ${m.pcie!.tlps.up} + ${m.pcie!.tlps.down} TLPs`,
       `IOMMU time walk avg ${m.walks.avgLatencyNs} ns, ${m.iotlb.mergedMisses} merged misses, walker wait ${m.iommuTiming!.walkerWaitNs} ns, ${m.iommuTiming!.invalidationStalls} invalidation stalls`,
+      `walk stage ${m.iommuTiming!.walkStage.map((u) => `unit ${u.unit}: ${u.walks} walks, ${(u.utilisation * 100).toFixed(1)}% busy`).join('; ')}`,
+      `ordering   ${m.ordering!.writeStalls} writes held behind an earlier write (${m.ordering!.writeStallNs} ns), ${m.ordering!.readStalls} reads behind earlier writes (${m.ordering!.readStallNs} ns); write buffer: ${m.writeBuffer!.stalls} writes waited for lines (${m.writeBuffer!.stallNs} ns)`,
     ] : []),
     `faults     ${m.faults.count}${m.faults.count ? ' (' + Object.entries(m.faults.byReason).map(([k, v]) => `${k} ${v}`).join(', ') + ')' : ''}`,
   ];

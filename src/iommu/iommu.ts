@@ -97,6 +97,8 @@ export class Iommu {
   s2Hits = 0;
   walks = 0;
   walkReads = 0;
+  /** Entries a walk of the top-level translation read, by level (1 = leaf PTE … 5 = PML5E): reads at level ≥ 2 are the paging-structure-cache misses of that level. */
+  readonly readsByLevel = new Float64Array(6);
   nestedS2Reads = 0;
   contextReads = 0;
   pasidReads = 0;
@@ -462,6 +464,7 @@ export class Iommu {
       } else {
         this.read(frame);
       }
+      if (tagB !== S2_TAG) this.readsByLevel[level]++;
       const lo = mem.lo(frame, idx);
       const p = firstStage ? ((lo & 1) === 0 ? 0 : PERM_R | (lo & 2)) : lo & 3;
       if (p === 0) return this.fault(F_NOT_PRESENT, sid, pn, isWrite);
@@ -733,7 +736,10 @@ export class Iommu {
         nestedS2: { lookups: this.s2Lookups, hits: this.s2Hits },
       },
       pwc,
-      walks: { count: this.walks, memReads: this.walkReads - this.contextReads, nestedS2Reads: this.nestedS2Reads, readsPerWalk: this.walks > 0 ? (this.walkReads - this.contextReads) / this.walks : 0 },
+      walks: {
+        count: this.walks, memReads: this.walkReads - this.contextReads, nestedS2Reads: this.nestedS2Reads, readsPerWalk: this.walks > 0 ? (this.walkReads - this.contextReads) / this.walks : 0,
+        readsByLevel: { pte: this.readsByLevel[1], pde: this.readsByLevel[2], pdpte: this.readsByLevel[3], pml4e: this.readsByLevel[4], pml5e: this.readsByLevel[5] },
+      },
       contextCache: { hits: this.contextCache.hits, misses: this.contextCache.misses, memReads: this.contextReads },
       pasidCache: { hits: this.pasidCache.hits, misses: this.pasidCache.misses, memReads: this.pasidReads },
       atc: { lookups: this.atcLookups, hits: this.atcHits },
@@ -748,7 +754,7 @@ export interface IommuMetrics {
   translations: number;
   iotlb: { lookups: number; hits: number; misses: number; hitRate: number; byPageSize: Record<string, { hits: number; misses: number; fills: number; evictions: number }>; nestedS2: { lookups: number; hits: number } };
   pwc: Record<string, { hits: number; misses: number; entries: number; enabled: boolean }>;
-  walks: { count: number; memReads: number; nestedS2Reads: number; readsPerWalk: number };
+  walks: { count: number; memReads: number; nestedS2Reads: number; readsPerWalk: number; readsByLevel: { pte: number; pde: number; pdpte: number; pml4e: number; pml5e: number } };
   contextCache: { hits: number; misses: number; memReads: number };
   pasidCache: { hits: number; misses: number; memReads: number };
   atc: { lookups: number; hits: number };

@@ -43,5 +43,31 @@ export interface RunResult {
   config: Readonly<Config>;
   workload: WorkloadSummary;
   /** Counts always; timing figures (throughputGbps, latencyNs, pcie, …) unless the run was --functional. */
-  metrics: IommuMetrics & { dma: DmaCounts } & Partial<TimingMetrics> & { iotlb: { mergedMisses?: number }; walks: { avgLatencyNs?: number } };
+  metrics: IommuMetrics & { dma: DmaCounts; per4KiB: Per4KiB } & Partial<TimingMetrics> & { iotlb: { mergedMisses?: number }; walks: { avgLatencyNs?: number } };
+}
+
+/**
+ * The IOMMU's work per 4 KiB of DMA payload, as papers report it (Rubin et al., SOSP 2024 §2.2:
+ * IOTLB misses, IOMMU memory reads and per-level paging-structure-cache misses "per 4KB worth of
+ * data"). A paging-structure-cache miss of a level is a walk that had to read that level's entry.
+ */
+export interface Per4KiB {
+  /** 4 KiB units of payload the figures are divided by. */
+  units: number;
+  iotlbMisses: number;
+  /** Page-table reads of walks (context and PASID reads excluded). */
+  memReads: number;
+  pwcMisses: { pml4e: number; pdpte: number; pde: number };
+}
+
+export function per4KiB(m: IommuMetrics, dma: DmaCounts): Per4KiB {
+  const units = dma.bytes / 4096;
+  const r4 = (x: number) => (units > 0 ? Math.round((x / units) * 1e4) / 1e4 : 0);
+  const l = m.walks.readsByLevel;
+  return {
+    units: Math.round(units * 1000) / 1000,
+    iotlbMisses: r4(m.iotlb.misses),
+    memReads: r4(m.walks.memReads),
+    pwcMisses: { pml4e: r4(l.pml4e), pdpte: r4(l.pdpte), pde: r4(l.pde) },
+  };
 }

@@ -2,7 +2,7 @@
 import { Iommu } from '../iommu/iommu.js';
 import type { Config } from '../config/config.js';
 import { replayFunctional, attachConfigured, newDmaCounts } from './functional.js';
-import { RESULT_SCHEMA, simVersion, type RunResult, type WorkloadSummary } from './result.js';
+import { RESULT_SCHEMA, simVersion, per4KiB, type RunResult, type WorkloadSummary } from './result.js';
 import { type TraceColumns, OP_NAMES } from '../trace/columns.js';
 import { IotraceReader, iotraceChunkBytes } from '../trace/iotrace.js';
 
@@ -19,12 +19,13 @@ export function runTrace(t: TraceColumns, cfg: Readonly<Config>, workload: Workl
   const iommu = new Iommu(cfg);
   attachConfigured(iommu, cfg);
   const dma = replayFunctional(t, iommu, cfg, newDmaCounts());
+  const im = iommu.metrics();
   return {
     schema: RESULT_SCHEMA,
     iommusim: simVersion(),
     config: cfg,
     workload,
-    metrics: { ...iommu.metrics(), dma },
+    metrics: { ...im, dma, per4KiB: per4KiB(im, dma) },
   };
 }
 
@@ -48,10 +49,11 @@ export function runIotraceStreaming(path: string, cfg: Readonly<Config>, name: s
       replayFunctional(t, iommu, cfg, dma, c === reader.chunks - 1);
     }
     if (reader.chunks === 0) iommu.drain();
+    const im = iommu.metrics();
     return {
       schema: RESULT_SCHEMA, iommusim: simVersion(), config: cfg,
       workload: { name, source: path, format: 'iotrace', records: reader.count, devices: reader.devices.slice(), ops, timeSpanNs: Number.isNaN(first) ? 0 : last - first },
-      metrics: { ...iommu.metrics(), dma },
+      metrics: { ...im, dma, per4KiB: per4KiB(im, dma) },
     };
   } finally {
     reader.close();

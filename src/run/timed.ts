@@ -6,17 +6,18 @@ import { sourceId } from '../config/bdf.js';
 import { PERM_RW } from '../iommu/pagetable.js';
 import { PcieBenchSource, PCIEBENCH_DEVICE, PCIEBENCH_IOVA, PCIEBENCH_PADDR } from '../devices/pciebench.js';
 import { attachConfigured, type DmaCounts } from './functional.js';
-import { RESULT_SCHEMA, simVersion, type RunResult, type WorkloadSummary } from './result.js';
+import { RESULT_SCHEMA, simVersion, per4KiB, type RunResult, type WorkloadSummary } from './result.js';
 import type { TraceColumns } from '../trace/columns.js';
 
 function result(cfg: Readonly<Config>, workload: WorkloadSummary, sys: TimedSystem, dma: DmaCounts): RunResult {
   const t = sys.metrics();
+  const im = sys.iommu.metrics();
   return {
     schema: RESULT_SCHEMA,
     iommusim: simVersion(),
     config: cfg,
     workload,
-    metrics: { ...sys.iommu.metrics(), dma, ...t, iotlb: { ...sys.iommu.metrics().iotlb, mergedMisses: t.iommuTiming.mergedMisses }, walks: { ...sys.iommu.metrics().walks, avgLatencyNs: t.iommuTiming.walkLatencyNs.mean } },
+    metrics: { ...im, dma, per4KiB: per4KiB(im, dma), ...t, iotlb: { ...im.iotlb, mergedMisses: t.iommuTiming.mergedMisses }, walks: { ...im.walks, avgLatencyNs: t.iommuTiming.walkLatencyNs.mean } },
   } as RunResult;
 }
 
