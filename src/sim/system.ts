@@ -257,9 +257,12 @@ export class TimedSystem {
   get translations(): number { return this.rc.translations; }
   /** Per-request latencies in ps, in completion order, when asked for (tests, exports). */
   readonly latencies: number[] | null;
+  /** With `latencies`: the trace record index of each (-1 for generated requests). */
+  readonly latencyRecords: number[] | null;
 
   constructor(cfg: Readonly<Config>, devices: string[], iommu?: Iommu, opts: { recordLatencies?: boolean; /** false: an event per write piece (tests compare) */ groupWrites?: boolean; /** true: the unmap gate rescans on every completion (tests compare) */ gateRescanAlways?: boolean; /** false: a root-complex event per piece in generator runs too (tests compare; see `eager`) */ eagerRc?: boolean; /** added to the early-data bound (tests break it on purpose; see `eager`) */ shortcutSlackPs?: number; /** reads in the early-data trial (see `earlyOn`; default EARLY_TRIAL) */ earlyTrialReads?: number } = {}) {
     this.latencies = opts.recordLatencies ? [] : null;
+    this.latencyRecords = opts.recordLatencies ? [] : null;
     this.cfg = cfg;
     this.iommu = iommu ?? new Iommu(cfg);
     this.mem = new MemoryTiming(cfg);
@@ -532,6 +535,7 @@ export class TimedSystem {
         e.rWrite[r] = g[3];
         e.rWarm[r] = g[4];
         e.rPasid[r] = g[5];
+        e.rRecord[r] = -1;
       } else {
         if (e.pendLen[d] === 0) return;
         const i = e.dequeueRecord(d);
@@ -545,6 +549,7 @@ export class TimedSystem {
         e.rWrite[r] = t.dir[i] === DIR_WRITE ? 1 : 0;
         e.rWarm[r] = 1;
         e.rPasid[r] = t.pasid[i];
+        e.rRecord[r] = i;
         // the pages whose outstanding counts the unmap gate keeps (trace mode only)
         e.rPage0[r] = pn;
         e.rPages[r] = Math.floor((off + size - 1) / 4096) + 1;
@@ -745,7 +750,7 @@ export class TimedSystem {
       this.devDropped[d]++;
     } else {
       const lat = now - e.rStart[r];
-      if (this.latencies !== null) this.latencies.push(lat);
+      if (this.latencies !== null) { this.latencies.push(lat); this.latencyRecords!.push(e.rRecord[r]); }
       this.devLatency[d].record(lat);
       this.devBytes[d] += e.rBytes[r];
       this.devRequests[d]++;

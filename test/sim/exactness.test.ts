@@ -101,6 +101,26 @@ describe('timing: grouped write pieces give exactly the results of an event per 
       });
     }
   }
+  it('with a small root-port write buffer, Relaxed Ordering on one function, ID-based ordering and another remapping unit on the other', () => {
+    const settings: Array<[string, string | number | boolean]> = [
+      ['iommu.mode', 'strict'], ['memory.ddio', false], ['device.dmaEngine.maxInFlight', 8], ['rc.writeLines', 8],
+      ['devices.0000:03:00.0.relaxedOrdering', true], ['devices.0000:03:00.1.idOrdering', true], ['devices.0000:03:00.1.drhd', 1],
+    ];
+    let fewer = 0, stalls = 0;
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 120, size: 'max' }), (ops) => {
+        const a = run(ops, settings, true), b = run(ops, settings, false);
+        expect(a.m).toBe(b.m);
+        expect(a.lat).toEqual(b.lat);
+        expect(a.iommu).toBe(b.iommu);
+        if (a.events < b.events) fewer++;
+        if (JSON.parse(a.m).writeBuffer.stalls > 0) stalls++;
+      }),
+      { numRuns: 60, seed: 11 },
+    );
+    expect(fewer).toBeGreaterThan(0);
+    expect(stalls).toBeGreaterThan(0); // the buffer did fill
+  });
 });
 
 /** A buffer's life, repeated: map, a few DMAs into it, unmap soon after (often before they are done). */
@@ -168,12 +188,16 @@ describe('timing: the eager root complex of generator runs gives exactly the res
     ats: fc.boolean(),
     trial: fc.constantFrom(undefined, 8, 64),
     seed: fc.integer({ min: 1, max: 1000 }),
+    lines: fc.constantFrom(0, 0, 9, 40),
+    relaxed: fc.boolean(),
+    stepNs: fc.constantFrom(0, 30, 200),
   });
   type Setting = typeof setting extends fc.Arbitrary<infer T> ? T : never;
   const config = (s: Setting) => buildConfig([
     ['iommu.mode', s.mode], ['iommu.superpages', s.superpages], ['iommu.iotlb.entries', s.iotlb], ['iommu.walker.slots', s.walkers],
     ['pcie.tags', s.tags], ['pcie.phCredits', s.ph], ['pcie.mrrsBytes', s.mrrs], ['pcie.mpsBytes', s.mps],
     ['device.dmaEngine.maxInFlight', s.inFlight], ['device.dmaEngine.issueNs', s.issueNs], ['memory.ddio', s.ddio], ['devices.0000:03:00.0.ats', s.ats],
+    ['rc.writeLines', s.lines], ['devices.0000:03:00.0.relaxedOrdering', s.relaxed], ['iommu.walker.stepNs', s.stepNs],
     ['workload.kind', 'pciebench'], ['workload.op', s.op], ['workload.size', s.size], ['workload.window', Math.max(s.size, s.windowPages * 4096)],
     ['workload.pattern', s.pattern], ['workload.cache', s.cache], ['workload.count', 300], ['workload.seed', s.seed],
   ]);
@@ -245,6 +269,9 @@ describe('timing: the eager root complex of trace replay (one device, one link) 
     lanes: fc.constantFrom(1, 8),
     // a slow link (Gen1 x1: 4 ns a byte, long queues), 1 GHz clocks, whole-ns latencies
     coarse: fc.boolean(),
+    lines: fc.constantFrom(0, 0, 9, 40),
+    relaxed: fc.boolean(),
+    stepNs: fc.constantFrom(0, 30, 200),
   });
   type Setting = typeof setting extends fc.Arbitrary<infer T> ? T : never;
   const oneDevice = fc.array(op.map((o) => ({ ...o, dev: 0 })), { minLength: 1, maxLength: 150, size: 'max' });
@@ -254,6 +281,7 @@ describe('timing: the eager root complex of trace replay (one device, one link) 
       ['iommu.flushQueue.timeoutNs', s.timeoutNs], ['iommu.flushQueue.entries', s.fq], ['pcie.tags', s.tags], ['pcie.phCredits', s.ph],
       ['pcie.mpsBytes', s.mps], ['pcie.mrrsBytes', s.mrrs], ['pcie.lanes', s.lanes], ['device.dmaEngine.maxInFlight', s.inFlight],
       ['device.dmaEngine.issueNs', s.issueNs], ['memory.ddio', s.ddio],
+      ['rc.writeLines', s.lines], ['devices.0000:03:00.0.relaxedOrdering', s.relaxed], ['iommu.walker.stepNs', s.stepNs],
       ...(s.coarse ? [['pcie.gen', 1], ['pcie.lanes', 1], ['device.clockMHz', 1000], ['iommu.clockMHz', 1000], ['rc.postedWriteNs', 20], ['memory.dramGBps', 1]] as Array<[string, number]> : []),
     ]);
     const tr = build(ops, true);

@@ -66,6 +66,8 @@ export class DmaEngines {
   rPages = new Int32Array(0);
   /** Kind of DMA (trace column `kind`), for per-kind figures. */
   rKind = new Uint8Array(0);
+  /** Trace record index of the request (-1: from a generator). */
+  rRecord = new Int32Array(0);
   private rFree = new Int32Array(0);
   private rFreeTop = 0;
 
@@ -122,6 +124,7 @@ export class DmaEngines {
     this.rOff = growTyped(this.rOff, cap); this.rLeft = growTyped(this.rLeft, cap); this.rBytes = growTyped(this.rBytes, cap);
     this.rOut = growTyped(this.rOut, cap); this.rFault = growTyped(this.rFault, cap); this.rWaiting = growTyped(this.rWaiting, cap);
     this.rPage0 = growTyped(this.rPage0, cap); this.rPages = growTyped(this.rPages, cap); this.rKind = growTyped(this.rKind, cap);
+    this.rRecord = growTyped(this.rRecord, cap);
     const f = new Int32Array(cap);
     f.set(this.rFree.subarray(0, this.rFreeTop));
     for (let i = cap - 1; i >= old; i--) f[this.rFreeTop++] = i;

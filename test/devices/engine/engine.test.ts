@@ -1,0 +1,51 @@
+/** The DMA engines on their own: admission on device-clock edges, tags and posted credits, the wait line, the slot pools. */
+import { describe, it, expect } from 'vitest';
+import { DmaEngines } from '../../../src/devices/engine/engine.js';
+
+const spec = { maxInFlight: 4, latencyNs: 32, issueNs: 10, clockMHz: 1000, mrrsBytes: 512, mpsBytes: 256, tags: 2, phCredits: 0 };
+
+describe('DMA engines', () => {
+  it('a request issues on a device-clock edge, no sooner than the issue interval after the previous one', () => {
+    const e = new DmaEngines(spec, 1);
+    const r1 = e.allocRequest(), r2 = e.allocRequest();
+    expect(e.admitted(0, r1, 1_500)).toBe(2_000); // next 1 ns edge
+    expect(e.admitted(0, r2, 2_000)).toBe(12_000); // 10 ns issue interval
+    expect(e.inFlight[0]).toBe(2);
+    expect(e.latencyPs).toBe(32_000);
+  });
+
+  it('reads take tags; writes take posted credits only when limited', () => {
+    const e = new DmaEngines(spec, 1);
+    expect(e.take(0, false)).toBe(true);
+    expect(e.take(0, false)).toBe(true);
+    expect(e.take(0, false)).toBe(false); // 2 tags
+    e.readDone(0);
+    expect(e.take(0, false)).toBe(true);
+    for (let k = 0; k < 100; k++) expect(e.take(0, true)).toBe(true); // unlimited credits
+    const c = new DmaEngines({ ...spec, phCredits: 1 }, 1);
+    expect(c.take(0, true)).toBe(true);
+    expect(c.take(0, true)).toBe(false);
+    c.writeDone(0);
+    expect(c.take(0, true)).toBe(true);
+  });
+
+  it('waiting requests form one line per device, oldest first, each entered once', () => {
+    const e = new DmaEngines(spec, 2);
+    const rs = Array.from({ length: 100 }, () => e.allocRequest()); // the pool grows past its first size
+    for (const r of rs) e.waitFor(1, r);
+    e.waitFor(1, rs[0]); // already waiting: not queued twice
+    expect(e.waitLen[1]).toBe(100);
+    expect(e.waitLen[0]).toBe(0);
+    for (const r of rs) { expect(e.waitHeadRequest(1)).toBe(r); e.popWait(1); }
+    expect(e.waitLen[1]).toBe(0);
+  });
+
+  it('pending trace records come out in order; slots are reused', () => {
+    const e = new DmaEngines(spec, 1);
+    for (let i = 0; i < 200; i++) e.enqueueRecord(0, i);
+    for (let i = 0; i < 200; i++) expect(e.dequeueRecord(0)).toBe(i);
+    const p = e.allocPiece();
+    e.freePiece(p);
+    expect(e.allocPiece()).toBe(p);
+  });
+});
