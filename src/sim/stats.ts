@@ -3,7 +3,7 @@
  * error below 1/2^SUB) with exact count, sum, min and max, and percentile queries; and a time
  * series of per-interval sums. Typed arrays only; record() allocates nothing.
  */
-const SUB_BITS = 5; // 32 sub-buckets per octave: < 3.2 % bucket width
+const SUB_BITS = 7; // 128 sub-buckets per octave: < 0.8 % bucket width (a latency difference of a few hundred ns out of ~1 µs stays within a few ns)
 const SUB = 1 << SUB_BITS;
 /** 2^-i, exact: v * POW2_INV[e] is v / 2^e without a divide. */
 const POW2_INV = new Float64Array(64).map((_, i) => 2 ** -i);

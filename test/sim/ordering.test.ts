@@ -126,9 +126,9 @@ describe('the page-walk stage of a remapping unit', () => {
     const shared = run(lines);
     const own = run(lines, [['devices.04:00.0.drhd', 1]]);
     // the same paths on separate links; behind one unit the second walk starts when the first's
-    // step (iommu.walker.stepNs, 30 ns) and its one LLC read (16 ns) are done
-    expect(shared.b - shared.a).toBe(30_000 + 16_000);
-    expect(shared.m.iommuTiming.walkerWaitNs).toBe(46);
+    // step (iommu.walker.stepNs, 33 ns) and its one LLC read (16 ns) are done
+    expect(shared.b - shared.a).toBe(33_000 + 16_000);
+    expect(shared.m.iommuTiming.walkerWaitNs).toBe(49);
     expect(own.b).toBe(own.a);
     expect(own.m.iommuTiming.walkerWaitNs).toBe(0);
     expect(own.m.iommuTiming.walkStage.map((u) => u.walks)).toEqual([2, 2]);
