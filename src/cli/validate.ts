@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { listAnchors, runAnchor, type AnchorResult } from '../validate/validate.js';
 import { inputError } from '../util/errors.js';
 import { writeValidationReport } from '../validate/report.js';
+import { windowSweep } from '../validate/windows.js';
 
 export function formatValidation(rs: AnchorResult[]): string {
   const lines = ['anchor                     published          simulated   error    result', ''];
@@ -31,7 +32,7 @@ export function registerValidate(program: Command): void {
     .option('--anchor <name>', 'only this anchor')
     .option('--fast', 'only the fast subset (as npm test runs)')
     .option('--json <file>', 'write every anchor with its source as JSON')
-    .option('--out <dir>', 'write a report: model-vs-measured charts (PNG), report.html, validation.json')
+    .option('--out <dir>', 'write a report: model-vs-measured charts (PNG: transfer size, the IOTLB\'s reach, errors), report.html, validation.json')
     .action(async (opts: { anchor?: string; fast?: boolean; json?: string; out?: string }) => {
       let anchors = listAnchors();
       if (opts.anchor) {
@@ -43,7 +44,7 @@ export function registerValidate(program: Command): void {
       if (opts.json) writeFileSync(opts.json, JSON.stringify({ schema: 'iommusim.validation/1', anchors: results }, null, 2) + '\n');
       process.stdout.write(formatValidation(results));
       if (opts.out) {
-        const files = await writeValidationReport(results, opts.out);
+        const files = await writeValidationReport(results, opts.out, windowSweep());
         process.stdout.write(`report: ${opts.out}/report.html (${files.length} files)\n`);
       }
     });

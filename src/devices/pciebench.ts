@@ -3,7 +3,8 @@
  * DMA reads or writes of `workload.size` bytes at random (size-aligned) or sequential offsets in a
  * host buffer of `workload.window` bytes, the buffer warm (in the LLC) or cold, as many in flight
  * as the device's engine allows (closed loop), `workload.count` of them, seeded by `workload.seed`.
- * The buffer is mapped once through the host DMA API at IOVA 4 GiB (so `iommu.superpages` decides
+ * The buffer — whole 2 MiB units covering the window, as pcie-bench allocates one buffer and narrows
+ * the window over it — is mapped once through the host DMA API at IOVA 4 GiB (so `iommu.superpages` decides
  * its leaf size) when `iommu.mode` translates.
  */
 import type { Config } from '../config/config.js';

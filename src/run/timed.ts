@@ -38,7 +38,9 @@ export function pciebenchSystem(cfg: Readonly<Config>, eagerRc: boolean, recordL
   const sid = sourceId(PCIEBENCH_DEVICE);
   if (iommu.mode !== MODE_OFF) {
     iommu.attach(sid, deviceSettings(cfg, PCIEBENCH_DEVICE), PCIEBENCH_DEVICE);
-    const pages = Math.ceil(cfg.workload.window / 4096);
+    // pcie-bench allocates its host buffer once and narrows the window over it: the mapping is
+    // whole 2 MiB units (superpages apply to a small window too), the DMAs stay inside the window
+    const pages = Math.ceil(cfg.workload.window / 2097152) * 512;
     iommu.map(sid, -1, PCIEBENCH_IOVA / 4096, PCIEBENCH_PADDR / 4096, pages, PERM_RW);
   }
   const sys = new TimedSystem(cfg, [PCIEBENCH_DEVICE], iommu, { eagerRc, recordLatencies, shortcutSlackPs, earlyTrialReads });

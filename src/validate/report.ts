@@ -11,6 +11,7 @@ import { renderPng } from '../report/png.js';
 import { escapeHtml } from '../report/html.js';
 import type { ChartSpec } from '../report/charts.js';
 import type { AnchorResult } from './validate.js';
+import type { WindowSweep } from './windows.js';
 import { simVersion } from '../run/result.js';
 
 function bandwidthChart(rs: AnchorResult[]): ChartSpec | null {
@@ -45,6 +46,31 @@ function bandwidthChart(rs: AnchorResult[]): ChartSpec | null {
   return { id: 'bandwidth-vs-size', title: 'DMA bandwidth vs transfer size', caption: `pcie-bench (Neugebauer et al., SIGCOMM 2018) vs iommusim ${simVersion()}, broadwell-gen3x8`, config };
 }
 
+const sizeLabel = (b: number) => (b >= 1048576 ? `${b / 1048576} MiB` : `${b / 1024} KiB`);
+
+/** 64 B DMA rate vs window: the model's three curves per direction and pcie-bench's measured 4 KiB-page curve. */
+function windowChart(w: WindowSweep, op: 'read' | 'write'): ChartSpec {
+  const colours: Record<string, string> = { off: '#7f7f7f', '4k': '#d62728', superpages: '#2ca02c', 'measured-4k': '#d62728' };
+  const config = {
+    type: 'line',
+    data: {
+      labels: w.windows.map(sizeLabel),
+      datasets: w.series.filter((x) => x.op === op).map((x) => ({
+        label: x.label, data: x.mps, borderColor: colours[x.mode], backgroundColor: colours[x.mode], fill: false, spanGaps: true,
+        borderDash: x.mode === 'measured-4k' ? [6, 4] : [], pointStyle: x.mode === 'measured-4k' ? 'crossRot' : 'circle', pointRadius: x.mode === 'measured-4k' ? 6 : 3,
+      })),
+    },
+    options: {
+      plugins: { title: { display: true, text: `64 B DMA ${op}s vs window: the IOTLB's reach is ${sizeLabel(w.iotlbReachBytes)}` }, legend: { display: true, position: 'top' } },
+      scales: { x: { title: { display: true, text: 'window (random offsets)' } }, y: { beginAtZero: true, title: { display: true, text: `million ${op}s per second` } } },
+    },
+  } as unknown as ChartConfiguration;
+  return {
+    id: `window-${op}`, title: `64 B DMA ${op}s vs window, IOMMU off / 4 KiB pages / superpages`,
+    caption: `iommusim ${simVersion()}, broadwell-gen3x8; dashed: ${w.measuredSource}`, config,
+  };
+}
+
 function errorChart(rs: AnchorResult[]): ChartSpec {
   const m = rs.filter((r) => r.pass !== null && r.error !== null);
   const config = {
@@ -62,9 +88,9 @@ function errorChart(rs: AnchorResult[]): ChartSpec {
   return { id: 'anchor-error', title: 'Error per anchor', caption: `iommusim ${simVersion()}; the range's midpoint for range anchors`, config };
 }
 
-export async function writeValidationReport(rs: AnchorResult[], outDir: string): Promise<string[]> {
+export async function writeValidationReport(rs: AnchorResult[], outDir: string, windows?: WindowSweep): Promise<string[]> {
   mkdirSync(outDir, { recursive: true });
-  const charts = [bandwidthChart(rs), errorChart(rs)].filter((c): c is ChartSpec => c !== null);
+  const charts = [bandwidthChart(rs), ...(windows ? [windowChart(windows, 'read'), windowChart(windows, 'write')] : []), errorChart(rs)].filter((c): c is ChartSpec => c !== null);
   const files: string[] = [];
   const imgs: string[] = [];
   for (const c of charts) {
@@ -92,7 +118,7 @@ ${rs.map(row).join('\n')}
   writeFileSync(hp, html);
   files.push(hp);
   const jp = join(outDir, 'validation.json');
-  writeFileSync(jp, JSON.stringify({ schema: 'iommusim.validation/1', iommusim: simVersion(), anchors: rs }, null, 2) + '\n');
+  writeFileSync(jp, JSON.stringify({ schema: 'iommusim.validation/1', iommusim: simVersion(), anchors: rs, ...(windows ? { windowSweep: windows } : {}) }, null, 2) + '\n');
   files.push(jp);
   return files;
 }

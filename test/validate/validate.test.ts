@@ -1,9 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { readFileSync, readdirSync, statSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { listAnchors, runAnchor, loadAnchor } from '../../src/validate/validate.js';
+import { windowSweep } from '../../src/validate/windows.js';
 import { findKnob } from '../../src/config/schema.js';
 
 const anchors = listAnchors();
@@ -61,5 +62,36 @@ describe('validation report', () => {
     expect(html).not.toContain('<script>x()');
     expect(html).toMatch(/not modelled/);
     expect(html.match(/<img /g)!.length).toBe(2); // the two charts, inline, offline
+  });
+});
+
+describe('the IOTLB\'s reach (validate --out): 64 B DMA rate vs window', () => {
+  const windows = [16384, 262144, 1048576, 4194304, 67108864];
+  const sweep = windowSweep(6000, windows);
+  const at = (op: string, mode: string, w: number) => sweep.series.find((s) => s.op === op && s.mode === mode)!.mps[windows.indexOf(w)]!;
+  it('with 4 KiB pages the knee sits at the IOTLB\'s reach (64 × 4 KiB): flat up to it, far below past it', () => {
+    expect(sweep.iotlbReachBytes).toBe(262144);
+    for (const op of ['read', 'write']) {
+      for (const w of [16384, 262144]) expect(at(op, '4k', w)).toBeGreaterThan(0.95 * at(op, 'off', w));
+      for (const w of [1048576, 4194304, 67108864]) expect(at(op, '4k', w)).toBeLessThan(0.65 * at(op, 'off', w));
+    }
+  });
+  it('superpages keep the curve flat', () => {
+    for (const op of ['read', 'write']) for (const w of windows) expect(at(op, 'superpages', w)).toBeGreaterThan(0.97 * at(op, 'off', w));
+  });
+  it('past the reach the model is within 15 % of pcie-bench\'s measured Broadwell curve', () => {
+    for (const op of ['read', 'write']) for (const w of [4194304, 67108864]) {
+      const m = at(op, 'measured-4k', w);
+      expect(Math.abs(at(op, '4k', w) / m - 1)).toBeLessThan(0.15);
+    }
+  });
+  it('the report draws it for reads and writes', async () => {
+    const { writeValidationReport } = await import('../../src/validate/report.js');
+    const d = mkdtempSync(join(tmpdir(), 'valwin-'));
+    try {
+      const files = await writeValidationReport([], d, sweep);
+      expect(files.map((f) => f.split('/').pop()).filter((f) => f!.endsWith('.png')).sort()).toEqual(['anchor-error.png', 'window-read.png', 'window-write.png']);
+      expect(JSON.parse(readFileSync(join(d, 'validation.json'), 'utf8')).windowSweep.series.length).toBe(8);
+    } finally { rmSync(d, { recursive: true, force: true }); }
   });
 });
