@@ -83,9 +83,10 @@ export function compareModes(
   if (!prof) throw new InputError(`--hypervisor ${hypervisor}: unknown; use kvm, xen, virtualbox or bhyve`);
   const out: ModeResult[] = [];
   const runs: Record<string, RunResult> = {};
+  const guestPageBytes = configFor([]).vm.s2PageBytes;
   for (const mode of modes) {
     const path = PATHS[mode];
-    const settings = path.deviceSettings(viommu);
+    const settings = path.deviceSettings(viommu, guestPageBytes);
     const refused = prof.refuses[mode];
     if (refused) {
       out.push({

@@ -15,7 +15,8 @@ export interface PathDef {
   description: string;
   virtualized: boolean;
   /** Settings for the device-side run (the physical device's DMA path). */
-  deviceSettings(viommu: 'shadow' | 'nested'): Array<[string, string | number | boolean]>;
+  /** The path's device-side settings; `guestPageBytes`: the backing of guest RAM (vm.s2PageBytes), which a passthrough device's DMAs are translated through. */
+  deviceSettings(viommu: 'shadow' | 'nested', guestPageBytes: number): Array<[string, string | number | boolean]>;
 }
 
 /** Device-model statistics per packet that the CPU model needs. */
@@ -33,14 +34,21 @@ export interface DeviceStats {
 }
 
 const host = (mode: string, policy: string): Array<[string, string | number | boolean]> => [['iommu.mode', mode], ['nic.iovaPolicy', policy]];
+/**
+ * A device passed through to a guest DMAs to guest-physical buffers, translated by VFIO's static
+ * second stage over guest RAM, whose leaves are the RAM's backing pages (vm.s2PageBytes): the
+ * NIC's buffers as premapped 4 KiB pages or 2 MiB pages, the GPU's pinned memory in pages of that size.
+ */
+const guestRam = (guestPageBytes: number): Array<[string, string | number | boolean]> =>
+  [['iommu.mode', 'strict'], ['nic.iovaPolicy', guestPageBytes === 4096 ? 'page-pool' : 'hugepage'], ['gpu.hostPageBytes', guestPageBytes]];
 
 export const PATHS: Readonly<Record<Mode, PathDef>> = {
   'bare-metal': { mode: 'bare-metal', description: 'no IOMMU (iommu=off): DMA to physical addresses', virtualized: false, deviceSettings: () => host('off', 'per-packet') },
   identity: { mode: 'identity', description: 'host IOMMU in pass-through (iommu=pt): identity, no IOTLB', virtualized: false, deviceSettings: () => host('identity', 'per-packet') },
   strict: { mode: 'strict', description: 'host DMA API, strict: map/unmap per buffer, an IOTLB invalidation and wait per unmap', virtualized: false, deviceSettings: () => host('strict', 'per-packet') },
   lazy: { mode: 'lazy', description: 'host DMA API, lazy: map/unmap per buffer, flush queue of 256 entries / 10 ms', virtualized: false, deviceSettings: () => host('lazy', 'per-packet') },
-  passthrough: { mode: 'passthrough', description: 'VFIO passthrough: static second stage over guest RAM (2 MiB pages), interrupts by VM exit', virtualized: true, deviceSettings: () => host('strict', 'hugepage') },
-  'passthrough-pi': { mode: 'passthrough-pi', description: 'VFIO passthrough with VT-d posted interrupts: no exit per interrupt', virtualized: true, deviceSettings: () => host('strict', 'hugepage') },
+  passthrough: { mode: 'passthrough', description: 'VFIO passthrough: static second stage over guest RAM (leaves of vm.s2PageBytes, 2 MiB by default), interrupts by VM exit', virtualized: true, deviceSettings: (_v, g) => guestRam(g) },
+  'passthrough-pi': { mode: 'passthrough-pi', description: 'VFIO passthrough with VT-d posted interrupts: no exit per interrupt', virtualized: true, deviceSettings: (_v, g) => guestRam(g) },
   'passthrough-viommu': {
     mode: 'passthrough-viommu', description: 'passthrough to a guest with a vIOMMU: the guest maps per buffer; caching-mode shadowing traps every map/unmap, nested translation walks 2 stages', virtualized: true,
     deviceSettings: (v) => v === 'shadow'
@@ -49,7 +57,7 @@ export const PATHS: Readonly<Record<Mode, PathDef>> = {
   },
   emulated: { mode: 'emulated', description: 'e1000-style emulated NIC: an exit per register access, the VMM copies each packet, injected interrupts (host NIC lazy)', virtualized: true, deviceSettings: () => host('lazy', 'per-packet') },
   virtio: { mode: 'virtio', description: 'virtio-net with vhost: batched notifications, vhost copies, injected interrupts (host NIC lazy)', virtualized: true, deviceSettings: () => host('lazy', 'per-packet') },
-  sriov: { mode: 'sriov', description: 'an SR-IOV VF passed through: as passthrough (posted interrupts when the hypervisor has them), its own domain', virtualized: true, deviceSettings: () => host('strict', 'hugepage') },
+  sriov: { mode: 'sriov', description: 'an SR-IOV VF passed through: as passthrough (posted interrupts when the hypervisor has them), its own domain', virtualized: true, deviceSettings: (_v, g) => guestRam(g) },
 };
 
 export function parseModes(text: string): Mode[] {

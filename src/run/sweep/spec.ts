@@ -312,7 +312,10 @@ export function parseSweepSpec(raw: unknown, file: string): SweepSpec {
  */
 function jobConfig(r: RawJob, input: JobInput, spec: WorkloadSpec | undefined, file: string): Readonly<Config> {
   const entries = Object.entries(r.settings);
-  const pathSettings = r.mode !== undefined ? PATHS[r.mode].deviceSettings('shadow') : [];
+  // the guest RAM's backing, as the job's own settings (and its workload's) give it, decides a passthrough path's leaves
+  const probe = r.mode === undefined || input.kind === 'trace' ? undefined
+    : input.kind === 'spec' ? specConfig({ ...spec!, sweep: undefined }, [], entries) : buildConfig([...findGenerator(input.name)!.defaults, ...entries]);
+  const pathSettings = r.mode !== undefined ? PATHS[r.mode].deviceSettings('shadow', probe?.vm.s2PageBytes ?? 2097152) : [];
   if (r.mode !== undefined) {
     if (r.run === 'functional') throw new InputError(`${file}: ${r.field}: mode ${r.mode} with run functional: an I/O-path job runs timed; drop run: functional or the mode`);
     if (input.kind === 'trace') throw new InputError(`${file}: ${r.field}: mode ${r.mode}: a trace file is replayed as recorded and has no device model to compare I/O paths with; use a NIC (nic-*) or GPU (gpu-*) workload, or drop mode`);
