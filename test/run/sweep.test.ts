@@ -41,7 +41,7 @@ jobs:
   - { workload: ./ring.csv, settings: { iommu.mode: strict } }
 `;
 const JOBS = 9;
-const PCAP = join(root, '../shared/data/pcap/http_mixed_lo64k_snap128.pcap');
+const PCAP = join(root, 'test/fixtures/pcap/http_mixed_lo64k_snap128.pcap');
 const RESULTS = 8; // the virtio job under xen is refused
 
 beforeAll(() => {

@@ -2,8 +2,8 @@
  * PCI topology from `lspci` text: the flat layouts (`lspci`, `-n`, `-nn`, `-D`, with `-k`/`-v`/`-vv`
  * sub-lines), the machine layouts (`-mm`, `-vmm`), the bus tree (`-t`, `-tv`, `-tvnn`) and the
  * IOMMU-groups shell loop. One entry point, `parseLspci`, recognises the layout from the first
- * significant line. Grammar and sources: README.md next to this file and
- * /work/shared/reference/trace-formats.md §6.
+ * significant line. Grammar and sources: README.md next to this file, lspci(8) of pciutils, and the
+ * IOMMU-groups loop of the Arch Wiki page "PCI passthrough via OVMF".
  *
  * Every malformed line is an InputError naming `file:line` and what to do about it.
  */
