@@ -453,7 +453,7 @@ describe('bad input', () => {
     const cut = good.subarray(0, good.length - 10);
     const rec = 16 + Math.min(128, ethFrame(tcp4).length);
     const e = expectInputError(() => parseCapture(cut, 'cut.pcap'));
-    expect(e.message).toBe(`cut.pcap at byte ${24 + rec}: file truncated at byte ${cut.length} inside packet record 2 (header says ${rec} bytes); re-capture, or pass allowPartial to keep the 1 complete packet(s) before it`);
+    expect(e.message).toBe(`cut.pcap at byte ${24 + rec}: file truncated at byte ${cut.length} inside packet record 2 (header says ${rec} bytes); re-capture, or read it without --strict (allowPartial) to use the 1 complete packet(s) before it`);
     const r = parseCapture(cut, 'cut.pcap', { allowPartial: true });
     expect(r.partial).toBe(true);
     expect(r.packets.count).toBe(1);
