@@ -54,6 +54,9 @@ export function readInputBytes(path: string, opts: ReadOptions = {}, what = 'tra
   } catch (e) {
     if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ERR_FS_FILE_TOO_LARGE') {
+      throw new InputError(`${path}: larger than 2 GiB, more than can be read into memory at once; for a trace, write it as .iotrace (trace gen/import -o x.iotrace) and replay it with run --functional, which streams it, or split it`);
+    }
     throw new InputError(`${path}: cannot read the ${what} (${code ?? String(e)}); ${fix}`);
   }
   return decodeInput(raw, path, opts);

@@ -4,7 +4,7 @@
  * a trace naming more devices than one trace can hold.
  */
 import { describe, it, expect } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { decodeInput, readInputBytes } from '../../src/trace/input.js';
@@ -70,6 +70,14 @@ describe('decodeInput', () => {
     expect(inputError(() => decodeInput(BOM, 'b.csv'))).toMatch(/^b\.csv: empty file/);
     expect(inputError(() => decodeInput(gzipSync(new Uint8Array(0)), 'g.gz'))).toMatch(/^g\.gz: empty file/);
     expect(inputError(() => readInputBytes(file('empty.pcap', '')))).toMatch(/empty\.pcap: empty file/);
+  });
+
+  it('a file past 2 GiB (sparse here) is one line saying what to do, not "check the path"', () => {
+    const f = file('huge.csv', '');
+    truncateSync(f, 2 ** 31 + 1);
+    const m = inputError(() => readInputBytes(f));
+    expect(m).toMatch(/huge\.csv: larger than 2 GiB, .*\.iotrace.*run --functional/);
+    truncateSync(f, 0);
   });
 
   it('a gzip stream cut short: what was decompressed, with one warning; strict refuses; corrupt gzip is an error', () => {
