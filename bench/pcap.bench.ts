@@ -1,10 +1,10 @@
 /**
  * Throughput of the capture importers, in records per second on one core.
  *
- * Input: the records of shared/data/pcap/tcp_iperf3_mtu1500_100M_snap128.pcap (18 761 records,
+ * Input: the records of workloads/captures/tcp_iperf3_mtu1500_100M_snap128.pcap (18 761 records,
  * snaplen 128) repeated in memory to ~2 M records behind the original file header (timestamps
  * repeat; nothing else is fixed up), and the same records re-wrapped as pcapng Enhanced Packet
- * Blocks. Without the shared data a synthetic capture of the same shape is used instead.
+ * Blocks. Without that capture a synthetic capture of the same shape is used instead.
  *
  * Run: `npx tsc -p tsconfig.json && node dist/bench/pcap.bench.js` (or import and call `run()`).
  * Goal: ≥ 2 M records/s.
@@ -18,11 +18,11 @@ import { parseCapture } from '../src/trace/importers/pcap.js';
 const FILE = 'tcp_iperf3_mtu1500_100M_snap128.pcap';
 const TARGET_RECORDS = 2_000_000;
 
-/** Look for shared/data/pcap/<FILE> in every ancestor (works from bench/ and dist/bench/). */
-function findSharedCapture(): string | null {
+/** Look for workloads/captures/<FILE> in every ancestor (works from bench/ and dist/bench/). */
+function findCapture(): string | null {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    const p = join(dir, 'shared', 'data', 'pcap', FILE);
+    const p = join(dir, 'workloads', 'captures', FILE);
     if (existsSync(p)) return p;
     const up = dirname(dir);
     if (up === dir) return null;
@@ -102,11 +102,11 @@ function toPcapng(pcap: Uint8Array, records: number): Uint8Array {
 }
 
 export async function run(): Promise<void> {
-  const path = findSharedCapture();
+  const path = findCapture();
   const source = path ? new Uint8Array(readFileSync(path)) : syntheticCapture(18_761);
   const { bytes: pcap, records } = repeatRecords(source, TARGET_RECORDS);
   const pcapng = toPcapng(pcap, records);
-  console.log(`pcap importer bench: ${path ? FILE : 'synthetic capture (shared data not found)'} repeated to ${records} records ` +
+  console.log(`pcap importer bench: ${path ? FILE : 'synthetic capture (workloads/captures not found)'} repeated to ${records} records ` +
     `(${(pcap.length / 1e6).toFixed(0)} MB pcap, ${(pcapng.length / 1e6).toFixed(0)} MB pcapng)`);
 
   const bench = new Bench({ name: 'pcap importer', time: 4000, iterations: 5, warmupIterations: 2 });

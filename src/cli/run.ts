@@ -6,6 +6,7 @@ import { TRACE_FORMATS, type TraceFormat } from '../trace/load.js';
 import { runIotraceStreaming } from '../run/run.js';
 import { basename } from 'node:path';
 import { resolveInput, describeInputs, runResolved } from '../run/inputs.js';
+import { fileStartsWithIotrace } from '../trace/input.js';
 import type { RunResult } from '../run/result.js';
 import { inputError } from '../util/errors.js';
 
@@ -22,21 +23,23 @@ export function registerRun(program: Command): void {
     .option('--functional', 'translation counts only, no timing (faster)')
     .option('--json <file>', 'write the full versioned result as JSON (an array for a workload with sweep axes)')
     .option('--quiet', 'print nothing but errors')
-    .action((input: string, opts: { set: string[]; platform?: string; format: string; functional?: boolean; json?: string; quiet?: boolean }) => {
+    .option('--strict', 'refuse a damaged input (a capture or gzip stream cut short) instead of using the complete records before the cut')
+    .action((input: string, opts: { set: string[]; platform?: string; format: string; functional?: boolean; json?: string; quiet?: boolean; strict?: boolean }) => {
       if (!(TRACE_FORMATS as readonly string[]).includes(opts.format)) {
         throw inputError(`--format ${opts.format}`, 'unknown trace format', `use one of ${TRACE_FORMATS.join(', ')}`);
       }
       const settings: Array<[string, string]> = [];
       if (opts.platform) settings.push(['platform', opts.platform]);
       settings.push(...parseSetArgs(opts.set));
-      if (opts.functional && /\.iotrace$/.test(input)) {
-        // stream the native format chunk by chunk: bounded memory for any trace size
+      if (opts.functional && /\.iotrace$/.test(input) && fileStartsWithIotrace(input)) {
+        // stream the native format chunk by chunk: bounded memory for any trace size (a gzip-compressed
+        // one, found by its magic bytes, is decompressed in memory by the path below)
         const r = runIotraceStreaming(input, buildConfig(settings), basename(input));
         if (opts.json) writeFileSync(opts.json, JSON.stringify(r, null, 2) + '\n');
         if (!opts.quiet) process.stdout.write(formatSummary(r));
         return;
       }
-      const runs = resolveInput(input, settings, opts.format as TraceFormat);
+      const runs = resolveInput(input, settings, opts.format as TraceFormat, { strict: !!opts.strict });
       const results: RunResult[] = runs.map((r) => runResolved(r, !!opts.functional));
       if (opts.json) writeFileSync(opts.json, JSON.stringify(results.length === 1 && !runs[0].spec?.sweep ? results[0] : results, null, 2) + '\n');
       if (!opts.quiet) {

@@ -1,12 +1,17 @@
 /** `iommusim topology check`: can these devices be assigned to a guest under this hypervisor, and why not. */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { parseLspci, parseIommuGroups, mergeTopology } from '../virt/topology/lspci.js';
+import { parseLspci, parseIommuGroups, mergeTopology, toolMessagesNote } from '../virt/topology/lspci.js';
 import { checkAssignment, parseDeviceList, HYPERVISORS, type Hypervisor, type CheckOptions } from '../virt/topology/check.js';
 import { inputError, InputError } from '../util/errors.js';
 
+/** A listing's text; lspci's own warning lines in it are skipped by the parser, and named in a note here. */
 const read = (f: string): string => {
-  try { return readFileSync(f, 'utf8'); } catch (e) { throw new InputError(`${f}: cannot read (${(e as NodeJS.ErrnoException).code ?? e}); check the path`); }
+  let text: string;
+  try { text = readFileSync(f, 'utf8'); } catch (e) { throw new InputError(`${f}: cannot read (${(e as NodeJS.ErrnoException).code ?? e}); check the path`); }
+  const note = toolMessagesNote(text, f);
+  if (note) process.stderr.write(`iommusim: note: ${note}\n`);
+  return text;
 };
 const collect = (v: string, prev: string[]): string[] => prev.concat([v]);
 
@@ -30,6 +35,10 @@ export function registerTopology(program: Command): void {
     .option('--json', 'machine-readable result')
     .action((opts: { lspci: string[]; groups?: string; assign: string; hypervisor: string; guestSlot?: string; hotplug?: boolean; iommu?: boolean; vfioBound?: string; hidden?: string; xenMsi?: boolean; saveRestore?: boolean; liveMigration?: boolean; json?: boolean }) => {
       if (!(HYPERVISORS as readonly string[]).includes(opts.hypervisor)) throw inputError(`--hypervisor ${opts.hypervisor}`, 'unknown hypervisor', `use one of ${HYPERVISORS.join(', ')}`);
+      if (opts.lspci.length === 0) {
+        throw inputError('--lspci', `missing: topology check needs the PCI listing${opts.groups ? ` beside --groups ${opts.groups}` : ''}`,
+          'add --lspci FILE with the output of lspci -nn, lspci -D, lspci -tv or lspci -mm -nn from the same host');
+      }
       let t = parseLspci(read(opts.lspci[0]), opts.lspci[0]);
       for (const f of opts.lspci.slice(1)) t = mergeTopology(t, parseLspci(read(f), f));
       if (opts.groups) t = mergeTopology(t, parseIommuGroups(read(opts.groups), opts.groups));

@@ -1,14 +1,14 @@
 /** `iommusim trace info|import|gen`: look at, convert and generate traces. */
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
 import { loadTrace, TRACE_FORMATS, type TraceFormat } from '../trace/load.js';
-import { writeCsvTrace } from '../trace/importers/csv.js';
-import { writeIotrace } from '../trace/iotrace.js';
 import { type TraceColumns, OP_NAMES, OP_DMA } from '../trace/columns.js';
 import { parseSetArgs } from '../config/config.js';
 import { resolveInput } from '../run/inputs.js';
 import { inputError } from '../util/errors.js';
-import { pciebenchTrace } from '../trace/generators/pciebench.js';
+import { pciebenchChunks } from '../trace/generators/pciebench.js';
+import { PCIEBENCH_DEVICE } from '../devices/pciebench.js';
+import { openTraceWriter, writeTraceFile, checkOutputName } from '../trace/writer.js';
+import type { CaptureInfo } from '../trace/importers/capinfo.js';
 import { formatSize } from '../util/units.js';
 
 const collect = (v: string, prev: string[]): string[] => prev.concat([v]);
@@ -49,11 +49,19 @@ export function traceInfo(t: TraceColumns): TraceInfo {
   };
 }
 
-function writeTrace(t: TraceColumns, out: string): void {
-  if (out.endsWith('.csv')) { writeFileSync(out, writeCsvTrace(t)); return; }
-  if (out.endsWith('.iotrace')) { writeFileSync(out, writeIotrace(t)); return; }
-  throw inputError(`-o ${out}`, 'unknown output format', 'name the output .iotrace (binary, columnar) or .csv');
+/** What a capture holds, capinfos-style (trace info on a pcap/pcapng). */
+export function formatCaptureInfo(c: CaptureInfo): string[] {
+  const res = (ns: number): string => (ns === 1000 ? 'µs' : ns === 1 ? 'ns' : `${ns} ns`);
+  return [
+    `capture    ${c.frames} frames, ${c.capturedBytes} bytes captured, ${c.wireBytes} bytes on the wire (original lengths)${c.partial ? '; the file is cut short: the complete frames before the cut' : ''}`,
+    ...(c.firstPacket && c.lastPacket
+      ? [`           first packet ${c.firstPacket.text} UTC, last packet ${c.lastPacket.text} UTC, duration ${(c.durationNs / 1e9).toFixed(c.timeDigits)} s`]
+      : ['           no packets']),
+    ...c.interfaces.map((f, k) => `           interface ${k}${f.name ? ` (${f.name})` : ''}: link type ${f.linkType} (${f.linkTypeName}), snaplen ${f.snapLen}, ${res(f.tsResolNs)} timestamps`),
+  ];
 }
+
+const STRICT_HELP = 'refuse a damaged input (a capture or gzip stream cut short) instead of using the complete records before the cut';
 
 export function registerTrace(program: Command): void {
   const trace = program.command('trace').description('look at, convert and generate traces');
@@ -63,13 +71,18 @@ export function registerTrace(program: Command): void {
     .argument('<file>', 'a trace file of any supported format')
     .option('--format <format>', `trace format: ${TRACE_FORMATS.join(', ')}`, 'auto')
     .option('--json', 'machine-readable')
-    .action((file: string, opts: { format: string; json?: boolean }) => {
-      const tr = loadTrace(file, opts.format as TraceFormat);
+    .option('--strict', STRICT_HELP)
+    .action((file: string, opts: { format: string; json?: boolean; strict?: boolean }) => {
+      const tr = loadTrace(file, opts.format as TraceFormat, {}, undefined, { strict: !!opts.strict });
       const info = traceInfo(tr.columns);
-      if (opts.json) { process.stdout.write(JSON.stringify({ file, format: tr.format, ...info }, null, 2) + '\n'); return; }
+      if (opts.json) {
+        process.stdout.write(JSON.stringify({ file, format: tr.format, ...(tr.compression ? { compression: tr.compression } : {}), ...(tr.capture ? { capture: tr.capture } : {}), ...info }, null, 2) + '\n');
+        return;
+      }
       const o = info.ops;
       process.stdout.write([
-        `${file} (${tr.format}): ${info.records} records over ${(info.timeSpanNs / 1e6).toFixed(3)} ms`,
+        `${file} (${tr.format}${tr.compression ? `, ${tr.compression}` : ''}): ${info.records} records over ${(info.timeSpanNs / 1e6).toFixed(3)} ms`,
+        ...(tr.capture ? formatCaptureInfo(tr.capture) : []),
         `ops        dma ${o.dma}, map ${o.map}, unmap ${o.unmap}, inv ${o.inv}; ${info.dmaBytes} DMA bytes`,
         ...info.devices.map((d) => `device     ${d.device}: ${d.records} records, ${d.dmaBytes} DMA bytes`),
         `DMA sizes  ${info.dmaSizeHistogram.map((h) => `≤${h.upTo}: ${h.count}`).join(', ')}`,
@@ -81,9 +94,11 @@ export function registerTrace(program: Command): void {
     .argument('<file>', 'the trace to convert')
     .requiredOption('-o, --out <file>', 'output file (.iotrace or .csv)')
     .option('--format <format>', `input format: ${TRACE_FORMATS.join(', ')}`, 'auto')
-    .action((file: string, opts: { out: string; format: string }) => {
-      const tr = loadTrace(file, opts.format as TraceFormat);
-      writeTrace(tr.columns, opts.out);
+    .option('--strict', STRICT_HELP)
+    .action((file: string, opts: { out: string; format: string; strict?: boolean }) => {
+      checkOutputName(opts.out);
+      const tr = loadTrace(file, opts.format as TraceFormat, {}, undefined, { strict: !!opts.strict });
+      writeTraceFile(tr.columns, opts.out);
       process.stdout.write(`${opts.out}: ${tr.columns.count} records from ${file} (${tr.format})\n`);
     });
   trace
@@ -92,10 +107,25 @@ export function registerTrace(program: Command): void {
     .argument('<generator>', 'a generator or workload name')
     .option('--set <key=value>', 'set a configuration key (repeatable)', collect, [])
     .requiredOption('-o, --out <file>', 'output file (.iotrace or .csv)')
-    .action((name: string, opts: { set: string[]; out: string }) => {
-      const [r] = resolveInput(name, parseSetArgs(opts.set));
-      if (!r.columns) r.columns = pciebenchTrace(r.cfg);
-      writeTrace(r.columns, opts.out);
-      process.stdout.write(`${opts.out}: ${r.columns.count} records (${name})\n`);
+    .option('--strict', STRICT_HELP)
+    .action((name: string, opts: { set: string[]; out: string; strict?: boolean }) => {
+      checkOutputName(opts.out);
+      const [r] = resolveInput(name, parseSetArgs(opts.set), 'auto', { strict: !!opts.strict });
+      let count = 0;
+      if (r.columns) {
+        writeTraceFile(r.columns, opts.out);
+        count = r.columns.count;
+      } else {
+        // pciebench: rows are produced and written a chunk at a time (bounded memory for any count)
+        const w = openTraceWriter(opts.out, [PCIEBENCH_DEVICE]);
+        try {
+          pciebenchChunks(r.cfg, (t) => { w.append(t); count += t.count; });
+          w.close();
+        } catch (e) {
+          w.abort();
+          throw e;
+        }
+      }
+      process.stdout.write(`${opts.out}: ${count} records (${name})\n`);
     });
 }

@@ -1,7 +1,8 @@
 /**
  * VT-d fault reasons (DMA remapping), as recorded in the fault-recording registers.
- * Codes from the VT-d specification's fault-reason table (legacy mode); see
- * ../shared/reference/vtd-structures.md. A faulting DMA is dropped, counted and recorded; the
+ * Codes from the fault-reason table of Intel's "Virtualization Technology for Directed I/O"
+ * architecture specification (legacy mode), as QEMU encodes them (hw/i386/intel_iommu_internal.h,
+ * VTD_FR_*). A faulting DMA is dropped, counted and recorded; the
  * simulation goes on.
  */
 export const FR_ROOT_NOT_PRESENT = 0x1;

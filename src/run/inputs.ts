@@ -16,6 +16,7 @@ import { InputError, inputError } from '../util/errors.js';
 import { runTimedTrace, runPciebench } from './timed.js';
 import { runTrace } from './run.js';
 import type { RunResult } from './result.js';
+import type { ReadOptions } from '../trace/input.js';
 
 export interface ResolvedInput {
   cfg: Readonly<Config>;
@@ -31,17 +32,20 @@ export function describeInputs(): string {
   return `a trace file, a workload (iommusim workloads lists them) or a generator (${generators().map((g) => g.name).join(', ')})`;
 }
 
-/** Resolve an input to one or more runs (several for a workload with sweep axes). */
-export function resolveInput(input: string, settings: Array<[string, SettingValue]>, format: TraceFormat = 'auto'): ResolvedInput[] {
+/**
+ * Resolve an input to one or more runs (several for a workload with sweep axes). `read`: how to
+ * read a trace or capture file (the CLI's --strict; where warnings go).
+ */
+export function resolveInput(input: string, settings: Array<[string, SettingValue]>, format: TraceFormat = 'auto', read: ReadOptions = {}): ResolvedInput[] {
   const isFile = existsSync(input) && statSync(input).isFile();
   if (isFile && !/\.(ya?ml|json)$/.test(input)) {
     const cfg = buildConfig(settings);
-    return [fromTrace(input, format, cfg, undefined, [])];
+    return [fromTrace(input, format, cfg, undefined, [], read)];
   }
   const gen = !isFile ? findGenerator(input) : undefined;
   if (gen) {
     const cfg = buildConfig([...gen.defaults.map(([k, v]) => [k, v] as [string, SettingValue]), ...settings]);
-    return [fromGenerator(gen.name, cfg, undefined, [])];
+    return [fromGenerator(gen.name, cfg, undefined, [], undefined, undefined, read)];
   }
   const spec = findWorkload(input);
   if (!spec && !isFile && /[/\\]|\.[A-Za-z0-9]+$/.test(input)) {
@@ -52,13 +56,13 @@ export function resolveInput(input: string, settings: Array<[string, SettingValu
   }
   return sweepPoints(spec).map((point) => {
     const cfg = specConfig(spec, point, settings);
-    if (spec.trace) return fromTrace(spec.trace, (spec.format as TraceFormat | undefined) ?? format, cfg, spec, point);
-    return fromGenerator(spec.generator!, cfg, spec, point);
+    if (spec.trace) return fromTrace(spec.trace, (spec.format as TraceFormat | undefined) ?? format, cfg, spec, point, read);
+    return fromGenerator(spec.generator!, cfg, spec, point, undefined, undefined, read);
   });
 }
 
-function fromTrace(path: string, format: TraceFormat, cfg: Readonly<Config>, spec: WorkloadSpec | undefined, point: Array<[string, SettingValue]>): ResolvedInput {
-  const tr = loadTrace(path, format, { addressBits: 12 + 9 * cfg.iommu.levels }, cfg);
+function fromTrace(path: string, format: TraceFormat, cfg: Readonly<Config>, spec: WorkloadSpec | undefined, point: Array<[string, SettingValue]>, read: ReadOptions): ResolvedInput {
+  const tr = loadTrace(path, format, { addressBits: 12 + 9 * cfg.iommu.levels }, cfg, read);
   return { ...fromColumns(tr.columns, tr.format, path, cfg, spec?.name, point), spec };
 }
 
@@ -70,9 +74,10 @@ export function fromColumns(columns: TraceColumns, format: string, path: string,
 
 /**
  * A generator's run input; `label` names it (a workload spec's name). `built`: the generator's
- * columns, already built (a sweep worker builds nic-pcap from shared frames).
+ * columns, already built (a sweep worker builds nic-pcap from shared frames). `read`: how the
+ * generator reads a file it replays (nic-pcap's capture).
  */
-export function fromGenerator(name: string, cfg: Readonly<Config>, spec: WorkloadSpec | undefined, point: Array<[string, SettingValue]>, built?: TraceColumns, label?: string): ResolvedInput {
+export function fromGenerator(name: string, cfg: Readonly<Config>, spec: WorkloadSpec | undefined, point: Array<[string, SettingValue]>, built?: TraceColumns, label?: string, read: ReadOptions = {}): ResolvedInput {
   label ??= spec?.name ?? name;
   if (name === 'pciebench') {
     const w = cfg.workload;
@@ -82,7 +87,7 @@ export function fromGenerator(name: string, cfg: Readonly<Config>, spec: Workloa
     };
     return { cfg, summary, spec, point };
   }
-  const columns = built ?? findGenerator(name)!.build(cfg);
+  const columns = built ?? findGenerator(name)!.build(cfg, read);
   return { cfg, columns, summary: summarizeTrace(columns, label, `generator:${name}`, 'generator'), spec, point };
 }
 

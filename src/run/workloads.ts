@@ -5,7 +5,7 @@
  *
  *   name: nic-10g-tcp
  *   description: 10 GbE TCP stream, MTU 1500, one flow per queue
- *   generator: nic-tcp            # or: trace: ../../shared/data/pcap/x.pcap (format: auto)
+ *   generator: nic-tcp            # or: trace: ../captures/x.pcap (format: auto)
  *   platform: broadwell-gen3x8
  *   settings: { nic.rateGbps: 10, workload.count: 20000 }
  *   sweep: { workload.size: [64, 128, 256] }

@@ -3,6 +3,8 @@
  * generator produces this; the simulator reads only this. 64-bit addresses are kept exact as two
  * 32-bit halves (hi, lo).
  */
+import { InputError } from '../util/errors.js';
+
 export const OP_DMA = 0;
 export const OP_MAP = 1;
 export const OP_UNMAP = 2;
@@ -62,6 +64,22 @@ export function allocColumns(capacity: number, devices: string[] = []): TraceCol
   };
 }
 
+/**
+ * Distinct devices one trace can name. The device column is 16-bit (indices 0 … 65534; a global
+ * `inv` row's `*` takes one too), and the model has one IOMMU, whose requester IDs (bus, device,
+ * function) span one PCI segment: 65,536 functions. More is refused with an InputError.
+ */
+export const MAX_TRACE_DEVICES = 65535;
+
+/** The error for one device too many; `where` is `file:line` (or the file) naming the first one over. */
+export function tooManyDevices(where: string, bdf: string): InputError {
+  return new InputError(
+    `${where}: device ${bdf} is the ${(MAX_TRACE_DEVICES + 1).toLocaleString('en-US')}th distinct device of the trace; a trace holds at most ` +
+    `${MAX_TRACE_DEVICES.toLocaleString('en-US')} (one 16-bit device column, the requester IDs of one PCI segment behind one IOMMU); ` +
+    'split the trace so that each part names fewer devices (e.g. one file per PCI segment) and run the parts one by one',
+  );
+}
+
 const COLS = ['timeNs', 'device', 'pasid', 'op', 'iovaHi', 'iovaLo', 'size', 'dir', 'paddrHi', 'paddrLo'] as const;
 
 /** Copy the first `t.count` rows of every column of `t` into `dst` (which holds at least as many rows). */
@@ -93,11 +111,12 @@ export class TraceBuilder {
     this.t = allocColumns(capacity);
   }
 
-  deviceIndex(bdf: string): number {
+  /** The index of a device, added if new; `where` (file:line) names the place in the error past MAX_TRACE_DEVICES. */
+  deviceIndex(bdf: string, where = 'trace'): number {
     let i = this.devIndex.get(bdf);
     if (i === undefined) {
       i = this.t.devices.length;
-      if (i >= 65535) throw new Error('more than 65535 devices in one trace');
+      if (i >= MAX_TRACE_DEVICES) throw tooManyDevices(where, bdf);
       this.t.devices.push(bdf);
       this.devIndex.set(bdf, i);
     }

@@ -1,8 +1,8 @@
 /**
  * Load a trace file of any supported format into columns. Format detection looks at the first
- * bytes, not the file name; `format` forces one.
+ * bytes, not the file name; `format` forces one. A gzip-compressed file is decompressed first (by
+ * its magic bytes), a byte-order mark dropped, an empty file refused (src/trace/input.ts).
  */
-import { readFileSync, statSync } from 'node:fs';
 import { parseCsvTrace, detectCsv, type CsvOptions } from './importers/csv.js';
 import { detectFtrace } from './importers/ftrace.js';
 import { loadFtraceTrace } from './importers/ftrace-dma.js';
@@ -10,6 +10,8 @@ import { detectGpuTrace, parseGpuTrace } from './importers/gpu.js';
 import { gpuTrace, resolveGpuConfig } from '../devices/gpu/gpu.js';
 import { GPU_DEVICE } from './generators/gpu.js';
 import { detectCaptureFormat, parseCapture, type PacketColumns } from './importers/pcap.js';
+import { captureInfo, type CaptureInfo } from './importers/capinfo.js';
+import { readInputBytes, warnOf, type ReadOptions } from './input.js';
 import { detectIotrace, readIotrace } from './iotrace.js';
 import { detectJsonl, parseJsonlTrace } from './importers/jsonl.js';
 import { nicTrace, resolveNicConfig } from '../devices/nic/nic.js';
@@ -24,6 +26,10 @@ export interface LoadedTrace {
   path: string;
   format: Exclude<TraceFormat, 'auto'>;
   columns: TraceColumns;
+  /** 'gzip' when the file was gzip-compressed. */
+  compression?: 'gzip';
+  /** For a pcap/pcapng: what the capture holds (frames, bytes, times, link types), as capinfos says. */
+  capture?: CaptureInfo;
 }
 
 export function detectFormat(head: Uint8Array): Exclude<TraceFormat, 'auto'> | null {
@@ -38,25 +44,27 @@ export function detectFormat(head: Uint8Array): Exclude<TraceFormat, 'auto'> | n
   return null;
 }
 
-export function loadTrace(path: string, format: TraceFormat = 'auto', opts: CsvOptions = {}, cfg?: unknown): LoadedTrace {
-  const bytes = readTraceBytes(path);
-  return parseTrace(bytes, traceFormat(bytes, path, format), path, opts, cfg);
+/**
+ * Load a trace file. `read`: how strict to be with damaged input (a capture cut short) and where
+ * warnings go (default: stderr).
+ */
+export function loadTrace(path: string, format: TraceFormat = 'auto', opts: CsvOptions = {}, cfg?: unknown, read: ReadOptions = {}): LoadedTrace {
+  const { bytes, compression, label } = readInputBytes(path, read);
+  const tr = parseTrace(bytes, traceFormat(bytes, label, format), label, opts, cfg, read);
+  return compression ? { ...tr, path, compression } : tr;
 }
 
-/** A trace file's bytes; a missing file or a folder is an InputError naming the path. */
-export function readTraceBytes(path: string): Uint8Array {
-  try {
-    if (statSync(path).isDirectory()) throw new InputError(`${path}: is a folder, not a trace file; name a file`);
-    return readFileSync(path);
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(`${path}: cannot read the trace (${code ?? String(e)}); check the path`);
-  }
+/**
+ * A trace file's bytes, decompressed (gzip) and without a byte-order mark; a missing file, a
+ * folder or an empty file is an InputError naming the path.
+ */
+export function readTraceBytes(path: string, read: ReadOptions = {}): Uint8Array {
+  return readInputBytes(path, read).bytes;
 }
 
 /** The format of a trace's bytes (`format` unless 'auto'); an unknown one is an InputError naming the file. */
 export function traceFormat(bytes: Uint8Array, name: string, format: TraceFormat = 'auto'): Exclude<TraceFormat, 'auto'> {
+  if (bytes.length === 0) throw new InputError(`${name}: empty file; nothing to read (was the export or copy interrupted?)`);
   const fmt = format === 'auto' ? detectFormat(bytes) : format;
   if (fmt === null) {
     throw new InputError(`${name}: unknown trace format (first bytes: ${Buffer.from(bytes.subarray(0, 16)).toString('hex')}); give a supported file (${TRACE_FORMATS.filter((f) => f !== 'auto').join(', ')}) or name it with --format`);
@@ -70,8 +78,12 @@ export function captureColumns(packets: PacketColumns, cfg?: unknown): TraceColu
   return nicTrace(packets, resolveNicConfig({ nic: c.nic ?? {}, iommu: c.iommu ?? {} }), { device: NIC_DEVICE }).trace;
 }
 
-/** Parse a trace's bytes in a known format (`path` names it in errors and in the result). */
-export function parseTrace(bytes: Uint8Array, fmt: Exclude<TraceFormat, 'auto'>, path: string, opts: CsvOptions = {}, cfg?: unknown): LoadedTrace {
+/**
+ * Parse a trace's bytes in a known format (`path` names it in errors and in the result). A capture
+ * cut inside a record gives the complete records before the cut and a warning, or with
+ * `read.strict` an InputError.
+ */
+export function parseTrace(bytes: Uint8Array, fmt: Exclude<TraceFormat, 'auto'>, path: string, opts: CsvOptions = {}, cfg?: unknown, read: ReadOptions = {}): LoadedTrace {
   switch (fmt) {
     case 'iotrace':
       return { path, format: fmt, columns: readIotrace(bytes, path) };
@@ -84,9 +96,12 @@ export function parseTrace(bytes: Uint8Array, fmt: Exclude<TraceFormat, 'auto'>,
       return { path, format: fmt, columns: loadFtraceTrace(Buffer.from(bytes).toString('utf8'), path, { synthesize: f.synthesize, synthDelayNs: f.synthDelayNs, device: f.device || undefined }).trace };
     }
     case 'pcap':
-    case 'pcapng':
+    case 'pcapng': {
       // packet captures: each frame through the NIC model
-      return { path, format: fmt, columns: captureColumns(parseCapture(bytes, path).packets, cfg) };
+      const cap = parseCapture(bytes, path, { allowPartial: !read.strict });
+      for (const w of cap.warnings) warnOf(read)(w);
+      return { path, format: fmt, columns: captureColumns(cap.packets, cfg), capture: captureInfo(cap) };
+    }
     case 'gpu': {
       // GPU profiler exports (nsys cuda_gpu_trace CSV, CUPTI-like CSV/JSON): copies through the GPU model
       const g = parseGpuTrace(Buffer.from(bytes).toString('utf8'), path);

@@ -1,10 +1,10 @@
 /**
  * The CPU cost model: cycles of CPU work per I/O, by where they are spent, for each I/O path.
- * Inputs are per-event costs in cycles of `cpu.ghz` (knobs below, defaults from
- * ../shared/reference/published-figures.md §4 where published, marked assumptions otherwise) and
- * per-packet event counts that the I/O path and the device model supply (exits per packet,
- * interrupts per packet after moderation, map/unmap calls, invalidations, bytes copied,
- * notifications). When the cores doing the work saturate, CPU bounds throughput.
+ * Inputs are per-event costs in cycles of `cpu.ghz` (knobs below; defaults from the source each knob
+ * names — mostly Dall et al., ISCA 2016 Table II and USENIX ATC 2017 Table 2 — where published,
+ * marked assumptions otherwise) and per-packet event counts that the I/O path and the device model
+ * supply (exits per packet, interrupts per packet after moderation, map/unmap calls, invalidations,
+ * bytes copied, notifications). When the cores doing the work saturate, CPU bounds throughput.
  */
 import type { Knob } from '../config/knob.js';
 

@@ -1,9 +1,9 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from '../setup/tmp.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(root, 'dist/src/cli/main.js');
@@ -17,7 +17,7 @@ describe('iommusim run (end to end)', () => {
   let dir: string;
   beforeAll(() => {
     if (!existsSync(cli)) throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
-    dir = mkdtempSync(join(tmpdir(), 'iommusim-cli-'));
+    dir = tempDir('iommusim-cli-');
   });
 
   it('runs the shipped example and writes the versioned JSON result', () => {
@@ -77,7 +77,7 @@ describe('iommusim run (end to end)', () => {
 
 describe('iommusim run with timing (end to end)', () => {
   it('pciebench: throughput, latency percentiles, PCIe figures in the JSON', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'iommusim-cli-'));
+    const dir = tempDir('iommusim-cli-');
     const out = join(dir, 'p.json');
     const r = iommusim(['run', 'pciebench', '--platform', 'broadwell-gen3x8', '--set', 'workload.count=5000', '--set', 'workload.op=write', '--json', out]);
     expect(r.err).toBe('');
@@ -97,7 +97,7 @@ describe('iommusim run with timing (end to end)', () => {
     expect(m.devices[0]).toMatchObject({ device: '0000:03:00.0', requests: 5000 });
   });
   it('a timed trace run is byte-identical run to run', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'iommusim-cli-'));
+    const dir = tempDir('iommusim-cli-');
     const a = join(dir, 'a.json'), b = join(dir, 'b.json');
     iommusim(['run', 'workloads/examples/nic-rx-ring.csv', '--json', a]);
     iommusim(['run', 'workloads/examples/nic-rx-ring.csv', '--json', b]);
@@ -123,7 +123,7 @@ describe('iommusim workloads and trace (end to end)', () => {
     const l = iommusim(['workloads']);
     expect(l.code).toBe(0);
     expect(l.out).toMatch(/^pciebench-read-sweep +pcie-bench DMA reads/m);
-    const dir = mkdtempSync(join(tmpdir(), 'iommusim-cli-'));
+    const dir = tempDir('iommusim-cli-');
     const out = join(dir, 's.json');
     const r = iommusim(['run', 'pciebench-write-sweep', '--set', 'workload.count=2000', '--json', out, '--quiet']);
     expect(r.code).toBe(0);
@@ -134,7 +134,7 @@ describe('iommusim workloads and trace (end to end)', () => {
     const info = iommusim(['trace', 'info', 'workloads/examples/nic-rx-ring.csv', '--json']);
     expect(info.code).toBe(0);
     expect(JSON.parse(info.out)).toMatchObject({ format: 'csv', records: 5377, ops: { dma: 3072, map: 1281, unmap: 1024, inv: 0 } });
-    const dir = mkdtempSync(join(tmpdir(), 'iommusim-cli-'));
+    const dir = tempDir('iommusim-cli-');
     const gen = join(dir, 'g.csv');
     expect(iommusim(['trace', 'gen', 'pciebench', '--set', 'workload.count=10', '-o', gen]).code).toBe(0);
     expect(readFileSync(gen, 'utf8').trim().split('\n')).toHaveLength(12); // header, map, 10 DMAs
@@ -146,7 +146,7 @@ describe('iommusim workloads and trace (end to end)', () => {
 
 describe('iommusim compare and topology check (end to end)', () => {
   it('compare prints every mode and writes JSON with the ratio', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'iommusim-cli-'));
+    const dir = tempDir('iommusim-cli-');
     const out = join(dir, 'c.json');
     const r = iommusim(['compare', 'nic-10g-tcp', '--modes', 'bare-metal,passthrough-pi,emulated', '--hypervisor', 'kvm', '--set', 'workload.count=3000', '--json', out]);
     expect(r.err).toBe('');

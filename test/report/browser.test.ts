@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeReport, toReportInput, type ReportInput } from '../../src/report/report.js';
 import { shippedSweep, IO_PATHS_CHARTS, IOTLB_SIZE_CHARTS } from './shipped-sweeps.js';
+import { tempDir } from '../setup/tmp.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const EVIL = '<img src=x onerror=window.__pwned=1>';
@@ -66,7 +67,7 @@ function openInChromium(html: string): { dom: string; stderr: string } {
 }
 
 async function check(input: ReportInput, expectedCharts: string[], evil = true): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'iommusim-report-browser-'));
+  const dir = tempDir('iommusim-report-browser-'); // removed after the file, even when a check fails
   await writeReport(input, dir);
   const { dom, stderr } = openInChromium(join(dir, 'report.html'));
   const m = dom.match(/<pre id="selftest">([^<]*)<\/pre>/);
@@ -85,7 +86,6 @@ async function check(input: ReportInput, expectedCharts: string[], evil = true):
   expect(dom).not.toMatch(/<img/i);
   expect(dom).not.toContain('__pwned=2</script>');
   if (evil) expect(dom).toContain('&lt;img src=x onerror=window.__pwned=1&gt;');
-  rmSync(dir, { recursive: true, force: true });
 }
 
 describe('report.html in headless Chromium', () => {

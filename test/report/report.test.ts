@@ -1,6 +1,5 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { loadResults, writeReport, toReportInput, type ReportInput } from '../../src/report/report.js';
@@ -11,6 +10,7 @@ import { renderHtml, jsonForScript, escapeHtml } from '../../src/report/html.js'
 import { renderPng } from '../../src/report/png.js';
 import { isInputError } from '../../src/util/errors.js';
 import { shippedSweep, IO_PATHS_CHARTS, IOTLB_SIZE_CHARTS } from './shipped-sweeps.js';
+import { tempDir } from '../setup/tmp.js';
 
 const EVIL = '<img src=x onerror=alert(1)>';
 const BREAKOUT = '</script><script>alert(2)</script>';
@@ -63,7 +63,7 @@ function compare(workload = 'nic-unit'): unknown {
 }
 
 const sweep = (): ReportInput => toReportInput([run(64), run(128), run(256)], 'sweep.json');
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'iommusim-report-'));
+const tmp = (): string => tempDir('iommusim-report-');
 
 function pngSize(b: Buffer): { w: number; h: number } {
   expect([...b.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);

@@ -3,11 +3,11 @@
  * iotlb-size.yaml: IOTLB entries × superpages), run once per test file in this thread
  * (`workers: 0`, so no compiled worker is needed), for the report tests.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runSweep } from '../../src/run/sweep/sweep.js';
 import { toReportInput, type ReportInput } from '../../src/report/report.js';
+import { tempDir } from '../setup/tmp.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const cache = new Map<string, Promise<ReportInput>>();
@@ -16,7 +16,7 @@ export function shippedSweep(name: 'io-paths' | 'iotlb-size'): Promise<ReportInp
   let p = cache.get(name);
   if (!p) {
     p = (async () => {
-      const out = mkdtempSync(join(tmpdir(), `iommusim-${name}-`));
+      const out = tempDir(`iommusim-${name}-`);
       await runSweep(join(root, 'workloads/sweeps', `${name}.yaml`), { out, workers: 0, quiet: true });
       return toReportInput(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')), `${name}/results.json`);
     })();

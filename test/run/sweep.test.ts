@@ -4,10 +4,10 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync, statSync, copyFileSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync, existsSync, statSync, copyFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { tempDir } from '../setup/tmp.js';
 
 type SweepMod = typeof import('../../src/run/sweep/sweep.js');
 type SpecMod = typeof import('../../src/run/sweep/spec.js');
@@ -19,7 +19,7 @@ let sweep: SweepMod;
 let specs: SpecMod;
 let merge: MergeMod;
 
-const dir = mkdtempSync(join(tmpdir(), 'iommusim-sweep-'));
+const dir = tempDir('iommusim-sweep-');
 const file = (name: string, text: string): string => { const f = join(dir, name); writeFileSync(f, text); return f; };
 copyFileSync(join(root, 'workloads/examples/nic-rx-ring.csv'), join(dir, 'ring.csv'));
 const outDir = (name: string): string => join(dir, name);
@@ -41,7 +41,7 @@ jobs:
   - { workload: ./ring.csv, settings: { iommu.mode: strict } }
 `;
 const JOBS = 9;
-const PCAP = join(root, '../shared/data/pcap/http_mixed_lo64k_snap128.pcap');
+const PCAP = join(root, 'test/fixtures/pcap/http_mixed_lo64k_snap128.pcap');
 const RESULTS = 8; // the virtio job under xen is refused
 
 beforeAll(() => {

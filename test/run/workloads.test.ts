@@ -1,6 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listWorkloads, loadWorkloadSpec, sweepPoints, specConfig } from '../../src/run/workloads.js';
 import { resolveInput } from '../../src/run/inputs.js';
@@ -8,8 +7,9 @@ import { buildConfig } from '../../src/config/config.js';
 import { pciebenchTrace } from '../../src/trace/generators/pciebench.js';
 import { runTimedTrace, runPciebench } from '../../src/run/timed.js';
 import { summarizeTrace } from '../../src/run/run.js';
+import { tempDir } from '../setup/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'iommusim-wl-'));
+const dir = tempDir('iommusim-wl-');
 const spec = (name: string, text: string) => { const f = join(dir, name); writeFileSync(f, text); return f; };
 
 describe('workload library', () => {

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { loadFtraceTrace } from '../../src/trace/importers/ftrace-dma.js';
 import { OP_MAP, OP_UNMAP, OP_DMA, DIR_READ, DIR_WRITE, pageOf } from '../../src/trace/columns.js';
 
-// Lines in the kernel's print formats (see ../shared/reference/trace-formats.md §1–2); synthetic.
+// Lines in the kernel's print formats (TP_printk of include/trace/events/iommu.h and dma.h in
+// torvalds/linux; context columns as in Documentation/trace/ftrace.rst); synthetic.
 const head = '# tracer: nop\n#\n';
 const line = (t: string, ev: string, body: string) => `          <idle>-0       [002] d.h1.   ${t}: ${ev}: ${body}\n`;
 
@@ -46,7 +47,7 @@ describe('ftrace → DMA trace', () => {
     expect(t.count).toBe(4); // map, read, write, unmap (BIDIRECTIONAL at the IOMMU level)
   });
   it('a trace without DMA events is refused with the fix', () => {
-    const real = readFileSync(new URL('../../../shared/data/ftrace/real_linux-6.18_net_lo_trace.txt', import.meta.url), 'utf8');
+    const real = readFileSync(new URL('../fixtures/ftrace/real_linux-6.18_net_lo_trace.txt', import.meta.url), 'utf8');
     expect(() => loadFtraceTrace(real, 'real.txt')).toThrow(/real\.txt: no DMA-API or IOMMU map\/unmap events to replay \(net_dev_queue 66, net_dev_xmit 66, netif_receive_skb 66 skipped\); record with the dma and iommu event systems enabled/);
   });
   it('the synthetic fixtures of every layout give the same DMA trace', () => {

@@ -1,11 +1,11 @@
 import { describe, it, expect } from 'vitest';
-import { readFileSync, readdirSync, statSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { listAnchors, runAnchor, loadAnchor } from '../../src/validate/validate.js';
 import { windowSweep } from '../../src/validate/windows.js';
 import { findKnob } from '../../src/config/schema.js';
+import { tempDir } from '../setup/tmp.js';
 
 const anchors = listAnchors();
 
@@ -33,7 +33,7 @@ describe('validation anchors', () => {
     });
   }
   it('a malformed anchor is one error naming the file', () => {
-    const d = mkdtempSync(join(tmpdir(), 'anchor-'));
+    const d = tempDir('iommusim-anchor-');
     const f = join(d, 'x.yaml');
     writeFileSync(f, 'name: x\ndescription: d\nsource: s\nunit: ns\nmetric: latencyNs.p50\ngenerator: pciebench\npublished: 5\n');
     expect(() => loadAnchor(f)).toThrow(/x\.yaml: tolerance is missing/);
@@ -47,7 +47,7 @@ describe('validation report', () => {
     const { writeValidationReport } = await import('../../src/validate/report.js');
     const rs = anchors.filter((a) => a.fast || a.notModelled || /^pciebench-(read|write)-(64|512)$/.test(a.name)).map(runAnchor);
     rs.push({ ...rs[0], name: '<img src=x onerror=alert(1)>', source: '</table><script>x()</script>' });
-    const d = mkdtempSync(join(tmpdir(), 'valrep-'));
+    const d = tempDir('iommusim-valrep-');
     const files = await writeValidationReport(rs, d);
     const pngs = files.filter((f) => f.endsWith('.png'));
     expect(pngs.map((f) => f.split('/').pop()).sort()).toEqual(['anchor-error.png', 'bandwidth-vs-size.png']);
@@ -87,11 +87,9 @@ describe('the IOTLB\'s reach (validate --out): 64 B DMA rate vs window', () => {
   });
   it('the report draws it for reads and writes', async () => {
     const { writeValidationReport } = await import('../../src/validate/report.js');
-    const d = mkdtempSync(join(tmpdir(), 'valwin-'));
-    try {
-      const files = await writeValidationReport([], d, sweep);
-      expect(files.map((f) => f.split('/').pop()).filter((f) => f!.endsWith('.png')).sort()).toEqual(['anchor-error.png', 'window-read.png', 'window-write.png']);
-      expect(JSON.parse(readFileSync(join(d, 'validation.json'), 'utf8')).windowSweep.series.length).toBe(8);
-    } finally { rmSync(d, { recursive: true, force: true }); }
+    const d = tempDir('iommusim-valwin-');
+    const files = await writeValidationReport([], d, sweep);
+    expect(files.map((f) => f.split('/').pop()).filter((f) => f!.endsWith('.png')).sort()).toEqual(['anchor-error.png', 'window-read.png', 'window-write.png']);
+    expect(JSON.parse(readFileSync(join(d, 'validation.json'), 'utf8')).windowSweep.series.length).toBe(8);
   });
 });

@@ -3,7 +3,7 @@
  * name or `unit`, a default, the default's source). Keys live under `gpu.*`; `resolveGpuConfig`
  * validates them with the schema's own parser, so `--set gpu.chunkBytes=2MiB` style values work.
  *
- * Source markers as in /work/shared/reference/published-figures.md: [P] paper full text,
+ * Source markers: [P] paper full text,
  * [A] abstract, [S] quoted by a third party, [C] public code, configuration or a developer's number.
  */
 import type { Knob } from '../../config/knob.js';

@@ -4,7 +4,7 @@
  * `resolveIrqSpec` (flat `key=value` settings) and `irqSpecFrom` (a resolved config tree holding an
  * `irq` object) validate them with the schema's own parser and return a frozen `IrqSpec`.
  *
- * Source markers as in /work/shared/reference/published-figures.md: [P] paper full text,
+ * Source markers: [P] paper full text,
  * [S] quoted by a third party, [C] public code, configuration or a developer's number.
  */
 import { parseKnobValue, type Knob } from '../../config/knob.js';

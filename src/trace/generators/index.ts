@@ -8,13 +8,15 @@ import type { TraceColumns } from '../columns.js';
 import { pciebenchTrace } from './pciebench.js';
 import { gpuGenerate } from './gpu.js';
 import { nicGenerate } from './nic.js';
+import type { ReadOptions } from '../input.js';
 
 export interface Generator {
   name: string;
   description: string;
   /** Settings this generator implies (applied before the user's). */
   defaults: ReadonlyArray<readonly [string, string | number | boolean]>;
-  build(cfg: Readonly<Config>): TraceColumns;
+  /** `read`: how to read an input file the generator replays (nic-pcap's capture). */
+  build(cfg: Readonly<Config>, read?: ReadOptions): TraceColumns;
 }
 
 const registry = new Map<string, Generator>();
@@ -58,7 +60,7 @@ registerGenerator({
 });
 
 const nic = (name: string, description: string, defaults: Array<readonly [string, string | number | boolean]>) =>
-  registerGenerator({ name, description, defaults: [['workload.kind', name], ...defaults], build: (cfg) => nicGenerate(cfg).trace });
+  registerGenerator({ name, description, defaults: [['workload.kind', name], ...defaults], build: (cfg, read) => nicGenerate(cfg, undefined, read).trace });
 nic('nic-tcp', 'NIC TCP-like stream: workload.count frames of workload.size bytes (MTU) at workload.rateGbps over workload.flows flows, RSS to nic.queues', [['workload.count', 20000], ['workload.size', 1514], ['workload.rateGbps', 10], ['workload.flows', 4], ['nic.moderation.usecs', 50]]);
 nic('nic-udp64', 'NIC 64 B UDP: minimum-size frames at workload.rateGbps (the packet-rate stress case)', [['workload.count', 50000], ['workload.rateGbps', 10], ['workload.flows', 4]]);
 nic('nic-memcached', 'NIC request/response traffic with a memcached-like frame-size mix (workload.mix=memcached)', [['workload.count', 30000], ['workload.mix', 'memcached'], ['workload.rateGbps', 10], ['workload.flows', 64]]);

@@ -1,10 +1,10 @@
 /** NIC generators: synthetic packets or a capture through the NIC device model (src/devices/nic). */
-import { readFileSync } from 'node:fs';
 import type { Config } from '../../config/config.js';
 import type { TraceColumns } from '../columns.js';
 import { nicTrace, syntheticPackets, resolveNicConfig, type NicStats } from '../../devices/nic/nic.js';
 import { parseCapture, type PacketColumns } from '../importers/pcap.js';
 import { InputError } from '../../util/errors.js';
+import { readInputBytes, warnOf, type ReadOptions } from '../input.js';
 import type { DeviceStats } from '../../virt/paths.js';
 
 export const NIC_DEVICE = '0000:03:00.0';
@@ -17,19 +17,24 @@ const MIXES: Record<string, Array<[number, number]>> = {
   imix: [[60, 7], [590, 4], [1514, 1]],
 };
 
-/** The frames of the capture workload.pcap names (the config-independent part of nic-pcap). */
-export function readCapturePackets(path: string): PacketColumns {
-  let bytes: Uint8Array;
-  try { bytes = readFileSync(path); } catch (e) { throw new InputError(`${path}: cannot read the capture (${(e as NodeJS.ErrnoException).code ?? e}); check workload.pcap`); }
-  return parseCapture(bytes, path).packets;
+/**
+ * The frames of the capture workload.pcap names (the config-independent part of nic-pcap). Gzip is
+ * decompressed; a capture cut inside a record gives the records before the cut and a warning, or
+ * with `read.strict` an InputError.
+ */
+export function readCapturePackets(path: string, read: ReadOptions = {}): PacketColumns {
+  const { bytes, label } = readInputBytes(path, read, 'capture', 'check workload.pcap');
+  const cap = parseCapture(bytes, label, { allowPartial: !read.strict });
+  for (const w of cap.warnings) warnOf(read)(w);
+  return cap.packets;
 }
 
-/** `captured`: workload.pcap's frames already read (readCapturePackets), e.g. shared with sweep workers. */
-export function nicPackets(cfg: Readonly<Config>, captured?: PacketColumns): { packets: PacketColumns; offeredGbps: number } {
+/** `captured`: workload.pcap's frames already read (readCapturePackets), e.g. shared with sweep workers; `read`: how to read it otherwise. */
+export function nicPackets(cfg: Readonly<Config>, captured?: PacketColumns, read: ReadOptions = {}): { packets: PacketColumns; offeredGbps: number } {
   const w = cfg.workload;
   if (w.kind === 'nic-pcap') {
     if (!w.pcap) throw new InputError('workload.pcap: empty; name the capture file (pcap or pcapng) to replay');
-    const p = captured ?? readCapturePackets(w.pcap);
+    const p = captured ?? readCapturePackets(w.pcap, read);
     let sum = 0;
     for (let i = 0; i < p.count; i++) sum += p.origLen[i] + 24;
     const spanNs = p.count > 1 ? p.tsNs[p.count - 1] - p.tsNs[0] : 1;
@@ -45,8 +50,8 @@ export function nicPackets(cfg: Readonly<Config>, captured?: PacketColumns): { p
   return { packets, offeredGbps: wire > 0 ? (w.rateGbps * payload) / wire : w.rateGbps };
 }
 
-export function nicGenerate(cfg: Readonly<Config>, captured?: PacketColumns): { trace: TraceColumns; stats: NicStats; device: DeviceStats; offeredGbps: number } {
-  const { packets, offeredGbps } = nicPackets(cfg, captured);
+export function nicGenerate(cfg: Readonly<Config>, captured?: PacketColumns, read: ReadOptions = {}): { trace: TraceColumns; stats: NicStats; device: DeviceStats; offeredGbps: number } {
+  const { packets, offeredGbps } = nicPackets(cfg, captured, read);
   const ncfg = resolveNicConfig({ nic: (cfg as unknown as { nic: Record<string, unknown> }).nic, iommu: cfg.iommu as unknown as Record<string, unknown> });
   const { trace, stats } = nicTrace(packets, ncfg, { device: NIC_DEVICE });
   const device: DeviceStats = {

@@ -167,11 +167,11 @@ export function parseCsvTrace(bytes: Uint8Array, fileName: string, opts: CsvOpti
     else {
       if (dtext === '*') {
         if (!(op === OP_INV && scope === INV_GLOBAL)) fail(`device '*' is only for inv:global`, 'name the device as 0000:01:00.0');
-        dev = b.deviceIndex('*');
+        dev = b.deviceIndex('*', `${fileName}:${line}`);
       } else {
         let canon = '';
         try { canon = canonicalBdf(dtext, 'device'); } catch { fail(`device '${dtext}' is not a PCI address`, 'write it as 0000:01:00.0 or 01:00.0'); }
-        dev = b.deviceIndex(canon);
+        dev = b.deviceIndex(canon, `${fileName}:${line}`);
       }
       devCache.set(dtext, dev);
     }

@@ -177,7 +177,7 @@ export function ftraceToTrace(f: FtraceFile, fileName: string, opts: FtraceDmaOp
   const order = Array.from(idx).sort((a, b) => rt[a] - rt[b] || a - b);
   const b = new TraceBuilder(Math.max(16, n));
   for (const k of order) {
-    const dev = b.deviceIndex(rdev[k]);
+    const dev = b.deviceIndex(rdev[k], fileName);
     b.push(rt[k], dev, -1, rop[k], Math.floor(ra[k] / HI), ra[k] % HI >>> 0, rs[k], rdir[k], Math.floor(rp[k] / HI), rp[k] % HI >>> 0);
   }
   if (n === 0) {

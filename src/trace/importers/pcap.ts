@@ -354,7 +354,7 @@ function truncatedError(file: string, recStart: number, end: number, what: strin
   return inputError(
     at(file, recStart),
     `file truncated at byte ${end} inside ${what} ${k} (header says ${need} bytes)`,
-    `re-capture, or pass allowPartial to keep the ${kept} complete packet(s) before it`,
+    `re-capture, or read it without --strict (allowPartial) to use the ${kept} complete packet(s) before it`,
   );
 }
 
@@ -532,7 +532,7 @@ function parsePcapng(bytes: Uint8Array, dv: DataView, file: string, allowPartial
       if (!allowPartial || blockNo === 1) {
         throw inputError(at(file, off), `file truncated at byte ${n} inside the header of block ${blockNo}`,
           blockNo === 1 ? 're-capture the file; no packets can be read without the section header'
-            : `re-capture, or pass allowPartial to keep the ${i} complete packet(s) before it`);
+            : `re-capture, or read it without --strict (allowPartial) to use the ${i} complete packet(s) before it`);
       }
       partial = true;
       warnings.push(`${file}: truncated at byte ${n} inside the header of block ${blockNo}; kept the ${i} complete packet(s) before it`);
@@ -559,7 +559,7 @@ function parsePcapng(bytes: Uint8Array, dv: DataView, file: string, allowPartial
       if (!allowPartial || blockNo === 1) {
         throw inputError(at(file, off), `file truncated at byte ${n} inside block ${blockNo} (${blockName(type)}, header says ${len} bytes)`,
           blockNo === 1 ? 're-capture the file; no packets can be read without the section header'
-            : `re-capture, or pass allowPartial to keep the ${i} complete packet(s) before it`);
+            : `re-capture, or read it without --strict (allowPartial) to use the ${i} complete packet(s) before it`);
       }
       partial = true;
       warnings.push(`${file}: truncated at byte ${n} inside block ${blockNo} (${blockName(type)}); kept the ${i} complete packet(s) before it`);

@@ -2,8 +2,8 @@
  * PCI topology from `lspci` text: the flat layouts (`lspci`, `-n`, `-nn`, `-D`, with `-k`/`-v`/`-vv`
  * sub-lines), the machine layouts (`-mm`, `-vmm`), the bus tree (`-t`, `-tv`, `-tvnn`) and the
  * IOMMU-groups shell loop. One entry point, `parseLspci`, recognises the layout from the first
- * significant line. Grammar and sources: README.md next to this file and
- * /work/shared/reference/trace-formats.md §6.
+ * significant line. Grammar and sources: README.md next to this file, lspci(8) of pciutils, and the
+ * IOMMU-groups loop of the Arch Wiki page "PCI passthrough via OVMF".
  *
  * Every malformed line is an InputError naming `file:line` and what to do about it.
  */
@@ -252,10 +252,32 @@ function at(file: string, line: number): string {
 
 const isElision = (t: string): boolean => /^(?:\.\.\.|…)$/.test(t.trim());
 
-/** Split, drop the common leading whitespace (text copied from a document is often indented). */
+/**
+ * A message of lspci or libpci itself, pasted with the listing when stderr went to the same place
+ * (`lspci -nn 2>&1`): `lspci: Unable to load libkmod resources: error -2`, `pcilib: sysfs_read_vpd:
+ * read failed: …`. Such lines are skipped (a note names them); no listing line starts this way.
+ */
+const TOOL_MESSAGE = /^\s*(?:lspci|pcilib|setpci)(?:\.exe)?: /;
+
+/** lspci's and libpci's own messages in a paste: line number and text, for a note. */
+export function lspciToolMessages(text: string): Array<{ text: string; no: number }> {
+  return text.replace(/^\uFEFF/, '').split(/\r?\n/).map((t, i) => ({ text: t.trim(), no: i + 1 })).filter((l) => TOOL_MESSAGE.test(l.text));
+}
+
+/** One line saying which tool messages were skipped, or null when there were none. */
+export function toolMessagesNote(text: string, fileName: string): string | null {
+  const m = lspciToolMessages(text);
+  if (m.length === 0) return null;
+  return `${fileName}: skipped ${m.length} line(s) of lspci's own messages (line ${m[0]!.no}: ${shown(m[0]!.text)}${m.length > 1 ? ', …' : ''}); they are not part of the listing`;
+}
+
+/**
+ * Split, drop lspci's own messages (kept as blank lines, so line numbers stay those of the file),
+ * drop the common leading whitespace (text copied from a document is often indented).
+ */
 function toLines(text: string): Line[] {
   const raw = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  const lines = raw.map((t, i) => ({ text: t.replace(/\s+$/, ''), no: i + 1 }));
+  const lines = raw.map((t, i) => ({ text: TOOL_MESSAGE.test(t) ? '' : t.replace(/\s+$/, ''), no: i + 1 }));
   let prefix: string | null = null;
   for (const l of lines) {
     if (l.text.trim() === '' || isElision(l.text)) continue;

@@ -10,8 +10,8 @@ import { Iommu } from '../../../src/iommu/iommu.js';
 import { replayFunctional } from '../../../src/run/functional.js';
 import { InputError } from '../../../src/util/errors.js';
 
-// The repo sits at <root>/main and the shared data at <root>/shared.
-const DATA = new URL('../../../../shared/data/pcap/', import.meta.url);
+// A real capture shipped with the nic-real-iperf3 workload (provenance: workloads/captures/README.md).
+const DATA = new URL('../../../workloads/captures/', import.meta.url);
 const DEV = '0000:01:00.0';
 
 /** Packets from [timeNs, origLen, dir (1 RX, 2 TX, 0 unknown; default 1), flowHash (default 0)]. */

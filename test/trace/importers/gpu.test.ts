@@ -3,7 +3,7 @@
  *
  * FIXTURES ARE SYNTHETIC. No GPU was available, so test/fixtures/gpu/ holds hand-made files with
  * invented values, shaped after second-hand descriptions (see README-ftrace-gpu.md and
- * /work/shared/reference/trace-formats.md §7):
+ * the CUPTI and Nsight Systems documentation cited there):
  *  - synthetic_nsys_cuda_gpu_trace_old.csv: `nsys stats --report cuda_gpu_trace --format csv` printed to
  *    stdout (preamble, older header with `Throughput (MBps)` and no GreenCtx, `[CUDA memcpy HtoD]` names);
  *  - synthetic_nsys_cuda_gpu_trace_new.csv: the newer header (`Throughput (MB/s)`, GreenCtx) and
@@ -173,7 +173,7 @@ describe('errors name file:line and the column, on one line', () => {
     ['not a GPU trace', '# tracer: nop\n', /^e\.csv:1: not a recognised GPU trace; /],
   ];
   test('detectGpuTrace says no to ftrace text', () => {
-    const real = readFileSync(new URL('../../../../shared/data/ftrace/real_linux-6.18_net_lo_trace.txt', import.meta.url), 'utf8');
+    const real = readFileSync(new URL('../../fixtures/ftrace/real_linux-6.18_net_lo_trace.txt', import.meta.url), 'utf8');
     expect(detectGpuTrace(real.slice(0, 4096))).toBeNull();
     expect(detectGpuTrace('')).toBeNull();
     expect(() => parseGpuTrace(real, 'real.txt')).toThrow(/^real\.txt:1: not a recognised GPU trace/);

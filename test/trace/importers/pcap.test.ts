@@ -11,9 +11,20 @@ import {
   type FlowSpec, type Written,
 } from './pcap-fixtures.js';
 
-// The repo sits at <root>/main and the shared data at <root>/shared (CI clones shared/ beside it).
-const DATA = new URL('../../../../shared/data/pcap/', import.meta.url);
-const DATA_DIR = fileURLToPath(DATA);
+// Real captures ship in the repo: the one a workload replays under workloads/captures/, the others
+// under test/fixtures/pcap/; their tshark/capinfos truth files under test/fixtures/pcap/truth/
+// (provenance: test/fixtures/pcap/README.md).
+const TRUTH_DIR = fileURLToPath(new URL('../../fixtures/pcap/truth/', import.meta.url));
+const CAPTURE_DIRS = [
+  fileURLToPath(new URL('../../fixtures/pcap/', import.meta.url)),
+  fileURLToPath(new URL('../../../workloads/captures/', import.meta.url)),
+];
+/** The path of a shipped capture (the first folder that holds it). */
+function capturePath(file: string): string {
+  const p = CAPTURE_DIRS.map((d) => d + file).find((f) => existsSync(f));
+  if (!p) throw new Error(`${file}: has truth files but no capture in ${CAPTURE_DIRS.join(' or ')}`);
+  return p;
+}
 
 /** Parse, expecting success or an InputError naming the file and a byte offset; never anything else. */
 function parseOrInputError(bytes: Uint8Array, name: string, allowPartial = false): CaptureFile | InputError {
@@ -55,7 +66,7 @@ interface Truth {
 }
 
 function loadTruth(file: string): Truth {
-  const dir = `${DATA_DIR}truth/${file}`;
+  const dir = `${TRUTH_DIR}${file}`;
   const frames = readFileSync(`${dir}.frames.csv`, 'utf8').trim().split('\n').map((line, i) => {
     const [no, epoch, len, cap] = line.split(',');
     expect(Number(no)).toBe(i + 1);
@@ -73,16 +84,18 @@ const capinfo = (text: string, key: string, sep = '[:=]'): string => {
   return m[1]!.trim();
 };
 
-const realFiles = existsSync(DATA_DIR) ? readdirSync(DATA_DIR).filter((f) => f.endsWith('.pcap')).sort() : [];
+// every capture that has truth files (the truth files name the captures)
+const realFiles = readdirSync(TRUTH_DIR).filter((f) => f.endsWith('.capinfos.txt')).map((f) => f.slice(0, -'.capinfos.txt'.length)).sort();
 
-describe('real captures (shared/data/pcap) match their truth files', () => {
-  it('finds the shared captures', () => {
+describe('real captures (test/fixtures/pcap, workloads/captures) match their truth files', () => {
+  it('finds the shipped captures', () => {
     expect(realFiles.length).toBeGreaterThanOrEqual(2);
+    for (const f of realFiles) expect(existsSync(capturePath(f))).toBe(true);
   });
 
   for (const file of realFiles) {
     describe(file, () => {
-      const bytes = new Uint8Array(readFileSync(`${DATA_DIR}${file}`));
+      const bytes = new Uint8Array(readFileSync(capturePath(file)));
       const truth = loadTruth(file);
       const r = parseCapture(bytes, file);
       const p = r.packets;
@@ -440,7 +453,7 @@ describe('bad input', () => {
     const cut = good.subarray(0, good.length - 10);
     const rec = 16 + Math.min(128, ethFrame(tcp4).length);
     const e = expectInputError(() => parseCapture(cut, 'cut.pcap'));
-    expect(e.message).toBe(`cut.pcap at byte ${24 + rec}: file truncated at byte ${cut.length} inside packet record 2 (header says ${rec} bytes); re-capture, or pass allowPartial to keep the 1 complete packet(s) before it`);
+    expect(e.message).toBe(`cut.pcap at byte ${24 + rec}: file truncated at byte ${cut.length} inside packet record 2 (header says ${rec} bytes); re-capture, or read it without --strict (allowPartial) to use the 1 complete packet(s) before it`);
     const r = parseCapture(cut, 'cut.pcap', { allowPartial: true });
     expect(r.partial).toBe(true);
     expect(r.packets.count).toBe(1);
@@ -520,7 +533,7 @@ describe('truncation', () => {
   }
 
   it.runIf(small !== undefined)('the small real pcap cut at every record boundary and boundary ±1..3', () => {
-    const bytes = new Uint8Array(readFileSync(`${DATA_DIR}${small}`));
+    const bytes = new Uint8Array(readFileSync(capturePath(small!)));
     const bounds = pcapBounds(bytes);
     const cuts = new Set<number>();
     for (const b of bounds) for (let d = -3; d <= 3; d++) if (b + d > 0 && b + d <= bytes.length) cuts.add(b + d);
@@ -530,7 +543,7 @@ describe('truncation', () => {
   });
 
   it.runIf(big !== undefined)('the big real pcap cut at ~200 sampled boundaries ±0..3', () => {
-    const bytes = new Uint8Array(readFileSync(`${DATA_DIR}${big}`));
+    const bytes = new Uint8Array(readFileSync(capturePath(big!)));
     const bounds = pcapBounds(bytes);
     const rnd = prng(0xb16);
     for (let s = 0; s < 200; s++) {
@@ -573,7 +586,7 @@ describe('random corruption never escapes as another error type', () => {
 
   it.runIf(realFiles.length > 0)('200 seeded mutations of the small real pcap', () => {
     const file = realFiles.find((f) => f.startsWith('http')) ?? realFiles[0]!;
-    const bytes = new Uint8Array(readFileSync(`${DATA_DIR}${file}`));
+    const bytes = new Uint8Array(readFileSync(capturePath(file)));
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const bounds = [0];
     for (let o = 24; o < bytes.length;) { bounds.push(o); o += 16 + dv.getUint32(o + 8, true); }

@@ -104,7 +104,7 @@ describe('flat layouts', () => {
     expect(t.parentOf).toEqual({});
   });
 
-  it('lspci -nn (trace-formats.md §6 and seed 004)', () => {
+  it('lspci -nn (the lspci(8) example and seed 004)', () => {
     const t = load('tf-lspci-nn.txt');
     expect(t.functions).toHaveLength(1);
     expect(t.functions[0]).toMatchObject({
@@ -164,7 +164,7 @@ describe('flat layouts', () => {
 });
 
 describe('machine layouts', () => {
-  it('lspci -mm -nn (trace-formats.md §6)', () => {
+  it('lspci -mm -nn (the lspci(8) example)', () => {
     const t = load('tf-lspci-mm-nn.txt');
     expect(t.functions[0]).toMatchObject({
       bdf: '0000:00:03.0', classCode: 0x0200, className: 'Ethernet controller', vendorId: 0x1af4, deviceId: 0x1041,
@@ -194,7 +194,7 @@ describe('machine layouts', () => {
 });
 
 describe('tree layouts', () => {
-  it('the trace-formats.md §6 example', () => {
+  it('the lspci -tv example (tf-lspci-tv.txt)', () => {
     const t = load('tf-lspci-tv.txt');
     expect(t.functions.map((f) => [f.bdf, f.name])).toEqual([
       ['0000:00:00.0', 'Intel Corporation Device 0d57'],
@@ -309,7 +309,7 @@ describe('tree layouts', () => {
 });
 
 describe('IOMMU-groups loop', () => {
-  it('the find | sort -V variant (trace-formats.md §6)', () => {
+  it('the find | sort -V variant (the Arch Wiki loop)', () => {
     const r = parseIommuGroups(fx('tf-iommu-groups.txt'), 'tf-iommu-groups.txt');
     expect(r.iommuPresent).toBe(true);
     expect(r.groups).toEqual({ '0000:01:00.0': 9 });
