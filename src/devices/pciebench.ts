@@ -16,6 +16,11 @@ export const PCIEBENCH_DEVICE = '0000:03:00.0';
 export const PCIEBENCH_IOVA = 0x1_0000_0000; // 4 GiB
 export const PCIEBENCH_PADDR = 0x2_0000_0000; // 8 GiB
 
+/** Bytes mapped for a window: whole 2 MiB units covering it (one host buffer, the window narrowed over it). */
+export function pciebenchMapBytes(window: number): number {
+  return Math.ceil(window / 2097152) * 2097152;
+}
+
 export class PcieBenchSource implements RequestSource {
   /** All reads or all writes (workload.op). */
   readonly oneDirection = true;

@@ -4,7 +4,7 @@ import { Iommu, MODE_OFF } from '../iommu/iommu.js';
 import { deviceSettings, type Config } from '../config/config.js';
 import { sourceId } from '../config/bdf.js';
 import { PERM_RW } from '../iommu/pagetable.js';
-import { PcieBenchSource, PCIEBENCH_DEVICE, PCIEBENCH_IOVA, PCIEBENCH_PADDR } from '../devices/pciebench.js';
+import { PcieBenchSource, PCIEBENCH_DEVICE, PCIEBENCH_IOVA, PCIEBENCH_PADDR, pciebenchMapBytes } from '../devices/pciebench.js';
 import { attachConfigured, type DmaCounts } from './functional.js';
 import { RESULT_SCHEMA, simVersion, per4KiB, type RunResult, type WorkloadSummary } from './result.js';
 import type { TraceColumns } from '../trace/columns.js';
@@ -38,9 +38,7 @@ export function pciebenchSystem(cfg: Readonly<Config>, eagerRc: boolean, recordL
   const sid = sourceId(PCIEBENCH_DEVICE);
   if (iommu.mode !== MODE_OFF) {
     iommu.attach(sid, deviceSettings(cfg, PCIEBENCH_DEVICE), PCIEBENCH_DEVICE);
-    // pcie-bench allocates its host buffer once and narrows the window over it: the mapping is
-    // whole 2 MiB units (superpages apply to a small window too), the DMAs stay inside the window
-    const pages = Math.ceil(cfg.workload.window / 2097152) * 512;
+    const pages = pciebenchMapBytes(cfg.workload.window) / 4096;
     iommu.map(sid, -1, PCIEBENCH_IOVA / 4096, PCIEBENCH_PADDR / 4096, pages, PERM_RW);
   }
   const sys = new TimedSystem(cfg, [PCIEBENCH_DEVICE], iommu, { eagerRc, recordLatencies, shortcutSlackPs, earlyTrialReads });

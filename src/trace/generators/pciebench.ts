@@ -8,7 +8,7 @@
  */
 import type { Config } from '../../config/config.js';
 import { allocColumns, OP_DMA, OP_MAP, DIR_READ, DIR_WRITE, DIR_RW, type TraceColumns, copyColumns } from '../columns.js';
-import { PcieBenchSource, PCIEBENCH_DEVICE, PCIEBENCH_IOVA, PCIEBENCH_PADDR } from '../../devices/pciebench.js';
+import { PcieBenchSource, PCIEBENCH_DEVICE, PCIEBENCH_IOVA, PCIEBENCH_PADDR, pciebenchMapBytes } from '../../devices/pciebench.js';
 
 const HI = 4294967296;
 
@@ -34,8 +34,7 @@ export function pciebenchChunks(cfg: Readonly<Config>, sink: (t: TraceColumns) =
     t.paddrLo[n] = paddr >>> 0;
     if (++n === cap) { t.count = n; sink(t); n = 0; }
   };
-  const pages = Math.ceil(w.window / 4096);
-  push(OP_MAP, PCIEBENCH_IOVA, pages * 4096, DIR_RW, PCIEBENCH_PADDR);
+  push(OP_MAP, PCIEBENCH_IOVA, pciebenchMapBytes(w.window), DIR_RW, PCIEBENCH_PADDR);
   const src = new PcieBenchSource(cfg);
   const g = new Float64Array(6);
   while (src.remaining() > 0) {
