@@ -1,6 +1,6 @@
 /** `iommusim compare WORKLOAD --modes … --hypervisor …`: one workload through several I/O paths. */
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { checkOutputFile, checkOutputDir, writeFileAtomic } from '../util/output.js';
 import { parseSetArgs, type Config } from '../config/config.js';
 import { parseModes, MODES } from '../virt/paths.js';
 import { HYPERVISORS, type HypervisorName } from '../virt/hypervisors.js';
@@ -58,6 +58,8 @@ export function registerCompare(program: Command): void {
     .option('--out <dir>', 'write a report (report.html, PNG charts, summary.md, results.csv/json) into this folder')
     .option('--quiet', 'print nothing but errors')
     .action(async (workload: string, opts: { modes: string; hypervisor: string; viommu: string; set: string[]; platform?: string; json?: string; out?: string; quiet?: boolean }) => {
+      if (opts.json) checkOutputFile(opts.json, '--json');
+      if (opts.out) checkOutputDir(opts.out, '--out');
       const modes = parseModes(opts.modes);
       if (!(HYPERVISORS as readonly string[]).includes(opts.hypervisor)) throw inputError(`--hypervisor ${opts.hypervisor}`, 'unknown hypervisor', `use one of ${HYPERVISORS.join(', ')}`);
       if (opts.viommu !== 'shadow' && opts.viommu !== 'nested') throw inputError(`--viommu ${opts.viommu}`, 'unknown', 'use shadow or nested');
@@ -69,7 +71,7 @@ export function registerCompare(program: Command): void {
       const w = deviceWorkload(name, probe.workload.kind);
       const r = compareModes(w, modes, opts.hypervisor as HypervisorName, configFor, opts.viommu);
       const { runs: _runs, ...rest } = r;
-      if (opts.json) writeFileSync(opts.json, JSON.stringify(rest, null, 2) + '\n');
+      if (opts.json) writeFileAtomic(opts.json, JSON.stringify(rest, null, 2) + '\n', { flag: '--json' });
       if (!opts.quiet) process.stdout.write(formatCompare(r));
       if (opts.out) {
         const files = await reportTo(rest, opts.out, 'compare');
@@ -94,6 +96,7 @@ export function registerMigrate(program: Command): void {
     .option('--set <key=value>', 'set a configuration key (repeatable), e.g. migration.bandwidthGbps=25', collect, [])
     .option('--json <file>', 'write the timeline as JSON')
     .action((workload: string, opts: { hypervisor: string; set: string[]; json?: string }) => {
+      if (opts.json) checkOutputFile(opts.json, '--json');
       if (!(HYPERVISORS as readonly string[]).includes(opts.hypervisor)) throw inputError(`--hypervisor ${opts.hypervisor}`, 'unknown hypervisor', `use one of ${HYPERVISORS.join(', ')}`);
       const h = opts.hypervisor as HypervisorName;
       const refused = migrationSupport(h);
@@ -108,7 +111,7 @@ export function registerMigrate(program: Command): void {
       const k: Record<string, number> = {};
       for (const kn of MIGRATION_KNOBS) k[kn.key] = (probe as unknown as { migration: Record<string, number> }).migration[kn.key.slice('migration.'.length)];
       const r = migrationTimeline(h, c.modes[0], c.modes[1], k);
-      if (opts.json) writeFileSync(opts.json, JSON.stringify(r, null, 2) + '\n');
+      if (opts.json) writeFileAtomic(opts.json, JSON.stringify(r, null, 2) + '\n', { flag: '--json' });
       process.stdout.write(formatMigration(r, name));
     });
 }

@@ -1,6 +1,6 @@
 /** `iommusim trace info|import|gen`: look at, convert and generate traces. */
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { checkOutputFile, writeFileAtomic } from '../util/output.js';
 import { loadTrace, TRACE_FORMATS, type TraceFormat } from '../trace/load.js';
 import { writeCsvTrace } from '../trace/importers/csv.js';
 import { writeIotrace } from '../trace/iotrace.js';
@@ -50,8 +50,8 @@ export function traceInfo(t: TraceColumns): TraceInfo {
 }
 
 function writeTrace(t: TraceColumns, out: string): void {
-  if (out.endsWith('.csv')) { writeFileSync(out, writeCsvTrace(t)); return; }
-  if (out.endsWith('.iotrace')) { writeFileSync(out, writeIotrace(t)); return; }
+  if (out.endsWith('.csv')) { writeFileAtomic(out, writeCsvTrace(t), { flag: '-o' }); return; }
+  if (out.endsWith('.iotrace')) { writeFileAtomic(out, writeIotrace(t), { flag: '-o' }); return; }
   throw inputError(`-o ${out}`, 'unknown output format', 'name the output .iotrace (binary, columnar) or .csv');
 }
 
@@ -82,6 +82,7 @@ export function registerTrace(program: Command): void {
     .requiredOption('-o, --out <file>', 'output file (.iotrace or .csv)')
     .option('--format <format>', `input format: ${TRACE_FORMATS.join(', ')}`, 'auto')
     .action((file: string, opts: { out: string; format: string }) => {
+      checkOutputFile(opts.out, '-o');
       const tr = loadTrace(file, opts.format as TraceFormat);
       writeTrace(tr.columns, opts.out);
       process.stdout.write(`${opts.out}: ${tr.columns.count} records from ${file} (${tr.format})\n`);
@@ -93,6 +94,7 @@ export function registerTrace(program: Command): void {
     .option('--set <key=value>', 'set a configuration key (repeatable)', collect, [])
     .requiredOption('-o, --out <file>', 'output file (.iotrace or .csv)')
     .action((name: string, opts: { set: string[]; out: string }) => {
+      checkOutputFile(opts.out, '-o');
       const [r] = resolveInput(name, parseSetArgs(opts.set));
       if (!r.columns) r.columns = pciebenchTrace(r.cfg);
       writeTrace(r.columns, opts.out);
