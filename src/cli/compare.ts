@@ -4,7 +4,8 @@ import { checkOutputFile, checkOutputDir, writeFileAtomic } from '../util/output
 import { parseSetArgs, type Config } from '../config/config.js';
 import { parseModes, MODES } from '../virt/paths.js';
 import { HYPERVISORS, type HypervisorName } from '../virt/hypervisors.js';
-import { compareModes, type CompareResult, type DeviceWorkload } from '../virt/compare.js';
+import { compareModes, type CompareResult, type DeviceWorkload, type ModeResult } from '../virt/compare.js';
+import { formatTable, type Column } from './table.js';
 import { findWorkload, specConfig, type SettingValue } from '../run/workloads.js';
 import { findGenerator } from '../trace/generators/index.js';
 import { buildConfig } from '../config/config.js';
@@ -32,14 +33,23 @@ export function workloadConfigs(workload: string, user: Array<[string, SettingVa
   return { name: spec?.name ?? workload, configFor };
 }
 
+/** The columns of `formatCompare`'s table: header, alignment, the cell of a mode. */
+const COMPARE_COLUMNS: Array<Column<ModeResult>> = [
+  { header: 'mode', align: 'left', cell: (m) => m.mode },
+  { header: 'Gb/s', align: 'right', cell: (m) => m.throughputGbps.toFixed(2) },
+  { header: 'bound by', align: 'left', cell: (m) => m.bottleneck },
+  { header: 'cycles/pkt', align: 'right', cell: (m) => String(m.cyclesPerPacket.total) },
+  { header: 'vCPU+host', align: 'left', cell: (m) => `${m.cyclesPerPacket.guest}+${m.cyclesPerPacket.host}` },
+  { header: 'exits/s', align: 'right', cell: (m) => String(m.exitsPerSec) },
+  { header: 'irq/s', align: 'right', cell: (m) => String(m.interruptsPerSec) },
+  { header: 'IOTLB hit', align: 'right', cell: (m) => `${(m.iotlb.hitRate * 100).toFixed(1)}%` },
+  { header: 'reads/walk', align: 'right', cell: (m) => m.iotlb.readsPerWalk.toFixed(2) },
+];
+
 export function formatCompare(r: CompareResult): string {
   const lines = [`${r.workload} under ${r.hypervisor.name}: ${r.hypervisor.description}`, ''];
-  lines.push('mode                 Gb/s    bound by            cycles/pkt (vCPU+host)  exits/s     irq/s      IOTLB hit  reads/walk');
-  for (const m of r.modes) {
-    if (m.refused) { lines.push(`${m.mode.padEnd(20)} refused: ${m.refused}`); continue; }
-    lines.push(`${m.mode.padEnd(20)} ${m.throughputGbps.toFixed(2).padStart(6)}  ${m.bottleneck.padEnd(18)}  ${String(m.cyclesPerPacket.total).padStart(7)} (${m.cyclesPerPacket.guest}+${m.cyclesPerPacket.host})`.padEnd(86)
-      + `${String(m.exitsPerSec).padStart(9)}  ${String(m.interruptsPerSec).padStart(9)}  ${(m.iotlb.hitRate * 100).toFixed(1).padStart(8)}%  ${m.iotlb.readsPerWalk.toFixed(2).padStart(9)}`);
-  }
+  // a refused path: its mode, then the reason from the second column on
+  lines.push(...formatTable(COMPARE_COLUMNS, r.modes.map((m) => (m.refused ? { row: m, note: `refused: ${m.refused}` } : { row: m }))));
   if (r.passthroughOverEmulated !== null) lines.push('', `passthrough / emulated throughput: ${r.passthroughOverEmulated}×`);
   return lines.join('\n') + '\n';
 }
