@@ -59,7 +59,7 @@ export const EXAMPLES: Record<string, Example[]> = {
   ],
   platforms: [
     ['iommusim platforms', 'the platform presets with their settings and sources'],
-    ['iommusim run pciebench --platform broadwell-gen3x8', 'use one: --platform applies it before any --set'],
+    ['iommusim platforms | grep -A4 \'^cascadelake-100g$\'', 'one preset\'s settings and sources (apply it with run --platform cascadelake-100g)'],
   ],
   report: [
     ['iommusim report out.json --out reports/mine', 'HTML, PNG, Markdown, CSV and JSON from a run --json result'],

@@ -4,11 +4,18 @@
  *
  * The lock is the file `DIR/iommusim.lock` holding `{pid, host, started, command, token}`. It is
  * created whole or not at all: a complete temporary file hard-linked to the name (link fails with
- * EEXIST when the lock exists; where the file system has no hard links, an O_EXCL create). A lock
- * whose process is gone (same host, `process.kill(pid, 0)` says ESRCH) is stale and is taken over;
- * the caller gets the old holder to print a note. A lock from another host cannot be checked and
- * is respected. The lock is released (removed if it still holds our token) by `release()`, on
- * process exit, and on SIGINT, SIGTERM and SIGHUP (then the signal is raised again).
+ * EEXIST when the lock exists; where the file system has no hard links, an O_EXCL create).
+ *
+ * A stale lock is taken over (the caller gets the old holder to print a note):
+ * - on this host, when its process is gone: `process.kill(pid, 0)` says ESRCH, or the pid now
+ *   belongs to a process started after the lock was taken (Linux /proc: the pid was reused, as in a
+ *   restarted container), or it is this process's pid but not a lock this process holds;
+ * - on any host, when it has not been refreshed for `staleMs` (5 minutes): the holder touches the
+ *   file every `refreshMs` (30 s) while it runs, so a lock left by a node that died or a task killed
+ *   hard (SIGKILL) on another machine of a shared file system does not block its retry for ever.
+ *   (With --workers 0 the refresh happens between jobs.)
+ * The lock is released (removed if it still holds our token) by `release()`, on process exit, and
+ * on SIGINT, SIGTERM and SIGHUP (then the signal is raised again).
  */
 import * as fs from 'node:fs';
 import { hostname } from 'node:os';
@@ -34,8 +41,8 @@ export interface FolderLock {
   dir: string;
   file: string;
   holder: LockHolder;
-  /** The holder of a stale lock this one replaced (its process was gone). */
-  tookOver?: LockHolder;
+  /** The holder of a stale lock this one replaced (its process was gone), and why it was stale. */
+  tookOver?: LockHolder & { why: string };
   release(): void;
 }
 
@@ -69,19 +76,67 @@ export function readLock(dir: string): LockHolder | null | 'unreadable' {
   }
 }
 
-/** Is the holder's process running? undefined when it is on another host (cannot tell from here). */
-export function holderAlive(h: LockHolder): boolean | undefined {
-  if (h.host !== hostname()) return undefined;
+export const REFRESH_MS = 30_000;
+export const STALE_MS = 5 * 60_000;
+
+/** When process `pid` started (ms since the epoch, ±1 s), from Linux's /proc; undefined elsewhere. */
+export function pidStartedMs(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]); // field 22, starttime
+    const btime = Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'))?.[1]);
+    if (!Number.isFinite(ticks) || !Number.isFinite(btime)) return undefined;
+    return (btime + ticks / 100) * 1000; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
+export interface HolderState {
+  /** true: it runs (or may: refreshed lately); false: stale, safe to take over. */
+  alive: boolean;
+  /** Why a lock is stale, for the note. */
+  why?: string;
+}
+
+/** Is the holder of the lock file `file` still there? */
+export function holderState(h: LockHolder, file: string, staleMs = STALE_MS): HolderState {
+  let mtime = Date.now();
+  try { mtime = fs.statSync(file).mtimeMs; } catch { /* gone: judged by the pid */ }
+  const idle = Date.now() - mtime;
+  if (idle > staleMs) return { alive: false, why: `not refreshed for ${Math.round(idle / 60_000)} min` };
+  if (h.host !== hostname()) return { alive: true };
+  if (h.pid === process.pid) {
+    // this process: alive only if it is one of our locks (else an earlier process with our pid left it)
+    return [...held].some((l) => l.holder.token === h.token) ? { alive: true } : { alive: false, why: 'which is no longer running (its pid is now this process)' };
+  }
   try {
     process.kill(h.pid, 0);
-    return true;
   } catch (e) {
-    return code(e) !== 'ESRCH'; // EPERM: it runs, as another user
+    if (code(e) === 'ESRCH') return { alive: false, why: 'which is no longer running' };
+    // EPERM: it runs, as another user
   }
+  const began = pidStartedMs(h.pid);
+  const took = Date.parse(h.started);
+  if (began !== undefined && Number.isFinite(took) && began > took + 2000) return { alive: false, why: `which is no longer running (pid ${h.pid} is now a process started later)` };
+  return { alive: true };
+}
+
+/** For the refusal: a lock of another host is taken over once it has not been refreshed for a while. */
+function idleNote(h: LockHolder, file: string, staleMs: number): string {
+  if (h.host === hostname()) return '';
+  let idle = 0;
+  try { idle = Date.now() - fs.statSync(file).mtimeMs; } catch { /* gone */ }
+  return `; refreshed ${Math.max(0, Math.round(idle / 1000))} s ago, taken over after ${Math.round(staleMs / 60_000)} min without a refresh (if that process is gone, delete ${file})`;
 }
 
 export function describeHolder(h: LockHolder): string {
   return `pid ${h.pid}${h.host === hostname() ? '' : ` on host ${h.host}`}, started ${h.started}${h.command ? `: ${h.command}` : ''}`;
+}
+
+/** The note for a lock taken over: whose it was and why it was stale. */
+export function takeoverNote(l: FolderLock): string | undefined {
+  return l.tookOver && `${l.file}: took over the lock of ${describeHolder(l.tookOver)}, ${l.tookOver.why}`;
 }
 
 /** Create the lock file whole; false when a lock exists. */
@@ -167,6 +222,10 @@ export interface LockOptions {
   command?: string;
   /** The option that named the folder (`--out`), for the fix in the refusal. */
   flag?: string;
+  /** How often the holder touches the lock file (ms; default 30 s). */
+  refreshMs?: number;
+  /** A lock not touched for this long is stale, on any host (ms; default 5 min). */
+  staleMs?: number;
 }
 
 /**
@@ -178,15 +237,20 @@ export function lockFolder(dir: string, opts: LockOptions = {}): FolderLock {
   const command = (opts.command ?? process.argv.slice(1).join(' ')).slice(0, 200);
   const holder: LockHolder = { pid: process.pid, host: hostname(), started: new Date().toISOString(), command, token: randomBytes(8).toString('hex') };
   const flag = opts.flag ?? '--out';
-  let tookOver: LockHolder | undefined;
+  const staleMs = opts.staleMs ?? STALE_MS;
+  let tookOver: (LockHolder & { why: string }) | undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
     if (create(dir, file, holder)) {
       let released = false;
+      // the heartbeat: a lock that stops being touched is stale after staleMs, whatever its host
+      const refresh = setInterval(() => { try { const t = new Date(); fs.utimesSync(file, t, t); } catch { /* gone: released or taken */ } }, opts.refreshMs ?? REFRESH_MS);
+      refresh.unref();
       const lock: FolderLock = {
         dir, file, holder, ...(tookOver ? { tookOver } : {}),
         release(): void {
           if (released) return;
           released = true;
+          clearInterval(refresh);
           untrack(lock);
           const cur = readLockQuiet(file);
           if (cur?.token === holder.token) try { fs.unlinkSync(file); } catch { /* gone */ }
@@ -198,10 +262,9 @@ export function lockFolder(dir: string, opts: LockOptions = {}): FolderLock {
     const h = readLock(dir);
     if (h === null) continue; // released meanwhile
     if (h === 'unreadable') throw new InputError(`${file}: a lock file iommusim cannot read; if no iommusim is writing into ${dir}, delete it`);
-    const alive = holderAlive(h);
-    if (alive === undefined) throw new InputError(`${dir}: in use by iommusim ${describeHolder(h)}; wait for it to finish or pick another ${flag} (if that process is gone, delete ${file})`);
-    if (alive) throw new InputError(`${dir}: in use by another iommusim (${describeHolder(h)}); wait for it to finish or pick another ${flag}`);
-    if (removeStale(dir, file, h)) tookOver = h;
+    const st = holderState(h, file, staleMs);
+    if (st.alive) throw new InputError(`${dir}: in use by another iommusim (${describeHolder(h)}); wait for it to finish or pick another ${flag}${idleNote(h, file, staleMs)}`);
+    if (removeStale(dir, file, h)) tookOver = { ...h, why: st.why ?? 'which is no longer running' };
   }
   throw new InputError(`${dir}: could not take the lock ${file} (other processes keep taking it); try again`);
 }

@@ -13,7 +13,7 @@ import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../util/errors.js';
 import { writeFileAtomic, checkOutputDir, outputError } from '../../util/output.js';
-import { lockFolder, readLock, holderAlive, describeHolder, LOCK_FILE, type FolderLock } from '../../util/lock.js';
+import { lockFolder, readLock, holderState, describeHolder, takeoverNote, LOCK_FILE, type FolderLock } from '../../util/lock.js';
 import { describeJob, type SweepJob } from './spec.js';
 import { resultText, type SweepResult } from './result-text.js';
 
@@ -156,7 +156,7 @@ export function mergeShards(dirs: string[], out: string, opts: MergeOptions = {}
   // a shard still being written (its sweep holds the folder's lock) is not finished
   dirs.forEach((d) => {
     const h = readLock(d);
-    if (h !== null && h !== 'unreadable' && holderAlive(h) !== false) {
+    if (h !== null && h !== 'unreadable' && holderState(h, join(d, LOCK_FILE)).alive) {
       throw new InputError(`merge: ${d} is still being written (${describeHolder(h)}); wait for that sweep to finish, then merge (if it is gone, delete ${join(d, LOCK_FILE)})`);
     }
   });
@@ -196,7 +196,7 @@ export function mergeShards(dirs: string[], out: string, opts: MergeOptions = {}
     throw outputError(out, e, '--out');
   }
   const lock = lockFolder(out, { flag: '--out', command: opts.command });
-  if (lock.tookOver) process.stderr.write(`iommusim: note: ${lock.file}: took over the lock of ${describeHolder(lock.tookOver)}, which is no longer running\n`);
+  if (lock.tookOver) process.stderr.write(`iommusim: note: ${takeoverNote(lock)}\n`);
   let ok = false;
   try {
     const manifest: SweepManifest = { schema: SWEEP_SCHEMA, name: first.name, spec: first.spec, jobs: first.jobs };
@@ -248,7 +248,12 @@ export function describeSpecChange(old: Pick<SweepManifest, 'name' | 'jobs'>, na
     const x = a.get(k), y = b.get(k);
     if (!x) changed.push(`${k} added (${y!.join(', ')})`);
     else if (!y) changed.push(`${k} removed (was ${x.join(', ')})`);
-    else if (x.join('\u0000') !== y.join('\u0000')) changed.push(`${k}: ${x.join(', ')} → ${y.join(', ')}`);
+    else if (x.join('\u0000') !== y.join('\u0000')) {
+      // jobs without the key on both sides (explicit jobs) are not the change
+      const both = x.includes('(none)') && y.includes('(none)');
+      const list = (v: string[]): string => (both ? v.filter((t) => t !== '(none)') : v).join(', ');
+      changed.push(`${k}: ${list(x)} → ${list(y)}`);
+    }
   }
   if (changed.length > 4) parts.push(`${changed.slice(0, 4).join('; ')}; and ${changed.length - 4} more keys`);
   else parts.push(...changed);

@@ -12,7 +12,7 @@ import type { Config } from '../../config/config.js';
 import { loadSweepSpec, describeJob, type SweepJob, type SweepSpec } from './spec.js';
 import { readResultsJsonl, latestRecords, writeFinal, readManifest, isFinal, describeSpecChange, SWEEP_SCHEMA, type SweepManifest, type SweepRecord, type Outcome } from './merge.js';
 import { checkOutputDir, outputError, fsReason, writeAll, writeFileAtomic } from '../../util/output.js';
-import { lockFolder, describeHolder, type FolderLock } from '../../util/lock.js';
+import { lockFolder, takeoverNote, type FolderLock } from '../../util/lock.js';
 import { TraceShares, type ShareResult } from './shared-trace.js';
 import type { WorkerTask, WorkerInput, WorkerAnswer } from './worker.js';
 
@@ -155,7 +155,7 @@ function lockOut(out: string, quiet?: boolean, command?: string): FolderLock {
     throw outputError(out, e, '--out');
   }
   const lock = lockFolder(out, { flag: '--out', command });
-  if (lock.tookOver && !quiet) process.stderr.write(`iommusim: note: ${lock.file}: took over the lock of ${describeHolder(lock.tookOver)}, which is no longer running\n`);
+  if (lock.tookOver && !quiet) process.stderr.write(`iommusim: note: ${takeoverNote(lock)}\n`);
   return lock;
 }
 
