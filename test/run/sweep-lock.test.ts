@@ -125,11 +125,18 @@ describe('one sweep per output folder', () => {
     }
   }, 60_000);
 
-  it('a failing sweep (bad spec in the folder on --resume) releases the lock', () => {
+  it('a failing sweep (a broken sweep.json on --resume) releases the lock it took', () => {
     const out = join(dir, 'error');
     iommusim(['sweep', spec, '--out', out, '--workers', '0', '--quiet', '--no-report']);
     writeFileSync(join(out, 'sweep.json'), '{ not json');
-    oneLine(iommusim(['sweep', spec, '--out', out, '--workers', '0', '--resume', '--no-report']));
+    // a stale lock, so that the failing sweep takes the lock (with a note) before it fails
+    writeFileSync(join(out, 'iommusim.lock'), JSON.stringify({ pid: deadPid(), host: hostname(), started: new Date().toISOString(), command: 'iommusim sweep', token: 'dead' }));
+    const r = iommusim(['sweep', spec, '--out', out, '--workers', '0', '--resume', '--no-report']);
+    expect(r.code).toBe(2);
+    const lines = r.err.trim().split('\n');
+    expect(lines[0]).toMatch(/^iommusim: note: .*iommusim\.lock: took over the lock of pid \d+/);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(new RegExp(`^iommusim: ${out}/sweep\\.json: cannot read the sweep manifest`));
     expect(existsSync(join(out, 'iommusim.lock'))).toBe(false);
   });
 });
