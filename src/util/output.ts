@@ -9,6 +9,8 @@
  *                                 place: a reader sees the old file or the whole new one, never a
  *                                 cut one. On a failure (ENOSPC, EACCES, …) the temporary file is
  *                                 removed and an InputError names the file and the reason.
+ *   atomicTarget(path)            the same for a writer that streams into a path of its own: a
+ *                                 temporary file to give it, then commit() or abort()
  *   writeAll(fd, data)            write every byte (a regular file may take a short write when the
  *                                 disk fills; writeSync alone would drop the rest silently)
  *
@@ -114,6 +116,19 @@ function probeFolder(dir: string, path: string, flag?: string): void {
   try { fs.unlinkSync(probe); } catch { /* gone already */ }
 }
 
+/** The descriptor a path names: /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N (when open). */
+function ownDescriptor(path: string): number | undefined {
+  const m = /^\/(?:dev\/(stdout|stderr)|dev\/fd\/(\d+)|proc\/self\/fd\/(\d+))$/.exec(path);
+  if (!m) return undefined;
+  const fd = m[1] === 'stdout' ? 1 : m[1] === 'stderr' ? 2 : Number(m[2] ?? m[3]);
+  try {
+    fs.fstatSync(fd);
+    return fd;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Where a write to `path` lands: the file behind a symlink; null for a device or pipe (/dev/null, /dev/stdout), written in place. */
 function target(path: string, flag?: string): string | null {
   let st: fs.Stats;
@@ -123,7 +138,9 @@ function target(path: string, flag?: string): string | null {
     return path; // a new file (a missing folder is reported by the caller)
   }
   if (st.isDirectory()) throw new InputError(`${path}: is a folder, not a file; give a file name${flag ? ` to ${flag}` : ''}, e.g. ${join(path, 'out.json')}`);
-  if (!st.isFile()) return null;
+  // a device or pipe; or a file reached through /dev or /proc (`--json /dev/stdout > x.json`): a
+  // file some process has open, to be written, not replaced
+  if (!st.isFile() || /^\/(dev|proc)\//.test(resolve(path))) return null;
   return fs.realpathSync(path);
 }
 
@@ -187,17 +204,32 @@ export interface WriteOptions {
 /**
  * Write `data` to `path` whole or not at all: a temporary file `.NAME.PID-RANDOM.tmp` in the same
  * folder, written, fsync'ed and renamed over `path`. A symlink is followed (its target is
- * replaced); a device or pipe (/dev/null, /dev/stdout) is written in place. On failure the temporary
+ * replaced); /dev/stdout (/dev/fd/N, /proc/self/fd/N) is written through this process's
+ * descriptor; a device or pipe, or any other path under /dev or /proc, is appended to in place.
+ * On failure the temporary
  * file is removed, `path` is as it was, and an InputError names the file and the reason.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array, opts: WriteOptions = {}): void {
   const io = opts.fs ?? nodeFs;
   const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const own = ownDescriptor(path);
+  if (own !== undefined) {
+    // this process's stdout (or another open descriptor): written through it, at its offset, so
+    // it mixes with what else goes there (a summary) instead of overwriting it
+    try {
+      writeAll(own, buf, io);
+    } catch (e) {
+      throw outputError(path, e, opts.flag);
+    }
+    return;
+  }
   const t = target(path, opts.flag);
   if (t === null) {
     let fd = -1;
     try {
-      fd = io.openSync(path, 'w');
+      // appended: a shell redirection (`> x.json`) has emptied the file already, and output this
+      // process writes to the same descriptor (stdout) must not be overwritten
+      fd = io.openSync(path, 'a');
       writeAll(fd, buf, io);
     } catch (e) {
       throw outputError(path, e, opts.flag);
@@ -222,4 +254,51 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, opts: W
     try { io.unlinkSync(tmp); } catch { /* never created, or gone */ }
     throw outputError(path, e, opts.flag, dir);
   }
+}
+
+export interface AtomicTarget {
+  /** The temporary file to write (same folder as the target; created empty). */
+  tmp: string;
+  /** fsync the temporary file and rename it over the target; an InputError names the target on failure. */
+  commit(): void;
+  /** Remove the temporary file (after a failed write); the target is left as it was. */
+  abort(): void;
+}
+
+/**
+ * For a writer that streams into a path of its own (e.g. src/trace's IotraceWriter): a temporary
+ * file next to `path` to give it, then `commit()` (or `abort()` on a failure). A device or pipe
+ * target (/dev/null) has no temporary file: `tmp` is the path itself and commit/abort do nothing.
+ */
+export function atomicTarget(path: string, opts: WriteOptions = {}): AtomicTarget {
+  const io = opts.fs ?? nodeFs;
+  const t = target(path, opts.flag);
+  if (t === null) return { tmp: path, commit: () => {}, abort: () => {} };
+  const dir = dirname(resolve(t));
+  const tmp = tmpName(dir, basename(t));
+  try {
+    io.closeSync(io.openSync(tmp, 'wx', 0o666));
+  } catch (e) {
+    throw outputError(path, e, opts.flag, dir);
+  }
+  const abort = (): void => { try { io.unlinkSync(tmp); } catch { /* gone */ } };
+  return {
+    tmp,
+    abort,
+    commit(): void {
+      let fd = -1;
+      try {
+        fd = io.openSync(tmp, 'r+');
+        io.fsyncSync(fd);
+        const f = fd;
+        fd = -1;
+        io.closeSync(f);
+        io.renameSync(tmp, t);
+      } catch (e) {
+        if (fd >= 0) try { io.closeSync(fd); } catch { /* closing a failed file */ }
+        abort();
+        throw outputError(path, e, opts.flag, dir);
+      }
+    },
+  };
 }

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, symlinkSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic, checkOutputFile, checkOutputDir, type WriteFs } from '../../src/util/output.js';
+import { writeFileAtomic, checkOutputFile, checkOutputDir, atomicTarget, type WriteFs } from '../../src/util/output.js';
 import { InputError } from '../../src/util/errors.js';
 
 let dir: string;
@@ -122,6 +122,21 @@ describe('writeFileAtomic', () => {
     writeFileAtomic('/dev/null', 'discarded');
     checkOutputFile('/dev/null', '--json');
   });
+
+  it('a file reached through an open descriptor (`--json /dev/stdout > x.json`) is written through it, not replaced', () => {
+    const p = join(dir, 'redirected.json');
+    const fd = fs.openSync(p, 'w');
+    try {
+      const ino = fs.fstatSync(fd).ino;
+      writeFileAtomic(`/proc/self/fd/${fd}`, '{"json":1}\n');
+      fs.writeSync(fd, 'and what else the process writes there\n');
+      writeFileAtomic(`/dev/fd/${fd}`, 'more\n');
+      expect(fs.statSync(p).ino).toBe(ino);
+      expect(readFileSync(p, 'utf8')).toBe('{"json":1}\nand what else the process writes there\nmore\n');
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
 });
 
 describe('checkOutputFile and checkOutputDir (before a run)', () => {
@@ -139,5 +154,25 @@ describe('checkOutputFile and checkOutputDir (before a run)', () => {
     expect(oneLine(catchIt(() => checkOutputDir(join(dir, 'f', 'sub'), '--out')))).toMatch(/\/f is a file, not a folder; pick another --out path$/);
     expect(oneLine(catchIt(() => checkOutputDir(join(dir, 'f'), '--out')))).toMatch(/\/f: is a file, not a folder; pick another --out path$/);
     expect(oneLine(catchIt(() => checkOutputFile(dir, '--json')))).toMatch(/: is a folder, not a file; give a file name to --json/);
+  });
+});
+
+describe('atomicTarget (for a writer that streams into a path)', () => {
+  it('the target appears only on commit, whole; abort leaves the old file; a failed commit removes the temporary file', () => {
+    const p = join(dir, 't.iotrace');
+    writeFileSync(p, 'old');
+    const a = atomicTarget(p, { flag: '-o' });
+    writeFileSync(a.tmp, 'new, streamed');
+    expect(readFileSync(p, 'utf8')).toBe('old');
+    a.commit();
+    expect(readFileSync(p, 'utf8')).toBe('new, streamed');
+    const b = atomicTarget(p);
+    writeFileSync(b.tmp, 'cut');
+    b.abort();
+    expect(readFileSync(p, 'utf8')).toBe('new, streamed');
+    const c = atomicTarget(p, { fs: { ...fullDisk(Infinity), fsyncSync: () => { throw errno('EIO', 'fsync'); } } });
+    expect(oneLine(catchIt(() => c.commit()))).toMatch(/t\.iotrace: not written: I\/O error on the device \(EIO\)/);
+    expect(readdirSync(dir)).toEqual(['t.iotrace']);
+    expect(oneLine(catchIt(() => atomicTarget(join(dir, 'nope', 'x.csv'), { flag: '-o' })))).toMatch(/folder .*\/nope does not exist/);
   });
 });
