@@ -7,13 +7,14 @@
  * EEXIST when the lock exists; where the file system has no hard links, an O_EXCL create).
  *
  * A stale lock is taken over (the caller gets the old holder to print a note):
- * - on this host, when its process is gone: `process.kill(pid, 0)` says ESRCH, or the pid now
- *   belongs to a process started after the lock was taken (Linux /proc: the pid was reused, as in a
- *   restarted container), or it is this process's pid but not a lock this process holds;
- * - on any host, when it has not been refreshed for `staleMs` (5 minutes): the holder touches the
- *   file every `refreshMs` (30 s) while it runs, so a lock left by a node that died or a task killed
- *   hard (SIGKILL) on another machine of a shared file system does not block its retry for ever.
- *   (With --workers 0 the refresh happens between jobs.)
+ * - on this host and in this PID namespace, when its process is gone: `process.kill(pid, 0)` says
+ *   ESRCH, or the pid now belongs to a process started after the lock was taken (Linux /proc: the
+ *   pid was reused), or it is this process's pid but not a lock this process holds;
+ * - from another host or PID namespace (a container), where its pid says nothing, when it has not
+ *   been refreshed for `staleMs` (5 minutes): the holder touches the file every `refreshMs` (30 s)
+ *   while it runs, so a lock left by a node that died or a task killed hard (SIGKILL) elsewhere on a
+ *   shared file system does not block its retry for ever. (With --workers 0 the refresh happens
+ *   between jobs.)
  * The lock is released (removed if it still holds our token) by `release()`, on process exit, and
  * on SIGINT, SIGTERM and SIGHUP (then the signal is raised again).
  */
@@ -35,6 +36,8 @@ export interface LockHolder {
   command: string;
   /** Random; a release removes the file only if it still holds this. */
   token: string;
+  /** The holder's PID namespace (Linux, `/proc/self/ns/pid`): its pid means something only in the same one. */
+  pidns?: string;
 }
 
 export interface FolderLock {
@@ -76,6 +79,14 @@ export function readLock(dir: string): LockHolder | null | 'unreadable' {
   }
 }
 
+/** This process's PID namespace (Linux); undefined elsewhere. */
+function pidNamespace(): string | undefined {
+  try { return fs.readlinkSync('/proc/self/ns/pid'); } catch { return undefined; }
+}
+
+/** Another host, or another PID namespace on this one (a lock without `pidns` is judged by its pid). */
+const elsewhere = (h: LockHolder): boolean => h.host !== hostname() || (h.pidns !== undefined && h.pidns !== pidNamespace());
+
 export const REFRESH_MS = 30_000;
 export const STALE_MS = 5 * 60_000;
 
@@ -99,13 +110,18 @@ export interface HolderState {
   why?: string;
 }
 
-/** Is the holder of the lock file `file` still there? */
+/**
+ * Is the holder of the lock file `file` still there? Its pid decides when it is on this host and in
+ * this PID namespace (a container with the host's name but its own pids is not); otherwise whether
+ * it has refreshed the file within `staleMs`.
+ */
 export function holderState(h: LockHolder, file: string, staleMs = STALE_MS): HolderState {
-  let mtime = Date.now();
-  try { mtime = fs.statSync(file).mtimeMs; } catch { /* gone: judged by the pid */ }
-  const idle = Date.now() - mtime;
-  if (idle > staleMs) return { alive: false, why: `not refreshed for ${Math.round(idle / 60_000)} min` };
-  if (h.host !== hostname()) return { alive: true };
+  if (elsewhere(h)) {
+    let mtime = Date.now();
+    try { mtime = fs.statSync(file).mtimeMs; } catch { /* gone */ }
+    const idle = Date.now() - mtime;
+    return idle > staleMs ? { alive: false, why: `not refreshed for ${Math.round(idle / 60_000)} min` } : { alive: true };
+  }
   if (h.pid === process.pid) {
     // this process: alive only if it is one of our locks (else an earlier process with our pid left it)
     return [...held].some((l) => l.holder.token === h.token) ? { alive: true } : { alive: false, why: 'which is no longer running (its pid is now this process)' };
@@ -124,7 +140,7 @@ export function holderState(h: LockHolder, file: string, staleMs = STALE_MS): Ho
 
 /** For the refusal: a lock of another host is taken over once it has not been refreshed for a while. */
 function idleNote(h: LockHolder, file: string, staleMs: number): string {
-  if (h.host === hostname()) return '';
+  if (!elsewhere(h)) return '';
   let idle = 0;
   try { idle = Date.now() - fs.statSync(file).mtimeMs; } catch { /* gone */ }
   return `; refreshed ${Math.max(0, Math.round(idle / 1000))} s ago, taken over after ${Math.round(staleMs / 60_000)} min without a refresh (if that process is gone, delete ${file})`;
@@ -235,7 +251,8 @@ export interface LockOptions {
 export function lockFolder(dir: string, opts: LockOptions = {}): FolderLock {
   const file = join(dir, LOCK_FILE);
   const command = (opts.command ?? process.argv.slice(1).join(' ')).slice(0, 200);
-  const holder: LockHolder = { pid: process.pid, host: hostname(), started: new Date().toISOString(), command, token: randomBytes(8).toString('hex') };
+  const pidns = pidNamespace();
+  const holder: LockHolder = { pid: process.pid, host: hostname(), started: new Date().toISOString(), command, token: randomBytes(8).toString('hex'), ...(pidns ? { pidns } : {}) };
   const flag = opts.flag ?? '--out';
   const staleMs = opts.staleMs ?? STALE_MS;
   let tookOver: (LockHolder & { why: string }) | undefined;

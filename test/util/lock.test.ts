@@ -1,6 +1,6 @@
 /** The output-folder lock: held, refused with the holder named, stale locks taken over, released. */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync, utimesSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync, utimesSync, statSync, readlinkSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,7 @@ describe('lockFolder', () => {
     const l = lockFolder(dir, { command: 'iommusim sweep a.yaml --out d' });
     const h = readLock(dir) as LockHolder;
     expect(h).toMatchObject({ pid: process.pid, host: hostname(), command: 'iommusim sweep a.yaml --out d' });
+    if (existsSync('/proc/self/ns/pid')) expect(h.pidns).toBe(readlinkSync('/proc/self/ns/pid'));
     expect(Date.parse(h.started)).toBeGreaterThan(Date.now() - 60_000);
     // released on exit and on SIGINT/SIGTERM/SIGHUP while held
     expect(process.listenerCount('exit')).toBe(exits + 1);
@@ -56,6 +57,9 @@ describe('lockFolder', () => {
   it('a lock of a live process is kept; one from another host is respected while it is refreshed, and named', () => {
     put(holder({ pid: 1, started: new Date().toISOString() })); // init: alive, started before the lock
     expect(refusal(() => lockFolder(dir))).toMatch(/in use by another iommusim \(pid 1, started /);
+    // a container with this host's name but its own pids: its pid says nothing here, its refresh does
+    put(holder({ pid: deadPid(), pidns: 'pid:[1]' }));
+    expect(refusal(() => lockFolder(dir))).toMatch(/in use by another iommusim \(pid \d+, started .*; refreshed \d+ s ago, taken over after 5 min without a refresh/);
     put(holder({ host: 'node17.cluster', pid: deadPid() }));
     expect(refusal(() => lockFolder(dir))).toMatch(/in use by another iommusim \(pid \d+ on host node17\.cluster, started 2026-01-02T03:04:05\.000Z: iommusim sweep other\.yaml --out x\); wait for it to finish or pick another --out; refreshed \d+ s ago, taken over after 5 min without a refresh \(if that process is gone, delete .*iommusim\.lock\)$/);
     writeFileSync(join(dir, LOCK_FILE), 'garbage');
