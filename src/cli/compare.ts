@@ -1,10 +1,11 @@
 /** `iommusim compare WORKLOAD --modes … --hypervisor …`: one workload through several I/O paths. */
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { checkOutputFile, checkOutputDir, writeFileAtomic } from '../util/output.js';
 import { parseSetArgs, type Config } from '../config/config.js';
 import { parseModes, MODES } from '../virt/paths.js';
 import { HYPERVISORS, type HypervisorName } from '../virt/hypervisors.js';
-import { compareModes, type CompareResult, type DeviceWorkload } from '../virt/compare.js';
+import { compareModes, type CompareResult, type DeviceWorkload, type ModeResult } from '../virt/compare.js';
+import { formatTable, type Column } from './table.js';
 import { findWorkload, specConfig, type SettingValue } from '../run/workloads.js';
 import { findGenerator } from '../trace/generators/index.js';
 import { buildConfig } from '../config/config.js';
@@ -32,14 +33,23 @@ export function workloadConfigs(workload: string, user: Array<[string, SettingVa
   return { name: spec?.name ?? workload, configFor };
 }
 
+/** The columns of `formatCompare`'s table: header, alignment, the cell of a mode. */
+const COMPARE_COLUMNS: Array<Column<ModeResult>> = [
+  { header: 'mode', align: 'left', cell: (m) => m.mode },
+  { header: 'Gb/s', align: 'right', cell: (m) => m.throughputGbps.toFixed(2) },
+  { header: 'bound by', align: 'left', cell: (m) => m.bottleneck },
+  { header: 'cycles/pkt', align: 'right', cell: (m) => String(m.cyclesPerPacket.total) },
+  { header: 'vCPU+host', align: 'left', cell: (m) => `${m.cyclesPerPacket.guest}+${m.cyclesPerPacket.host}` },
+  { header: 'exits/s', align: 'right', cell: (m) => String(m.exitsPerSec) },
+  { header: 'irq/s', align: 'right', cell: (m) => String(m.interruptsPerSec) },
+  { header: 'IOTLB hit', align: 'right', cell: (m) => `${(m.iotlb.hitRate * 100).toFixed(1)}%` },
+  { header: 'reads/walk', align: 'right', cell: (m) => m.iotlb.readsPerWalk.toFixed(2) },
+];
+
 export function formatCompare(r: CompareResult): string {
   const lines = [`${r.workload} under ${r.hypervisor.name}: ${r.hypervisor.description}`, ''];
-  lines.push('mode                 Gb/s    bound by            cycles/pkt (vCPU+host)  exits/s     irq/s      IOTLB hit  reads/walk');
-  for (const m of r.modes) {
-    if (m.refused) { lines.push(`${m.mode.padEnd(20)} refused: ${m.refused}`); continue; }
-    lines.push(`${m.mode.padEnd(20)} ${m.throughputGbps.toFixed(2).padStart(6)}  ${m.bottleneck.padEnd(18)}  ${String(m.cyclesPerPacket.total).padStart(7)} (${m.cyclesPerPacket.guest}+${m.cyclesPerPacket.host})`.padEnd(86)
-      + `${String(m.exitsPerSec).padStart(9)}  ${String(m.interruptsPerSec).padStart(9)}  ${(m.iotlb.hitRate * 100).toFixed(1).padStart(8)}%  ${m.iotlb.readsPerWalk.toFixed(2).padStart(9)}`);
-  }
+  // a refused path: its mode, then the reason from the second column on
+  lines.push(...formatTable(COMPARE_COLUMNS, r.modes.map((m) => (m.refused ? { row: m, note: `refused: ${m.refused}` } : { row: m }))));
   if (r.passthroughOverEmulated !== null) lines.push('', `passthrough / emulated throughput: ${r.passthroughOverEmulated}×`);
   return lines.join('\n') + '\n';
 }
@@ -58,6 +68,8 @@ export function registerCompare(program: Command): void {
     .option('--out <dir>', 'write a report (report.html, PNG charts, summary.md, results.csv/json) into this folder')
     .option('--quiet', 'print nothing but errors')
     .action(async (workload: string, opts: { modes: string; hypervisor: string; viommu: string; set: string[]; platform?: string; json?: string; out?: string; quiet?: boolean }) => {
+      if (opts.json) checkOutputFile(opts.json, '--json');
+      if (opts.out) checkOutputDir(opts.out, '--out');
       const modes = parseModes(opts.modes);
       if (!(HYPERVISORS as readonly string[]).includes(opts.hypervisor)) throw inputError(`--hypervisor ${opts.hypervisor}`, 'unknown hypervisor', `use one of ${HYPERVISORS.join(', ')}`);
       if (opts.viommu !== 'shadow' && opts.viommu !== 'nested') throw inputError(`--viommu ${opts.viommu}`, 'unknown', 'use shadow or nested');
@@ -69,7 +81,7 @@ export function registerCompare(program: Command): void {
       const w = deviceWorkload(name, probe.workload.kind);
       const r = compareModes(w, modes, opts.hypervisor as HypervisorName, configFor, opts.viommu);
       const { runs: _runs, ...rest } = r;
-      if (opts.json) writeFileSync(opts.json, JSON.stringify(rest, null, 2) + '\n');
+      if (opts.json) writeFileAtomic(opts.json, JSON.stringify(rest, null, 2) + '\n', { flag: '--json' });
       if (!opts.quiet) process.stdout.write(formatCompare(r));
       if (opts.out) {
         const files = await reportTo(rest, opts.out, 'compare');
@@ -94,6 +106,7 @@ export function registerMigrate(program: Command): void {
     .option('--set <key=value>', 'set a configuration key (repeatable), e.g. migration.bandwidthGbps=25', collect, [])
     .option('--json <file>', 'write the timeline as JSON')
     .action((workload: string, opts: { hypervisor: string; set: string[]; json?: string }) => {
+      if (opts.json) checkOutputFile(opts.json, '--json');
       if (!(HYPERVISORS as readonly string[]).includes(opts.hypervisor)) throw inputError(`--hypervisor ${opts.hypervisor}`, 'unknown hypervisor', `use one of ${HYPERVISORS.join(', ')}`);
       const h = opts.hypervisor as HypervisorName;
       const refused = migrationSupport(h);
@@ -108,7 +121,7 @@ export function registerMigrate(program: Command): void {
       const k: Record<string, number> = {};
       for (const kn of MIGRATION_KNOBS) k[kn.key] = (probe as unknown as { migration: Record<string, number> }).migration[kn.key.slice('migration.'.length)];
       const r = migrationTimeline(h, c.modes[0], c.modes[1], k);
-      if (opts.json) writeFileSync(opts.json, JSON.stringify(r, null, 2) + '\n');
+      if (opts.json) writeFileAtomic(opts.json, JSON.stringify(r, null, 2) + '\n', { flag: '--json' });
       process.stdout.write(formatMigration(r, name));
     });
 }

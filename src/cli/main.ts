@@ -3,41 +3,10 @@
  * The iommusim command line. Each command lives in its own file; this one wires them up and turns
  * bad input into one line on stderr (exit 2) instead of a stack trace.
  */
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { tuneV8 } from '../util/v8tune.js';
 import { isInputError } from '../util/errors.js';
-import { simVersion } from '../run/result.js';
-import { registerRun } from './run.js';
-import { registerConfig, registerPlatforms } from './config.js';
-import { registerWorkloads } from './workloads.js';
-import { registerTrace } from './trace.js';
-import { registerCompare, registerMigrate } from './compare.js';
-import { registerTopology } from './topology.js';
-import { registerReport } from './report.js';
-import { registerSweep } from './sweep.js';
-import { registerValidate } from './validate.js';
-
-export function buildProgram(): Command {
-  const program = new Command();
-  program
-    .name('iommusim')
-    .description('Cycle-approximate IOMMU and DMA performance simulator')
-    .version(simVersion())
-    .showHelpAfterError('(iommusim --help lists the commands)')
-    .exitOverride();
-  registerRun(program);
-  registerConfig(program);
-  registerPlatforms(program);
-  registerWorkloads(program);
-  registerTrace(program);
-  registerCompare(program);
-  registerMigrate(program);
-  registerTopology(program);
-  registerReport(program);
-  registerSweep(program);
-  registerValidate(program);
-  return program;
-}
+import { buildProgram } from './program.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();

@@ -1,6 +1,7 @@
 /** `iommusim report RESULTS --out DIR`: HTML, PNG, Markdown, CSV and JSON from a results file. */
 import type { Command } from 'commander';
 import { loadResults, writeReport, toReportInput } from '../report/report.js';
+import { checkOutputDir } from '../util/output.js';
 
 export function registerReport(program: Command): void {
   program
@@ -10,6 +11,7 @@ export function registerReport(program: Command): void {
     .requiredOption('--out <dir>', 'output folder')
     .option('--title <text>', 'report title')
     .action(async (results: string, opts: { out: string; title?: string }) => {
+      checkOutputDir(opts.out, '--out');
       const { files } = await writeReport(loadResults(results), opts.out, { title: opts.title });
       process.stdout.write(`${opts.out}: ${files.length} files (${files.map((f) => f.split('/').pop()).join(', ')})\n`);
     });

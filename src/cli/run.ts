@@ -1,6 +1,6 @@
 /** `iommusim run <trace>`: one trace through the model; a short summary, and JSON with --json. */
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { checkOutputFile, writeFileAtomic } from '../util/output.js';
 import { parseSetArgs, buildConfig } from '../config/config.js';
 import { TRACE_FORMATS, type TraceFormat } from '../trace/load.js';
 import { runIotraceStreaming } from '../run/run.js';
@@ -28,6 +28,7 @@ export function registerRun(program: Command): void {
       if (!(TRACE_FORMATS as readonly string[]).includes(opts.format)) {
         throw inputError(`--format ${opts.format}`, 'unknown trace format', `use one of ${TRACE_FORMATS.join(', ')}`);
       }
+      if (opts.json) checkOutputFile(opts.json, '--json');
       const settings: Array<[string, string]> = [];
       if (opts.platform) settings.push(['platform', opts.platform]);
       settings.push(...parseSetArgs(opts.set));
@@ -35,13 +36,13 @@ export function registerRun(program: Command): void {
         // stream the native format chunk by chunk: bounded memory for any trace size (a gzip-compressed
         // one, found by its magic bytes, is decompressed in memory by the path below)
         const r = runIotraceStreaming(input, buildConfig(settings), basename(input));
-        if (opts.json) writeFileSync(opts.json, JSON.stringify(r, null, 2) + '\n');
+        if (opts.json) writeFileAtomic(opts.json, JSON.stringify(r, null, 2) + '\n', { flag: '--json' });
         if (!opts.quiet) process.stdout.write(formatSummary(r));
         return;
       }
       const runs = resolveInput(input, settings, opts.format as TraceFormat, { strict: !!opts.strict });
       const results: RunResult[] = runs.map((r) => runResolved(r, !!opts.functional));
-      if (opts.json) writeFileSync(opts.json, JSON.stringify(results.length === 1 && !runs[0].spec?.sweep ? results[0] : results, null, 2) + '\n');
+      if (opts.json) writeFileAtomic(opts.json, JSON.stringify(results.length === 1 && !runs[0].spec?.sweep ? results[0] : results, null, 2) + '\n', { flag: '--json' });
       if (!opts.quiet) {
         runs.forEach((r, i) => {
           if (r.point.length > 0) process.stdout.write(`\n── ${r.point.map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
@@ -49,6 +50,25 @@ export function registerRun(program: Command): void {
         });
       }
     });
+}
+
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * Map/unmap records the model could not apply, which the JSON counts and a reader of the summary
+ * should not miss: double maps (a map over pages already mapped fails and maps nothing, as
+ * iommu_map returns -EEXIST: metrics.mapping.mapFailed) and stray unmaps (an unmap of a device that
+ * had no page table yet is ignored: the unmap records less metrics.mapping.unmapCalls, when the
+ * IOMMU translates). One line each, only when nonzero.
+ */
+export function mappingWarnings(r: RunResult): string[] {
+  const mp = r.metrics.mapping;
+  const out: string[] = [];
+  if (mp.mapFailed > 0) out.push(`warning    ${plural(mp.mapFailed, 'double map', 'double maps')}: a map over pages already mapped failed and mapped nothing (-EEXIST; metrics.mapping.mapFailed)`);
+  const translating = r.config.iommu.mode === 'strict' || r.config.iommu.mode === 'lazy';
+  const stray = translating ? (r.workload.ops.unmap ?? 0) - mp.unmapCalls : 0;
+  if (stray > 0) out.push(`warning    ${plural(stray, 'stray unmap', 'stray unmaps')}: an unmap of a device with nothing mapped yet (no map before it) was ignored (unmap records ${r.workload.ops.unmap} − metrics.mapping.unmapCalls ${mp.unmapCalls})`);
+  return out;
 }
 
 const pct = (a: number, b: number): string => (b > 0 ? `${((100 * a) / b).toFixed(2)}%` : '—');
@@ -75,6 +95,7 @@ export function formatSummary(r: RunResult): string {
       `ordering   ${m.ordering!.writeStalls} writes held behind an earlier write (${m.ordering!.writeStallNs} ns), ${m.ordering!.readStalls} reads behind earlier writes (${m.ordering!.readStallNs} ns); write buffer: ${m.writeBuffer!.stalls} writes waited for lines (${m.writeBuffer!.stallNs} ns)`,
     ] : []),
     `faults     ${m.faults.count}${m.faults.count ? ' (' + Object.entries(m.faults.byReason).map(([k, v]) => `${k} ${v}`).join(', ') + ')' : ''}`,
+    ...mappingWarnings(r),
   ];
   return lines.join('\n') + '\n';
 }

@@ -15,6 +15,9 @@ async function reportIfAny(out: string, quiet?: boolean): Promise<void> {
   if (!quiet) process.stderr.write(`report: ${join(out, 'report.html')} (${files.length} files)\n`);
 }
 
+/** This process's command line as the user typed it, for whoever finds the folder locked. */
+const command = (): string => ['iommusim', ...process.argv.slice(2)].join(' ');
+
 export function registerSweep(program: Command): void {
   program
     .command('sweep')
@@ -32,12 +35,18 @@ export function registerSweep(program: Command): void {
         workers = Number(opts.workers);
         if (!Number.isInteger(workers) || workers < 0 || workers > 256) throw inputError(`--workers ${opts.workers}`, 'not a whole number from 0 to 256', 'e.g. --workers 2 (0: in this thread)');
       }
-      const s = await runSweep(spec, { out: opts.out, workers, resume: opts.resume, shard: opts.shard ? parseShard(opts.shard) : undefined, quiet: opts.quiet });
-      if (!opts.quiet) process.stderr.write(`${s.name}: ${s.ran} jobs run, ${s.skipped} already done, ${s.results} results, ${s.errors.length} failed, ${s.refused.length} refused, ${(s.wallMs / 1000).toFixed(1)} s → ${join(opts.out, 'results.json')}\n`);
-      if (!opts.quiet) for (const r of s.refused) process.stderr.write(`iommusim: job ${r.id} (${describeJob(r.job)}) not run: ${r.refused}\n`);
-      for (const e of s.errors) process.stderr.write(`iommusim: job ${e.id}: ${(e as { error?: string }).error ?? 'failed'}\n`);
-      if (opts.report !== false && !opts.shard) await reportIfAny(opts.out, opts.quiet);
-      if (s.errors.length > 0) process.exitCode = 1;
+      const shard = opts.shard ? parseShard(opts.shard) : undefined;
+      // the folder stays locked until the report is written (released on errors and signals too)
+      const s = await runSweep(spec, { out: opts.out, workers, resume: opts.resume, shard, quiet: opts.quiet, keepLock: true, command: command() });
+      try {
+        if (!opts.quiet) process.stderr.write(`${s.name}: ${s.ran} jobs run, ${s.skipped} already done, ${s.results} results, ${s.errors.length} failed, ${s.refused.length} refused, ${(s.wallMs / 1000).toFixed(1)} s → ${join(opts.out, 'results.json')}\n`);
+        if (!opts.quiet) for (const r of s.refused) process.stderr.write(`iommusim: job ${r.id} (${describeJob(r.job)}) not run: ${r.refused}\n`);
+        for (const e of s.errors) process.stderr.write(`iommusim: job ${e.id}: ${(e as { error?: string }).error ?? 'failed'}\n`);
+        if (opts.report !== false && !opts.shard) await reportIfAny(opts.out, opts.quiet);
+        if (s.errors.length > 0) process.exitCode = 1;
+      } finally {
+        s.lock?.release();
+      }
     });
   program
     .command('merge')
@@ -46,8 +55,12 @@ export function registerSweep(program: Command): void {
     .requiredOption('--out <dir>', 'output folder')
     .option('--no-report', 'skip writing the report')
     .action(async (dirs: string[], opts: { out: string; report?: boolean }) => {
-      await mergeShards(dirs, opts.out);
-      process.stdout.write(`${join(opts.out, 'results.json')}: merged ${dirs.length} shards\n`);
-      if (opts.report !== false) await reportIfAny(opts.out);
+      const m = mergeShards(dirs, opts.out, { keepLock: true, command: command() });
+      try {
+        process.stdout.write(`${join(opts.out, 'results.json')}: merged ${dirs.length} shards\n`);
+        if (opts.report !== false) await reportIfAny(opts.out);
+      } finally {
+        m.lock?.release();
+      }
     });
 }

@@ -1,5 +1,6 @@
 /** `iommusim trace info|import|gen`: look at, convert and generate traces. */
 import type { Command } from 'commander';
+import { checkOutputFile } from '../util/output.js';
 import { loadTrace, TRACE_FORMATS, type TraceFormat } from '../trace/load.js';
 import { type TraceColumns, OP_NAMES, OP_DMA } from '../trace/columns.js';
 import { parseSetArgs } from '../config/config.js';
@@ -97,6 +98,7 @@ export function registerTrace(program: Command): void {
     .option('--strict', STRICT_HELP)
     .action((file: string, opts: { out: string; format: string; strict?: boolean }) => {
       checkOutputName(opts.out);
+      checkOutputFile(opts.out, '-o');
       const tr = loadTrace(file, opts.format as TraceFormat, {}, undefined, { strict: !!opts.strict });
       writeTraceFile(tr.columns, opts.out);
       process.stdout.write(`${opts.out}: ${tr.columns.count} records from ${file} (${tr.format})\n`);
@@ -110,6 +112,7 @@ export function registerTrace(program: Command): void {
     .option('--strict', STRICT_HELP)
     .action((name: string, opts: { set: string[]; out: string; strict?: boolean }) => {
       checkOutputName(opts.out);
+      checkOutputFile(opts.out, '-o');
       const [r] = resolveInput(name, parseSetArgs(opts.set), 'auto', { strict: !!opts.strict });
       let count = 0;
       if (r.columns) {

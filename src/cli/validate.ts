@@ -1,6 +1,6 @@
 /** `iommusim validate`: every anchor (or one) — published figure, simulated figure, error, pass/fail. */
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { checkOutputFile, checkOutputDir, writeFileAtomic } from '../util/output.js';
 import { listAnchors, runAnchor, type AnchorResult } from '../validate/validate.js';
 import { inputError } from '../util/errors.js';
 import { writeValidationReport } from '../validate/report.js';
@@ -34,6 +34,8 @@ export function registerValidate(program: Command): void {
     .option('--json <file>', 'write every anchor with its source as JSON')
     .option('--out <dir>', 'write a report: model-vs-measured charts (PNG: transfer size, the IOTLB\'s reach, errors), report.html, validation.json')
     .action(async (opts: { anchor?: string; fast?: boolean; json?: string; out?: string }) => {
+      if (opts.json) checkOutputFile(opts.json, '--json');
+      if (opts.out) checkOutputDir(opts.out, '--out');
       let anchors = listAnchors();
       if (opts.anchor) {
         anchors = anchors.filter((a) => a.name === opts.anchor);
@@ -41,7 +43,7 @@ export function registerValidate(program: Command): void {
       }
       if (opts.fast) anchors = anchors.filter((a) => a.fast);
       const results = anchors.map(runAnchor);
-      if (opts.json) writeFileSync(opts.json, JSON.stringify({ schema: 'iommusim.validation/1', anchors: results }, null, 2) + '\n');
+      if (opts.json) writeFileAtomic(opts.json, JSON.stringify({ schema: 'iommusim.validation/1', anchors: results }, null, 2) + '\n', { flag: '--json' });
       process.stdout.write(formatValidation(results));
       if (opts.out) {
         const files = await writeValidationReport(results, opts.out, windowSweep());

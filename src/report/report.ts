@@ -5,7 +5,8 @@
  *   loadResults(path)              read and validate a results file
  *   writeReport(input, outDir)     report.html, one PNG per chart, summary.md, results.csv, results.json
  */
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { writeFileAtomic, outputError } from '../util/output.js';
 import { join } from 'node:path';
 // a run result; one from a sweep's I/O-path job also carries `path` (the compare figures for its path)
 import type { SweepResult as RunResult } from '../run/sweep/result-text.js';
@@ -103,13 +104,17 @@ export function defaultTitle(input: ReportInput): string {
 }
 
 export async function writeReport(input: ReportInput, outDir: string, opts: ReportOptions = {}): Promise<{ files: string[] }> {
-  mkdirSync(outDir, { recursive: true });
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (e) {
+    throw outputError(outDir, e, '--out');
+  }
   const title = opts.title ?? defaultTitle(input);
   const charts = buildCharts(input);
   const files: string[] = [];
   const put = (name: string, data: string | Buffer): void => {
     const p = join(outDir, name);
-    writeFileSync(p, data);
+    writeFileAtomic(p, data, { flag: '--out' });
     files.push(p);
   };
   put('report.html', renderHtml(input, charts, title));

@@ -12,6 +12,7 @@ import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { type TraceColumns, OP_DMA, OP_MAP, OP_INV, DIR_READ, DIR_WRITE, INV_SCOPES, SIZE_ALL } from './columns.js';
 import { CSV_HEADER } from './importers/csv.js';
 import { IotraceWriter } from './iotrace.js';
+import { atomicTarget } from '../util/output.js';
 import { InputError, inputError } from '../util/errors.js';
 
 /** Where bytes go: a file, or (tests) anything that takes them. */
@@ -214,7 +215,15 @@ class IotraceFileWriter implements TraceWriter {
  */
 export function openTraceWriter(out: string, devices: string[]): TraceWriter {
   checkOutputName(out);
-  return out.endsWith('.csv') ? new CsvTraceWriter(out, new FileSink(out)) : new IotraceFileWriter(out, devices);
+  // written to a temporary file beside `out`, renamed into place when whole (a reader sees all or nothing)
+  const target = atomicTarget(out, { flag: '-o' });
+  const inner = out.endsWith('.csv') ? new CsvTraceWriter(target.tmp, new FileSink(target.tmp)) : new IotraceFileWriter(target.tmp, devices);
+  return {
+    path: out,
+    append: (t) => inner.append(t),
+    close: () => { inner.close(); target.commit(); },
+    abort: () => { inner.abort(); target.abort(); },
+  };
 }
 
 /** An output name must end .csv or .iotrace (checked before any work is done). */

@@ -4,7 +4,8 @@
  * embedded as images and every anchor in a table (published, simulated, error, pass/miss, the missing
  * mechanism, the source). Strings are escaped.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic, outputError } from '../util/output.js';
 import { join } from 'node:path';
 import type { ChartConfiguration } from 'chart.js';
 import { renderPng } from '../report/png.js';
@@ -89,14 +90,18 @@ function errorChart(rs: AnchorResult[]): ChartSpec {
 }
 
 export async function writeValidationReport(rs: AnchorResult[], outDir: string, windows?: WindowSweep): Promise<string[]> {
-  mkdirSync(outDir, { recursive: true });
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (e) {
+    throw outputError(outDir, e, '--out');
+  }
   const charts = [bandwidthChart(rs), ...(windows ? [windowChart(windows, 'read'), windowChart(windows, 'write')] : []), errorChart(rs)].filter((c): c is ChartSpec => c !== null);
   const files: string[] = [];
   const imgs: string[] = [];
   for (const c of charts) {
     const png = await renderPng(c);
     const p = join(outDir, `${c.id}.png`);
-    writeFileSync(p, png);
+    writeFileAtomic(p, png, { flag: '--out' });
     files.push(p);
     imgs.push(`<figure><img alt="${escapeHtml(c.title)}" src="data:image/png;base64,${png.toString('base64')}"><figcaption>${escapeHtml(c.title)} — ${escapeHtml(c.caption)}</figcaption></figure>`);
   }
@@ -115,10 +120,10 @@ ${rs.map(row).join('\n')}
 </body></html>
 `;
   const hp = join(outDir, 'report.html');
-  writeFileSync(hp, html);
+  writeFileAtomic(hp, html, { flag: '--out' });
   files.push(hp);
   const jp = join(outDir, 'validation.json');
-  writeFileSync(jp, JSON.stringify({ schema: 'iommusim.validation/1', iommusim: simVersion(), anchors: rs, ...(windows ? { windowSweep: windows } : {}) }, null, 2) + '\n');
+  writeFileAtomic(jp, JSON.stringify({ schema: 'iommusim.validation/1', iommusim: simVersion(), anchors: rs, ...(windows ? { windowSweep: windows } : {}) }, null, 2) + '\n', { flag: '--out' });
   files.push(jp);
   return files;
 }

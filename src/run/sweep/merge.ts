@@ -9,9 +9,11 @@
  *   out/errors.json    the failed jobs, [{id, job, error}], in job order
  *   out/refused.json   the jobs whose hypervisor refuses their I/O path, [{id, job, refused}], in job order
  */
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../util/errors.js';
+import { writeFileAtomic, checkOutputDir, outputError } from '../../util/output.js';
+import { lockFolder, readLock, holderState, describeHolder, takeoverNote, LOCK_FILE, type FolderLock } from '../../util/lock.js';
 import { describeJob, type SweepJob } from './spec.js';
 import { resultText, type SweepResult } from './result-text.js';
 
@@ -108,9 +110,9 @@ export function writeFinal(out: string, jobs: SweepJob[], byId: Map<string, Outc
     else if (r?.refused !== undefined) refused.push({ id: j.id, job: j, refused: r.refused });
     else if (r?.error !== undefined) errors.push({ id: j.id, job: j, error: r.error });
   }
-  writeFileSync(join(out, 'results.json'), texts.length === 0 ? '[]\n' : `[\n  ${texts.join(',\n  ')}\n]\n`);
-  writeFileSync(join(out, 'errors.json'), JSON.stringify(errors, null, 2) + '\n');
-  writeFileSync(join(out, 'refused.json'), JSON.stringify(refused, null, 2) + '\n');
+  writeFileAtomic(join(out, 'results.json'), texts.length === 0 ? '[]\n' : `[\n  ${texts.join(',\n  ')}\n]\n`, { flag: '--out' });
+  writeFileAtomic(join(out, 'errors.json'), JSON.stringify(errors, null, 2) + '\n', { flag: '--out' });
+  writeFileAtomic(join(out, 'refused.json'), JSON.stringify(refused, null, 2) + '\n', { flag: '--out' });
   return { results: texts.length, errors, refused };
 }
 
@@ -126,21 +128,43 @@ export function readManifest(dir: string): SweepManifest {
   return m;
 }
 
-export interface MergeSummary { jobs: number; results: number; errors: SweepRecord[]; refused: SweepRecord[] }
+export interface MergeSummary {
+  jobs: number;
+  results: number;
+  errors: SweepRecord[];
+  refused: SweepRecord[];
+  /** The lock on `out`, still held (keepLock): release it when done with the folder. */
+  lock?: FolderLock;
+}
+
+export interface MergeOptions {
+  /** Keep the lock on `out` after a successful merge (returned in MergeSummary.lock); released on errors. */
+  keepLock?: boolean;
+  /** The lock holder's command line, shown to a process that finds the folder locked. */
+  command?: string;
+}
 
 /**
  * Join shard output folders into `out` (results.json, errors.json, results.jsonl, sweep.json) the
  * same as one unsharded run. Every shard must come from the same spec (same job list); a job with
  * no record in any shard, or finished in two, is an error naming it.
  */
-export function mergeShards(dirs: string[], out: string): MergeSummary {
+export function mergeShards(dirs: string[], out: string, opts: MergeOptions = {}): MergeSummary {
   if (dirs.length === 0) throw new InputError('merge: no shard folders given; name the --out folders of every shard');
+  checkOutputDir(out, '--out');
   const manifests = dirs.map((d) => readManifest(d));
+  // a shard still being written (its sweep holds the folder's lock) is not finished
+  dirs.forEach((d) => {
+    const h = readLock(d);
+    if (h !== null && h !== 'unreadable' && holderState(h, join(d, LOCK_FILE)).alive) {
+      throw new InputError(`merge: ${d} is still being written (${describeHolder(h)}); wait for that sweep to finish, then merge (if it is gone, delete ${join(d, LOCK_FILE)})`);
+    }
+  });
   const first = manifests[0];
   const ids = first.jobs.map((j) => j.id).join(',');
   manifests.forEach((m, i) => {
     if (m.name !== first.name || m.jobs.map((j) => j.id).join(',') !== ids) {
-      throw new InputError(`${join(dirs[i], 'sweep.json')}: a different sweep (${m.name}, ${m.jobs.length} jobs) from ${join(dirs[0], 'sweep.json')} (${first.name}, ${first.jobs.length} jobs); merge the shards of one spec`);
+      throw new InputError(`${join(dirs[i], 'sweep.json')}: a different sweep (${m.name}, ${m.jobs.length} jobs) from ${join(dirs[0], 'sweep.json')} (${first.name}, ${first.jobs.length} jobs): ${describeSpecChange(first, m.name, m.jobs)}; merge the shards of one spec`);
     }
   });
   const byId = new Map<string, SweepRecord>();
@@ -166,10 +190,77 @@ export function mergeShards(dirs: string[], out: string): MergeSummary {
     const j = missing[0];
     throw new InputError(`merge: job ${j.id} #${j.index} (${describeJob(j)}) is in none of the shards${missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''}; run the missing shard (or resume it) and merge again`);
   }
-  mkdirSync(out, { recursive: true });
-  const manifest: SweepManifest = { schema: SWEEP_SCHEMA, name: first.name, spec: first.spec, jobs: first.jobs };
-  writeFileSync(join(out, 'sweep.json'), JSON.stringify(manifest, null, 2) + '\n');
-  writeFileSync(join(out, 'results.jsonl'), first.jobs.map((j) => JSON.stringify(byId.get(j.id)) + '\n').join(''));
-  const w = writeFinal(out, first.jobs, byId);
-  return { jobs: first.jobs.length, results: w.results, errors: w.errors, refused: w.refused };
+  try {
+    mkdirSync(out, { recursive: true });
+  } catch (e) {
+    throw outputError(out, e, '--out');
+  }
+  const lock = lockFolder(out, { flag: '--out', command: opts.command });
+  if (lock.tookOver) process.stderr.write(`iommusim: note: ${takeoverNote(lock)}\n`);
+  let ok = false;
+  try {
+    const manifest: SweepManifest = { schema: SWEEP_SCHEMA, name: first.name, spec: first.spec, jobs: first.jobs };
+    writeFileAtomic(join(out, 'sweep.json'), JSON.stringify(manifest, null, 2) + '\n', { flag: '--out' });
+    writeFileAtomic(join(out, 'results.jsonl'), first.jobs.map((j) => JSON.stringify(byId.get(j.id)) + '\n').join(''), { flag: '--out' });
+    const w = writeFinal(out, first.jobs, byId);
+    ok = true;
+    return { jobs: first.jobs.length, results: w.results, errors: w.errors, refused: w.refused, ...(opts.keepLock ? { lock } : {}) };
+  } finally {
+    if (!ok || !opts.keepLock) lock.release();
+  }
+}
+
+const show = (v: unknown): string => (v === undefined ? '(none)' : typeof v === 'string' ? v : JSON.stringify(v));
+
+/** The values a dimension (workload, run, mode, hypervisor or a settings key) takes over `jobs`, in first-seen order. */
+function dimensions(jobs: SweepJob[]): Map<string, string[]> {
+  const dims = new Map<string, string[]>();
+  const add = (k: string, v: unknown): void => {
+    const vs = dims.get(k) ?? [];
+    const t = show(v);
+    if (!vs.includes(t)) vs.push(t);
+    dims.set(k, vs);
+  };
+  const keys = new Set<string>();
+  for (const j of jobs) for (const k of Object.keys(j.settings ?? {})) keys.add(k);
+  for (const j of jobs) {
+    add('workload', j.workload);
+    add('run', j.run);
+    add('mode', j.mode);
+    add('hypervisor', j.hypervisor);
+    for (const k of keys) add(k, j.settings?.[k]);
+  }
+  for (const k of ['run', 'mode', 'hypervisor']) if (dims.get(k)?.join() === '(none)') dims.delete(k);
+  return dims;
+}
+
+/**
+ * What differs between the sweep a folder holds (`old`) and a spec (`name`, `jobs`), in one line:
+ * the name, the values each key or axis takes (`workload.size: 64, 256 → 64, 512`), and the jobs
+ * added and removed (by id, with an example of each).
+ */
+export function describeSpecChange(old: Pick<SweepManifest, 'name' | 'jobs'>, name: string, jobs: SweepJob[]): string {
+  const parts: string[] = [];
+  if (old.name !== name) parts.push(`name ${old.name} → ${name}`);
+  const a = dimensions(old.jobs), b = dimensions(jobs);
+  const changed: string[] = [];
+  for (const k of new Set([...a.keys(), ...b.keys()])) {
+    const x = a.get(k), y = b.get(k);
+    if (!x) changed.push(`${k} added (${y!.join(', ')})`);
+    else if (!y) changed.push(`${k} removed (was ${x.join(', ')})`);
+    else if (x.join('\u0000') !== y.join('\u0000')) {
+      // jobs without the key on both sides (explicit jobs) are not the change
+      const both = x.includes('(none)') && y.includes('(none)');
+      const list = (v: string[]): string => (both ? v.filter((t) => t !== '(none)') : v).join(', ');
+      changed.push(`${k}: ${list(x)} → ${list(y)}`);
+    }
+  }
+  if (changed.length > 4) parts.push(`${changed.slice(0, 4).join('; ')}; and ${changed.length - 4} more keys`);
+  else parts.push(...changed);
+  const oldIds = new Set(old.jobs.map((j) => j.id)), newIds = new Set(jobs.map((j) => j.id));
+  const added = jobs.filter((j) => !oldIds.has(j.id)), removed = old.jobs.filter((j) => !newIds.has(j.id));
+  const ex = (js: SweepJob[]): string => (js.length ? ` (e.g. ${js[0].id}: ${describeJob(js[0])})` : '');
+  if (added.length || removed.length) parts.push(`${old.jobs.length} jobs → ${jobs.length}: ${added.length} added${ex(added)}, ${removed.length} removed${ex(removed)}`);
+  else if (old.jobs.map((j) => j.id).join() !== jobs.map((j) => j.id).join()) parts.push('the same jobs in another order');
+  return parts.length ? parts.join('; ') : 'no difference in name or jobs';
 }

@@ -3,14 +3,16 @@
  * out/results.jsonl as it completes, then out/results.json in job order. See README.md.
  */
 import { availableParallelism } from 'node:os';
-import { existsSync, mkdirSync, openSync, writeSync, closeSync, ftruncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, ftruncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { InputError } from '../../util/errors.js';
 import type { Config } from '../../config/config.js';
 import { loadSweepSpec, describeJob, type SweepJob, type SweepSpec } from './spec.js';
-import { readResultsJsonl, latestRecords, writeFinal, readManifest, isFinal, SWEEP_SCHEMA, type SweepManifest, type SweepRecord, type Outcome } from './merge.js';
+import { readResultsJsonl, latestRecords, writeFinal, readManifest, isFinal, describeSpecChange, SWEEP_SCHEMA, type SweepManifest, type SweepRecord, type Outcome } from './merge.js';
+import { checkOutputDir, outputError, fsReason, writeAll, writeFileAtomic } from '../../util/output.js';
+import { lockFolder, takeoverNote, type FolderLock } from '../../util/lock.js';
 import { TraceShares, type ShareResult } from './shared-trace.js';
 import type { WorkerTask, WorkerInput, WorkerAnswer } from './worker.js';
 
@@ -43,6 +45,13 @@ export interface SweepOptions {
   onProgress?: (p: SweepProgress) => void;
   /** Called once the trace files are loaded and shared, before the first job is sent to a worker. */
   onReady?: () => void;
+  /**
+   * Keep the lock on `out` when the sweep succeeds: it is returned as SweepSummary.lock, for the
+   * caller to release (the CLI keeps it while it writes the report). It is released on errors.
+   */
+  keepLock?: boolean;
+  /** The lock holder's command line, shown to a process that finds the folder locked (default: process.argv). */
+  command?: string;
 }
 
 export interface SweepSummary {
@@ -60,6 +69,8 @@ export interface SweepSummary {
   refused: SweepRecord[];
   /** Trace files parsed in the main thread and shared with the workers: parses, and bytes in SharedArrayBuffers. */
   shared: { loads: number; bytes: number };
+  /** The lock on `out`, still held (keepLock): release it when done with the folder. */
+  lock?: FolderLock;
   /** Time the jobs took inside the workers (sum over jobs, ms): wall × workers − this is what the pool cost. */
   jobMs: number;
   wallMs: number;
@@ -117,11 +128,13 @@ function prepare(spec: SweepSpec, job: SweepJob, cfg: Readonly<Config>, shares: 
 
 export async function runSweep(specPath: string | SweepSpec, opts: SweepOptions): Promise<SweepSummary> {
   const t0 = performance.now();
+  const requested = opts.workers ?? availableParallelism();
+  if (!Number.isInteger(requested) || requested < 0) throw new InputError(`workers ${requested}: not a whole number ≥ 0; e.g. 2 (0: in this thread)`);
+  // the output folder before anything starts (it is created and locked once the spec is read)
+  checkOutputDir(opts.out, '--out');
   // The pool first: its threads start and load the simulator (~70 ms) while this thread checks the
   // spec, reads results.jsonl and parses the trace files. Default V8 heap limits: a larger young
   // generation (tried: 128 MiB) made two workers in one process slower than one.
-  const requested = opts.workers ?? availableParallelism();
-  if (!Number.isInteger(requested) || requested < 0) throw new InputError(`workers ${requested}: not a whole number ≥ 0; e.g. 2 (0: in this thread)`);
   const pool = requested > 0 ? new Piscina({ filename: workerUrl().href, minThreads: requested, maxThreads: requested, idleTimeout: 1000 }) : undefined;
   try {
     return await sweepOn(pool, specPath, opts, t0);
@@ -130,11 +143,47 @@ export async function runSweep(specPath: string | SweepSpec, opts: SweepOptions)
   }
 }
 
+/**
+ * Check the output folder, create it and lock it (a stale lock of a process that is gone is taken
+ * over, with a note on stderr). An InputError names the folder and the reason, or the holder.
+ */
+function lockOut(out: string, quiet?: boolean, command?: string): FolderLock {
+  checkOutputDir(out, '--out');
+  try {
+    mkdirSync(out, { recursive: true });
+  } catch (e) {
+    throw outputError(out, e, '--out');
+  }
+  const lock = lockFolder(out, { flag: '--out', command });
+  if (lock.tookOver && !quiet) process.stderr.write(`iommusim: note: ${takeoverNote(lock)}\n`);
+  return lock;
+}
+
+/** A failed append to results.jsonl: the sweep stops (the jobs recorded so far are kept for --resume). */
+class JournalError extends Error {
+  constructor(readonly failure: unknown) { super('results.jsonl write failed'); }
+}
+
 async function sweepOn(pool: Piscina | undefined, specPath: string | SweepSpec, opts: SweepOptions, t0: number): Promise<SweepSummary> {
   const spec = typeof specPath === 'string' ? loadSweepSpec(specPath) : specPath;
+  shardJobs(spec.jobs, opts.shard); // a bad shard fails before the folder is touched
+  const out = opts.out;
+  // the folder: created, and locked against another sweep (or merge) writing into it
+  const lock = lockOut(out, opts.quiet, opts.command);
+  let ok = false;
+  try {
+    const summary = await sweepLocked(pool, spec, opts, t0);
+    if (opts.keepLock) summary.lock = lock;
+    ok = true;
+    return summary;
+  } finally {
+    if (!ok || !opts.keepLock) lock.release();
+  }
+}
+
+async function sweepLocked(pool: Piscina | undefined, spec: SweepSpec, opts: SweepOptions, t0: number): Promise<SweepSummary> {
   const mine = shardJobs(spec.jobs, opts.shard);
   const out = opts.out;
-  mkdirSync(out, { recursive: true });
   const manifest: SweepManifest = { schema: SWEEP_SCHEMA, name: spec.name, spec: spec.file, ...(opts.shard ? { shard: opts.shard } : {}), jobs: spec.jobs };
   const jsonl = join(out, 'results.jsonl');
 
@@ -144,8 +193,10 @@ async function sweepOn(pool: Piscina | undefined, specPath: string | SweepSpec, 
   if (opts.resume && existsSync(join(out, 'sweep.json'))) {
     const old = readManifest(out);
     if (old.name !== spec.name || old.jobs.map((j) => j.id).join(',') !== spec.jobs.map((j) => j.id).join(',')) {
-      throw new InputError(`${join(out, 'sweep.json')}: the folder holds another sweep (${old.name}, ${old.jobs.length} jobs) than ${spec.file} (${spec.name}, ${spec.jobs.length} jobs); use another --out, or drop --resume to start over`);
+      throw new InputError(`${join(out, 'sweep.json')}: the folder holds another sweep (${old.name}, ${old.jobs.length} jobs) than ${spec.file} (${spec.name}, ${spec.jobs.length} jobs): ${describeSpecChange(old, spec.name, spec.jobs)}; use another --out, or drop --resume to start over`);
     }
+    const part = (s?: [number, number]): string => (s ? `shard ${s.join('/')}` : 'the whole sweep');
+    if (part(old.shard) !== part(opts.shard)) throw new InputError(`${join(out, 'sweep.json')}: the folder holds ${part(old.shard)} of ${spec.name}, not ${part(opts.shard)}; resume ${old.shard ? `with --shard ${old.shard.join('/')}` : 'without --shard'}, or use another --out`);
   }
   if (opts.resume) {
     const r = readResultsJsonl(jsonl);
@@ -160,9 +211,19 @@ async function sweepOn(pool: Piscina | undefined, specPath: string | SweepSpec, 
   // workers: 0 runs the jobs in this thread, one after another (debugging, profiling, tests)
   const inline = pool === undefined;
   const workers = inline ? 0 : Math.min(pool.options.maxThreads, Math.max(1, runnable.length));
-  writeFileSync(join(out, 'sweep.json'), JSON.stringify(manifest, null, 2) + '\n');
-  const fd = openSync(jsonl, opts.resume ? 'a' : 'w');
-  if (opts.resume) ftruncateSync(fd, goodBytes);
+  writeFileAtomic(join(out, 'sweep.json'), JSON.stringify(manifest, null, 2) + '\n', { flag: '--out' });
+  let fd: number;
+  try {
+    fd = openSync(jsonl, opts.resume ? 'a' : 'w');
+    if (opts.resume) ftruncateSync(fd, goodBytes);
+  } catch (e) {
+    throw outputError(jsonl, e, '--out');
+  }
+  // results.jsonl is a journal: appended a line per finished job, so an interrupted sweep keeps what
+  // it finished. A failed append (disk full) cuts the file back to its last whole line and stops the sweep.
+  let journalEnd = opts.resume ? goodBytes : 0;
+  let journalFailed: unknown;
+  const abort = new AbortController();
   const show = opts.quiet ? undefined : progressPrinter(spec.name, todo.length, skipped, workers);
 
   let done = 0;
@@ -170,7 +231,17 @@ async function sweepOn(pool: Piscina | undefined, specPath: string | SweepSpec, 
   let refused = 0;
   let jobMs = 0;
   const finish = (job: SweepJob, line: string, o: Outcome): void => {
-    writeSync(fd, line + '\n');
+    if (journalFailed !== undefined) return;
+    try {
+      const buf = Buffer.from(line + '\n', 'utf8');
+      writeAll(fd, buf);
+      journalEnd += buf.length;
+    } catch (e) {
+      journalFailed = e;
+      try { ftruncateSync(fd, journalEnd); } catch { /* the partial line is cut off on --resume */ }
+      abort.abort();
+      throw new JournalError(e);
+    }
     byId.set(job.id, o);
     done++;
     if (o.error !== undefined) failed++;
@@ -182,57 +253,65 @@ async function sweepOn(pool: Piscina | undefined, specPath: string | SweepSpec, 
   const head = (job: SweepJob): string => `{"id":${JSON.stringify(job.id)},"job":${JSON.stringify(job)}`;
   const fail = (job: SweepJob, error: string): void => finish(job, `${head(job)},"error":${JSON.stringify(error)}}`, { error });
 
-  for (const j of todo) {
-    const why = spec.refused[j.id];
-    if (why !== undefined) finish(j, `${head(j)},"refused":${JSON.stringify(why)}}`, { refused: why });
-  }
-
-  // each trace file read and parsed once here, shared with the workers (shared-trace.ts)
-  const shares = new TraceShares();
-  const tasks: Array<{ job: SweepJob; task: WorkerTask; cost: number }> = [];
-  for (const job of runnable) {
-    const cfg = spec.configs[job.index];
-    const p = prepare(spec, job, cfg, shares);
-    if ('error' in p) fail(job, p.error);
-    else tasks.push({ job, task: { kind: 'job', job, cfg, input: p.input }, cost: p.cost });
-  }
-  shares.dropFiles();
-  // largest first (stable): the last jobs to start are the short ones
-  tasks.sort((a, b) => b.cost - a.cost || a.job.index - b.job.index);
-  opts.onReady?.();
-
   try {
+    for (const j of todo) {
+      const why = spec.refused[j.id];
+      if (why !== undefined) finish(j, `${head(j)},"refused":${JSON.stringify(why)}}`, { refused: why });
+    }
+
+    // each trace file read and parsed once here, shared with the workers (shared-trace.ts)
+    const shares = new TraceShares();
+    const tasks: Array<{ job: SweepJob; task: WorkerTask; cost: number }> = [];
+    for (const job of runnable) {
+      const cfg = spec.configs[job.index];
+      const p = prepare(spec, job, cfg, shares);
+      if ('error' in p) fail(job, p.error);
+      else tasks.push({ job, task: { kind: 'job', job, cfg, input: p.input }, cost: p.cost });
+    }
+    shares.dropFiles();
+    // largest first (stable): the last jobs to start are the short ones
+    tasks.sort((a, b) => b.cost - a.cost || a.job.index - b.job.index);
+    opts.onReady?.();
+
     if (inline && tasks.length > 0) {
       const { default: run } = (await import('./worker.js')) as { default: (t: WorkerTask) => WorkerAnswer };
       for (const { job, task } of tasks) {
         let a: WorkerAnswer | undefined;
         try { a = run(task); } catch (e) { fail(job, (e as Error)?.message ?? String(e)); }
         if (a) { jobMs += a.ms; finish(job, `${head(job)},"result":${a.line}}`, { text: a.text }); }
+        // let signals in between jobs (SIGINT releases the folder's lock)
+        await new Promise((r) => setImmediate(r));
       }
     }
     if (pool && tasks.length > 0) {
       await Promise.all(tasks.map(async ({ job, task }) => {
+        let a: WorkerAnswer;
         try {
-          const a = (await pool.run(task)) as WorkerAnswer;
-          jobMs += a.ms;
-          finish(job, `${head(job)},"result":${a.line}}`, { text: a.text });
+          a = (await pool.run(task, { signal: abort.signal })) as WorkerAnswer;
         } catch (e) {
+          if (journalFailed !== undefined) return; // stopped: this job is not recorded, a resume runs it
           fail(job, (e as Error)?.message ?? String(e));
+          return;
         }
+        jobMs += a.ms;
+        finish(job, `${head(job)},"result":${a.line}}`, { text: a.text });
       }));
     }
+    const w = writeFinal(out, mine, byId);
+    const summary: SweepSummary = {
+      name: spec.name, out, jobs: spec.jobs.length, shardJobs: mine.length, ran: done, skipped, results: w.results, errors: w.errors, refused: w.refused,
+      shared: { loads: shares.loads, bytes: shares.bytes }, jobMs, wallMs: performance.now() - t0,
+    };
+    if (!opts.quiet) {
+      process.stderr.write(`sweep ${spec.name}: ${w.results}/${mine.length} jobs ok${w.errors.length ? `, ${w.errors.length} failed (${join(out, 'errors.json')})` : ''}${w.refused.length ? `, ${w.refused.length} refused by their hypervisor (${join(out, 'refused.json')})` : ''}, ${done} run, ${skipped} resumed, ${(summary.wallMs / 1000).toFixed(1)} s → ${join(out, 'results.json')}\n`);
+    }
+    return summary;
+  } catch (e) {
+    if (journalFailed === undefined) throw e;
+    throw new InputError(`${jsonl}: cannot append: ${fsReason(journalFailed)}; the sweep stopped after ${done} jobs (the ${done + skipped} recorded are kept): free some space or fix the folder, then run again with --resume`);
   } finally {
     closeSync(fd);
   }
-  const w = writeFinal(out, mine, byId);
-  const summary: SweepSummary = {
-    name: spec.name, out, jobs: spec.jobs.length, shardJobs: mine.length, ran: done, skipped, results: w.results, errors: w.errors, refused: w.refused,
-    shared: { loads: shares.loads, bytes: shares.bytes }, jobMs, wallMs: performance.now() - t0,
-  };
-  if (!opts.quiet) {
-    process.stderr.write(`sweep ${spec.name}: ${w.results}/${mine.length} jobs ok${w.errors.length ? `, ${w.errors.length} failed (${join(out, 'errors.json')})` : ''}${w.refused.length ? `, ${w.refused.length} refused by their hypervisor (${join(out, 'refused.json')})` : ''}, ${done} run, ${skipped} resumed, ${(summary.wallMs / 1000).toFixed(1)} s → ${join(out, 'results.json')}\n`);
-  }
-  return summary;
 }
 
 const fmtTime = (ms: number): string => {
