@@ -25,3 +25,21 @@ export function sourceId(canonical: string): number {
 export function segmentOf(canonical: string): number {
   return parseInt(canonical.slice(0, 4), 16);
 }
+
+/**
+ * Source-ids of a trace's devices (-1 for `*`). The model has one IOMMU over one PCI segment, so two
+ * devices of different segments with the same bus:dev.fn would be one requester: refused in one line.
+ */
+export function deviceSourceIds(devices: readonly string[], where: string): Int32Array {
+  const s = new Int32Array(devices.length);
+  const seen = new Map<number, string>();
+  devices.forEach((d, i) => {
+    if (d === '*') { s[i] = -1; return; }
+    const sid = sourceId(d);
+    const other = seen.get(sid);
+    if (other !== undefined) throw inputError(where, `devices ${other} and ${d} have the same requester id (bus:dev.fn ${d.slice(5)}) in different PCI segments, and the model has one IOMMU over one segment`, 'give each device its own bus:dev.fn, or simulate each segment separately');
+    seen.set(sid, d);
+    s[i] = sid;
+  });
+  return s;
+}

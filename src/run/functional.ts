@@ -10,7 +10,7 @@ import {
   INV_IOTLB, INV_CONTEXT, INV_DEVTLB, INV_PWC, INV_GLOBAL, pageOf,
 } from '../trace/columns.js';
 import { deviceSettings, type Config } from '../config/config.js';
-import { sourceId } from '../config/bdf.js';
+import { sourceId, deviceSourceIds } from '../config/bdf.js';
 
 export interface DmaCounts {
   requests: number;
@@ -29,9 +29,7 @@ export function newDmaCounts(): DmaCounts {
 
 /** Source-id of each trace device (-1 for `*`). */
 export function deviceSids(t: TraceColumns): Int32Array {
-  const s = new Int32Array(t.devices.length);
-  t.devices.forEach((d, i) => { s[i] = d === '*' ? -1 : sourceId(d); });
-  return s;
+  return deviceSourceIds(t.devices, 'trace devices');
 }
 
 /** Attach the devices named in the config up front (others attach at their first map). */

@@ -30,7 +30,7 @@ import { RootComplex } from '../rc/root-complex.js';
 import {
   type TraceColumns, OP_DMA, OP_UNMAP, OP_INV, DIR_WRITE, SIZE_ALL, INV_CONTEXT, INV_GLOBAL, pageOf,
 } from '../trace/columns.js';
-import { sourceId } from '../config/bdf.js';
+import { deviceSourceIds } from '../config/bdf.js';
 import { applyControl } from '../run/functional.js';
 
 const EV_TRACE = 1;
@@ -52,6 +52,12 @@ const RANKS = [0, EV_TRACE, EV_ADMIT, EV_ISSUE, EV_AT_RC, EV_DATA, EV_CPL, EV_WD
 const EARLY_TRIAL = 4096;
 /** Waiting records looked at per completion; past this many a device's later records queue in order. */
 const WAIT_SCAN = 32;
+/**
+ * Pieces a request issues in one go; a larger request issues the rest when the link has sent them
+ * (an EV_ISSUE then), so a DMA that faults stops within a batch of its fault instead of queueing
+ * all its pieces first (a 2^40-byte write is 4 G pieces). Above every shipped workload's requests.
+ */
+const ISSUE_BATCH = 4096;
 
 /** A source of generated requests (closed loop): fills the next request for device d. */
 export interface RequestSource {
@@ -277,8 +283,9 @@ export class TimedSystem {
     this.devDom = new Int32Array(n);
     this.devRelaxed = new Uint8Array(n);
     const busLink = new Map<number, number>();
+    const sids = deviceSourceIds(devices, 'trace devices');
     devices.forEach((d, i) => {
-      const sid = d === '*' ? -1 : sourceId(d);
+      const sid = sids[i];
       this.devSid[i] = sid;
       const bus = sid < 0 ? -1 : sid >> 8;
       let l = busLink.get(bus);
@@ -561,7 +568,13 @@ export class TimedSystem {
     }
   }
 
-  /** Issue, at time `now`, as many pieces of request r as tags / credits / lines allow. */
+  /**
+   * Issue, at time `now`, as many pieces of request r as tags and credits allow (at most
+   * ISSUE_BATCH; the rest when the link has sent them). A request whose translation faulted at the
+   * root complex before `now` issues no more: the DMA ends at its fault (a read learns it from its
+   * Unsupported Request completion; the model stops a write there too). The fault's time decides,
+   * not when the model learnt of it, so eager and event-per-piece runs stop alike.
+   */
   private issue(r: number, now: number): void {
     const e = this.eng;
     const d = e.rDev[r];
@@ -571,7 +584,14 @@ export class TimedSystem {
     const link = this.links[this.devLink[d]];
     const limit = isWrite ? this.mps : this.mrrs;
     const group = isWrite && this.groupWrites;
+    let budget = ISSUE_BATCH;
     while (e.rLeft[r] > 0) {
+      if (e.rFault[r] === 1 && e.rFaultAt[r] < now) {
+        e.rLeft[r] = 0;
+        if (e.rOut[r] === 0) this.requestDone(r, d);
+        return;
+      }
+      if (budget <= 0) { this.q.push(link.upFree > now ? link.upFree : now, EV_ISSUE, r); return; }
       const off = e.rOff[r];
       const left = e.rLeft[r];
       let bytes = 4096 - off;
@@ -594,6 +614,7 @@ export class TimedSystem {
       }
       e.pRun[p] = n;
       const k = n > 0 ? n : 1;
+      budget -= k;
       e.pDown[p] = wm[wb + WM_DOWN];
       e.pDownTlps[p] = wm[wb + WM_TLPS_DOWN];
       const upPs = wm[wb + WM_UP_PS];
@@ -634,7 +655,7 @@ export class TimedSystem {
     let ready = now;
     if (e.rFault[r] === 0) {
       const rc = this.rc;
-      if (rc.translate(r, this.devSid[d], e.rPasid[r], e.pPn[p], isWrite, this.devUnit[d], now) < 0) e.rFault[r] = 1;
+      if (rc.translate(r, this.devSid[d], e.rPasid[r], e.pPn[p], isWrite, this.devUnit[d], now) < 0) { e.rFault[r] = 1; e.rFaultAt[r] = now; }
       else ready = rc.io[0];
     }
     if (e.rFault[r] === 1) {
@@ -736,7 +757,9 @@ export class TimedSystem {
     const r = e.pReq[p];
     const d = e.rDev[r];
     e.writeDone(d);
-    if (e.waitLen[d] > 0) this.resume(d);
+    // only a returned credit can let a waiting request go (with unlimited credits a write frees
+    // nothing, and a run piece has no write-done event: resuming here would make the two differ)
+    if (e.postedLimited && e.waitLen[d] > 0) this.resume(d);
     this.pieceDone(p, r, d);
   }
 
@@ -744,7 +767,13 @@ export class TimedSystem {
     const e = this.eng;
     e.freePiece(p);
     if (--e.rOut[r] > 0 || e.rLeft[r] > 0) return;
-    // request complete (the device's own latency — descriptor handling — added here)
+    this.requestDone(r, d);
+  }
+
+  /** Request r of device d complete: its last piece is done (or it faulted with none in flight). */
+  private requestDone(r: number, d: number): void {
+    const e = this.eng;
+    // the device's own latency — descriptor handling — added here
     const now = this.q.now + e.latencyPs;
     if (e.rFault[r] === 1) {
       this.devDropped[d]++;

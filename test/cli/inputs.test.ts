@@ -220,6 +220,14 @@ describe('more than 65,535 devices', () => {
       expect(oneLine(r.err)).toMatch(/^iommusim: .*70k\.csv:65537: device 0000:ff:1f\.7 is the 65,536th distinct device of the trace; a trace holds at most 65,535 .*split the trace/);
     }
   });
+  it('two devices of different segments with one bus:dev.fn: refused in one line, not merged into one requester', () => {
+    const f = file('segments.csv', 'time_ns,device,pasid,op,iova,size,dir,paddr\n0,0000:03:00.0,,dma,0x1000,64,read,\n1,0001:03:00.0,,dma,0x1000,64,read,\n');
+    for (const cmd of [['run', f], ['run', '--functional', f]]) {
+      const r = iommusim(cmd);
+      expect(r.code).toBe(2);
+      expect(oneLine(r.err)).toMatch(/^iommusim: trace devices: devices 0000:03:00\.0 and 0001:03:00\.0 have the same requester id \(bus:dev\.fn 03:00\.0\) in different PCI segments.*; give each device its own bus:dev\.fn/);
+    }
+  });
 });
 
 // =====================================================================================

@@ -60,6 +60,8 @@ export class DmaEngines {
   rBytes = new Float64Array(0);
   rOut = new Int32Array(0);
   rFault = new Uint8Array(0);
+  /** When the request's translation faulted at the root complex (ps; with rFault). */
+  rFaultAt = new Float64Array(0);
   rWaiting = new Uint8Array(0);
   /** Trace mode: the record's first page and page count (the unmap gate's counts). */
   rPage0 = new Float64Array(0);
@@ -122,7 +124,7 @@ export class DmaEngines {
     this.rDev = growTyped(this.rDev, cap); this.rStart = growTyped(this.rStart, cap); this.rWrite = growTyped(this.rWrite, cap);
     this.rWarm = growTyped(this.rWarm, cap); this.rPasid = growTyped(this.rPasid, cap); this.rPn = growTyped(this.rPn, cap);
     this.rOff = growTyped(this.rOff, cap); this.rLeft = growTyped(this.rLeft, cap); this.rBytes = growTyped(this.rBytes, cap);
-    this.rOut = growTyped(this.rOut, cap); this.rFault = growTyped(this.rFault, cap); this.rWaiting = growTyped(this.rWaiting, cap);
+    this.rOut = growTyped(this.rOut, cap); this.rFault = growTyped(this.rFault, cap); this.rFaultAt = growTyped(this.rFaultAt, cap); this.rWaiting = growTyped(this.rWaiting, cap);
     this.rPage0 = growTyped(this.rPage0, cap); this.rPages = growTyped(this.rPages, cap); this.rKind = growTyped(this.rKind, cap);
     this.rRecord = growTyped(this.rRecord, cap);
     const f = new Int32Array(cap);

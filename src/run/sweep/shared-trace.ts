@@ -18,7 +18,15 @@ import type { Config } from '../../config/config.js';
 import { copyColumns, type TraceColumns } from '../../trace/columns.js';
 import { columnsFromShared, iotraceChunkBytes } from '../../trace/iotrace.js';
 import { readTraceBytes, traceFormat, parseTrace, captureColumns, type TraceFormat } from '../../trace/load.js';
-import { parseCapture, type PacketColumns } from '../../trace/importers/pcap.js';
+import { parseCapture, type PacketColumns, type CaptureFile } from '../../trace/importers/pcap.js';
+import { warnToStderr } from '../../trace/input.js';
+
+/** A capture for a sweep: cut short, its complete records are used with a warning on stderr, as `run` does without --strict. */
+function captureWithWarnings(bytes: Uint8Array, path: string): CaptureFile {
+  const c = parseCapture(bytes, path, { allowPartial: true });
+  for (const w of c.warnings) warnToStderr(w);
+  return c;
+}
 import { readCapturePackets } from '../../trace/generators/nic.js';
 
 /** Trace columns in a SharedArrayBuffer (the .iotrace chunk layout). */
@@ -117,7 +125,7 @@ export class TraceShares {
     if (!s) {
       const { bytes, format: fmt } = f;
       s = this.load(() => fmt === 'pcap' || fmt === 'pcapng'
-        ? sharePackets(parseCapture(bytes, path).packets, fmt, path)
+        ? sharePackets(captureWithWarnings(bytes, path).packets, fmt, path)
         : shareColumns(parseTrace(bytes, fmt, path, { addressBits: addressBits(cfg) }, cfg).columns, fmt, path));
       this.shared.set(key, s);
     }
