@@ -44,6 +44,11 @@ const COMPARE_COLUMNS: Array<Column<ModeResult>> = [
   { header: 'irq/s', align: 'right', cell: (m) => String(m.interruptsPerSec) },
   { header: 'IOTLB hit', align: 'right', cell: (m) => `${(m.iotlb.hitRate * 100).toFixed(1)}%` },
   { header: 'reads/walk', align: 'right', cell: (m) => m.iotlb.readsPerWalk.toFixed(2) },
+  // why the IOMMU costs throughput: its misses and page-table reads per 4 KiB of payload, its page-walk stage's load, the PCIe ordering waits
+  { header: 'miss/4K', align: 'right', cell: (m) => m.iommu?.iotlbMissesPer4KiB.toFixed(2) ?? '—' },
+  { header: 'reads/4K', align: 'right', cell: (m) => m.iommu?.memReadsPer4KiB.toFixed(2) ?? '—' },
+  { header: 'walk busy', align: 'right', cell: (m) => (m.iommu ? `${(m.iommu.walkStageBusy * 100).toFixed(0)}%` : '—') },
+  { header: 'order ns/pkt', align: 'right', cell: (m) => m.iommu?.orderingWaitNsPerPacket.toFixed(0) ?? '—' },
 ];
 
 export function formatCompare(r: CompareResult): string {

@@ -49,14 +49,15 @@ export const PLATFORMS: readonly Platform[] = [
     description: 'a PCIe Gen5 x16 GPU (H100 class) in a Sapphire Rapids host, 10-bit tags, 8 × DDR5-4800',
     settings: [
       ['pcie.gen', 5], ['pcie.lanes', 16], ['pcie.mpsBytes', 256], ['pcie.mrrsBytes', 512], ['pcie.tags', 768],
-      ['memory.dramGBps', 307.2], ['memory.dramLatencyNs', 100],
+      ['memory.dramGBps', 307.2], ['memory.dramLatencyNs', 197], ['memory.pageTables', 'dram'],
       ['device.dmaEngine.maxInFlight', 1024], ['device.clockMHz', 1755],
       ['iommu.levels', 5],
       ['gpu.copyGBps', 50],
     ],
     sources: [
       'PCIe 5.0: 32 GT/s, 10-bit tags (768 outstanding) [C]',
-      'Xeon Scalable 4th gen: 8 channels DDR5-4800 = 307.2 GB/s (Intel ARK) [C]; DRAM latency ~100 ns (assumption)',
+      'Xeon Scalable 4th gen: 8 channels DDR5-4800 = 307.2 GB/s (Intel ARK) [C]',
+      'memory seen from the root complex, the IOMMU\'s page-table reads included: 197 ns, as measured on the nearest mesh Xeon with a published figure (Cascade Lake, Rubin et al., SOSP 2024 §2.2) [P]; not measured on Sapphire Rapids (assumption)',
       'H100 PCIe boost clock 1,755 MHz (NVIDIA datasheet) [C]; 5-level paging on Sapphire Rapids',
       'gpu.copyGBps 50: assumption, ~80 % of Gen5 x16\'s 63 GB/s per direction',
     ],

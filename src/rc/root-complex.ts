@@ -70,6 +70,8 @@ export class RootComplex {
   /** Reads that waited for earlier writes of their domain to commit, and the time (ps). */
   readOrderStalls = 0;
   readOrderStallPs = 0;
+  /** Time the posted-write unit was busy (ps). */
+  writeUnitBusyPs = 0;
   /** Time writes waited for their own translation after the write unit was done with them (ps). */
   writeTranslationWaitPs = 0;
   /** The time out of translate() (a double passed through an array is not boxed). */
@@ -157,6 +159,7 @@ export class RootComplex {
     const unitStart = arrive > this.writeFree ? arrive : this.writeFree;
     const unitDone = unitStart + this.writePs;
     this.writeFree = unitDone;
+    this.writeUnitBusyPs += this.writePs;
     let commit = unitDone;
     if (ready > commit) { this.writeTranslationWaitPs += ready - commit; commit = ready; }
     const last = this.lastCommit[dom];

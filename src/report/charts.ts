@@ -21,7 +21,7 @@ export interface ChartSpec {
 export const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 const color = (i: number): string => PALETTE[i % PALETTE.length];
 
-type Scales = Record<string, { type?: string; title: { display: true; text: string }; stacked?: boolean; min?: number; max?: number; beginAtZero?: boolean; labels?: string[]; offset?: boolean }>;
+type Scales = Record<string, { type?: string; title: { display: true; text: string }; stacked?: boolean; min?: number; max?: number; beginAtZero?: boolean; labels?: string[]; offset?: boolean; position?: 'left' | 'right'; grid?: { drawOnChartArea: boolean } }>;
 
 function options(title: string, caption: string, scales: Scales): ChartConfiguration['options'] {
   return {
@@ -94,6 +94,31 @@ function compareCharts(c: CompareDoc): ChartSpec[] {
     type: 'bar',
     data: { labels, datasets: [{ label: 'IOTLB hit rate (%)', data: c.modes.map((m) => hitRatePct(m.iotlb)), backgroundColor: color(2) }] },
   }, { x: axis('I/O path'), y: axis('IOTLB hit rate (%)', { min: 0, max: 100 }) });
+
+  // why the IOMMU costs throughput (compare JSON written before these figures existed has none)
+  if (c.modes.some((m) => m.iommu)) {
+    add('iommu-per-4k', 'IOMMU work per 4 KiB of payload', {
+      type: 'bar',
+      data: {
+        labels,
+        datasets: [
+          { label: 'IOTLB misses / 4 KiB', data: c.modes.map((m) => m.iommu?.iotlbMissesPer4KiB ?? null), backgroundColor: color(3) },
+          { label: 'IOMMU memory reads / 4 KiB', data: c.modes.map((m) => m.iommu?.memReadsPer4KiB ?? null), backgroundColor: color(1) },
+        ],
+      },
+    }, { x: axis('I/O path'), y: axis('per 4 KiB of DMA payload', { beginAtZero: true }) });
+    add('iommu-pressure', 'Where the device side waits: the page-walk stage and PCIe ordering', {
+      type: 'bar',
+      data: {
+        labels,
+        datasets: [
+          { label: 'page-walk stage busy (%)', data: c.modes.map((m) => (m.iommu ? Math.round(m.iommu.walkStageBusy * 1000) / 10 : null)), backgroundColor: color(2), yAxisID: 'y' },
+          { label: 'ordering wait (ns per packet)', data: c.modes.map((m) => m.iommu?.orderingWaitNsPerPacket ?? null), backgroundColor: color(4), yAxisID: 'y1' },
+          { label: 'write-buffer wait (ns per packet)', data: c.modes.map((m) => m.iommu?.writeBufferWaitNsPerPacket ?? null), backgroundColor: color(5), yAxisID: 'y1' },
+        ],
+      },
+    }, { x: axis('I/O path'), y: axis('page-walk stage busy (%)', { min: 0, max: 100, position: 'left' }), y1: axis('wait (ns per packet)', { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false } }) });
+  }
 
   add('latency', 'DMA latency per I/O path', {
     type: 'bar',

@@ -106,6 +106,7 @@ export function compareTable(c: CompareDoc): Table {
     'packetsPerSec', 'cyclesPerPacket.guest', 'cyclesPerPacket.host', 'cyclesPerPacket.total',
     ...parts.map((p) => `cycles.${p}`), 'exitsPerSec', 'interruptsPerSec',
     'iotlb.lookups', 'iotlb.hitRate', 'iotlb.misses', 'iotlb.walks', 'iotlb.readsPerWalk', 'iotlb.mergedMisses',
+    'iommu.iotlbMissesPer4KiB', 'iommu.memReadsPer4KiB', 'iommu.walkStageBusy', 'iommu.orderingWaitNsPerPacket', 'iommu.writeBufferWaitNsPerPacket',
     'latencyNs.p50', 'latencyNs.p99', 'coreUtilisation.vcpu', 'coreUtilisation.backend', 'description',
   ];
   const rows = c.modes.map((m): Cell[] => [
@@ -113,6 +114,7 @@ export function compareTable(c: CompareDoc): Table {
     num(m.packetsPerSec), num(m.cyclesPerPacket.guest), num(m.cyclesPerPacket.host), num(m.cyclesPerPacket.total),
     ...parts.map((p) => num(m.cyclesPerPacket.parts?.[p]) ?? 0), num(m.exitsPerSec), num(m.interruptsPerSec),
     num(m.iotlb?.lookups), num(m.iotlb?.hitRate), num(m.iotlb?.misses), num(m.iotlb?.walks), num(m.iotlb?.readsPerWalk), num(m.iotlb?.mergedMisses),
+    num(m.iommu?.iotlbMissesPer4KiB), num(m.iommu?.memReadsPer4KiB), num(m.iommu?.walkStageBusy), num(m.iommu?.orderingWaitNsPerPacket), num(m.iommu?.writeBufferWaitNsPerPacket),
     num(m.latencyNs?.p50), num(m.latencyNs?.p99), num(m.coreUtilisation?.vcpu), num(m.coreUtilisation?.backend), m.description ?? '',
   ]);
   return { columns, rows };

@@ -98,6 +98,8 @@ export interface TimingMetrics {
   ordering: { writeStalls: number; writeStallNs: number; readStalls: number; readStallNs: number; writeTranslationWaitNs: number };
   /** The root ports' write buffers (rc.writeLines): writes that waited at a port's ingress for lines, and how long in all. */
   writeBuffer: { stalls: number; stallNs: number };
+  /** The root complex's serial posted-write unit: the share of the run it was busy. */
+  writeUnit: { writes: number; utilisation: number };
   memory: { llcAccesses: number; dramAccesses: number; dramBytes: number };
   events: number;
   /** Records that waited for the device's earlier DMAs behind an unmap, and how long in all. */
@@ -840,6 +842,7 @@ export class TimedSystem {
         writeTranslationWaitNs: r3(this.rc.writeTranslationWaitPs / 1000),
       },
       writeBuffer: { stalls: this.rc.lineStalls, stallNs: r3(this.rc.lineStallPs / 1000) },
+      writeUnit: { writes: this.rc.writePs > 0 ? Math.round(this.rc.writeUnitBusyPs / this.rc.writePs) : 0, utilisation: span > 0 ? r3(this.rc.writeUnitBusyPs / span) : 0 },
       memory: { llcAccesses: this.mem.llcAccesses, dramAccesses: this.mem.dramAccesses, dramBytes: this.mem.dramBytes },
       events: this.q.handled,
       unmapGate: { gatedRecords: this.gatedRecords, waitNs: r3(this.gateWaitPs / 1000) },

@@ -32,7 +32,8 @@ export interface ModeResult {
   refused?: string;
   throughputGbps: number;
   packetsPerSec: number;
-  bottleneck: 'offered load' | 'device/IOMMU/PCIe' | 'vCPU' | 'backend CPU' | 'refused';
+  /** What limits the path: the offered load, the CPU, or on the device side the part that is saturated (see deviceBottleneck). */
+  bottleneck: 'offered load' | DeviceBottleneck | 'vCPU' | 'backend CPU' | 'refused';
   offeredGbps: number;
   deviceGbps: number;
   cpuBoundGbps: number;
@@ -41,10 +42,38 @@ export interface ModeResult {
   exitsPerSec: number;
   interruptsPerSec: number;
   iotlb: { lookups: number; hitRate: number; misses: number; walks: number; readsPerWalk: number; mergedMisses: number };
+  /** Why the IOMMU costs throughput on this path: its work per 4 KiB of payload, how busy its page-walk stage was, and the waits PCIe ordering and the root port's write buffer added. */
+  iommu: {
+    iotlbMissesPer4KiB: number; memReadsPer4KiB: number; pwcMissesPer4KiB: { pml4e: number; pdpte: number; pde: number };
+    walkStageBusy: number; writeOrderStalls: number; writeOrderStallNs: number; readOrderStalls: number; writeBufferStalls: number; writeBufferStallNs: number;
+    /** DMA time spent waiting per packet: behind earlier writes (PCIe ordering), and for the root port's write lines. */
+    orderingWaitNsPerPacket: number; writeBufferWaitNsPerPacket: number;
+  };
   latencyNs: { p50: number; p99: number };
   /** The device's interrupts through the interrupt-remapping table and posted-interrupt descriptors. */
   interrupts?: { remapped: number; posted: number; iecHitRate: number; notificationsWithoutExit: number; hostDelivered: number; faults: number };
   settings: Array<[string, string | number | boolean]>;
+}
+
+export type DeviceBottleneck = 'IOMMU page walks' | 'PCIe link' | 'root-port write buffer' | 'root-complex write unit' | 'device/IOMMU/PCIe';
+
+/** Busy at least this share of the run counts as the saturated part. */
+const SATURATED = 0.9;
+
+/**
+ * The part of the device side a timed run was bound by: the IOMMU's page-walk stage, the PCIe
+ * link, the root complex's posted-write unit, or the root port's write buffer (writes waiting for
+ * lines on average longer than a write takes through the root complex unloaded); else the device,
+ * its engine and tags, unnamed.
+ */
+export function deviceBottleneck(m: RunResult['metrics']): DeviceBottleneck {
+  const ws = Math.max(0, ...(m.iommuTiming?.walkStage ?? []).map((u) => u.utilisation));
+  if (ws >= SATURATED) return 'IOMMU page walks';
+  if (Math.max(m.pcie?.upUtilisation ?? 0, m.pcie?.downUtilisation ?? 0) >= SATURATED) return 'PCIe link';
+  if ((m.writeUnit?.utilisation ?? 0) >= SATURATED) return 'root-complex write unit';
+  const writes = m.writeUnit?.writes ?? 0;
+  if (writes > 0 && (m.writeBuffer?.stalls ?? 0) > 0.5 * writes) return 'root-port write buffer';
+  return 'device/IOMMU/PCIe';
 }
 
 export interface CompareResult {
@@ -94,6 +123,7 @@ export function compareModes(
         offeredGbps: 0, deviceGbps: 0, cpuBoundGbps: 0, cyclesPerPacket: { guest: 0, host: 0, total: 0, parts: {}, exitsPerPacket: 0 },
         coreUtilisation: { vcpu: 0, backend: 0 }, exitsPerSec: 0, interruptsPerSec: 0,
         iotlb: { lookups: 0, hitRate: 0, misses: 0, walks: 0, readsPerWalk: 0, mergedMisses: 0 }, latencyNs: { p50: 0, p99: 0 }, settings,
+        iommu: { iotlbMissesPer4KiB: 0, memReadsPer4KiB: 0, pwcMissesPer4KiB: { pml4e: 0, pdpte: 0, pde: 0 }, walkStageBusy: 0, writeOrderStalls: 0, writeOrderStallNs: 0, readOrderStalls: 0, writeBufferStalls: 0, writeBufferStallNs: 0, orderingWaitNsPerPacket: 0, writeBufferWaitNsPerPacket: 0 },
       });
       continue;
     }
@@ -119,7 +149,7 @@ export function compareModes(
     const tput = Math.min(offeredGbps, deviceGbps, cpuBoundGbps);
     // within 1 % of the offered load counts as carrying it (the device's span includes its last latency)
     const bottleneck = tput >= 0.99 * offeredGbps ? 'offered load'
-      : tput === deviceGbps ? 'device/IOMMU/PCIe'
+      : tput === deviceGbps ? deviceBottleneck(m)
       : backend > 0 && hzBackend / backend <= cpuPps + 1e-9 ? 'backend CPU' : 'vCPU';
     const pps = (tput * 1e9) / 8 / bytesPerPacket;
     const r3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -135,6 +165,14 @@ export function compareModes(
       interruptsPerSec: Math.round(pps * ev.interrupts),
       iotlb: { lookups: m.iotlb.lookups, hitRate: r3(m.iotlb.hitRate), misses: m.iotlb.misses, walks: m.walks.count, readsPerWalk: r3(m.walks.readsPerWalk), mergedMisses: m.iotlb.mergedMisses ?? 0 },
       latencyNs: { p50: m.latencyNs?.p50 ?? 0, p99: m.latencyNs?.p99 ?? 0 },
+      iommu: {
+        iotlbMissesPer4KiB: m.per4KiB.iotlbMisses, memReadsPer4KiB: m.per4KiB.memReads, pwcMissesPer4KiB: m.per4KiB.pwcMisses,
+        walkStageBusy: Math.max(0, ...(m.iommuTiming?.walkStage ?? []).map((u) => u.utilisation)),
+        writeOrderStalls: m.ordering?.writeStalls ?? 0, writeOrderStallNs: m.ordering?.writeStallNs ?? 0, readOrderStalls: m.ordering?.readStalls ?? 0,
+        writeBufferStalls: m.writeBuffer?.stalls ?? 0, writeBufferStallNs: m.writeBuffer?.stallNs ?? 0,
+        orderingWaitNsPerPacket: r3(((m.ordering?.writeStallNs ?? 0) + (m.ordering?.readStallNs ?? 0)) / Math.max(1, stats.packets)),
+        writeBufferWaitNsPerPacket: r3((m.writeBuffer?.stallNs ?? 0) / Math.max(1, stats.packets)),
+      },
       interrupts: {
         remapped: irq.remap.remapped, posted: irq.remap.posted, iecHitRate: r3(irq.remap.iec.hitRate),
         notificationsWithoutExit: irq.posted?.deliveredWithoutExit ?? 0, hostDelivered: irq.hostDelivered, faults: irq.remap.faults.count,

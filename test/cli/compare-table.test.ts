@@ -45,7 +45,7 @@ describe('compare table', () => {
     const r = spawnSync(process.execPath, [join(root, 'dist/src/cli/main.js'), 'compare', 'nic-10g-tcp', '--hypervisor', 'kvm'], { cwd: root, encoding: 'utf8' });
     expect(r.status).toBe(0);
     const t = checkTable(r.stdout);
-    expect(t.headers).toEqual(['mode', 'Gb/s', 'bound by', 'cycles/pkt', 'vCPU+host', 'exits/s', 'irq/s', 'IOTLB hit', 'reads/walk']);
+    expect(t.headers).toEqual(['mode', 'Gb/s', 'bound by', 'cycles/pkt', 'vCPU+host', 'exits/s', 'irq/s', 'IOTLB hit', 'reads/walk', 'miss/4K', 'reads/4K', 'walk busy', 'order ns/pkt']);
     expect(t.rows.map((x) => x[0])).toEqual(['bare-metal', 'strict', 'lazy', 'passthrough', 'passthrough-pi', 'virtio', 'emulated']);
   });
 
