@@ -26,6 +26,13 @@ export const INV_SCOPES = ['iotlb', 'context', 'devtlb', 'pwc', 'global'] as con
 /** Sentinel `size` of an inv row without an address (domain-wide). */
 export const SIZE_ALL = -1;
 
+/**
+ * `kind` column: what a row's DMA is for (src/iommu/kinds.ts): 0 data, 1 desc (descriptor / WQE
+ * fetch), 2 cqe (completion / write-back write), 3 doorbell (doorbell-record read), 4 ack (the data
+ * of an ACK frame a TCP receiver sends). 0 wherever a source does not say.
+ */
+export { DMA_KINDS, KIND_DATA, KIND_DESC, KIND_CQE, KIND_DOORBELL, KIND_ACK, type DmaKindName } from '../iommu/kinds.js';
+
 export interface TraceColumns {
   count: number;
   timeNs: Float64Array;
@@ -41,6 +48,8 @@ export interface TraceColumns {
   dir: Uint8Array;
   paddrHi: Uint32Array;
   paddrLo: Uint32Array;
+  /** DMA kind (DMA_KINDS index); 0 (data) unless the source knows better. */
+  kind: Uint8Array;
   /** Canonical PCI addresses (0000:01:00.0); `*` for a global row. */
   devices: string[];
 }
@@ -58,11 +67,12 @@ export function allocColumns(capacity: number, devices: string[] = []): TraceCol
     dir: new Uint8Array(capacity),
     paddrHi: new Uint32Array(capacity),
     paddrLo: new Uint32Array(capacity),
+    kind: new Uint8Array(capacity),
     devices,
   };
 }
 
-const COLS = ['timeNs', 'device', 'pasid', 'op', 'iovaHi', 'iovaLo', 'size', 'dir', 'paddrHi', 'paddrLo'] as const;
+const COLS = ['timeNs', 'device', 'pasid', 'op', 'iovaHi', 'iovaLo', 'size', 'dir', 'paddrHi', 'paddrLo', 'kind'] as const;
 
 /** Copy the first `t.count` rows of every column of `t` into `dst` (which holds at least as many rows). */
 export function copyColumns(t: TraceColumns, dst: TraceColumns): void {
@@ -104,8 +114,8 @@ export class TraceBuilder {
     return i;
   }
 
-  /** Append a row; addresses as hi/lo 32-bit halves. */
-  push(timeNs: number, device: number, pasid: number, op: number, iovaHi: number, iovaLo: number, size: number, dir: number, paddrHi: number, paddrLo: number): void {
+  /** Append a row; addresses as hi/lo 32-bit halves; `kind` a DMA_KINDS index (default 0, data). */
+  push(timeNs: number, device: number, pasid: number, op: number, iovaHi: number, iovaLo: number, size: number, dir: number, paddrHi: number, paddrLo: number, kind = 0): void {
     let t = this.t;
     if (t.count === t.timeNs.length) t = this.t = growColumns(t, t.count * 2);
     const i = t.count++;
@@ -119,11 +129,12 @@ export class TraceBuilder {
     t.dir[i] = dir;
     t.paddrHi[i] = paddrHi;
     t.paddrLo[i] = paddrLo;
+    t.kind[i] = kind;
   }
 
   /** Append with byte addresses below 2^53. */
-  pushAddr(timeNs: number, device: number, pasid: number, op: number, iova: number, size: number, dir: number, paddr: number): void {
-    this.push(timeNs, device, pasid, op, Math.floor(iova / 4294967296), iova >>> 0, size, dir, Math.floor(paddr / 4294967296), paddr >>> 0);
+  pushAddr(timeNs: number, device: number, pasid: number, op: number, iova: number, size: number, dir: number, paddr: number, kind = 0): void {
+    this.push(timeNs, device, pasid, op, Math.floor(iova / 4294967296), iova >>> 0, size, dir, Math.floor(paddr / 4294967296), paddr >>> 0, kind);
   }
 
   finish(): TraceColumns {
