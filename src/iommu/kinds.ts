@@ -33,14 +33,15 @@ export class KindCounts {
 
   /** Call before `iommu.translate` … */
   before(iommu: Iommu): void {
-    this.readsBefore = iommu.walkReads;
+    // walk reads only, as metrics.walks.memReads counts them (context-entry reads excluded)
+    this.readsBefore = iommu.walkReads - iommu.contextReads;
   }
 
   /** … and after it, for the translation of a page of a DMA of `kind`. */
   after(iommu: Iommu, kind: number): void {
     if (iommu.lastIotlbArray >= 0 || iommu.lastWalked) this.lookups[kind]++;
     if (iommu.lastWalked) this.misses[kind]++;
-    this.memReads[kind] += iommu.walkReads - this.readsBefore;
+    this.memReads[kind] += iommu.walkReads - iommu.contextReads - this.readsBefore;
   }
 
   /** Per kind that had requests. */

@@ -7,6 +7,7 @@ import type { Config } from '../config/config.js';
 import type { IommuMetrics } from '../iommu/iommu.js';
 import type { DmaCounts } from './functional.js';
 import type { TimingMetrics } from '../sim/system.js';
+import type { KindMetrics } from '../iommu/kinds.js';
 
 export const RESULT_SCHEMA = 'iommusim.result/1';
 
@@ -42,8 +43,14 @@ export interface RunResult {
   iommusim: string;
   config: Readonly<Config>;
   workload: WorkloadSummary;
-  /** Counts always; timing figures (throughputGbps, latencyNs, pcie, …) unless the run was --functional. */
-  metrics: IommuMetrics & { dma: DmaCounts; per4KiB: Per4KiB } & Partial<TimingMetrics> & { iotlb: { mergedMisses?: number }; walks: { avgLatencyNs?: number } };
+  /**
+   * Counts always; timing figures (throughputGbps, latencyNs, pcie, …) unless the run was --functional.
+   * `byKind`: the DMA requests, bytes, IOTLB lookups, misses and walk memory reads per DMA kind
+   * (the trace's `kind` column; kinds without requests left out); its sums are the totals
+   * (dma.requests, dma.bytes, iotlb.lookups, iotlb.misses, walks.memReads). Absent in results
+   * of runs that did not count it.
+   */
+  metrics: IommuMetrics & { dma: DmaCounts; per4KiB: Per4KiB; byKind?: KindMetrics[] } & Partial<TimingMetrics> & { iotlb: { mergedMisses?: number }; walks: { avgLatencyNs?: number } };
 }
 
 /**
