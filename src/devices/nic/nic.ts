@@ -23,6 +23,13 @@
  * equal times in causal order (map before the DMA that needs it, a DMA before its write-back).
  * A capture's time that goes backwards is held at the previous packet's time.
  *
+ * nic.model=mlx5 (ConnectX, mlx5e) replaces the descriptor rings by an SQ, an RQ of striding WQEs
+ * (nic.strideWqePages pages each, mapped when posted and unmapped as one range when consumed), an
+ * RX and a TX completion queue (a 64 B CQE per packet, or mini-CQEs 8 to a line), an RQ doorbell
+ * record the device reads after each refill, and an event-queue entry per interrupt. nic.acks adds
+ * the ACK frames a TCP receiver sends, from the NAPI poll, on the queue's TX ring. Every row
+ * carries its DMA kind (src/iommu/kinds.ts).
+ *
  * Hot loops work on typed arrays; nothing is allocated per packet.
  */
 import { fmix32 } from '../../util/hash.js';
@@ -703,9 +710,10 @@ class NicModel {
   }
 
   /**
-   * A frame sent on queue q: its fragments mapped (per-packet policy, or always for an ACK), the
-   * doorbell (MMIO), the descriptor read(s), one payload read per fragment, the completion
-   * (82599: write-back batches; mlx5: one 64 B CQE). `ack`: an ACK frame of the host's TCP stack.
+   * A frame sent on queue q: its fragments mapped (per-packet policy; the premapped policies use the
+   * slot's buffer), the doorbell (MMIO), the descriptor read(s), one payload read per fragment, the
+   * completion (82599: write-back batches; mlx5: one 64 B CQE). `ack`: an ACK frame of the host's
+   * TCP stack (its own physical buffers; kind ack).
    */
   txPacket(q: number, len: number, t: number, ack = false): void {
     const R = this.Rt;
@@ -721,7 +729,7 @@ class NicModel {
       rem -= bytes;
       this.txLen[i] = bytes;
       this.txKind[i] = kind;
-      if (ack || this.policy === POLICY_PER_PACKET) {
+      if (this.policy === POLICY_PER_PACKET) {
         let pa: number;
         if (ack) {
           const kk = this.ackPhysNext[q];
