@@ -84,6 +84,7 @@ export function formatSummary(r: RunResult): string {
     `PWC        ${Object.entries(m.pwc).filter(([, v]) => v.enabled).map(([k, v]) => `${k} ${v.hits}/${v.hits + v.misses}`).join(', ')} (hits/probes)`,
     `walks      ${m.walks.count} walks, ${m.walks.memReads} memory reads (${m.walks.readsPerWalk.toFixed(2)} per walk${m.walks.nestedS2Reads ? `, ${m.walks.nestedS2Reads} second-stage reads in nested walks` : ''})`,
     ...(m.per4KiB ? [`per 4 KiB  ${m.per4KiB.iotlbMisses} IOTLB misses, ${m.per4KiB.memReads} IOMMU memory reads; PWC misses pml4e ${m.per4KiB.pwcMisses.pml4e}, pdpte ${m.per4KiB.pwcMisses.pdpte}, pde ${m.per4KiB.pwcMisses.pde} (over ${m.per4KiB.units} × 4 KiB of DMA payload)`] : []),
+    ...(m.byKind && m.byKind.length > 0 ? [`by kind    ${m.byKind.map((k) => `${k.kind} ${k.lookups} lookups / ${k.misses} misses`).join(', ')}`] : []),
     `context    ${m.contextCache.hits} hits, ${m.contextCache.misses} misses`,
     `invalidate iotlb ${m.invalidations.iotlb}, pwc ${m.invalidations.pwc}, context ${m.invalidations.context}, devtlb ${m.invalidations.devtlb}, wait ${m.invalidations.wait}`,
     ...(m.throughputGbps !== undefined ? [

@@ -5,15 +5,7 @@
  * here, right after `Iommu.translate`. Counts only; typed arrays indexed by kind.
  */
 import type { Iommu } from './iommu.js';
-
-/** Names of the DMA kinds, by the value of the trace's `kind` column. */
-export const DMA_KINDS = ['data', 'desc', 'cqe', 'doorbell', 'ack'] as const;
-export type DmaKindName = (typeof DMA_KINDS)[number];
-export const KIND_DATA = 0;
-export const KIND_DESC = 1;
-export const KIND_CQE = 2;
-export const KIND_DOORBELL = 3;
-export const KIND_ACK = 4;
+import { DMA_KINDS, type DmaKindName } from '../trace/columns.js';
 
 export interface KindMetrics { kind: DmaKindName; requests: number; bytes: number; lookups: number; misses: number; memReads: number }
 
@@ -33,14 +25,15 @@ export class KindCounts {
 
   /** Call before `iommu.translate` … */
   before(iommu: Iommu): void {
-    this.readsBefore = iommu.walkReads;
+    // walk reads only, as metrics.walks.memReads counts them (context-entry reads excluded)
+    this.readsBefore = iommu.walkReads - iommu.contextReads;
   }
 
   /** … and after it, for the translation of a page of a DMA of `kind`. */
   after(iommu: Iommu, kind: number): void {
     if (iommu.lastIotlbArray >= 0 || iommu.lastWalked) this.lookups[kind]++;
     if (iommu.lastWalked) this.misses[kind]++;
-    this.memReads[kind] += iommu.walkReads - this.readsBefore;
+    this.memReads[kind] += iommu.walkReads - iommu.contextReads - this.readsBefore;
   }
 
   /** Per kind that had requests. */

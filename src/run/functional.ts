@@ -10,6 +10,7 @@ import {
   INV_IOTLB, INV_CONTEXT, INV_DEVTLB, INV_PWC, INV_GLOBAL, pageOf,
 } from '../trace/columns.js';
 import { deviceSettings, type Config } from '../config/config.js';
+import { KindCounts } from '../iommu/kinds.js';
 import { sourceId, deviceSourceIds } from '../config/bdf.js';
 
 export interface DmaCounts {
@@ -38,7 +39,12 @@ export function attachConfigured(iommu: Iommu, cfg: Readonly<Config>): void {
   for (const bdf of Object.keys(cfg.devices).sort()) iommu.attach(sourceId(bdf), cfg.devices[bdf], `devices.${bdf}`);
 }
 
-export function replayFunctional(t: TraceColumns, iommu: Iommu, cfg: Readonly<Config>, dma: DmaCounts = newDmaCounts(), drain = true): DmaCounts {
+/**
+ * Replay `t` through `iommu`. `dma` accumulates the DMA counts and `kinds` the same work split by
+ * the trace's `kind` column (requests and bytes per DMA record, IOTLB lookups, misses and walk
+ * reads per translated page); pass the same objects to every chunk of a streamed replay.
+ */
+export function replayFunctional(t: TraceColumns, iommu: Iommu, cfg: Readonly<Config>, dma: DmaCounts = newDmaCounts(), drain = true, kinds: KindCounts = new KindCounts()): DmaCounts {
   const sids = deviceSids(t);
   const attached = new Uint8Array(t.devices.length);
   const identity = iommu.mode === MODE_IDENTITY;
@@ -52,7 +58,7 @@ export function replayFunctional(t: TraceColumns, iommu: Iommu, cfg: Readonly<Co
 
   const n = t.count;
   const timeNs = t.timeNs, device = t.device, pasidCol = t.pasid, opCol = t.op;
-  const iovaHi = t.iovaHi, iovaLo = t.iovaLo, sizeCol = t.size, dirCol = t.dir;
+  const iovaHi = t.iovaHi, iovaLo = t.iovaLo, sizeCol = t.size, dirCol = t.dir, kindCol = t.kind;
   for (let i = 0; i < n; i++) {
     iommu.advance(timeNs[i]);
     const d = device[i];
@@ -62,15 +68,20 @@ export function replayFunctional(t: TraceColumns, iommu: Iommu, cfg: Readonly<Co
       const sid = sids[d];
       const size = sizeCol[i];
       const isWrite = dirCol[i] === DIR_WRITE;
+      const kind = kindCol[i];
       dma.requests++;
       dma.bytes += size;
       if (isWrite) dma.writes++; else dma.reads++;
+      kinds.request(kind, size);
       const pn = pageOf(iovaHi[i], iovaLo[i]);
       const pieces = Math.floor(((iovaLo[i] & 0xfff) + size - 1) / 4096) + 1;
       const pasid = pasidCol[i];
       for (let p = 0; p < pieces; p++) {
         dma.pieces++;
-        if (iommu.translate(sid, pasid, pn + p, isWrite) < 0) { dma.dropped++; break; }
+        kinds.before(iommu);
+        const frame = iommu.translate(sid, pasid, pn + p, isWrite);
+        kinds.after(iommu, kind);
+        if (frame < 0) { dma.dropped++; break; }
       }
     } else {
       if (op === OP_MAP) attach(d);

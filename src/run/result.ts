@@ -7,6 +7,7 @@ import type { Config } from '../config/config.js';
 import type { IommuMetrics } from '../iommu/iommu.js';
 import type { DmaCounts } from './functional.js';
 import type { TimingMetrics } from '../sim/system.js';
+import type { KindMetrics } from '../iommu/kinds.js';
 
 export const RESULT_SCHEMA = 'iommusim.result/1';
 
@@ -42,8 +43,14 @@ export interface RunResult {
   iommusim: string;
   config: Readonly<Config>;
   workload: WorkloadSummary;
-  /** Counts always; timing figures (throughputGbps, latencyNs, pcie, …) unless the run was --functional. */
-  metrics: IommuMetrics & { dma: DmaCounts; per4KiB: Per4KiB } & Partial<TimingMetrics> & { iotlb: { mergedMisses?: number }; walks: { avgLatencyNs?: number } };
+  /**
+   * Counts always; timing figures (throughputGbps, latencyNs, pcie, …) unless the run was --functional.
+   * `byKind`: the DMA requests, bytes, IOTLB lookups, misses and walk memory reads per DMA kind
+   * (the trace's `kind` column; kinds without requests left out); its sums are the totals
+   * (dma.requests, dma.bytes, iotlb.lookups, iotlb.misses, walks.memReads). Absent in results
+   * of runs that did not count it.
+   */
+  metrics: IommuMetrics & { dma: DmaCounts; per4KiB: Per4KiB; byKind?: KindMetrics[] } & Partial<TimingMetrics> & { iotlb: { mergedMisses?: number }; walks: { avgLatencyNs?: number } };
 }
 
 /**
@@ -52,7 +59,7 @@ export interface RunResult {
  * data"). A paging-structure-cache miss of a level is a walk that had to read that level's entry.
  */
 export interface Per4KiB {
-  /** 4 KiB units of payload the figures are divided by. */
+  /** 4 KiB units of payload the figures are divided by: the bytes of the data DMAs (packet payload), descriptors, completions and ACKs not counted. */
   units: number;
   iotlbMisses: number;
   /** Page-table reads of walks (context and PASID reads excluded). */
@@ -60,8 +67,9 @@ export interface Per4KiB {
   pwcMisses: { pml4e: number; pdpte: number; pde: number };
 }
 
-export function per4KiB(m: IommuMetrics, dma: DmaCounts): Per4KiB {
-  const units = dma.bytes / 4096;
+export function per4KiB(m: IommuMetrics, dma: DmaCounts, byKind?: KindMetrics[]): Per4KiB {
+  const data = byKind?.find((k) => k.kind === 'data');
+  const units = (byKind ? (data?.bytes ?? 0) : dma.bytes) / 4096;
   const r4 = (x: number) => (units > 0 ? Math.round((x / units) * 1e4) / 1e4 : 0);
   const l = m.walks.readsByLevel;
   return {

@@ -5,6 +5,7 @@ import { replayFunctional, attachConfigured, newDmaCounts } from './functional.j
 import { RESULT_SCHEMA, simVersion, per4KiB, type RunResult, type WorkloadSummary } from './result.js';
 import { type TraceColumns, OP_NAMES } from '../trace/columns.js';
 import { IotraceReader, iotraceChunkBytes } from '../trace/iotrace.js';
+import { KindCounts } from '../iommu/kinds.js';
 
 export function summarizeTrace(t: TraceColumns, name: string, source: string, format: string): WorkloadSummary {
   const ops: Record<string, number> = { dma: 0, map: 0, unmap: 0, inv: 0 };
@@ -18,14 +19,15 @@ export function summarizeTrace(t: TraceColumns, name: string, source: string, fo
 export function runTrace(t: TraceColumns, cfg: Readonly<Config>, workload: WorkloadSummary): RunResult {
   const iommu = new Iommu(cfg);
   attachConfigured(iommu, cfg);
-  const dma = replayFunctional(t, iommu, cfg, newDmaCounts());
+  const kinds = new KindCounts();
+  const dma = replayFunctional(t, iommu, cfg, newDmaCounts(), true, kinds);
   const im = iommu.metrics();
   return {
     schema: RESULT_SCHEMA,
     iommusim: simVersion(),
     config: cfg,
     workload,
-    metrics: { ...im, dma, per4KiB: per4KiB(im, dma) },
+    metrics: { ...im, dma, per4KiB: per4KiB(im, dma, kinds.metrics()), byKind: kinds.metrics() },
   };
 }
 
@@ -39,6 +41,7 @@ export function runIotraceStreaming(path: string, cfg: Readonly<Config>, name: s
     const iommu = new Iommu(cfg);
     attachConfigured(iommu, cfg);
     const dma = newDmaCounts();
+    const kinds = new KindCounts();
     const ops: Record<string, number> = { dma: 0, map: 0, unmap: 0, inv: 0 };
     const bufs = [new ArrayBuffer(iotraceChunkBytes(reader.chunkRecords)), new ArrayBuffer(iotraceChunkBytes(reader.chunkRecords))];
     let first = NaN, last = NaN;
@@ -46,14 +49,14 @@ export function runIotraceStreaming(path: string, cfg: Readonly<Config>, name: s
       const t = reader.chunk(c, { buffer: bufs[c & 1] });
       for (let i = 0; i < t.count; i++) ops[OP_NAMES[t.op[i]]]++;
       if (t.count > 0) { if (Number.isNaN(first)) first = t.timeNs[0]; last = t.timeNs[t.count - 1]; }
-      replayFunctional(t, iommu, cfg, dma, c === reader.chunks - 1);
+      replayFunctional(t, iommu, cfg, dma, c === reader.chunks - 1, kinds);
     }
     if (reader.chunks === 0) iommu.drain();
     const im = iommu.metrics();
     return {
       schema: RESULT_SCHEMA, iommusim: simVersion(), config: cfg,
       workload: { name, source: path, format: 'iotrace', records: reader.count, devices: reader.devices.slice(), ops, timeSpanNs: Number.isNaN(first) ? 0 : last - first },
-      metrics: { ...im, dma, per4KiB: per4KiB(im, dma) },
+      metrics: { ...im, dma, per4KiB: per4KiB(im, dma, kinds.metrics()), byKind: kinds.metrics() },
     };
   } finally {
     reader.close();

@@ -17,7 +17,7 @@ function result(cfg: Readonly<Config>, workload: WorkloadSummary, sys: TimedSyst
     iommusim: simVersion(),
     config: cfg,
     workload,
-    metrics: { ...im, dma, per4KiB: per4KiB(im, dma), ...t, iotlb: { ...im.iotlb, mergedMisses: t.iommuTiming.mergedMisses }, walks: { ...im.walks, avgLatencyNs: t.iommuTiming.walkLatencyNs.mean } },
+    metrics: { ...im, dma, per4KiB: per4KiB(im, dma, sys.kinds.metrics()), byKind: sys.kinds.metrics(), ...t, iotlb: { ...im.iotlb, mergedMisses: t.iommuTiming.mergedMisses }, walks: { ...im.walks, avgLatencyNs: t.iommuTiming.walkLatencyNs.mean } },
   } as RunResult;
 }
 

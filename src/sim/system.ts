@@ -27,6 +27,7 @@ import { PcieLinkTiming, WM_UP, WM_DOWN, WM_TLPS_UP, WM_TLPS_DOWN, WM_UP_PS, WM_
 import { pcieSpec, deviceSettings, type Config } from '../config/config.js';
 import { DmaEngines } from '../devices/engine/engine.js';
 import { RootComplex } from '../rc/root-complex.js';
+import { KindCounts } from '../iommu/kinds.js';
 import {
   type TraceColumns, OP_DMA, OP_UNMAP, OP_INV, DIR_WRITE, SIZE_ALL, INV_CONTEXT, INV_GLOBAL, pageOf,
 } from '../trace/columns.js';
@@ -263,6 +264,8 @@ export class TimedSystem {
   get doneRequests(): number { return this.sumOf(this.devRequests); }
   get dropped(): number { return this.sumOf(this.devDropped); }
   get translations(): number { return this.rc.translations; }
+  /** The IOMMU's work by kind of DMA (the trace's kind column; generated requests are data). */
+  readonly kinds = new KindCounts();
   /** Per-request latencies in ps, in completion order, when asked for (tests, exports). */
   readonly latencies: number[] | null;
   /** With `latencies`: the trace record index of each (-1 for generated requests). */
@@ -545,6 +548,8 @@ export class TimedSystem {
         e.rWarm[r] = g[4];
         e.rPasid[r] = g[5];
         e.rRecord[r] = -1;
+        e.rKind[r] = 0;
+        this.kinds.request(0, g[2]);
       } else {
         if (e.pendLen[d] === 0) return;
         const i = e.dequeueRecord(d);
@@ -559,6 +564,8 @@ export class TimedSystem {
         e.rWarm[r] = 1;
         e.rPasid[r] = t.pasid[i];
         e.rRecord[r] = i;
+        e.rKind[r] = t.kind[i];
+        this.kinds.request(t.kind[i], size);
         // the pages whose outstanding counts the unmap gate keeps (trace mode only)
         e.rPage0[r] = pn;
         e.rPages[r] = Math.floor((off + size - 1) / 4096) + 1;
@@ -656,9 +663,11 @@ export class TimedSystem {
     const isWrite = e.rWrite[r] === 1;
     let ready = now;
     if (e.rFault[r] === 0) {
-      const rc = this.rc;
-      if (rc.translate(r, this.devSid[d], e.rPasid[r], e.pPn[p], isWrite, this.devUnit[d], now) < 0) { e.rFault[r] = 1; e.rFaultAt[r] = now; }
-      else ready = rc.io[0];
+      const rc = this.rc, kinds = this.kinds, n0 = rc.translations;
+      kinds.before(this.iommu);
+      const f = rc.translate(r, this.devSid[d], e.rPasid[r], e.pPn[p], isWrite, this.devUnit[d], now);
+      if (rc.translations !== n0) kinds.after(this.iommu, e.rKind[r]);
+      if (f < 0) { e.rFault[r] = 1; e.rFaultAt[r] = now; } else ready = rc.io[0];
     }
     if (e.rFault[r] === 1) {
       if (early) { if (this.eager) this.eagerRerun = true; this.q.push(now, EV_FAULT, p); } else this.faulted(p, now);

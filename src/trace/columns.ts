@@ -28,6 +28,20 @@ export const INV_SCOPES = ['iotlb', 'context', 'devtlb', 'pwc', 'global'] as con
 /** Sentinel `size` of an inv row without an address (domain-wide). */
 export const SIZE_ALL = -1;
 
+/**
+ * `kind` column: what a row's DMA is for (src/iommu/kinds.ts): 0 data, 1 desc (descriptor / WQE
+ * fetch), 2 cqe (completion / write-back write), 3 doorbell (doorbell-record read), 4 ack (the data
+ * of an ACK frame a TCP receiver sends). 0 wherever a source does not say.
+ */
+/** Kinds of DMA (the `kind` column, by value): packet data, descriptor fetches, completion writes, doorbell-record reads, the ACKs a TCP receiver sends. */
+export const DMA_KINDS = ['data', 'desc', 'cqe', 'doorbell', 'ack'] as const;
+export type DmaKindName = (typeof DMA_KINDS)[number];
+export const KIND_DATA = 0;
+export const KIND_DESC = 1;
+export const KIND_CQE = 2;
+export const KIND_DOORBELL = 3;
+export const KIND_ACK = 4;
+
 export interface TraceColumns {
   count: number;
   timeNs: Float64Array;
@@ -43,6 +57,8 @@ export interface TraceColumns {
   dir: Uint8Array;
   paddrHi: Uint32Array;
   paddrLo: Uint32Array;
+  /** DMA kind (DMA_KINDS index); 0 (data) unless the source knows better. */
+  kind: Uint8Array;
   /** Canonical PCI addresses (0000:01:00.0); `*` for a global row. */
   devices: string[];
 }
@@ -60,6 +76,7 @@ export function allocColumns(capacity: number, devices: string[] = []): TraceCol
     dir: new Uint8Array(capacity),
     paddrHi: new Uint32Array(capacity),
     paddrLo: new Uint32Array(capacity),
+    kind: new Uint8Array(capacity),
     devices,
   };
 }
@@ -80,7 +97,7 @@ export function tooManyDevices(where: string, bdf: string): InputError {
   );
 }
 
-const COLS = ['timeNs', 'device', 'pasid', 'op', 'iovaHi', 'iovaLo', 'size', 'dir', 'paddrHi', 'paddrLo'] as const;
+const COLS = ['timeNs', 'device', 'pasid', 'op', 'iovaHi', 'iovaLo', 'size', 'dir', 'paddrHi', 'paddrLo', 'kind'] as const;
 
 /** Copy the first `t.count` rows of every column of `t` into `dst` (which holds at least as many rows). */
 export function copyColumns(t: TraceColumns, dst: TraceColumns): void {
@@ -123,8 +140,8 @@ export class TraceBuilder {
     return i;
   }
 
-  /** Append a row; addresses as hi/lo 32-bit halves. */
-  push(timeNs: number, device: number, pasid: number, op: number, iovaHi: number, iovaLo: number, size: number, dir: number, paddrHi: number, paddrLo: number): void {
+  /** Append a row; addresses as hi/lo 32-bit halves; `kind` a DMA_KINDS index (default 0, data). */
+  push(timeNs: number, device: number, pasid: number, op: number, iovaHi: number, iovaLo: number, size: number, dir: number, paddrHi: number, paddrLo: number, kind = 0): void {
     let t = this.t;
     if (t.count === t.timeNs.length) t = this.t = growColumns(t, t.count * 2);
     const i = t.count++;
@@ -138,11 +155,12 @@ export class TraceBuilder {
     t.dir[i] = dir;
     t.paddrHi[i] = paddrHi;
     t.paddrLo[i] = paddrLo;
+    t.kind[i] = kind;
   }
 
   /** Append with byte addresses below 2^53. */
-  pushAddr(timeNs: number, device: number, pasid: number, op: number, iova: number, size: number, dir: number, paddr: number): void {
-    this.push(timeNs, device, pasid, op, Math.floor(iova / 4294967296), iova >>> 0, size, dir, Math.floor(paddr / 4294967296), paddr >>> 0);
+  pushAddr(timeNs: number, device: number, pasid: number, op: number, iova: number, size: number, dir: number, paddr: number, kind = 0): void {
+    this.push(timeNs, device, pasid, op, Math.floor(iova / 4294967296), iova >>> 0, size, dir, Math.floor(paddr / 4294967296), paddr >>> 0, kind);
   }
 
   finish(): TraceColumns {

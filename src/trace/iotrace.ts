@@ -20,12 +20,15 @@
  */
 import * as zlib from 'node:zlib';
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
-import { type TraceColumns, allocColumns, OP_NAMES } from './columns.js';
+import { type TraceColumns, allocColumns, OP_NAMES, DMA_KINDS } from './columns.js';
 import { InputError, inputError } from '../util/errors.js';
 
 /** The first 12 bytes of every file: 0x89 'IOTRACE' CR LF 0x1A LF (latin1). */
 export const IOTRACE_MAGIC = '\x89IOTRACE\r\n\x1a\n';
-export const IOTRACE_VERSION = 1;
+/** Version written. 2 added the `kind` column (uint8, last); version 1 files still read, with kind 0 (data). */
+export const IOTRACE_VERSION = 2;
+/** Oldest version read. */
+export const IOTRACE_MIN_VERSION = 1;
 export const IOTRACE_DEFAULT_CHUNK_RECORDS = 1 << 16;
 export const IOTRACE_MAX_CHUNK_RECORDS = 1 << 24;
 
@@ -51,10 +54,11 @@ const TWO32 = 4294967296;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 // ---------------------------------------------------------------------------------------------
-// Columns of format version 1, in file order (widest first). One table drives the header, the
-// chunk layout, the writer, the readers and columnsFromShared.
+// Columns of format version 2, in file order (widest first; version 1 lacks the last, `kind`, so
+// its chunk layout is a prefix of version 2's). One table drives the header, the chunk layout,
+// the writer, the readers and columnsFromShared.
 
-type ColKey = 'timeNs' | 'size' | 'pasid' | 'iovaHi' | 'iovaLo' | 'paddrHi' | 'paddrLo' | 'device' | 'op' | 'dir';
+type ColKey = 'timeNs' | 'size' | 'pasid' | 'iovaHi' | 'iovaLo' | 'paddrHi' | 'paddrLo' | 'device' | 'op' | 'dir' | 'kind';
 type Column = Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
 
 /** Type codes in a column descriptor. */
@@ -80,8 +84,11 @@ const COLS: readonly ColSpec[] = [
   { key: 'device', name: 'device', type: 2, bytes: 2, view: (b, o, n) => new Uint16Array(b, o, n) },
   { key: 'op', name: 'op', type: 1, bytes: 1, view: (b, o, n) => new Uint8Array(b, o, n) },
   { key: 'dir', name: 'dir', type: 1, bytes: 1, view: (b, o, n) => new Uint8Array(b, o, n) },
+  { key: 'kind', name: 'kind', type: 1, bytes: 1, view: (b, o, n) => new Uint8Array(b, o, n) },
 ];
-/** Bytes per record in a chunk payload, padding aside (40 in version 1). */
+/** The columns of each version a reader accepts. */
+const COLS_OF: Record<number, readonly ColSpec[]> = { 1: COLS.slice(0, 10), 2: COLS };
+/** Bytes per record in a chunk payload, padding aside (41 in version 2; 40 in version 1). */
 export const IOTRACE_RECORD_BYTES = COLS.reduce((s, c) => s + c.bytes, 0);
 
 const pad8 = (n: number): number => Math.ceil(n / 8) * 8;
@@ -91,8 +98,13 @@ const pad8 = (n: number): number => Math.ceil(n / 8) * 8;
  * holding `count` records: each column `count × element size` bytes, padded to a multiple of 8.
  */
 export function iotraceChunkBytes(count: number): number {
+  return chunkBytesOf(COLS, count);
+}
+
+/** Bytes of a chunk payload of `count` records with these columns (a file's version). */
+function chunkBytesOf(cols: readonly ColSpec[], count: number): number {
   let s = 0;
-  for (const c of COLS) s += pad8(count * c.bytes);
+  for (const c of cols) s += pad8(count * c.bytes);
   return s;
 }
 
@@ -114,7 +126,7 @@ function viewColumns(buf: ArrayBufferLike, base: number, count: number, devices:
  * View a chunk's buffer as columns, without copying. The layout (docs/iotrace.md, "Chunk
  * payload"): starting at byte 0, one array per column in the order time_ns (Float64), size
  * (Float64), pasid (Int32), iova_hi, iova_lo, paddr_hi, paddr_lo (Uint32), device (Uint16), op,
- * dir (Uint8); each `count` elements in host (little-endian) order, the next one starting at the
+ * dir, kind (Uint8); each `count` elements in host (little-endian) order, the next one starting at the
  * next multiple of 8 bytes. `buf.byteLength` must be at least `iotraceChunkBytes(count)`.
  * This is the buffer `IotraceReader.chunk(i, { shared: true })` returns, byte for byte the
  * chunk's payload in the file.
@@ -245,10 +257,11 @@ function checkSource(t: TraceColumns, where: string): void {
 
 /** Rows [s, s + n) of `t` into the chunk views `dst` at row `at`; checks device and op. */
 function fillRows(dst: TraceColumns, at: number, t: TraceColumns, s: number, n: number, devices: number, where: string): void {
-  const dev = t.device, op = t.op;
+  const dev = t.device, op = t.op, kind = t.kind;
   for (let i = s; i < s + n; i++) {
     if (dev[i] >= devices) throw inputError(where, `row ${i} has device index ${dev[i]} but the device table has ${devices} entries`, 'add the device to the table');
     if (op[i] >= OP_NAMES.length) throw inputError(where, `row ${i} has op ${op[i]}`, `use an op below ${OP_NAMES.length} (${OP_NAMES.join(', ')})`);
+    if (kind[i] >= DMA_KINDS.length) throw inputError(where, `row ${i} has kind ${kind[i]}`, `use a kind below ${DMA_KINDS.length} (${DMA_KINDS.join(', ')})`);
   }
   for (const c of COLS) (col(dst, c.key) as Uint8Array).set((col(t, c.key) as Uint8Array).subarray(s, s + n), at);
 }
@@ -481,6 +494,9 @@ class FdSource implements Source {
 /** What the header, index and trailer say; every field checked. */
 interface Layout {
   file: string;
+  /** The file's format version and its columns. */
+  version: number;
+  cols: readonly ColSpec[];
   size: number;
   headerBytes: number;
   count: number;
@@ -500,7 +516,7 @@ function fail(file: string, what: string, fix = CORRUPT): never {
   throw inputError(file, what, fix);
 }
 
-interface Header { headerBytes: number; count: number | null; chunkRecords: number; devices: string[] }
+interface Header { version: number; cols: readonly ColSpec[]; headerBytes: number; count: number | null; chunkRecords: number; devices: string[] }
 
 function readHeader(src: Source): Header {
   const f = src.file;
@@ -516,8 +532,8 @@ function readHeader(src: Source): Header {
   if (head.length < 16) fail(f, `file truncated at byte ${src.size} inside the header (bytes 0–${HEADER_FIXED - 1})`, TRUNCATED);
   const dv = dvOf(head);
   const version = dv.getUint32(12, true);
-  if (version !== IOTRACE_VERSION) {
-    fail(f, `byte 12: format version ${version}${version === 0 || version > 1000 ? ' (a corrupt header?)' : ''}; this iommusim reads version ${IOTRACE_VERSION}`,
+  if (version < IOTRACE_MIN_VERSION || version > IOTRACE_VERSION) {
+    fail(f, `byte 12: format version ${version}${version === 0 || version > 1000 ? ' (a corrupt header?)' : ''}; this iommusim reads versions ${IOTRACE_MIN_VERSION} to ${IOTRACE_VERSION}`,
       'upgrade iommusim, or re-export the trace with this one');
   }
   if (head.length < HEADER_FIXED) fail(f, `file truncated at byte ${src.size} inside the header (bytes 0–${HEADER_FIXED - 1})`, TRUNCATED);
@@ -540,18 +556,19 @@ function readHeader(src: Source): Header {
   const ncols = hv.getUint32(36, true);
   const ndev = hv.getUint32(40, true);
   const flags = hv.getUint32(44, true);
-  if (flags !== 0) fail(f, `byte 44: flags ${hex32(flags)} are set; version ${IOTRACE_VERSION} defines none`, 'upgrade iommusim, or re-export the trace with this one');
-  if (ncols !== COLS.length) fail(f, `byte 36: ${ncols} columns; version ${IOTRACE_VERSION} has ${COLS.length} (${COLS.map((c) => c.name).join(', ')})`);
+  const cols = COLS_OF[version];
+  if (flags !== 0) fail(f, `byte 44: flags ${hex32(flags)} are set; version ${version} defines none`, 'upgrade iommusim, or re-export the trace with this one');
+  if (ncols !== cols.length) fail(f, `byte 36: ${ncols} columns; version ${version} has ${cols.length} (${cols.map((c) => c.name).join(', ')})`);
   if (HEADER_FIXED + ncols * COLUMN_DESC > headerBytes) fail(f, `byte 16: header length ${headerBytes} cannot hold ${ncols} column descriptors`);
   let o = HEADER_FIXED;
   for (let i = 0; i < ncols; i++, o += COLUMN_DESC) {
-    const c = COLS[i];
+    const c = cols[i];
     let name = '';
     for (let j = 0; j < 12 && h[o + j] !== 0; j++) name += String.fromCharCode(h[o + j]);
     let zeros = true;
     for (let j = name.length; j < 12; j++) if (h[o + j] !== 0) zeros = false;
     if (name !== c.name || !zeros || h[o + 12] !== c.type || h[o + 13] !== c.bytes || hv.getUint16(o + 14, true) !== 0) {
-      fail(f, `byte ${o}: column ${i} is '${name}' of type ${TYPE_NAMES[h[o + 12]] ?? h[o + 12]} (${h[o + 13]} bytes); version ${IOTRACE_VERSION} has '${c.name}' of type ${TYPE_NAMES[c.type]} there`);
+      fail(f, `byte ${o}: column ${i} is '${name}' of type ${TYPE_NAMES[h[o + 12]] ?? h[o + 12]} (${h[o + 13]} bytes); version ${version} has '${c.name}' of type ${TYPE_NAMES[c.type]} there`);
     }
   }
   if (ndev > MAX_DEVICES) fail(f, `byte 40: ${ndev} devices; at most ${MAX_DEVICES} fit the 16-bit device column`);
@@ -570,7 +587,7 @@ function readHeader(src: Source): Header {
   }
   if (pad8(o) !== headerBytes) fail(f, `byte 16: header length ${headerBytes}, but its tables end at byte ${o}`);
   for (; o < headerBytes; o++) if (h[o] !== 0) fail(f, `byte ${o}: header padding is not zero`);
-  return { headerBytes, count, chunkRecords, devices };
+  return { version, cols, headerBytes, count, chunkRecords, devices };
 }
 
 /**
@@ -593,7 +610,7 @@ function diagnose(src: Source, h: Header, problem: string): never {
       if (head.length < CHUNK_HEADER) fail(f, `file truncated at byte ${src.size} inside the header of chunk ${k} (starts at byte ${pos})`, TRUNCATED);
       const n = dv.getUint32(8, true);
       if (dv.getUint32(4, true) !== k || n === 0 || n > h.chunkRecords) fail(f, `chunk ${k} at byte ${pos}: its header is corrupt (chunk number ${dv.getUint32(4, true)}, ${n} records)`);
-      const end = pos + CHUNK_HEADER + iotraceChunkBytes(n);
+      const end = pos + CHUNK_HEADER + chunkBytesOf(h.cols, n);
       if (end > src.size) fail(f, `file truncated at byte ${src.size} inside chunk ${k} (bytes ${pos}–${end - 1})`, TRUNCATED);
       pos = end;
     } else if (tag === TAG_INDEX) {
@@ -651,12 +668,12 @@ function readLayout(src: Source): Layout {
     firstRecord[k] = total;
     firstTimeNs[k] = iv.getFloat64(o + 16, true);
     total += n;
-    expect = off + CHUNK_HEADER + iotraceChunkBytes(n);
+    expect = off + CHUNK_HEADER + chunkBytesOf(h.cols, n);
     if (expect > indexOffset) fail(f, `byte ${e}: chunk ${k} (${n} records from byte ${off}) runs past the index at byte ${indexOffset}`);
   }
   if (expect !== indexOffset) fail(f, `byte ${expect}: the chunks end here but the index starts at byte ${indexOffset}`);
   if (total !== h.count) fail(f, `byte 24: the header counts ${h.count} records, the chunks hold ${total}`);
-  return { file: f, size, headerBytes: h.headerBytes, count: total, chunkRecords: h.chunkRecords, devices: h.devices, indexOffset, offsets, records, firstRecord, firstTimeNs };
+  return { file: f, version: h.version, cols: h.cols, size, headerBytes: h.headerBytes, count: total, chunkRecords: h.chunkRecords, devices: h.devices, indexOffset, offsets, records, firstRecord, firstTimeNs };
 }
 
 /** Check chunk k's header (read into `head`) against the index. */
@@ -666,7 +683,7 @@ function checkChunkHeader(L: Layout, k: number, head: Uint8Array): number {
   if (head.length < CHUNK_HEADER) fail(f, `file truncated at byte ${off + head.length} inside the header of chunk ${k} (starts at byte ${off})`, TRUNCATED);
   const dv = dvOf(head);
   const n = L.records[k];
-  const bytes = iotraceChunkBytes(n);
+  const bytes = chunkBytesOf(L.cols, n);
   if (dv.getUint32(0, true) !== TAG_CHUNK || dv.getUint32(4, true) !== k || dv.getUint32(8, true) !== n || dv.getUint32(12, true) !== bytes || dv.getUint32(20, true) !== 0) {
     fail(f, `chunk ${k} at byte ${off}: its header (tag ${hex32(dv.getUint32(0, true))}, number ${dv.getUint32(4, true)}, ${dv.getUint32(8, true)} records, ${dv.getUint32(12, true)} bytes) does not match the index (CHNK, ${k}, ${n} records, ${bytes} bytes)`);
   }
@@ -676,8 +693,8 @@ function checkChunkHeader(L: Layout, k: number, head: Uint8Array): number {
 function checkChunkPayload(L: Layout, k: number, payload: Uint8Array, storedCrc: number): void {
   const f = L.file;
   const off = L.offsets[k];
-  if (payload.length < iotraceChunkBytes(L.records[k])) {
-    fail(f, `file truncated at byte ${off + CHUNK_HEADER + payload.length} inside chunk ${k} (bytes ${off}–${off + CHUNK_HEADER + iotraceChunkBytes(L.records[k]) - 1})`, TRUNCATED);
+  if (payload.length < chunkBytesOf(L.cols, L.records[k])) {
+    fail(f, `file truncated at byte ${off + CHUNK_HEADER + payload.length} inside chunk ${k} (bytes ${off}–${off + CHUNK_HEADER + chunkBytesOf(L.cols, L.records[k]) - 1})`, TRUNCATED);
   }
   const crc = crc32(payload);
   if (crc !== storedCrc) {
@@ -689,11 +706,12 @@ function checkChunkPayload(L: Layout, k: number, payload: Uint8Array, storedCrc:
 function checkChunkValues(L: Layout, k: number, t: TraceColumns): void {
   const f = L.file;
   const at = `chunk ${k} at byte ${L.offsets[k]}`;
-  const nd = L.devices.length, nop = OP_NAMES.length;
-  const dev = t.device, op = t.op;
+  const nd = L.devices.length, nop = OP_NAMES.length, nkind = DMA_KINDS.length;
+  const dev = t.device, op = t.op, kind = t.kind;
   for (let i = 0; i < t.count; i++) {
     if (dev[i] >= nd) fail(f, `${at}: record ${L.firstRecord[k] + i} has device index ${dev[i]} but the device table has ${nd} entries`);
-    if (op[i] >= nop) fail(f, `${at}: record ${L.firstRecord[k] + i} has op ${op[i]} (version ${IOTRACE_VERSION} knows ${nop})`);
+    if (op[i] >= nop) fail(f, `${at}: record ${L.firstRecord[k] + i} has op ${op[i]} (version ${L.version} knows ${nop})`);
+    if (kind[i] >= nkind) fail(f, `${at}: record ${L.firstRecord[k] + i} has kind ${kind[i]} (this iommusim knows ${nkind}: ${DMA_KINDS.join(', ')})`);
   }
   const a = t.timeNs[0], b = L.firstTimeNs[k];
   if (!(a === b || (a !== a && b !== b))) fail(f, `${at}: its first time ${a} ns differs from the index's ${b} ns`);
@@ -710,11 +728,11 @@ export function readIotrace(bytes: Uint8Array, fileName: string): TraceColumns {
     const off = L.offsets[k];
     const n = L.records[k];
     const crc = checkChunkHeader(L, k, src.read(off, CHUNK_HEADER));
-    const payload = src.read(off + CHUNK_HEADER, iotraceChunkBytes(n));
+    const payload = src.read(off + CHUNK_HEADER, chunkBytesOf(L.cols, n));
     checkChunkPayload(L, k, payload, crc);
     const first = L.firstRecord[k];
     let p = 0;
-    for (const c of COLS) {
+    for (const c of L.cols) { // a version 1 file has no kind column: allocColumns left it 0
       const dst = col(out, c.key);
       new Uint8Array(dst.buffer, dst.byteOffset + first * c.bytes, n * c.bytes).set(payload.subarray(p, p + n * c.bytes));
       p += pad8(n * c.bytes);
@@ -800,9 +818,12 @@ export class IotraceReader {
     }
     const crc = checkChunkHeader(L, i, src.read(off, CHUNK_HEADER));
     const buf = given ?? (opts?.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
-    const payload = new Uint8Array(buf, 0, bytes);
+    // the file's payload; a version 1 chunk lacks the kind column (the layout's tail): zero it
+    const fileBytes = chunkBytesOf(L.cols, n);
+    const payload = new Uint8Array(buf, 0, fileBytes);
     const got = src.readInto(off + CHUNK_HEADER, payload);
     checkChunkPayload(L, i, payload.subarray(0, got), crc);
+    if (fileBytes < bytes) new Uint8Array(buf, fileBytes, bytes - fileBytes).fill(0);
     const t = viewColumns(buf, 0, n, this.devices);
     checkChunkValues(L, i, t);
     return t;

@@ -9,8 +9,8 @@
  * not whole numbers below 2^53 (rare: fractional times) go through `String()`, as writeCsvTrace does.
  */
 import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
-import { type TraceColumns, OP_DMA, OP_MAP, OP_INV, DIR_READ, DIR_WRITE, INV_SCOPES, SIZE_ALL } from './columns.js';
-import { CSV_HEADER } from './importers/csv.js';
+import { type TraceColumns, DMA_KINDS, OP_DMA, OP_MAP, OP_INV, DIR_READ, DIR_WRITE, INV_SCOPES, SIZE_ALL } from './columns.js';
+import { CSV_HEADER, CSV_HEADER_KIND } from './importers/csv.js';
 import { IotraceWriter } from './iotrace.js';
 import { atomicTarget } from '../util/output.js';
 import { InputError, inputError } from '../util/errors.js';
@@ -66,6 +66,7 @@ export class FileSink implements ByteSink {
 const enc = new TextEncoder();
 const OPS = ['dma', 'map', 'unmap', 'inv'].map((s) => enc.encode(s));
 const INV_OPS = INV_SCOPES.map((s) => enc.encode(`inv:${s}`));
+const KIND_NAMES = DMA_KINDS.map((s) => enc.encode(s));
 const READ = enc.encode('read');
 const WRITE = enc.encode('write');
 const HEX = enc.encode('0123456789abcdef');
@@ -79,9 +80,10 @@ export class CsvTraceWriter implements TraceWriter {
   private devTable: string[] | null = null;
   private closed = false;
 
-  constructor(readonly path: string, private readonly sink: ByteSink) {
+  /** `withKind`: write the optional kind column (a trace whose rows are all data has none, as writeCsvTrace does). */
+  constructor(readonly path: string, private readonly sink: ByteSink, private readonly withKind = false) {
     this.buf = new Uint8Array(CSV_CHUNK_BYTES + 4096);
-    this.pos = enc.encodeInto(CSV_HEADER + '\n', this.buf).written;
+    this.pos = enc.encodeInto((withKind ? CSV_HEADER_KIND : CSV_HEADER) + '\n', this.buf).written;
   }
 
   append(t: TraceColumns): void {
@@ -192,6 +194,7 @@ export class CsvTraceWriter implements TraceWriter {
     }
     this.comma();
     if (op === OP_MAP) this.hex(t.paddrHi[i]!, t.paddrLo[i]!);
+    if (this.withKind) { this.comma(); this.bytes(KIND_NAMES[t.kind[i]!]!); }
     this.buf[this.pos++] = 10;
   }
 }
@@ -213,11 +216,11 @@ class IotraceFileWriter implements TraceWriter {
  * A writer for `out` by its extension: `.csv` (text) or `.iotrace` (binary, columnar; `devices` is
  * its device table, fixed when the file is opened). Anything else is an InputError naming -o.
  */
-export function openTraceWriter(out: string, devices: string[]): TraceWriter {
+export function openTraceWriter(out: string, devices: string[], withKind = false): TraceWriter {
   checkOutputName(out);
   // written to a temporary file beside `out`, renamed into place when whole (a reader sees all or nothing)
   const target = atomicTarget(out, { flag: '-o' });
-  const inner = out.endsWith('.csv') ? new CsvTraceWriter(target.tmp, new FileSink(target.tmp)) : new IotraceFileWriter(target.tmp, devices);
+  const inner = out.endsWith('.csv') ? new CsvTraceWriter(target.tmp, new FileSink(target.tmp), withKind) : new IotraceFileWriter(target.tmp, devices);
   return {
     path: out,
     append: (t) => inner.append(t),
@@ -238,13 +241,15 @@ export function sliceColumns(t: TraceColumns, from: number, to: number): TraceCo
     timeNs: t.timeNs.subarray(from, to), device: t.device.subarray(from, to), pasid: t.pasid.subarray(from, to),
     op: t.op.subarray(from, to), iovaHi: t.iovaHi.subarray(from, to), iovaLo: t.iovaLo.subarray(from, to),
     size: t.size.subarray(from, to), dir: t.dir.subarray(from, to),
-    paddrHi: t.paddrHi.subarray(from, to), paddrLo: t.paddrLo.subarray(from, to),
+    paddrHi: t.paddrHi.subarray(from, to), paddrLo: t.paddrLo.subarray(from, to), kind: t.kind.subarray(from, to),
   };
 }
 
 /** Write whole columns to `out` through a TraceWriter, a slice at a time; a failure deletes the partial file. */
 export function writeTraceFile(t: TraceColumns, out: string, sliceRows = 1 << 16): void {
-  const w = openTraceWriter(out, t.devices);
+  let withKind = false;
+  for (let i = 0; i < t.count && !withKind; i++) if (t.kind[i] !== 0) withKind = true;
+  const w = openTraceWriter(out, t.devices, withKind);
   try {
     for (let s = 0; s < t.count; s += sliceRows) w.append(sliceColumns(t, s, Math.min(t.count, s + sliceRows)));
     w.close();

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { parseCsvTrace, writeCsvTrace, CSV_HEADER } from '../../src/trace/importers/csv.js';
+import { parseCsvTrace, writeCsvTrace, detectCsv, CSV_HEADER, CSV_HEADER_KIND } from '../../src/trace/importers/csv.js';
+import { DMA_KINDS } from '../../src/trace/columns.js';
 import { OP_MAP, OP_DMA, OP_INV, DIR_RW, DIR_WRITE, INV_GLOBAL, SIZE_ALL, pageOf } from '../../src/trace/columns.js';
 import { InputError } from '../../src/util/errors.js';
 
@@ -95,5 +96,51 @@ describe('CSV trace format', () => {
   });
   it('error: no header', () => {
     expect(() => parseCsvTrace(enc('0,01:00.0,,dma,0x1000,64,read,\n'), 'x.csv')).toThrow(/x\.csv:1: the header is/);
+  });
+});
+
+describe('CSV traces: the optional kind column', () => {
+  const body = [
+    '0,01:00.0,,map,0x1000,8192,,0x2000,data',
+    '5,01:00.0,,dma,0x1010,64,read,,desc',
+    '6,01:00.0,,dma,0x1100,1500,write,,',
+    '7,01:00.0,,dma,0x1800,64,write,,cqe',
+    '8,01:00.0,,dma,0x1900,64,read,,doorbell',
+    '9,01:00.0,,dma,0x2000,66,read,,ack',
+    '10,01:00.0,,unmap,0x1000,8192,,,',
+  ];
+  it('names map to DMA_KINDS values; empty is data; no column is data everywhere', () => {
+    const text = `${CSV_HEADER_KIND}\n${body.join('\n')}\n`;
+    expect(detectCsv(text)).toBe(true);
+    const t = parseCsvTrace(enc(text), 'k.csv');
+    expect(Array.from(t.kind)).toEqual([0, 1, 0, 2, 3, 4, 0]);
+    const plain = parse('0,01:00.0,,dma,0x1000,64,read,\n1,01:00.0,,dma,0x1000,64,write,');
+    expect(Array.from(plain.kind)).toEqual([0, 0]);
+  });
+  it('round trip: writeCsvTrace writes the column (by name) only when a row is not data', () => {
+    const t = parseCsvTrace(enc(`${CSV_HEADER_KIND}\n${body.join('\n')}\n`), 'k.csv');
+    const out = writeCsvTrace(t);
+    expect(out.split('\n')[0]).toBe(CSV_HEADER_KIND);
+    expect(out.split('\n')[2]).toBe('5,0000:01:00.0,,dma,0x1010,64,read,,desc');
+    const back = parseCsvTrace(enc(out), 'k2.csv');
+    expect(back).toEqual(t);
+    const plain = parse('0,01:00.0,,dma,0x1000,64,read,');
+    expect(writeCsvTrace(plain).split('\n')[0]).toBe(CSV_HEADER);
+    // every kind, property-style over random rows
+    fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: DMA_KINDS.length - 1 }), fc.boolean()), { minLength: 1, maxLength: 50 }), (rs) => {
+      const text = CSV_HEADER_KIND + '\n' + rs.map(([k, w], i) => `${i},01:00.0,,dma,0x${(0x1000 + i * 64).toString(16)},64,${w ? 'write' : 'read'},,${DMA_KINDS[k]}`).join('\n') + '\n';
+      const a = parseCsvTrace(enc(text), 'p.csv');
+      expect(Array.from(a.kind)).toEqual(rs.map(([k]) => k));
+      expect(parseCsvTrace(enc(writeCsvTrace(a)), 'q.csv')).toEqual(a);
+    }), { numRuns: 50, seed: 3 });
+  });
+  it('an unknown kind name is one line naming file:line and the valid names', () => {
+    const text = `${CSV_HEADER_KIND}\n0,01:00.0,,dma,0x1000,64,read,,data\n1,01:00.0,,dma,0x1000,64,read,,descriptor\n`;
+    let err: unknown;
+    try { parseCsvTrace(enc(text), 'u.csv'); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toBe("u.csv:3: unknown kind 'descriptor'; use one of data, desc, cqe, doorbell, ack (or leave it empty: data)");
+    expect(() => parseCsvTrace(enc(`${CSV_HEADER_KIND}\n0,01:00.0,,dma,0x1000,64,read,\n`), 'f.csv')).toThrow(/f\.csv:2: 8 fields where 9 are expected/);
+    expect(() => parse('0,01:00.0,,dma,0x1000,64,read,,desc')).toThrow(/t\.csv:2: more than 8 fields/);
   });
 });

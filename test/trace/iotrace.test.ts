@@ -13,7 +13,7 @@ import {
 import { allocColumns, type TraceColumns } from '../../src/trace/columns.js';
 import { InputError } from '../../src/util/errors.js';
 
-const KEYS = ['timeNs', 'size', 'pasid', 'iovaHi', 'iovaLo', 'paddrHi', 'paddrLo', 'device', 'op', 'dir'] as const;
+const KEYS = ['timeNs', 'size', 'pasid', 'iovaHi', 'iovaLo', 'paddrHi', 'paddrLo', 'device', 'op', 'dir', 'kind'] as const;
 type Key = (typeof KEYS)[number];
 
 let dir = '';
@@ -65,7 +65,7 @@ function rng(seed: number): () => number {
 }
 
 /** A trace whose every column varies: `n` rows over `devices`. */
-function synth(n: number, devices = ['0000:01:00.0', '0000:02:00.0', '0000:af:1f.7'], seed = 1): TraceColumns {
+function synth(n: number, devices = ['0000:01:00.0', '0000:02:00.0', '0000:af:1f.7'], seed = 1, kinds = true): TraceColumns {
   const r = rng(seed);
   const t = allocColumns(n, devices);
   t.count = n;
@@ -80,6 +80,7 @@ function synth(n: number, devices = ['0000:01:00.0', '0000:02:00.0', '0000:af:1f
     t.dir[i] = r() & 3;
     t.paddrHi[i] = r();
     t.paddrLo[i] = r();
+    if (kinds) t.kind[i] = r() % 5;
   }
   return t;
 }
@@ -94,6 +95,7 @@ const row = (nd: number) => fc.record({
   size: fc.double(),
   dir: fc.integer({ min: 0, max: 255 }),
   paddr: u64,
+  kind: fc.integer({ min: 0, max: 4 }),
 });
 const traceArb = fc.integer({ min: 0, max: 6 }).chain((nd) => fc.record({
   devices: fc.uniqueArray(fc.string({ unit: 'grapheme', maxLength: 16 }), { minLength: nd, maxLength: nd }),
@@ -101,7 +103,7 @@ const traceArb = fc.integer({ min: 0, max: 6 }).chain((nd) => fc.record({
   chunkRecords: fc.integer({ min: 1, max: 70 }),
 }));
 
-interface Row { time: number; dev: number; pasid: number; op: number; iova: bigint; size: number; dir: number; paddr: bigint }
+interface Row { time: number; dev: number; pasid: number; op: number; iova: bigint; size: number; dir: number; paddr: bigint; kind: number }
 function build(devices: string[], rs: readonly Row[]): TraceColumns {
   const t = allocColumns(rs.length, devices);
   t.count = rs.length;
@@ -110,6 +112,7 @@ function build(devices: string[], rs: readonly Row[]): TraceColumns {
     t.iovaHi[i] = Number(r.iova >> 32n); t.iovaLo[i] = Number(r.iova & 0xffffffffn);
     t.size[i] = r.size; t.dir[i] = r.dir;
     t.paddrHi[i] = Number(r.paddr >> 32n); t.paddrLo[i] = Number(r.paddr & 0xffffffffn);
+    t.kind[i] = r.kind;
   });
   return t;
 }
@@ -195,17 +198,18 @@ describe('.iotrace: round trip', () => {
     expect(dv.getUint32(12, true)).toBe(IOTRACE_VERSION);
     expect(dv.getUint32(24, true)).toBe(5);
     expect(dv.getUint32(32, true)).toBe(2);
-    expect(dv.getUint32(36, true)).toBe(10);
+    expect(dv.getUint32(36, true)).toBe(11);
+    expect(Buffer.from(bytes.subarray(48 + 16 * 10, 48 + 16 * 10 + 4)).toString('latin1')).toBe('kind');
     expect(Buffer.from(bytes.subarray(48, 55)).toString('latin1')).toBe('time_ns');
     expect(Buffer.from(bytes.subarray(bytes.length - 8)).toString('latin1')).toBe('IOTREND\n');
     expect(bytes.length % 8).toBe(0);
   });
 
   it('columnsFromShared uses the documented layout (each column 8-aligned, widest first)', () => {
-    expect(iotraceChunkBytes(3)).toBe(152);
-    const t = columnsFromShared(new SharedArrayBuffer(152), 3, []);
-    expect(KEYS.map((k) => t[k].byteOffset)).toEqual([0, 24, 48, 64, 80, 96, 112, 128, 136, 144]);
-    expect(() => columnsFromShared(new SharedArrayBuffer(151), 3, [])).toThrow(RangeError);
+    expect(iotraceChunkBytes(3)).toBe(160);
+    const t = columnsFromShared(new SharedArrayBuffer(160), 3, []);
+    expect(KEYS.map((k) => t[k].byteOffset)).toEqual([0, 24, 48, 64, 80, 96, 112, 128, 136, 144, 152]);
+    expect(() => columnsFromShared(new SharedArrayBuffer(159), 3, [])).toThrow(RangeError);
   });
 
   it('rejects on write what it could not read back', () => {
@@ -215,6 +219,9 @@ describe('.iotrace: round trip', () => {
     const u = synth(3);
     u.op[2] = 9;
     expect(() => writeIotrace(u)).toThrow(/row 2 has op 9/);
+    const k = synth(3);
+    k.kind[0] = 5;
+    expect(() => writeIotrace(k)).toThrow(/row 0 has kind 5; use a kind below 5 \(data, desc, cqe, doorbell, ack\)/);
     expect(() => writeIotrace(allocColumns(0, ['bad \ud800']))).toThrow(InputError);
     expect(() => writeIotrace(synth(3), { chunkRecords: 0 })).toThrow(RangeError);
   });
@@ -452,9 +459,9 @@ describe('.iotrace: corrupt and truncated files', () => {
   it('names what is wrong: not an iotrace, newer version, checksum, trailing bytes, bad length field', () => {
     expect(expectInputError(() => readIotrace(new TextEncoder().encode('time_ns,device\n'), name), name).message).toMatch(/byte 0: not an \.iotrace file/);
     expect(expectInputError(() => readIotrace(new Uint8Array(0), name), name).message).toMatch(/byte 0: the file is empty/);
-    const v2 = good.slice();
-    v2[12] = 2;
-    expect(expectInputError(() => readIotrace(v2, name), name).message).toMatch(/byte 12: format version 2; this iommusim reads version 1; upgrade iommusim/);
+    const v3 = good.slice();
+    v3[12] = 3;
+    expect(expectInputError(() => readIotrace(v3, name), name).message).toMatch(/byte 12: format version 3; this iommusim reads versions 1 to 2; upgrade iommusim/);
     const crc = good.slice();
     crc[offsets.chunks[3] + 24 + 40] ^= 0x10;
     expect(expectInputError(() => readIotrace(crc, name), name).message)
@@ -530,4 +537,74 @@ describe('.iotrace: 10 M records with bounded memory', () => {
     expect(peak).toBeLessThan(600 * 1048576);
     expect(peak - base).toBeLessThan(256 * 1048576); // the file is 381 MB: it never was in memory
   }, 180_000);
+});
+
+describe('.iotrace: the kind column (version 2) and version 1 files', () => {
+  const V1 = fileURLToPath(new URL('../fixtures/iotrace/v1-synth-37.iotrace', import.meta.url));
+  // The fixture was written by the version 1 writer (commit 581d882) from synth(37, default devices, seed 7) in chunks of 10.
+  const ref = (): TraceColumns => synth(37, undefined, 7, false);
+
+  it('kinds round-trip, in memory and through the streaming reader', () => {
+    const t = synth(500, undefined, 3);
+    const seen = new Set(t.kind);
+    expect(seen.size).toBe(5);
+    const bytes = writeIotrace(t, { chunkRecords: 64 });
+    expectSame(readIotrace(bytes, 'k.iotrace'), t);
+    const path = join(dir, 'kinds.iotrace');
+    writeFileSync(path, bytes);
+    expectSame(readFile(path), t);
+  });
+
+  it('a version 1 file (written by the old writer) still reads, every row of kind 0 (data)', () => {
+    const bytes = new Uint8Array(readFileSync(V1));
+    expect(new DataView(bytes.buffer, bytes.byteOffset).getUint32(12, true)).toBe(1);
+    const want = ref();
+    expect(want.kind.every((k) => k === 0)).toBe(true);
+    const back = readIotrace(bytes, V1);
+    expectSame(back, want);
+    // the streaming reader, into reused buffers whose kind bytes hold garbage from a version 2 chunk
+    const r = IotraceReader.open(V1);
+    try {
+      expect(r.chunks).toBe(4);
+      const buf = new ArrayBuffer(iotraceChunkBytes(r.chunkRecords));
+      const out = allocColumns(r.count, r.devices);
+      out.count = r.count;
+      for (let i = 0, at = 0; i < r.chunks; i++) {
+        columnsFromShared(buf, r.chunkRecords, r.devices).kind.fill(4);
+        const c = r.chunk(i, { buffer: buf });
+        expect(Array.from(c.kind).every((x) => x === 0)).toBe(true);
+        for (const k of KEYS) (out[k] as Uint8Array).set(c[k] as Uint8Array, at);
+        at += c.count;
+      }
+      expectSame(out, want);
+      const s = r.chunk(3, { shared: true });
+      expect(s.timeNs.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(s.count).toBe(7);
+      expect(s.kind.length).toBe(7);
+    } finally { r.close(); }
+  });
+
+  it('a version 1 file keeps its checks: a flipped payload bit or a truncation is still an InputError with the byte', () => {
+    const bytes = new Uint8Array(readFileSync(V1));
+    for (let cut = 0; cut < bytes.length; cut += 37) expectInputError(() => readIotrace(bytes.subarray(0, cut), 'v1.iotrace'), 'v1.iotrace');
+    for (let at = 0; at < bytes.length; at += 29) {
+      const bad = bytes.slice();
+      bad[at] ^= 0x04;
+      expectInputError(() => readIotrace(bad, 'v1.iotrace'), 'v1.iotrace');
+    }
+  });
+
+  it('a kind beyond the known ones in a file is an InputError naming the record', () => {
+    const t = synth(20, undefined, 5);
+    const bytes = writeIotrace(t, { chunkRecords: 8 });
+    // patch record 10 (chunk 1, row 2) to kind 9 and fix the chunk's CRC, so only the value check can catch it
+    const dv = new DataView(bytes.buffer, bytes.byteOffset);
+    const H = dv.getUint32(16, true);
+    const c1 = H + 24 + iotraceChunkBytes(8);
+    const payload = c1 + 24;
+    const kindAt = payload + iotraceChunkBytes(8) - 8; // kind is the last column: 8 rows, no padding
+    bytes[kindAt + 2] = 9;
+    dv.setUint32(c1 + 16, crc32(bytes.subarray(payload, payload + iotraceChunkBytes(8))), true);
+    expect(expectInputError(() => readIotrace(bytes, 'k9.iotrace'), 'k9.iotrace').message).toMatch(/record 10 has kind 9 \(this iommusim knows 5: data, desc, cqe, doorbell, ack\)/);
+  });
 });

@@ -26,6 +26,24 @@ describe('JSON Lines traces', () => {
     expect(detectJsonl(j)).toBe(true);
     expect(parseJsonlTrace(j, 'x.jsonl')).toEqual(a);
   });
+  it('an optional kind field by name: absent or null is data, a name round-trips, an unknown one names the line', () => {
+    const j = [
+      '{"time_ns":0,"device":"01:00.0","op":"map","iova":"0x1000","size":8192,"paddr":"0x2000"}',
+      '{"time_ns":1,"device":"01:00.0","op":"dma","iova":"0x1000","size":64,"dir":"read","kind":"desc"}',
+      '{"time_ns":2,"device":"01:00.0","op":"dma","iova":"0x1100","size":1500,"dir":"write","kind":null}',
+      '{"time_ns":3,"device":"01:00.0","op":"dma","iova":"0x1800","size":64,"dir":"write","kind":"cqe"}',
+      '{"time_ns":4,"device":"01:00.0","op":"dma","iova":"0x1900","size":64,"dir":"read","kind":"doorbell"}',
+      '{"time_ns":5,"device":"01:00.0","op":"dma","iova":"0x2000","size":66,"dir":"read","kind":"ack"}',
+      '{"time_ns":6,"device":"01:00.0","op":"dma","iova":"0x1100","size":64,"dir":"write","kind":"data"}',
+    ].join('\n') + '\n';
+    const t = parseJsonlTrace(j, 'k.jsonl');
+    expect(Array.from(t.kind)).toEqual([0, 1, 0, 2, 3, 4, 0]);
+    // JSONL → columns → CSV (with kind) → JSONL → the same columns
+    expect(parseJsonlTrace(toJsonl(writeCsvTrace(t)), 'k2.jsonl')).toEqual(t);
+    expect(parseCsvTrace(enc(writeCsvTrace(t)), 'k.csv')).toEqual(t);
+    const bad = '{"time_ns":0,"device":"01:00.0","op":"dma","iova":"0x1000","size":64,"dir":"read"}\n\n{"time_ns":1,"device":"01:00.0","op":"dma","iova":"0x1000","size":64,"dir":"read","kind":"irq"}\n';
+    expect(() => parseJsonlTrace(bad, 'b.jsonl')).toThrow(/^b\.jsonl:3: unknown kind 'irq'; use one of data, desc, cqe, doorbell, ack/);
+  });
   it('errors name the JSONL line, not the CSV one', () => {
     const j = '{"time_ns":0,"device":"01:00.0","op":"map","iova":"0x1000","size":4096,"paddr":"0x2000"}\n\n\n{"time_ns":1,"device":"01:00.0","op":"zap","iova":"0x1000","size":64}\n';
     expect(() => parseJsonlTrace(j, 'e.jsonl')).toThrow(/^e\.jsonl:4: unknown op 'zap'/);

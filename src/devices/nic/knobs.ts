@@ -16,8 +16,11 @@ import { inputError } from '../../util/errors.js';
 
 export type NicIovaPolicy = 'per-packet' | 'page-pool' | 'hugepage';
 export type NicDirection = 'rx' | 'tx' | 'both-by-flow';
+export type NicModelName = '82599' | 'mlx5';
 
 export interface NicConfig {
+  /** Which NIC's DMA pattern: Intel 82599 (descriptor rings with write-back) or mlx5 (ConnectX: WQEs, CQs, striding RQ). */
+  model: NicModelName;
   queues: number;
   rss: boolean;
   direction: NicDirection;
@@ -31,11 +34,21 @@ export interface NicConfig {
   driver: { pollDelayNs: number };
   bufferBytes: number;
   iovaPolicy: NicIovaPolicy;
+  /** mlx5: 4 KiB pages per striding-RQ WQE. */
+  strideWqePages: number;
+  /** mlx5: RX completions as mini-CQEs, 8 to a 64 B line. */
+  cqeCompression: boolean;
+  /** The host's TCP ACKs for received TCP segments: on/off, one per ackEvery segments, ackBytes each. */
+  acks: boolean;
+  ackEvery: number;
+  ackBytes: number;
   /** The IOVA allocator's settings (the CPU count comes from nic.queues). */
   iova: Omit<IovaSpec, 'cpus'>;
 }
 
 const SRC_FQ = 'iommu.flushQueue.* of this simulator\'s IOMMU model, whose flushes it must match; their defaults: Linux drivers/iommu/dma-iommu.c IOVA_FQ_SIZE = 256, IOVA_FQ_TIMEOUT = 10 ms [C]';
+
+const SRC_MPWRQ = 'Linux mlx5e (drivers/net/ethernet/mellanox/mlx5/core/en.h): MLX5_MPWRQ_LOG_WQE_SZ = 18, a 256 KiB multi-packet WQE of 64 order-0 pages [C]; Rubin et al., SOSP 2024 §2.1 and §3 (ConnectX-5, striding RQ, 64 pages per WQE) [P]';
 
 export const NIC_KNOBS: Knob[] = [
   { key: 'nic.queues', kind: 'int', default: 4, min: 1, max: 256, unit: 'queue pairs', doc: 'queue pairs (an RX and a TX ring, one MSI-X vector, one CPU each); the IOVA allocator\'s per-CPU caches follow the queue\'s CPU', source: 'assumption (a 4-core host); ixgbe opens one queue pair per online CPU, at most 16 RSS queues on 82599 (IXGBE_MAX_RSS_INDICES) [C]' },
@@ -58,6 +71,12 @@ export const NIC_KNOBS: Knob[] = [
   { key: 'nic.iova.fqTimeoutNs', kind: 'timeNs', default: 10_000_000, min: 1, max: 1e12, unit: 'ns', doc: 'lazy mode: ... or at the first event this long after the oldest pending unmap (as iommu.flushQueue.timeoutNs, taken from it when the same settings give it)', source: SRC_FQ },
   { key: 'nic.iova.forceDac', kind: 'bool', default: false, doc: 'allocate IOVAs from the top of the whole aperture (iommu.forcedac=1) instead of below 4 GiB first', source: 'Linux dma-iommu.c iommu_dma_alloc_iova: a PCI device gets a 32-bit (SAC) IOVA first unless iommu.forcedac; once that space is full it switches to the full width for good [C]' },
   { key: 'nic.iova.apertureBits', kind: 'int', default: 48, min: 32, max: 57, unit: 'bits', doc: 'IOVA width the allocator uses above 4 GiB (48 for 4-level tables, 57 for 5-level); follows iommu.levels in the same settings', source: 'VT-d: 4-level tables translate 48 bits (published-figures §2)' },
+  { key: 'nic.model', kind: 'enum', default: '82599', values: ['82599', 'mlx5'], doc: '82599: Intel 82599 descriptor rings (descriptor fetch and write-back on the same ring); mlx5: ConnectX (mlx5) queues — an RX and a TX completion queue per queue pair (one 64 B CQE per packet), a striding RQ whose WQEs each cover nic.strideWqePages pages (nic.rxRing.entries frames of strides, at least 2 WQEs, one left unposted), an RQ doorbell record the device reads after each refill, 64 B TX WQEs, an event-queue entry per interrupt', source: 'Intel 82599 datasheet §7.1, §7.2 [C]; NVIDIA ConnectX PRM and Linux mlx5e (en_rx.c, en_tx.c, wq.h) [C]; Rubin et al., SOSP 2024 §2 (ConnectX-5) [P]' },
+  { key: 'nic.strideWqePages', kind: 'int', default: 64, min: 1, max: 512, unit: 'pages', doc: 'mlx5 striding RQ: 4 KiB pages per RX WQE (64 = 256 KiB); packets are written into consecutive strides of nic.bufferBytes (rounded up to a power of two) of the WQE; one descriptor read per WQE; per-packet IOVA policy: the WQE\'s pages are mapped when it is posted and unmapped (one record of the whole range) when it is fully consumed', source: SRC_MPWRQ },
+  { key: 'nic.cqeCompression', kind: 'bool', default: false, doc: 'mlx5: RX completions as 8 B mini-CQEs written 8 to a 64 B CQE line (a partial line when the interrupt fires) instead of one 64 B CQE per packet', source: 'Linux include/linux/mlx5/device.h: struct mlx5_mini_cqe8 (8 B), MLX5_MINI_CQE_ARRAY_SIZE = 8 [C]; mlx5e ethtool private flag rx_cqe_compress, off by default (mlx5e turns it on only for slow PCIe links) [C]' },
+  { key: 'nic.acks', kind: 'bool', default: false, doc: 'the host is a TCP receiver: for received TCP segments (frames of IP protocol 6 longer than nic.ackBytes) it transmits one ACK per nic.ackEvery segments, sent from the NAPI poll that cleaned them on the same queue\'s TX ring (nic.iovaPolicy per-packet: map, descriptor read, ACK payload read, completion write, unmap when the completion is cleaned; the premapped policies use the TX slot\'s buffer); on for the nic-tcp and nic-fs-multiflow generators', source: 'Rubin et al., SOSP 2024 §2.2: a TCP receiver\'s ACK transmissions add IOTLB misses and, through strict-mode invalidations, paging-structure-cache misses on the RX side [P]' },
+  { key: 'nic.ackEvery', kind: 'int', default: 2, min: 1, max: 65536, unit: 'segments', doc: 'received TCP segments per ACK, counted per queue (delayed ACK); with GRO the stack ACKs once per GRO batch: set this to the batch\'s segments to model that', source: 'RFC 1122 §4.2.3.2 and RFC 5681 §4.2 (an ACK at least every second full-sized segment); Linux __tcp_ack_snd_check: an immediate ACK once more than one MSS is unacknowledged [C]' },
+  { key: 'nic.ackBytes', kind: 'size', default: 66, min: 42, max: 9216, unit: 'bytes', doc: 'bytes of an ACK frame the NIC reads (without FCS)', source: 'Ethernet 14 + IPv4 20 + TCP 20 + timestamps option 12 (Linux enables TCP timestamps by default, net.ipv4.tcp_timestamps = 1) = 66 B [C]' },
 ];
 
 const BY_KEY = new Map(NIC_KNOBS.map((k) => [k.key, k]));
@@ -71,6 +90,14 @@ function flatten(settings: Record<string, unknown>, prefix: string, out: Map<str
   }
 }
 
+
+/** Bytes of a buffer slot, and of an mlx5 stride: bufferBytes rounded up to a power of two (≤ 4 KiB) or to whole pages. */
+export function strideBytesOf(bufferBytes: number): number {
+  if (bufferBytes > 4096) return Math.ceil(bufferBytes / 4096) * 4096;
+  let s = 1;
+  while (s < bufferBytes) s *= 2;
+  return s;
+}
 
 function deepFreeze<T>(o: T): T {
   if (o !== null && typeof o === 'object') {
@@ -125,5 +152,9 @@ export function resolveNicConfig(settings: Record<string, unknown> = {}): NicCon
   // checks across or beyond single knobs
   const d = cfg.descriptorBytes;
   if ((d & (d - 1)) !== 0) throw inputError(`nic.descriptorBytes=${d}`, 'not a power of two', 'use 16 (Intel 82599) or 64 (ConnectX CQE)');
+  if (cfg.model === 'mlx5') {
+    const stride = strideBytesOf(cfg.bufferBytes);
+    if (cfg.strideWqePages * 4096 < stride) throw inputError(`nic.strideWqePages=${cfg.strideWqePages}`, `a WQE of ${cfg.strideWqePages * 4096} B holds no stride of ${stride} B (nic.bufferBytes=${cfg.bufferBytes})`, `use nic.strideWqePages ≥ ${Math.ceil(stride / 4096)} or a smaller nic.bufferBytes`);
+  }
   return deepFreeze(cfg);
 }

@@ -23,17 +23,24 @@
  * equal times in causal order (map before the DMA that needs it, a DMA before its write-back).
  * A capture's time that goes backwards is held at the previous packet's time.
  *
+ * nic.model=mlx5 (ConnectX, mlx5e) replaces the descriptor rings by an SQ, an RQ of striding WQEs
+ * (nic.strideWqePages pages each, mapped when posted and unmapped as one range when consumed), an
+ * RX and a TX completion queue (a 64 B CQE per packet, or mini-CQEs 8 to a line), an RQ doorbell
+ * record the device reads after each refill, and an event-queue entry per interrupt. nic.acks adds
+ * the ACK frames a TCP receiver sends, from the NAPI poll, on the queue's TX ring. Every row
+ * carries its DMA kind (src/iommu/kinds.ts).
+ *
  * Hot loops work on typed arrays; nothing is allocated per packet.
  */
 import { fmix32 } from '../../util/hash.js';
-import { TraceBuilder, type TraceColumns, OP_DMA, OP_MAP, OP_UNMAP, DIR_NONE, DIR_READ, DIR_WRITE, DIR_RW } from '../../trace/columns.js';
+import { TraceBuilder, type TraceColumns, OP_DMA, OP_MAP, OP_UNMAP, DIR_NONE, DIR_READ, DIR_WRITE, DIR_RW, KIND_DATA, KIND_DESC, KIND_CQE, KIND_DOORBELL, KIND_ACK } from '../../trace/columns.js';
 import type { PacketColumns } from '../../trace/importers/pcap.js';
 import { canonicalBdf } from '../../config/bdf.js';
 import { inputError } from '../../util/errors.js';
 import { IovaAllocator } from './iova.js';
-import type { NicConfig } from './knobs.js';
+import { strideBytesOf, type NicConfig } from './knobs.js';
 
-export { NIC_KNOBS, resolveNicConfig, type NicConfig, type NicIovaPolicy, type NicDirection } from './knobs.js';
+export { NIC_KNOBS, resolveNicConfig, type NicConfig, type NicIovaPolicy, type NicDirection, type NicModelName } from './knobs.js';
 
 /** Physical placement (any addresses work; these keep rings, buffers and huge pages apart and aligned). */
 export const NIC_PADDR_RINGS = 0x1_0000_0000; // 4 GiB
@@ -45,6 +52,17 @@ export const RSS_TABLE_ENTRIES = 128;
 export const WIRE_OVERHEAD_BYTES = 24;
 /** Frames shorter than this (without FCS) are padded on the wire. */
 export const MIN_FRAME_BYTES = 60;
+/** IP protocol number of TCP (PacketColumns.l4). */
+export const IPPROTO_TCP = 6;
+/** mlx5: bytes of a WQE basic block (MLX5_SEND_WQE_BB), of a CQE (struct mlx5_cqe64), of an EQE, of a doorbell record's cache line. */
+export const MLX5_WQE_BB = 64;
+export const MLX5_CQE_BYTES = 64;
+export const MLX5_EQE_BYTES = 64;
+export const MLX5_DB_BYTES = 64;
+/** mlx5: mini-CQEs per 64 B line (MLX5_MINI_CQE_ARRAY_SIZE). */
+export const MLX5_MINI_CQES = 8;
+/** mlx5: completion event queue entries per queue (MLX5_COMP_EQ_SIZE). */
+export const MLX5_EQ_ENTRIES = 1024;
 
 export interface NicStats {
   /** Packets offered (after maxPackets). */
@@ -59,11 +77,17 @@ export interface NicStats {
   emptyPackets: number;
   interrupts: number;
   napiPolls: number;
-  /** Tail-register writes (MMIO, not DMA): RX refills and TX posts, including the initial fill. */
+  /** Tail-register writes (MMIO, not DMA): RX refills and TX posts, including the initial fill (mlx5: RX refills are doorbell-record updates, each read by the device: `doorbellReads`). */
   doorbells: number;
-  /** Descriptor-fetch DMA reads and write-back DMA writes (rows). */
+  /** Descriptor (WQE) fetch DMA reads and write-back (CQE, mini-CQE line, EQE) DMA writes (rows). */
   descriptorReads: number;
   descriptorWrites: number;
+  /** mlx5: RQ doorbell-record DMA reads (one per refill, the initial fill included). */
+  doorbellReads: number;
+  /** mlx5: event-queue entries written (one per interrupt; counted in descriptorWrites too). */
+  eqeWrites: number;
+  /** ACK frames the host sent for received TCP segments (nic.acks); counted in txPackets too. */
+  acks: number;
   /** Payload bytes moved by DMA (RX writes + TX reads). */
   payloadBytes: number;
   maps: number;
@@ -93,6 +117,9 @@ function roundUp(n: number, m: number): number {
   return Math.ceil(n / m) * m;
 }
 
+/** mlx5 completion-entry flags (RX): a TCP segment the host ACKs; a filler CQE (the rest of a WQE's strides). */
+const ENT_TCP = 1, ENT_FILLER = 2;
+
 class NicModel {
   readonly b: TraceBuilder;
   private readonly dev: number;
@@ -115,6 +142,19 @@ class NicModel {
   private readonly policy: number;
   private readonly rss: boolean;
   private readonly dirMode: number; // 0 rx, 1 tx, 2 by flow
+  readonly mlx5: boolean;
+  readonly acks: boolean;
+  private readonly ackEvery: number;
+  readonly ackBytes: number;
+  private readonly ackSlot: number;
+  // mlx5: RQ WQEs per queue, strides per WQE, WQE size, RX CQ entries, completion-entry FIFO size
+  private readonly W: number;
+  private readonly S: number;
+  private readonly wqeBytes: number;
+  private readonly wqePages: number;
+  private readonly cqeCompress: boolean;
+  private readonly rxCqN: number;
+  private readonly E: number;
 
   // physical layout
   private readonly rxRingPages: number;
@@ -123,15 +163,22 @@ class NicModel {
   private readonly perHuge: number;
   private readonly hugePerQueue: number;
   private readonly regionBytes: number;
+  private readonly ackPhysBase: number;
+  // mlx5 rings per queue (pages): event queue, TX CQ, RX CQ; the SQ and RQ are the tx/rx ring pages
+  private readonly eqPages: number;
+  private readonly txCqPages: number;
+  private readonly rxCqPages: number;
+  private readonly perHugeWqe: number;
+  private dbPfn = 0;
 
   // per queue
-  private readonly rxRingPfn: Float64Array;
-  private readonly txRingPfn: Float64Array;
+  private readonly rxRingPfn: Float64Array; // 82599 RX descriptor ring; mlx5 RQ
+  private readonly txRingPfn: Float64Array; // 82599 TX descriptor ring; mlx5 SQ
   private readonly rxHead: Int32Array; // NIC: next descriptor to use
   private readonly rxCached: Int32Array; // fetched, unused
-  private readonly rxAvail: Int32Array; // posted, unused (includes cached)
+  private readonly rxAvail: Int32Array; // posted, unused (includes cached); mlx5: posted WQEs not started
   private readonly rxClean: Int32Array; // driver: next to clean
-  private readonly rxVisible: Int32Array; // written back, not cleaned
+  private readonly rxVisible: Int32Array; // written back, not cleaned (mlx5: completion entries)
   private readonly rxWbStart: Int32Array;
   private readonly rxWbCount: Int32Array;
   private readonly rxPhysNext: Int32Array;
@@ -142,21 +189,50 @@ class NicModel {
   private readonly txWbStart: Int32Array;
   private readonly txWbCount: Int32Array;
   private readonly txPhysNext: Int32Array;
+  private readonly ackPhysNext: Int32Array;
+  private readonly ackPending: Int32Array; // received TCP segments not yet ACKed
+  private readonly ackDue: Int32Array; // ACKs to send at the end of the poll's chunk
   private readonly modCount: Int32Array;
   private readonly modFirst: Float64Array;
   private readonly evtKind: Uint8Array;
   private readonly evtTime: Float64Array;
   private nextEvt = Infinity; // a lower bound of min(evtTime)
+  // mlx5, per queue
+  private readonly eqPfn: Float64Array;
+  private readonly txCqPfn: Float64Array;
+  private readonly rxCqPfn: Float64Array;
+  private readonly eqPos: Int32Array;
+  private readonly txCqPos: Int32Array;
+  private readonly rxCqPos: Int32Array;
+  private readonly rxMini: Int32Array; // mini-CQEs not yet written
+  private readonly curWqe: Int32Array; // NIC: the WQE being filled, -1 none
+  private readonly nicStride: Int32Array; // strides of it used
+  private readonly wqeNext: Int32Array; // NIC: the next posted WQE
+  private readonly cleanWqe: Int32Array; // driver: the WQE whose entries it cleans
+  private readonly cleanEntries: Int32Array; // entries of it cleaned
+  private readonly entW: Int32Array; // completion-entry FIFO: written …
+  private readonly entR: Int32Array; // … and cleaned
+  private readonly wqePhysNext: Int32Array;
 
   // per slot (queue * ring + slot)
   private readonly rxPfn: Float64Array;
   private readonly rxOff: Int32Array;
   private readonly rxPages: Int32Array;
   private readonly rxPktDescs: Int32Array; // at a frame's first descriptor: its descriptor count
+  private readonly rxPktTcp: Uint8Array; // at a frame's first descriptor: a TCP segment to ACK
   private readonly txPfn: Float64Array;
   private readonly txOff: Int32Array;
   private readonly txPages: Int32Array;
   private readonly txLen: Int32Array;
+  private readonly txMapped: Uint8Array; // mapped for this frame (per-packet or ACK): unmap when cleaned
+  private readonly txKind: Uint8Array;
+  private readonly txPoolPfn: Float64Array; // page-pool / hugepage: the slot's premapped buffer
+  private readonly txPoolOff: Int32Array;
+  // mlx5, per WQE (queue * W + wqe) and per completion entry (queue * E + entry)
+  private readonly wqePfn: Float64Array;
+  private readonly wqeEntries: Int32Array;
+  private readonly wqeClosed: Uint8Array;
+  private readonly entFlags: Uint8Array;
 
   constructor(cfg: NicConfig, device: string, capacity: number) {
     this.b = new TraceBuilder(capacity);
@@ -172,23 +248,47 @@ class NicModel {
     this.budget = cfg.napiBudget;
     this.pollDelay = cfg.driver.pollDelayNs;
     this.buf = cfg.bufferBytes;
-    let slot = 1;
-    if (this.buf <= 4096) while (slot < this.buf) slot *= 2;
-    else slot = roundUp(this.buf, 4096);
-    this.slot = slot;
+    const slot = (this.slot = strideBytesOf(this.buf));
     this.policy = cfg.iovaPolicy === 'per-packet' ? POLICY_PER_PACKET : cfg.iovaPolicy === 'page-pool' ? POLICY_PAGE_POOL : POLICY_HUGEPAGE;
     this.rss = cfg.rss;
     this.dirMode = cfg.direction === 'rx' ? 0 : cfg.direction === 'tx' ? 1 : 2;
     if (this.policy === POLICY_HUGEPAGE && slot > HUGE_PAGE_BYTES) {
       throw inputError(`nic.bufferBytes=${this.buf}`, 'a buffer larger than a 2 MiB huge page cannot be carved from one', 'use nic.bufferBytes ≤ 2MiB or another nic.iovaPolicy');
     }
+    this.mlx5 = cfg.model === 'mlx5';
+    this.acks = cfg.acks;
+    this.ackEvery = cfg.ackEvery;
+    this.ackBytes = cfg.ackBytes;
+    let as = 64;
+    while (as < this.ackBytes) as *= 2;
+    this.ackSlot = as;
+    this.cqeCompress = cfg.cqeCompression;
+    this.wqePages = cfg.strideWqePages;
+    this.wqeBytes = this.wqePages * 4096;
+    this.S = Math.floor(this.wqeBytes / slot);
+    // mlx5e: the RQ holds rxRing.entries frames' worth of strides (log_rq_mtu_frames − log strides per WQE), at least 2 WQEs
+    this.W = Math.max(2, Math.ceil((Rr * slot) / this.wqeBytes));
+    this.rxCqN = this.W * this.S;
+    this.E = this.W * this.S;
+    this.perHugeWqe = Math.floor(HUGE_PAGE_BYTES / this.wqeBytes);
 
-    this.rxRingPages = Math.ceil((Rr * this.D) / 4096);
-    this.txRingPages = Math.ceil((Rt * this.D) / 4096);
-    this.rxPhysBytes = roundUp(2 * Rr * slot, 4096);
     this.perHuge = Math.floor(HUGE_PAGE_BYTES / slot);
-    this.hugePerQueue = Math.ceil((Rr + Rt) / this.perHuge);
+    if (this.mlx5) {
+      this.rxRingPages = Math.ceil((this.W * MLX5_WQE_BB) / 4096);
+      this.txRingPages = Math.ceil((Rt * MLX5_WQE_BB) / 4096);
+      this.rxPhysBytes = 2 * this.W * this.wqeBytes;
+      this.hugePerQueue = Math.ceil(this.W / this.perHugeWqe) + Math.ceil(Rt / this.perHuge);
+    } else {
+      this.rxRingPages = Math.ceil((Rr * this.D) / 4096);
+      this.txRingPages = Math.ceil((Rt * this.D) / 4096);
+      this.rxPhysBytes = roundUp(2 * Rr * slot, 4096);
+      this.hugePerQueue = Math.ceil((Rr + Rt) / this.perHuge);
+    }
+    this.eqPages = Math.ceil((MLX5_EQ_ENTRIES * MLX5_EQE_BYTES) / 4096);
+    this.txCqPages = Math.ceil((Rt * MLX5_CQE_BYTES) / 4096);
+    this.rxCqPages = Math.ceil((this.rxCqN * MLX5_CQE_BYTES) / 4096);
     this.regionBytes = roundUp(Math.max(this.rxPhysBytes + 2 * Rt * slot, this.policy === POLICY_HUGEPAGE ? this.hugePerQueue * HUGE_PAGE_BYTES : 0), HUGE_PAGE_BYTES);
+    this.ackPhysBase = NIC_PADDR_BUFFERS + Q * this.regionBytes;
 
     this.iova = new IovaAllocator({
       cpus: Q,
@@ -217,22 +317,51 @@ class NicModel {
     this.txWbStart = new Int32Array(Q);
     this.txWbCount = new Int32Array(Q);
     this.txPhysNext = new Int32Array(Q);
+    this.ackPhysNext = new Int32Array(Q);
+    this.ackPending = new Int32Array(Q);
+    this.ackDue = new Int32Array(Q);
     this.modCount = new Int32Array(Q);
     this.modFirst = new Float64Array(Q);
     this.evtKind = new Uint8Array(Q);
     this.evtTime = new Float64Array(Q).fill(Infinity);
-    this.rxPfn = new Float64Array(Q * Rr);
-    this.rxOff = new Int32Array(Q * Rr);
-    this.rxPages = new Int32Array(Q * Rr);
-    this.rxPktDescs = new Int32Array(Q * Rr);
+    const qm = this.mlx5 ? Q : 0; // mlx5-only state is empty for the 82599
+    this.eqPfn = new Float64Array(qm);
+    this.txCqPfn = new Float64Array(qm);
+    this.rxCqPfn = new Float64Array(qm);
+    this.eqPos = new Int32Array(qm);
+    this.txCqPos = new Int32Array(qm);
+    this.rxCqPos = new Int32Array(qm);
+    this.rxMini = new Int32Array(qm);
+    this.curWqe = new Int32Array(qm).fill(-1);
+    this.nicStride = new Int32Array(qm);
+    this.wqeNext = new Int32Array(qm);
+    this.cleanWqe = new Int32Array(qm);
+    this.cleanEntries = new Int32Array(qm);
+    this.entW = new Int32Array(qm);
+    this.entR = new Int32Array(qm);
+    this.wqePhysNext = new Int32Array(qm);
+    this.wqePfn = new Float64Array(qm * this.W);
+    this.wqeEntries = new Int32Array(qm * this.W);
+    this.wqeClosed = new Uint8Array(qm * this.W);
+    this.entFlags = new Uint8Array(qm * this.E);
+    const rq = this.mlx5 ? 0 : Q * Rr; // the 82599's RX slots
+    this.rxPfn = new Float64Array(rq);
+    this.rxOff = new Int32Array(rq);
+    this.rxPages = new Int32Array(rq);
+    this.rxPktDescs = new Int32Array(rq);
+    this.rxPktTcp = new Uint8Array(rq);
     this.txPfn = new Float64Array(Q * Rt);
     this.txOff = new Int32Array(Q * Rt);
     this.txPages = new Int32Array(Q * Rt);
     this.txLen = new Int32Array(Q * Rt);
+    this.txMapped = new Uint8Array(Q * Rt);
+    this.txKind = new Uint8Array(Q * Rt);
+    this.txPoolPfn = new Float64Array(Q * Rt);
+    this.txPoolOff = new Int32Array(Q * Rt);
 
     this.st = {
       packets: 0, rxPackets: 0, txPackets: 0, rxDropped: 0, txDropped: 0, emptyPackets: 0,
-      interrupts: 0, napiPolls: 0, doorbells: 0, descriptorReads: 0, descriptorWrites: 0, payloadBytes: 0,
+      interrupts: 0, napiPolls: 0, doorbells: 0, descriptorReads: 0, descriptorWrites: 0, doorbellReads: 0, eqeWrites: 0, acks: 0, payloadBytes: 0,
       maps: 0, unmaps: 0, iovaCacheHits: 0, iovaCacheMisses: 0, distinctIovaPages: 0, records: 0,
     };
   }
@@ -240,29 +369,41 @@ class NicModel {
   // ------------------------------------------------------------------ rows
 
   /** One row; the address is page `pfn` plus `off` bytes (off may exceed a page). */
-  private row(t: number, op: number, pfn: number, off: number, size: number, dir: number, paddr: number): void {
+  private row(t: number, op: number, pfn: number, off: number, size: number, dir: number, paddr: number, kind: number): void {
     const pn = pfn + Math.floor(off / 4096);
     const hi = Math.floor(pn / TWO20);
     const lo = ((pn - hi * TWO20) * 4096 + (off % 4096)) >>> 0;
     const paHi = Math.floor(paddr / TWO32);
-    this.b.push(t, this.dev, -1, op, hi, lo, size, dir, paHi, (paddr - paHi * TWO32) >>> 0);
+    this.b.push(t, this.dev, -1, op, hi, lo, size, dir, paHi, (paddr - paHi * TWO32) >>> 0, kind);
   }
 
-  private dma(t: number, pfn: number, off: number, size: number, dir: number): void {
-    this.row(t, OP_DMA, pfn, off, size, dir, 0);
+  private dma(t: number, pfn: number, off: number, size: number, dir: number, kind: number): void {
+    this.row(t, OP_DMA, pfn, off, size, dir, 0, kind);
     const pn = pfn + Math.floor(off / 4096);
     this.iova.touch(pn, Math.floor(((off % 4096) + size - 1) / 4096) + 1);
   }
 
-  private map(t: number, pfn: number, off: number, size: number, dir: number, paddr: number): void {
-    this.row(t, OP_MAP, pfn, off, size, dir, paddr);
+  /** `kind` on a map or unmap row: the kind of the DMAs the mapping serves. */
+  private map(t: number, pfn: number, off: number, size: number, dir: number, paddr: number, kind: number): void {
+    this.row(t, OP_MAP, pfn, off, size, dir, paddr, kind);
     this.st.maps++;
   }
 
-  private unmap(t: number, pfn: number, off: number, size: number, pages: number, q: number): void {
-    this.row(t, OP_UNMAP, pfn, off, size, DIR_NONE, 0);
+  private unmap(t: number, pfn: number, off: number, size: number, pages: number, q: number, kind: number): void {
+    this.row(t, OP_UNMAP, pfn, off, size, DIR_NONE, 0, kind);
     this.st.unmaps++;
     this.iova.free(pfn, pages, q, t);
+  }
+
+  /** `n` entries of `bytes` each from entry `s` of a ring of `R` entries at `pfn`: one DMA read, two at the ring's end. */
+  private ringRead(t: number, pfn: number, s: number, n: number, R: number, bytes: number, kind: number): void {
+    const first = n < R - s ? n : R - s;
+    this.dma(t, pfn, s * bytes, first * bytes, DIR_READ, kind);
+    this.st.descriptorReads++;
+    if (n > first) {
+      this.dma(t, pfn, 0, (n - first) * bytes, DIR_READ, kind);
+      this.st.descriptorReads++;
+    }
   }
 
   private physBase(q: number): number {
@@ -272,16 +413,17 @@ class NicModel {
   // ------------------------------------------------------------------ setup
 
   setup(t: number): void {
+    if (this.mlx5) { this.setupMlx5(t); return; }
     const Q = this.Q;
     const ringStride = (this.rxRingPages + this.txRingPages) * 4096;
     // ixgbe_open: the TX rings' resources, then the RX rings' (dma_alloc_coherent each)
     for (let q = 0; q < Q; q++) {
       const pfn = (this.txRingPfn[q] = this.iova.alloc(this.txRingPages, q, t));
-      this.map(t, pfn, 0, this.txRingPages * 4096, DIR_RW, NIC_PADDR_RINGS + q * ringStride);
+      this.map(t, pfn, 0, this.txRingPages * 4096, DIR_RW, NIC_PADDR_RINGS + q * ringStride, KIND_DESC);
     }
     for (let q = 0; q < Q; q++) {
       const pfn = (this.rxRingPfn[q] = this.iova.alloc(this.rxRingPages, q, t));
-      this.map(t, pfn, 0, this.rxRingPages * 4096, DIR_RW, NIC_PADDR_RINGS + q * ringStride + this.txRingPages * 4096);
+      this.map(t, pfn, 0, this.rxRingPages * 4096, DIR_RW, NIC_PADDR_RINGS + q * ringStride + this.txRingPages * 4096, KIND_DESC);
     }
     for (let q = 0; q < Q; q++) {
       if (this.policy === POLICY_PAGE_POOL) {
@@ -296,11 +438,57 @@ class NicModel {
     }
   }
 
+  /**
+   * mlx5: the doorbell-record page, the completion event queues (created when the driver loads),
+   * then per channel (mlx5e_open_channel) its TX CQ, SQ, RX CQ and RQ, each a coherent mapping;
+   * then the buffers: W − 1 WQEs posted per RQ (mlx5_wq_ll_missing = size − 1 − posted) and one
+   * doorbell-record update, which the device reads.
+   */
+  private setupMlx5(t: number): void {
+    const Q = this.Q;
+    const qPages = this.eqPages + this.txCqPages + this.txRingPages + this.rxCqPages + this.rxRingPages;
+    const qBase = (q: number): number => NIC_PADDR_RINGS + q * qPages * 4096;
+    const dbPages = Math.ceil((Q * MLX5_DB_BYTES) / 4096);
+    this.dbPfn = this.iova.alloc(dbPages, 0, t);
+    this.map(t, this.dbPfn, 0, dbPages * 4096, DIR_RW, qBase(Q), KIND_DOORBELL);
+    for (let q = 0; q < Q; q++) {
+      const pfn = (this.eqPfn[q] = this.iova.alloc(this.eqPages, q, t));
+      this.map(t, pfn, 0, this.eqPages * 4096, DIR_RW, qBase(q), KIND_CQE);
+    }
+    for (let q = 0; q < Q; q++) {
+      let pa = qBase(q) + this.eqPages * 4096;
+      const ring = (pages: number, kind: number): number => {
+        const pfn = this.iova.alloc(pages, q, t);
+        this.map(t, pfn, 0, pages * 4096, DIR_RW, pa, kind);
+        pa += pages * 4096;
+        return pfn;
+      };
+      this.txCqPfn[q] = ring(this.txCqPages, KIND_CQE);
+      this.txRingPfn[q] = ring(this.txRingPages, KIND_DESC);
+      this.rxCqPfn[q] = ring(this.rxCqPages, KIND_CQE);
+      this.rxRingPfn[q] = ring(this.rxRingPages, KIND_DESC);
+    }
+    for (let q = 0; q < Q; q++) {
+      if (this.policy === POLICY_PAGE_POOL) {
+        for (let w = 0; w < this.W; w++) {
+          const pfn = (this.wqePfn[q * this.W + w] = this.iova.alloc(this.wqePages, q, t));
+          this.map(t, pfn, 0, this.wqeBytes, DIR_WRITE, this.physBase(q) + w * this.wqeBytes, KIND_DATA);
+        }
+        this.premapPool(q, t, true);
+      } else if (this.policy === POLICY_HUGEPAGE) {
+        this.premapHugeMlx5(q, t);
+      }
+      for (let w = 0; w < this.W - 1; w++) this.postWqe(q, w, t);
+      this.rxAvail[q] = this.W - 1;
+      this.dbRead(q, t);
+    }
+  }
+
   /** page-pool: the ring's buffers packed into pages (or higher-order pages), each mapped once. */
   private premapPool(q: number, t: number, tx: boolean): void {
     const n = tx ? this.Rt : this.Rr;
-    const pfns = tx ? this.txPfn : this.rxPfn;
-    const offs = tx ? this.txOff : this.rxOff;
+    const pfns = tx ? this.txPoolPfn : this.rxPfn;
+    const offs = tx ? this.txPoolOff : this.rxOff;
     const base0 = this.physBase(q) + (tx ? this.rxPhysBytes : 0);
     const at = q * (tx ? this.Rt : this.Rr);
     const dir = tx ? DIR_READ : DIR_WRITE;
@@ -310,7 +498,7 @@ class NicModel {
       const pages = Math.ceil(n / perPage);
       for (let pg = 0; pg < pages; pg++) {
         const pfn = this.iova.alloc(1, q, t);
-        this.map(t, pfn, 0, 4096, dir, base0 + pg * 4096);
+        this.map(t, pfn, 0, 4096, dir, base0 + pg * 4096, KIND_DATA);
         for (let j = 0; j < perPage; j++) {
           const bi = pg * perPage + j;
           if (bi >= n) break;
@@ -322,7 +510,7 @@ class NicModel {
       const pages = slot / 4096;
       for (let bi = 0; bi < n; bi++) {
         const pfn = this.iova.alloc(pages, q, t);
-        this.map(t, pfn, 0, slot, dir, base0 + bi * slot);
+        this.map(t, pfn, 0, slot, dir, base0 + bi * slot, KIND_DATA);
         pfns[at + bi] = pfn;
         offs[at + bi] = 0;
       }
@@ -335,15 +523,40 @@ class NicModel {
     const hugePages = HUGE_PAGE_BYTES / 4096;
     for (let h = 0; h < this.hugePerQueue; h++) {
       const pfn = this.iova.alloc(hugePages, q, t);
-      this.map(t, pfn, 0, HUGE_PAGE_BYTES, DIR_RW, base0 + h * HUGE_PAGE_BYTES);
+      this.map(t, pfn, 0, HUGE_PAGE_BYTES, DIR_RW, base0 + h * HUGE_PAGE_BYTES, KIND_DATA);
       for (let j = 0; j < this.perHuge; j++) {
         const bi = h * this.perHuge + j;
         if (bi >= this.Rr + this.Rt) break;
         const off = j * this.slot;
         const tx = bi >= this.Rr;
         const i = tx ? q * this.Rt + (bi - this.Rr) : q * this.Rr + bi;
-        (tx ? this.txPfn : this.rxPfn)[i] = pfn + Math.floor(off / 4096);
-        (tx ? this.txOff : this.rxOff)[i] = off % 4096;
+        (tx ? this.txPoolPfn : this.rxPfn)[i] = pfn + Math.floor(off / 4096);
+        (tx ? this.txPoolOff : this.rxOff)[i] = off % 4096;
+      }
+    }
+  }
+
+  /** mlx5 hugepage: the RQ's WQE buffers, then the TX slots' buffers, carved from 2 MiB pages each mapped once. */
+  private premapHugeMlx5(q: number, t: number): void {
+    const base0 = this.physBase(q);
+    const hugePages = HUGE_PAGE_BYTES / 4096;
+    const rxHuge = Math.ceil(this.W / this.perHugeWqe);
+    for (let h = 0; h < this.hugePerQueue; h++) {
+      const pfn = this.iova.alloc(hugePages, q, t);
+      this.map(t, pfn, 0, HUGE_PAGE_BYTES, DIR_RW, base0 + h * HUGE_PAGE_BYTES, KIND_DATA);
+      if (h < rxHuge) {
+        for (let j = 0; j < this.perHugeWqe; j++) {
+          const w = h * this.perHugeWqe + j;
+          if (w < this.W) this.wqePfn[q * this.W + w] = pfn + j * this.wqePages;
+        }
+      } else {
+        for (let j = 0; j < this.perHuge; j++) {
+          const bi = (h - rxHuge) * this.perHuge + j;
+          if (bi >= this.Rt) break;
+          const off = j * this.slot;
+          this.txPoolPfn[q * this.Rt + bi] = pfn + Math.floor(off / 4096);
+          this.txPoolOff[q * this.Rt + bi] = off % 4096;
+        }
       }
     }
   }
@@ -361,7 +574,28 @@ class NicModel {
     this.rxPfn[i] = pfn;
     this.rxOff[i] = off;
     this.rxPages[i] = pages;
-    this.map(t, pfn, off, this.buf, DIR_WRITE, pa);
+    this.map(t, pfn, off, this.buf, DIR_WRITE, pa, KIND_DATA);
+  }
+
+  /**
+   * mlx5: post RQ WQE w. Per-packet: its wqeBytes are mapped now, as one range at one IOVA (the
+   * device addresses the WQE as one contiguous buffer), from 2 × W physical WQE buffers in turn;
+   * the premapped policies reuse the WQE's own buffer.
+   */
+  private postWqe(q: number, w: number, t: number): void {
+    if (this.policy !== POLICY_PER_PACKET) return;
+    const k = this.wqePhysNext[q];
+    this.wqePhysNext[q] = k + 1 === 2 * this.W ? 0 : k + 1;
+    const pfn = (this.wqePfn[q * this.W + w] = this.iova.alloc(this.wqePages, q, t));
+    this.map(t, pfn, 0, this.wqeBytes, DIR_WRITE, this.physBase(q) + k * this.wqeBytes, KIND_DATA);
+  }
+
+  /** mlx5: the driver updated queue q's RQ doorbell record; the device reads it (one 64 B line) to learn the producer counter. */
+  private dbRead(q: number, t: number): void {
+    const off = q * MLX5_DB_BYTES;
+    this.dma(t, this.dbPfn, off, MLX5_DB_BYTES, DIR_READ, KIND_DOORBELL);
+    this.st.doorbellReads++;
+    this.st.doorbells++;
   }
 
   // ------------------------------------------------------------------ packets
@@ -376,7 +610,9 @@ class NicModel {
     return this.dirMode === 1 || (this.dirMode === 2 && ((hash >>> 7) & 1) === 1);
   }
 
-  rxPacket(q: number, len: number, t: number): void {
+  /** A received frame of `len` bytes; `tcp`: a TCP segment the host will ACK (nic.acks). */
+  rxPacket(q: number, len: number, t: number, tcp: boolean): void {
+    if (this.mlx5) { this.rxPacketMlx5(q, len, t, tcp); return; }
     const R = this.Rr;
     const nb = Math.max(1, Math.ceil(len / this.buf));
     if (nb > this.rxAvail[q]) { this.st.rxDropped++; return; }
@@ -388,30 +624,103 @@ class NicModel {
         let n = this.fetchBatch;
         if (n > this.rxAvail[q]) n = this.rxAvail[q];
         if (n > R - s) n = R - s;
-        this.dma(t, this.rxRingPfn[q], s * this.D, n * this.D, DIR_READ);
+        this.dma(t, this.rxRingPfn[q], s * this.D, n * this.D, DIR_READ, KIND_DESC);
         this.st.descriptorReads++;
         this.rxCached[q] = n;
       }
       const i = q * R + s;
       const bytes = rem < this.buf ? rem : this.buf;
       rem -= bytes;
-      this.dma(t, this.rxPfn[i], this.rxOff[i], bytes, DIR_WRITE);
+      this.dma(t, this.rxPfn[i], this.rxOff[i], bytes, DIR_WRITE, KIND_DATA);
       this.rxCached[q]--;
       this.rxAvail[q]--;
       this.rxHead[q] = s + 1 === R ? 0 : s + 1;
       this.wbAdd(false, q, s, t);
     }
     this.rxPktDescs[first] = nb;
+    this.rxPktTcp[first] = tcp ? 1 : 0;
     this.st.payloadBytes += len;
     this.st.rxPackets++;
     this.complete(q, t);
   }
 
-  txPacket(q: number, len: number, t: number): void {
+  /**
+   * mlx5 striding RQ: the frame takes ceil(len / stride) consecutive strides of the current WQE; if
+   * they do not fit, a filler CQE closes the WQE and the frame takes the next posted one (none:
+   * dropped), whose 64 B WQE the NIC reads first. One payload write, then the completion (a CQE,
+   * or a mini-CQE of the next line). A WQE whose last stride is used is closed.
+   */
+  private rxPacketMlx5(q: number, len: number, t: number, tcp: boolean): void {
+    const S = this.S, W = this.W;
+    const need = Math.max(1, Math.ceil(len / this.slot));
+    if (need > S) { this.st.rxDropped++; return; }
+    let w = this.curWqe[q];
+    if (w >= 0 && this.nicStride[q] + need > S) {
+      this.entry(q, w, ENT_FILLER, t);
+      this.wqeClosed[q * W + w] = 1;
+      this.curWqe[q] = w = -1;
+    }
+    if (w < 0) {
+      if (this.rxAvail[q] === 0) { this.st.rxDropped++; return; }
+      w = this.wqeNext[q];
+      this.wqeNext[q] = w + 1 === W ? 0 : w + 1;
+      this.rxAvail[q]--;
+      this.curWqe[q] = w;
+      this.nicStride[q] = 0;
+      this.ringRead(t, this.rxRingPfn[q], w, 1, W, MLX5_WQE_BB, KIND_DESC);
+    }
+    const wi = q * W + w;
+    this.dma(t, this.wqePfn[wi], this.nicStride[q] * this.slot, len, DIR_WRITE, KIND_DATA);
+    this.nicStride[q] += need;
+    if (this.nicStride[q] === S) {
+      this.wqeClosed[wi] = 1;
+      this.curWqe[q] = -1;
+    }
+    this.entry(q, w, tcp ? ENT_TCP : 0, t);
+    this.st.payloadBytes += len;
+    this.st.rxPackets++;
+    this.complete(q, t);
+  }
+
+  /** mlx5: a completion entry of WQE w (a packet or a filler) into the RX CQ. */
+  private entry(q: number, w: number, flags: number, t: number): void {
+    this.wqeEntries[q * this.W + w]++;
+    const e = this.entW[q];
+    this.entFlags[q * this.E + e] = flags;
+    this.entW[q] = e + 1 === this.E ? 0 : e + 1;
+    if (!this.cqeCompress) {
+      this.dma(t, this.rxCqPfn[q], this.rxCqPos[q] * MLX5_CQE_BYTES, MLX5_CQE_BYTES, DIR_WRITE, KIND_CQE);
+      this.rxCqPos[q] = this.rxCqPos[q] + 1 === this.rxCqN ? 0 : this.rxCqPos[q] + 1;
+      this.st.descriptorWrites++;
+      this.rxVisible[q]++;
+    } else if (++this.rxMini[q] === MLX5_MINI_CQES) {
+      this.flushMini(q, t);
+    }
+  }
+
+  /** mlx5 CQE compression: write the pending mini-CQEs as one 64 B line. */
+  private flushMini(q: number, t: number): void {
+    const n = this.rxMini[q];
+    if (n === 0) return;
+    this.dma(t, this.rxCqPfn[q], this.rxCqPos[q] * MLX5_CQE_BYTES, MLX5_CQE_BYTES, DIR_WRITE, KIND_CQE);
+    this.rxCqPos[q] = this.rxCqPos[q] + 1 === this.rxCqN ? 0 : this.rxCqPos[q] + 1;
+    this.st.descriptorWrites++;
+    this.rxVisible[q] += n;
+    this.rxMini[q] = 0;
+  }
+
+  /**
+   * A frame sent on queue q: its fragments mapped (per-packet policy; the premapped policies use the
+   * slot's buffer), the doorbell (MMIO), the descriptor read(s), one payload read per fragment, the
+   * completion (82599: write-back batches; mlx5: one 64 B CQE). `ack`: an ACK frame of the host's
+   * TCP stack (its own physical buffers; kind ack).
+   */
+  txPacket(q: number, len: number, t: number, ack = false): void {
     const R = this.Rt;
     const nb = Math.max(1, Math.ceil(len / this.buf));
     if (nb > R - 1 - this.txInUse[q]) { this.st.txDropped++; return; }
     const head = this.txHead[q];
+    const kind = ack ? KIND_ACK : KIND_DATA;
     // driver: map the fragments, write the descriptors, ring the doorbell
     let rem = len;
     for (let k = 0, s = head; k < nb; k++, s = s + 1 === R ? 0 : s + 1) {
@@ -419,40 +728,80 @@ class NicModel {
       const bytes = rem < this.buf ? rem : this.buf;
       rem -= bytes;
       this.txLen[i] = bytes;
+      this.txKind[i] = kind;
       if (this.policy === POLICY_PER_PACKET) {
-        const kk = this.txPhysNext[q];
-        this.txPhysNext[q] = kk + 1 === 2 * R ? 0 : kk + 1;
-        const pa = this.physBase(q) + this.rxPhysBytes + kk * this.slot;
+        let pa: number;
+        if (ack) {
+          const kk = this.ackPhysNext[q];
+          this.ackPhysNext[q] = kk + 1 === 2 * R ? 0 : kk + 1;
+          pa = this.ackPhysBase + (q * 2 * R + kk) * this.ackSlot;
+        } else {
+          const kk = this.txPhysNext[q];
+          this.txPhysNext[q] = kk + 1 === 2 * R ? 0 : kk + 1;
+          pa = this.physBase(q) + this.rxPhysBytes + kk * this.slot;
+        }
         const off = pa % 4096;
         const pages = Math.floor((off + bytes - 1) / 4096) + 1;
         const pfn = this.iova.alloc(pages, q, t);
         this.txPfn[i] = pfn;
         this.txOff[i] = off;
         this.txPages[i] = pages;
-        this.map(t, pfn, off, bytes, DIR_READ, pa);
+        this.txMapped[i] = 1;
+        this.map(t, pfn, off, bytes, DIR_READ, pa, kind);
+      } else {
+        this.txPfn[i] = this.txPoolPfn[i];
+        this.txOff[i] = this.txPoolOff[i];
+        this.txMapped[i] = 0;
       }
     }
     this.st.doorbells++;
     // NIC: fetch the descriptors, read the payload, write the completions back
-    for (let s = head, left = nb; left > 0;) {
-      let n = this.fetchBatch;
-      if (n > left) n = left;
-      if (n > R - s) n = R - s;
-      this.dma(t, this.txRingPfn[q], s * this.D, n * this.D, DIR_READ);
-      this.st.descriptorReads++;
-      left -= n;
-      s = (s + n) % R;
+    if (this.mlx5) {
+      // one WQE: control and Ethernet segments (32 B) and a 16 B data segment per fragment, in 64 B basic blocks
+      this.ringRead(t, this.txRingPfn[q], head, Math.ceil((32 + 16 * nb) / MLX5_WQE_BB), R, MLX5_WQE_BB, KIND_DESC);
+    } else {
+      for (let s = head, left = nb; left > 0;) {
+        let n = this.fetchBatch;
+        if (n > left) n = left;
+        if (n > R - s) n = R - s;
+        this.dma(t, this.txRingPfn[q], s * this.D, n * this.D, DIR_READ, KIND_DESC);
+        this.st.descriptorReads++;
+        left -= n;
+        s = (s + n) % R;
+      }
     }
     for (let k = 0, s = head; k < nb; k++, s = s + 1 === R ? 0 : s + 1) {
       const i = q * R + s;
-      this.dma(t, this.txPfn[i], this.txOff[i], this.txLen[i], DIR_READ);
+      this.dma(t, this.txPfn[i], this.txOff[i], this.txLen[i], DIR_READ, kind);
     }
-    for (let k = 0, s = head; k < nb; k++, s = s + 1 === R ? 0 : s + 1) this.wbAdd(true, q, s, t);
+    if (this.mlx5) {
+      this.dma(t, this.txCqPfn[q], this.txCqPos[q] * MLX5_CQE_BYTES, MLX5_CQE_BYTES, DIR_WRITE, KIND_CQE);
+      this.txCqPos[q] = this.txCqPos[q] + 1 === R ? 0 : this.txCqPos[q] + 1;
+      this.st.descriptorWrites++;
+      this.txVisible[q] += nb;
+    } else {
+      for (let k = 0, s = head; k < nb; k++, s = s + 1 === R ? 0 : s + 1) this.wbAdd(true, q, s, t);
+    }
     this.txHead[q] = (head + nb) % R;
     this.txInUse[q] += nb;
     this.st.payloadBytes += len;
     this.st.txPackets++;
+    if (ack) this.st.acks++;
     this.complete(q, t);
+  }
+
+  /** A received TCP segment cleaned on queue q: one ACK is due per ackEvery of them. */
+  private segment(q: number): void {
+    if (++this.ackPending[q] >= this.ackEvery) {
+      this.ackPending[q] = 0;
+      this.ackDue[q]++;
+    }
+  }
+
+  /** Send the ACKs due on queue q (from its poll, on its TX ring). */
+  private sendAcks(q: number, t: number): void {
+    for (let n = this.ackDue[q]; n > 0; n--) this.txPacket(q, this.ackBytes, t, true);
+    this.ackDue[q] = 0;
   }
 
   // ------------------------------------------------------------------ write-back, interrupts, NAPI
@@ -471,10 +820,10 @@ class NicModel {
     const start = (tx ? this.txWbStart : this.rxWbStart)[q];
     const pfn = (tx ? this.txRingPfn : this.rxRingPfn)[q];
     const first = n < R - start ? n : R - start;
-    this.dma(t, pfn, start * this.D, first * this.D, DIR_WRITE);
+    this.dma(t, pfn, start * this.D, first * this.D, DIR_WRITE, KIND_CQE);
     this.st.descriptorWrites++;
     if (n > first) {
-      this.dma(t, pfn, 0, (n - first) * this.D, DIR_WRITE);
+      this.dma(t, pfn, 0, (n - first) * this.D, DIR_WRITE, KIND_CQE);
       this.st.descriptorWrites++;
     }
     (tx ? this.txVisible : this.rxVisible)[q] += n;
@@ -495,29 +844,56 @@ class NicModel {
     if (time < this.nextEvt) this.nextEvt = time;
   }
 
+  /**
+   * The interrupt: 82599 flushes the pending write-backs; mlx5 writes the pending mini-CQE line,
+   * then an event-queue entry (the EQE the MSI-X announces). The MSI-X message itself is not a
+   * DMA row (interrupt remapping, src/iommu/irq).
+   */
   private interrupt(q: number, t: number): void {
-    this.wbFlush(false, q, t);
-    this.wbFlush(true, q, t);
+    if (this.mlx5) {
+      this.flushMini(q, t);
+      this.dma(t, this.eqPfn[q], this.eqPos[q] * MLX5_EQE_BYTES, MLX5_EQE_BYTES, DIR_WRITE, KIND_CQE);
+      this.eqPos[q] = this.eqPos[q] + 1 === MLX5_EQ_ENTRIES ? 0 : this.eqPos[q] + 1;
+      this.st.descriptorWrites++;
+      this.st.eqeWrites++;
+    } else {
+      this.wbFlush(false, q, t);
+      this.wbFlush(true, q, t);
+    }
     this.st.interrupts++;
     this.modCount[q] = 0;
     this.setEvt(q, EVT_POLL, t + this.pollDelay);
   }
 
   private poll(q: number, t: number): void {
-    // TX completions first (ixgbe_poll cleans TX, then RX)
+    this.evtKind[q] = EVT_POLL; // the vector stays masked while the poll runs (ACKs it sends complete into the re-arm)
+    // TX completions first (ixgbe_poll and mlx5e_napi_poll clean TX, then RX)
     if (this.txVisible[q] > 0) {
       const R = this.Rt;
       let s = this.txClean[q];
       for (let n = this.txVisible[q]; n > 0; n--) {
         const i = q * R + s;
-        if (this.policy === POLICY_PER_PACKET) this.unmap(t, this.txPfn[i], this.txOff[i], this.txLen[i], this.txPages[i], q);
+        if (this.txMapped[i] !== 0) this.unmap(t, this.txPfn[i], this.txOff[i], this.txLen[i], this.txPages[i], q, this.txKind[i]);
         s = s + 1 === R ? 0 : s + 1;
       }
       this.txInUse[q] -= this.txVisible[q];
       this.txVisible[q] = 0;
       this.txClean[q] = s;
     }
-    // RX: napiBudget frames per poll, each poll refilling what it cleaned and writing the tail once
+    const polls = this.mlx5 ? this.pollRxMlx5(q, t) : this.pollRx(q, t);
+    this.st.napiPolls += polls === 0 ? 1 : polls;
+    // napi_complete: re-arm moderation for what completed meanwhile
+    this.evtKind[q] = EVT_NONE;
+    this.evtTime[q] = Infinity;
+    if (this.modCount[q] > 0) {
+      const due = this.modFirst[q] + this.modNs;
+      if (this.modNs === 0 || (this.modPackets > 0 && this.modCount[q] >= this.modPackets) || due <= t) this.interrupt(q, t);
+      else this.setEvt(q, EVT_IRQ, due);
+    }
+  }
+
+  /** 82599 RX: napiBudget frames per poll, each poll refilling what it cleaned and writing the tail once; then its ACKs. */
+  private pollRx(q: number, t: number): number {
     const R = this.Rr;
     let polls = 0;
     for (;;) {
@@ -528,8 +904,9 @@ class NicModel {
         if (nd > this.rxVisible[q]) break; // the frame's last descriptors are not written back yet
         for (let k = 0, s = first; k < nd; k++, s = s + 1 === R ? 0 : s + 1) {
           const i = q * R + s;
-          if (this.policy === POLICY_PER_PACKET) this.unmap(t, this.rxPfn[i], this.rxOff[i], this.buf, this.rxPages[i], q);
+          if (this.policy === POLICY_PER_PACKET) this.unmap(t, this.rxPfn[i], this.rxOff[i], this.buf, this.rxPages[i], q, KIND_DATA);
         }
+        if (this.rxPktTcp[q * R + first] !== 0) this.segment(q);
         this.rxClean[q] = (first + nd) % R;
         this.rxVisible[q] -= nd;
         cleaned += nd;
@@ -541,18 +918,55 @@ class NicModel {
         this.rxAvail[q]++;
       }
       this.st.doorbells++;
+      this.sendAcks(q, t);
       polls++;
       if (frames < this.budget) break;
     }
-    this.st.napiPolls += polls === 0 ? 1 : polls;
-    // napi_complete: re-arm moderation for what completed meanwhile
-    this.evtKind[q] = EVT_NONE;
-    this.evtTime[q] = Infinity;
-    if (this.modCount[q] > 0) {
-      const due = this.modFirst[q] + this.modNs;
-      if (this.modNs === 0 || (this.modPackets > 0 && this.modCount[q] >= this.modPackets) || due <= t) this.interrupt(q, t);
-      else this.setEvt(q, EVT_IRQ, due);
+    return polls;
+  }
+
+  /**
+   * mlx5 RX: napiBudget completion entries per poll (fillers count, as in mlx5e_poll_rx_cq); a WQE
+   * whose entries are all cleaned once the NIC closed it is released (per-packet: unmapped, one
+   * record of its whole range); the released WQEs are posted again at the end of the poll, and one
+   * doorbell-record update (read by the device) announces them; then the poll's ACKs.
+   */
+  private pollRxMlx5(q: number, t: number): number {
+    const W = this.W, E = this.E;
+    let polls = 0;
+    for (;;) {
+      let frames = 0, released = 0;
+      while (frames < this.budget && this.rxVisible[q] > 0) {
+        const r = this.entR[q];
+        const f = this.entFlags[q * E + r];
+        this.entR[q] = r + 1 === E ? 0 : r + 1;
+        this.rxVisible[q]--;
+        frames++;
+        if ((f & ENT_TCP) !== 0) this.segment(q);
+        const w = this.cleanWqe[q];
+        const wi = q * W + w;
+        if (++this.cleanEntries[q] === this.wqeEntries[wi] && this.wqeClosed[wi] !== 0) {
+          if (this.policy === POLICY_PER_PACKET) this.unmap(t, this.wqePfn[wi], 0, this.wqeBytes, this.wqePages, q, KIND_DATA);
+          this.wqeEntries[wi] = 0;
+          this.wqeClosed[wi] = 0;
+          this.cleanWqe[q] = w + 1 === W ? 0 : w + 1;
+          this.cleanEntries[q] = 0;
+          released++;
+        }
+      }
+      if (frames === 0) break;
+      if (released > 0) {
+        for (let k = 0; k < released; k++) {
+          this.postWqe(q, (this.wqeNext[q] + this.rxAvail[q]) % W, t);
+          this.rxAvail[q]++;
+        }
+        this.dbRead(q, t);
+      }
+      this.sendAcks(q, t);
+      polls++;
+      if (frames < this.budget) break;
     }
+    return polls;
   }
 
   /** Run the queues' interrupts and polls due at or before t, in time order (ties: lower queue first). */
@@ -598,7 +1012,8 @@ export function nicTrace(packets: PacketColumns, cfg: NicConfig, opts: NicTraceO
   // ~2-4 rows per frame; the builder doubles from here (40 B per row: keep the first allocation modest)
   const estimate = cfg.queues * (cfg.rxRing.entries + cfg.txRing.entries) + n * 4 + 1024;
   const m = new NicModel(cfg, device, Math.min(1 << 20, estimate));
-  const ts = packets.tsNs, len = packets.origLen, dir = packets.dir, hash = packets.flowHash;
+  const ts = packets.tsNs, len = packets.origLen, dir = packets.dir, hash = packets.flowHash, l4 = packets.l4;
+  const acks = m.acks, ackBytes = m.ackBytes;
   let tPrev = n > 0 ? ts[0] : 0;
   m.setup(tPrev);
   const st = m.st;
@@ -613,7 +1028,7 @@ export function nicTrace(packets: PacketColumns, cfg: NicConfig, opts: NicTraceO
     const h = hash[i];
     const q = m.queueOf(h);
     if (m.isTx(dir[i], h)) m.txPacket(q, l, t);
-    else m.rxPacket(q, l, t);
+    else m.rxPacket(q, l, t, acks && l4[i] === IPPROTO_TCP && l > ackBytes);
   }
   return m.finish();
 }
@@ -633,13 +1048,15 @@ export interface SyntheticPacketOptions {
   seed: number;
   /** rx / tx (1 / 2), unknown (0: nic.direction decides), or by-flow (even flows RX, odd TX). Default rx. */
   dir?: 'rx' | 'tx' | 'unknown' | 'by-flow' | 0 | 1 | 2;
+  /** IP protocol number of every frame (PacketColumns.l4): 17 UDP (default), 6 TCP (segments nic.acks answers). */
+  l4?: number;
 }
 
 
 /**
  * Deterministic synthetic packets: frames back to back at `rateGbps` (each occupies
  * max(len, 60) + 24 bytes of wire time: preamble, FCS, inter-frame gap, padding), flows and sizes
- * drawn with a seeded xorshift32. capLen is 0 (no bytes stored), l4 is 17 (UDP).
+ * drawn with a seeded xorshift32. capLen is 0 (no bytes stored), l4 is `opts.l4` (default 17, UDP).
  */
 export function syntheticPackets(opts: SyntheticPacketOptions): PacketColumns {
   const bad = (key: string, value: unknown, what: string, fix: string): never => { throw inputError(`syntheticPackets ${key}=${JSON.stringify(value)}`, what, fix); };
@@ -682,6 +1099,8 @@ export function syntheticPackets(opts: SyntheticPacketOptions): PacketColumns {
   else if (d === 'unknown' || d === 0) dirCode = 0;
   else if (d === 'by-flow') dirCode = 3;
   else return bad('dir', d, 'unknown direction', 'use rx, tx, unknown or by-flow');
+  const l4 = opts.l4 ?? 17;
+  if (!Number.isInteger(l4) || l4 < 0 || l4 > 255) bad('l4', l4, 'not an IP protocol number from 0 to 255', 'use 6 (TCP) or 17 (UDP)');
 
   const p: PacketColumns = {
     count,
@@ -691,7 +1110,7 @@ export function syntheticPackets(opts: SyntheticPacketOptions): PacketColumns {
     iface: new Uint16Array(count),
     dir: new Uint8Array(count),
     flowHash: new Uint32Array(count),
-    l4: new Uint8Array(count).fill(17),
+    l4: new Uint8Array(count).fill(l4),
   };
   let x = fmix32(seed ^ 0x9e3779b9) || 0x12345;
   const rand = (): number => {

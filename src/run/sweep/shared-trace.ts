@@ -12,7 +12,8 @@
  *   pcap, pcapng       the frames (before the NIC model); each worker runs the NIC model with its
  *                      job's nic.* and iommu.* settings (captureColumns)
  *   nic-pcap           the frames of workload.pcap; the worker runs nicGenerate on them
- * Column buffers use the .iotrace chunk layout (`columnsFromShared`); frames a layout of their own.
+ * Column buffers use the .iotrace chunk layout (`columnsFromShared`, every column including `kind`);
+ * frames a layout of their own.
  */
 import type { Config } from '../../config/config.js';
 import { copyColumns, type TraceColumns } from '../../trace/columns.js';

@@ -61,8 +61,11 @@ registerGenerator({
 
 const nic = (name: string, description: string, defaults: Array<readonly [string, string | number | boolean]>) =>
   registerGenerator({ name, description, defaults: [['workload.kind', name], ...defaults], build: (cfg, read) => nicGenerate(cfg, undefined, read).trace });
-nic('nic-tcp', 'NIC TCP-like stream: workload.count frames of workload.size bytes (MTU) at workload.rateGbps over workload.flows flows, RSS to nic.queues', [['workload.count', 20000], ['workload.size', 1514], ['workload.rateGbps', 10], ['workload.flows', 4], ['nic.moderation.usecs', 50]]);
+// The TCP generators' hosts are TCP receivers: nic.acks (one ACK per nic.ackEvery received segments) is on by default.
+nic('nic-tcp', 'NIC TCP-like stream: workload.count frames of workload.size bytes (MTU) at workload.rateGbps over workload.flows flows, RSS to nic.queues; the host ACKs received segments (nic.acks)', [['workload.count', 20000], ['workload.size', 1514], ['workload.rateGbps', 10], ['workload.flows', 4], ['nic.moderation.usecs', 50], ['nic.acks', true]]);
 nic('nic-udp64', 'NIC 64 B UDP: minimum-size frames at workload.rateGbps (the packet-rate stress case)', [['workload.count', 50000], ['workload.rateGbps', 10], ['workload.flows', 4]]);
 nic('nic-memcached', 'NIC request/response traffic with a memcached-like frame-size mix (workload.mix=memcached)', [['workload.count', 30000], ['workload.mix', 'memcached'], ['workload.rateGbps', 10], ['workload.flows', 64]]);
-nic('nic-fs-multiflow', 'multi-flow ring workload after Fast & Safe IO Memory Protection: 4 KiB MTU, ring 256, 100 Gb/s, workload.flows flows', [['workload.count', 40000], ['workload.size', 4096], ['workload.rateGbps', 100], ['workload.flows', 5], ['nic.rxRing.entries', 256], ['nic.bufferBytes', 4096]]);
+nic('nic-fs-multiflow', 'multi-flow TCP ring workload after Fast & Safe IO Memory Protection: 4 KiB MTU, ring 256, 100 Gb/s, workload.flows flows; the host ACKs received segments (nic.acks)', [['workload.count', 40000], ['workload.size', 4096], ['workload.rateGbps', 100], ['workload.flows', 5], ['nic.rxRing.entries', 256], ['nic.bufferBytes', 4096], ['nic.acks', true]]);
+// nic-pcap leaves nic.acks off: a capture taken on the host already holds its ACKs (as sent frames), and one
+// without direction replays every frame, the peer's ACKs too, as received; nic.acks=true adds ACKs for its received TCP frames.
 nic('nic-pcap', 'a real capture (workload.pcap) replayed through the NIC model at its own timestamps', [['workload.count', 1000000]]);

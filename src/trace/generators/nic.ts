@@ -43,7 +43,9 @@ export function nicPackets(cfg: Readonly<Config>, captured?: PacketColumns, read
   const size = w.kind === 'nic-udp64' ? 60 : w.size;
   const mix = w.mix === 'fixed' ? undefined : MIXES[w.mix];
   const dir = w.dir === 'tx' ? 'tx' : w.dir === 'by-flow' ? 'by-flow' : 'rx';
-  const packets = syntheticPackets({ count: w.count, sizeBytes: mix ? undefined : size, sizeMix: mix, rateGbps: w.rateGbps, flows: w.flows, seed: w.seed, dir });
+  // the TCP generators' frames are TCP segments (IP protocol 6): nic.acks answers them
+  const l4 = w.kind === 'nic-tcp' || w.kind === 'nic-fs-multiflow' ? 6 : 17;
+  const packets = syntheticPackets({ count: w.count, sizeBytes: mix ? undefined : size, sizeMix: mix, rateGbps: w.rateGbps, flows: w.flows, seed: w.seed, dir, l4 });
   // offered payload rate: the line rate less each frame's 24 B of preamble, FCS and gap (and padding to 60 B)
   let payload = 0, wire = 0;
   for (let i = 0; i < packets.count; i++) { payload += packets.origLen[i]; wire += Math.max(60, packets.origLen[i]) + 24; }

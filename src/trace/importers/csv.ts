@@ -16,16 +16,20 @@
  *   empty otherwise.
  * - paddr: hex with 0x; map only. A map covers the 4 KiB pages [iova, iova+size) touches; iova and
  *   paddr must have the same offset within their pages (as dma_map_single's result has).
+ * - kind (optional 9th column, header `...,paddr,kind`): the DMA's kind by name (data, desc, cqe,
+ *   doorbell, ack; src/iommu/kinds.ts DMA_KINDS); empty or no such column: data.
  * Lines starting with `#` and blank lines are skipped. Any error names file:line and the fix.
  *
  * The parser works on bytes (no per-line string splitting) so a 1 M-record file loads in well
  * under a second.
  */
-import { TraceBuilder, type TraceColumns, OP_DMA, OP_MAP, OP_UNMAP, OP_INV, DIR_NONE, DIR_READ, DIR_WRITE, DIR_RW, INV_SCOPES, SIZE_ALL, INV_GLOBAL } from '../columns.js';
+import { TraceBuilder, type TraceColumns, OP_DMA, OP_MAP, OP_UNMAP, OP_INV, DIR_NONE, DIR_READ, DIR_WRITE, DIR_RW, INV_SCOPES, SIZE_ALL, INV_GLOBAL, DMA_KINDS } from '../columns.js';
 import { InputError } from '../../util/errors.js';
 import { canonicalBdf } from '../../config/bdf.js';
 
 export const CSV_HEADER = 'time_ns,device,pasid,op,iova,size,dir,paddr';
+/** The header with the optional kind column. */
+export const CSV_HEADER_KIND = CSV_HEADER + ',kind';
 
 export interface CsvOptions {
   /** Reject map/unmap addresses at or beyond 2^bits (the IOMMU address width). */
@@ -34,7 +38,8 @@ export interface CsvOptions {
 
 export function detectCsv(head: string): boolean {
   const first = head.split(/\r?\n/).find((l) => l.trim() !== '' && !l.startsWith('#'));
-  return first !== undefined && first.trim().replace(/\s+/g, '') === CSV_HEADER;
+  const h = first?.trim().replace(/\s+/g, '');
+  return h === CSV_HEADER || h === CSV_HEADER_KIND;
 }
 
 const C_COMMA = 44, C_NL = 10, C_CR = 13, C_HASH = 35, C_0 = 48, C_9 = 57, C_DOT = 46;
@@ -47,6 +52,7 @@ export function parseCsvTrace(bytes: Uint8Array, fileName: string, opts: CsvOpti
   let pos = 0;
   let line = 0;
   let sawHeader = false;
+  let nf = 8; // fields per line: 9 with the kind column
   let lastTime = -Infinity;
   // field boundaries of the current line
   const fs = new Int32Array(9);
@@ -118,7 +124,7 @@ export function parseCsvTrace(bytes: Uint8Array, fileName: string, opts: CsvOpti
     fs[0] = ls;
     for (let i = ls; i < le; i++) {
       if (bytes[i] === C_COMMA) {
-        if (k >= 7) fail('more than 8 fields', `each line has ${CSV_HEADER}`);
+        if (k >= (sawHeader ? nf : 9) - 1) fail(`more than ${nf} fields`, `each line has ${nf === 8 ? CSV_HEADER : CSV_HEADER_KIND}`);
         fe[k] = i;
         k++;
         fs[k] = i + 1;
@@ -133,11 +139,13 @@ export function parseCsvTrace(bytes: Uint8Array, fileName: string, opts: CsvOpti
     if (!sawHeader) {
       let h = '';
       for (let i = ls; i < le; i++) h += String.fromCharCode(bytes[i]);
-      if (h.replace(/\s+/g, '') !== CSV_HEADER) fail(`the header is '${h.slice(0, 80)}'`, `the first line must be ${CSV_HEADER}`);
+      const hs = h.replace(/\s+/g, '');
+      if (hs !== CSV_HEADER && hs !== CSV_HEADER_KIND) fail(`the header is '${h.slice(0, 80)}'`, `the first line must be ${CSV_HEADER} (optionally followed by ,kind)`);
+      if (hs === CSV_HEADER_KIND) nf = 9;
       sawHeader = true;
       continue;
     }
-    if (k !== 7) fail(`${k + 1} fields where 8 are expected`, `each line has ${CSV_HEADER} (empty fields stay as ,,)`);
+    if (k !== nf - 1) fail(`${k + 1} fields where ${nf} are expected`, `each line has ${nf === 8 ? CSV_HEADER : CSV_HEADER_KIND} (empty fields stay as ,,)`);
 
     // op
     let op: number;
@@ -231,15 +239,24 @@ export function parseCsvTrace(bytes: Uint8Array, fileName: string, opts: CsvOpti
         fail(`iova ${text(4)} + size ${size} is beyond the ${opts.addressBits}-bit address width`, `use iommu.levels=${opts.addressBits! < 48 ? 4 : 5} or addresses below 2^${opts.addressBits}`);
       }
     }
-    b.push(time, dev, pasid, op, iovaHi, iovaLo, size, dir, paHi, paLo);
+    // kind (optional column): a DMA_KINDS name; empty = data
+    let kind = 0;
+    if (nf === 9 && fe[8] > fs[8]) {
+      kind = -1;
+      for (let j = 0; j < DMA_KINDS.length; j++) if (eq(8, DMA_KINDS[j])) { kind = j; break; }
+      if (kind < 0) fail(`unknown kind '${text(8)}'`, `use one of ${DMA_KINDS.join(', ')} (or leave it empty: data)`);
+    }
+    b.push(time, dev, pasid, op, iovaHi, iovaLo, size, dir, paHi, paLo, kind);
   }
   if (!sawHeader) throw new InputError(`${fileName}: no header line; the first line must be ${CSV_HEADER}`);
   return b.finish();
 }
 
-/** Write columns back as CSV text (round trip of parseCsvTrace). */
+/** Write columns back as CSV text (round trip of parseCsvTrace); the kind column only when a row has a kind other than data. */
 export function writeCsvTrace(t: TraceColumns): string {
-  const out: string[] = [CSV_HEADER];
+  let kinds = false;
+  for (let i = 0; i < t.count && !kinds; i++) if (t.kind[i] !== 0) kinds = true;
+  const out: string[] = [kinds ? CSV_HEADER_KIND : CSV_HEADER];
   const hex = (hi: number, lo: number) => (hi === 0 ? '0x' + lo.toString(16) : '0x' + hi.toString(16) + lo.toString(16).padStart(8, '0'));
   const opName = ['dma', 'map', 'unmap', 'inv'];
   for (let i = 0; i < t.count; i++) {
@@ -255,7 +272,7 @@ export function writeCsvTrace(t: TraceColumns): string {
     else if (op === OP_MAP) dir = t.dir[i] === DIR_READ ? 'read' : t.dir[i] === DIR_WRITE ? 'write' : '';
     const pasid = t.pasid[i] < 0 ? '' : String(t.pasid[i]);
     const paddr = op === OP_MAP ? hex(t.paddrHi[i], t.paddrLo[i]) : '';
-    out.push(`${t.timeNs[i]},${t.devices[t.device[i]]},${pasid},${o},${iova},${size},${dir},${paddr}`);
+    out.push(`${t.timeNs[i]},${t.devices[t.device[i]]},${pasid},${o},${iova},${size},${dir},${paddr}${kinds ? ',' + DMA_KINDS[t.kind[i]] : ''}`);
   }
   return out.join('\n') + '\n';
 }

@@ -2,15 +2,16 @@
  * JSON Lines trace: one object per line with the CSV format's fields —
  *   {"time_ns": 0, "device": "0000:01:00.0", "pasid": null, "op": "map", "iova": "0x100000", "size": 8192, "dir": "", "paddr": "0x2000000"}
  * Addresses are hex strings with 0x (JSON numbers cannot hold 64-bit addresses exactly); pasid is
- * null or absent for none; dir and paddr may be absent where the CSV leaves them empty. Each line is
+ * null or absent for none; dir and paddr may be absent where the CSV leaves them empty; kind (optional:
+ * data, desc, cqe, doorbell, ack) absent or null means data. Each line is
  * turned into the CSV record and checked by the CSV parser, so both formats accept exactly the same
  * records; an error names file:line.
  */
-import { parseCsvTrace, CSV_HEADER, type CsvOptions } from './csv.js';
+import { parseCsvTrace, CSV_HEADER_KIND, type CsvOptions } from './csv.js';
 import type { TraceColumns } from '../columns.js';
 import { InputError } from '../../util/errors.js';
 
-const FIELDS = ['time_ns', 'device', 'pasid', 'op', 'iova', 'size', 'dir', 'paddr'];
+const FIELDS = ['time_ns', 'device', 'pasid', 'op', 'iova', 'size', 'dir', 'paddr', 'kind'];
 
 export function detectJsonl(head: string): boolean {
   const first = head.split(/\r?\n/).find((l) => l.trim() !== '');
@@ -18,7 +19,7 @@ export function detectJsonl(head: string): boolean {
 }
 
 export function parseJsonlTrace(text: string, fileName: string, opts: CsvOptions = {}): TraceColumns {
-  const out: string[] = [CSV_HEADER];
+  const out: string[] = [CSV_HEADER_KIND];
   const lines = text.split('\n');
   // line numbers of the CSV we build map back to JSONL lines
   const srcLine: number[] = [0];
