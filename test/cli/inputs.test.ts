@@ -233,15 +233,17 @@ describe('more than 65,535 devices', () => {
 // =====================================================================================
 describe('trace gen writes as it goes', () => {
   const sha = (f: string): string => createHash('sha256').update(readFileSync(f)).digest('hex');
-  // sha256 of the files the whole-buffer `trace gen` wrote before it streamed (commit 2390dfb); for
-  // pciebench since its map record covers whole 2 MiB units (pcie-bench's one host buffer), the
-  // only change to its output — the in-memory comparison below pins the streaming itself
+  // sha256 of trace gen's output, first pinned from the whole-buffer writer before it streamed
+  // (commit 2390dfb) and re-pinned when the output itself changed: pciebench's map record covers
+  // whole 2 MiB units; .iotrace is version 2 with the kind column; CSV has a kind column when a row
+  // is not data (descriptors, write-backs); nic-tcp's host sends ACKs. The in-memory comparison
+  // below pins the streaming itself.
   const BEFORE: Array<[string, string[], string, string]> = [
     ['pciebench', ['--set', 'workload.count=200000', '--set', 'workload.size=256', '--set', 'workload.seed=7'],
-      '8d341600790cc8a1a1fb8f0464dca5fbeda4f716d8a9547147e6bafaf6dfe529', '85527774274d9866da12ea0b49806866bd91af6ce479b47c4b6d34b4269fe428'],
-    ['nic-tcp', ['--set', 'workload.count=3000'], 'c671ec46e1ce3995635d1d6de23f8b29392decc5e6657c3bb18a0374e94458fb', '815d1377b7e82436dd1718e59355b27df450fcc7ff2eb1341ee2266b0c3b0b6d'],
-    ['gpu-training', ['--set', 'workload.count=4'], '964b6f4c4117dc32a4a8f9a795d7d945e74ae185d5ffdda34447dc9a93da9682', '055c74c83bb57cdf28c85f1d290a4946d7ed22eb3864a5c10fa5323f1b5b9d28'],
-    ['nic-real-iperf3', [], 'eec98a88e6654c16f9ba605bd76a1bd2d1301d90459056161bd58abec59098cb', '189944e80015345f0fee5da2d76c805166fba3e108981341b627c2242fe42970'],
+      '8d341600790cc8a1a1fb8f0464dca5fbeda4f716d8a9547147e6bafaf6dfe529', 'b1ae08cf4aa461fc6b5ddc345f15e18e3ea085cfe3d67db6cc85236c2a877aa7'],
+    ['nic-tcp', ['--set', 'workload.count=3000'], '5e70f149ae6efdf3f737af05d76e6cd3405fa0d7a6171c3987f997c3e88d2e1c', 'c68b88ef3c3f724f3ada253c5277a93c30cb4c735bfe1da38c93f3c2be9c968a'],
+    ['gpu-training', ['--set', 'workload.count=4'], '964b6f4c4117dc32a4a8f9a795d7d945e74ae185d5ffdda34447dc9a93da9682', '53089cf7c490e40208516794b9171b838a649ee9307755ff88269cec483e3a5b'],
+    ['nic-real-iperf3', [], '94df79f1094090a5b7be1afc1a4a9498b8a8ccbe890e7a14765b7d04712dbf6b', 'b2ecd29a8a322939d79aa97cec1ec989b13f74c933653d401586316198581795'],
   ];
   for (const [name, set, csvSha, iotraceSha] of BEFORE) {
     it(`${name}: .csv and .iotrace byte-identical to the whole-buffer output`, () => {
