@@ -332,10 +332,12 @@ export class TimedSystem {
   /** A request slot from the engine's pool, with the root complex's per-request state sized to it. */
   private allocRequest(): number {
     const r = this.eng.allocRequest();
-    this.rc.ensureRequests(this.eng.rCap);
+    if (this.eng.rCap !== this.rcCap) { this.rc.ensureRequests(this.eng.rCap); this.rcCap = this.eng.rCap; }
     this.rc.newRequest(r);
     return r;
   }
+  /** Request slots the root complex's per-request state has room for. */
+  private rcCap = 0;
 
   // ------------------------------------------------------------------ inputs
 
