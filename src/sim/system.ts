@@ -553,7 +553,7 @@ export class TimedSystem {
         e.rKind[r] = 0;
         this.kinds.request(0, g[2]);
       } else {
-        if (e.pendLen[d] === 0) return;
+        if (e.pending[d].length === 0) return;
         const i = e.dequeueRecord(d);
         const t = this.trace!;
         r = this.allocRequest();
@@ -574,7 +574,7 @@ export class TimedSystem {
       }
       if (now < this.devFirst[d]) this.devFirst[d] = now;
       const issueAt = e.admitted(d, r, now);
-      if (e.waitLen[d] > 0) e.waitFor(d, r); // behind requests already waiting for a tag or credit
+      if (e.waiting[d].length > 0) e.waitFor(d, r); // behind requests already waiting for a tag or credit
       else this.issue(r, issueAt);
     }
   }
@@ -590,7 +590,7 @@ export class TimedSystem {
     const e = this.eng;
     const d = e.rDev[r];
     // first come, first served: a request never takes a tag ahead of one already waiting
-    if (e.waitLen[d] > 0 && e.resuming !== r) { e.waitFor(d, r); return; }
+    if (e.waiting[d].length > 0 && e.resuming !== r) { e.waitFor(d, r); return; }
     const isWrite = e.rWrite[r] === 1;
     const link = this.links[this.devLink[d]];
     const limit = isWrite ? this.mps : this.mrrs;
@@ -646,7 +646,7 @@ export class TimedSystem {
   private resume(d: number): void {
     const e = this.eng;
     const now = this.q.now;
-    while (e.waitLen[d] > 0) {
+    while (e.waiting[d].length > 0) {
       const r = e.waitHeadRequest(d);
       e.rWaiting[r] = 0;
       e.resuming = r;
@@ -761,7 +761,7 @@ export class TimedSystem {
     const r = e.pReq[p];
     const d = e.rDev[r];
     e.readDone(d);
-    if (e.waitLen[d] > 0) this.resume(d); // waiting requests before any newly admitted one
+    if (e.waiting[d].length > 0) this.resume(d); // waiting requests before any newly admitted one
     this.pieceDone(p, r, d);
   }
 
@@ -772,7 +772,7 @@ export class TimedSystem {
     e.writeDone(d);
     // only a returned credit can let a waiting request go (with unlimited credits a write frees
     // nothing, and a run piece has no write-done event: resuming here would make the two differ)
-    if (e.postedLimited && e.waitLen[d] > 0) this.resume(d);
+    if (e.postedLimited && e.waiting[d].length > 0) this.resume(d);
     this.pieceDone(p, r, d);
   }
 
@@ -810,7 +810,7 @@ export class TimedSystem {
     }
     e.freeRequest(r);
     e.inFlight[d]--;
-    if (e.admitScheduled[d] === 0 && (e.pendLen[d] > 0 || this.source !== null)) this.admit(d);
+    if (e.admitScheduled[d] === 0 && (e.pending[d].length > 0 || this.source !== null)) this.admit(d);
   }
 
   // ------------------------------------------------------------------ results

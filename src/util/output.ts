@@ -244,6 +244,22 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, opts: W
   try {
     fd = io.openSync(tmp, 'wx', 0o666);
     writeAll(fd, buf, io);
+    const f = fd;
+    fd = -1;
+    io.closeSync(f);
+  } catch (e) {
+    if (fd >= 0) try { io.closeSync(fd); } catch { /* closing a failed file */ }
+    try { io.unlinkSync(tmp); } catch { /* never created, or gone */ }
+    throw outputError(path, e, opts.flag, dir);
+  }
+  commitTemp(io, tmp, t, path, opts.flag, dir);
+}
+
+/** fsync the whole temporary file and rename it over the target; on failure remove it and throw the target's error. */
+function commitTemp(io: WriteFs, tmp: string, t: string, path: string, flag: string | undefined, dir: string): void {
+  let fd = -1;
+  try {
+    fd = io.openSync(tmp, 'r+');
     io.fsyncSync(fd);
     const f = fd;
     fd = -1;
@@ -251,8 +267,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, opts: W
     io.renameSync(tmp, t);
   } catch (e) {
     if (fd >= 0) try { io.closeSync(fd); } catch { /* closing a failed file */ }
-    try { io.unlinkSync(tmp); } catch { /* never created, or gone */ }
-    throw outputError(path, e, opts.flag, dir);
+    try { io.unlinkSync(tmp); } catch { /* gone */ }
+    throw outputError(path, e, flag, dir);
   }
 }
 
@@ -286,19 +302,7 @@ export function atomicTarget(path: string, opts: WriteOptions = {}): AtomicTarge
     tmp,
     abort,
     commit(): void {
-      let fd = -1;
-      try {
-        fd = io.openSync(tmp, 'r+');
-        io.fsyncSync(fd);
-        const f = fd;
-        fd = -1;
-        io.closeSync(f);
-        io.renameSync(tmp, t);
-      } catch (e) {
-        if (fd >= 0) try { io.closeSync(fd); } catch { /* closing a failed file */ }
-        abort();
-        throw outputError(path, e, opts.flag, dir);
-      }
+      commitTemp(io, tmp, t, path, opts.flag, dir);
     },
   };
 }

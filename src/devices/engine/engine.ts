@@ -9,7 +9,8 @@
  * link and moves them through the root complex.
  */
 import { Clock } from '../../sim/queue.js';
-import { growTyped } from '../../util/typed.js';
+import { WaitList } from '../../sim/waitlist.js';
+import { growTyped, FreeSlots } from '../../util/typed.js';
 
 export interface EngineSpec {
   maxInFlight: number;
@@ -38,14 +39,10 @@ export class DmaEngines {
   readonly tags: Int32Array;
   readonly posted: Int32Array;
   readonly admitScheduled: Uint8Array;
-  /** Pending (arrived, not admitted) trace records, per device: a ring of record indices. */
-  private readonly pendQ: Int32Array[];
-  private readonly pendHead: Int32Array;
-  readonly pendLen: Int32Array;
-  /** Requests waiting for a tag or credit, per device: a ring of request slots. */
-  private readonly waitQ: Int32Array[];
-  private readonly waitHead: Int32Array;
-  readonly waitLen: Int32Array;
+  /** Pending (arrived, not admitted) trace records, per device, in order. */
+  readonly pending: WaitList[];
+  /** Requests waiting for a tag or credit, per device, in order. */
+  readonly waiting: WaitList[];
 
   // ---------------------------------------------------------------- requests
   rCap = 0;
@@ -70,8 +67,7 @@ export class DmaEngines {
   rKind = new Uint8Array(0);
   /** Trace record index of the request (-1: from a generator). */
   rRecord = new Int32Array(0);
-  private rFree = new Int32Array(0);
-  private rFreeTop = 0;
+  private readonly rFree = new FreeSlots();
 
   // ---------------------------------------------------------------- pieces
   pCap = 0;
@@ -87,8 +83,7 @@ export class DmaEngines {
   pRunPs = new Float64Array(0);
   /** Per piece: its data went out early; its data-ready event does nothing (TimedSystem.eager). */
   pSent = new Uint8Array(0);
-  private pFree = new Int32Array(0);
-  private pFreeTop = 0;
+  private readonly pFree = new FreeSlots();
 
   /** The waiting request being resumed (it keeps its place at the head of the line). */
   resuming = -1;
@@ -107,12 +102,8 @@ export class DmaEngines {
     this.tags = new Int32Array(n).fill(spec.tags);
     this.posted = new Int32Array(n).fill(spec.phCredits);
     this.admitScheduled = new Uint8Array(n);
-    this.pendQ = Array.from({ length: n }, () => new Int32Array(64));
-    this.pendHead = new Int32Array(n);
-    this.pendLen = new Int32Array(n);
-    this.waitQ = Array.from({ length: n }, () => new Int32Array(64));
-    this.waitHead = new Int32Array(n);
-    this.waitLen = new Int32Array(n);
+    this.pending = Array.from({ length: n }, () => new WaitList());
+    this.waiting = Array.from({ length: n }, () => new WaitList());
     this.growRequests(Math.min(1 << 16, this.max * n + 16));
     this.growPieces(1024);
   }
@@ -127,21 +118,20 @@ export class DmaEngines {
     this.rOut = growTyped(this.rOut, cap); this.rFault = growTyped(this.rFault, cap); this.rFaultAt = growTyped(this.rFaultAt, cap); this.rWaiting = growTyped(this.rWaiting, cap);
     this.rPage0 = growTyped(this.rPage0, cap); this.rPages = growTyped(this.rPages, cap); this.rKind = growTyped(this.rKind, cap);
     this.rRecord = growTyped(this.rRecord, cap);
-    const f = new Int32Array(cap);
-    f.set(this.rFree.subarray(0, this.rFreeTop));
-    for (let i = cap - 1; i >= old; i--) f[this.rFreeTop++] = i;
-    this.rFree = f;
+    this.rFree.grow(old, cap);
     this.rCap = cap;
   }
 
   /** A free request slot (the pool grows when empty). */
   allocRequest(): number {
-    if (this.rFreeTop === 0) this.growRequests(this.rCap * 2);
-    return this.rFree[--this.rFreeTop];
+    const r = this.rFree.take();
+    if (r >= 0) return r;
+    this.growRequests(this.rCap * 2);
+    return this.rFree.take();
   }
 
   freeRequest(r: number): void {
-    this.rFree[this.rFreeTop++] = r;
+    this.rFree.give(r);
   }
 
   private growPieces(cap: number): void {
@@ -150,44 +140,34 @@ export class DmaEngines {
     this.pBytes = growTyped(this.pBytes, cap); this.pDown = growTyped(this.pDown, cap);
     this.pDownTlps = growTyped(this.pDownTlps, cap); this.pRun = growTyped(this.pRun, cap); this.pRunPs = growTyped(this.pRunPs, cap);
     this.pSent = growTyped(this.pSent, cap);
-    const f = new Int32Array(cap);
-    f.set(this.pFree.subarray(0, this.pFreeTop));
-    for (let i = cap - 1; i >= old; i--) f[this.pFreeTop++] = i;
-    this.pFree = f;
+    this.pFree.grow(old, cap);
     this.pCap = cap;
   }
 
+  /** A free piece slot (the pool grows when empty). */
   allocPiece(): number {
-    if (this.pFreeTop === 0) this.growPieces(this.pCap * 2);
-    return this.pFree[--this.pFreeTop];
+    const p = this.pFree.take();
+    if (p >= 0) return p;
+    this.growPieces(this.pCap * 2);
+    return this.pFree.take();
   }
 
   freePiece(p: number): void {
-    this.pFree[this.pFreeTop++] = p;
+    this.pFree.give(p);
   }
 
   // ---------------------------------------------------------------- admission
 
   /** Queue trace record i at device d's engine (admitted when there is room). */
   enqueueRecord(d: number, i: number): void {
-    let len = this.pendLen[d];
-    let ring = this.pendQ[d];
-    if (len === ring.length) {
-      const bigger = new Int32Array(ring.length * 2);
-      for (let k = 0; k < len; k++) bigger[k] = ring[(this.pendHead[d] + k) & (ring.length - 1)];
-      this.pendQ[d] = ring = bigger;
-      this.pendHead[d] = 0;
-    }
-    ring[(this.pendHead[d] + len) & (ring.length - 1)] = i;
-    this.pendLen[d] = ++len;
+    this.pending[d].push(i);
   }
 
-  /** The oldest pending trace record of device d, removed (the caller checked pendLen). */
+  /** The oldest pending trace record of device d, removed (the caller checked there is one). */
   dequeueRecord(d: number): number {
-    const ring = this.pendQ[d];
-    const i = ring[this.pendHead[d]];
-    this.pendHead[d] = (this.pendHead[d] + 1) & (ring.length - 1);
-    this.pendLen[d]--;
+    const q = this.pending[d];
+    const i = q.at(0);
+    q.removeAt(0);
     return i;
   }
 
@@ -232,27 +212,17 @@ export class DmaEngines {
     if (this.rWaiting[r] === 1) return;
     this.rWaiting[r] = 1;
     if (this.resuming === r) return; // still at the head of the line
-    let ring = this.waitQ[d];
-    const len = this.waitLen[d];
-    if (len === ring.length) {
-      const bigger = new Int32Array(ring.length * 2);
-      for (let k = 0; k < len; k++) bigger[k] = ring[(this.waitHead[d] + k) & (ring.length - 1)];
-      this.waitQ[d] = ring = bigger;
-      this.waitHead[d] = 0;
-    }
-    ring[(this.waitHead[d] + len) & (ring.length - 1)] = r;
-    this.waitLen[d] = len + 1;
+    this.waiting[d].push(r);
   }
 
-  /** The request at the head of device d's wait line (the caller checked waitLen). */
+  /** The request at the head of device d's wait line (the caller checked there is one). */
   waitHeadRequest(d: number): number {
-    return this.waitQ[d][this.waitHead[d]];
+    return this.waiting[d].at(0);
   }
 
   /** Drop the head of device d's wait line (it got what it waited for). */
   popWait(d: number): void {
-    this.waitHead[d] = (this.waitHead[d] + 1) & (this.waitQ[d].length - 1);
-    this.waitLen[d]--;
+    this.waiting[d].removeAt(0);
   }
 
   /** Read piece p's completions arrived: its tag returns. */

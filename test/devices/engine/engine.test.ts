@@ -34,10 +34,10 @@ describe('DMA engines', () => {
     const rs = Array.from({ length: 100 }, () => e.allocRequest()); // the pool grows past its first size
     for (const r of rs) e.waitFor(1, r);
     e.waitFor(1, rs[0]); // already waiting: not queued twice
-    expect(e.waitLen[1]).toBe(100);
-    expect(e.waitLen[0]).toBe(0);
+    expect(e.waiting[1].length).toBe(100);
+    expect(e.waiting[0].length).toBe(0);
     for (const r of rs) { expect(e.waitHeadRequest(1)).toBe(r); e.popWait(1); }
-    expect(e.waitLen[1]).toBe(0);
+    expect(e.waiting[1].length).toBe(0);
   });
 
   it('pending trace records come out in order; slots are reused', () => {

@@ -3,6 +3,7 @@
  * model (completion queues, striding RQ, doorbell records, TX WQEs, EQEs), the host's TCP ACKs,
  * and the 82599 traces unchanged but for the kind column.
  */
+import { packets, traceRows } from './packets.js';
 import { describe, it, expect } from 'vitest';
 import { createHash } from 'node:crypto';
 import { nicTrace, resolveNicConfig, syntheticPackets, type NicStats } from '../../../src/devices/nic/nic.js';
@@ -21,33 +22,10 @@ const DEV = '0000:01:00.0';
 const DIRS = ['', 'read', 'write', 'rw'];
 
 /** Packets from [timeNs, origLen, dir (1 RX, 2 TX; default 1), l4 (default 6, TCP)]. */
-function pk(list: Array<[number, number, number?, number?]>): PacketColumns {
-  const n = list.length;
-  return {
-    count: n,
-    tsNs: Float64Array.from(list, (x) => x[0]),
-    origLen: Uint32Array.from(list, (x) => x[1]),
-    capLen: new Uint32Array(n),
-    iface: new Uint16Array(n),
-    dir: Uint8Array.from(list, (x) => x[2] ?? 1),
-    flowHash: new Uint32Array(n),
-    l4: Uint8Array.from(list, (x) => x[3] ?? 6),
-  };
-}
+const pk = (list: Array<[number, number, number?, number?]>): PacketColumns => packets(list.map(([t, len, dir, l4]) => [t, len, dir, 0, l4]), 6);
 const every = (n: number, dtNs: number, len: number, dir = 1, l4 = 6) => pk(Array.from({ length: n }, (_, i) => [i * dtNs, len, dir, l4] as [number, number, number, number]));
 
-/** Rows as text: `time op iova size [dir [paddr]] kind`. */
-function rows(t: TraceColumns, from = 0): string[] {
-  const out: string[] = [];
-  for (let i = from; i < t.count; i++) {
-    const op = t.op[i];
-    let s = `${t.timeNs[i]} ${OP_NAMES[op]} ${hexAddr(t.iovaHi[i], t.iovaLo[i])} ${t.size[i]}`;
-    if (op === OP_DMA) s += ` ${DIRS[t.dir[i]]}`;
-    if (op === OP_MAP) s += ` ${DIRS[t.dir[i]]} ${hexAddr(t.paddrHi[i], t.paddrLo[i])}`;
-    out.push(`${s} ${DMA_KINDS[t.kind[i]]}`);
-  }
-  return out;
-}
+const rows = (t: TraceColumns, from = 0): string[] => traceRows(t, from, true);
 
 function count(t: TraceColumns, op: number, pred: (i: number) => boolean = () => true): number {
   let n = 0;

@@ -1,3 +1,4 @@
+import { packets, traceRows } from './packets.js';
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
@@ -15,33 +16,10 @@ const DATA = new URL('../../../workloads/captures/', import.meta.url);
 const DEV = '0000:01:00.0';
 
 /** Packets from [timeNs, origLen, dir (1 RX, 2 TX, 0 unknown; default 1), flowHash (default 0)]. */
-function pk(list: Array<[number, number, number?, number?]>): PacketColumns {
-  const n = list.length;
-  return {
-    count: n,
-    tsNs: Float64Array.from(list, (x) => x[0]),
-    origLen: Uint32Array.from(list, (x) => x[1]),
-    capLen: new Uint32Array(n),
-    iface: new Uint16Array(n),
-    dir: Uint8Array.from(list, (x) => x[2] ?? 1),
-    flowHash: Uint32Array.from(list, (x) => x[3] ?? 0),
-    l4: new Uint8Array(n),
-  };
-}
+const pk = (list: Array<[number, number, number?, number?]>): PacketColumns => packets(list);
 
 const DIRS = ['', 'read', 'write', 'rw'];
-/** Rows as text: `time op iova size [dir [paddr]]`. */
-function rows(t: TraceColumns, from = 0): string[] {
-  const out: string[] = [];
-  for (let i = from; i < t.count; i++) {
-    const op = t.op[i];
-    let s = `${t.timeNs[i]} ${OP_NAMES[op]} ${hexAddr(t.iovaHi[i], t.iovaLo[i])} ${t.size[i]}`;
-    if (op === OP_DMA) s += ` ${DIRS[t.dir[i]]}`;
-    if (op === OP_MAP) s += ` ${DIRS[t.dir[i]]} ${hexAddr(t.paddrHi[i], t.paddrLo[i])}`;
-    out.push(s);
-  }
-  return out;
-}
+const rows = (t: TraceColumns, from = 0): string[] => traceRows(t, from, false);
 
 /** One queue, rings of 8, fetch batch 4, write-back batch 4, a 10 µs moderation timer only, strict. */
 const small = (o: Record<string, unknown> = {}) => resolveNicConfig({
