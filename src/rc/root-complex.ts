@@ -28,6 +28,7 @@
 import type { IommuTiming } from '../iommu/timing.js';
 import type { MemoryTiming } from '../memory/memory.js';
 import { EventQueue } from '../sim/queue.js';
+import { KindCounts } from '../iommu/kinds.js';
 import { growTyped } from '../util/typed.js';
 
 /** Lines of 64 B a write of `bytes` at byte offset `off` touches. */
@@ -64,6 +65,8 @@ export class RootComplex {
   private transReady = new Float64Array(0);
   /** Translations done (one per page per request). */
   translations = 0;
+  /** The IOMMU's work by kind of DMA, counted at each translation. */
+  readonly kinds = new KindCounts();
   /** Writes that waited to commit behind an earlier write of their domain, and the time (ps). */
   writeOrderStalls = 0;
   writeOrderStallPs = 0;
@@ -122,17 +125,20 @@ export class RootComplex {
   }
 
   /**
-   * Translation of page pn for a piece of request r arriving at `now`: the page's translation is
-   * done by the first piece that needs it. Returns 0 and sets io[0] to when it is ready, or -1 on a
+   * Translation of page pn for a piece of request r (a DMA of `kind`) arriving at `now`: the
+   * page's translation is done by the first piece that needs it, and counted by kind. Returns 0 and sets io[0] to when it is ready, or -1 on a
    * fault (the request's later pieces fault too: the caller marks it).
    */
-  translate(r: number, sid: number, pasid: number, pn: number, isWrite: boolean, unit: number, now: number): number {
+  translate(r: number, sid: number, pasid: number, pn: number, isWrite: boolean, unit: number, now: number, kind: number): number {
     if (pn !== this.transPn[r]) {
       this.transPn[r] = pn;
       this.translations++;
       const it = this.iommuT;
       it.io[0] = now;
-      if (it.translate(sid, pasid, pn, isWrite, unit) < 0) { this.transReady[r] = -1; return -1; }
+      this.kinds.before(it.iommu);
+      const f = it.translate(sid, pasid, pn, isWrite, unit);
+      this.kinds.after(it.iommu, kind);
+      if (f < 0) { this.transReady[r] = -1; return -1; }
       this.transReady[r] = it.io[0];
       this.io[0] = it.io[0];
       return 0;

@@ -265,7 +265,7 @@ export class TimedSystem {
   get dropped(): number { return this.sumOf(this.devDropped); }
   get translations(): number { return this.rc.translations; }
   /** The IOMMU's work by kind of DMA (the trace's kind column; generated requests are data). */
-  readonly kinds = new KindCounts();
+  get kinds(): KindCounts { return this.rc.kinds; }
   /** Per-request latencies in ps, in completion order, when asked for (tests, exports). */
   readonly latencies: number[] | null;
   /** With `latencies`: the trace record index of each (-1 for generated requests). */
@@ -665,11 +665,8 @@ export class TimedSystem {
     const isWrite = e.rWrite[r] === 1;
     let ready = now;
     if (e.rFault[r] === 0) {
-      const rc = this.rc, kinds = this.kinds, n0 = rc.translations;
-      kinds.before(this.iommu);
-      const f = rc.translate(r, this.devSid[d], e.rPasid[r], e.pPn[p], isWrite, this.devUnit[d], now);
-      if (rc.translations !== n0) kinds.after(this.iommu, e.rKind[r]);
-      if (f < 0) { e.rFault[r] = 1; e.rFaultAt[r] = now; } else ready = rc.io[0];
+      const rc = this.rc;
+      if (rc.translate(r, this.devSid[d], e.rPasid[r], e.pPn[p], isWrite, this.devUnit[d], now, e.rKind[r]) < 0) { e.rFault[r] = 1; e.rFaultAt[r] = now; } else ready = rc.io[0];
     }
     if (e.rFault[r] === 1) {
       if (early) { if (this.eager) this.eagerRerun = true; this.q.push(now, EV_FAULT, p); } else this.faulted(p, now);
