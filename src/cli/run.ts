@@ -4,6 +4,7 @@ import { checkOutputFile, writeFileAtomic } from '../util/output.js';
 import { parseSetArgs, buildConfig } from '../config/config.js';
 import { TRACE_FORMATS, type TraceFormat } from '../trace/load.js';
 import { runIotraceStreaming } from '../run/run.js';
+import { runTimedIotraceStreaming } from '../run/timed.js';
 import { basename } from 'node:path';
 import { resolveInput, describeInputs, runResolved } from '../run/inputs.js';
 import { fileStartsWithIotrace } from '../trace/input.js';
@@ -32,10 +33,11 @@ export function registerRun(program: Command): void {
       const settings: Array<[string, string]> = [];
       if (opts.platform) settings.push(['platform', opts.platform]);
       settings.push(...parseSetArgs(opts.set));
-      if (opts.functional && /\.iotrace$/.test(input) && fileStartsWithIotrace(input)) {
-        // stream the native format chunk by chunk: bounded memory for any trace size (a gzip-compressed
-        // one, found by its magic bytes, is decompressed in memory by the path below)
-        const r = runIotraceStreaming(input, buildConfig(settings), basename(input));
+      if (/\.iotrace$/.test(input) && fileStartsWithIotrace(input)) {
+        // stream the native format chunk by chunk, timed or functional: bounded memory for any trace
+        // size (a gzip-compressed one, found by its magic bytes, is decompressed in memory below)
+        const cfg = buildConfig(settings);
+        const r = opts.functional ? runIotraceStreaming(input, cfg, basename(input)) : runTimedIotraceStreaming(input, cfg, basename(input));
         if (opts.json) writeFileAtomic(opts.json, JSON.stringify(r, null, 2) + '\n', { flag: '--json' });
         if (!opts.quiet) process.stdout.write(formatSummary(r));
         return;

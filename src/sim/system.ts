@@ -29,7 +29,7 @@ import { DmaEngines } from '../devices/engine/engine.js';
 import { RootComplex } from '../rc/root-complex.js';
 import { KindCounts } from '../iommu/kinds.js';
 import {
-  type TraceColumns, OP_DMA, OP_UNMAP, OP_INV, DIR_WRITE, SIZE_ALL, INV_CONTEXT, INV_GLOBAL, pageOf,
+  type TraceColumns, OP_DMA, OP_UNMAP, OP_INV, DIR_WRITE, SIZE_ALL, INV_CONTEXT, INV_GLOBAL, pageOf, allocColumns, copyRow,
 } from '../trace/columns.js';
 import { deviceSourceIds } from '../config/bdf.js';
 import { applyControl } from '../run/functional.js';
@@ -59,6 +59,19 @@ const WAIT_SCAN = 32;
  * all its pieces first (a 2^40-byte write is 4 G pieces). Above every shipped workload's requests.
  */
 const ISSUE_BATCH = 4096;
+
+/** Mask of whole-trace runs: a record's index is its place (traces below 2^31 records). */
+const RING_WHOLE = 0x7fffffff;
+/** Records ahead of the cursor searched for the next map / unmap / inv (see `nextControl`). */
+const CTL_AHEAD = 4096;
+
+/** A trace a chunk at a time, in time order (the timed replay's streamed input). */
+export interface TraceChunks {
+  /** The device table every chunk's `device` column indexes. */
+  readonly devices: string[];
+  /** The next chunk, or null at the end; its columns are read before the next call. */
+  next(): TraceColumns | null;
+}
 
 /** A source of generated requests (closed loop): fills the next request for device d. */
 export interface RequestSource {
@@ -237,7 +250,24 @@ export class TimedSystem {
   gateWaitPs = 0;
 
   // trace / generator
+  /**
+   * The trace records in reach: the whole trace (runTrace), or a ring of the records still needed
+   * (runTraceChunks: from the oldest record a device still holds — pending at its engine or waiting
+   * at the unmap gate — to the last loaded). Records are named by their index in the whole trace
+   * everywhere (queues, latency records); `rec & mask` is where one sits.
+   */
   private trace: TraceColumns | null = null;
+  private mask = RING_WHOLE;
+  /** Records loaded so far (the next index to load), and whether the source has ended. */
+  private loaded = 0;
+  private sourceDone = true;
+  private chunks: TraceChunks | null = null;
+  /** Times the ring of a streamed run had to grow (tests look). */
+  ringGrowths = 0;
+  /** The ring's size in records (tests look). */
+  get ringRecords(): number { return this.mask + 1; }
+  /** What the loaded records hold (streamed runs report them): op counts, DMA reads/writes/bytes, first/last time. */
+  readonly inputCounts = { ops: new Float64Array(4), reads: 0, writes: 0, bytes: 0, firstNs: NaN, lastNs: NaN };
   private cursor = 0;
   private source: RequestSource | null = null;
   private readonly gen = new Float64Array(6);
@@ -343,16 +373,90 @@ export class TimedSystem {
 
   /** Replay a trace: records at their times. Devices must match the constructor's list (trace.devices). */
   runTrace(t: TraceColumns): void {
+    if (t.count > RING_WHOLE) throw new RangeError(`a trace of ${t.count} records: replay it a chunk at a time (runTraceChunks)`);
     this.trace = t;
-    this.cursor = 0;
+    this.mask = RING_WHOLE;
+    this.loaded = t.count;
+    this.sourceDone = true;
     this.countPages = false;
     for (let i = 0; i < t.count; i++) if (t.op[i] === OP_UNMAP) { this.countPages = true; break; }
+    this.startTrace();
+  }
+
+  /**
+   * Replay a trace a chunk at a time in bounded memory: only the records still needed are kept
+   * (see `trace`). Gives the results of runTrace on the whole trace. Outstanding pages are counted
+   * from the start (a trace read in chunks may hold unmaps further on), which changes no result.
+   */
+  runTraceChunks(src: TraceChunks, ringRecords = 1 << 16): void {
+    this.ringGrowths = 0;
+    let cap = 1024;
+    while (cap < ringRecords) cap *= 2;
+    this.trace = allocColumns(cap, src.devices);
+    this.mask = cap - 1;
+    this.loaded = 0;
+    this.chunks = src;
+    this.sourceDone = false;
+    this.countPages = true;
+    this.startTrace();
+  }
+
+  private startTrace(): void {
+    this.cursor = 0;
     this.eagerTrace = this.eagerRcAllowed && this.links.length === 1 && this.devNames.length === 1;
     this.rcPending = 0;
     this.nextControl(0);
-    if (t.count > 0) this.q.push(Math.round(t.timeNs[0] * 1000), EV_TRACE, 0);
+    if (this.has(0)) this.q.push(Math.round(this.trace!.timeNs[0] * 1000), EV_TRACE, 0);
     this.loop();
     this.iommu.drain();
+  }
+
+  /** Is record g in the trace (loading more when the source has it)? */
+  private has(g: number): boolean {
+    while (g >= this.loaded && !this.sourceDone) this.loadChunk();
+    return g < this.loaded;
+  }
+
+  /** The oldest record still needed: the one being handled (just before the cursor), or one a device holds pending or waiting. */
+  private oldestLive(): number {
+    let m = this.cursor > 0 ? this.cursor - 1 : 0;
+    for (let d = 0; d < this.devNames.length; d++) {
+      const p = this.eng.pending[d], w = this.waiting[d];
+      if (p.length > 0 && p.at(0) < m) m = p.at(0);
+      for (let k = 0; k < w.length; k++) if (w.at(k) < m) m = w.at(k); // gated records leave out of order
+    }
+    return m;
+  }
+
+  /** Read the source's next chunk into the ring (growing it when the records still needed fill it). */
+  private loadChunk(): void {
+    const c = this.chunks!.next();
+    if (c === null) { this.sourceDone = true; return; }
+    const n = c.count;
+    const live = this.oldestLive();
+    let t = this.trace!;
+    if (this.loaded + n - live > this.mask + 1) {
+      let cap = this.mask + 1;
+      while (this.loaded + n - live > cap) cap *= 2;
+      const bigger = allocColumns(cap, t.devices);
+      for (let g = live; g < this.loaded; g++) copyRow(t, g & this.mask, bigger, g & (cap - 1));
+      this.trace = t = bigger;
+      this.mask = cap - 1;
+      this.ringGrowths++;
+    }
+    const ic = this.inputCounts;
+    for (let k = 0; k < n; k++) {
+      const g = this.loaded + k;
+      copyRow(c, k, t, g & this.mask);
+      const op = c.op[k];
+      ic.ops[op]++;
+      if (op === OP_DMA) { ic.bytes += c.size[k]; if (c.dir[k] === DIR_WRITE) ic.writes++; else ic.reads++; }
+    }
+    if (n > 0) {
+      if (Number.isNaN(ic.firstNs)) ic.firstNs = c.timeNs[0];
+      ic.lastNs = c.timeNs[n - 1];
+    }
+    this.loaded += n;
   }
 
   /** Run a closed-loop generator on device 0 until it is exhausted. */
@@ -381,11 +485,16 @@ export class TimedSystem {
     this.iommu.drain();
   }
 
-  /** The first map / unmap / inv record at index from or later (see `eagerTrace`). */
+  /**
+   * The first map / unmap / inv record at index `from` or later, looked for among the next
+   * CTL_AHEAD records (see `eagerTrace`): if none is there, the time of the last one looked at is
+   * the bound (records are in time order, so no later control record comes sooner) and the search
+   * resumes from there when the cursor reaches it. The same in whole and streamed runs.
+   */
   private nextControl(from: number): void {
-    const t = this.trace!;
-    for (let i = from; i < t.count; i++) {
-      if (t.op[i] !== OP_DMA) { this.ctlIdx = i; this.ctlNextPs = Math.round(t.timeNs[i] * 1000); return; }
+    for (let i = from; i <= from + CTL_AHEAD && this.has(i); i++) {
+      const t = this.trace!, p = i & this.mask; // has() may have grown the ring
+      if (t.op[p] !== OP_DMA || i === from + CTL_AHEAD) { this.ctlIdx = i; this.ctlNextPs = Math.round(t.timeNs[p] * 1000); return; }
     }
     this.ctlIdx = -1;
     this.ctlNextPs = Infinity;
@@ -409,11 +518,11 @@ export class TimedSystem {
   }
 
   private onTrace(): void {
-    const t = this.trace!;
     const now = this.q.now;
     const i = this.cursor++;
     if (i === this.ctlIdx) this.nextControl(i + 1);
-    const d = t.device[i];
+    const t = this.trace!;
+    const d = t.device[i & this.mask];
     this.iommu.advance(now / 1000);
     const wl = this.waiting[d].length;
     if (wl > 0 && (wl >= WAIT_SCAN || this.overlapsWaiting(t, i, d, wl))) {
@@ -422,22 +531,23 @@ export class TimedSystem {
     } else {
       this.process(t, i, d, now);
     }
-    if (this.cursor < t.count) {
-      const next = Math.round(t.timeNs[this.cursor] * 1000);
+    if (this.has(this.cursor)) {
+      const next = Math.round(this.trace!.timeNs[this.cursor & this.mask] * 1000);
       this.q.push(next > now ? next : now, EV_TRACE, 0);
     }
   }
 
   /** One record of device d at time now; an unmap / inv may close the gate. */
   private process(t: TraceColumns, i: number, d: number, now: number): void {
-    const op = t.op[i];
+    const p = i & this.mask;
+    const op = t.op[p];
     if (op === OP_DMA) {
       // queue at the device's engine
       this.eng.enqueueRecord(d, i);
       this.devQueued[d]++;
       if (this.countPages) {
-        const p0 = pageOf(t.iovaHi[i], t.iovaLo[i]);
-        const pages = Math.floor(((t.iovaLo[i] & 0xfff) + t.size[i] - 1) / 4096) + 1;
+        const p0 = pageOf(t.iovaHi[p], t.iovaLo[p]);
+        const pages = Math.floor(((t.iovaLo[p] & 0xfff) + t.size[p] - 1) / 4096) + 1;
         for (let k = 0; k < pages; k++) this.outstanding.add(d, p0 + k, 1);
       }
       this.admit(d);
@@ -450,11 +560,12 @@ export class TimedSystem {
   }
 
   private applyControl(t: TraceColumns, i: number, d: number, now: number): void {
-    this.control(t, i, d);
+    const p = i & this.mask;
+    applyControl(this.iommu, this.cfg, t, p, this.devSid[d]);
     const did = this.devSid[d] >= 0 ? this.iommu.domainOf(this.devSid[d]) : -1;
-    const op = t.op[i];
-    const scope = t.dir[i];
-    if (op === OP_UNMAP || (op === OP_INV && scope !== INV_GLOBAL && scope !== INV_CONTEXT && t.size[i] !== SIZE_ALL)) {
+    const op = t.op[p];
+    const scope = t.dir[p];
+    if (op === OP_UNMAP || (op === OP_INV && scope !== INV_GLOBAL && scope !== INV_CONTEXT && t.size[p] !== SIZE_ALL)) {
       this.range(t, i);
       this.iommuT.chargeInvalidations(now, did, this.lo, this.hi);
     } else {
@@ -465,8 +576,9 @@ export class TimedSystem {
   /** Does a DMA of device d to a page of unmap record i remain queued or in flight? */
   private busy(t: TraceColumns, i: number, d: number): boolean {
     if (this.devDone[d] >= this.devQueued[d]) return false;
-    const p0 = pageOf(t.iovaHi[i], t.iovaLo[i]);
-    const pages = Math.floor(((t.iovaLo[i] & 0xfff) + t.size[i] - 1) / 4096) + 1;
+    const p = i & this.mask;
+    const p0 = pageOf(t.iovaHi[p], t.iovaLo[p]);
+    const pages = Math.floor(((t.iovaLo[p] & 0xfff) + t.size[p] - 1) / 4096) + 1;
     for (let k = 0; k < pages; k++) if (this.outstanding.get(d, p0 + k) > 0) return true;
     return false;
   }
@@ -475,9 +587,10 @@ export class TimedSystem {
   private lo = 0;
   private hi = 0;
   private range(t: TraceColumns, i: number): void {
-    if (t.op[i] === OP_INV && t.size[i] === SIZE_ALL) { this.lo = 0; this.hi = 2 ** 53; return; }
-    this.lo = pageOf(t.iovaHi[i], t.iovaLo[i]);
-    this.hi = this.lo + Math.floor(((t.iovaLo[i] & 0xfff) + t.size[i] - 1) / 4096) + 1;
+    const p = i & this.mask;
+    if (t.op[p] === OP_INV && t.size[p] === SIZE_ALL) { this.lo = 0; this.hi = 2 ** 53; return; }
+    this.lo = pageOf(t.iovaHi[p], t.iovaLo[p]);
+    this.hi = this.lo + Math.floor(((t.iovaLo[p] & 0xfff) + t.size[p] - 1) / 4096) + 1;
   }
 
   /** Does record i overlap any of the first `upto` waiting records of device d? */
@@ -507,7 +620,7 @@ export class TimedSystem {
       const end = w.length < WAIT_SCAN ? w.length : WAIT_SCAN;
       for (let k = 0; k < end && !free; k++) {
         const i = w.at(k);
-        if (t.op[i] !== OP_UNMAP) continue;
+        if (t.op[i & this.mask] !== OP_UNMAP) continue;
         this.range(t, i);
         if (this.lo < hi && lo < this.hi && !this.busy(t, i, d)) free = true;
       }
@@ -517,18 +630,14 @@ export class TimedSystem {
     let k = 0;
     while (k < w.length && k < WAIT_SCAN) {
       const i = w.at(k);
-      const blocked = (t.op[i] === OP_UNMAP && this.busy(t, i, d)) || this.overlapsWaiting(t, i, d, k);
+      const isUnmap = t.op[i & this.mask] === OP_UNMAP;
+      const blocked = (isUnmap && this.busy(t, i, d)) || this.overlapsWaiting(t, i, d, k);
       if (blocked) { k++; continue; }
       w.removeAt(k);
-      this.gateWaitPs += now - Math.round(t.timeNs[i] * 1000);
-      if (t.op[i] === OP_UNMAP) this.applyControl(t, i, d, now);
+      this.gateWaitPs += now - Math.round(t.timeNs[i & this.mask] * 1000);
+      if (isUnmap) this.applyControl(t, i, d, now);
       else this.process(t, i, d, now);
     }
-  }
-
-  /** map / unmap / inv at the current time (functional; the invalidation unit is charged by the caller). */
-  private control(t: TraceColumns, i: number, d: number): void {
-    applyControl(this.iommu, this.cfg, t, i, this.devSid[d]);
   }
 
   /** Admit pending requests of device d while its engine has room. */
@@ -555,19 +664,19 @@ export class TimedSystem {
       } else {
         if (e.pending[d].length === 0) return;
         const i = e.dequeueRecord(d);
-        const t = this.trace!;
+        const t = this.trace!, p = i & this.mask;
         r = this.allocRequest();
-        const pn = pageOf(t.iovaHi[i], t.iovaLo[i]), off = t.iovaLo[i] & 0xfff, size = t.size[i];
+        const pn = pageOf(t.iovaHi[p], t.iovaLo[p]), off = t.iovaLo[p] & 0xfff, size = t.size[p];
         e.rPn[r] = pn;
         e.rOff[r] = off;
         e.rLeft[r] = size;
         e.rBytes[r] = size;
-        e.rWrite[r] = t.dir[i] === DIR_WRITE ? 1 : 0;
+        e.rWrite[r] = t.dir[p] === DIR_WRITE ? 1 : 0;
         e.rWarm[r] = 1;
-        e.rPasid[r] = t.pasid[i];
+        e.rPasid[r] = t.pasid[p];
         e.rRecord[r] = i;
-        e.rKind[r] = t.kind[i];
-        this.kinds.request(t.kind[i], size);
+        e.rKind[r] = t.kind[p];
+        this.kinds.request(t.kind[p], size);
         // the pages whose outstanding counts the unmap gate keeps (trace mode only)
         e.rPage0[r] = pn;
         e.rPages[r] = Math.floor((off + size - 1) / 4096) + 1;

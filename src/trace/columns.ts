@@ -104,6 +104,21 @@ export function copyColumns(t: TraceColumns, dst: TraceColumns): void {
   for (const c of COLS) (dst[c] as Float64Array).set((t[c] as Float64Array).subarray(0, t.count));
 }
 
+/** Copy row `from` of `src` into row `to` of `dst`, every column. */
+export function copyRow(src: TraceColumns, from: number, dst: TraceColumns, to: number): void {
+  dst.timeNs[to] = src.timeNs[from];
+  dst.device[to] = src.device[from];
+  dst.pasid[to] = src.pasid[from];
+  dst.op[to] = src.op[from];
+  dst.iovaHi[to] = src.iovaHi[from];
+  dst.iovaLo[to] = src.iovaLo[from];
+  dst.size[to] = src.size[from];
+  dst.dir[to] = src.dir[from];
+  dst.paddrHi[to] = src.paddrHi[from];
+  dst.paddrLo[to] = src.paddrLo[from];
+  dst.kind[to] = src.kind[from];
+}
+
 /** Grow to at least `capacity` rows (keeps contents). */
 export function growColumns(t: TraceColumns, capacity: number): TraceColumns {
   const n = allocColumns(capacity, t.devices);
