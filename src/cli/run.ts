@@ -3,13 +3,15 @@ import type { Command } from 'commander';
 import { checkOutputFile, writeFileAtomic } from '../util/output.js';
 import { parseSetArgs, buildConfig } from '../config/config.js';
 import { TRACE_FORMATS, type TraceFormat } from '../trace/load.js';
-import { runIotraceStreaming } from '../run/run.js';
-import { runTimedIotraceStreaming } from '../run/timed.js';
+import { runIotraceStreaming, runChunks } from '../run/run.js';
+import { runTimedIotraceStreaming, runTimedChunks } from '../run/timed.js';
 import { basename } from 'node:path';
-import { resolveInput, describeInputs, runResolved } from '../run/inputs.js';
+import { resolveInput, resolveStream, describeInputs, runResolved } from '../run/inputs.js';
 import { fileStartsWithIotrace } from '../trace/input.js';
 import type { RunResult } from '../run/result.js';
 import { inputError } from '../util/errors.js';
+import { withProgress, type ProgressChunks } from './progress.js';
+import type { TraceChunks } from '../trace/columns.js';
 
 const collect = (v: string, prev: string[]): string[] => prev.concat([v]);
 
@@ -30,6 +32,8 @@ export function registerRun(program: Command): void {
         throw inputError(`--format ${opts.format}`, 'unknown trace format', `use one of ${TRACE_FORMATS.join(', ')}`);
       }
       if (opts.json) checkOutputFile(opts.json, '--json');
+      // a progress line for a long streamed run, on a terminal only (stderr: the result stays on stdout)
+      const progressOut = opts.quiet ? null : process.stderr;
       const settings: Array<[string, string]> = [];
       if (opts.platform) settings.push(['platform', opts.platform]);
       settings.push(...parseSetArgs(opts.set));
@@ -37,7 +41,28 @@ export function registerRun(program: Command): void {
         // stream the native format chunk by chunk, timed or functional: bounded memory for any trace
         // size (a gzip-compressed one, found by its magic bytes, is decompressed in memory below)
         const cfg = buildConfig(settings);
-        const r = opts.functional ? runIotraceStreaming(input, cfg, basename(input)) : runTimedIotraceStreaming(input, cfg, basename(input));
+        let bar: ProgressChunks | null = null;
+        const wrap = (src: TraceChunks, total: number): TraceChunks => (bar = withProgress(src, progressOut, basename(input), { total }));
+        let r: RunResult;
+        try {
+          r = opts.functional ? runIotraceStreaming(input, cfg, basename(input), wrap) : runTimedIotraceStreaming(input, cfg, basename(input), undefined, wrap);
+        } finally {
+          (bar as ProgressChunks | null)?.end();
+        }
+        if (opts.json) writeFileAtomic(opts.json, JSON.stringify(r, null, 2) + '\n', { flag: '--json' });
+        if (!opts.quiet) process.stdout.write(formatSummary(r));
+        return;
+      }
+      const streamed = resolveStream(input, settings, { strict: !!opts.strict });
+      if (streamed) {
+        // a NIC generator: its rows are produced a chunk at a time as the replay reads them (bounded memory for any packet count)
+        const src = withProgress(streamed.open(), progressOut, streamed.label.name);
+        let r: RunResult;
+        try {
+          r = opts.functional ? runChunks(src, streamed.cfg, streamed.label) : runTimedChunks(src, streamed.cfg, streamed.label);
+        } finally {
+          src.end();
+        }
         if (opts.json) writeFileAtomic(opts.json, JSON.stringify(r, null, 2) + '\n', { flag: '--json' });
         if (!opts.quiet) process.stdout.write(formatSummary(r));
         return;

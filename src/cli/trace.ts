@@ -2,9 +2,9 @@
 import type { Command } from 'commander';
 import { checkOutputFile } from '../util/output.js';
 import { loadTrace, TRACE_FORMATS, type TraceFormat } from '../trace/load.js';
-import { type TraceColumns, OP_NAMES, OP_DMA } from '../trace/columns.js';
+import { type TraceColumns, type TraceChunks, OP_NAMES, OP_DMA } from '../trace/columns.js';
 import { parseSetArgs } from '../config/config.js';
-import { resolveInput } from '../run/inputs.js';
+import { resolveInput, resolveStream } from '../run/inputs.js';
 import { inputError } from '../util/errors.js';
 import { pciebenchChunks } from '../trace/generators/pciebench.js';
 import { PCIEBENCH_DEVICE } from '../devices/pciebench.js';
@@ -113,22 +113,55 @@ export function registerTrace(program: Command): void {
     .action((name: string, opts: { set: string[]; out: string; strict?: boolean }) => {
       checkOutputName(opts.out);
       checkOutputFile(opts.out, '-o');
-      const [r] = resolveInput(name, parseSetArgs(opts.set), 'auto', { strict: !!opts.strict });
+      const settings = parseSetArgs(opts.set);
+      const read = { strict: !!opts.strict };
+      const streamed = resolveStream(name, settings, read);
       let count = 0;
-      if (r.columns) {
-        writeTraceFile(r.columns, opts.out);
-        count = r.columns.count;
+      if (streamed) {
+        // a NIC generator: rows produced and written a chunk at a time (bounded memory for any count)
+        count = writeStream(streamed.open(), opts.out);
       } else {
-        // pciebench: rows are produced and written a chunk at a time (bounded memory for any count)
-        const w = openTraceWriter(opts.out, [PCIEBENCH_DEVICE]);
-        try {
-          pciebenchChunks(r.cfg, (t) => { w.append(t); count += t.count; });
-          w.close();
-        } catch (e) {
-          w.abort();
-          throw e;
+        const [r] = resolveInput(name, settings, 'auto', read);
+        if (r.columns) {
+          writeTraceFile(r.columns, opts.out);
+          count = r.columns.count;
+        } else {
+          // pciebench: rows are produced and written a chunk at a time (bounded memory for any count)
+          const w = openTraceWriter(opts.out, [PCIEBENCH_DEVICE]);
+          try {
+            pciebenchChunks(r.cfg, (t) => { w.append(t); count += t.count; });
+            w.close();
+          } catch (e) {
+            w.abort();
+            throw e;
+          }
         }
       }
       process.stdout.write(`${opts.out}: ${count} records (${name})\n`);
     });
+}
+
+/**
+ * Write a stream to `out`, returning the rows written. A CSV gets the kind column when the first
+ * chunk has a row of another kind than data, as writeTraceFile decides for whole columns (a NIC
+ * stream's first rows map its descriptor rings); a later chunk that would change that is refused.
+ */
+function writeStream(src: TraceChunks, out: string): number {
+  let t = src.next();
+  let withKind = false;
+  if (t !== null) for (let i = 0; i < t.count && !withKind; i++) if (t.kind[i] !== 0) withKind = true;
+  const w = openTraceWriter(out, src.devices, withKind);
+  let count = 0;
+  try {
+    for (; t !== null; t = src.next()) {
+      if (!withKind && out.endsWith('.csv')) for (let i = 0; i < t.count; i++) if (t.kind[i] !== 0) throw new Error(`writeStream: row ${count + i} has a DMA kind but the CSV was opened without the kind column`);
+      w.append(t);
+      count += t.count;
+    }
+    w.close();
+  } catch (e) {
+    w.abort();
+    throw e;
+  }
+  return count;
 }

@@ -10,7 +10,7 @@ import { loadTrace, type TraceFormat } from '../trace/load.js';
 import { findGenerator, generators } from '../trace/generators/index.js';
 import { findWorkload, specConfig, sweepPoints, type WorkloadSpec, type SettingValue } from './workloads.js';
 import { summarizeTrace } from './run.js';
-import type { TraceColumns } from '../trace/columns.js';
+import type { TraceColumns, TraceChunks } from '../trace/columns.js';
 import type { WorkloadSummary } from './result.js';
 import { InputError, inputError } from '../util/errors.js';
 import { runTimedTrace, runPciebench } from './timed.js';
@@ -32,20 +32,27 @@ export function describeInputs(): string {
   return `a trace file, a workload (iommusim workloads lists them) or a generator (${generators().map((g) => g.name).join(', ')})`;
 }
 
-/**
- * Resolve an input to one or more runs (several for a workload with sweep axes). `read`: how to
- * read a trace or capture file (the CLI's --strict; where warnings go).
- */
-export function resolveInput(input: string, settings: Array<[string, SettingValue]>, format: TraceFormat = 'auto', read: ReadOptions = {}): ResolvedInput[] {
+/** One run an input resolves to, before any trace is read or generated. */
+interface InputPoint {
+  cfg: Readonly<Config>;
+  spec?: WorkloadSpec;
+  point: Array<[string, SettingValue]>;
+  /** A trace file to read (with its format), or ... */
+  trace?: { path: string; format: TraceFormat };
+  /** ... a generator to run. */
+  generator?: string;
+}
+
+/** Where an input's runs come from, resolved in the order the module doc gives; nothing read yet. */
+function inputPoints(input: string, settings: Array<[string, SettingValue]>, format: TraceFormat): InputPoint[] {
   const isFile = existsSync(input) && statSync(input).isFile();
   if (isFile && !/\.(ya?ml|json)$/.test(input)) {
-    const cfg = buildConfig(settings);
-    return [fromTrace(input, format, cfg, undefined, [], read)];
+    return [{ cfg: buildConfig(settings), point: [], trace: { path: input, format } }];
   }
   const gen = !isFile ? findGenerator(input) : undefined;
   if (gen) {
     const cfg = buildConfig([...gen.defaults.map(([k, v]) => [k, v] as [string, SettingValue]), ...settings]);
-    return [fromGenerator(gen.name, cfg, undefined, [], undefined, undefined, read)];
+    return [{ cfg, point: [], generator: gen.name }];
   }
   const spec = findWorkload(input);
   if (!spec && !isFile && /[/\\]|\.[A-Za-z0-9]+$/.test(input)) {
@@ -56,9 +63,45 @@ export function resolveInput(input: string, settings: Array<[string, SettingValu
   }
   return sweepPoints(spec).map((point) => {
     const cfg = specConfig(spec, point, settings);
-    if (spec.trace) return fromTrace(spec.trace, (spec.format as TraceFormat | undefined) ?? format, cfg, spec, point, read);
-    return fromGenerator(spec.generator!, cfg, spec, point, undefined, undefined, read);
+    return spec.trace
+      ? { cfg, spec, point, trace: { path: spec.trace, format: (spec.format as TraceFormat | undefined) ?? format } }
+      : { cfg, spec, point, generator: spec.generator! };
   });
+}
+
+/**
+ * Resolve an input to one or more runs (several for a workload with sweep axes). `read`: how to
+ * read a trace or capture file (the CLI's --strict; where warnings go).
+ */
+export function resolveInput(input: string, settings: Array<[string, SettingValue]>, format: TraceFormat = 'auto', read: ReadOptions = {}): ResolvedInput[] {
+  return inputPoints(input, settings, format).map((p) =>
+    p.trace ? fromTrace(p.trace.path, p.trace.format, p.cfg, p.spec, p.point, read) : fromGenerator(p.generator!, p.cfg, p.spec, p.point, undefined, undefined, read));
+}
+
+/** A generator's trace as a stream: its config, the label its result carries, and the stream to open. */
+export interface StreamedInput {
+  cfg: Readonly<Config>;
+  label: { name: string; source: string; format: string };
+  open(): TraceChunks;
+}
+
+/**
+ * The input as a stream, when it is one run of a generator that streams (the NIC generators: any
+ * packet count in bounded memory); null otherwise (a trace file, a sweep, pciebench, a GPU
+ * generator: resolveInput). The stream gives the rows the generator's build gives.
+ */
+export function resolveStream(input: string, settings: Array<[string, SettingValue]>, read: ReadOptions = {}): StreamedInput | null {
+  const points = inputPoints(input, settings, 'auto');
+  if (points.length !== 1 || points[0].generator === undefined) return null;
+  const p = points[0];
+  const gen = findGenerator(p.generator!)!;
+  if (!gen.stream) return null;
+  const stream = gen.stream;
+  return {
+    cfg: p.cfg,
+    label: { name: p.spec?.name ?? gen.name, source: `generator:${gen.name}`, format: 'generator' },
+    open: () => stream(p.cfg, read),
+  };
 }
 
 function fromTrace(path: string, format: TraceFormat, cfg: Readonly<Config>, spec: WorkloadSpec | undefined, point: Array<[string, SettingValue]>, read: ReadOptions): ResolvedInput {

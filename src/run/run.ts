@@ -3,7 +3,7 @@ import { Iommu } from '../iommu/iommu.js';
 import type { Config } from '../config/config.js';
 import { replayFunctional, attachConfigured, newDmaCounts } from './functional.js';
 import { RESULT_SCHEMA, simVersion, per4KiB, type RunResult, type WorkloadSummary } from './result.js';
-import { type TraceColumns, OP_NAMES } from '../trace/columns.js';
+import { type TraceColumns, type TraceChunks, OP_NAMES } from '../trace/columns.js';
 import { IotraceReader, iotraceChunkBytes } from '../trace/iotrace.js';
 import { KindCounts } from '../iommu/kinds.js';
 
@@ -35,30 +35,36 @@ export function runTrace(t: TraceColumns, cfg: Readonly<Config>, workload: Workl
  * Functional replay of an .iotrace file chunk by chunk: memory stays bounded by one chunk (two
  * reused buffers), whatever the file's size.
  */
-export function runIotraceStreaming(path: string, cfg: Readonly<Config>, name: string): RunResult {
+export function runIotraceStreaming(path: string, cfg: Readonly<Config>, name: string, wrap: (src: TraceChunks, total: number) => TraceChunks = (s) => s): RunResult {
   const reader = IotraceReader.open(path);
   try {
-    const iommu = new Iommu(cfg);
-    attachConfigured(iommu, cfg);
-    const dma = newDmaCounts();
-    const kinds = new KindCounts();
-    const ops: Record<string, number> = { dma: 0, map: 0, unmap: 0, inv: 0 };
     const bufs = [new ArrayBuffer(iotraceChunkBytes(reader.chunkRecords)), new ArrayBuffer(iotraceChunkBytes(reader.chunkRecords))];
-    let first = NaN, last = NaN;
-    for (let c = 0; c < reader.chunks; c++) {
-      const t = reader.chunk(c, { buffer: bufs[c & 1] });
-      for (let i = 0; i < t.count; i++) ops[OP_NAMES[t.op[i]]]++;
-      if (t.count > 0) { if (Number.isNaN(first)) first = t.timeNs[0]; last = t.timeNs[t.count - 1]; }
-      replayFunctional(t, iommu, cfg, dma, c === reader.chunks - 1, kinds);
-    }
-    if (reader.chunks === 0) iommu.drain();
-    const im = iommu.metrics();
-    return {
-      schema: RESULT_SCHEMA, iommusim: simVersion(), config: cfg,
-      workload: { name, source: path, format: 'iotrace', records: reader.count, devices: reader.devices.slice(), ops, timeSpanNs: Number.isNaN(first) ? 0 : last - first },
-      metrics: { ...im, dma, per4KiB: per4KiB(im, dma, kinds.metrics()), byKind: kinds.metrics() },
-    };
+    let c = 0;
+    return runChunks(wrap({ devices: reader.devices, next: () => (c < reader.chunks ? reader.chunk(c, { buffer: bufs[c++ & 1] }) : null) }, reader.count), cfg, { name, source: path, format: 'iotrace' });
   } finally {
     reader.close();
   }
+}
+
+/** Functional replay of any streamed trace, counting the workload summary as the records go by (the result runTrace gives for them whole). */
+export function runChunks(src: TraceChunks, cfg: Readonly<Config>, label: { name: string; source: string; format: string }): RunResult {
+  const iommu = new Iommu(cfg);
+  attachConfigured(iommu, cfg);
+  const dma = newDmaCounts();
+  const kinds = new KindCounts();
+  const ops: Record<string, number> = { dma: 0, map: 0, unmap: 0, inv: 0 };
+  let first = NaN, last = NaN, records = 0;
+  for (let t = src.next(); t !== null; t = src.next()) {
+    for (let i = 0; i < t.count; i++) ops[OP_NAMES[t.op[i]]]++;
+    if (t.count > 0) { if (Number.isNaN(first)) first = t.timeNs[0]; last = t.timeNs[t.count - 1]; }
+    records += t.count;
+    replayFunctional(t, iommu, cfg, dma, false, kinds);
+  }
+  iommu.drain();
+  const im = iommu.metrics();
+  return {
+    schema: RESULT_SCHEMA, iommusim: simVersion(), config: cfg,
+    workload: { ...label, records, devices: src.devices.slice(), ops, timeSpanNs: Number.isNaN(first) ? 0 : last - first },
+    metrics: { ...im, dma, per4KiB: per4KiB(im, dma, kinds.metrics()), byKind: kinds.metrics() },
+  };
 }

@@ -7,7 +7,7 @@ import { PERM_RW } from '../iommu/pagetable.js';
 import { PcieBenchSource, PCIEBENCH_DEVICE, PCIEBENCH_IOVA, PCIEBENCH_PADDR, pciebenchMapBytes } from '../devices/pciebench.js';
 import { attachConfigured, type DmaCounts } from './functional.js';
 import { RESULT_SCHEMA, simVersion, per4KiB, type RunResult, type WorkloadSummary } from './result.js';
-import { type TraceColumns, OP_DMA, OP_MAP, OP_UNMAP, OP_INV } from '../trace/columns.js';
+import { type TraceColumns, type TraceChunks, OP_DMA, OP_MAP, OP_UNMAP, OP_INV } from '../trace/columns.js';
 import { IotraceReader, iotraceChunkBytes } from '../trace/iotrace.js';
 
 function result(cfg: Readonly<Config>, workload: WorkloadSummary, sys: TimedSystem, dma: DmaCounts): RunResult {
@@ -27,27 +27,40 @@ function result(cfg: Readonly<Config>, workload: WorkloadSummary, sys: TimedSyst
  * by the records the devices still hold, not the trace's length; the same result as the whole file
  * loaded and replayed (`name` as run gives it: the file's base name).
  */
-export function runTimedIotraceStreaming(path: string, cfg: Readonly<Config>, name: string, ringRecords?: number): RunResult {
+export function runTimedIotraceStreaming(path: string, cfg: Readonly<Config>, name: string, ringRecords?: number, wrap: ChunkWrap = (s) => s): RunResult {
   const reader = IotraceReader.open(path);
   try {
-    const iommu = new Iommu(cfg);
-    attachConfigured(iommu, cfg);
-    const sys = new TimedSystem(cfg, reader.devices, iommu);
     // one buffer: the system copies each chunk's rows into its ring before asking for the next
     const buffer = new ArrayBuffer(iotraceChunkBytes(reader.chunkRecords));
     let c = 0;
-    sys.runTraceChunks({ devices: reader.devices, next: () => (c < reader.chunks ? reader.chunk(c++, { buffer }) : null) }, ringRecords);
-    const ic = sys.inputCounts;
-    const workload: WorkloadSummary = {
-      name, source: path, format: 'iotrace', records: reader.count, devices: reader.devices.slice(),
-      ops: { dma: ic.ops[OP_DMA], map: ic.ops[OP_MAP], unmap: ic.ops[OP_UNMAP], inv: ic.ops[OP_INV] },
-      timeSpanNs: reader.count > 0 ? ic.lastNs - ic.firstNs : 0,
-    };
-    const dma: DmaCounts = { requests: ic.reads + ic.writes, bytes: ic.bytes, reads: ic.reads, writes: ic.writes, pieces: sys.translations, dropped: sys.dropped };
-    return result(cfg, workload, sys, dma);
+    return runTimedChunks(wrap({ devices: reader.devices, next: () => (c < reader.chunks ? reader.chunk(c++, { buffer }) : null) }, reader.count), cfg, { name, source: path, format: 'iotrace' }, ringRecords);
   } finally {
     reader.close();
   }
+}
+
+/** What a caller puts around a file's stream (the CLI's progress line); `total` is the file's record count. */
+export type ChunkWrap = (src: TraceChunks, total: number) => TraceChunks;
+
+/**
+ * Timed replay of any streamed trace (a file read a chunk at a time, a generator's stream): the
+ * workload summary is counted as the records go by; the result is the one runTimedTrace gives for
+ * the same records collected whole.
+ */
+export function runTimedChunks(src: TraceChunks, cfg: Readonly<Config>, label: { name: string; source: string; format: string }, ringRecords?: number): RunResult {
+  const iommu = new Iommu(cfg);
+  attachConfigured(iommu, cfg);
+  const sys = new TimedSystem(cfg, src.devices, iommu);
+  sys.runTraceChunks(src, ringRecords);
+  const ic = sys.inputCounts;
+  const records = sys.recordsLoaded;
+  const workload: WorkloadSummary = {
+    ...label, records, devices: src.devices.slice(),
+    ops: { dma: ic.ops[OP_DMA], map: ic.ops[OP_MAP], unmap: ic.ops[OP_UNMAP], inv: ic.ops[OP_INV] },
+    timeSpanNs: records > 0 ? ic.lastNs - ic.firstNs : 0,
+  };
+  const dma: DmaCounts = { requests: ic.reads + ic.writes, bytes: ic.bytes, reads: ic.reads, writes: ic.writes, pieces: sys.translations, dropped: sys.dropped };
+  return result(cfg, workload, sys, dma);
 }
 
 export function runTimedTrace(t: TraceColumns, cfg: Readonly<Config>, workload: WorkloadSummary): RunResult {

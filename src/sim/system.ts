@@ -29,7 +29,7 @@ import { DmaEngines } from '../devices/engine/engine.js';
 import { RootComplex } from '../rc/root-complex.js';
 import { KindCounts } from '../iommu/kinds.js';
 import {
-  type TraceColumns, OP_DMA, OP_UNMAP, OP_INV, DIR_WRITE, SIZE_ALL, INV_CONTEXT, INV_GLOBAL, pageOf, allocColumns, copyRow,
+  type TraceColumns, type TraceChunks, OP_DMA, OP_UNMAP, OP_INV, DIR_WRITE, SIZE_ALL, INV_CONTEXT, INV_GLOBAL, pageOf, allocColumns, copyRow,
 } from '../trace/columns.js';
 import { deviceSourceIds } from '../config/bdf.js';
 import { applyControl } from '../run/functional.js';
@@ -65,13 +65,7 @@ const RING_WHOLE = 0x7fffffff;
 /** Records ahead of the cursor searched for the next map / unmap / inv (see `nextControl`). */
 const CTL_AHEAD = 4096;
 
-/** A trace a chunk at a time, in time order (the timed replay's streamed input). */
-export interface TraceChunks {
-  /** The device table every chunk's `device` column indexes. */
-  readonly devices: string[];
-  /** The next chunk, or null at the end; its columns are read before the next call. */
-  next(): TraceColumns | null;
-}
+export type { TraceChunks } from '../trace/columns.js';
 
 /** A source of generated requests (closed loop): fills the next request for device d. */
 export interface RequestSource {
@@ -260,6 +254,8 @@ export class TimedSystem {
   private mask = RING_WHOLE;
   /** Records loaded so far (the next index to load), and whether the source has ended. */
   private loaded = 0;
+  /** Records read from the trace so far (all of them once a run ends). */
+  get recordsLoaded(): number { return this.loaded; }
   private sourceDone = true;
   private chunks: TraceChunks | null = null;
   /** Times the ring of a streamed run had to grow (tests look). */

@@ -192,3 +192,11 @@ export function pageOf(hi: number, lo: number): number {
 export function hexAddr(hi: number, lo: number): string {
   return hi === 0 ? '0x' + lo.toString(16) : '0x' + hi.toString(16) + lo.toString(16).padStart(8, '0');
 }
+
+/** A trace a chunk at a time, in time order (streamed inputs: .iotrace files, generators, importers). */
+export interface TraceChunks {
+  /** The device table every chunk's `device` column indexes (known before the first chunk). */
+  readonly devices: string[];
+  /** The next chunk, or null at the end; its columns are read before the next call (a source may reuse them). */
+  next(): TraceColumns | null;
+}

@@ -46,3 +46,10 @@ export function formatSize(bytes: number): string {
   }
   return `${bytes}B`;
 }
+
+/** A duration in ms as m:ss or h:mm:ss (`--:--` when not finite): progress lines' elapsed and remaining times. */
+export function formatClock(ms: number): string {
+  if (!Number.isFinite(ms)) return '--:--';
+  const s = Math.round(ms / 1000);
+  return s >= 3600 ? `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}` : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}

@@ -33,7 +33,7 @@
  * Hot loops work on typed arrays; nothing is allocated per packet.
  */
 import { fmix32 } from '../../util/hash.js';
-import { TraceBuilder, type TraceColumns, OP_DMA, OP_MAP, OP_UNMAP, DIR_NONE, DIR_READ, DIR_WRITE, DIR_RW, KIND_DATA, KIND_DESC, KIND_CQE, KIND_DOORBELL, KIND_ACK } from '../../trace/columns.js';
+import { TraceBuilder, allocColumns, trimColumns, type TraceColumns, OP_DMA, OP_MAP, OP_UNMAP, DIR_NONE, DIR_READ, DIR_WRITE, DIR_RW, KIND_DATA, KIND_DESC, KIND_CQE, KIND_DOORBELL, KIND_ACK } from '../../trace/columns.js';
 import type { PacketColumns } from '../../trace/importers/pcap.js';
 import { canonicalBdf } from '../../config/bdf.js';
 import { inputError } from '../../util/errors.js';
@@ -986,14 +986,118 @@ class NicModel {
     }
   }
 
-  finish(): { trace: TraceColumns; stats: NicStats } {
-    this.runUntil(Number.MAX_VALUE);
-    const trace = this.b.finish();
+  /** The counts at the end, `records` rows having been emitted. */
+  counts(records: number): NicStats {
     this.st.iovaCacheHits = this.iova.hits;
     this.st.iovaCacheMisses = this.iova.misses;
     this.st.distinctIovaPages = this.iova.distinctTouchedPages;
-    this.st.records = trace.count;
-    return { trace, stats: this.st };
+    this.st.records = records;
+    return this.st;
+  }
+}
+
+/** Packets a chunk at a time, in time order (a capture read in pieces, or SyntheticPacketStream). */
+export interface PacketChunks {
+  /** The next chunk, or null at the end; its columns are read before the next call. */
+  next(): PacketColumns | null;
+}
+
+/** The whole of one PacketColumns as a PacketChunks. */
+export function onePacketChunk(p: PacketColumns): PacketChunks {
+  let given = false;
+  return { next: () => (given ? null : ((given = true), p)) };
+}
+
+/**
+ * The NIC's trace a chunk at a time: packets pulled from `packets` until about `chunkRecords` rows
+ * are out (a packet's rows stay together, so a chunk may run a few rows over), the chunk's
+ * columns reused by the next call. Memory is bounded by the chunk and the model's per-queue state,
+ * whatever the number of packets. The rows are those nicTrace gives, in the same order.
+ */
+export class NicTraceStream {
+  readonly devices: string[];
+  private readonly m: NicModel;
+  private readonly chunkRecords: number;
+  private readonly maxPackets: number;
+  private readonly acks: boolean;
+  private readonly ackBytes: number;
+  private p: PacketColumns | null = null;
+  private i = 0;
+  private used = 0;
+  private tPrev = NaN;
+  private total = 0;
+  private ended = false;
+  private result: NicStats | null = null;
+
+  constructor(private readonly packets: PacketChunks, cfg: NicConfig, opts: NicTraceOptions, chunkRecords = 1 << 16, capacity = chunkRecords + 1024) {
+    const device = canonicalBdf(String(opts.device), 'nicTrace device');
+    this.maxPackets = Infinity;
+    if (opts.maxPackets !== undefined) {
+      const m = opts.maxPackets;
+      if (!Number.isInteger(m) || m < 0) throw inputError(`maxPackets=${String(m)}`, 'not a whole number ≥ 0', 'give the number of packets to use, e.g. 100000');
+      this.maxPackets = m;
+    }
+    if (!(chunkRecords >= 1)) throw inputError(`chunkRecords=${String(chunkRecords)}`, 'not ≥ 1', 'give the rows per chunk, e.g. 65536');
+    this.chunkRecords = chunkRecords;
+    this.m = new NicModel(cfg, device, Math.max(1024, Math.min(capacity, 1 << 20)));
+    this.devices = this.m.b.t.devices;
+    this.acks = this.m.acks;
+    this.ackBytes = this.m.ackBytes;
+  }
+
+  /** The next chunk of rows (count ≥ 1), or null when every packet's rows are out. */
+  next(): TraceColumns | null {
+    if (this.ended) return null;
+    const m = this.m, b = m.b, limit = this.chunkRecords;
+    b.t.count = 0;
+    const st = m.st, acks = this.acks, ackBytes = this.ackBytes;
+    while (b.t.count < limit) {
+      let p = this.p;
+      if (p === null || this.i === p.count) {
+        p = this.used < this.maxPackets || this.tPrev !== this.tPrev ? this.packets.next() : null;
+        this.p = p;
+        this.i = 0;
+        if (p === null) {
+          if (this.tPrev !== this.tPrev) m.setup(0); // no packets: the rings are still set up, as nicTrace always did
+          m.runUntil(Number.MAX_VALUE);
+          this.ended = true;
+          break;
+        }
+        continue;
+      }
+      const ts = p.tsNs, len = p.origLen, dir = p.dir, hash = p.flowHash, l4 = p.l4;
+      const end = Math.min(p.count, this.i + (this.maxPackets - this.used));
+      let i = this.i;
+      if (this.tPrev !== this.tPrev && i < p.count) { this.tPrev = ts[i]; m.setup(this.tPrev); } // set up at the first packet's time
+      let tPrev = this.tPrev;
+      for (; i < end && b.t.count < limit; i++) {
+        let t = ts[i];
+        if (!(t >= tPrev)) t = tPrev;
+        tPrev = t;
+        m.runUntil(t);
+        st.packets++;
+        const l = len[i];
+        if (l === 0) { st.emptyPackets++; continue; }
+        const h = hash[i];
+        const q = m.queueOf(h);
+        if (m.isTx(dir[i], h)) m.txPacket(q, l, t);
+        else m.rxPacket(q, l, t, acks && l4[i] === IPPROTO_TCP && l > ackBytes);
+      }
+      this.used += i - this.i;
+      this.i = i;
+      this.tPrev = tPrev;
+      if (this.used >= this.maxPackets) this.i = p.count; // the rest is not used
+    }
+    this.total += b.t.count;
+    if (this.ended && b.t.count === 0) return null;
+    return b.t;
+  }
+
+  /** The counts, once next() has returned null. */
+  stats(): NicStats {
+    if (!this.ended) throw new Error('NicTraceStream.stats before the end of the stream');
+    if (this.result === null) this.result = this.m.counts(this.total);
+    return this.result;
   }
 }
 
@@ -1002,35 +1106,13 @@ class NicModel {
  * device, in time order, plus counts. `cfg` from `resolveNicConfig`.
  */
 export function nicTrace(packets: PacketColumns, cfg: NicConfig, opts: NicTraceOptions): { trace: TraceColumns; stats: NicStats } {
-  const device = canonicalBdf(String(opts.device), 'nicTrace device');
-  let n = packets.count;
-  if (opts.maxPackets !== undefined) {
-    const m = opts.maxPackets;
-    if (!Number.isInteger(m) || m < 0) throw inputError(`maxPackets=${String(m)}`, 'not a whole number ≥ 0', 'give the number of packets to use, e.g. 100000');
-    if (m < n) n = m;
-  }
   // ~2-4 rows per frame; the builder doubles from here (40 B per row: keep the first allocation modest)
-  const estimate = cfg.queues * (cfg.rxRing.entries + cfg.txRing.entries) + n * 4 + 1024;
-  const m = new NicModel(cfg, device, Math.min(1 << 20, estimate));
-  const ts = packets.tsNs, len = packets.origLen, dir = packets.dir, hash = packets.flowHash, l4 = packets.l4;
-  const acks = m.acks, ackBytes = m.ackBytes;
-  let tPrev = n > 0 ? ts[0] : 0;
-  m.setup(tPrev);
-  const st = m.st;
-  for (let i = 0; i < n; i++) {
-    let t = ts[i];
-    if (!(t >= tPrev)) t = tPrev;
-    tPrev = t;
-    m.runUntil(t);
-    st.packets++;
-    const l = len[i];
-    if (l === 0) { st.emptyPackets++; continue; }
-    const h = hash[i];
-    const q = m.queueOf(h);
-    if (m.isTx(dir[i], h)) m.txPacket(q, l, t);
-    else m.rxPacket(q, l, t, acks && l4[i] === IPPROTO_TCP && l > ackBytes);
-  }
-  return m.finish();
+  const estimate = cfg.queues * (cfg.rxRing.entries + cfg.txRing.entries) + packets.count * 4 + 1024;
+  const s = new NicTraceStream(onePacketChunk(packets), cfg, opts, Infinity, estimate);
+  const first = s.next();
+  const trace = first === null ? trimColumns(allocColumns(0, s.devices)) : trimColumns(first);
+  if (first !== null && s.next() !== null) throw new Error('nicTrace: a second chunk from an unbounded stream');
+  return { trace, stats: s.stats() };
 }
 
 // ------------------------------------------------------------------ synthetic packets
@@ -1059,84 +1141,135 @@ export interface SyntheticPacketOptions {
  * drawn with a seeded xorshift32. capLen is 0 (no bytes stored), l4 is `opts.l4` (default 17, UDP).
  */
 export function syntheticPackets(opts: SyntheticPacketOptions): PacketColumns {
-  const bad = (key: string, value: unknown, what: string, fix: string): never => { throw inputError(`syntheticPackets ${key}=${JSON.stringify(value)}`, what, fix); };
-  const { count, rateGbps, flows, seed } = opts;
-  if (!Number.isInteger(count) || count < 0 || count > 1e9) bad('count', count, 'not a whole number from 0 to 1e9', 'give the number of packets');
-  if (!(typeof rateGbps === 'number' && rateGbps > 0 && Number.isFinite(rateGbps))) bad('rateGbps', rateGbps, 'not a positive number', 'give the line rate in Gb/s, e.g. 10');
-  if (!Number.isInteger(flows) || flows < 1 || flows > 2 ** 32) bad('flows', flows, 'not a whole number ≥ 1', 'give the number of flows, e.g. 16');
-  if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) bad('seed', seed, 'not a whole number from 0 to 2^32 − 1', 'give a seed, e.g. 1');
-  const checkLen = (key: string, v: unknown): number => {
-    if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 16 * 1024 * 1024) bad(key, v, 'not a frame length from 1 to 16 MiB', 'give the frame length in bytes without FCS, e.g. 1514');
-    return v as number;
-  };
-  let sizes: Float64Array, cum: Float64Array;
-  if (opts.sizeBytes !== undefined && opts.sizeMix !== undefined) bad('sizeMix', opts.sizeMix, 'given together with sizeBytes', 'give one of sizeBytes or sizeMix');
-  if (opts.sizeBytes !== undefined) {
-    sizes = Float64Array.of(checkLen('sizeBytes', opts.sizeBytes));
-    cum = Float64Array.of(1);
-  } else if (opts.sizeMix !== undefined) {
-    const mix = opts.sizeMix;
-    if (!Array.isArray(mix) || mix.length === 0) bad('sizeMix', mix, 'not a non-empty list', 'give [bytes, weight] pairs, e.g. [[64, 7], [1514, 1]]');
-    sizes = new Float64Array(mix.length);
-    cum = new Float64Array(mix.length);
-    let total = 0;
-    mix.forEach((e, k) => {
-      if (!Array.isArray(e) || e.length !== 2) bad(`sizeMix[${k}]`, e, 'not a [bytes, weight] pair', 'give pairs such as [1514, 1]');
-      sizes[k] = checkLen(`sizeMix[${k}][0]`, e[0]);
-      const w = e[1];
-      if (!(typeof w === 'number' && w > 0 && Number.isFinite(w))) bad(`sizeMix[${k}][1]`, w, 'not a positive weight', 'give a positive number');
-      total += w;
-      cum[k] = total;
-    });
-    for (let k = 0; k < cum.length; k++) cum[k] /= total;
-  } else {
-    return bad('sizeBytes', undefined, 'missing', 'give sizeBytes or sizeMix');
-  }
-  const d = opts.dir ?? 'rx';
-  let dirCode: number; // 0, 1, 2, or 3 = by flow
-  if (d === 'rx' || d === 1) dirCode = 1;
-  else if (d === 'tx' || d === 2) dirCode = 2;
-  else if (d === 'unknown' || d === 0) dirCode = 0;
-  else if (d === 'by-flow') dirCode = 3;
-  else return bad('dir', d, 'unknown direction', 'use rx, tx, unknown or by-flow');
-  const l4 = opts.l4 ?? 17;
-  if (!Number.isInteger(l4) || l4 < 0 || l4 > 255) bad('l4', l4, 'not an IP protocol number from 0 to 255', 'use 6 (TCP) or 17 (UDP)');
+  const s = new SyntheticPacketStream(opts, opts.count);
+  return s.next() ?? s.empty();
+}
 
-  const p: PacketColumns = {
-    count,
-    tsNs: new Float64Array(count),
-    origLen: new Uint32Array(count),
-    capLen: new Uint32Array(count),
-    iface: new Uint16Array(count),
-    dir: new Uint8Array(count),
-    flowHash: new Uint32Array(count),
-    l4: new Uint8Array(count).fill(l4),
-  };
-  let x = fmix32(seed ^ 0x9e3779b9) || 0x12345;
-  const rand = (): number => {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    return x;
-  };
-  const nsPerByte = 8 / rateGbps;
-  const single = sizes.length === 1;
-  let t = 0;
-  for (let i = 0; i < count; i++) {
-    let len: number;
-    if (single) len = sizes[0];
-    else {
-      const u = rand() / TWO32;
-      let k = 0;
-      while (k < cum.length - 1 && u >= cum[k]) k++;
-      len = sizes[k];
+/**
+ * syntheticPackets a chunk at a time (the same packets), `chunkPackets` per chunk in one reused
+ * set of columns; `payloadBytes` and `wireBytes` sum the packets given so far.
+ */
+export class SyntheticPacketStream implements PacketChunks {
+  private readonly sizes: Float64Array;
+  private readonly cum: Float64Array;
+  private readonly dirCode: number; // 0, 1, 2, or 3 = by flow
+  private readonly count: number;
+  private readonly flows: number;
+  private readonly seed: number;
+  private readonly nsPerByte: number;
+  private readonly p: PacketColumns;
+  private x: number;
+  private t = 0;
+  private given = 0;
+  payloadBytes = 0;
+  wireBytes = 0;
+
+  constructor(opts: SyntheticPacketOptions, chunkPackets = 1 << 16) {
+    const bad: (key: string, value: unknown, what: string, fix: string) => never = (key, value, what, fix) => { throw inputError(`syntheticPackets ${key}=${JSON.stringify(value)}`, what, fix); };
+    const { count, rateGbps, flows, seed } = opts;
+    if (!Number.isInteger(count) || count < 0 || count > 1e9) bad('count', count, 'not a whole number from 0 to 1e9', 'give the number of packets');
+    if (!(typeof rateGbps === 'number' && rateGbps > 0 && Number.isFinite(rateGbps))) bad('rateGbps', rateGbps, 'not a positive number', 'give the line rate in Gb/s, e.g. 10');
+    if (!Number.isInteger(flows) || flows < 1 || flows > 2 ** 32) bad('flows', flows, 'not a whole number ≥ 1', 'give the number of flows, e.g. 16');
+    if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) bad('seed', seed, 'not a whole number from 0 to 2^32 − 1', 'give a seed, e.g. 1');
+    const checkLen = (key: string, v: unknown): number => {
+      if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 16 * 1024 * 1024) bad(key, v, 'not a frame length from 1 to 16 MiB', 'give the frame length in bytes without FCS, e.g. 1514');
+      return v as number;
+    };
+    if (opts.sizeBytes !== undefined && opts.sizeMix !== undefined) bad('sizeMix', opts.sizeMix, 'given together with sizeBytes', 'give one of sizeBytes or sizeMix');
+    if (opts.sizeBytes !== undefined) {
+      this.sizes = Float64Array.of(checkLen('sizeBytes', opts.sizeBytes));
+      this.cum = Float64Array.of(1);
+    } else if (opts.sizeMix !== undefined) {
+      const mix = opts.sizeMix;
+      if (!Array.isArray(mix) || mix.length === 0) bad('sizeMix', mix, 'not a non-empty list', 'give [bytes, weight] pairs, e.g. [[64, 7], [1514, 1]]');
+      const sizes = (this.sizes = new Float64Array(mix.length));
+      const cum = (this.cum = new Float64Array(mix.length));
+      let total = 0;
+      mix.forEach((e, k) => {
+        if (!Array.isArray(e) || e.length !== 2) bad(`sizeMix[${k}]`, e, 'not a [bytes, weight] pair', 'give pairs such as [1514, 1]');
+        sizes[k] = checkLen(`sizeMix[${k}][0]`, e[0]);
+        const w = e[1];
+        if (!(typeof w === 'number' && w > 0 && Number.isFinite(w))) bad(`sizeMix[${k}][1]`, w, 'not a positive weight', 'give a positive number');
+        total += w;
+        cum[k] = total;
+      });
+      for (let k = 0; k < cum.length; k++) cum[k] /= total;
+    } else {
+      bad('sizeBytes', undefined, 'missing', 'give sizeBytes or sizeMix');
     }
-    const f = flows === 1 ? 0 : rand() % flows;
-    p.tsNs[i] = t;
-    p.origLen[i] = len;
-    p.flowHash[i] = fmix32((f + 1) ^ Math.imul(seed, 0x9e3779b1)) || 1;
-    p.dir[i] = dirCode === 3 ? ((f & 1) === 0 ? 1 : 2) : dirCode;
-    t += ((len > MIN_FRAME_BYTES ? len : MIN_FRAME_BYTES) + WIRE_OVERHEAD_BYTES) * nsPerByte;
+    const d = opts.dir ?? 'rx';
+    if (d === 'rx' || d === 1) this.dirCode = 1;
+    else if (d === 'tx' || d === 2) this.dirCode = 2;
+    else if (d === 'unknown' || d === 0) this.dirCode = 0;
+    else if (d === 'by-flow') this.dirCode = 3;
+    else bad('dir', d, 'unknown direction', 'use rx, tx, unknown or by-flow');
+    const l4 = opts.l4 ?? 17;
+    if (!Number.isInteger(l4) || l4 < 0 || l4 > 255) bad('l4', l4, 'not an IP protocol number from 0 to 255', 'use 6 (TCP) or 17 (UDP)');
+    if (!(Number.isInteger(chunkPackets) && chunkPackets >= 1) && chunkPackets !== count) bad('chunkPackets', chunkPackets, 'not a whole number ≥ 1', 'give the packets per chunk, e.g. 65536');
+    this.count = count;
+    this.flows = flows;
+    this.seed = seed;
+    this.nsPerByte = 8 / rateGbps;
+    const n = Math.min(count, chunkPackets);
+    this.p = {
+      count: 0,
+      tsNs: new Float64Array(n),
+      origLen: new Uint32Array(n),
+      capLen: new Uint32Array(n),
+      iface: new Uint16Array(n),
+      dir: new Uint8Array(n),
+      flowHash: new Uint32Array(n),
+      l4: new Uint8Array(n).fill(l4),
+    };
+    this.x = fmix32(seed ^ 0x9e3779b9) || 0x12345;
   }
-  return p;
+
+  /** No packets, in columns of their own. */
+  empty(): PacketColumns {
+    return { ...this.p, count: 0 };
+  }
+
+  next(): PacketColumns | null {
+    const p = this.p;
+    const n = Math.min(p.tsNs.length, this.count - this.given);
+    if (n <= 0) return null;
+    const sizes = this.sizes, cum = this.cum, flows = this.flows, seed = this.seed, dirCode = this.dirCode, nsPerByte = this.nsPerByte;
+    const single = sizes.length === 1;
+    let x = this.x, t = this.t, payload = this.payloadBytes, wire = this.wireBytes;
+    for (let i = 0; i < n; i++) {
+      let len: number;
+      if (single) len = sizes[0];
+      else {
+        x ^= x << 13; x >>>= 0;
+        x ^= x >>> 17;
+        x ^= x << 5; x >>>= 0;
+        const u = x / TWO32;
+        let k = 0;
+        while (k < cum.length - 1 && u >= cum[k]) k++;
+        len = sizes[k];
+      }
+      let f = 0;
+      if (flows !== 1) {
+        x ^= x << 13; x >>>= 0;
+        x ^= x >>> 17;
+        x ^= x << 5; x >>>= 0;
+        f = x % flows;
+      }
+      p.tsNs[i] = t;
+      p.origLen[i] = len;
+      p.flowHash[i] = fmix32((f + 1) ^ Math.imul(seed, 0x9e3779b1)) || 1;
+      p.dir[i] = dirCode === 3 ? ((f & 1) === 0 ? 1 : 2) : dirCode;
+      const onWire = (len > MIN_FRAME_BYTES ? len : MIN_FRAME_BYTES) + WIRE_OVERHEAD_BYTES;
+      t += onWire * nsPerByte;
+      payload += len;
+      wire += onWire;
+    }
+    this.x = x;
+    this.t = t;
+    this.payloadBytes = payload;
+    this.wireBytes = wire;
+    this.given += n;
+    p.count = n;
+    return p;
+  }
 }

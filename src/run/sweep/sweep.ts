@@ -2,6 +2,7 @@
  * `runSweep`: a sweep spec's jobs on a piscina pool of worker threads, each finished job appended to
  * out/results.jsonl as it completes, then out/results.json in job order. See README.md.
  */
+import { formatClock } from '../../util/units.js';
 import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, openSync, closeSync, ftruncateSync } from 'node:fs';
 import { join } from 'node:path';
@@ -314,12 +315,6 @@ async function sweepLocked(pool: Piscina | undefined, spec: SweepSpec, opts: Swe
   }
 }
 
-const fmtTime = (ms: number): string => {
-  if (!Number.isFinite(ms)) return '--:--';
-  const s = Math.round(ms / 1000);
-  return s >= 3600 ? `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}` : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-};
-
 /** A bar on a TTY (redrawn in place), plain lines (at most one a second, and every failure) otherwise. */
 function progressPrinter(name: string, total: number, skipped: number, workers: number): (p: SweepProgress) => void {
   const tty = !!process.stderr.isTTY;
@@ -333,7 +328,7 @@ function progressPrinter(name: string, total: number, skipped: number, workers: 
     if (p.error !== undefined) {
       process.stderr.write(`${tty ? '\r\x1b[K' : ''}job ${p.job.id} failed (${describeJob(p.job)}): ${p.error}\n`);
     }
-    const figures = `${p.done}/${p.total}${p.failed ? ` (${p.failed} failed)` : ''}${p.refused ? ` (${p.refused} refused)` : ''}  ${rate.toFixed(1)} jobs/s  ETA ${fmtTime(eta)}`;
+    const figures = `${p.done}/${p.total}${p.failed ? ` (${p.failed} failed)` : ''}${p.refused ? ` (${p.refused} refused)` : ''}  ${rate.toFixed(1)} jobs/s  ETA ${formatClock(eta)}`;
     if (tty) {
       const width = 30;
       const fill = p.total ? Math.round((width * p.done) / p.total) : width;

@@ -4,10 +4,10 @@
  * use this registry; `iommusim workloads` lists what the specs build on.
  */
 import type { Config } from '../../config/config.js';
-import type { TraceColumns } from '../columns.js';
+import type { TraceColumns, TraceChunks } from '../columns.js';
 import { pciebenchTrace } from './pciebench.js';
 import { gpuGenerate } from './gpu.js';
-import { nicGenerate } from './nic.js';
+import { nicGenerate, nicStream } from './nic.js';
 import type { ReadOptions } from '../input.js';
 
 export interface Generator {
@@ -17,6 +17,8 @@ export interface Generator {
   defaults: ReadonlyArray<readonly [string, string | number | boolean]>;
   /** `read`: how to read an input file the generator replays (nic-pcap's capture). */
   build(cfg: Readonly<Config>, read?: ReadOptions): TraceColumns;
+  /** The same rows a chunk at a time in bounded memory, for generators that can (the NIC's). */
+  stream?(cfg: Readonly<Config>, read?: ReadOptions): TraceChunks;
 }
 
 const registry = new Map<string, Generator>();
@@ -60,7 +62,7 @@ registerGenerator({
 });
 
 const nic = (name: string, description: string, defaults: Array<readonly [string, string | number | boolean]>) =>
-  registerGenerator({ name, description, defaults: [['workload.kind', name], ...defaults], build: (cfg, read) => nicGenerate(cfg, undefined, read).trace });
+  registerGenerator({ name, description, defaults: [['workload.kind', name], ...defaults], build: (cfg, read) => nicGenerate(cfg, undefined, read).trace, stream: (cfg, read) => nicStream(cfg, undefined, read) });
 // The TCP generators' hosts are TCP receivers: nic.acks (one ACK per nic.ackEvery received segments) is on by default.
 nic('nic-tcp', 'NIC TCP-like stream: workload.count frames of workload.size bytes (MTU) at workload.rateGbps over workload.flows flows, RSS to nic.queues; the host ACKs received segments (nic.acks)', [['workload.count', 20000], ['workload.size', 1514], ['workload.rateGbps', 10], ['workload.flows', 4], ['nic.moderation.usecs', 50], ['nic.acks', true]]);
 nic('nic-udp64', 'NIC 64 B UDP: minimum-size frames at workload.rateGbps (the packet-rate stress case)', [['workload.count', 50000], ['workload.rateGbps', 10], ['workload.flows', 4]]);

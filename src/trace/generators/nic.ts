@@ -1,7 +1,7 @@
 /** NIC generators: synthetic packets or a capture through the NIC device model (src/devices/nic). */
 import type { Config } from '../../config/config.js';
 import type { TraceColumns } from '../columns.js';
-import { nicTrace, syntheticPackets, resolveNicConfig, type NicStats } from '../../devices/nic/nic.js';
+import { nicTrace, syntheticPackets, resolveNicConfig, NicTraceStream, SyntheticPacketStream, onePacketChunk, type NicStats, type SyntheticPacketOptions } from '../../devices/nic/nic.js';
 import { parseCapture, type PacketColumns } from '../importers/pcap.js';
 import { InputError } from '../../util/errors.js';
 import { readInputBytes, warnOf, type ReadOptions } from '../input.js';
@@ -40,16 +40,33 @@ export function nicPackets(cfg: Readonly<Config>, captured?: PacketColumns, read
     const spanNs = p.count > 1 ? p.tsNs[p.count - 1] - p.tsNs[0] : 1;
     return { packets: p, offeredGbps: (sum * 8) / Math.max(1, spanNs) };
   }
+  const packets = syntheticPackets(syntheticOptions(cfg));
+  // offered payload rate: the line rate less each frame's 24 B of preamble, FCS and gap (and padding to 60 B)
+  let payload = 0, wire = 0;
+  for (let i = 0; i < packets.count; i++) { payload += packets.origLen[i]; wire += Math.max(60, packets.origLen[i]) + 24; }
+  return { packets, offeredGbps: wire > 0 ? (cfg.workload.rateGbps * payload) / wire : cfg.workload.rateGbps };
+}
+
+/** The synthetic NIC workloads' packets, from workload.* */
+function syntheticOptions(cfg: Readonly<Config>): SyntheticPacketOptions {
+  const w = cfg.workload;
   const size = w.kind === 'nic-udp64' ? 60 : w.size;
   const mix = w.mix === 'fixed' ? undefined : MIXES[w.mix];
   const dir = w.dir === 'tx' ? 'tx' : w.dir === 'by-flow' ? 'by-flow' : 'rx';
   // the TCP generators' frames are TCP segments (IP protocol 6): nic.acks answers them
   const l4 = w.kind === 'nic-tcp' || w.kind === 'nic-fs-multiflow' ? 6 : 17;
-  const packets = syntheticPackets({ count: w.count, sizeBytes: mix ? undefined : size, sizeMix: mix, rateGbps: w.rateGbps, flows: w.flows, seed: w.seed, dir, l4 });
-  // offered payload rate: the line rate less each frame's 24 B of preamble, FCS and gap (and padding to 60 B)
-  let payload = 0, wire = 0;
-  for (let i = 0; i < packets.count; i++) { payload += packets.origLen[i]; wire += Math.max(60, packets.origLen[i]) + 24; }
-  return { packets, offeredGbps: wire > 0 ? (w.rateGbps * payload) / wire : w.rateGbps };
+  return { count: w.count, sizeBytes: mix ? undefined : size, sizeMix: mix, rateGbps: w.rateGbps, flows: w.flows, seed: w.seed, dir, l4 };
+}
+
+/**
+ * The NIC generator's rows a chunk at a time (`chunkRecords` rows, reused): synthetic packets are
+ * drawn a chunk at a time too (`chunkPackets`), so memory is bounded whatever workload.count is. A capture
+ * (nic-pcap) is read whole, then streamed through the NIC model.
+ */
+export function nicStream(cfg: Readonly<Config>, captured?: PacketColumns, read: ReadOptions = {}, chunkRecords?: number, chunkPackets?: number): NicTraceStream {
+  const ncfg = resolveNicConfig({ nic: (cfg as unknown as { nic: Record<string, unknown> }).nic, iommu: cfg.iommu as unknown as Record<string, unknown> });
+  const packets = cfg.workload.kind === 'nic-pcap' ? onePacketChunk(nicPackets(cfg, captured, read).packets) : new SyntheticPacketStream(syntheticOptions(cfg), chunkPackets);
+  return new NicTraceStream(packets, ncfg, { device: NIC_DEVICE }, chunkRecords);
 }
 
 export function nicGenerate(cfg: Readonly<Config>, captured?: PacketColumns, read: ReadOptions = {}): { trace: TraceColumns; stats: NicStats; device: DeviceStats; offeredGbps: number } {
