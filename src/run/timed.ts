@@ -63,11 +63,16 @@ export function runTimedChunks(src: TraceChunks, cfg: Readonly<Config>, label: {
   return result(cfg, workload, sys, dma);
 }
 
-export function runTimedTrace(t: TraceColumns, cfg: Readonly<Config>, workload: WorkloadSummary): RunResult {
+/**
+ * `work`, when given, receives the events the run handled: the simulator's own work (benches
+ * report events per DMA), not a result, since it changes with every shortcut that saves events.
+ */
+export function runTimedTrace(t: TraceColumns, cfg: Readonly<Config>, workload: WorkloadSummary, work?: { events: number }): RunResult {
   const iommu = new Iommu(cfg);
   attachConfigured(iommu, cfg);
   const sys = new TimedSystem(cfg, t.devices, iommu);
   sys.runTrace(t);
+  if (work) work.events = sys.q.handled;
   let reads = 0, writes = 0, bytes = 0;
   for (let i = 0; i < t.count; i++) if (t.op[i] === 0) { bytes += t.size[i]; if (t.dir[i] === 2) writes++; else reads++; }
   const dma: DmaCounts = { requests: reads + writes, bytes, reads, writes, pieces: sys.translations, dropped: sys.dropped };

@@ -83,6 +83,12 @@ export class DmaEngines {
   pRunPs = new Float64Array(0);
   /** Per piece: its data went out early; its data-ready event does nothing (TimedSystem.eager). */
   pSent = new Uint8Array(0);
+  /**
+   * Per piece slot: root-complex events still queued whose work was done early (TimedSystem's
+   * trace replay drains pending root-complex work); each such event, when it pops, only counts
+   * down. A count, not a flag: a slot freed after early work can be reused before its event pops.
+   */
+  pStaleRc = new Int32Array(0);
   private readonly pFree = new FreeSlots();
 
   /** The waiting request being resumed (it keeps its place at the head of the line). */
@@ -140,6 +146,7 @@ export class DmaEngines {
     this.pBytes = growTyped(this.pBytes, cap); this.pDown = growTyped(this.pDown, cap);
     this.pDownTlps = growTyped(this.pDownTlps, cap); this.pRun = growTyped(this.pRun, cap); this.pRunPs = growTyped(this.pRunPs, cap);
     this.pSent = growTyped(this.pSent, cap);
+    this.pStaleRc = growTyped(this.pStaleRc, cap);
     this.pFree.grow(old, cap);
     this.pCap = cap;
   }
