@@ -14,6 +14,7 @@ import { CPU_KNOBS } from '../virt/cpu.js';
 import { GPU_KNOBS } from '../devices/gpu/knobs.js';
 import { NIC_KNOBS } from '../devices/nic/knobs.js';
 import { MIGRATION_KNOBS } from '../virt/migration-knobs.js';
+import { NESTED_KNOBS } from '../virt/nested.js';
 
 export { parseKnobValue, type Knob, type KnobKind } from './knob.js';
 
@@ -116,6 +117,7 @@ export const KNOBS: readonly Knob[] = [
   ...cacheKnobs('devices.*.atc', 64, 0, 'this device\'s device TLB', 'class default `atc.*`', 'class default `atc.*`'),
   ...IRQ_KNOBS,
   ...CPU_KNOBS,
+  ...NESTED_KNOBS,
   ...GPU_KNOBS,
   ...NIC_KNOBS,
   ...MIGRATION_KNOBS,

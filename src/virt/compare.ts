@@ -10,7 +10,7 @@
  */
 import { PROFILES, type HypervisorName, type HypervisorProfile } from './hypervisors.js';
 import { PATHS, packetEvents, backendPart, type Mode, type DeviceStats } from './paths.js';
-import { cyclesPerPacket, CPU_KNOBS, type CpuBreakdown } from './cpu.js';
+import { cyclesPerPacket, COST_KNOBS, type CpuBreakdown } from './cpu.js';
 import { runTimedTrace } from '../run/timed.js';
 import { summarizeTrace } from '../run/run.js';
 import type { Config } from '../config/config.js';
@@ -90,11 +90,11 @@ export interface CompareResult {
 
 function cpuCosts(cfg: Readonly<Config>, prof: HypervisorProfile): Record<string, number> {
   const c: Record<string, number> = {};
-  for (const k of CPU_KNOBS) {
+  for (const k of COST_KNOBS) {
     const path = k.key.split('.');
     let v: unknown = cfg;
     for (const p of path) v = (v as Record<string, unknown> | undefined)?.[p];
-    c[k.key] = typeof v === 'number' ? v : (k.default as number);
+    c[k.key] = Number(typeof v === 'number' || typeof v === 'boolean' ? v : k.default);
   }
   c['virt.exit.userIoCycles'] *= prof.userIoExitScale;
   c['virt.exit.kernelIoCycles'] *= prof.kernelIoExitScale;

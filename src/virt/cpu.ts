@@ -7,6 +7,7 @@
  * bytes copied, notifications). When the cores doing the work saturate, CPU bounds throughput.
  */
 import type { Knob } from '../config/knob.js';
+import { NESTED_KNOBS, nestedSpec, nestedExit, type ExitKind } from './nested.js';
 
 const DALL = 'Dall et al., ISCA 2016 Table II / USENIX ATC 2017 Table 2 (Xeon E5-2450, KVM) [S]';
 
@@ -64,7 +65,12 @@ export interface CpuBreakdown {
   total: number;
   parts: Record<string, number>;
   exitsPerPacket: number;
+  /** An L2 guest (virt.nested): exits of the L1 hypervisor to L0 per packet (trapped VMCS accesses, VMRESUMEs, wake IPIs). */
+  l1ExitsPerPacket?: number;
 }
+
+/** Every knob the cost record of `cyclesPerPacket` reads (booleans as 1 / 0). */
+export const COST_KNOBS: Knob[] = [...CPU_KNOBS, ...NESTED_KNOBS];
 
 /** Cycles per packet, split into guest (vCPU) and host (VMM, vhost, host driver) sides. */
 export function cyclesPerPacket(ev: PacketEvents, c: Record<string, number>, virtualized: boolean): CpuBreakdown {
@@ -87,8 +93,29 @@ export function cyclesPerPacket(ev: PacketEvents, c: Record<string, number>, vir
   addG('notify', ev.notifications * c['virt.notifyCycles']);
   addH('backend', ev.backendPackets * c['virt.backendPacketCycles']);
   addH('viommuTrap', ev.viommuTraps * (c['virt.exit.userIoCycles'] + c['cpu.dmaMapCycles'] + c['cpu.invalidationCycles']));
+  // an L2 guest: each of its exits goes through L0 to L1 (src/virt/nested.ts); L1's injections are IPIs that exit to L0
+  const n = nestedSpec(c);
+  let l1Exits = 0;
+  if (n.enabled) {
+    const costs = { hypercallCycles: c['virt.exit.hypercallCycles'], kernelIoCycles: c['virt.exit.kernelIoCycles'], ipiCycles: c['virt.ipiCycles'] };
+    const exits: Array<[ExitKind, number]> = [
+      ['exit', ev.interruptPath === 'exit' ? ev.interrupts : 0], ['io', ev.kernelIoExits + ev.userIoExits + ev.viommuTraps],
+      ['eoi', ev.eoiExits], ['kick', ev.notifications],
+    ];
+    let cycles = 0;
+    for (const [kind, count] of exits) {
+      if (count <= 0) continue;
+      const x = nestedExit(kind, n, costs);
+      cycles += count * x.extraCycles;
+      l1Exits += count * x.l1Exits;
+    }
+    if (ev.interruptPath === 'injected') { cycles += ev.interrupts * c['virt.ipiCycles']; l1Exits += ev.interrupts; }
+    addH('nested', cycles);
+  }
   let guest = 0, host = 0;
   for (const [k, v] of Object.entries(parts)) { if (k.startsWith('guest.')) guest += v; else host += v; }
   const exits = ev.interruptPath === 'exit' ? ev.interrupts : 0;
-  return { guest, host, total: guest + host, parts, exitsPerPacket: exits + ev.eoiExits + ev.kernelIoExits + ev.userIoExits + ev.viommuTraps };
+  const b: CpuBreakdown = { guest, host, total: guest + host, parts, exitsPerPacket: exits + ev.eoiExits + ev.kernelIoExits + ev.userIoExits + ev.viommuTraps };
+  if (n.enabled) b.l1ExitsPerPacket = l1Exits;
+  return b;
 }
