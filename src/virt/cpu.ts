@@ -8,6 +8,7 @@
  */
 import type { Knob } from '../config/knob.js';
 import { NESTED_KNOBS, nestedSpec, nestedExit, type ExitKind } from './nested.js';
+import { PATH_KNOBS } from './path-knobs.js';
 
 const DALL = 'Dall et al., ISCA 2016 Table II / USENIX ATC 2017 Table 2 (Xeon E5-2450, KVM) [S]';
 
@@ -57,6 +58,19 @@ export interface PacketEvents {
   backendPackets: number;
   /** Guest map/unmap traps to the VMM (vIOMMU caching mode), each a user-space exit + host map. */
   viommuTraps: number;
+  /** virtio-iommu: kicks of the request queue (an exit each, the VMM woken), requests the VMM handles, pages VFIO maps and unmaps. */
+  viommuKicks?: number;
+  viommuRequests?: number;
+  viommuMapPages?: number;
+  viommuUnmapPages?: number;
+  /** Pool operations and bytes the guest CPU copies (bounce buffers; API remoting's copy into the shared buffer). */
+  bounceOps?: number;
+  guestCopyBytes?: number;
+  /** vGPU: submissions trapped to the mediator, guest GPU page-table writes shadowed. */
+  vgpuSubmits?: number;
+  vgpuPteWrites?: number;
+  /** API remoting: calls forwarded to the host server. */
+  remotedCalls?: number;
 }
 
 export interface CpuBreakdown {
@@ -70,7 +84,7 @@ export interface CpuBreakdown {
 }
 
 /** Every knob the cost record of `cyclesPerPacket` reads (booleans as 1 / 0). */
-export const COST_KNOBS: Knob[] = [...CPU_KNOBS, ...NESTED_KNOBS];
+export const COST_KNOBS: Knob[] = [...CPU_KNOBS, ...NESTED_KNOBS, ...PATH_KNOBS];
 
 /** Cycles per packet, split into guest (vCPU) and host (VMM, vhost, host driver) sides. */
 export function cyclesPerPacket(ev: PacketEvents, c: Record<string, number>, virtualized: boolean): CpuBreakdown {
@@ -93,13 +107,26 @@ export function cyclesPerPacket(ev: PacketEvents, c: Record<string, number>, vir
   addG('notify', ev.notifications * c['virt.notifyCycles']);
   addH('backend', ev.backendPackets * c['virt.backendPacketCycles']);
   addH('viommuTrap', ev.viommuTraps * (c['virt.exit.userIoCycles'] + c['cpu.dmaMapCycles'] + c['cpu.invalidationCycles']));
+  // virtio-iommu requests (a kick: an I/O exit and the VMM's wake-up; the request; VFIO's ioctl, pinning and the host IOMMU's map or unmap and invalidation)
+  const kicks = ev.viommuKicks ?? 0, vgpuTraps = (ev.vgpuSubmits ?? 0) + (ev.vgpuPteWrites ?? 0);
+  addH('viommuKick', kicks * (c['virt.exit.kernelIoCycles'] + c['virt.viommu.wakeCycles']));
+  addH('viommuRequest', (ev.viommuRequests ?? 0) * c['virt.viommu.requestCycles']);
+  addH('vfioMap', (ev.viommuMapPages ?? 0) * (c['virt.vfio.ioctlCycles'] + c['virt.vfio.pinPageCycles'] + c['cpu.dmaMapCycles']));
+  addH('vfioUnmap', (ev.viommuUnmapPages ?? 0) * (c['virt.vfio.ioctlCycles'] + c['virt.vfio.pinPageCycles'] + c['cpu.dmaUnmapCycles'] + c['cpu.invalidationCycles']));
+  // the guest's own copies (bounce buffers, API remoting's shared buffer) and pool operations run on the vCPU
+  addG('guestCopy', (ev.guestCopyBytes ?? 0) / c['cpu.memcpyBytesPerCycle']);
+  addG('bouncePool', (ev.bounceOps ?? 0) * c['virt.bounce.poolCycles']);
+  // vGPU mediation: a trapped submission (an I/O exit) and its command-buffer shadowing; a trapped GPU page-table write and its shadow entry
+  addH('vgpuSubmit', (ev.vgpuSubmits ?? 0) * (c['virt.exit.kernelIoCycles'] + c['virt.vgpu.submitCycles']));
+  addH('vgpuShadowPte', (ev.vgpuPteWrites ?? 0) * (c['virt.exit.kernelIoCycles'] + c['virt.vgpu.shadowPteCycles']));
+  addG('remoteCall', (ev.remotedCalls ?? 0) * c['virt.remoting.callCycles']);
   // an L2 guest: each of its exits goes through L0 to L1 (src/virt/nested.ts); L1's injections are IPIs that exit to L0
   const n = nestedSpec(c);
   let l1Exits = 0;
   if (n.enabled) {
     const costs = { hypercallCycles: c['virt.exit.hypercallCycles'], kernelIoCycles: c['virt.exit.kernelIoCycles'], ipiCycles: c['virt.ipiCycles'] };
     const exits: Array<[ExitKind, number]> = [
-      ['exit', ev.interruptPath === 'exit' ? ev.interrupts : 0], ['io', ev.kernelIoExits + ev.userIoExits + ev.viommuTraps],
+      ['exit', ev.interruptPath === 'exit' ? ev.interrupts : 0], ['io', ev.kernelIoExits + ev.userIoExits + ev.viommuTraps + kicks + vgpuTraps],
       ['eoi', ev.eoiExits], ['kick', ev.notifications],
     ];
     let cycles = 0;
@@ -115,7 +142,7 @@ export function cyclesPerPacket(ev: PacketEvents, c: Record<string, number>, vir
   let guest = 0, host = 0;
   for (const [k, v] of Object.entries(parts)) { if (k.startsWith('guest.')) guest += v; else host += v; }
   const exits = ev.interruptPath === 'exit' ? ev.interrupts : 0;
-  const b: CpuBreakdown = { guest, host, total: guest + host, parts, exitsPerPacket: exits + ev.eoiExits + ev.kernelIoExits + ev.userIoExits + ev.viommuTraps };
+  const b: CpuBreakdown = { guest, host, total: guest + host, parts, exitsPerPacket: exits + ev.eoiExits + ev.kernelIoExits + ev.userIoExits + ev.viommuTraps + kicks + vgpuTraps };
   if (n.enabled) b.l1ExitsPerPacket = l1Exits;
   return b;
 }
