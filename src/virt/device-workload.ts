@@ -44,7 +44,8 @@ export function timeSlice(t: TraceColumns, sliceNs: number, periodNs: number): T
 
 function vgpuSlicing(cfg: Readonly<Config>): { sliceNs: number; periodNs: number } {
   const v = (cfg as unknown as { virt: { vgpu: { tenants: number; timesliceUs: number; switchUs: number } } }).virt.vgpu;
-  return { sliceNs: v.timesliceUs * 1000, periodNs: v.tenants * (v.timesliceUs + v.switchUs) * 1000 };
+  // alone on the GPU a vGPU keeps the engines: no other slices, no switches
+  return { sliceNs: v.timesliceUs * 1000, periodNs: v.tenants > 1 ? v.tenants * (v.timesliceUs + v.switchUs) * 1000 : v.timesliceUs * 1000 };
 }
 
 /** `captured`: a nic-pcap workload's frames already read (shared with sweep workers). */
