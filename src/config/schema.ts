@@ -16,6 +16,7 @@ import { NIC_KNOBS } from '../devices/nic/knobs.js';
 import { MIGRATION_KNOBS } from '../virt/migration-knobs.js';
 import { NESTED_KNOBS } from '../virt/nested.js';
 import { PATH_KNOBS } from '../virt/path-knobs.js';
+import { FAULT_KNOBS } from '../virt/faults.js';
 import { BLK_KNOBS } from '../devices/blk/knobs.js';
 
 export { parseKnobValue, type Knob, type KnobKind } from './knob.js';
@@ -121,6 +122,7 @@ export const KNOBS: readonly Knob[] = [
   ...CPU_KNOBS,
   ...NESTED_KNOBS,
   ...PATH_KNOBS,
+  ...FAULT_KNOBS,
   ...GPU_KNOBS,
   ...NIC_KNOBS,
   ...BLK_KNOBS,

@@ -7,6 +7,7 @@
 import type { Config } from '../config/config.js';
 import { COST_KNOBS } from './cpu.js';
 import { nestedSpec, exitCycles, type ExitKind } from './nested.js';
+import { odpFault, priFaultInVm } from './faults.js';
 
 /** The CPU model's cost record of a config (booleans as 1 / 0), as compare builds it for KVM. */
 export function costRecord(cfg: Readonly<Config>): Record<string, number> {
@@ -35,6 +36,10 @@ const exitProbe: Probe = (cfg) => {
   return out;
 };
 
+/** Page-fault flows (src/virt/faults.ts): an ODP network page fault on a message of workload.size bytes, a PRI fault of a passthrough device in a guest (µs). */
+const faultProbe: Probe = (cfg) => ({ odpUs: odpFault(cfg, cfg.workload.size).totalUs, priVmUs: priFaultInVm(cfg).totalUs });
+
 export const PROBES: Readonly<Record<string, Probe>> = {
   'exit-cycles': exitProbe,
+  'fault-latency': faultProbe,
 };
