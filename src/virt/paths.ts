@@ -99,12 +99,12 @@ export const DEVICE_REFUSES: Readonly<Record<DeviceClass, Partial<Record<Mode, {
     'viommu-bounce': { reason: 'GPU copies use pinned buffers mapped once when allocated (cudaHostAlloc: nv_dma_map_alloc), not a streaming map per transfer: there is nothing to bounce' },
   },
   nic: {
-    vgpu: { reason: 'a vGPU is a share of a GPU; for a NIC the shared path is an SR-IOV VF (sriov)', instead: 'sriov' },
-    'api-remoting': { reason: 'API remoting forwards CUDA calls to the host: a GPU path; a NIC\'s paravirtual path is virtio', instead: 'virtio' },
+    vgpu: { reason: 'a vGPU is a share of a GPU; for a NIC the shared path is an SR-IOV VF', instead: 'sriov' },
+    'api-remoting': { reason: 'API remoting forwards CUDA calls to the host: a GPU path; a NIC\'s paravirtual path is virtio-net', instead: 'virtio' },
   },
   blk: {
-    vgpu: { reason: 'a vGPU is a share of a GPU; for an NVMe device the shared path is an SR-IOV VF (sriov)', instead: 'sriov' },
-    'api-remoting': { reason: 'API remoting forwards CUDA calls to the host: a GPU path; a block device\'s paravirtual path is virtio (virtio-blk)', instead: 'virtio' },
+    vgpu: { reason: 'a vGPU is a share of a GPU; for an NVMe device the shared path is an SR-IOV VF', instead: 'sriov' },
+    'api-remoting': { reason: 'API remoting forwards CUDA calls to the host: a GPU path; a block device\'s paravirtual path is virtio-blk', instead: 'virtio' },
   },
 };
 
