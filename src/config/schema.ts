@@ -14,6 +14,10 @@ import { CPU_KNOBS } from '../virt/cpu.js';
 import { GPU_KNOBS } from '../devices/gpu/knobs.js';
 import { NIC_KNOBS } from '../devices/nic/knobs.js';
 import { MIGRATION_KNOBS } from '../virt/migration-knobs.js';
+import { NESTED_KNOBS } from '../virt/nested.js';
+import { PATH_KNOBS } from '../virt/path-knobs.js';
+import { FAULT_KNOBS } from '../virt/faults.js';
+import { BLK_KNOBS } from '../devices/blk/knobs.js';
 
 export { parseKnobValue, type Knob, type KnobKind } from './knob.js';
 
@@ -88,7 +92,7 @@ export const KNOBS: readonly Knob[] = [
   { key: 'device.dmaEngine.issueNs', kind: 'number', default: 0, min: 0, max: 1e9, unit: 'ns', doc: 'time the engine is busy per request issued (a serial limit on request rate)', source: 'pcie-bench 64 B reads reach 62.3 M/s: no engine limit is visible above the tag limit [P]' },
   { key: 'device.clockMHz', kind: 'number', default: 1200, min: 1, max: 100000, unit: 'MHz', doc: 'device clock: requests issue on its edges', source: 'Netronome NFP-6000 1.2 GHz (product brief) [C]' },
   // ---------------------------------------------------------------- workload generators
-  { key: 'workload.kind', kind: 'enum', default: 'trace', values: ['trace', 'pciebench', 'nic-tcp', 'nic-udp64', 'nic-memcached', 'nic-fs-multiflow', 'nic-pcap', 'gpu-training', 'gpu-pageable', 'gpu-uvm'], doc: 'trace: replay the trace given; otherwise the generator of that name (set by the generator itself)', source: 'an input of the run, not a modelled quantity: nothing to cite' },
+  { key: 'workload.kind', kind: 'enum', default: 'trace', values: ['trace', 'pciebench', 'nic-tcp', 'nic-udp64', 'nic-memcached', 'nic-fs-multiflow', 'nic-pcap', 'gpu-training', 'gpu-pageable', 'gpu-uvm', 'nvme'], doc: 'trace: replay the trace given; otherwise the generator of that name (set by the generator itself)', source: 'an input of the run, not a modelled quantity: nothing to cite' },
   { key: 'workload.rateGbps', kind: 'number', default: 10, min: 0.001, max: 100000, unit: 'Gb/s', doc: 'NIC generators: offered line rate the frames arrive at', source: '10 GbE (the comparison the project exists for)' },
   { key: 'workload.flows', kind: 'int', default: 1, min: 1, max: 1 << 20, unit: 'flows', doc: 'NIC generators: flows the packets are spread over (RSS hashes them to queues)', source: 'an input of the run, not a modelled quantity: nothing to cite' },
   { key: 'workload.mix', kind: 'enum', default: 'fixed', values: ['fixed', 'memcached', 'imix'], doc: 'NIC generators: frame sizes: fixed (workload.size), memcached (a request/response mix: 60 % 64–128 B gets, 40 % values up to 1 KiB, after Atikoglu et al., SIGMETRICS 2012), imix (7:4:1 of 64, 594, 1518 B)', source: 'Atikoglu et al., "Workload Analysis of a Large-Scale Key-Value Store", SIGMETRICS 2012 [S]; IMIX (RFC 6985 / Agilent) [C]' },
@@ -97,12 +101,12 @@ export const KNOBS: readonly Knob[] = [
   { key: 'workload.streams', kind: 'int', default: 2, min: 1, max: 1024, unit: 'streams', doc: 'gpu-training: CUDA streams the batches alternate on', source: 'double buffering (assumption)' },
   { key: 'workload.pageBytes', kind: 'size', default: 4096, min: 4096, max: 2 ** 30, unit: 'bytes', doc: 'gpu-uvm: bytes migrated per fault', source: 'UVM migrates 4 KiB … 2 MiB; 4 KiB per isolated fault (MSched, arXiv 2512.24637) [S]' },
   { key: 'workload.pcap', kind: 'string', default: '', doc: 'nic-pcap: the capture file to replay through the NIC model (pcap or pcapng)', source: 'an input of the run, not a modelled quantity: nothing to cite' },
-  { key: 'workload.op', kind: 'enum', default: 'read', values: ['read', 'write'], doc: 'pciebench: DMA reads (device reads host memory) or writes', source: 'pcie-bench method (SIGCOMM 2018)' },
-  { key: 'workload.size', kind: 'size', default: 64, min: 1, max: 1 << 30, unit: 'bytes', doc: 'pciebench: bytes per DMA', source: 'pcie-bench method' },
+  { key: 'workload.op', kind: 'enum', default: 'read', values: ['read', 'write'], doc: 'pciebench: DMA reads (device reads host memory) or writes; nvme: read commands (the device writes host memory) or write commands', source: 'pcie-bench method (SIGCOMM 2018)' },
+  { key: 'workload.size', kind: 'size', default: 64, min: 1, max: 1 << 30, unit: 'bytes', doc: 'pciebench: bytes per DMA; nvme: bytes per command (the block size)', source: 'pcie-bench method' },
   { key: 'workload.window', kind: 'size', default: 8192, min: 1, max: 2 ** 40, unit: 'bytes', doc: 'pciebench: host buffer the DMAs fall in', source: 'pcie-bench: 8 KiB window (published-figures §1) [P]' },
   { key: 'workload.pattern', kind: 'enum', default: 'random', values: ['random', 'sequential'], doc: 'pciebench: offsets chosen at random (aligned to the size) or one after the other', source: 'pcie-bench method' },
   { key: 'workload.cache', kind: 'enum', default: 'warm', values: ['warm', 'cold'], doc: 'pciebench: host buffer in the LLC (warm) or not (cold)', source: 'pcie-bench method' },
-  { key: 'workload.count', kind: 'int', default: 100000, min: 1, max: 1e9, unit: 'requests', doc: 'pciebench: DMAs to run', source: 'an input of the run, not a modelled quantity: nothing to cite' },
+  { key: 'workload.count', kind: 'int', default: 100000, min: 1, max: 1e9, unit: 'requests', doc: 'pciebench: DMAs to run; nvme: commands to run', source: 'an input of the run, not a modelled quantity: nothing to cite' },
   { key: 'workload.seed', kind: 'int', default: 1, min: 0, max: 2 ** 32 - 1, unit: 'seed', doc: 'pciebench: seed of the random offsets', source: 'an input of the run, not a modelled quantity: nothing to cite' },
   { key: 'ftrace.synthesize', kind: 'enum', default: 'touch', values: ['touch', 'none'], doc: 'kernel traces show mappings, not device accesses: touch = the device reads a TO_DEVICE buffer ftrace.synthDelayNs after its map and writes a FROM_DEVICE buffer that long before its unmap (both for BIDIRECTIONAL; sync events add accesses); none = replay the mapping traffic only', source: 'the rule of src/trace/importers/ftrace-dma.ts (documented there and in docs/trace-formats.md)' },
   { key: 'ftrace.synthDelayNs', kind: 'timeNs', default: 1000, min: 0, max: 1e12, unit: 'ns', doc: 'ftrace.synthesize=touch: time between a map and the device\'s read, and between its write and the unmap', source: 'assumption: about the latency of a descriptor doorbell → DMA' },
@@ -116,8 +120,12 @@ export const KNOBS: readonly Knob[] = [
   ...cacheKnobs('devices.*.atc', 64, 0, 'this device\'s device TLB', 'class default `atc.*`', 'class default `atc.*`'),
   ...IRQ_KNOBS,
   ...CPU_KNOBS,
+  ...NESTED_KNOBS,
+  ...PATH_KNOBS,
+  ...FAULT_KNOBS,
   ...GPU_KNOBS,
   ...NIC_KNOBS,
+  ...BLK_KNOBS,
   ...MIGRATION_KNOBS,
 ];
 

@@ -20,6 +20,7 @@ import { createRequire } from 'node:module';
 import { InputError } from '../util/errors.js';
 import { buildConfig, type Config } from '../config/config.js';
 import { findGenerator, generators } from '../trace/generators/index.js';
+import './generators.js';
 
 export type SettingValue = string | number | boolean;
 

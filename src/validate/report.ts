@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { writeFileAtomic, outputError } from '../util/output.js';
 import { join } from 'node:path';
 import type { ChartConfiguration } from 'chart.js';
-import { renderPng } from '../report/png.js';
+import { renderPng, PNG_WIDTH, PNG_HEIGHT } from '../report/png.js';
 import { escapeHtml } from '../report/html.js';
 import type { ChartSpec } from '../report/charts.js';
 import type { AnchorResult } from './validate.js';
@@ -83,7 +83,7 @@ function errorChart(rs: AnchorResult[]): ChartSpec {
     options: {
       indexAxis: 'y',
       plugins: { title: { display: true, text: 'Error per anchor (green: within tolerance, red: missed)' }, legend: { display: true, position: 'top' } },
-      scales: { x: { title: { display: true, text: 'error vs the published figure (%)' } }, y: { title: { display: true, text: 'anchor' } } },
+      scales: { x: { title: { display: true, text: 'error vs the published figure (%)' } }, y: { title: { display: true, text: 'anchor' }, ticks: { autoSkip: false } } },
     },
   } as unknown as ChartConfiguration;
   return { id: 'anchor-error', title: 'Error per anchor', caption: `iommusim ${simVersion()}; the range's midpoint for range anchors`, config };
@@ -99,7 +99,8 @@ export async function writeValidationReport(rs: AnchorResult[], outDir: string, 
   const files: string[] = [];
   const imgs: string[] = [];
   for (const c of charts) {
-    const png = await renderPng(c);
+    // the error chart names every anchor: ~22 px a bar
+    const png = c.id === 'anchor-error' ? await renderPng(c, PNG_WIDTH, Math.max(PNG_HEIGHT, 120 + 22 * rs.filter((r) => r.pass !== null).length)) : await renderPng(c);
     const p = join(outDir, `${c.id}.png`);
     writeFileAtomic(p, png, { flag: '--out' });
     files.push(p);

@@ -3,7 +3,13 @@
  * workloads/validation/ (so a user can rerun and change it): a generator or workload, platform and
  * settings through the public config keys only, the metric to read, the published figure (a value
  * with a tolerance, or a range), its source, and — where the model is known to miss — the mechanism
- * that is missing. `kind: difference` subtracts the same metric of a second run (`minus:` settings).
+ * that is missing. `minus:` subtracts the same metric of a second run (its settings on top), `over:`
+ * divides by it (a ratio, e.g. nested over single-level).
+ *
+ * Besides a run of a generator, an anchor may read a mechanism of src/virt: `probe:` names one
+ * (src/virt/probes.ts: exit costs of a single-level or nested guest, page-fault flows), evaluated on
+ * the config; or `mode:` (with `hypervisor:`) compares one I/O path of the generator's device model as
+ * `iommusim compare` does and reads the path's figure (`overMode:` the path of the denominator).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, extname } from 'node:path';
@@ -13,6 +19,12 @@ import { workloadsDir, type SettingValue } from '../run/workloads.js';
 import { resolveInput } from '../run/inputs.js';
 import { runResolved } from '../run/inputs.js';
 import { findGenerator } from '../trace/generators/index.js';
+import { buildConfig, type Config } from '../config/config.js';
+import { PROBES } from '../virt/probes.js';
+import { MODES, type Mode } from '../virt/paths.js';
+import { HYPERVISORS, type HypervisorName } from '../virt/hypervisors.js';
+import { compareModes } from '../virt/compare.js';
+import { deviceWorkload } from '../virt/device-workload.js';
 
 export interface Anchor {
   name: string;
@@ -24,6 +36,15 @@ export interface Anchor {
   platform?: string;
   settings: Record<string, SettingValue>;
   minus?: Record<string, SettingValue>;
+  /** Settings of the denominator run: the anchor's figure is metric(settings) / metric(settings + over). */
+  over?: Record<string, SettingValue>;
+  /** A mechanism of src/virt/probes.ts evaluated instead of a generator run. */
+  probe?: string;
+  /** An I/O path compared as `iommusim compare` does (the generator's device model), under `hypervisor`. */
+  mode?: Mode;
+  /** The I/O path of the denominator (with `over`), when it differs from `mode`. */
+  overMode?: Mode;
+  hypervisor?: HypervisorName;
   published?: number;
   tolerance?: number;
   range?: [number, number];
@@ -50,7 +71,7 @@ export interface AnchorResult {
   file: string;
 }
 
-const FIELDS = ['name', 'description', 'source', 'unit', 'metric', 'generator', 'platform', 'settings', 'minus', 'published', 'tolerance', 'range', 'fast', 'missing', 'notModelled'];
+const FIELDS = ['name', 'description', 'source', 'unit', 'metric', 'generator', 'probe', 'mode', 'overMode', 'hypervisor', 'platform', 'settings', 'minus', 'over', 'published', 'tolerance', 'range', 'fast', 'missing', 'notModelled'];
 
 export function loadAnchor(file: string): Anchor {
   let raw: unknown;
@@ -63,16 +84,30 @@ export function loadAnchor(file: string): Anchor {
     for (const k of ['name', 'description', 'source', 'notModelled', 'missing']) if (typeof o[k] !== 'string' || o[k] === '') bad(`${k} is missing`, `a not-modelled anchor names ${k}`);
     return { name: o.name as string, description: o.description as string, source: o.source as string, unit: '', metric: '', generator: '', settings: {}, fast: false, missing: o.missing as string, notModelled: o.notModelled as string, file };
   }
-  for (const k of ['name', 'description', 'source', 'unit', 'metric', 'generator']) if (typeof o[k] !== 'string' || o[k] === '') bad(`${k} is missing`, `add ${k}:`);
-  if (!findGenerator(o.generator as string)) bad(`unknown generator '${String(o.generator)}'`, 'use a generator iommusim workloads lists');
+  for (const k of ['name', 'description', 'source', 'unit', 'metric']) if (typeof o[k] !== 'string' || o[k] === '') bad(`${k} is missing`, `add ${k}:`);
+  if (o.probe !== undefined) {
+    if (typeof o.probe !== 'string' || !PROBES[o.probe]) bad(`unknown probe '${String(o.probe)}'`, `use one of ${Object.keys(PROBES).join(', ')}`);
+    if (o.generator !== undefined || o.mode !== undefined) bad('a probe anchor has no generator or mode', 'give probe: or generator:, not both');
+  } else {
+    if (typeof o.generator !== 'string' || o.generator === '') bad('generator is missing', 'add generator: (or probe:)');
+    if (!findGenerator(o.generator as string)) bad(`unknown generator '${String(o.generator)}'`, 'use a generator iommusim workloads lists');
+  }
+  for (const k of ['mode', 'overMode'] as const) {
+    if (o[k] !== undefined && !(MODES as readonly unknown[]).includes(o[k])) bad(`${k} '${String(o[k])}' is not an I/O path`, `use one of ${MODES.join(', ')}`);
+  }
+  if (o.overMode !== undefined && o.mode === undefined) bad('overMode without mode', 'add mode: (the numerator\'s I/O path)');
+  if (o.hypervisor !== undefined && !(HYPERVISORS as readonly unknown[]).includes(o.hypervisor)) bad(`hypervisor '${String(o.hypervisor)}' is unknown`, `use one of ${HYPERVISORS.join(', ')}`);
+  if (o.minus !== undefined && o.over !== undefined) bad('both minus and over', 'an anchor is a difference or a ratio, not both');
   const hasValue = typeof o.published === 'number';
   const hasRange = Array.isArray(o.range) && o.range.length === 2 && o.range.every((x) => typeof x === 'number');
   if (hasValue === hasRange) bad('exactly one of published: (with tolerance:) and range: [lo, hi] is needed', 'give the published figure');
   if (hasValue && typeof o.tolerance !== 'number') bad('tolerance is missing', 'e.g. tolerance: 0.10 for ±10 %');
   return {
     name: o.name as string, description: o.description as string, source: o.source as string, unit: o.unit as string,
-    metric: o.metric as string, generator: o.generator as string, platform: o.platform as string | undefined,
+    metric: o.metric as string, generator: (o.generator as string | undefined) ?? '', platform: o.platform as string | undefined,
     settings: (o.settings ?? {}) as Record<string, SettingValue>, minus: o.minus as Record<string, SettingValue> | undefined,
+    over: o.over as Record<string, SettingValue> | undefined, probe: o.probe as string | undefined, mode: o.mode as Mode | undefined,
+    overMode: o.overMode as Mode | undefined, hypervisor: o.hypervisor as HypervisorName | undefined,
     published: hasValue ? (o.published as number) : undefined, tolerance: o.tolerance as number | undefined,
     range: hasRange ? (o.range as [number, number]) : undefined, fast: o.fast === true, missing: o.missing as string | undefined, file,
   };
@@ -90,10 +125,28 @@ function metricOf(doc: unknown, path: string, where: string): number {
   return v;
 }
 
-function runMetric(a: Anchor, extra: Record<string, SettingValue>): number {
+function runMetric(a: Anchor, extra: Record<string, SettingValue>, mode = a.mode): number {
   const settings: Array<[string, SettingValue]> = [];
   if (a.platform) settings.push(['platform', a.platform]);
   settings.push(...Object.entries(a.settings), ...Object.entries(extra));
+  if (a.probe) {
+    const out = PROBES[a.probe](buildConfig(settings));
+    const v = out[a.metric];
+    if (typeof v !== 'number') throw new InputError(`${a.file}: metric '${a.metric}' is not a figure of probe ${a.probe}; use one of ${Object.keys(out).join(', ')}`);
+    return v;
+  }
+  if (mode) {
+    const gen = findGenerator(a.generator)!;
+    const configFor = (more: Array<[string, SettingValue]>): Readonly<Config> => buildConfig([...gen.defaults.map(([k, v]) => [k, v] as [string, SettingValue]), ...settings, ...more]);
+    const kind = configFor([]).workload.kind;
+    const r = compareModes(deviceWorkload(a.generator, kind), [mode], a.hypervisor ?? 'kvm', configFor);
+    const m = r.modes.find((x) => x.mode === mode)!;
+    if (m.refused) throw new InputError(`${a.file}: ${a.hypervisor ?? 'kvm'} refuses ${mode} for ${a.generator}: ${m.refused}`);
+    let v: unknown = m;
+    for (const p of a.metric.split('.')) v = (v as Record<string, unknown> | undefined)?.[p];
+    if (typeof v !== 'number') throw new InputError(`${a.file}: metric '${a.metric}' is not a number of an I/O path's result; name one (see iommusim compare --json)`);
+    return v;
+  }
   const [r] = resolveInput(a.generator, settings);
   return metricOf(runResolved(r), a.metric, a.file);
 }
@@ -104,6 +157,7 @@ export function runAnchor(a: Anchor): AnchorResult {
   }
   let sim = runMetric(a, {});
   if (a.minus) sim -= runMetric(a, a.minus);
+  if (a.over !== undefined || a.overMode !== undefined) sim /= runMetric(a, a.over ?? {}, a.overMode ?? a.mode);
   sim = Math.round(sim * 1000) / 1000;
   let pass: boolean, error: number | null, published: string;
   if (a.range) {

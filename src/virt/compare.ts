@@ -9,8 +9,8 @@
  *  3. throughput = min(offered load, device-side rate, CPU-bound rate), and which one binds.
  */
 import { PROFILES, type HypervisorName, type HypervisorProfile } from './hypervisors.js';
-import { PATHS, packetEvents, backendPart, type Mode, type DeviceStats } from './paths.js';
-import { cyclesPerPacket, CPU_KNOBS, type CpuBreakdown } from './cpu.js';
+import { PATHS, packetEvents, backendPart, devicePaths, pathRefusal, pathNotes, type Mode, type DeviceStats, type DeviceClass } from './paths.js';
+import { cyclesPerPacket, COST_KNOBS, type CpuBreakdown } from './cpu.js';
 import { runTimedTrace } from '../run/timed.js';
 import { summarizeTrace } from '../run/run.js';
 import type { Config } from '../config/config.js';
@@ -21,9 +21,11 @@ import { simVersion } from '../run/result.js';
 import { deliverInterrupts, type InterruptFigures } from './interrupts.js';
 
 export interface DeviceWorkload {
-  /** Build the device trace and its statistics for a resolved config. */
-  build(cfg: Readonly<Config>): { trace: TraceColumns; stats: DeviceStats; offeredGbps: number };
+  /** Build the device trace and its statistics for a resolved config (and the I/O path it runs on: a vGPU's engines are time-sliced). */
+  build(cfg: Readonly<Config>, mode?: Mode): { trace: TraceColumns; stats: DeviceStats; offeredGbps: number };
   name: string;
+  /** The device (NIC when not given): which I/O paths exist for it. */
+  device?: DeviceClass;
 }
 
 export interface ModeResult {
@@ -53,6 +55,8 @@ export interface ModeResult {
   /** The device's interrupts through the interrupt-remapping table and posted-interrupt descriptors. */
   interrupts?: { remapped: number; posted: number; iecHitRate: number; notificationsWithoutExit: number; hostDelivered: number; faults: number };
   settings: Array<[string, string | number | boolean]>;
+  /** What the path needs from the setup (a GPU's passthrough: the whole IOMMU group bound, x-vga for a primary display). */
+  notes?: string[];
 }
 
 export type DeviceBottleneck = 'IOMMU page walks' | 'PCIe link' | 'root-port write buffer' | 'root-complex write unit' | 'device/IOMMU/PCIe';
@@ -90,11 +94,11 @@ export interface CompareResult {
 
 function cpuCosts(cfg: Readonly<Config>, prof: HypervisorProfile): Record<string, number> {
   const c: Record<string, number> = {};
-  for (const k of CPU_KNOBS) {
+  for (const k of COST_KNOBS) {
     const path = k.key.split('.');
     let v: unknown = cfg;
     for (const p of path) v = (v as Record<string, unknown> | undefined)?.[p];
-    c[k.key] = typeof v === 'number' ? v : (k.default as number);
+    c[k.key] = Number(typeof v === 'number' || typeof v === 'boolean' ? v : k.default);
   }
   c['virt.exit.userIoCycles'] *= prof.userIoExitScale;
   c['virt.exit.kernelIoCycles'] *= prof.kernelIoExitScale;
@@ -112,11 +116,13 @@ export function compareModes(
   if (!prof) throw new InputError(`--hypervisor ${hypervisor}: unknown; use kvm, xen, virtualbox or bhyve`);
   const out: ModeResult[] = [];
   const runs: Record<string, RunResult> = {};
-  const guestPageBytes = configFor([]).vm.s2PageBytes;
-  for (const mode of modes) {
+  const probe = configFor([]);
+  const guestPageBytes = probe.vm.s2PageBytes;
+  const device = w.device ?? 'nic';
+  for (const mode of devicePaths(device, modes)) {
     const path = PATHS[mode];
-    const settings = path.deviceSettings(viommu, guestPageBytes);
-    const refused = prof.refuses[mode];
+    const settings = path.deviceSettings(viommu, guestPageBytes, w.device);
+    const refused = pathRefusal(mode, prof, device);
     if (refused) {
       out.push({
         mode, description: path.description, refused, throughputGbps: 0, packetsPerSec: 0, bottleneck: 'refused',
@@ -128,7 +134,7 @@ export function compareModes(
       continue;
     }
     const cfg = configFor(settings);
-    const { trace, stats, offeredGbps } = w.build(cfg);
+    const { trace, stats, offeredGbps } = w.build(cfg, mode);
     const res = runTimedTrace(trace, cfg, summarizeTrace(trace, w.name, `generator:${w.name}`, 'generator'));
     runs[mode] = res;
     const m = res.metrics;
@@ -153,8 +159,9 @@ export function compareModes(
       : backend > 0 && hzBackend / backend <= cpuPps + 1e-9 ? 'backend CPU' : 'vCPU';
     const pps = (tput * 1e9) / 8 / bytesPerPacket;
     const r3 = (x: number) => Math.round(x * 1000) / 1000;
+    const notes = pathNotes(mode, device, prof, probe);
     // the device's interrupts through the remapping hardware (assigned devices; the host's own NIC otherwise)
-    const postedPath = (mode === 'passthrough-pi' || mode === 'sriov' || mode === 'passthrough-viommu') && prof.postedInterrupts;
+    const postedPath = (mode === 'passthrough-pi' || mode === 'sriov' || mode === 'passthrough-viommu' || mode === 'viommu-bounce') && prof.postedInterrupts;
     const irq: InterruptFigures = deliverInterrupts(cfg, 0x0300, (cfg as unknown as { nic?: { queues?: number } }).nic?.queues ?? 1, Math.min(stats.interrupts, 200000), postedPath);
     out.push({
       mode, description: path.description, throughputGbps: r3(tput), packetsPerSec: Math.round(pps), bottleneck,
@@ -178,12 +185,13 @@ export function compareModes(
         notificationsWithoutExit: irq.posted?.deliveredWithoutExit ?? 0, hostDelivered: irq.hostDelivered, faults: irq.remap.faults.count,
       },
       settings,
+      ...(notes.length ? { notes } : {}),
     });
   }
   const pt = out.find((r) => r.mode === 'passthrough-pi' && !r.refused) ?? out.find((r) => r.mode === 'passthrough' && !r.refused);
   const em = out.find((r) => r.mode === 'emulated' && !r.refused);
   return {
-    schema: 'iommusim.compare/1', iommusim: simVersion(), workload: w.name, platform: configFor([]).platform, hypervisor: prof, modes: out,
+    schema: 'iommusim.compare/1', iommusim: simVersion(), workload: w.name, platform: probe.platform, hypervisor: prof, modes: out,
     passthroughOverEmulated: pt && em && em.throughputGbps > 0 ? Math.round((pt.throughputGbps / em.throughputGbps) * 100) / 100 : null,
     runs,
   };

@@ -1,0 +1,103 @@
+/**
+ * Page-fault flows of a device that may touch memory that is not mapped for it, step by step:
+ *
+ * - a NIC with on-demand paging (ODP, Mellanox mlx5; Lesokhin et al., ASPLOS 2017): the NIC finds
+ *   no translation for a work request's buffer, raises a page-fault event; the driver, from a
+ *   workqueue, reads the work request, resolves the message's pages, writes the NIC's translation
+ *   table through a UMR work request, and resumes the queue pair with a firmware command; the NIC
+ *   retries the work request;
+ * - PRI (PCIe Page Request Interface) of a device passed through to a guest with a vIOMMU: the
+ *   device's ATS translation fails, it sends a page request; the IOMMU queues it in its page request
+ *   queue and interrupts the host; the host reports it to the VMM, which queues it in the vIOMMU's
+ *   page request queue and interrupts the guest; the guest's IOMMU driver handles the fault, writes
+ *   a page-group response, whose doorbell traps to the VMM; the host sends the response to the
+ *   device, which retries the translation and the DMA.
+ *
+ * Each step is a knob (fault.*), or an existing knob of the CPU, PCIe or IOMMU model, with its
+ * source or marked as an assumption. A flow's latency is the sum of its steps (they follow one
+ * another). The flows stand alone: the NIC and GPU trace models keep their buffers mapped.
+ */
+import type { Knob } from '../config/knob.js';
+import type { Config } from '../config/config.js';
+
+const MLX5 = 'Linux drivers/infiniband/hw/mlx5/odp.c (the page-fault EQ handler queues work; the handler reads and parses the WQE, maps the pages, updates the mkey\'s translation with a UMR, then sends PAGE_FAULT_RESUME to the firmware) [C]';
+const VTD_PRQ = 'VT-d specification ch. 7 (page requests: the page request queue, its interrupt, page group responses through the invalidation queue) [C]; Linux drivers/iommu/intel/prq.c and io-pgfault.c; iommufd fault queues (drivers/iommu/iommufd/eventq.c) for a guest\'s faults [C]';
+
+export const FAULT_KNOBS: Knob[] = [
+  { key: 'fault.wakeUs', kind: 'number', default: 10, min: 0, max: 1e6, unit: 'µs', doc: 'handing work to a sleeping thread on another core (a workqueue worker, a threaded IRQ, the VMM\'s fault thread, a halted vCPU): the scheduler\'s wake-up and the thread getting the core', source: 'assumption: ~10 µs for a cross-core wake-up of a sleeping thread on a lightly loaded host (no deep idle state: see fault.idleExitUs)' },
+  { key: 'fault.idleExitUs', kind: 'number', default: 0, min: 0, max: 1e6, unit: 'µs', doc: 'the idle-state exit a wake-up pays when the woken core sleeps in a deep C-state (added to each fault.wakeUs)', source: 'Linux drivers/idle/intel_idle.c: C6 exit latency 133 µs on Haswell/Broadwell/Skylake servers, C1 2 µs [C]; 0: cores kept out of deep C-states (the default assumes they are)' },
+  { key: 'fault.minorFaultUs', kind: 'number', default: 1.7, min: 0, max: 1e6, unit: 'µs', doc: 'the kernel\'s fault handler for a page that is resident but not mapped (handle_mm_fault, a minor fault)', source: 'Vesely et al., ISPASS 2016: a CPU page fault ~1.7 µs (published-figures §5) [S]' },
+  { key: 'fault.majorFaultUs', kind: 'number', default: 0, min: 0, max: 1e7, unit: 'µs', doc: 'added per fault when the page must be read back from storage (a major fault: swap-in, oversubscribed memory); 0: the page is resident (a minor fault)', source: 'an input of the scenario: 0 for the minor faults the published figures measure; a swap-in costs at least a storage read (blk.latencyUs)' },
+  { key: 'fault.odp.eventUs', kind: 'number', default: 2, min: 0, max: 1e6, unit: 'µs', doc: 'ODP: the NIC finds no translation for the work request\'s buffer, writes a page-fault event to its event queue and raises the interrupt', source: `${MLX5}; the time is an assumption (two PCIe transactions and the NIC's event logic)` },
+  { key: 'fault.odp.wqeParseUs', kind: 'number', default: 3, min: 0, max: 1e6, unit: 'µs', doc: 'ODP: the driver reads the faulting work request from the queue pair\'s buffer, parses its scatter list and looks up the memory region', source: `${MLX5}; the time is an assumption` },
+  { key: 'fault.odp.resolveNsPerPage', kind: 'number', default: 250, min: 0, max: 1e9, unit: 'ns', doc: 'ODP: resolving one 4 KiB page of the message (hmm_range_fault / get_user_pages of a resident page, recording its DMA address); every page of the message is resolved in one fault', source: `${MLX5} (pagefault_single_data_segment maps the whole scatter entry); the time per page is an assumption` },
+  { key: 'fault.odp.umrUs', kind: 'number', default: 5, min: 0, max: 1e6, unit: 'µs', doc: 'ODP: posting the UMR work request that writes the new translations into the NIC\'s table and waiting for its completion (the NIC also reads 8 B per page, at the link\'s rate)', source: `${MLX5}; the time is an assumption (a work request and a completion through the NIC)` },
+  { key: 'fault.odp.resumeUs', kind: 'number', default: 50, min: 0, max: 1e6, unit: 'µs', doc: 'ODP: the PAGE_FAULT_RESUME command through the firmware\'s command interface (mailbox, doorbell, firmware, completion event)', source: `${MLX5}; the time is an assumption (a firmware command round trip of tens of µs)` },
+  { key: 'fault.odp.retryUs', kind: 'number', default: 2, min: 0, max: 1e6, unit: 'µs', doc: 'ODP: the NIC re-executes the work request after the resume (fetches it again, translates through the updated table)', source: 'assumption: a work-request fetch and a translation by the NIC' },
+  { key: 'fault.pri.prqUs', kind: 'number', default: 1, min: 0, max: 1e6, unit: 'µs', doc: 'PRI: the IOMMU writes the page request into its page request queue in memory and raises the queue\'s interrupt', source: `${VTD_PRQ}; the time is an assumption (a queue write and an MSI)` },
+  { key: 'fault.pri.reportUs', kind: 'number', default: 2, min: 0, max: 1e6, unit: 'µs', doc: 'PRI in a guest: the host passing a fault to the VMM through the fault queue (and a response back: each way a read or write system call and the queue\'s bookkeeping)', source: `${VTD_PRQ}; the time is an assumption` },
+  { key: 'fault.pri.vmmUs', kind: 'number', default: 3, min: 0, max: 1e6, unit: 'µs', doc: 'PRI in a guest: the VMM\'s vIOMMU emulation per step: writing the request into the guest\'s page request queue, or decoding the guest\'s page-group response', source: `${VTD_PRQ}; QEMU hw/i386/intel_iommu.c emulates the queues; the time is an assumption` },
+];
+
+export interface FaultStep { step: string; us: number }
+export interface FaultFlow { flow: string; steps: FaultStep[]; totalUs: number }
+
+function knobs(cfg: Readonly<Config>): Record<string, number> {
+  const out: Record<string, number> = {};
+  const get = (key: string): unknown => { let v: unknown = cfg; for (const p of key.split('.')) v = (v as Record<string, unknown> | undefined)?.[p]; return v; };
+  for (const k of FAULT_KNOBS) { const v = get(k.key); out[k.key] = typeof v === 'number' ? v : (k.default as number); }
+  for (const key of ['cpu.ghz', 'cpu.interruptCycles', 'cpu.dmaMapCycles', 'virt.exit.userIoCycles', 'virt.ipiCycles', 'pcie.linkLatencyNs', 'iommu.walker.latencyNs', 'rc.readNs']) out[key] = get(key) as number;
+  return out;
+}
+
+const flow = (name: string, steps: FaultStep[]): FaultFlow => ({ flow: name, steps, totalUs: Math.round(steps.reduce((a, s) => a + s.us, 0) * 1e6) / 1e6 });
+
+/** Link rate in bytes per µs of the config's PCIe link (for the NIC's reads of new translations). */
+function linkBytesPerUs(cfg: Readonly<Config>): number {
+  const gts = [0, 2.5, 5, 8, 16, 32, 64][cfg.pcie.gen];
+  const enc = cfg.pcie.gen <= 2 ? 0.8 : cfg.pcie.gen <= 5 ? 128 / 130 : 1;
+  return (gts * enc * cfg.pcie.lanes * 1000) / 8;
+}
+
+/** ODP: one network page fault on a message of `bytes` whose pages are resident (a minor fault), on bare metal. */
+export function odpFault(cfg: Readonly<Config>, bytes: number): FaultFlow {
+  const k = knobs(cfg);
+  const pages = Math.max(1, Math.ceil(bytes / 4096));
+  const cyc = (c: number) => c / (k['cpu.ghz'] * 1000);
+  const wake = k['fault.wakeUs'] + k['fault.idleExitUs'];
+  const mapped = cfg.iommu.mode === 'off' || cfg.iommu.mode === 'identity' ? 0 : cyc(k['cpu.dmaMapCycles']);
+  return flow('odp', [
+    { step: 'NIC: no translation for the work request; page-fault event and interrupt', us: k['fault.odp.eventUs'] },
+    { step: 'host interrupt handler (event queue)', us: cyc(k['cpu.interruptCycles']) },
+    { step: 'page-fault work scheduled on a worker', us: wake },
+    { step: 'driver reads and parses the work request, finds the memory region', us: k['fault.odp.wqeParseUs'] },
+    { step: `pages resolved (${pages} × 4 KiB, resident)`, us: (pages * k['fault.odp.resolveNsPerPage']) / 1000 + k['fault.majorFaultUs'] },
+    { step: `pages DMA-mapped (host IOMMU ${cfg.iommu.mode})`, us: pages * mapped },
+    { step: 'NIC translation table updated (UMR work request and completion)', us: k['fault.odp.umrUs'] + (8 * pages) / linkBytesPerUs(cfg) },
+    { step: 'queue pair resumed (firmware command PAGE_FAULT_RESUME)', us: k['fault.odp.resumeUs'] },
+    { step: 'NIC retries the work request', us: k['fault.odp.retryUs'] },
+  ]);
+}
+
+/** PRI: one I/O page fault of a device passed through to a guest with a vIOMMU, resolved by the guest (a minor fault unless fault.majorFaultUs). */
+export function priFaultInVm(cfg: Readonly<Config>): FaultFlow {
+  const k = knobs(cfg);
+  const cyc = (c: number) => c / (k['cpu.ghz'] * 1000);
+  const wake = k['fault.wakeUs'] + k['fault.idleExitUs'];
+  const link = k['pcie.linkLatencyNs'] / 1000;
+  // an ATS translation request: up the link, the root complex, the IOMMU's walk, the completion back
+  const ats = 2 * link + (k['rc.readNs'] + k['iommu.walker.latencyNs']) / 1000;
+  return flow('pri-vm', [
+    { step: 'device: ATS translation request answered "not present"', us: ats },
+    { step: 'device: page request message (PRI) to the root complex', us: link },
+    { step: 'IOMMU: page request queued, queue interrupt', us: k['fault.pri.prqUs'] },
+    { step: 'host: interrupt, then its page-request thread', us: cyc(k['cpu.interruptCycles']) + wake },
+    { step: 'host: fault reported to the VMM (its fault thread woken)', us: k['fault.pri.reportUs'] + wake },
+    { step: 'VMM: request written into the vIOMMU\'s queue, interrupt injected', us: k['fault.pri.vmmUs'] + cyc(k['virt.ipiCycles']) },
+    { step: 'guest: interrupt, its page-request thread, the I/O page-fault worker', us: cyc(k['cpu.interruptCycles']) + 2 * wake },
+    { step: 'guest: fault handler (page-table update)', us: k['fault.minorFaultUs'] + k['fault.majorFaultUs'] },
+    { step: 'guest: page-group response queued, its doorbell traps to the VMM', us: cyc(k['virt.exit.userIoCycles']) + k['fault.pri.vmmUs'] },
+    { step: 'VMM → host: response passed down; IOMMU sends it to the device', us: k['fault.pri.reportUs'] + link },
+    { step: 'device: ATS translation retried (present now), DMA proceeds', us: ats },
+  ]);
+}

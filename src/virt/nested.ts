@@ -1,0 +1,91 @@
+/**
+ * Nested virtualization: the guest is an L2, run by an L1 hypervisor that is itself a guest of the
+ * L0 hypervisor on the hardware (Turtles, OSDI 2010 §3; Linux Documentation/virt/kvm/x86/nested-vmx).
+ *
+ * An exit of the L2 goes to L0, which reflects it to L1: L0 emulates a VM exit into L1 (copies the
+ * exit information and L2's state into L1's VMCS1→2, loads L1's state) and resumes L1. L1 runs the
+ * same exit handler it would run as a single-level hypervisor, but as a guest: each of its
+ * privileged instructions exits to L0 — every VMREAD/VMWRITE unless L0 gives L1 VMCS shadowing, the
+ * VMRESUME that ends the handler (L0 emulates the nested entry: merges VMCS1→2 into the VMCS0→2 the
+ * hardware runs), and any IPI L1 sends (to wake its backend thread). So one L2 exit costs
+ *
+ *   single-level cost of the exit (L1's handling, the hardware exit and entry)
+ *   + L0's transition work (reflecting the exit, emulating the nested entry)
+ *   + the VMRESUME trap
+ *   + (no VMCS shadowing) VMCS accesses of L1's handler × one trap each
+ *   + (a paravirtual kick) L1's IPIs to wake its backend × a virtual IPI each.
+ *
+ * Counts are from KVM's code (L1 = KVM); costs are the CPU model's exit costs (Dall et al.) and a
+ * developer's measurement of the same flow (the Hyper-V enlightened-VMCS commit). Nothing here is
+ * fitted to a nested figure.
+ */
+import type { Knob } from '../config/knob.js';
+
+const KVM_2635 = 'counted in Linux 2.6.35 arch/x86/kvm/vmx.c, the L1 KVM of the Turtles era [C]';
+const EVMCS = 'Linux commit "x86/kvm/vmx: use enlightened VMCS" (V. Kuznetsov, 2018): a tight CPUID loop in an L2 under KVM-on-Hyper-V took 18,890 cycles with L1\'s VMREAD/VMWRITE trapping and 8,304 cycles without [C]';
+
+export const NESTED_KNOBS: Knob[] = [
+  { key: 'virt.nested', kind: 'bool', default: false, doc: 'the guest is an L2: it runs under an L1 hypervisor (the profile\'s) that is itself a guest of an L0 hypervisor of the same kind; every exit of the guest goes to L0 and is reflected to L1, whose exit handler runs as a guest (virt.l1.*)', source: 'Turtles (Ben-Yehuda et al., OSDI 2010) §3.2: exits of L2 trap to L0, which forwards them to L1 [S]; Linux Documentation/virt/kvm/x86/nested-vmx.rst [C]; off: a single-level guest' },
+  { key: 'virt.l1.vmcsShadowing', kind: 'bool', default: true, doc: 'L0 gives L1 VMCS shadowing: L1\'s VMREAD/VMWRITE of shadowed fields complete without exiting (false: each one exits to L0, as before Haswell)', source: 'Intel SDM vol. 3 §24.10 VMCS shadowing (Haswell and later) [C]; Linux kvm_intel enable_shadow_vmcs=1 by default [C]' },
+  { key: 'virt.l1.vmcsAccessesPerExit', kind: 'number', default: 10, min: 0, max: 1000, unit: 'VMREAD/VMWRITE', doc: 'VMCS accesses L1 (KVM) makes to handle one simple exit (cpuid, external interrupt) and re-enter: each one exits to L0 without VMCS shadowing', source: `${KVM_2635}: vmx_vcpu_run writes GUEST_RIP (dirty) and HOST_CR0 and reads IDT_VECTORING_INFO, VM_EXIT_INTR_INFO, VM_EXIT_REASON; vmx_handle_exit reads GUEST_CR3; skip_emulated_instruction reads GUEST_RIP, VM_EXIT_INSTRUCTION_LEN, GUEST_INTERRUPTIBILITY_INFO; update_cr8_intercept writes TPR_THRESHOLD` },
+  { key: 'virt.l1.vmcsAccessesPerIoExit', kind: 'number', default: 12, min: 0, max: 1000, unit: 'VMREAD/VMWRITE', doc: 'VMCS accesses L1 makes for an I/O exit (MMIO, port I/O, a virtio kick, an EOI): a simple exit\'s plus the exit qualification and the access\'s address', source: `${KVM_2635}: as virt.l1.vmcsAccessesPerExit, plus handle_io / handle_ept_misconfig reading EXIT_QUALIFICATION and GUEST_PHYSICAL_ADDRESS` },
+  { key: 'virt.l1.trapCycles', kind: 'number', default: 1059, min: 0, unit: 'cycles', doc: 'one privileged instruction of L1 that exits to L0 and is emulated in L0\'s kernel (a VMREAD/VMWRITE without shadowing, the VMRESUME that ends L1\'s handler): exit, emulation, entry', source: `${EVMCS}: (18,890 − 8,304) / 10 trapped accesses = 1,059 per trap, about a hypercall round trip (Dall et al.: 1,300–1,437 [S])` },
+  { key: 'virt.l1.transitionCycles', kind: 'number', default: 5945, min: 0, unit: 'cycles', doc: 'L0\'s own work per reflected exit: emulating the VM exit into L1 (syncing VMCS0→2 into VMCS1→2, loading L1\'s state) and, on L1\'s VMRESUME, the nested entry (merging VMCS1→2 into VMCS0→2, consistency checks)', source: `${EVMCS}: 8,304 = a single-level cpuid (virt.exit.hypercallCycles, 1,300) + the VMRESUME trap (virt.l1.trapCycles, 1,059) + this, so 5,945 [C, derived]` },
+  { key: 'virt.l1.wakeIpisPerKick', kind: 'number', default: 1, min: 0, max: 100, unit: 'IPIs', doc: 'IPIs L1 sends per paravirtual kick (virtio notify) of the L2 to wake its backend thread (vhost) on another L1 vCPU: each exits to L0 and is delivered as a virtual IPI (virt.ipiCycles)', source: 'assumption: one reschedule IPI per kick (eventfd_signal wakes the idle vhost worker on another vCPU); no IPI virtualization in L0' },
+];
+
+/** The nested knobs' values (from a resolved config's `virt.nested` / `virt.l1.*`, or the CPU costs record). */
+export interface NestedSpec {
+  enabled: boolean;
+  vmcsShadowing: boolean;
+  vmcsAccessesPerExit: number;
+  vmcsAccessesPerIoExit: number;
+  trapCycles: number;
+  transitionCycles: number;
+  wakeIpisPerKick: number;
+}
+
+/** Exit kinds the CPU model counts: a simple exit (cpuid, external interrupt), an I/O exit (kernel or VMM), an EOI, a paravirtual kick. */
+export type ExitKind = 'exit' | 'io' | 'eoi' | 'kick';
+
+/** The costs a nested exit is built from: the single-level exit costs (cycles). */
+export interface ExitCosts { hypercallCycles: number; kernelIoCycles: number; ipiCycles: number }
+
+/** The nested spec from a flat record of knob values (true/false or 1/0 for the booleans). */
+export function nestedSpec(v: Record<string, number | boolean | undefined>): NestedSpec {
+  const num = (k: string): number => { const x = v[k]; return typeof x === 'number' ? x : (NESTED_KNOBS.find((n) => n.key === k)!.default as number); };
+  const bool = (k: string): boolean => { const x = v[k]; return x === undefined ? (NESTED_KNOBS.find((n) => n.key === k)!.default as boolean) : Boolean(x); };
+  return {
+    enabled: bool('virt.nested'), vmcsShadowing: bool('virt.l1.vmcsShadowing'),
+    vmcsAccessesPerExit: num('virt.l1.vmcsAccessesPerExit'), vmcsAccessesPerIoExit: num('virt.l1.vmcsAccessesPerIoExit'),
+    trapCycles: num('virt.l1.trapCycles'), transitionCycles: num('virt.l1.transitionCycles'), wakeIpisPerKick: num('virt.l1.wakeIpisPerKick'),
+  };
+}
+
+export interface NestedExit {
+  /** Exits of L1 to L0 that one L2 exit of this kind causes (trapped VMCS accesses, the VMRESUME, wake IPIs). */
+  l1Exits: number;
+  /** Cycles one L2 exit of this kind adds over the same exit of a single-level guest, by part. */
+  extra: { transition: number; vmresume: number; vmcsTraps: number; wakeIpis: number };
+  extraCycles: number;
+}
+
+/** What one exit of `kind` of an L2 guest adds to the single-level cost of that exit (nothing when not nested). */
+export function nestedExit(kind: ExitKind, n: NestedSpec, costs: ExitCosts): NestedExit {
+  if (!n.enabled) return { l1Exits: 0, extra: { transition: 0, vmresume: 0, vmcsTraps: 0, wakeIpis: 0 }, extraCycles: 0 };
+  const accesses = n.vmcsShadowing ? 0 : kind === 'exit' ? n.vmcsAccessesPerExit : n.vmcsAccessesPerIoExit;
+  const ipis = kind === 'kick' ? n.wakeIpisPerKick : 0;
+  const extra = { transition: n.transitionCycles, vmresume: n.trapCycles, vmcsTraps: accesses * n.trapCycles, wakeIpis: ipis * costs.ipiCycles };
+  return { l1Exits: accesses + 1 + ipis, extra, extraCycles: extra.transition + extra.vmresume + extra.vmcsTraps + extra.wakeIpis };
+}
+
+/** The single-level cost of one exit of `kind` (cycles): a simple exit is a hypercall-class round trip, an I/O exit or kick one handled in the kernel (ioeventfd). */
+export function singleExitCycles(kind: ExitKind, costs: ExitCosts): number {
+  return kind === 'exit' ? costs.hypercallCycles : costs.kernelIoCycles;
+}
+
+/** The cost of one exit of `kind` for the guest `n` describes (single-level, or an L2), with L1's exits per L2 exit. */
+export function exitCycles(kind: ExitKind, n: NestedSpec, costs: ExitCosts): { cycles: number; l1Exits: number } {
+  const x = nestedExit(kind, n, costs);
+  return { cycles: singleExitCycles(kind, costs) + x.extraCycles, l1Exits: x.l1Exits };
+}
