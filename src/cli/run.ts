@@ -39,7 +39,8 @@ export function registerRun(program: Command): void {
       settings.push(...parseSetArgs(opts.set));
       if (/\.iotrace$/.test(input) && fileStartsWithIotrace(input)) {
         // stream the native format chunk by chunk, timed or functional: bounded memory for any trace
-        // size (a gzip-compressed one, found by its magic bytes, is decompressed in memory below)
+        // size (a gzip-compressed one, found by its magic bytes, is decompressed in memory below;
+        // CSV, JSONL and ftrace traces stream below)
         const cfg = buildConfig(settings);
         let bar: ProgressChunks | null = null;
         const wrap = (src: TraceChunks, total: number): TraceChunks => (bar = withProgress(src, progressOut, basename(input), { total }));
@@ -67,8 +68,16 @@ export function registerRun(program: Command): void {
         if (!opts.quiet) process.stdout.write(formatSummary(r));
         return;
       }
-      const runs = resolveInput(input, settings, opts.format as TraceFormat, { strict: !!opts.strict });
-      const results: RunResult[] = runs.map((r) => runResolved(r, !!opts.functional));
+      // a CSV, JSONL or ftrace trace (and an .iotrace named otherwise) is read a chunk at a time too
+      const runs = resolveInput(input, settings, opts.format as TraceFormat, { strict: !!opts.strict }, true);
+      const results: RunResult[] = runs.map((r) => {
+        let bar: ProgressChunks | null = null;
+        try {
+          return runResolved(r, !!opts.functional, (src, total) => (bar = withProgress(src, progressOut, r.summary.name, { total })));
+        } finally {
+          (bar as ProgressChunks | null)?.end();
+        }
+      });
       if (opts.json) writeFileAtomic(opts.json, JSON.stringify(results.length === 1 && !runs[0].spec?.sweep ? results[0] : results, null, 2) + '\n', { flag: '--json' });
       if (!opts.quiet) {
         runs.forEach((r, i) => {

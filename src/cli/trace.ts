@@ -1,7 +1,8 @@
 /** `iommusim trace info|import|gen`: look at, convert and generate traces. */
 import type { Command } from 'commander';
 import { checkOutputFile } from '../util/output.js';
-import { loadTrace, TRACE_FORMATS, type TraceFormat } from '../trace/load.js';
+import { TRACE_FORMATS, type TraceFormat } from '../trace/load.js';
+import { openTrace } from '../trace/stream.js';
 import { type TraceColumns, type TraceChunks, OP_NAMES, OP_DMA } from '../trace/columns.js';
 import { parseSetArgs } from '../config/config.js';
 import { resolveInput, resolveStream } from '../run/inputs.js';
@@ -24,30 +25,58 @@ export interface TraceInfo {
 }
 
 export function traceInfo(t: TraceColumns): TraceInfo {
-  const ops: Record<string, number> = { dma: 0, map: 0, unmap: 0, inv: 0 };
-  const perDev = t.devices.map((d) => ({ device: d, records: 0, dmaBytes: 0 }));
-  const bounds = [64, 128, 256, 512, 1024, 2048, 4096, 16384, 65536, 1 << 20, Infinity];
-  const hist = new Array(bounds.length).fill(0);
-  let bytes = 0;
-  for (let i = 0; i < t.count; i++) {
-    ops[OP_NAMES[t.op[i]]]++;
-    const d = perDev[t.device[i]];
-    d.records++;
-    if (t.op[i] === OP_DMA) {
-      const s = t.size[i];
-      bytes += s;
-      d.dmaBytes += s;
-      let k = 0;
-      while (s > bounds[k]) k++;
-      hist[k]++;
-    }
+  const c = new TraceInfoCounts(t.devices);
+  c.add(t);
+  return c.info();
+}
+
+const SIZE_BOUNDS = [64, 128, 256, 512, 1024, 2048, 4096, 16384, 65536, 1 << 20, Infinity];
+
+/** traceInfo a chunk at a time (a streamed trace): counts carried from chunk to chunk. */
+export class TraceInfoCounts {
+  private records = 0;
+  private first = NaN;
+  private last = NaN;
+  private bytes = 0;
+  private readonly ops: Record<string, number> = { dma: 0, map: 0, unmap: 0, inv: 0 };
+  private readonly perDev: TraceInfo['devices'];
+  private readonly hist = new Array<number>(SIZE_BOUNDS.length).fill(0);
+
+  /** `devices`: the table every chunk indexes. */
+  constructor(devices: string[]) {
+    this.perDev = devices.map((d) => ({ device: d, records: 0, dmaBytes: 0 }));
   }
-  return {
-    records: t.count,
-    timeSpanNs: t.count ? t.timeNs[t.count - 1] - t.timeNs[0] : 0,
-    ops, devices: perDev, dmaBytes: bytes,
-    dmaSizeHistogram: bounds.map((b, k) => ({ upTo: b === Infinity ? 'more' : formatSize(b), count: hist[k] })).filter((h) => h.count > 0),
-  };
+
+  add(t: TraceColumns): void {
+    const { ops, perDev, hist } = this;
+    for (let i = 0; i < t.count; i++) {
+      ops[OP_NAMES[t.op[i]]]++;
+      const d = perDev[t.device[i]];
+      d.records++;
+      if (t.op[i] === OP_DMA) {
+        const s = t.size[i];
+        this.bytes += s;
+        d.dmaBytes += s;
+        let k = 0;
+        while (s > SIZE_BOUNDS[k]) k++;
+        hist[k]++;
+      }
+    }
+    if (t.count > 0) {
+      if (this.records === 0) this.first = t.timeNs[0];
+      this.last = t.timeNs[t.count - 1];
+    }
+    this.records += t.count;
+  }
+
+  info(): TraceInfo {
+    return {
+      records: this.records,
+      timeSpanNs: this.records ? this.last - this.first : 0,
+      ops: this.ops, devices: this.perDev, dmaBytes: this.bytes,
+      dmaSizeHistogram: SIZE_BOUNDS.map((b, k) => ({ upTo: b === Infinity ? 'more' : formatSize(b), count: this.hist[k] })).filter((h) => h.count > 0),
+    };
+  }
 }
 
 /** What a capture holds, capinfos-style (trace info on a pcap/pcapng). */
@@ -74,8 +103,24 @@ export function registerTrace(program: Command): void {
     .option('--json', 'machine-readable')
     .option('--strict', STRICT_HELP)
     .action((file: string, opts: { format: string; json?: boolean; strict?: boolean }) => {
-      const tr = loadTrace(file, opts.format as TraceFormat, {}, undefined, { strict: !!opts.strict });
-      const info = traceInfo(tr.columns);
+      // .iotrace, CSV, JSONL and ftrace are read a chunk at a time, the counts kept as they come
+      const src = openTrace(file, opts.format as TraceFormat, {}, undefined, { strict: !!opts.strict });
+      let tr: { format: string; compression?: 'gzip'; capture?: CaptureInfo };
+      let info: TraceInfo;
+      if ('stream' in src) {
+        const s = tr = src.stream;
+        try {
+          const c = new TraceInfoCounts(s.devices);
+          const chunks = s.chunks();
+          for (let t = chunks.next(); t !== null; t = chunks.next()) c.add(t);
+          info = c.info();
+        } finally {
+          s.close();
+        }
+      } else {
+        tr = src.loaded;
+        info = traceInfo(src.loaded.columns);
+      }
       if (opts.json) {
         process.stdout.write(JSON.stringify({ file, format: tr.format, ...(tr.compression ? { compression: tr.compression } : {}), ...(tr.capture ? { capture: tr.capture } : {}), ...info }, null, 2) + '\n');
         return;
@@ -99,9 +144,28 @@ export function registerTrace(program: Command): void {
     .action((file: string, opts: { out: string; format: string; strict?: boolean }) => {
       checkOutputName(opts.out);
       checkOutputFile(opts.out, '-o');
-      const tr = loadTrace(file, opts.format as TraceFormat, {}, undefined, { strict: !!opts.strict });
-      writeTraceFile(tr.columns, opts.out);
-      process.stdout.write(`${opts.out}: ${tr.columns.count} records from ${file} (${tr.format})\n`);
+      const src = openTrace(file, opts.format as TraceFormat, {}, undefined, { strict: !!opts.strict });
+      if ('loaded' in src) {
+        writeTraceFile(src.loaded.columns, opts.out);
+        process.stdout.write(`${opts.out}: ${src.loaded.columns.count} records from ${file} (${src.loaded.format})\n`);
+        return;
+      }
+      // .iotrace, CSV, JSONL and ftrace: written a chunk at a time as they are read
+      const s = src.stream;
+      try {
+        const w = openTraceWriter(opts.out, s.devices, s.hasKinds());
+        try {
+          const chunks = s.chunks();
+          for (let t = chunks.next(); t !== null; t = chunks.next()) w.append(t);
+          w.close();
+        } catch (e) {
+          w.abort();
+          throw e;
+        }
+      } finally {
+        s.close();
+      }
+      process.stdout.write(`${opts.out}: ${s.count} records from ${file} (${s.format})\n`);
     });
   trace
     .command('gen')

@@ -13,15 +13,22 @@ import { summarizeTrace } from './run.js';
 import type { TraceColumns, TraceChunks } from '../trace/columns.js';
 import type { WorkloadSummary } from './result.js';
 import { InputError, inputError } from '../util/errors.js';
-import { runTimedTrace, runPciebench } from './timed.js';
-import { runTrace } from './run.js';
+import { runTimedTrace, runPciebench, runTimedChunks, type ChunkWrap } from './timed.js';
+import { runTrace, runChunks } from './run.js';
+import { openTraceStream, probeTrace, streamable, type StreamFormat } from '../trace/stream.js';
+import type { CsvOptions } from '../trace/importers/csv.js';
 import type { RunResult } from './result.js';
 import type { ReadOptions } from '../trace/input.js';
 
 export interface ResolvedInput {
   cfg: Readonly<Config>;
-  /** Trace columns to replay (absent for the closed-loop pciebench source). */
+  /** Trace columns to replay (absent for the closed-loop pciebench source and a streamed trace). */
   columns?: TraceColumns;
+  /**
+   * A trace file read a chunk at a time when the run replays it (resolveInput's `stream`); its
+   * `summary` names it, and the run counts the rest as it reads.
+   */
+  stream?: { path: string; format: StreamFormat; opts: CsvOptions; read: ReadOptions };
   summary: WorkloadSummary;
   /** The workload spec, when the input named one. */
   spec?: WorkloadSpec;
@@ -71,11 +78,13 @@ function inputPoints(input: string, settings: Array<[string, SettingValue]>, for
 
 /**
  * Resolve an input to one or more runs (several for a workload with sweep axes). `read`: how to
- * read a trace or capture file (the CLI's --strict; where warnings go).
+ * read a trace or capture file (the CLI's --strict; where warnings go). `stream`: a trace file of a
+ * format read a chunk at a time (src/trace/stream.ts) is left to the run to read so (`run`), not
+ * loaded now.
  */
-export function resolveInput(input: string, settings: Array<[string, SettingValue]>, format: TraceFormat = 'auto', read: ReadOptions = {}): ResolvedInput[] {
+export function resolveInput(input: string, settings: Array<[string, SettingValue]>, format: TraceFormat = 'auto', read: ReadOptions = {}, stream = false): ResolvedInput[] {
   return inputPoints(input, settings, format).map((p) =>
-    p.trace ? fromTrace(p.trace.path, p.trace.format, p.cfg, p.spec, p.point, read) : fromGenerator(p.generator!, p.cfg, p.spec, p.point, undefined, undefined, read));
+    p.trace ? fromTrace(p.trace.path, p.trace.format, p.cfg, p.spec, p.point, read, stream) : fromGenerator(p.generator!, p.cfg, p.spec, p.point, undefined, undefined, read));
 }
 
 /** A generator's trace as a stream: its config, the label its result carries, and the stream to open. */
@@ -104,8 +113,17 @@ export function resolveStream(input: string, settings: Array<[string, SettingVal
   };
 }
 
-function fromTrace(path: string, format: TraceFormat, cfg: Readonly<Config>, spec: WorkloadSpec | undefined, point: Array<[string, SettingValue]>, read: ReadOptions): ResolvedInput {
-  const tr = loadTrace(path, format, { addressBits: 12 + 9 * cfg.iommu.levels }, cfg, read);
+function fromTrace(path: string, format: TraceFormat, cfg: Readonly<Config>, spec: WorkloadSpec | undefined, point: Array<[string, SettingValue]>, read: ReadOptions, stream: boolean): ResolvedInput {
+  const opts: CsvOptions = { addressBits: 12 + 9 * cfg.iommu.levels };
+  if (stream) {
+    const p = probeTrace(path, format, read);
+    if (streamable(p)) {
+      const summary: WorkloadSummary = { name: spec?.name ?? basename(path), source: path, format: p.format, records: 0, devices: [], ops: { dma: 0, map: 0, unmap: 0, inv: 0 }, timeSpanNs: 0 };
+      return { cfg, summary, spec, point, stream: { path, format: p.format, opts, read } };
+    }
+    format = p.format;
+  }
+  const tr = loadTrace(path, format, opts, cfg, read);
   return { ...fromColumns(tr.columns, tr.format, path, cfg, spec?.name, point), spec };
 }
 
@@ -134,8 +152,22 @@ export function fromGenerator(name: string, cfg: Readonly<Config>, spec: Workloa
   return { cfg, columns, summary: summarizeTrace(columns, label, `generator:${name}`, 'generator'), spec, point };
 }
 
-/** One resolved input through the timed (or functional) model. */
-export function runResolved(r: ResolvedInput, functional = false): RunResult {
+/**
+ * One resolved input through the timed (or functional) model. `wrap`: what the caller puts around
+ * a streamed trace's chunks (the CLI's progress line), given its record count.
+ */
+export function runResolved(r: ResolvedInput, functional = false, wrap: ChunkWrap = (src) => src): RunResult {
+  if (r.stream) {
+    // the first pass (and its errors) here, when this run starts: a sweep holds one file open at a time
+    const s = openTraceStream(r.stream.path, r.stream.format, r.stream.opts, r.cfg, r.stream.read);
+    try {
+      const src = wrap(s.chunks(), s.count);
+      const label = { name: r.summary.name, source: s.path, format: s.format };
+      return functional ? runChunks(src, r.cfg, label) : runTimedChunks(src, r.cfg, label);
+    } finally {
+      s.close();
+    }
+  }
   if (!r.columns) {
     if (functional) throw inputError('--functional', 'the pciebench generator runs only with timing', 'drop --functional');
     const res = runPciebench(r.cfg);

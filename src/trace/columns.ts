@@ -134,10 +134,19 @@ export function trimColumns(t: TraceColumns): TraceColumns {
   return n;
 }
 
+/**
+ * Where an importer puts rows: a TraceBuilder (the whole trace in memory) or a ChunkSink (one
+ * reused chunk, src/trace/stream.ts). `where` (file:line) names the place in a device-table error.
+ */
+export interface RowSink {
+  deviceIndex(bdf: string, where: string): number;
+  push(timeNs: number, device: number, pasid: number, op: number, iovaHi: number, iovaLo: number, size: number, dir: number, paddrHi: number, paddrLo: number, kind?: number): void;
+}
+
 /** Append-only builder used by importers and generators (grows by doubling). */
-export class TraceBuilder {
+export class TraceBuilder implements RowSink {
   t: TraceColumns;
-  private readonly devIndex = new Map<string, number>();
+  protected readonly devIndex = new Map<string, number>();
 
   constructor(capacity = 1024) {
     this.t = allocColumns(capacity);
@@ -181,6 +190,39 @@ export class TraceBuilder {
   finish(): TraceColumns {
     return trimColumns(this.t);
   }
+}
+
+/**
+ * One reused chunk of rows: what a streamed importer fills (src/trace/stream.ts), `room` rows at a
+ * time, emptied (`t.count = 0`) by its reader between chunks. Without `devices` the table grows as
+ * rows name new devices (a first pass finds it); with them it is that table, fixed: a device not in
+ * it is one too many when the table is full (the whole-file error, at the same line), else a sign
+ * that the file changed since the first pass.
+ */
+export class ChunkSink extends TraceBuilder {
+  private readonly fixed: boolean;
+
+  constructor(capacity: number, devices?: readonly string[], private readonly label = 'trace') {
+    super(capacity);
+    for (const d of devices ?? []) super.deviceIndex(d);
+    this.fixed = devices !== undefined;
+  }
+
+  /** Rows that fit before the chunk is full. */
+  get room(): number { return this.t.timeNs.length - this.t.count; }
+
+  override deviceIndex(bdf: string, where = 'trace'): number {
+    if (this.fixed && !this.devIndex.has(bdf)) {
+      if (this.t.devices.length >= MAX_TRACE_DEVICES) throw tooManyDevices(where, bdf);
+      throw changedWhileRead(this.label, `device ${bdf} was not in it on the first pass`);
+    }
+    return super.deviceIndex(bdf, where);
+  }
+}
+
+/** A streamed file that differs between two passes over it (it was being written). */
+export function changedWhileRead(label: string, what: string): InputError {
+  return new InputError(`${label}: changed while being read (${what}); read a file that is not being written, or copy it first`);
 }
 
 /** 4 KiB page number of a hi/lo address (exact for 64-bit addresses below 2^57). */

@@ -5,7 +5,7 @@
  */
 import { parseCsvTrace, detectCsv, type CsvOptions } from './importers/csv.js';
 import { detectFtrace } from './importers/ftrace.js';
-import { loadFtraceTrace } from './importers/ftrace-dma.js';
+import { loadFtraceTrace, type FtraceDmaOptions } from './importers/ftrace-dma.js';
 import { detectGpuTrace, parseGpuTrace } from './importers/gpu.js';
 import { gpuTrace, resolveGpuConfig } from '../devices/gpu/gpu.js';
 import { GPU_DEVICE } from './generators/gpu.js';
@@ -72,6 +72,12 @@ export function traceFormat(bytes: Uint8Array, name: string, format: TraceFormat
   return fmt;
 }
 
+/** The ftrace conversion's options from a config's `ftrace` section (none: the defaults). */
+export function ftraceOptions(cfg?: unknown): FtraceDmaOptions {
+  const f = ((cfg ?? {}) as { ftrace?: { synthesize?: 'touch' | 'none'; synthDelayNs?: number; device?: string } }).ftrace ?? {};
+  return { synthesize: f.synthesize, synthDelayNs: f.synthDelayNs, device: f.device || undefined };
+}
+
 /** A capture's frames through the NIC model (RX or TX by direction), host buffers per nic.iovaPolicy: the config-dependent step of loading a pcap/pcapng trace. */
 export function captureColumns(packets: PacketColumns, cfg?: unknown): TraceColumns {
   const c = (cfg ?? {}) as { nic?: Record<string, unknown>; iommu?: Record<string, unknown> };
@@ -91,10 +97,8 @@ export function parseTrace(bytes: Uint8Array, fmt: Exclude<TraceFormat, 'auto'>,
       return { path, format: fmt, columns: parseCsvTrace(bytes, path, opts) };
     case 'jsonl':
       return { path, format: fmt, columns: parseJsonlTrace(Buffer.from(bytes).toString('utf8'), path, opts) };
-    case 'ftrace': {
-      const f = ((cfg ?? {}) as { ftrace?: { synthesize?: 'touch' | 'none'; synthDelayNs?: number; device?: string } }).ftrace ?? {};
-      return { path, format: fmt, columns: loadFtraceTrace(Buffer.from(bytes).toString('utf8'), path, { synthesize: f.synthesize, synthDelayNs: f.synthDelayNs, device: f.device || undefined }).trace };
-    }
+    case 'ftrace':
+      return { path, format: fmt, columns: loadFtraceTrace(Buffer.from(bytes).toString('utf8'), path, ftraceOptions(cfg)).trace };
     case 'pcap':
     case 'pcapng': {
       // packet captures: each frame through the NIC model

@@ -23,7 +23,7 @@
  * The parser works on bytes (no per-line string splitting) so a 1 M-record file loads in well
  * under a second.
  */
-import { TraceBuilder, type TraceColumns, OP_DMA, OP_MAP, OP_UNMAP, OP_INV, DIR_NONE, DIR_READ, DIR_WRITE, DIR_RW, INV_SCOPES, SIZE_ALL, INV_GLOBAL, DMA_KINDS } from '../columns.js';
+import { TraceBuilder, type TraceColumns, type RowSink, OP_DMA, OP_MAP, OP_UNMAP, OP_INV, DIR_NONE, DIR_READ, DIR_WRITE, DIR_RW, INV_SCOPES, SIZE_ALL, INV_GLOBAL, DMA_KINDS, MAX_TRACE_DEVICES } from '../columns.js';
 import { InputError } from '../../util/errors.js';
 import { canonicalBdf } from '../../config/bdf.js';
 
@@ -45,11 +45,37 @@ export function detectCsv(head: string): boolean {
 const C_COMMA = 44, C_NL = 10, C_CR = 13, C_HASH = 35, C_0 = 48, C_9 = 57, C_DOT = 46;
 
 export function parseCsvTrace(bytes: Uint8Array, fileName: string, opts: CsvOptions = {}): TraceColumns {
-  const n = bytes.length;
-  const b = new TraceBuilder(Math.max(1024, Math.min(1 << 24, Math.floor(n / 40))));
+  const b = new TraceBuilder(Math.max(1024, Math.min(1 << 24, Math.floor(bytes.length / 40))));
+  const p = csvLines(fileName, opts, b);
+  p.lines(bytes, 0, bytes.length, Infinity);
+  p.finish();
+  return b.finish();
+}
+
+/** The CSV parser working through a file's lines a run at a time (see `csvLines`). */
+export interface CsvLines {
+  /**
+   * Parse the lines in bytes[pos, end) into the sink, stopping before a line once `room` rows were
+   * pushed; returns where it stopped (`end` when it parsed them all). A run ends just after a
+   * newline, or at the end of the file (a last line without one).
+   */
+  lines(bytes: Uint8Array, pos: number, end: number, room: number): number;
+  /** Number the next line `n + 1` (the JSONL reader's CSV lines carry the JSONL line numbers). */
+  setLine(n: number): void;
+  /** After the last line: a file without a header line is an error. */
+  finish(): void;
+}
+
+/**
+ * The CSV parser, state kept between runs of lines: the whole-file parse gives it the whole file
+ * at once, a streamed read (src/trace/stream.ts) a piece at a time; both see the same lines in the
+ * same order, so the rows and the first error are the same.
+ */
+export function csvLines(fileName: string, opts: CsvOptions, sink: RowSink): CsvLines {
+  // the run being parsed: set by each lines() call, read by the helpers below
+  let bytes: Uint8Array = new Uint8Array(0);
   const devCache = new Map<string, number>();
   const maxPnHi = opts.addressBits !== undefined ? 2 ** (opts.addressBits - 12) : Infinity;
-  let pos = 0;
   let line = 0;
   let sawHeader = false;
   let nf = 8; // fields per line: 9 with the kind column
@@ -110,146 +136,240 @@ export function parseCsvTrace(bytes: Uint8Array, fileName: string, opts: CsvOpti
     return true;
   };
 
-  while (pos < n) {
-    line++;
-    let end = pos;
-    while (end < n && bytes[end] !== C_NL) end++;
-    let le = end;
-    if (le > pos && bytes[le - 1] === C_CR) le--;
-    const ls = pos;
-    pos = end + 1;
-    if (le === ls || bytes[ls] === C_HASH) continue;
-    // split into fields
-    let k = 0;
-    fs[0] = ls;
-    for (let i = ls; i < le; i++) {
-      if (bytes[i] === C_COMMA) {
-        if (k >= (sawHeader ? nf : 9) - 1) fail(`more than ${nf} fields`, `each line has ${nf === 8 ? CSV_HEADER : CSV_HEADER_KIND}`);
-        fe[k] = i;
-        k++;
-        fs[k] = i + 1;
+  const lines = (run: Uint8Array, pos: number, n: number, room: number): number => {
+    bytes = run;
+    let pushed = 0;
+    while (pos < n) {
+      if (pushed >= room) return pos;
+      line++;
+      let end = pos;
+      while (end < n && bytes[end] !== C_NL) end++;
+      let le = end;
+      if (le > pos && bytes[le - 1] === C_CR) le--;
+      const ls = pos;
+      pos = end + 1;
+      if (le === ls || bytes[ls] === C_HASH) continue;
+      // split into fields
+      let k = 0;
+      fs[0] = ls;
+      for (let i = ls; i < le; i++) {
+        if (bytes[i] === C_COMMA) {
+          if (k >= (sawHeader ? nf : 9) - 1) fail(`more than ${nf} fields`, `each line has ${nf === 8 ? CSV_HEADER : CSV_HEADER_KIND}`);
+          fe[k] = i;
+          k++;
+          fs[k] = i + 1;
+        }
+      }
+      fe[k] = le;
+      // trim spaces
+      for (let j = 0; j <= k; j++) {
+        while (fs[j] < fe[j] && bytes[fs[j]] === 32) fs[j]++;
+        while (fe[j] > fs[j] && bytes[fe[j] - 1] === 32) fe[j]--;
+      }
+      if (!sawHeader) {
+        let h = '';
+        for (let i = ls; i < le; i++) h += String.fromCharCode(bytes[i]);
+        const hs = h.replace(/\s+/g, '');
+        if (hs !== CSV_HEADER && hs !== CSV_HEADER_KIND) fail(`the header is '${h.slice(0, 80)}'`, `the first line must be ${CSV_HEADER} (optionally followed by ,kind)`);
+        if (hs === CSV_HEADER_KIND) nf = 9;
+        sawHeader = true;
+        continue;
+      }
+      if (k !== nf - 1) fail(`${k + 1} fields where ${nf} are expected`, `each line has ${nf === 8 ? CSV_HEADER : CSV_HEADER_KIND} (empty fields stay as ,,)`);
+
+      // op
+      let op: number;
+      let scope = 0;
+      if (eq(3, 'dma')) op = OP_DMA;
+      else if (eq(3, 'map')) op = OP_MAP;
+      else if (eq(3, 'unmap')) op = OP_UNMAP;
+      else if (eq(3, 'inv')) op = OP_INV;
+      else {
+        const t = text(3);
+        const m = /^inv:(\w+)$/.exec(t);
+        const si = m ? (INV_SCOPES as readonly string[]).indexOf(m[1]) : -1;
+        if (si < 0) fail(`unknown op '${t}'`, 'use dma, map, unmap, inv, inv:pwc, inv:devtlb, inv:context or inv:global');
+        op = OP_INV;
+        scope = si;
+      }
+
+      const time = parseDec(0, 'time_ns', true);
+      if (time < lastTime) fail(`time_ns ${time} is before the previous record's ${lastTime}`, 'sort the trace by time_ns');
+      lastTime = time;
+
+      // device
+      let dev: number;
+      const dtext = text(1);
+      const cached = devCache.get(dtext);
+      if (cached !== undefined) dev = cached;
+      else {
+        if (dtext === '*') {
+          if (!(op === OP_INV && scope === INV_GLOBAL)) fail(`device '*' is only for inv:global`, 'name the device as 0000:01:00.0');
+          dev = sink.deviceIndex('*', `${fileName}:${line}`);
+        } else {
+          let canon = '';
+          try { canon = canonicalBdf(dtext, 'device'); } catch { fail(`device '${dtext}' is not a PCI address`, 'write it as 0000:01:00.0 or 01:00.0'); }
+          dev = sink.deviceIndex(canon, `${fileName}:${line}`);
+        }
+        devCache.set(dtext, dev);
+      }
+
+      // pasid
+      let pasid = -1;
+      if (fe[2] > fs[2]) {
+        pasid = parseDec(2, 'pasid', false);
+        if (pasid > 0xfffff) fail(`pasid ${pasid} is above 1048575 (20 bits)`, 'use a 20-bit PASID or leave it empty');
+      }
+
+      // iova
+      let iovaHi = 0, iovaLo = 0;
+      const hasIova = fe[4] > fs[4];
+      if (hasIova) { parseHex(4, 'iova'); iovaHi = hexHi; iovaLo = hexLo; }
+      else if (op !== OP_INV) fail(`iova is empty on a ${FIELD[3]} '${text(3)}' record`, 'give the IO virtual address in hex, e.g. 0x100000');
+
+      // size
+      let size = 0;
+      const hasSize = fe[5] > fs[5];
+      if (hasSize) {
+        size = parseDec(5, 'size', false);
+        if (size === 0) fail('size is 0', 'a DMA, map or unmap covers at least 1 byte');
+      } else if (op !== OP_INV) fail('size is empty', 'give the size in bytes (decimal)');
+      if (op === OP_INV && !hasIova) size = SIZE_ALL;
+      else if (op === OP_INV && !hasSize) fail('inv with an iova needs a size', 'give the size in bytes, or leave iova empty for a domain-wide invalidation');
+
+      // dir
+      let dir = DIR_NONE;
+      if (op === OP_DMA) {
+        if (eq(6, 'read')) dir = DIR_READ;
+        else if (eq(6, 'write')) dir = DIR_WRITE;
+        else fail(`dir '${text(6)}' on a dma`, 'use read (the device reads memory) or write (the device writes memory)');
+      } else if (op === OP_MAP) {
+        if (fe[6] === fs[6] || eq(6, 'rw')) dir = DIR_RW;
+        else if (eq(6, 'read')) dir = DIR_READ;
+        else if (eq(6, 'write')) dir = DIR_WRITE;
+        else fail(`dir '${text(6)}' on a map`, 'leave it empty (read+write) or use read, write or rw');
+      } else if (op === OP_INV) {
+        dir = scope;
+      } else if (fe[6] > fs[6]) fail(`dir '${text(6)}' on an unmap`, 'leave dir empty on unmap');
+
+      // paddr
+      let paHi = 0, paLo = 0;
+      if (op === OP_MAP) {
+        if (fe[7] === fs[7]) fail('paddr is empty on a map', 'give the physical address in hex');
+        parseHex(7, 'paddr');
+        paHi = hexHi; paLo = hexLo;
+        if ((paLo & 0xfff) !== (iovaLo & 0xfff)) {
+          fail('map iova and paddr have different offsets within their 4 KiB pages', 'give them the same offset (the IOMMU maps whole pages: iova page → paddr page)');
+        }
+      } else if (fe[7] > fs[7]) fail(`paddr on a ${text(3)} record`, 'paddr is only for map');
+
+      if ((op === OP_MAP || op === OP_UNMAP) && maxPnHi !== Infinity) {
+        const lastPn = iovaHi * 1048576 + (iovaLo >>> 12) + Math.ceil(((iovaLo & 0xfff) + size) / 4096) - 1;
+        if (lastPn >= maxPnHi) {
+          fail(`iova ${text(4)} + size ${size} is beyond the ${opts.addressBits}-bit address width`, `use iommu.levels=${opts.addressBits! < 48 ? 4 : 5} or addresses below 2^${opts.addressBits}`);
+        }
+      }
+      // kind (optional column): a DMA_KINDS name; empty = data
+      let kind = 0;
+      if (nf === 9 && fe[8] > fs[8]) {
+        kind = -1;
+        for (let j = 0; j < DMA_KINDS.length; j++) if (eq(8, DMA_KINDS[j])) { kind = j; break; }
+        if (kind < 0) fail(`unknown kind '${text(8)}'`, `use one of ${DMA_KINDS.join(', ')} (or leave it empty: data)`);
+      }
+      sink.push(time, dev, pasid, op, iovaHi, iovaLo, size, dir, paHi, paLo, kind);
+      pushed++;
+    }
+    return pos > n ? n : pos; // past a last line without a newline
+  };
+  return {
+    lines,
+    setLine: (n: number): void => { line = n; },
+    finish: (): void => {
+      if (!sawHeader) throw new InputError(`${fileName}: no header line; the first line must be ${CSV_HEADER}`);
+    },
+  };
+}
+
+/**
+ * The cheap first pass of a streamed CSV read (src/trace/stream.ts): the device table (canonical
+ * addresses in order of first appearance, as the parser builds it), the number of data lines, and
+ * whether a row names a kind other than data — from the device and kind fields alone: no number is
+ * parsed and nothing is checked, several times faster than the parse. For a file the parser
+ * accepts this is exactly what the parse finds. For any other, the parse of the second pass stops
+ * at the first error, at its line, with the whole-file message; a device that is not in the table
+ * is refused there as the parser would (see ChunkSink).
+ */
+export class CsvScan {
+  /** Canonical addresses (and `*`), in order of first appearance, at most MAX_TRACE_DEVICES. */
+  readonly devices: string[] = [];
+  /** Data lines (the rows of a valid file). */
+  count = 0;
+  /** A row's kind column names a kind other than data. */
+  kinds = false;
+  private header = false;
+  private withKind = false;
+  /** Device field text → seen (the parser's cache: one canonicalization per distinct text). */
+  private readonly texts = new Set<string>();
+  private readonly known = new Set<string>();
+  /** The last device field's bytes (consecutive rows mostly name the same device). */
+  private readonly last = new Uint8Array(64);
+  private lastLen = -1;
+
+  /** The whole lines in bytes[pos, end) (a run as csvLines takes it). */
+  lines(b: Uint8Array, pos: number, end: number): void {
+    while (pos < end) {
+      let e = b.indexOf(C_NL, pos);
+      if (e < 0 || e > end) e = end;
+      let le = e;
+      if (le > pos && b[le - 1] === C_CR) le--;
+      const ls = pos;
+      pos = e + 1;
+      if (le === ls || b[ls] === C_HASH) continue;
+      if (!this.header) {
+        this.header = true;
+        this.withKind = Buffer.from(b.buffer, b.byteOffset + ls, le - ls).toString('latin1').replace(/\s+/g, '') === CSV_HEADER_KIND;
+        continue;
+      }
+      this.count++;
+      // the device: the second field, spaces trimmed
+      let a = ls;
+      while (a < le && b[a] !== C_COMMA) a++;
+      if (a === le) continue; // one field: the parse refuses the line
+      let z = ++a;
+      while (z < le && b[z] !== C_COMMA) z++;
+      while (a < z && b[a] === 32) a++;
+      while (z > a && b[z - 1] === 32) z--;
+      let same = z - a === this.lastLen;
+      for (let i = 0; same && i < z - a; i++) same = b[a + i] === this.last[i];
+      if (!same) this.device(b, a, z);
+      if (this.withKind && !this.kinds) {
+        // the kind: the last field
+        let k = le;
+        while (k > ls && b[k - 1] !== C_COMMA) k--;
+        while (k < le && b[k] === 32) k++;
+        let ke = le;
+        while (ke > k && b[ke - 1] === 32) ke--;
+        this.kinds = ke > k && !(ke - k === 4 && b[k] === 100 && b[k + 1] === 97 && b[k + 2] === 116 && b[k + 3] === 97); // not "data"
       }
     }
-    fe[k] = le;
-    // trim spaces
-    for (let j = 0; j <= k; j++) {
-      while (fs[j] < fe[j] && bytes[fs[j]] === 32) fs[j]++;
-      while (fe[j] > fs[j] && bytes[fe[j] - 1] === 32) fe[j]--;
-    }
-    if (!sawHeader) {
-      let h = '';
-      for (let i = ls; i < le; i++) h += String.fromCharCode(bytes[i]);
-      const hs = h.replace(/\s+/g, '');
-      if (hs !== CSV_HEADER && hs !== CSV_HEADER_KIND) fail(`the header is '${h.slice(0, 80)}'`, `the first line must be ${CSV_HEADER} (optionally followed by ,kind)`);
-      if (hs === CSV_HEADER_KIND) nf = 9;
-      sawHeader = true;
-      continue;
-    }
-    if (k !== nf - 1) fail(`${k + 1} fields where ${nf} are expected`, `each line has ${nf === 8 ? CSV_HEADER : CSV_HEADER_KIND} (empty fields stay as ,,)`);
-
-    // op
-    let op: number;
-    let scope = 0;
-    if (eq(3, 'dma')) op = OP_DMA;
-    else if (eq(3, 'map')) op = OP_MAP;
-    else if (eq(3, 'unmap')) op = OP_UNMAP;
-    else if (eq(3, 'inv')) op = OP_INV;
-    else {
-      const t = text(3);
-      const m = /^inv:(\w+)$/.exec(t);
-      const si = m ? (INV_SCOPES as readonly string[]).indexOf(m[1]) : -1;
-      if (si < 0) fail(`unknown op '${t}'`, 'use dma, map, unmap, inv, inv:pwc, inv:devtlb, inv:context or inv:global');
-      op = OP_INV;
-      scope = si;
-    }
-
-    const time = parseDec(0, 'time_ns', true);
-    if (time < lastTime) fail(`time_ns ${time} is before the previous record's ${lastTime}`, 'sort the trace by time_ns');
-    lastTime = time;
-
-    // device
-    let dev: number;
-    const dtext = text(1);
-    const cached = devCache.get(dtext);
-    if (cached !== undefined) dev = cached;
-    else {
-      if (dtext === '*') {
-        if (!(op === OP_INV && scope === INV_GLOBAL)) fail(`device '*' is only for inv:global`, 'name the device as 0000:01:00.0');
-        dev = b.deviceIndex('*', `${fileName}:${line}`);
-      } else {
-        let canon = '';
-        try { canon = canonicalBdf(dtext, 'device'); } catch { fail(`device '${dtext}' is not a PCI address`, 'write it as 0000:01:00.0 or 01:00.0'); }
-        dev = b.deviceIndex(canon, `${fileName}:${line}`);
-      }
-      devCache.set(dtext, dev);
-    }
-
-    // pasid
-    let pasid = -1;
-    if (fe[2] > fs[2]) {
-      pasid = parseDec(2, 'pasid', false);
-      if (pasid > 0xfffff) fail(`pasid ${pasid} is above 1048575 (20 bits)`, 'use a 20-bit PASID or leave it empty');
-    }
-
-    // iova
-    let iovaHi = 0, iovaLo = 0;
-    const hasIova = fe[4] > fs[4];
-    if (hasIova) { parseHex(4, 'iova'); iovaHi = hexHi; iovaLo = hexLo; }
-    else if (op !== OP_INV) fail(`iova is empty on a ${FIELD[3]} '${text(3)}' record`, 'give the IO virtual address in hex, e.g. 0x100000');
-
-    // size
-    let size = 0;
-    const hasSize = fe[5] > fs[5];
-    if (hasSize) {
-      size = parseDec(5, 'size', false);
-      if (size === 0) fail('size is 0', 'a DMA, map or unmap covers at least 1 byte');
-    } else if (op !== OP_INV) fail('size is empty', 'give the size in bytes (decimal)');
-    if (op === OP_INV && !hasIova) size = SIZE_ALL;
-    else if (op === OP_INV && !hasSize) fail('inv with an iova needs a size', 'give the size in bytes, or leave iova empty for a domain-wide invalidation');
-
-    // dir
-    let dir = DIR_NONE;
-    if (op === OP_DMA) {
-      if (eq(6, 'read')) dir = DIR_READ;
-      else if (eq(6, 'write')) dir = DIR_WRITE;
-      else fail(`dir '${text(6)}' on a dma`, 'use read (the device reads memory) or write (the device writes memory)');
-    } else if (op === OP_MAP) {
-      if (fe[6] === fs[6] || eq(6, 'rw')) dir = DIR_RW;
-      else if (eq(6, 'read')) dir = DIR_READ;
-      else if (eq(6, 'write')) dir = DIR_WRITE;
-      else fail(`dir '${text(6)}' on a map`, 'leave it empty (read+write) or use read, write or rw');
-    } else if (op === OP_INV) {
-      dir = scope;
-    } else if (fe[6] > fs[6]) fail(`dir '${text(6)}' on an unmap`, 'leave dir empty on unmap');
-
-    // paddr
-    let paHi = 0, paLo = 0;
-    if (op === OP_MAP) {
-      if (fe[7] === fs[7]) fail('paddr is empty on a map', 'give the physical address in hex');
-      parseHex(7, 'paddr');
-      paHi = hexHi; paLo = hexLo;
-      if ((paLo & 0xfff) !== (iovaLo & 0xfff)) {
-        fail('map iova and paddr have different offsets within their 4 KiB pages', 'give them the same offset (the IOMMU maps whole pages: iova page → paddr page)');
-      }
-    } else if (fe[7] > fs[7]) fail(`paddr on a ${text(3)} record`, 'paddr is only for map');
-
-    if ((op === OP_MAP || op === OP_UNMAP) && maxPnHi !== Infinity) {
-      const lastPn = iovaHi * 1048576 + (iovaLo >>> 12) + Math.ceil(((iovaLo & 0xfff) + size) / 4096) - 1;
-      if (lastPn >= maxPnHi) {
-        fail(`iova ${text(4)} + size ${size} is beyond the ${opts.addressBits}-bit address width`, `use iommu.levels=${opts.addressBits! < 48 ? 4 : 5} or addresses below 2^${opts.addressBits}`);
-      }
-    }
-    // kind (optional column): a DMA_KINDS name; empty = data
-    let kind = 0;
-    if (nf === 9 && fe[8] > fs[8]) {
-      kind = -1;
-      for (let j = 0; j < DMA_KINDS.length; j++) if (eq(8, DMA_KINDS[j])) { kind = j; break; }
-      if (kind < 0) fail(`unknown kind '${text(8)}'`, `use one of ${DMA_KINDS.join(', ')} (or leave it empty: data)`);
-    }
-    b.push(time, dev, pasid, op, iovaHi, iovaLo, size, dir, paHi, paLo, kind);
   }
-  if (!sawHeader) throw new InputError(`${fileName}: no header line; the first line must be ${CSV_HEADER}`);
-  return b.finish();
+
+  private device(b: Uint8Array, a: number, z: number): void {
+    if (z - a <= this.last.length) {
+      this.last.set(b.subarray(a, z));
+      this.lastLen = z - a;
+    }
+    const text = Buffer.from(b.buffer, b.byteOffset + a, z - a).toString('latin1');
+    if (this.texts.has(text)) return;
+    this.texts.add(text);
+    let canon = text;
+    if (text !== '*') {
+      try { canon = canonicalBdf(text, 'device'); } catch { return; } // the parse refuses it
+    }
+    if (this.known.has(canon) || this.devices.length >= MAX_TRACE_DEVICES) return;
+    this.known.add(canon);
+    this.devices.push(canon);
+  }
 }
 
 /** Write columns back as CSV text (round trip of parseCsvTrace); the kind column only when a row has a kind other than data. */

@@ -180,12 +180,15 @@ export function detectFtrace(headText: string): boolean {
 
 /** Parses a whole ftrace text file. `fileName` is used in messages only. */
 export function parseFtrace(text: string, fileName: string): FtraceFile {
-  return new FtraceParser(text, fileName).run();
+  const p = new FtraceParser(fileName, Math.ceil(text.length / 100));
+  p.feed(text);
+  return p.finish();
 }
 
 // ---------------------------------------------------------------------------------------------
 
-class Rows {
+/** Rows as they are parsed (growing by doubling); `count = 0` starts over, keeping the room. */
+export class Rows {
   cap: number;
   count = 0;
   tsNs: Float64Array; cpu: Uint16Array; op: Uint8Array; dev: Uint16Array; dir: Uint8Array;
@@ -257,13 +260,17 @@ const WARN_TEXT: Record<string, (n: number, extra: number) => string> = {
   qiWrap: (n) => `${n} qi_submit device-TLB descriptor(s) with the S bit set but no zero address bit; iova/size left NaN`,
 };
 
-class FtraceParser {
-  private readonly rows: Rows;
+/**
+ * The parser, state kept between runs of lines: `parseFtrace` feeds it the whole text at once, a
+ * streamed read (ftrace-stream.ts) a run of whole lines at a time, taking the rows after each run.
+ */
+export class FtraceParser {
+  readonly rows: Rows;
   private readonly devIndex = new Map<string, number>();
   /** The last dma device name and its index (consecutive events mostly name the same device). */
   private lastDev = '';
   private lastDevIdx = -1;
-  private readonly devices: string[] = [];
+  readonly devices: string[] = [];
   private readonly skipped = new Map<string, number>();
   private readonly warn = new Warnings();
   private qiRows: number[] = [];
@@ -277,16 +284,25 @@ class FtraceParser {
   private cpus: number | null = null;
   private events = 0;
   private firstUnknown = 0;
+  private sawHeader = false;
+  private fed = false;
 
-  constructor(private readonly text: string, private readonly file: string) {
-    this.rows = new Rows(Math.max(256, Math.ceil(text.length / 100)));
+  /**
+   * `rowsHint`: rows to make room for at first. `qi`: keep every qi_submit row's raw descriptor
+   * words (FtraceFile.qi; a streamed read, which takes the rows a run at a time, does not).
+   */
+  constructor(private readonly file: string, rowsHint = 256, private readonly keepQi = true) {
+    this.rows = new Rows(Math.max(256, rowsHint));
   }
 
-  run(): FtraceFile {
-    const text = this.text;
+  /**
+   * Parse a run of whole lines (ending just after a newline; only the file's last line may lack
+   * one), appending to `rows`.
+   */
+  feed(text: string): void {
     const n = text.length;
-    let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-    let sawHeader = false;
+    let pos = !this.fed && text.charCodeAt(0) === 0xfeff ? 1 : 0;
+    this.fed = true;
     while (pos < n) {
       let end = text.indexOf('\n', pos);
       const lastNoNewline = end < 0;
@@ -299,7 +315,7 @@ class FtraceParser {
       const line = text.slice(start, end);
       const c0 = line.charCodeAt(0);
       if (c0 === 35 /* # */) {
-        sawHeader = true;
+        this.sawHeader = true;
         const m = ENTRIES_RE.exec(line);
         if (m) {
           this.headerLost += Math.max(0, Number(m[2]) - Number(m[1]));
@@ -324,12 +340,16 @@ class FtraceParser {
         continue;
       }
       if (line.trim() === '') continue;
-      if (this.nonEvent(line)) { sawHeader = true; continue; }
+      if (this.nonEvent(line)) { this.sawHeader = true; continue; }
       if (lastNoNewline) { this.warn.add('incomplete', this.lineNo); continue; }
       if (this.firstUnknown === 0) this.firstUnknown = this.lineNo;
       this.warn.add('unknown', this.lineNo);
     }
-    if (this.events === 0 && !sawHeader && this.firstUnknown !== 0) {
+  }
+
+  /** After the last line: the file (columns: the rows not yet taken). Not ftrace at all is an error. */
+  finish(): FtraceFile {
+    if (this.events === 0 && !this.sawHeader && this.firstUnknown !== 0) {
       throw inputError(`${this.file}:${this.firstUnknown}`, 'not an ftrace text trace (no event line and no tracefs or trace-cmd header)',
         'pass the text of /sys/kernel/tracing/trace, trace_pipe or `trace-cmd report`');
     }
@@ -636,6 +656,7 @@ class FtraceParser {
       }
     }
     const row = this.rows.push(ts, cpu, FtraceOp.QiSubmit, this.device(r[2]!), FTRACE_DIR_NA, iova, NaN, size, type);
+    if (!this.keepQi) return;
     this.qiRows.push(row);
     this.qiWords.push(qw0, qw1, qw2, qw3);
   }

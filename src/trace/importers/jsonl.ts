@@ -7,8 +7,8 @@
  * turned into the CSV record and checked by the CSV parser, so both formats accept exactly the same
  * records; an error names file:line.
  */
-import { parseCsvTrace, CSV_HEADER_KIND, type CsvOptions } from './csv.js';
-import type { TraceColumns } from '../columns.js';
+import { csvLines, CSV_HEADER_KIND, type CsvLines, type CsvOptions } from './csv.js';
+import { TraceBuilder, type RowSink, type TraceColumns } from '../columns.js';
 import { InputError } from '../../util/errors.js';
 
 const FIELDS = ['time_ns', 'device', 'pasid', 'op', 'iova', 'size', 'dir', 'paddr', 'kind'];
@@ -19,43 +19,80 @@ export function detectJsonl(head: string): boolean {
 }
 
 export function parseJsonlTrace(text: string, fileName: string, opts: CsvOptions = {}): TraceColumns {
-  const out: string[] = [CSV_HEADER_KIND];
   const lines = text.split('\n');
-  // line numbers of the CSV we build map back to JSONL lines
-  const srcLine: number[] = [0];
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i].trim();
-    if (l === '') continue;
+  const b = new TraceBuilder(Math.max(1024, Math.min(1 << 24, lines.length)));
+  const rows = new JsonlRows(fileName, opts, b);
+  for (let i = 0; i < lines.length; i++) rows.line(lines[i], i + 1);
+  rows.finish();
+  return b.finish();
+}
+
+/**
+ * JSONL lines into rows, one line at a time (the whole-file parse and the streamed read of
+ * src/trace/stream.ts share it). Each line becomes the CSV line the CSV parser checks, numbered
+ * with its JSONL line. The errors are those of converting the whole file to CSV first and then
+ * parsing it: a line that is not a valid object fails at once, while the first CSV-level error is
+ * kept until every line has been checked as JSON (a later JSON error is reported instead).
+ */
+export class JsonlRows {
+  private readonly csv: CsvLines;
+  private buf = new Uint8Array(256);
+  private readonly enc = new TextEncoder();
+  /** The first CSV-level error, thrown by finish(); no more rows are parsed after it. */
+  private failed: InputError | null = null;
+
+  constructor(private readonly fileName: string, opts: CsvOptions, sink: RowSink) {
+    this.csv = csvLines(fileName, opts, sink);
+    this.feed(CSV_HEADER_KIND);
+  }
+
+  /** Line `lineNo` (1-based) of the file, without its newline; blank lines are skipped. */
+  line(raw: string, lineNo: number): void {
+    const l = raw.trim();
+    if (l === '') return;
+    const fileName = this.fileName;
     let o: unknown;
     try { o = JSON.parse(l); } catch (e) {
-      throw new InputError(`${fileName}:${i + 1}: not a JSON object (${(e as Error).message.split('\n')[0]}); one object per line with ${FIELDS.join(', ')}`);
+      throw new InputError(`${fileName}:${lineNo}: not a JSON object (${(e as Error).message.split('\n')[0]}); one object per line with ${FIELDS.join(', ')}`);
     }
-    if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new InputError(`${fileName}:${i + 1}: not a JSON object; one object per line with ${FIELDS.join(', ')}`);
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new InputError(`${fileName}:${lineNo}: not a JSON object; one object per line with ${FIELDS.join(', ')}`);
     const r = o as Record<string, unknown>;
-    for (const k of Object.keys(r)) if (!FIELDS.includes(k)) throw new InputError(`${fileName}:${i + 1}: unknown field "${k}"; use ${FIELDS.join(', ')}`);
+    for (const k of Object.keys(r)) if (!FIELDS.includes(k)) throw new InputError(`${fileName}:${lineNo}: unknown field "${k}"; use ${FIELDS.join(', ')}`);
     const cell = (k: string): string => {
       const v = r[k];
       if (v === undefined || v === null) return '';
       if (typeof v === 'string') {
-        if (/[,\n]/.test(v)) throw new InputError(`${fileName}:${i + 1}: field "${k}" contains a comma or line break; give a plain value`);
+        if (/[,\n]/.test(v)) throw new InputError(`${fileName}:${lineNo}: field "${k}" contains a comma or line break; give a plain value`);
         return v;
       }
       if (typeof v === 'number' && Number.isFinite(v)) {
-        if ((k === 'iova' || k === 'paddr')) throw new InputError(`${fileName}:${i + 1}: "${k}" is a JSON number; give it as a hex string such as "0x1000" (JSON numbers lose 64-bit precision)`);
+        if ((k === 'iova' || k === 'paddr')) throw new InputError(`${fileName}:${lineNo}: "${k}" is a JSON number; give it as a hex string such as "0x1000" (JSON numbers lose 64-bit precision)`);
         return String(v);
       }
-      throw new InputError(`${fileName}:${i + 1}: field "${k}" is not a string or number; give a plain value`);
+      throw new InputError(`${fileName}:${lineNo}: field "${k}" is not a string or number; give a plain value`);
     };
-    out.push(FIELDS.map(cell).join(','));
-    srcLine.push(i + 1);
+    const csvLine = FIELDS.map(cell).join(',');
+    if (this.failed) return;
+    this.csv.setLine(lineNo - 1);
+    try {
+      this.feed(csvLine);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      this.failed = e;
+    }
   }
-  try {
-    return parseCsvTrace(new TextEncoder().encode(out.join('\n') + '\n'), fileName, opts);
-  } catch (e) {
-    if (!(e instanceof InputError)) throw e;
-    // rewrite "file:N:" (a CSV line, 1 = header) to the JSONL line
-    const m = new RegExp(`^${fileName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+):`).exec(e.message);
-    if (m) throw new InputError(e.message.replace(m[0], `${fileName}:${srcLine[Number(m[1]) - 1] ?? m[1]}:`));
-    throw e;
+
+  /** After the last line: the CSV-level error kept, if any. */
+  finish(): void {
+    if (this.failed) throw this.failed;
+    this.csv.finish();
+  }
+
+  /** One CSV line (and its newline) through the CSV parser. */
+  private feed(csvLine: string): void {
+    if (this.buf.length < csvLine.length * 3 + 1) this.buf = new Uint8Array(csvLine.length * 3 + 64);
+    const n = this.enc.encodeInto(csvLine, this.buf).written;
+    this.buf[n] = 10;
+    this.csv.lines(this.buf, 0, n + 1, Infinity);
   }
 }
