@@ -235,6 +235,13 @@ class StepGunzip {
   close(): void { this.z.close(); }
 }
 
+/** Whether gzip is decompressed a step at a time here (else a gzip file is decompressed whole when opened). */
+export function gunzipInSteps(): boolean {
+  const g = StepGunzip.create();
+  g?.close();
+  return g !== null;
+}
+
 /**
  * A file's content as readInputBytes gives it — gzip decompressed, a byte-order mark dropped,
  * UTF-16 turned into UTF-8, an empty file refused, with the same messages and warnings — read a
@@ -426,11 +433,14 @@ export class InputStream {
       this.utf16 = new TextDecoder(utf16Le(head) ? 'utf-16le' : 'utf-16be', { fatal: true });
       const out: Uint8Array[] = [];
       let m = 0;
-      for (let p: Uint8Array | null = head.subarray(2); m < HEAD_BYTES; p = this.piece()) {
+      let p: Uint8Array | null = head.subarray(2);
+      for (;;) {
         const u = this.utf16Piece(p);
         if (u === null) break;
         out.push(u);
         m += u.length;
+        if (m >= HEAD_BYTES) break;
+        p = this.piece();
       }
       head = Buffer.concat(out);
     }

@@ -7,7 +7,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync, writeFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { decodeInput, readInputBytes } from '../../src/trace/input.js';
+import { decodeInput, readInputBytes, InputStream, LineBlocks, HEAD_BYTES, gunzipInSteps } from '../../src/trace/input.js';
 import { loadTrace } from '../../src/trace/load.js';
 import { parseCsvTrace, CSV_HEADER } from '../../src/trace/importers/csv.js';
 import { MAX_TRACE_DEVICES, type TraceColumns } from '../../src/trace/columns.js';
@@ -165,5 +165,81 @@ describe('more devices than one trace holds', () => {
   it('70,000 distinct devices (two PCI segments): one InputError naming file:line, the device and the limit', () => {
     const m = inputError(() => parseCsvTrace(csv(70_000), 'many.csv'));
     expect(m).toMatch(/^many\.csv:65537: device 0000:ff:1f\.7 is the 65,536th distinct device of the trace; a trace holds at most 65,535 \(.*\); split the trace/);
+  });
+});
+
+describe('InputStream: the content of readInputBytes, a piece at a time', () => {
+  const text = readFileSync(RING).subarray(0, 6000);
+  const member = (b: Uint8Array): Uint8Array => gzipSync(b);
+  /** Everything next() gives, or the error; and the warnings. */
+  const readAll = (path: string, readBytes: number, opts: { strict?: boolean } = {}) => {
+    const warnings: string[] = [];
+    try {
+      const s = InputStream.open(path, { ...opts, warn: (l) => warnings.push(l) }, readBytes);
+      const parts: Uint8Array[] = [];
+      for (let p = s.next(); p !== null; p = s.next()) parts.push(p.slice());
+      s.close();
+      return { bytes: hexOf(cat(...parts)), label: s.label, compression: s.compression, warnings };
+    } catch (e) {
+      expect(e).toBeInstanceOf(InputError);
+      return { error: (e as Error).message, warnings };
+    }
+  };
+  const wholeRead = (path: string, opts: { strict?: boolean } = {}) => {
+    const warnings: string[] = [];
+    try {
+      const r = readInputBytes(path, { ...opts, warn: (l) => warnings.push(l) });
+      return { bytes: hexOf(r.bytes), label: r.label, compression: r.compression, warnings };
+    } catch (e) {
+      return { error: (e as Error).message, warnings };
+    }
+  };
+
+  it('plain, BOM, UTF-16 LE/BE, gzip (several members, zero padding, garbage after), cut or corrupt gzip, empty: every read size', () => {
+    const u16 = Buffer.from(new TextDecoder().decode(text), 'utf16le');
+    const gz = member(text);
+    const cutGz = gz.subarray(0, gz.length - 700);
+    const badCrc = Uint8Array.from(gz);
+    badCrc[badCrc.length - 6] ^= 0xff;
+    const inputs: Array<[string, Uint8Array]> = [
+      ['plain', text], ['bom', cat(BOM, text)], ['le', cat(Uint8Array.from([0xff, 0xfe]), u16)],
+      ['be', cat(Uint8Array.from([0xfe, 0xff]), Buffer.from(u16).swap16())], ['le-odd', cat(Uint8Array.from([0xff, 0xfe]), u16, Uint8Array.from([0x41]))],
+      ['gz', gz], ['gz-members', cat(member(text.subarray(0, 1000)), member(new Uint8Array(0)), member(text.subarray(1000)))],
+      ['gz-zeros', cat(gz, new Uint8Array(9), enc.encode('zz'))], ['gz-garbage', cat(gz, enc.encode('zz'))], ['gz-bom-le', member(cat(Uint8Array.from([0xff, 0xfe]), u16))],
+      ['gz-cut', cutGz], ['gz-crc', badCrc], ['gz-empty', member(new Uint8Array(0))], ['bom-only', BOM], ['empty', new Uint8Array(0)], ['one', enc.encode('x')],
+    ];
+    for (const [name, bytes] of inputs) {
+      const f = file(`is-${name}`, bytes);
+      for (const strict of [false, true]) {
+        const want = wholeRead(f, { strict });
+        for (const rb of [1, 2, 3, 7, 64, 4097, 1 << 20]) expect(readAll(f, rb, { strict }), `${name} ${rb}${strict ? ' strict' : ''}`).toEqual(want);
+      }
+    }
+  });
+
+  it('gzip is decompressed a step at a time on this Node (the zlib handle InputStream drives is there)', () => {
+    expect(gunzipInSteps()).toBe(true);
+  });
+
+  it('the head: the first 4 KiB of content (or all of it), for format detection', () => {
+    const s = InputStream.open(file('head.csv.gz', gzipSync(text)), {}, 7);
+    expect(s.head.length).toBeGreaterThanOrEqual(HEAD_BYTES);
+    expect(hexOf(s.head)).toBe(hexOf(text.subarray(0, s.head.length)));
+    s.close();
+    const small = InputStream.open(file('small.csv', text.subarray(0, 100)));
+    expect(hexOf(small.head)).toBe(hexOf(text.subarray(0, 100)));
+    small.close();
+  });
+
+  it('LineBlocks: runs of whole lines, the partial last line carried to the next read', () => {
+    const body = enc.encode('a,b\nccc\n\nlong line without end');
+    for (const rb of [1, 3, 5, 64]) {
+      const blocks = new LineBlocks(InputStream.open(file('lines.txt', body), {}, rb));
+      const runs: string[] = [];
+      for (let r = blocks.next(); r !== null; r = blocks.next()) runs.push(Buffer.from(r).toString());
+      expect(runs.join('')).toBe('a,b\nccc\n\nlong line without end');
+      expect(runs.slice(0, -1).every((r) => r.endsWith('\n'))).toBe(true);
+      expect(runs.at(-1)).toMatch(/long line without end$/);
+    }
   });
 });

@@ -1,0 +1,121 @@
+/**
+ * `run` of a CSV, JSONL or ftrace trace reads it a chunk at a time (src/trace/stream.ts); the result
+ * JSON, timed and functional, is byte for byte the one of the whole file loaded and replayed: every
+ * shipped NIC and GPU workload written as CSV and as JSONL, the shipped CSV example (as a file and
+ * as its workload), every ftrace fixture. Reads of a few bytes, small chunks and the smallest ring
+ * put boundaries inside lines and inside requests the devices still hold.
+ */
+import { describe, it, expect } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join, basename } from 'node:path';
+import { resolveInput, runResolved } from '../../src/run/inputs.js';
+import { runTimedChunks } from '../../src/run/timed.js';
+import { runChunks } from '../../src/run/run.js';
+import { openTraceStream, type StreamFormat, type StreamTuning } from '../../src/trace/stream.js';
+import { writeCsvTrace } from '../../src/trace/importers/csv.js';
+import type { Config } from '../../src/config/config.js';
+import { tempDir } from '../setup/tmp.js';
+
+const root = join(import.meta.dirname, '../..');
+const dir = tempDir('iommusim-stream-run-');
+
+/** CSV text → the same records as JSON Lines. */
+function toJsonl(csv: string): string {
+  const [head, ...rows] = csv.trim().split('\n');
+  const keys = head.split(',');
+  return rows.map((r) => {
+    const o: Record<string, string | number> = {};
+    r.split(',').forEach((v, k) => { if (v !== '') o[keys[k]] = ['time_ns', 'size', 'pasid'].includes(keys[k]) ? Number(v) : v; });
+    return JSON.stringify(o);
+  }).join('\n') + '\n';
+}
+
+type Settings = Array<[string, string | number | boolean]>;
+
+/**
+ * `run FILE` as the CLI does it (resolveInput with streaming, then runResolved) against the file
+ * loaded whole (resolveInput without), timed and functional; and the stream read with `tune`.
+ */
+function expectSame(input: string, settings: Settings, format: StreamFormat, tune: StreamTuning): number {
+  let records = 0;
+  for (const functional of [false, true]) {
+    const [whole] = resolveInput(input, settings);
+    expect(whole.columns).toBeDefined();
+    records = whole.columns!.count;
+    const want = JSON.stringify(runResolved(whole, functional));
+    const [lazy] = resolveInput(input, settings, 'auto', {}, true);
+    expect(lazy.stream?.format).toBe(format);
+    expect(lazy.columns).toBeUndefined();
+    expect(JSON.stringify(runResolved(lazy, functional)), `${input} ${functional ? 'functional' : 'timed'}`).toBe(want);
+    if (!lazy.spec) {
+      const s = openTraceStream(input, format, lazy.stream!.opts, lazy.cfg, {}, tune);
+      try {
+        const cfg = lazy.cfg as Readonly<Config>;
+        const label = { name: basename(input), source: input, format };
+        const r = functional ? runChunks(s.chunks(), cfg, label) : runTimedChunks(s.chunks(), cfg, label, 1024);
+        expect(JSON.stringify(r), `${input} ${functional ? 'functional' : 'timed'} ${JSON.stringify(tune)}`).toBe(want);
+      } finally {
+        s.close();
+      }
+    }
+  }
+  return records;
+}
+
+const TINY: StreamTuning = { readBytes: 7, chunkRecords: 257, windowNs: 0 };
+
+describe('run of a text trace read a chunk at a time', () => {
+  // the shipped workloads (as streamed-timed.test.ts replays them from .iotrace), here as CSV and JSONL
+  const cases: Array<[string, Settings]> = [
+    ['nic-10g-tcp', [['workload.count', 3000]]],
+    ['nic-10g-udp64', [['workload.count', 4000]]],
+    ['nic-10g-memcached', [['workload.count', 3000]]],
+    ['nic-100g-fs-5flows', [['workload.count', 3000], ['iommu.mode', 'strict']]],
+    ['nic-100g-fs-40flows', [['workload.count', 3000], ['iommu.mode', 'strict']]],
+    ['nic-real-iperf3', [['workload.count', 4000]]],
+    ['gpu-training-h2d', [['workload.count', 2], ['workload.size', '1MiB']]],
+    ['gpu-pageable-copies', [['workload.count', 2], ['workload.size', '1MiB']]],
+    ['gpu-uvm-faults', [['workload.count', 1024]]],
+  ];
+  for (const [name, set] of cases) {
+    it(`${name} as CSV and JSONL: the result JSON of the whole file`, () => {
+      const [r] = resolveInput(name, set);
+      // the trace replayed under the workload's own configuration
+      const settings: Settings = Object.entries(flatten(r.cfg)).map(([k, v]) => [k, v]);
+      const csv = writeCsvTrace(r.columns!);
+      const f = join(dir, `${name}.csv`);
+      writeFileSync(f, csv);
+      expect(expectSame(f, settings, 'csv', { ...TINY, readBytes: 61 })).toBeGreaterThan(500);
+      const j = join(dir, `${name}.jsonl`);
+      writeFileSync(j, toJsonl(csv));
+      expectSame(j, settings, 'jsonl', { ...TINY, readBytes: 1000 });
+    });
+  }
+
+  it('the shipped CSV example, as a file and as its workload', () => {
+    const ring = join(root, 'workloads/examples/nic-rx-ring.csv');
+    expect(expectSame(ring, [['iommu.mode', 'strict']], 'csv', TINY)).toBe(5377);
+    expectSame(ring, [], 'csv', { readBytes: 64, chunkRecords: 64 });
+    expectSame('nic-rx-ring', [], 'csv', {});
+  });
+
+  it('every ftrace fixture, default and with a short synthesized-access delay', () => {
+    for (const f of ['synthetic_tracefs_5flags.txt', 'synthetic_trace_pipe_4flags_tgid.txt', 'synthetic_tracefs_noirqinfo_counter.txt',
+      'synthetic_trace-cmd.txt', 'synthetic_trace-cmd_t_ns.txt', 'synthetic_trace-cmd_l.txt']) {
+      const path = join(root, 'test/fixtures/ftrace', f);
+      expect(expectSame(path, [], 'ftrace', TINY)).toBe(296);
+      expectSame(path, [['ftrace.synthDelayNs', 50], ['iommu.mode', 'strict']], 'ftrace', { readBytes: 300, chunkRecords: 16, windowNs: 100 });
+    }
+  });
+});
+
+/** A config as `key=value` settings (leaves only): the same config when built again. */
+function flatten(o: unknown, prefix = ''): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(o as Record<string, unknown>)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) Object.assign(out, flatten(v, key));
+    else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[key] = v;
+  }
+  return out;
+}
