@@ -7,6 +7,7 @@
  *   npm run build && node dist/bench/memory.js                      # 1e6,1e7,1e8 records (~10 min, 5 GB of disk)
  *   node dist/bench/memory.js --records 1e6,1e7 --functional        # also the functional replay
  *   node dist/bench/memory.js --workload nic-10g-tcp --set nic.iovaPolicy=page-pool
+ *   node dist/bench/memory.js --records 1e6,5e6 --as csv                # the traces as CSV (streamed too)
  *
  * The trace: nic-10g-udp64 with a huge-page pool by default (packets at line rate, time-spread;
  * about 1.39 records per packet), the packet count chosen for the record count asked for. Files
@@ -44,10 +45,12 @@ const program = new Command()
   .option('--workload <name>', 'a NIC workload or generator that streams', 'nic-10g-udp64')
   .option('--set <key=value>', 'settings for trace gen and run (repeatable)', (v: string, a: string[]) => [...a, v], [] as string[])
   .option('--functional', 'also replay each trace functionally (translations only)')
+  .option('--as <ext>', 'the traces\' format: iotrace or csv (CSV, JSONL and ftrace are streamed as well)', 'iotrace')
   .option('--dir <dir>', 'where the traces go (default: a new temporary directory)')
   .option('--keep', 'keep the traces')
   .parse();
-const o = program.opts<{ records: string; workload: string; set: string[]; functional?: boolean; dir?: string; keep?: boolean }>();
+const o = program.opts<{ records: string; workload: string; set: string[]; functional?: boolean; as: string; dir?: string; keep?: boolean }>();
+if (o.as !== 'iotrace' && o.as !== 'csv') { process.stderr.write(`--as ${o.as}: give iotrace or csv\n`); process.exit(2); }
 const sets = (o.set.length > 0 ? o.set : ['nic.iovaPolicy=hugepage']).flatMap((s) => ['--set', s]);
 const targets = o.records.split(',').map((s) => Math.round(Number(s)));
 if (targets.some((n) => !(n >= 1))) { process.stderr.write(`--records ${o.records}: give record counts ≥ 1, e.g. 1e6,1e7\n`); process.exit(2); }
@@ -59,13 +62,13 @@ const p = measure(['trace', 'gen', o.workload, ...sets, '--set', 'workload.count
 const perPacket = Number(/: (\d+) records/.exec(p.stdout)![1]) / 100000;
 rmSync(probe);
 
-process.stdout.write(`# bounded memory: ${o.workload} ${sets.filter((s) => s !== '--set').join(' ')}, ${perPacket.toFixed(4)} records per packet; Node ${process.version}\n\n`);
+process.stdout.write(`# bounded memory: ${o.workload} ${sets.filter((s) => s !== '--set').join(' ')}, ${perPacket.toFixed(4)} records per packet, traces as .${o.as}; Node ${process.version}\n\n`);
 process.stdout.write('| records | packets | file | trace gen wall | trace gen peak RSS | run (timed) wall | run (timed) peak RSS | run rate |' + (o.functional ? ' run --functional wall | peak RSS |' : '') + '\n');
 process.stdout.write('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |' + (o.functional ? ' ---: | ---: |' : '') + '\n');
 const runRss: number[] = [];
 for (const target of targets) {
   const packets = Math.max(1, Math.ceil(target / perPacket));
-  const f = join(dir, `mem-${target}.iotrace`);
+  const f = join(dir, `mem-${target}.${o.as}`);
   const g = measure(['trace', 'gen', o.workload, ...sets, '--set', `workload.count=${packets}`, '-o', f]);
   const records = Number(/: (\d+) records/.exec(g.stdout)![1]);
   const bytes = statSync(f).size;

@@ -282,17 +282,17 @@ export class InputStream {
     }
     this.raw = new Uint8Array(Math.max(2, readBytes));
     this.readError = (e: unknown) => cannotRead(path, what, fix, e);
-    const magic = this.readRaw(2);
-    if (magic === null) { this.close(); throw emptyFile(path); }
-    this.back = magic.slice();
     this.label = path;
-    if (isGzip(magic)) {
-      this.compression = 'gzip';
-      this.label = `${path} (decompressed)`;
-      this.gz = StepGunzip.create();
-      if (this.gz === null) this.gzWhole = gunzip(this.readAllRaw(), path, opts);
-    }
     try {
+      const magic = this.readRaw(2);
+      if (magic === null) throw emptyFile(path);
+      this.back = magic.slice();
+      if (isGzip(magic)) {
+        this.compression = 'gzip';
+        this.label = `${path} (decompressed)`;
+        this.gz = StepGunzip.create();
+        if (this.gz === null) this.gzWhole = gunzip(this.readAllRaw(), path, opts);
+      }
       this.head = this.readHead();
     } catch (e) {
       this.close();
