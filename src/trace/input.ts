@@ -49,31 +49,51 @@ export const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f
 export function readInputBytes(path: string, opts: ReadOptions = {}, what = 'trace', fix = 'check the path'): InputBytes {
   let raw: Uint8Array;
   try {
-    if (statSync(path).isDirectory()) throw new InputError(`${path}: is a folder, not a ${what} file; name a file`);
+    checkNotFolder(path, what);
     raw = readFileSync(path);
   } catch (e) {
-    if (e instanceof InputError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ERR_FS_FILE_TOO_LARGE') {
-      throw new InputError(`${path}: larger than 2 GiB, more than can be read into memory at once; for a trace, write it as .iotrace (trace gen/import -o x.iotrace) and replay it with run --functional, which streams it, or split it`);
-    }
-    throw new InputError(`${path}: cannot read the ${what} (${code ?? String(e)}); ${fix}`);
+    throw inputReadError(path, e, what, fix);
   }
   return decodeInput(raw, path, opts);
 }
 
+/** A folder where a file was wanted: an InputError saying so (statSync's own errors pass through). */
+export function checkNotFolder(path: string, what: string): void {
+  if (statSync(path).isDirectory()) throw new InputError(`${path}: is a folder, not a ${what} file; name a file`);
+}
+
+/** An error opening or reading an input file as the InputError the CLI shows (an InputError passes through). */
+export function inputReadError(path: string, e: unknown, what: string, fix: string): InputError {
+  if (e instanceof InputError) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ERR_FS_FILE_TOO_LARGE') {
+    return new InputError(`${path}: larger than 2 GiB, more than can be read into memory at once; for a trace, write it as .iotrace (trace gen/import -o x.iotrace) and replay it with run --functional, which streams it, or split it`);
+  }
+  return new InputError(`${path}: cannot read the ${what} (${code ?? String(e)}); ${fix}`);
+}
+
+/** The messages about damaged or empty input, shared by decodeInput and the streamed capture reader (src/trace/capture-file.ts). */
+export const inputMessages = {
+  empty: (name: string): InputError => new InputError(`${name}: empty file; nothing to read (was the export or copy interrupted?)`),
+  gzipEmpty: (name: string): InputError => new InputError(`${name}: empty file (the gzip stream holds no data); compress the trace itself`),
+  bomOnly: (name: string): InputError => new InputError(`${name}: empty file (only a byte-order mark); nothing to read`),
+  gzipCorrupt: (name: string, why: string): InputError => new InputError(`${name}: not a valid gzip file (${why}); check the file (gzip -t), or decompress it with gunzip first`),
+  gzipCutStrict: (name: string, size: number): InputError => new InputError(`${name}: the gzip stream is cut short (file truncated at byte ${size}); copy the file again in full, or drop --strict to read what was decompressed before the cut`),
+  gzipCutWarning: (name: string, size: number, got: number): string => `${name}: the gzip stream is cut short (file truncated at byte ${size}); read the ${got} byte(s) decompressed before the cut`,
+};
+
 /** Decompress (gzip), drop or convert a byte-order mark, refuse an empty file. `name` labels messages. */
 export function decodeInput(raw: Uint8Array, name: string, opts: ReadOptions = {}): InputBytes {
-  if (raw.length === 0) throw new InputError(`${name}: empty file; nothing to read (was the export or copy interrupted?)`);
+  if (raw.length === 0) throw inputMessages.empty(name);
   let bytes = raw;
   let compression: 'gzip' | undefined;
   if (isGzip(raw)) {
     compression = 'gzip';
     bytes = gunzip(raw, name, opts);
-    if (bytes.length === 0) throw new InputError(`${name}: empty file (the gzip stream holds no data); compress the trace itself`);
+    if (bytes.length === 0) throw inputMessages.gzipEmpty(name);
   }
   bytes = withoutBom(bytes, name);
-  if (bytes.length === 0) throw new InputError(`${name}: empty file (only a byte-order mark); nothing to read`);
+  if (bytes.length === 0) throw inputMessages.bomOnly(name);
   return compression ? { bytes, compression, label: `${name} (decompressed)` } : { bytes, label: name };
 }
 
@@ -90,19 +110,17 @@ function gunzip(raw: Uint8Array, name: string, opts: ReadOptions): Uint8Array {
     if (err.code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
       throw new InputError(`${name}: decompresses to more than this process can hold in memory (${err.message}); decompress it first and convert it to .iotrace (iommusim trace import), or split it`);
     }
-    if (err.code !== 'Z_BUF_ERROR') {
-      throw new InputError(`${name}: not a valid gzip file (${err.message}); check the file (gzip -t), or decompress it with gunzip first`);
-    }
+    if (err.code !== 'Z_BUF_ERROR') throw inputMessages.gzipCorrupt(name, err.message);
   }
   // Z_BUF_ERROR: the input ended inside the stream
-  if (opts.strict) throw new InputError(`${name}: the gzip stream is cut short (file truncated at byte ${raw.length}); copy the file again in full, or drop --strict to read what was decompressed before the cut`);
+  if (opts.strict) throw inputMessages.gzipCutStrict(name, raw.length);
   let part: Uint8Array;
   try {
     part = zlib.gunzipSync(raw, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
   } catch (e) {
-    throw new InputError(`${name}: not a valid gzip file (${(e as Error).message}); check the file (gzip -t), or decompress it with gunzip first`);
+    throw inputMessages.gzipCorrupt(name, (e as Error).message);
   }
-  warnOf(opts)(`${name}: the gzip stream is cut short (file truncated at byte ${raw.length}); read the ${part.length} byte(s) decompressed before the cut`);
+  warnOf(opts)(inputMessages.gzipCutWarning(name, raw.length, part.length));
   return part;
 }
 

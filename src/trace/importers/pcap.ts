@@ -1,6 +1,8 @@
 /**
- * Packet-capture importers: classic pcap (libpcap savefile) and pcapng, read from one in-memory
- * buffer into columns (typed arrays) that later become NIC DMA traffic.
+ * Packet-capture importers: classic pcap (libpcap savefile) and pcapng, read into columns (typed
+ * arrays) that later become NIC DMA traffic. One reader (CaptureReader) does it a piece at a time
+ * from a ByteSource (a file, a gzip stream: src/trace/capture-file.ts), a chunk of packets at a
+ * time in reused columns; parseCapture is the same reader over a buffer in memory, collected.
  *
  * Sources: IETF draft-ietf-opsawg-pcap (pcap), draft-ietf-opsawg-pcapng / github.com/pcapng/pcapng
  * (pcapng), tcpdump.org link-layer header types; see README-pcap.md for what is and is not parsed,
@@ -9,6 +11,9 @@
  * Contract: any malformed input ends in ONE `InputError` whose message names the file, the byte
  * offset and the fix. No other exception type escapes, and every record loop advances by at least 12 bytes.
  * The hot loops read with one DataView and plain byte indexing; they allocate nothing per packet.
+ * A record cut by a read is carried over: the unparsed bytes move to the front of the read buffer
+ * and the loop goes on after the next read (so a record is parsed only once it is whole, and every
+ * message gives the same file offsets as for the whole file in memory).
  */
 import { fmix32 } from '../../util/hash.js';
 import { InputError, inputError } from '../../util/errors.js';
@@ -485,8 +490,9 @@ export const DEFAULT_READ_BYTES = 1 << 20;
  * the chunk, the read buffer (`readBytes`, or the largest record) and the interface table,
  * whatever the capture's length. The packets, times, warnings and errors are exactly those of
  * `parseCapture` (which is this reader over bytes in memory, collected). The file header is read
- * by the constructor (a file that is not a capture fails there); `format`, `interfaces`, `t0Sec`,
- * `t0Ns` fill in as packets are read, `warnings` and `partial` are final once `next()` returned null.
+ * by the constructor (a file that is not a capture fails there); `interfaces` fill in as they are
+ * read; `t0Sec`, `t0Ns` (pcap: set at the end), `warnings` and `partial` are final once `next()`
+ * returned null. An error (InputError) releases the source.
  */
 export class CaptureReader {
   readonly file: string;
