@@ -164,6 +164,8 @@ describe('capture files read a piece at a time = readInputBytes + parseCapture',
 
   it('the default messages name a trace (as readInputBytes(path) does)', () => {
     expect(() => openCaptureFile(join(dir, 'nope.pcap'))).toThrow(/nope\.pcap: cannot read the trace \(ENOENT\); check the path/);
+    expect(() => captureStream(join(dir, 'nope.pcap'))).toThrow(/cannot read the trace \(ENOENT\)/);
+    expect(captureStream(file('ng.pcapng', smallNg)).format).toBe('pcapng');
   });
 
   it('readCaptureFile is parseCapture of the file', () => {
@@ -204,6 +206,7 @@ describe('a capture as a stream of DMA rows', () => {
     for (const p of [HTTP, file('h.pcap.gz', gzipSync(httpBytes))]) {
       const whole = captureColumns(readCaptureFile(p).packets, r.cfg);
       const s = captureStream(p, r.cfg, {}, 101, 17);
+      expect(s.format).toBe('pcap');
       expect(s.devices).toEqual(whole.devices);
       expect(rows(() => s.next())).toEqual(wholeRows(whole));
       const d = captureStream(p);

@@ -84,12 +84,15 @@ export function nicStream(cfg: Readonly<Config>, captured?: PacketColumns, read:
 /**
  * A capture file (pcap, pcapng, gzip-compressed or not) as the DMA trace of the NIC model, a
  * chunk at a time in bounded memory: the rows loadTrace(path, 'auto', {}, cfg, read).columns gives
- * for a capture (captureColumns), the NIC configured by cfg's nic.* and iommu.*. For `run FILE.pcap`.
+ * for a capture (captureColumns), the NIC configured by cfg's nic.* and iommu.*, and the format
+ * found (for the run's label). For `run FILE.pcap`; the capture's warnings go to `read.warn` at
+ * its end, a file that is not a capture is an InputError here.
  */
-export function captureStream(path: string, cfg?: unknown, read: ReadOptions = {}, chunkRecords?: number, chunkPackets?: number): TraceChunks {
+export function captureStream(path: string, cfg?: unknown, read: ReadOptions = {}, chunkRecords?: number, chunkPackets?: number): TraceChunks & { format: 'pcap' | 'pcapng' } {
   const c = (cfg ?? {}) as { nic?: Record<string, unknown>; iommu?: Record<string, unknown> };
   const ncfg = resolveNicConfig({ nic: c.nic ?? {}, iommu: c.iommu ?? {} });
-  return new NicTraceStream(captureChunks(path, read, { chunkPackets }), ncfg, { device: NIC_DEVICE }, chunkRecords);
+  const chunks = captureChunks(path, read, { chunkPackets });
+  return Object.assign(new NicTraceStream(chunks, ncfg, { device: NIC_DEVICE }, chunkRecords), { format: chunks.reader.format });
 }
 
 function capturePath(cfg: Readonly<Config>): string {
