@@ -52,49 +52,58 @@ export function readInputBytes(path: string, opts: ReadOptions = {}, what = 'tra
     checkNotFolder(path, what);
     raw = readFileSync(path);
   } catch (e) {
-    if (e instanceof InputError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ERR_FS_FILE_TOO_LARGE') {
-      throw new InputError(`${path}: larger than 2 GiB, more than can be read into memory at once; for a trace, write it as .iotrace (trace gen/import -o x.iotrace) and replay it with run --functional, which streams it, or split it`);
-    }
-    throw cannotRead(path, what, fix, e);
+    throw inputReadError(path, e, what, fix);
   }
   return decodeInput(raw, path, opts);
 }
 
-const checkNotFolder = (path: string, what: string): void => {
+/** A folder where a file was wanted: an InputError saying so (statSync's own errors pass through). */
+export function checkNotFolder(path: string, what: string): void {
   if (statSync(path).isDirectory()) throw new InputError(`${path}: is a folder, not a ${what} file; name a file`);
+}
+
+/** An error opening or reading an input file as the InputError the CLI shows (an InputError passes through). */
+export function inputReadError(path: string, e: unknown, what: string, fix: string): InputError {
+  if (e instanceof InputError) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ERR_FS_FILE_TOO_LARGE') {
+    return new InputError(`${path}: larger than 2 GiB, more than can be read into memory at once; for a trace, write it as .iotrace (trace gen/import -o x.iotrace) and replay it with run --functional, which streams it, or split it`);
+  }
+  return new InputError(`${path}: cannot read the ${what} (${code ?? String(e)}); ${fix}`);
+}
+
+/** The messages about damaged or empty input, shared by decodeInput and the streamed capture reader (src/trace/capture-file.ts). */
+export const inputMessages = {
+  empty: (name: string): InputError => new InputError(`${name}: empty file; nothing to read (was the export or copy interrupted?)`),
+  gzipEmpty: (name: string): InputError => new InputError(`${name}: empty file (the gzip stream holds no data); compress the trace itself`),
+  bomOnly: (name: string): InputError => new InputError(`${name}: empty file (only a byte-order mark); nothing to read`),
+  gzipCorrupt: (name: string, why: string): InputError => new InputError(`${name}: not a valid gzip file (${why}); check the file (gzip -t), or decompress it with gunzip first`),
+  gzipCutStrict: (name: string, size: number): InputError => new InputError(`${name}: the gzip stream is cut short (file truncated at byte ${size}); copy the file again in full, or drop --strict to read what was decompressed before the cut`),
+  gzipCutWarning: (name: string, size: number, got: number): string => `${name}: the gzip stream is cut short (file truncated at byte ${size}); read the ${got} byte(s) decompressed before the cut`,
+  utf16Bad: (name: string): InputError => new InputError(`${name}: starts with a UTF-16 byte-order mark but is not valid UTF-16 text; save it as UTF-8`),
 };
-const cannotRead = (path: string, what: string, fix: string, e: unknown): InputError =>
-  new InputError(`${path}: cannot read the ${what} (${(e as NodeJS.ErrnoException).code ?? String(e)}); ${fix}`);
-const emptyFile = (name: string): InputError => new InputError(`${name}: empty file; nothing to read (was the export or copy interrupted?)`);
-const emptyGzip = (name: string): InputError => new InputError(`${name}: empty file (the gzip stream holds no data); compress the trace itself`);
-const onlyBom = (name: string): InputError => new InputError(`${name}: empty file (only a byte-order mark); nothing to read`);
-const badGzip = (name: string, message: string): InputError =>
-  new InputError(`${name}: not a valid gzip file (${message}); check the file (gzip -t), or decompress it with gunzip first`);
-const badUtf16 = (name: string): InputError => new InputError(`${name}: starts with a UTF-16 byte-order mark but is not valid UTF-16 text; save it as UTF-8`);
 
 /**
  * A gzip stream cut short (the file ends at byte `rawLength`): with `strict` an error; otherwise one
  * warning saying how many bytes were decompressed before the cut, which are used.
  */
 function cutShort(name: string, rawLength: number, decompressed: number, opts: ReadOptions): void {
-  if (opts.strict) throw new InputError(`${name}: the gzip stream is cut short (file truncated at byte ${rawLength}); copy the file again in full, or drop --strict to read what was decompressed before the cut`);
-  warnOf(opts)(`${name}: the gzip stream is cut short (file truncated at byte ${rawLength}); read the ${decompressed} byte(s) decompressed before the cut`);
+  if (opts.strict) throw inputMessages.gzipCutStrict(name, rawLength);
+  warnOf(opts)(inputMessages.gzipCutWarning(name, rawLength, decompressed));
 }
 
 /** Decompress (gzip), drop or convert a byte-order mark, refuse an empty file. `name` labels messages. */
 export function decodeInput(raw: Uint8Array, name: string, opts: ReadOptions = {}): InputBytes {
-  if (raw.length === 0) throw emptyFile(name);
+  if (raw.length === 0) throw inputMessages.empty(name);
   let bytes = raw;
   let compression: 'gzip' | undefined;
   if (isGzip(raw)) {
     compression = 'gzip';
     bytes = gunzip(raw, name, opts);
-    if (bytes.length === 0) throw emptyGzip(name);
+    if (bytes.length === 0) throw inputMessages.gzipEmpty(name);
   }
   bytes = withoutBom(bytes, name);
-  if (bytes.length === 0) throw onlyBom(name);
+  if (bytes.length === 0) throw inputMessages.bomOnly(name);
   return compression ? { bytes, compression, label: `${name} (decompressed)` } : { bytes, label: name };
 }
 
@@ -111,7 +120,7 @@ function gunzip(raw: Uint8Array, name: string, opts: ReadOptions): Uint8Array {
     if (err.code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
       throw new InputError(`${name}: decompresses to more than this process can hold in memory (${err.message}); decompress it first and convert it to .iotrace (iommusim trace import), or split it`);
     }
-    if (err.code !== 'Z_BUF_ERROR') throw badGzip(name, err.message);
+    if (err.code !== 'Z_BUF_ERROR') throw inputMessages.gzipCorrupt(name, err.message);
   }
   // Z_BUF_ERROR: the input ended inside the stream
   if (opts.strict) cutShort(name, raw.length, 0, opts);
@@ -119,7 +128,7 @@ function gunzip(raw: Uint8Array, name: string, opts: ReadOptions): Uint8Array {
   try {
     part = zlib.gunzipSync(raw, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
   } catch (e) {
-    throw badGzip(name, (e as Error).message);
+    throw inputMessages.gzipCorrupt(name, (e as Error).message);
   }
   cutShort(name, raw.length, part.length, opts);
   return part;
@@ -139,7 +148,7 @@ function withoutBom(b: Uint8Array, name: string): Uint8Array {
     try {
       text = new TextDecoder(le ? 'utf-16le' : 'utf-16be', { fatal: true }).decode(b.subarray(2));
     } catch {
-      throw badUtf16(name);
+      throw inputMessages.utf16Bad(name);
     }
     return new TextEncoder().encode(text);
   }
@@ -278,14 +287,14 @@ export class InputStream {
       this.fd = openSync(path, 'r');
     } catch (e) {
       if (e instanceof InputError) throw e;
-      throw cannotRead(path, what, fix, e);
+      throw inputReadError(path, e, what, fix);
     }
     this.raw = new Uint8Array(Math.max(2, readBytes));
-    this.readError = (e: unknown) => cannotRead(path, what, fix, e);
+    this.readError = (e: unknown) => inputReadError(path, e, what, fix);
     this.label = path;
     try {
       const magic = this.readRaw(2);
-      if (magic === null) throw emptyFile(path);
+      if (magic === null) throw inputMessages.empty(path);
       this.back = magic.slice();
       if (isGzip(magic)) {
         this.compression = 'gzip';
@@ -387,7 +396,7 @@ export class InputStream {
       } catch (e) {
         this.done = true;
         const err = e as NodeJS.ErrnoException;
-        if (err.code !== 'Z_BUF_ERROR') throw badGzip(this.path, err.message);
+        if (err.code !== 'Z_BUF_ERROR') throw inputMessages.gzipCorrupt(this.path, err.message);
         cutShort(this.path, this.rawBytes, this.decompressed, this.opts); // the input ended inside the stream
         return null;
       }
@@ -412,7 +421,7 @@ export class InputStream {
       return out.length > 0 ? out : null;
     } catch {
       while (this.piece() !== null) { /* read on: a gzip fault is thrown here */ }
-      throw badUtf16(this.path);
+      throw inputMessages.utf16Bad(this.path);
     }
   }
 
@@ -427,7 +436,7 @@ export class InputStream {
       n += p.length;
     }
     let head: Uint8Array = Buffer.concat(parts);
-    if (this.compression && this.done && head.length === 0) throw emptyGzip(this.path);
+    if (this.compression && this.done && head.length === 0) throw inputMessages.gzipEmpty(this.path);
     if (utf8Bom(head)) head = head.subarray(3);
     else if (utf16Le(head) || utf16Be(head)) {
       this.utf16 = new TextDecoder(utf16Le(head) ? 'utf-16le' : 'utf-16be', { fatal: true });
@@ -444,7 +453,7 @@ export class InputStream {
       }
       head = Buffer.concat(out);
     }
-    if (this.done && head.length === 0) throw onlyBom(this.path);
+    if (this.done && head.length === 0) throw inputMessages.bomOnly(this.path);
     return head;
   }
 }

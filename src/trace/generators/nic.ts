@@ -1,10 +1,11 @@
 /** NIC generators: synthetic packets or a capture through the NIC device model (src/devices/nic). */
 import type { Config } from '../../config/config.js';
-import type { TraceColumns } from '../columns.js';
-import { nicTrace, syntheticPackets, resolveNicConfig, NicTraceStream, SyntheticPacketStream, onePacketChunk, type NicStats, type SyntheticPacketOptions } from '../../devices/nic/nic.js';
-import { parseCapture, type PacketColumns } from '../importers/pcap.js';
+import type { TraceColumns, TraceChunks } from '../columns.js';
+import { nicTrace, syntheticPackets, resolveNicConfig, NicTraceStream, SyntheticPacketStream, onePacketChunk, type NicStats, type PacketChunks, type SyntheticPacketOptions } from '../../devices/nic/nic.js';
+import type { PacketColumns } from '../importers/pcap.js';
+import { captureChunks, readCaptureFile } from '../capture-file.js';
 import { InputError } from '../../util/errors.js';
-import { readInputBytes, warnOf, type ReadOptions } from '../input.js';
+import { warnOf, type ReadOptions } from '../input.js';
 import type { DeviceStats } from '../../virt/paths.js';
 
 export const NIC_DEVICE = '0000:03:00.0';
@@ -18,23 +19,26 @@ const MIXES: Record<string, Array<[number, number]>> = {
 };
 
 /**
- * The frames of the capture workload.pcap names (the config-independent part of nic-pcap). Gzip is
- * decompressed; a capture cut inside a record gives the records before the cut and a warning, or
- * with `read.strict` an InputError.
+ * The frames of the capture workload.pcap names (the config-independent part of nic-pcap), whole:
+ * 24 B per frame, read a piece at a time (the file's bytes are not held). Gzip is decompressed; a
+ * capture cut inside a record gives the records before the cut and a warning, or with
+ * `read.strict` an InputError.
  */
 export function readCapturePackets(path: string, read: ReadOptions = {}): PacketColumns {
-  const { bytes, label } = readInputBytes(path, read, 'capture', 'check workload.pcap');
-  const cap = parseCapture(bytes, label, { allowPartial: !read.strict });
+  const cap = readCaptureFile(path, read, CAPTURE_FILE);
   for (const w of cap.warnings) warnOf(read)(w);
   return cap.packets;
 }
+
+/** How workload.pcap is named in messages about it. */
+const CAPTURE_FILE = { what: 'capture', fix: 'check workload.pcap' } as const;
 
 /** `captured`: workload.pcap's frames already read (readCapturePackets), e.g. shared with sweep workers; `read`: how to read it otherwise. */
 export function nicPackets(cfg: Readonly<Config>, captured?: PacketColumns, read: ReadOptions = {}): { packets: PacketColumns; offeredGbps: number } {
   const w = cfg.workload;
   if (w.kind === 'nic-pcap') {
-    if (!w.pcap) throw new InputError('workload.pcap: empty; name the capture file (pcap or pcapng) to replay');
-    const p = captured ?? readCapturePackets(w.pcap, read);
+    const path = capturePath(cfg);
+    const p = captured ?? readCapturePackets(path, read);
     let sum = 0;
     for (let i = 0; i < p.count; i++) sum += p.origLen[i] + 24;
     const spanNs = p.count > 1 ? p.tsNs[p.count - 1] - p.tsNs[0] : 1;
@@ -60,13 +64,41 @@ function syntheticOptions(cfg: Readonly<Config>): SyntheticPacketOptions {
 
 /**
  * The NIC generator's rows a chunk at a time (`chunkRecords` rows, reused): synthetic packets are
- * drawn a chunk at a time too (`chunkPackets`), so memory is bounded whatever workload.count is. A capture
- * (nic-pcap) is read whole, then streamed through the NIC model.
+ * drawn a chunk at a time too (`chunkPackets`), and a capture (nic-pcap) is read a chunk of
+ * `chunkPackets` frames at a time (captureChunks: fixed reads, gzip inflated as it is read), so
+ * memory is bounded whatever workload.count or the capture's length. `captured`: the frames
+ * already read (a sweep's shared frames), streamed from memory. A capture's warnings go to
+ * `read.warn` once its last frame is read.
  */
-export function nicStream(cfg: Readonly<Config>, captured?: PacketColumns, read: ReadOptions = {}, chunkRecords?: number, chunkPackets?: number): NicTraceStream {
+export function nicStream(cfg: Readonly<Config>, captured?: PacketColumns, read: ReadOptions = {}, chunkRecords?: number, chunkPackets?: number, readBytes?: number): NicTraceStream {
   const ncfg = resolveNicConfig({ nic: (cfg as unknown as { nic: Record<string, unknown> }).nic, iommu: cfg.iommu as unknown as Record<string, unknown> });
-  const packets = cfg.workload.kind === 'nic-pcap' ? onePacketChunk(nicPackets(cfg, captured, read).packets) : new SyntheticPacketStream(syntheticOptions(cfg), chunkPackets);
+  let packets: PacketChunks;
+  if (cfg.workload.kind !== 'nic-pcap') packets = new SyntheticPacketStream(syntheticOptions(cfg), chunkPackets);
+  else {
+    const path = capturePath(cfg);
+    packets = captured ? onePacketChunk(captured) : captureChunks(path, read, { ...CAPTURE_FILE, chunkPackets, readBytes });
+  }
   return new NicTraceStream(packets, ncfg, { device: NIC_DEVICE }, chunkRecords);
+}
+
+/**
+ * A capture file (pcap, pcapng, gzip-compressed or not) as the DMA trace of the NIC model, a
+ * chunk at a time in bounded memory: the rows loadTrace(path, 'auto', {}, cfg, read).columns gives
+ * for a capture (captureColumns), the NIC configured by cfg's nic.* and iommu.*, and the format
+ * found (for the run's label). For `run FILE.pcap`; the capture's warnings go to `read.warn` at
+ * its end, a file that is not a capture is an InputError here.
+ */
+export function captureStream(path: string, cfg?: unknown, read: ReadOptions = {}, chunkRecords?: number, chunkPackets?: number): TraceChunks & { format: 'pcap' | 'pcapng' } {
+  const c = (cfg ?? {}) as { nic?: Record<string, unknown>; iommu?: Record<string, unknown> };
+  const ncfg = resolveNicConfig({ nic: c.nic ?? {}, iommu: c.iommu ?? {} });
+  const chunks = captureChunks(path, read, { chunkPackets });
+  return Object.assign(new NicTraceStream(chunks, ncfg, { device: NIC_DEVICE }, chunkRecords), { format: chunks.reader.format });
+}
+
+function capturePath(cfg: Readonly<Config>): string {
+  const w = cfg.workload;
+  if (!w.pcap) throw new InputError('workload.pcap: empty; name the capture file (pcap or pcapng) to replay');
+  return w.pcap;
 }
 
 export function nicGenerate(cfg: Readonly<Config>, captured?: PacketColumns, read: ReadOptions = {}): { trace: TraceColumns; stats: NicStats; device: DeviceStats; offeredGbps: number } {

@@ -8,7 +8,7 @@
  * and last records, which differ only in a file out of time order); the duration is their
  * difference. Times are UTC.
  */
-import type { CaptureFile } from './pcap.js';
+import type { CaptureFile, PacketColumns } from './pcap.js';
 
 /** LINKTYPE_* names of tcpdump.org "Link-layer header types" for the link types the importer reads. */
 const LINK_TYPE_NAMES: Record<number, string> = {
@@ -71,25 +71,51 @@ function digitsOf(tsResolNs: number): number {
   return 9;
 }
 
-export function captureInfo(cap: CaptureFile): CaptureInfo {
-  const p = cap.packets;
-  let captured = 0, wire = 0, min = Infinity, max = -Infinity;
-  for (let i = 0; i < p.count; i++) {
-    captured += p.capLen[i]!;
-    wire += p.origLen[i]!;
-    const t = p.tsNs[i]!;
-    if (t < min) min = t;
-    if (t > max) max = t;
+/** The per-packet sums captureInfo reports, added a chunk at a time (a capture read in pieces). */
+export class CaptureTally {
+  frames = 0;
+  capturedBytes = 0;
+  wireBytes = 0;
+  minNs = Infinity;
+  maxNs = -Infinity;
+  add(p: PacketColumns): void {
+    let captured = this.capturedBytes, wire = this.wireBytes, min = this.minNs, max = this.maxNs;
+    for (let i = 0; i < p.count; i++) {
+      captured += p.capLen[i]!;
+      wire += p.origLen[i]!;
+      const t = p.tsNs[i]!;
+      if (t < min) min = t;
+      if (t > max) max = t;
+    }
+    this.frames += p.count;
+    this.capturedBytes = captured;
+    this.wireBytes = wire;
+    this.minNs = min;
+    this.maxNs = max;
   }
+}
+
+/** The header facts captureSummary needs: a CaptureFile's, or a CaptureReader's once it has ended. */
+export type CaptureHeader = Pick<CaptureFile, 'format' | 'interfaces' | 't0Sec' | 't0Ns' | 'partial'>;
+
+export function captureInfo(cap: CaptureFile): CaptureInfo {
+  const tally = new CaptureTally();
+  tally.add(cap.packets);
+  return captureSummary(cap, tally);
+}
+
+/** captureInfo from a capture's header facts and its packets' tally (a capture read a chunk at a time: src/trace/capture-file.ts readCaptureInfo). */
+export function captureSummary(cap: CaptureHeader, t: CaptureTally): CaptureInfo {
+  const n = t.frames;
   const digits = cap.interfaces.length ? Math.max(...cap.interfaces.map((f) => digitsOf(f.tsResolNs))) : 6;
   return {
     format: cap.format,
-    frames: p.count,
-    capturedBytes: captured,
-    wireBytes: wire,
-    firstPacket: p.count ? captureTime(cap.t0Sec, cap.t0Ns, min, digits) : null,
-    lastPacket: p.count ? captureTime(cap.t0Sec, cap.t0Ns, max, digits) : null,
-    durationNs: p.count ? max - min : 0,
+    frames: n,
+    capturedBytes: t.capturedBytes,
+    wireBytes: t.wireBytes,
+    firstPacket: n ? captureTime(cap.t0Sec, cap.t0Ns, t.minNs, digits) : null,
+    lastPacket: n ? captureTime(cap.t0Sec, cap.t0Ns, t.maxNs, digits) : null,
+    durationNs: n ? t.maxNs - t.minNs : 0,
     timeDigits: digits,
     interfaces: cap.interfaces.map((f) => ({ linkType: f.linkType, linkTypeName: linkTypeName(f.linkType), snapLen: f.snapLen, tsResolNs: f.tsResolNs, name: f.name })),
     partial: cap.partial,

@@ -1,6 +1,8 @@
 /**
- * Packet-capture importers: classic pcap (libpcap savefile) and pcapng, read from one in-memory
- * buffer into columns (typed arrays) that later become NIC DMA traffic.
+ * Packet-capture importers: classic pcap (libpcap savefile) and pcapng, read into columns (typed
+ * arrays) that later become NIC DMA traffic. One reader (CaptureReader) does it a piece at a time
+ * from a ByteSource (a file, a gzip stream: src/trace/capture-file.ts), a chunk of packets at a
+ * time in reused columns; parseCapture is the same reader over a buffer in memory, collected.
  *
  * Sources: IETF draft-ietf-opsawg-pcap (pcap), draft-ietf-opsawg-pcapng / github.com/pcapng/pcapng
  * (pcapng), tcpdump.org link-layer header types; see README-pcap.md for what is and is not parsed,
@@ -9,6 +11,9 @@
  * Contract: any malformed input ends in ONE `InputError` whose message names the file, the byte
  * offset and the fix. No other exception type escapes, and every record loop advances by at least 12 bytes.
  * The hot loops read with one DataView and plain byte indexing; they allocate nothing per packet.
+ * A record cut by a read is carried over: the unparsed bytes move to the front of the read buffer
+ * and the loop goes on after the next read (so a record is parsed only once it is whole, and every
+ * message gives the same file offsets as for the whole file in memory).
  */
 import { fmix32 } from '../../util/hash.js';
 import { InputError, inputError } from '../../util/errors.js';
@@ -109,7 +114,7 @@ function notACapture(bytes: Uint8Array, file: string): InputError {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Column storage (grows by doubling; trimmed to `count` at the end)
+// Column storage: one chunk's (fixed), or the whole capture's (grows by doubling; trimmed to `count` at the end)
 
 class Columns {
   n = 0;
@@ -122,7 +127,7 @@ class Columns {
   flowHash: Uint32Array;
   l4: Uint8Array;
   constructor(capacity: number) {
-    const c = Math.max(16, capacity | 0);
+    const c = Math.max(1, Math.min(capacity, 2 ** 30) | 0);
     this.cap = c;
     this.tsNs = new Float64Array(c);
     this.origLen = new Uint32Array(c);
@@ -142,6 +147,19 @@ class Columns {
     const h = new Uint32Array(c); h.set(this.flowHash); this.flowHash = h;
     const l = new Uint8Array(c); l.set(this.l4); this.l4 = l;
     this.cap = c;
+  }
+  /** Add a chunk's packets after the ones held. */
+  append(p: PacketColumns): void {
+    const k = p.count, at = this.n;
+    while (at + k > this.cap) this.grow();
+    this.tsNs.set(p.tsNs.subarray(0, k), at);
+    this.origLen.set(p.origLen.subarray(0, k), at);
+    this.capLen.set(p.capLen.subarray(0, k), at);
+    this.iface.set(p.iface.subarray(0, k), at);
+    this.dir.set(p.dir.subarray(0, k), at);
+    this.flowHash.set(p.flowHash.subarray(0, k), at);
+    this.l4.set(p.l4.subarray(0, k), at);
+    this.n = at + k;
   }
   finish(): PacketColumns {
     const n = this.n;
@@ -359,100 +377,7 @@ function truncatedError(file: string, recStart: number, end: number, what: strin
 }
 
 // ---------------------------------------------------------------------------------------------
-// pcap
-
-function parsePcap(bytes: Uint8Array, dv: DataView, file: string, allowPartial: boolean): CaptureFile {
-  const n = bytes.length;
-  const m = dv.getUint32(0, false);
-  const le = m === 0xd4c3b2a1 || m === 0x4d3cb2a1;
-  const nano = m === 0xa1b23c4d || m === 0x4d3cb2a1;
-  if (n < PCAP_HEADER) {
-    throw inputError(at(file, 0), `file truncated at byte ${n} inside the ${PCAP_HEADER}-byte pcap file header`, 're-capture the file; no packets can be read without the header');
-  }
-  const major = dv.getUint16(4, le);
-  const minor = dv.getUint16(6, le);
-  if (major !== 2) {
-    throw inputError(at(file, 4), `unsupported pcap version ${major}.${minor} (expected 2.4)`, 'convert the file with editcap -F pcap');
-  }
-  const snapLen = dv.getUint32(16, le);
-  const ltWord = dv.getUint32(20, le);
-  const linkType = ltWord & 0xffff;
-  const warnings: string[] = [];
-  if (ltWord & 0x04000000) {
-    const fcsBytes = (ltWord >>> 28) * 2;
-    warnings.push(`${file}: the header says frames carry a ${fcsBytes}-byte FCS; lengths include it`);
-  }
-  const capLimit = snapLen === 0 ? MAX_CAPTURED_LENGTH : Math.min(MAX_CAPTURED_LENGTH, snapLen + SNAPLEN_SLACK);
-  const snapCheck = snapLen === 0 ? NO_LIMIT : snapLen;
-  const fracMul = nano ? 1 : 1000;
-  const fracMax = nano ? 1e9 : 1e6;
-
-  const cols = new Columns(guessCount(n - PCAP_HEADER));
-  const counts = newCounts();
-  let partial = false;
-  let sec0 = 0, frac0 = 0;
-  let off = PCAP_HEADER;
-  let i = 0;
-  while (off < n) {
-    cursor = off;
-    if (n - off < PCAP_RECORD) {
-      if (!allowPartial) throw truncatedError(file, off, n, 'the header of packet record', i + 1, PCAP_RECORD, i);
-      partial = true;
-      warnings.push(`${file}: truncated at byte ${n} inside the header of packet record ${i + 1}; kept the ${i} complete packet(s) before it`);
-      break;
-    }
-    const sec = dv.getUint32(off, le);
-    const frac = dv.getUint32(off + 4, le);
-    const capLen = dv.getUint32(off + 8, le);
-    const origLen = dv.getUint32(off + 12, le);
-    if (capLen > capLimit) {
-      throw inputError(at(file, off + 8), `packet record ${i + 1} has captured length ${capLen}, impossible with snaplen ${snapLen} (limit ${capLimit})`,
-        'the file is corrupt (or not really pcap); re-capture it or repair it with pcapfix');
-    }
-    if (origLen > MAX_ORIGINAL_LENGTH) {
-      throw inputError(at(file, off + 12), `packet record ${i + 1} has original length ${origLen}, above the ${MAX_ORIGINAL_LENGTH}-byte limit`,
-        'the file is corrupt; re-capture it or repair it with pcapfix');
-    }
-    const data = off + PCAP_RECORD;
-    const next = data + capLen;
-    if (next > n) {
-      if (!allowPartial) throw truncatedError(file, off, n, 'packet record', i + 1, PCAP_RECORD + capLen, i);
-      partial = true;
-      warnings.push(`${file}: truncated at byte ${n} inside packet record ${i + 1}; kept the ${i} complete packet(s) before it`);
-      break;
-    }
-    if (i === cols.cap) cols.grow();
-    if (i === 0) { sec0 = sec; frac0 = frac; }
-    if (frac >= fracMax) counts.badFraction++;
-    if (capLen > snapCheck) counts.overSnap++;
-    if (origLen < capLen) counts.origBelowCap++;
-    cols.tsNs[i] = (sec - sec0) * 1e9 + (frac - frac0) * fracMul;
-    cols.origLen[i] = origLen;
-    cols.capLen[i] = capLen;
-    cols.flowHash[i] = classify(bytes, data, capLen, linkType);
-    cols.l4[i] = outL4;
-    cols.dir[i] = outLinkDir;
-    i++;
-    off = next;
-  }
-  cols.n = i;
-  countWarnings(file, counts, warnings);
-  // absolute start; a sub-second field ≥ 1 s (corrupt but tolerated) carries into the seconds
-  const t0Frac = frac0 * fracMul;
-  const carry = Math.floor(t0Frac / 1e9);
-  return {
-    format: 'pcap',
-    interfaces: [{ linkType, snapLen, name: '', tsResolNs: fracMul }],
-    packets: cols.finish(),
-    t0Sec: sec0 + carry,
-    t0Ns: t0Frac - carry * 1e9,
-    warnings,
-    partial,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// pcapng
+// pcapng block names and interface table
 
 const BLOCK_NAMES: Record<number, string> = {
   0x0a0d0d0a: 'Section Header Block', 1: 'Interface Description Block', 2: 'Packet Block',
@@ -496,244 +421,16 @@ function absTime(hi: number, lo: number, resol: number, offsetSec: number): [num
   return [Number(ticks / d) + offsetSec, ns];
 }
 
-function parsePcapng(bytes: Uint8Array, dv: DataView, file: string, allowPartial: boolean): CaptureFile {
-  const n = bytes.length;
-  const warnings: string[] = [];
-  const counts = newCounts();
-  const ifs: IfaceTable = {
-    list: [], link: [], snapCheck: [], capLimit: [], resNs: [], resol: [], offsetSec: [],
-    anchored: [], hi0: [], lo0: [], baseNs: [],
-  };
-  const cols = new Columns(guessCount(n));
-  let partial = false;
-  let le = true;
-  let secBase = 0; // global index of this section's interface 0
-  let secCount = 0; // interfaces in this section
-  let haveT0 = false;
-  let t0Sec = 0, t0Ns = 0;
-  let lastTs = 0;
-  let pendingNoTime = 0; // SPBs seen before the first timestamped packet (their time is t0 = 0)
-  let unknownBlocks = 0;
-  let unknownTypes = '';
-  let i = 0;
-  let blockNo = 0;
-  let off = 0;
-
-  while (off < n) {
-    cursor = off;
-    blockNo++;
-    const left = n - off;
-    let isShb = false;
-    if (left >= 4 && bytes[off] === 0x0a && bytes[off + 1] === 0x0d && bytes[off + 2] === 0x0d && bytes[off + 3] === 0x0a) {
-      isShb = true;
-    }
-    // need type + length (+ the byte-order magic for an SHB) to know the block's size
-    if (left < (isShb ? 12 : 8)) {
-      if (!allowPartial || blockNo === 1) {
-        throw inputError(at(file, off), `file truncated at byte ${n} inside the header of block ${blockNo}`,
-          blockNo === 1 ? 're-capture the file; no packets can be read without the section header'
-            : `re-capture, or read it without --strict (allowPartial) to use the ${i} complete packet(s) before it`);
-      }
-      partial = true;
-      warnings.push(`${file}: truncated at byte ${n} inside the header of block ${blockNo}; kept the ${i} complete packet(s) before it`);
-      break;
-    }
-    if (isShb) {
-      const bom = dv.getUint32(off + 8, false);
-      if (bom === BOM) le = false;
-      else if (bom === 0x4d3c2b1a) le = true;
-      else {
-        throw inputError(at(file, off + 8), `Section Header Block ${blockNo} has byte-order magic ${hex(bom)}, expected 1a2b3c4d in either byte order`,
-          'the file is corrupt; re-capture it or repair it with pcapfix');
-      }
-    } else if (blockNo === 1) {
-      throw notACapture(bytes, file);
-    }
-    const type = dv.getUint32(off, le);
-    const len = dv.getUint32(off + 4, le);
-    if (len < 12 || (len & 3) !== 0 || len > MAX_BLOCK_LENGTH) {
-      throw inputError(at(file, off + 4), `${blockName(type)} (block ${blockNo}) has impossible length ${len} (must be a multiple of 4, at least 12 and at most ${MAX_BLOCK_LENGTH})`,
-        'the file is corrupt; re-capture it or repair it with pcapfix');
-    }
-    if (len > left) {
-      if (!allowPartial || blockNo === 1) {
-        throw inputError(at(file, off), `file truncated at byte ${n} inside block ${blockNo} (${blockName(type)}, header says ${len} bytes)`,
-          blockNo === 1 ? 're-capture the file; no packets can be read without the section header'
-            : `re-capture, or read it without --strict (allowPartial) to use the ${i} complete packet(s) before it`);
-      }
-      partial = true;
-      warnings.push(`${file}: truncated at byte ${n} inside block ${blockNo} (${blockName(type)}); kept the ${i} complete packet(s) before it`);
-      break;
-    }
-    const end = off + len - 4; // start of the trailing length
-    const trailer = dv.getUint32(end, le);
-    if (trailer !== len) {
-      throw inputError(at(file, end), `${blockName(type)} (block ${blockNo}) ends with length ${trailer} but starts with ${len}`,
-        'the file is corrupt; re-capture it or repair it with pcapfix');
-    }
-
-    switch (type) {
-      case 6: // Enhanced Packet Block
-      case 2: { // obsolete Packet Block
-        if (len < 32) throw blockTooShort(file, off, type, blockNo, len, 32);
-        const ifLocal = type === 6 ? dv.getUint32(off + 8, le) : dv.getUint16(off + 8, le);
-        if (ifLocal >= secCount) throw badInterface(file, off + 8, type, blockNo, ifLocal, secCount);
-        const g = secBase + ifLocal;
-        const hi = dv.getUint32(off + 12, le);
-        const lo = dv.getUint32(off + 16, le);
-        const capLen = dv.getUint32(off + 20, le);
-        const origLen = dv.getUint32(off + 24, le);
-        if (capLen > ifs.capLimit[g]!) {
-          throw inputError(at(file, off + 20), `${blockName(type)} (block ${blockNo}) has captured length ${capLen}, impossible with snaplen ${ifs.list[g]!.snapLen} (limit ${ifs.capLimit[g]})`,
-            'the file is corrupt; re-capture it or repair it with pcapfix');
-        }
-        const optStart = off + 28 + ((capLen + 3) & ~3);
-        if (optStart > end) {
-          throw inputError(at(file, off + 20), `${blockName(type)} (block ${blockNo}) has captured length ${capLen}, which does not fit in its ${len}-byte block`,
-            'the file is corrupt; re-capture it or repair it with pcapfix');
-        }
-        if (origLen > MAX_ORIGINAL_LENGTH) {
-          throw inputError(at(file, off + 24), `${blockName(type)} (block ${blockNo}) has original length ${origLen}, above the ${MAX_ORIGINAL_LENGTH}-byte limit`,
-            'the file is corrupt; re-capture it or repair it with pcapfix');
-        }
-        let flagsDir = 0;
-        if (optStart < end) flagsDir = packetFlagsDir(dv, file, optStart, end, le, type, blockNo);
-        if (i === cols.cap) cols.grow();
-        if (!ifs.anchored[g]) {
-          const [s, ns] = absTime(hi, lo, ifs.resol[g]!, ifs.offsetSec[g]!);
-          if (!haveT0) { haveT0 = true; t0Sec = s; t0Ns = ns; }
-          ifs.anchored[g] = true;
-          ifs.hi0[g] = hi;
-          ifs.lo0[g] = lo;
-          ifs.baseNs[g] = (s - t0Sec) * 1e9 + (ns - t0Ns);
-        }
-        const dTicks = (hi - ifs.hi0[g]!) * TWO32 + (lo - ifs.lo0[g]!);
-        if (dTicks > 9007199254740991 || dTicks < -9007199254740991) counts.tsPrecision++;
-        const ts = ifs.baseNs[g]! + dTicks * ifs.resNs[g]!;
-        lastTs = ts;
-        if (capLen > ifs.snapCheck[g]!) counts.overSnap++;
-        if (origLen < capLen) counts.origBelowCap++;
-        cols.tsNs[i] = ts;
-        cols.origLen[i] = origLen;
-        cols.capLen[i] = capLen;
-        cols.iface[i] = g;
-        cols.flowHash[i] = classify(bytes, off + 28, capLen, ifs.link[g]!);
-        cols.l4[i] = outL4;
-        cols.dir[i] = flagsDir !== 0 ? flagsDir : outLinkDir;
-        i++;
-        break;
-      }
-      case 3: { // Simple Packet Block
-        if (len < 16) throw blockTooShort(file, off, type, blockNo, len, 16);
-        if (secCount === 0) {
-          throw inputError(at(file, off), `Simple Packet Block (block ${blockNo}) appears before any Interface Description Block in its section`,
-            'the file is corrupt; re-write it with editcap');
-        }
-        const g = secBase;
-        const origLen = dv.getUint32(off + 8, le);
-        if (origLen > MAX_ORIGINAL_LENGTH) {
-          throw inputError(at(file, off + 8), `Simple Packet Block (block ${blockNo}) has original length ${origLen}, above the ${MAX_ORIGINAL_LENGTH}-byte limit`,
-            'the file is corrupt; re-capture it or repair it with pcapfix');
-        }
-        const room = len - 16;
-        const snap = ifs.snapCheck[g]!;
-        let capLen = origLen < snap ? origLen : snap;
-        if (capLen > room) capLen = room;
-        if (i === cols.cap) cols.grow();
-        counts.spbNoTime++;
-        if (!haveT0) pendingNoTime++;
-        cols.tsNs[i] = lastTs;
-        cols.origLen[i] = origLen;
-        cols.capLen[i] = capLen;
-        cols.iface[i] = g;
-        cols.flowHash[i] = classify(bytes, off + 12, capLen, ifs.link[g]!);
-        cols.l4[i] = outL4;
-        cols.dir[i] = outLinkDir;
-        i++;
-        break;
-      }
-      case SHB: {
-        if (len < 28) throw blockTooShort(file, off, type, blockNo, len, 28);
-        const major = dv.getUint16(off + 12, le);
-        const minor = dv.getUint16(off + 14, le);
-        if (major !== 1) {
-          throw inputError(at(file, off + 12), `Section Header Block (block ${blockNo}) has unsupported version ${major}.${minor} (expected 1.0)`,
-            'convert the file with editcap -F pcapng');
-        }
-        secBase = ifs.list.length;
-        secCount = 0;
-        break;
-      }
-      case 1: { // Interface Description Block
-        if (len < 20) throw blockTooShort(file, off, type, blockNo, len, 20);
-        if (ifs.list.length >= 65535) {
-          throw inputError(at(file, off), `more than 65535 interfaces`, 'split the capture with editcap');
-        }
-        const linkType = dv.getUint16(off + 8, le);
-        const snapLen = dv.getUint32(off + 12, le);
-        let name = '';
-        let resol = 6;
-        let offsetSec = 0;
-        let p = off + 16;
-        while (p < end) {
-          if (end - p < 4) throw badOption(file, p, type, blockNo);
-          const code = dv.getUint16(p, le);
-          const olen = dv.getUint16(p + 2, le);
-          if (code === 0) break;
-          const v = p + 4;
-          if (v + olen > end) throw badOption(file, p, type, blockNo);
-          if (code === 2) name = utf8.decode(bytes.subarray(v, v + olen));
-          else if (code === 9 && olen >= 1) resol = bytes[v]!;
-          else if (code === 14 && olen >= 8) offsetSec = Number(dv.getBigInt64(v, le));
-          p = v + ((olen + 3) & ~3);
-        }
-        if ((resol & 0x80 ? resol & 0x7f : resol) > (resol & 0x80 ? 63 : 19)) {
-          throw inputError(at(file, off), `Interface Description Block (block ${blockNo}) has if_tsresol ${hex(resol, 2)}, finer than a 64-bit timestamp can span`,
-            'the file is corrupt; re-capture it');
-        }
-        const g = ifs.list.length;
-        const res = tsResolNs(resol);
-        ifs.list.push({ linkType, snapLen, name, tsResolNs: res });
-        ifs.link[g] = linkType;
-        ifs.snapCheck[g] = snapLen === 0 ? NO_LIMIT : snapLen;
-        ifs.capLimit[g] = snapLen === 0 ? MAX_CAPTURED_LENGTH : Math.min(MAX_CAPTURED_LENGTH, snapLen + SNAPLEN_SLACK);
-        ifs.resNs[g] = res;
-        ifs.resol[g] = resol;
-        ifs.offsetSec[g] = offsetSec;
-        ifs.anchored[g] = false;
-        ifs.hi0[g] = 0;
-        ifs.lo0[g] = 0;
-        ifs.baseNs[g] = 0;
-        secCount++;
-        break;
-      }
-      case 4: case 5: case 9: case 0x0a: case 0x0bad: case 0x40000bad:
-        break; // NRB, ISB, journal, DSB, custom: nothing for traffic
-      default:
-        unknownBlocks++;
-        if (unknownTypes.length < 80 && !unknownTypes.includes(hex(type))) unknownTypes += (unknownTypes ? ', ' : '') + hex(type);
-        break;
-    }
-    off += len;
-  }
-  cols.n = i;
-  if (unknownBlocks) warnings.push(`${file}: skipped ${unknownBlocks} block(s) of unknown type (${unknownTypes})`);
-  if (counts.spbNoTime && !haveT0) warnings.push(`${file}: no packet carries a timestamp; all times are 0 and t0 is the epoch`);
-  else if (pendingNoTime) warnings.push(`${file}: ${pendingNoTime} Simple Packet Block(s) before the first timestamped packet were given its time`);
-  countWarnings(file, counts, warnings);
-  return { format: 'pcapng', interfaces: ifs.list, packets: cols.finish(), t0Sec, t0Ns, warnings, partial };
-}
-
-/** Direction bits (0-1) of epb_flags / pack_flags (option code 2), 0 when absent. */
-function packetFlagsDir(dv: DataView, file: string, p: number, end: number, le: boolean, type: number, blockNo: number): number {
+/** Direction bits (0-1) of epb_flags / pack_flags (option code 2), 0 when absent; `base` turns buffer offsets into file offsets. */
+function packetFlagsDir(dv: DataView, file: string, base: number, p: number, end: number, le: boolean, type: number, blockNo: number): number {
   let dir = 0;
   while (p < end) {
-    if (end - p < 4) throw badOption(file, p, type, blockNo);
+    if (end - p < 4) throw badOption(file, base + p, type, blockNo);
     const code = dv.getUint16(p, le);
     const olen = dv.getUint16(p + 2, le);
     if (code === 0) break;
     const v = p + 4;
-    if (v + olen > end) throw badOption(file, p, type, blockNo);
+    if (v + olen > end) throw badOption(file, base + p, type, blockNo);
     if (code === 2 && olen >= 4) {
       const d = dv.getUint32(v, le) & 3;
       dir = d === 3 ? 0 : d;
@@ -759,25 +456,580 @@ function badOption(file: string, p: number, type: number, blockNo: number): Inpu
 }
 
 // ---------------------------------------------------------------------------------------------
+// The reader: pcap and pcapng, a piece of the file at a time
+
+/**
+ * Where a capture's bytes come from, a piece at a time (a file descriptor, a gzip stream being
+ * inflated): `read` puts up to `len` bytes at dst[off ..] and returns how many, 0 at the end. It
+ * may throw an InputError (a read error, a corrupt gzip stream).
+ */
+export interface ByteSource {
+  read(dst: Uint8Array, off: number, len: number): number;
+  /** Release the source (called once, at its end or when the reader is closed early). */
+  close?(): void;
+}
+
+export interface CaptureReaderOptions extends ParseCaptureOptions {
+  /**
+   * Packets per chunk (default 65 536): each `next()` fills one reused set of columns this long.
+   * `Infinity`: the whole capture in one chunk, in columns that grow and are trimmed (parseCapture).
+   */
+  chunkPackets?: number;
+  /** Bytes asked of the source per read (default 1 MiB); the buffer grows only to hold one record (≤ 16 MiB). */
+  readBytes?: number;
+  /** The source's length when known (the first column allocation for chunkPackets = Infinity). */
+  sizeHint?: number;
+}
+
+export const DEFAULT_CHUNK_PACKETS = 1 << 16;
+export const DEFAULT_READ_BYTES = 1 << 20;
+
+/**
+ * A pcap or pcapng capture read a piece at a time: `next()` gives the next chunk of packets (in
+ * one reused set of columns, `count` of them valid) or null at the end, so memory is bounded by
+ * the chunk, the read buffer (`readBytes`, or the largest record) and the interface table,
+ * whatever the capture's length. The packets, times, warnings and errors are exactly those of
+ * `parseCapture` (which is this reader over bytes in memory, collected). The file header is read
+ * by the constructor (a file that is not a capture fails there); `interfaces` fill in as they are
+ * read; `t0Sec`, `t0Ns` (pcap: set at the end), `warnings` and `partial` are final once `next()`
+ * returned null. An error (InputError) releases the source.
+ */
+export class CaptureReader {
+  readonly file: string;
+  readonly format: 'pcap' | 'pcapng';
+  readonly interfaces: CaptureInterface[] = [];
+  t0Sec = 0;
+  t0Ns = 0;
+  readonly warnings: string[] = [];
+  partial = false;
+  /** Packets given so far. */
+  packets = 0;
+  /** True once the end of the capture (or the cut, with allowPartial) was reached. */
+  ended = false;
+
+  private src: ByteSource | null;
+  private buf: Uint8Array;
+  private dv: DataView;
+  /** buf[pos .. lim) holds the bytes not parsed yet; buf[0] is byte `base` of the (decompressed) file. */
+  private pos = 0;
+  private lim = 0;
+  private base = 0;
+  private eof: boolean;
+  private readonly readBytes: number;
+  private readonly allowPartial: boolean;
+  private readonly whole: boolean;
+  /** Packets per chunk (Infinity: whole). */
+  private readonly chunk: number;
+  private readonly cols: Columns;
+  private readonly out: PacketColumns;
+  private readonly counts = newCounts();
+  private given = false;
+  // pcap
+  private le = true;
+  private linkType = 0;
+  private snapLen = 0;
+  private capLimit = 0;
+  private snapCheck = 0;
+  private fracMul = 1000;
+  private fracMax = 1e6;
+  private sec0 = 0;
+  private frac0 = 0;
+  // pcapng
+  private readonly ifs: IfaceTable = {
+    list: this.interfaces, link: [], snapCheck: [], capLimit: [], resNs: [], resol: [], offsetSec: [],
+    anchored: [], hi0: [], lo0: [], baseNs: [],
+  };
+  private blockNo = 0;
+  private secBase = 0; // global index of this section's interface 0
+  private secCount = 0; // interfaces in this section
+  private haveT0 = false;
+  private lastTs = 0;
+  private pendingNoTime = 0; // SPBs seen before the first timestamped packet (their time is t0 = 0)
+  private unknownBlocks = 0;
+  private unknownTypes = '';
+
+  /** `input`: the whole capture in memory, or a source read `readBytes` at a time. `file` only labels messages. */
+  constructor(input: Uint8Array | ByteSource, file: string, opts: CaptureReaderOptions = {}) {
+    this.file = file;
+    this.allowPartial = opts.allowPartial === true;
+    const chunk = opts.chunkPackets ?? DEFAULT_CHUNK_PACKETS;
+    if (!(chunk >= 1)) throw new RangeError(`CaptureReader chunkPackets=${chunk}: give the packets per chunk (≥ 1), or Infinity`);
+    this.readBytes = Math.max(1, Math.floor(opts.readBytes ?? DEFAULT_READ_BYTES));
+    if (input instanceof Uint8Array) {
+      this.src = null;
+      this.buf = input;
+      this.lim = input.length;
+      this.eof = true;
+    } else {
+      this.src = input;
+      this.buf = new Uint8Array(Math.max(64, Math.min(this.readBytes, 1 << 24)));
+      this.eof = false;
+    }
+    this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    this.whole = chunk === Infinity;
+    this.chunk = this.whole ? Infinity : Math.floor(chunk);
+    const size = opts.sizeHint ?? (input instanceof Uint8Array ? input.length : 0);
+    this.cols = new Columns(this.whole ? guessCount(size) : this.chunk);
+    const c = this.cols;
+    this.out = { count: 0, tsNs: c.tsNs, origLen: c.origLen, capLen: c.capLen, iface: c.iface, dir: c.dir, flowHash: c.flowHash, l4: c.l4 };
+    try {
+      if (!this.eof) this.more(8);
+      if (this.lim === 0) throw inputError(at(file, 0), 'the file is empty', 'pass a pcap or pcapng capture');
+      const format = detectCaptureFormat(this.buf.subarray(0, this.lim));
+      if (format === null) throw notACapture(this.buf.subarray(0, this.lim), file);
+      this.format = format;
+      if (format === 'pcap') this.pcapHeader();
+    } catch (e) {
+      this.release();
+      throw e;
+    }
+  }
+
+  /** The next chunk of packets (count ≥ 1; with chunkPackets = Infinity, every packet, maybe none), or null at the end. */
+  next(): PacketColumns | null {
+    if (this.ended) {
+      if (this.whole && !this.given) { this.given = true; return this.cols.finish(); }
+      return null;
+    }
+    cursor = this.base + this.pos;
+    let k: number;
+    try {
+      k = this.format === 'pcap' ? this.pcapRecords() : this.pcapngBlocks();
+    } catch (e) {
+      this.release();
+      if (e instanceof InputError) throw e;
+      // Last resort, so a reader bug never surfaces as a TypeError/RangeError from a CLI.
+      throw inputError(at(this.file, cursor), `internal error while reading the record here (${e instanceof Error ? e.message : String(e)})`,
+        'please report this with the file attached');
+    }
+    this.packets += k;
+    if (this.ended) this.finishWarnings();
+    if (this.whole) {
+      this.given = true;
+      this.cols.n = k;
+      return this.cols.finish();
+    }
+    if (k === 0) return null;
+    this.out.count = k;
+    return this.out;
+  }
+
+  /** The rest of the capture, every packet in columns of their own, with the header facts: what parseCapture returns. */
+  collect(): CaptureFile {
+    let packets: PacketColumns;
+    if (this.whole) {
+      packets = this.next() ?? new Columns(0).finish();
+    } else {
+      const all = new Columns(this.chunk);
+      for (let p = this.next(); p !== null; p = this.next()) all.append(p);
+      packets = all.finish();
+    }
+    return { format: this.format, interfaces: this.interfaces, packets, t0Sec: this.t0Sec, t0Ns: this.t0Ns, warnings: this.warnings, partial: this.partial };
+  }
+
+  /** Stop reading before the end: the source (a file, a gzip worker) is released and next() gives null. */
+  close(): void {
+    this.release();
+    this.ended = true;
+    this.given = true;
+  }
+
+  /** The source is done with (at its end, at an error, or closed). */
+  private release(): void {
+    const s = this.src;
+    this.src = null;
+    this.eof = true;
+    if (s) s.close?.();
+  }
+
+  /**
+   * Keep buf[pos .. lim), moved to the front, and read until at least `need` bytes are there or
+   * the source ends (the buffer grows to `need` if it must: one record).
+   */
+  private more(need: number): void {
+    const keep = this.lim - this.pos;
+    let b = this.buf;
+    if (need > b.length) {
+      const nb = new Uint8Array(Math.max(need, Math.min(2 * b.length, MAX_BLOCK_LENGTH)));
+      nb.set(b.subarray(this.pos, this.lim));
+      b = this.buf = nb;
+      this.dv = new DataView(nb.buffer);
+    } else if (this.pos > 0) {
+      b.copyWithin(0, this.pos, this.lim);
+    }
+    this.base += this.pos;
+    this.pos = 0;
+    this.lim = keep;
+    const src = this.src;
+    while (this.lim < need && src !== null) {
+      const k = src.read(b, this.lim, Math.min(this.readBytes, b.length - this.lim));
+      if (k > 0) { this.lim += k; continue; }
+      this.release();
+      break;
+    }
+  }
+
+  private finishWarnings(): void {
+    const file = this.file, warnings = this.warnings;
+    if (this.format === 'pcap') {
+      // absolute start; a sub-second field ≥ 1 s (corrupt but tolerated) carries into the seconds
+      const t0Frac = this.frac0 * this.fracMul;
+      const carry = Math.floor(t0Frac / 1e9);
+      this.t0Sec = this.sec0 + carry;
+      this.t0Ns = t0Frac - carry * 1e9;
+    } else {
+      if (this.unknownBlocks) warnings.push(`${file}: skipped ${this.unknownBlocks} block(s) of unknown type (${this.unknownTypes})`);
+      if (this.counts.spbNoTime && !this.haveT0) warnings.push(`${file}: no packet carries a timestamp; all times are 0 and t0 is the epoch`);
+      else if (this.pendingNoTime) warnings.push(`${file}: ${this.pendingNoTime} Simple Packet Block(s) before the first timestamped packet were given its time`);
+    }
+    countWarnings(file, this.counts, warnings);
+  }
+
+  /** The end of the data at a cut (allowPartial): the warning, and the reader ends. */
+  private cut(warning: string): void {
+    this.partial = true;
+    this.ended = true;
+    this.warnings.push(warning);
+  }
+
+  // ------------------------------------------------------------------------------------------- pcap
+
+  private pcapHeader(): void {
+    const file = this.file;
+    if (this.lim < PCAP_HEADER && !this.eof) this.more(PCAP_HEADER);
+    const dv = this.dv, n = this.lim;
+    const m = dv.getUint32(0, false);
+    const le = m === 0xd4c3b2a1 || m === 0x4d3cb2a1;
+    const nano = m === 0xa1b23c4d || m === 0x4d3cb2a1;
+    if (n < PCAP_HEADER) {
+      throw inputError(at(file, 0), `file truncated at byte ${n} inside the ${PCAP_HEADER}-byte pcap file header`, 're-capture the file; no packets can be read without the header');
+    }
+    const major = dv.getUint16(4, le);
+    const minor = dv.getUint16(6, le);
+    if (major !== 2) {
+      throw inputError(at(file, 4), `unsupported pcap version ${major}.${minor} (expected 2.4)`, 'convert the file with editcap -F pcap');
+    }
+    const snapLen = dv.getUint32(16, le);
+    const ltWord = dv.getUint32(20, le);
+    const linkType = ltWord & 0xffff;
+    if (ltWord & 0x04000000) {
+      const fcsBytes = (ltWord >>> 28) * 2;
+      this.warnings.push(`${file}: the header says frames carry a ${fcsBytes}-byte FCS; lengths include it`);
+    }
+    this.le = le;
+    this.linkType = linkType;
+    this.snapLen = snapLen;
+    this.capLimit = snapLen === 0 ? MAX_CAPTURED_LENGTH : Math.min(MAX_CAPTURED_LENGTH, snapLen + SNAPLEN_SLACK);
+    this.snapCheck = snapLen === 0 ? NO_LIMIT : snapLen;
+    this.fracMul = nano ? 1 : 1000;
+    this.fracMax = nano ? 1e9 : 1e6;
+    this.interfaces.push({ linkType, snapLen, name: '', tsResolNs: this.fracMul });
+    this.pos = PCAP_HEADER;
+  }
+
+  /** Records into the columns until the chunk is full or the data ends; the packets read. */
+  private pcapRecords(): number {
+    const file = this.file, cols = this.cols, counts = this.counts, allowPartial = this.allowPartial;
+    const le = this.le, capLimit = this.capLimit, snapCheck = this.snapCheck, snapLen = this.snapLen, linkType = this.linkType;
+    const fracMul = this.fracMul, fracMax = this.fracMax, seen = this.packets;
+    const limit = this.chunk;
+    let bytes = this.buf, dv = this.dv, off = this.pos, n = this.lim, base = this.base;
+    let sec0 = this.sec0, frac0 = this.frac0;
+    let i = 0;
+    while (i < limit) {
+      cursor = base + off;
+      if (n - off < PCAP_RECORD) {
+        if (!this.eof) {
+          this.pos = off; this.more(PCAP_RECORD);
+          bytes = this.buf; dv = this.dv; off = this.pos; n = this.lim; base = this.base;
+          continue;
+        }
+        if (off === n) { this.ended = true; break; }
+        const k = seen + i;
+        if (!allowPartial) throw truncatedError(file, base + off, base + n, 'the header of packet record', k + 1, PCAP_RECORD, k);
+        this.cut(`${file}: truncated at byte ${base + n} inside the header of packet record ${k + 1}; kept the ${k} complete packet(s) before it`);
+        break;
+      }
+      const sec = dv.getUint32(off, le);
+      const frac = dv.getUint32(off + 4, le);
+      const capLen = dv.getUint32(off + 8, le);
+      const origLen = dv.getUint32(off + 12, le);
+      if (capLen > capLimit) {
+        throw inputError(at(file, base + off + 8), `packet record ${seen + i + 1} has captured length ${capLen}, impossible with snaplen ${snapLen} (limit ${capLimit})`,
+          'the file is corrupt (or not really pcap); re-capture it or repair it with pcapfix');
+      }
+      if (origLen > MAX_ORIGINAL_LENGTH) {
+        throw inputError(at(file, base + off + 12), `packet record ${seen + i + 1} has original length ${origLen}, above the ${MAX_ORIGINAL_LENGTH}-byte limit`,
+          'the file is corrupt; re-capture it or repair it with pcapfix');
+      }
+      const data = off + PCAP_RECORD;
+      const next = data + capLen;
+      if (next > n) {
+        if (!this.eof) {
+          this.pos = off; this.more(PCAP_RECORD + capLen);
+          bytes = this.buf; dv = this.dv; off = this.pos; n = this.lim; base = this.base;
+          continue;
+        }
+        const k = seen + i;
+        if (!allowPartial) throw truncatedError(file, base + off, base + n, 'packet record', k + 1, PCAP_RECORD + capLen, k);
+        this.cut(`${file}: truncated at byte ${base + n} inside packet record ${k + 1}; kept the ${k} complete packet(s) before it`);
+        break;
+      }
+      if (i === cols.cap) cols.grow();
+      if (i === 0 && seen === 0) { sec0 = this.sec0 = sec; frac0 = this.frac0 = frac; }
+      if (frac >= fracMax) counts.badFraction++;
+      if (capLen > snapCheck) counts.overSnap++;
+      if (origLen < capLen) counts.origBelowCap++;
+      cols.tsNs[i] = (sec - sec0) * 1e9 + (frac - frac0) * fracMul;
+      cols.origLen[i] = origLen;
+      cols.capLen[i] = capLen;
+      cols.flowHash[i] = classify(bytes, data, capLen, linkType);
+      cols.l4[i] = outL4;
+      cols.dir[i] = outLinkDir;
+      i++;
+      off = next;
+    }
+    this.pos = off;
+    return i;
+  }
+
+  // ------------------------------------------------------------------------------------------- pcapng
+
+  /** Blocks until the chunk is full or the data ends; the packets read. */
+  private pcapngBlocks(): number {
+    const file = this.file, cols = this.cols, counts = this.counts, ifs = this.ifs, allowPartial = this.allowPartial;
+    const seen = this.packets;
+    const limit = this.chunk;
+    let bytes = this.buf, dv = this.dv, off = this.pos, n = this.lim, base = this.base;
+    let le = this.le;
+    let i = 0;
+    while (i < limit) {
+      cursor = base + off;
+      const left = n - off;
+      // need type + length (+ the byte-order magic for an SHB) to know the block's size
+      if (left < 12 && !this.eof) {
+        this.pos = off; this.more(12);
+        bytes = this.buf; dv = this.dv; off = this.pos; n = this.lim; base = this.base;
+        continue;
+      }
+      if (left === 0) { this.ended = true; break; }
+      const blockNo = this.blockNo + 1;
+      const kept = seen + i;
+      let isShb = false;
+      if (left >= 4 && bytes[off] === 0x0a && bytes[off + 1] === 0x0d && bytes[off + 2] === 0x0d && bytes[off + 3] === 0x0a) {
+        isShb = true;
+      }
+      if (left < (isShb ? 12 : 8)) {
+        if (!allowPartial || blockNo === 1) {
+          throw inputError(at(file, base + off), `file truncated at byte ${base + n} inside the header of block ${blockNo}`,
+            blockNo === 1 ? 're-capture the file; no packets can be read without the section header'
+              : `re-capture, or read it without --strict (allowPartial) to use the ${kept} complete packet(s) before it`);
+        }
+        this.cut(`${file}: truncated at byte ${base + n} inside the header of block ${blockNo}; kept the ${kept} complete packet(s) before it`);
+        break;
+      }
+      if (isShb) {
+        const bom = dv.getUint32(off + 8, false);
+        if (bom === BOM) le = false;
+        else if (bom === 0x4d3c2b1a) le = true;
+        else {
+          throw inputError(at(file, base + off + 8), `Section Header Block ${blockNo} has byte-order magic ${hex(bom)}, expected 1a2b3c4d in either byte order`,
+            'the file is corrupt; re-capture it or repair it with pcapfix');
+        }
+      } else if (blockNo === 1) {
+        throw notACapture(bytes.subarray(off, n), file);
+      }
+      const type = dv.getUint32(off, le);
+      const len = dv.getUint32(off + 4, le);
+      if (len < 12 || (len & 3) !== 0 || len > MAX_BLOCK_LENGTH) {
+        throw inputError(at(file, base + off + 4), `${blockName(type)} (block ${blockNo}) has impossible length ${len} (must be a multiple of 4, at least 12 and at most ${MAX_BLOCK_LENGTH})`,
+          'the file is corrupt; re-capture it or repair it with pcapfix');
+      }
+      if (len > left) {
+        if (!this.eof) {
+          this.pos = off; this.more(len);
+          bytes = this.buf; dv = this.dv; off = this.pos; n = this.lim; base = this.base;
+          continue;
+        }
+        if (!allowPartial || blockNo === 1) {
+          throw inputError(at(file, base + off), `file truncated at byte ${base + n} inside block ${blockNo} (${blockName(type)}, header says ${len} bytes)`,
+            blockNo === 1 ? 're-capture the file; no packets can be read without the section header'
+              : `re-capture, or read it without --strict (allowPartial) to use the ${kept} complete packet(s) before it`);
+        }
+        this.cut(`${file}: truncated at byte ${base + n} inside block ${blockNo} (${blockName(type)}); kept the ${kept} complete packet(s) before it`);
+        break;
+      }
+      this.blockNo = blockNo;
+      this.le = le;
+      const end = off + len - 4; // start of the trailing length
+      const trailer = dv.getUint32(end, le);
+      if (trailer !== len) {
+        throw inputError(at(file, base + end), `${blockName(type)} (block ${blockNo}) ends with length ${trailer} but starts with ${len}`,
+          'the file is corrupt; re-capture it or repair it with pcapfix');
+      }
+
+      switch (type) {
+        case 6: // Enhanced Packet Block
+        case 2: { // obsolete Packet Block
+          if (len < 32) throw blockTooShort(file, base + off, type, blockNo, len, 32);
+          const ifLocal = type === 6 ? dv.getUint32(off + 8, le) : dv.getUint16(off + 8, le);
+          if (ifLocal >= this.secCount) throw badInterface(file, base + off + 8, type, blockNo, ifLocal, this.secCount);
+          const g = this.secBase + ifLocal;
+          const hi = dv.getUint32(off + 12, le);
+          const lo = dv.getUint32(off + 16, le);
+          const capLen = dv.getUint32(off + 20, le);
+          const origLen = dv.getUint32(off + 24, le);
+          if (capLen > ifs.capLimit[g]!) {
+            throw inputError(at(file, base + off + 20), `${blockName(type)} (block ${blockNo}) has captured length ${capLen}, impossible with snaplen ${ifs.list[g]!.snapLen} (limit ${ifs.capLimit[g]})`,
+              'the file is corrupt; re-capture it or repair it with pcapfix');
+          }
+          const optStart = off + 28 + ((capLen + 3) & ~3);
+          if (optStart > end) {
+            throw inputError(at(file, base + off + 20), `${blockName(type)} (block ${blockNo}) has captured length ${capLen}, which does not fit in its ${len}-byte block`,
+              'the file is corrupt; re-capture it or repair it with pcapfix');
+          }
+          if (origLen > MAX_ORIGINAL_LENGTH) {
+            throw inputError(at(file, base + off + 24), `${blockName(type)} (block ${blockNo}) has original length ${origLen}, above the ${MAX_ORIGINAL_LENGTH}-byte limit`,
+              'the file is corrupt; re-capture it or repair it with pcapfix');
+          }
+          let flagsDir = 0;
+          if (optStart < end) flagsDir = packetFlagsDir(dv, file, base, optStart, end, le, type, blockNo);
+          if (i === cols.cap) cols.grow();
+          if (!ifs.anchored[g]) {
+            const [s, ns] = absTime(hi, lo, ifs.resol[g]!, ifs.offsetSec[g]!);
+            if (!this.haveT0) { this.haveT0 = true; this.t0Sec = s; this.t0Ns = ns; }
+            ifs.anchored[g] = true;
+            ifs.hi0[g] = hi;
+            ifs.lo0[g] = lo;
+            ifs.baseNs[g] = (s - this.t0Sec) * 1e9 + (ns - this.t0Ns);
+          }
+          const dTicks = (hi - ifs.hi0[g]!) * TWO32 + (lo - ifs.lo0[g]!);
+          if (dTicks > 9007199254740991 || dTicks < -9007199254740991) counts.tsPrecision++;
+          const ts = ifs.baseNs[g]! + dTicks * ifs.resNs[g]!;
+          this.lastTs = ts;
+          if (capLen > ifs.snapCheck[g]!) counts.overSnap++;
+          if (origLen < capLen) counts.origBelowCap++;
+          cols.tsNs[i] = ts;
+          cols.origLen[i] = origLen;
+          cols.capLen[i] = capLen;
+          cols.iface[i] = g;
+          cols.flowHash[i] = classify(bytes, off + 28, capLen, ifs.link[g]!);
+          cols.l4[i] = outL4;
+          cols.dir[i] = flagsDir !== 0 ? flagsDir : outLinkDir;
+          i++;
+          break;
+        }
+        case 3: { // Simple Packet Block
+          if (len < 16) throw blockTooShort(file, base + off, type, blockNo, len, 16);
+          if (this.secCount === 0) {
+            throw inputError(at(file, base + off), `Simple Packet Block (block ${blockNo}) appears before any Interface Description Block in its section`,
+              'the file is corrupt; re-write it with editcap');
+          }
+          const g = this.secBase;
+          const origLen = dv.getUint32(off + 8, le);
+          if (origLen > MAX_ORIGINAL_LENGTH) {
+            throw inputError(at(file, base + off + 8), `Simple Packet Block (block ${blockNo}) has original length ${origLen}, above the ${MAX_ORIGINAL_LENGTH}-byte limit`,
+              'the file is corrupt; re-capture it or repair it with pcapfix');
+          }
+          const room = len - 16;
+          const snap = ifs.snapCheck[g]!;
+          let capLen = origLen < snap ? origLen : snap;
+          if (capLen > room) capLen = room;
+          if (i === cols.cap) cols.grow();
+          counts.spbNoTime++;
+          if (!this.haveT0) this.pendingNoTime++;
+          cols.tsNs[i] = this.lastTs;
+          cols.origLen[i] = origLen;
+          cols.capLen[i] = capLen;
+          cols.iface[i] = g;
+          cols.flowHash[i] = classify(bytes, off + 12, capLen, ifs.link[g]!);
+          cols.l4[i] = outL4;
+          cols.dir[i] = outLinkDir;
+          i++;
+          break;
+        }
+        case SHB: {
+          if (len < 28) throw blockTooShort(file, base + off, type, blockNo, len, 28);
+          const major = dv.getUint16(off + 12, le);
+          const minor = dv.getUint16(off + 14, le);
+          if (major !== 1) {
+            throw inputError(at(file, base + off + 12), `Section Header Block (block ${blockNo}) has unsupported version ${major}.${minor} (expected 1.0)`,
+              'convert the file with editcap -F pcapng');
+          }
+          this.secBase = ifs.list.length;
+          this.secCount = 0;
+          break;
+        }
+        case 1: // Interface Description Block
+          this.idb(bytes, dv, base, off, end, len, le, blockNo);
+          break;
+        case 4: case 5: case 9: case 0x0a: case 0x0bad: case 0x40000bad:
+          break; // NRB, ISB, journal, DSB, custom: nothing for traffic
+        default:
+          this.unknownBlocks++;
+          if (this.unknownTypes.length < 80 && !this.unknownTypes.includes(hex(type))) this.unknownTypes += (this.unknownTypes ? ', ' : '') + hex(type);
+          break;
+      }
+      off += len;
+    }
+    this.pos = off;
+    return i;
+  }
+
+  /** An Interface Description Block at bytes[off .. end) (end: its trailing length). */
+  private idb(bytes: Uint8Array, dv: DataView, base: number, off: number, end: number, len: number, le: boolean, blockNo: number): void {
+    const file = this.file, ifs = this.ifs, type = 1;
+    if (len < 20) throw blockTooShort(file, base + off, type, blockNo, len, 20);
+    if (ifs.list.length >= 65535) {
+      throw inputError(at(file, base + off), `more than 65535 interfaces`, 'split the capture with editcap');
+    }
+    const linkType = dv.getUint16(off + 8, le);
+    const snapLen = dv.getUint32(off + 12, le);
+    let name = '';
+    let resol = 6;
+    let offsetSec = 0;
+    let p = off + 16;
+    while (p < end) {
+      if (end - p < 4) throw badOption(file, base + p, type, blockNo);
+      const code = dv.getUint16(p, le);
+      const olen = dv.getUint16(p + 2, le);
+      if (code === 0) break;
+      const v = p + 4;
+      if (v + olen > end) throw badOption(file, base + p, type, blockNo);
+      if (code === 2) name = utf8.decode(bytes.subarray(v, v + olen));
+      else if (code === 9 && olen >= 1) resol = bytes[v]!;
+      else if (code === 14 && olen >= 8) offsetSec = Number(dv.getBigInt64(v, le));
+      p = v + ((olen + 3) & ~3);
+    }
+    if ((resol & 0x80 ? resol & 0x7f : resol) > (resol & 0x80 ? 63 : 19)) {
+      throw inputError(at(file, base + off), `Interface Description Block (block ${blockNo}) has if_tsresol ${hex(resol, 2)}, finer than a 64-bit timestamp can span`,
+        'the file is corrupt; re-capture it');
+    }
+    const g = ifs.list.length;
+    const res = tsResolNs(resol);
+    ifs.list.push({ linkType, snapLen, name, tsResolNs: res });
+    ifs.link[g] = linkType;
+    ifs.snapCheck[g] = snapLen === 0 ? NO_LIMIT : snapLen;
+    ifs.capLimit[g] = snapLen === 0 ? MAX_CAPTURED_LENGTH : Math.min(MAX_CAPTURED_LENGTH, snapLen + SNAPLEN_SLACK);
+    ifs.resNs[g] = res;
+    ifs.resol[g] = resol;
+    ifs.offsetSec[g] = offsetSec;
+    ifs.anchored[g] = false;
+    ifs.hi0[g] = 0;
+    ifs.lo0[g] = 0;
+    ifs.baseNs[g] = 0;
+    this.secCount++;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Entry point
 
 /**
  * Parse a whole pcap or pcapng file held in memory. `fileName` only labels messages.
  * Throws `InputError` (one line: file, byte offset, fix) on bad input; see README-pcap.md.
+ * This is the CaptureReader over the bytes, every chunk collected (one chunk: its columns grow).
  */
 export function parseCapture(bytes: Uint8Array, fileName: string, opts?: ParseCaptureOptions): CaptureFile {
-  if (bytes.length === 0) throw inputError(at(fileName, 0), 'the file is empty', 'pass a pcap or pcapng capture');
-  const format = detectCaptureFormat(bytes);
-  if (format === null) throw notACapture(bytes, fileName);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const allowPartial = opts?.allowPartial === true;
-  cursor = 0;
-  try {
-    return format === 'pcap' ? parsePcap(bytes, dv, fileName, allowPartial) : parsePcapng(bytes, dv, fileName, allowPartial);
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    // Last resort, so a reader bug never surfaces as a TypeError/RangeError from a CLI.
-    throw inputError(at(fileName, cursor), `internal error while reading the record here (${e instanceof Error ? e.message : String(e)})`,
-      'please report this with the file attached');
-  }
+  return new CaptureReader(bytes, fileName, { allowPartial: opts?.allowPartial, chunkPackets: Infinity }).collect();
 }
