@@ -5,6 +5,7 @@ import { listAnchors, runAnchor, type AnchorResult } from '../validate/validate.
 import { inputError } from '../util/errors.js';
 import { writeValidationReport } from '../validate/report.js';
 import { windowSweep } from '../validate/windows.js';
+import { sizeSweep } from '../validate/sizes.js';
 
 export function formatValidation(rs: AnchorResult[]): string {
   const lines = ['anchor                     published          simulated   error    result', ''];
@@ -32,7 +33,7 @@ export function registerValidate(program: Command): void {
     .option('--anchor <name>', 'only this anchor')
     .option('--fast', 'only the fast subset (as npm test runs)')
     .option('--json <file>', 'write every anchor with its source as JSON')
-    .option('--out <dir>', 'write a report: model-vs-measured charts (PNG: transfer size, the IOTLB\'s reach, errors), report.html, validation.json')
+    .option('--out <dir>', 'write a report: model-vs-measured charts (PNG: bandwidth and latency vs transfer size, the IOTLB\'s reach, errors), report.html, validation.json')
     .action(async (opts: { anchor?: string; fast?: boolean; json?: string; out?: string }) => {
       if (opts.json) checkOutputFile(opts.json, '--json');
       if (opts.out) checkOutputDir(opts.out, '--out');
@@ -46,7 +47,7 @@ export function registerValidate(program: Command): void {
       if (opts.json) writeFileAtomic(opts.json, JSON.stringify({ schema: 'iommusim.validation/1', anchors: results }, null, 2) + '\n', { flag: '--json' });
       process.stdout.write(formatValidation(results));
       if (opts.out) {
-        const files = await writeValidationReport(results, opts.out, windowSweep());
+        const files = await writeValidationReport(results, opts.out, windowSweep(), sizeSweep());
         process.stdout.write(`report: ${opts.out}/report.html (${files.length} files)\n`);
       }
     });

@@ -40,7 +40,8 @@ export interface Config {
   rc: { readNs: number; postedWriteNs: number; writeLines: number };
   memory: { llcLatencyNs: number; dramLatencyNs: number; dramGBps: number; ddio: boolean; pageTables: 'dram' | 'llc' };
   device: { dmaEngine: { maxInFlight: number; latencyNs: number; issueNs: number }; clockMHz: number };
-  workload: { kind: string; op: 'read' | 'write'; size: number; window: number; pattern: 'random' | 'sequential'; cache: 'warm' | 'cold'; count: number; seed: number; rateGbps: number; flows: number; mix: 'fixed' | 'memcached' | 'imix'; dir: 'rx' | 'tx' | 'by-flow' | 'h2d' | 'd2h'; resultBytes: number; streams: number; pageBytes: number; pcap: string };
+  pciebench: { contexts: number; descriptorNs: number; lineNs: number };
+  workload: { kind: string; op: 'read' | 'write' | 'wrrd'; size: number; window: number; pattern: 'random' | 'sequential'; cache: 'warm' | 'cold'; count: number; seed: number; rateGbps: number; flows: number; mix: 'fixed' | 'memcached' | 'imix'; dir: 'rx' | 'tx' | 'by-flow' | 'h2d' | 'd2h'; resultBytes: number; streams: number; pageBytes: number; pcap: string };
   devices: Record<string, DeviceCfg>;
   [extra: string]: unknown;
 }
@@ -126,6 +127,9 @@ export function resolveConfig(c: Config): Readonly<Config> {
   normCache(r.atc, 'atc');
   for (const [bdf, d] of Object.entries(r.devices)) normCache(d.atc, `devices.${bdf}.atc`);
   validatePcieSpec(pcieSpec(r), 'pcie');
+  if (r.workload.op === 'wrrd' && r.workload.kind !== 'pciebench') {
+    throw inputError(`workload.op=wrrd`, `only the pciebench generator issues a write then a read (workload.kind is ${r.workload.kind})`, 'use workload.op=read or write');
+  }
   if (r.workload.kind === 'pciebench' && r.workload.window < r.workload.size) {
     throw inputError(`workload.window=${r.workload.window}`, `smaller than workload.size (${r.workload.size})`, 'make the window at least one transfer');
   }

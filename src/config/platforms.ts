@@ -25,12 +25,14 @@ export const PLATFORMS: readonly Platform[] = [
       ['rc.writeLines', 92],
       ['memory.dramGBps', 46.9], ['memory.ddio', true], ['memory.dramLatencyNs', 197], ['memory.pageTables', 'dram'],
       ['device.dmaEngine.maxInFlight', 256], ['device.clockMHz', 1000],
+      ['pciebench.contexts', 0], ['pciebench.descriptorNs', 0], ['pciebench.lineNs', 0],
     ],
     sources: [
       'Vuppalapati et al., SIGCOMM 2024 §4–5: Gold 6234, 2 × DDR4-2933 = 46.9 GB/s, ~92 write lines at the IIO (rc.writeLines) [P]',
       'Rubin et al., SOSP 2024 §2.2: 197 ns per IOMMU memory read on this host (memory.dramLatencyNs seen from the root complex, page tables read from memory; DDIO does not change it, §4.1) [P]; Vuppalapati et al.: a device write takes ~300 ns to reach memory unloaded [P]',
       'Rubin et al., SOSP 2024 §2.2: Cascade Lake with a 100 Gb/s ConnectX-5 [P]',
       'ConnectX-5 uses 8-bit (extended) tags and MRRS 4096 under Linux (mlx5 sets pcie_set_readrq 4096) [C]',
+      'pciebench.* 0: on this platform the pciebench generator stands for the platform\'s own device running pcie-bench\'s closed loop, not pcie-bench\'s NFP6000 firmware: no context limit besides device.dmaEngine.maxInFlight, no data mover (the NFP\'s 9 ns a line would hold a 4 KiB DMA stream near 57 Gb/s; no public per-line figure for this device)',
     ],
   },
   {
@@ -41,8 +43,9 @@ export const PLATFORMS: readonly Platform[] = [
       ['rc.writeLines', 92],
       ['memory.dramGBps', 46.9], ['memory.ddio', false], ['memory.dramLatencyNs', 197], ['memory.pageTables', 'dram'],
       ['device.dmaEngine.maxInFlight', 256], ['device.clockMHz', 1000],
+      ['pciebench.contexts', 0], ['pciebench.descriptorNs', 0], ['pciebench.lineNs', 0],
     ],
-    sources: ['Rubin et al., SOSP 2024 §2.2: Cascade Lake, 100 Gb/s CX-5, DDIO off; 197 ns per IOMMU memory read [P]', 'Vuppalapati et al., SIGCOMM 2024 §4–5: ~92 write lines at the IIO [P]'],
+    sources: ['Rubin et al., SOSP 2024 §2.2: Cascade Lake, 100 Gb/s CX-5, DDIO off; 197 ns per IOMMU memory read [P]', 'Vuppalapati et al., SIGCOMM 2024 §4–5: ~92 write lines at the IIO [P]', 'pciebench.* 0: on this platform the pciebench generator stands for the platform\'s own device running pcie-bench\'s closed loop, not pcie-bench\'s NFP6000 firmware: no context limit besides device.dmaEngine.maxInFlight, no data mover (the NFP\'s 9 ns a line would hold a 4 KiB DMA stream near 57 Gb/s; no public per-line figure for this device)'],
   },
   {
     name: 'gen5x16-gpu',
@@ -51,6 +54,7 @@ export const PLATFORMS: readonly Platform[] = [
       ['pcie.gen', 5], ['pcie.lanes', 16], ['pcie.mpsBytes', 256], ['pcie.mrrsBytes', 512], ['pcie.tags', 768],
       ['memory.dramGBps', 307.2], ['memory.dramLatencyNs', 197], ['memory.pageTables', 'dram'],
       ['device.dmaEngine.maxInFlight', 1024], ['device.clockMHz', 1755],
+      ['pciebench.contexts', 0], ['pciebench.descriptorNs', 0], ['pciebench.lineNs', 0],
       ['iommu.levels', 5],
       ['gpu.copyGBps', 50],
     ],
@@ -60,6 +64,7 @@ export const PLATFORMS: readonly Platform[] = [
       'memory seen from the root complex, the IOMMU\'s page-table reads included: 197 ns, as measured on the nearest mesh Xeon with a published figure (Cascade Lake, Rubin et al., SOSP 2024 §2.2) [P]; not measured on Sapphire Rapids (assumption)',
       'H100 PCIe boost clock 1,755 MHz (NVIDIA datasheet) [C]; 5-level paging on Sapphire Rapids',
       'gpu.copyGBps 50: assumption, ~80 % of Gen5 x16\'s 63 GB/s per direction',
+      'pciebench.* 0: on this platform the pciebench generator stands for the platform\'s own device running pcie-bench\'s closed loop, not pcie-bench\'s NFP6000 firmware: no context limit besides device.dmaEngine.maxInFlight, no data mover (the NFP\'s 9 ns a line would hold a 4 KiB DMA stream near 57 Gb/s; no public per-line figure for this device)',
     ],
   },
 ];

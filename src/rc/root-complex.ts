@@ -19,6 +19,12 @@
  * line it touches when it arrives and holds them until its data is written to memory — through
  * its translation, any ordering wait and the memory write; when too few are free it waits at the
  * port's ingress, first come first served, and so does every write of the port behind it.
+ * Whole lines: memory is read and owned a 64 B line at a time. A read fetches every line it
+ * touches, a partial one whole. A write that covers a line only in part cannot just claim it: the
+ * IIO reads the line for ownership (an RFO, moving its data into the IIO) when the write arrives
+ * and merges the write into it, where a full line is claimed without its data (PCIItoM) —
+ * Intel's uncore event descriptions (Linux tools/perf/pmu-events, IRP UNC_I_COHERENT_OPS.RFO vs
+ * .PCITOM). The write commits no sooner than that line's data is in.
  * Translation is not ordered: the IOMMU looks up (and walks for) a younger write while an older
  * one is still walking; only the commit waits. pcie-bench's strictly ordered 64 B writes run at
  * 21.9 M misses/s on Broadwell, far above one miss latency at a time (src/rc/README.md).
@@ -73,6 +79,8 @@ export class RootComplex {
   /** Reads that waited for earlier writes of their domain to commit, and the time (ps). */
   readOrderStalls = 0;
   readOrderStallPs = 0;
+  /** Partly written lines read for ownership (see `write`). */
+  rfoLines = 0;
   /** Time the posted-write unit was busy (ps). */
   writeUnitBusyPs = 0;
   /** Time writes waited for their own translation after the write unit was done with them (ps). */
@@ -152,11 +160,12 @@ export class RootComplex {
   /**
    * A posted write of `bytes` at page offset `off` that reached port `port` at `arrive`, whose
    * translation is ready at `ready`: write-buffer lines (when limited), the write unit (serial, in
-   * arrival order), committed in order within ordering domain `dom` (unless `relaxed`), then
-   * written to memory (the LLC with DDIO, else DRAM). Returns when the memory write is done — when
-   * its lines return.
+   * arrival order), the read for ownership of a partly written line (from the LLC when `warm`,
+   * else DRAM; issued on arrival), committed in order within ordering domain `dom` (unless
+   * `relaxed`), then written to memory (the LLC with DDIO, else DRAM). Returns when the memory
+   * write is done — when its lines return.
    */
-  write(bytes: number, off: number, arrive: number, ready: number, dom: number, relaxed: boolean, port: number): number {
+  write(bytes: number, off: number, arrive: number, ready: number, dom: number, relaxed: boolean, port: number, warm = true): number {
     let need = 0;
     if (this.linesLimited) {
       need = linesOf(off, bytes);
@@ -167,6 +176,15 @@ export class RootComplex {
     this.writeFree = unitDone;
     this.writeUnitBusyPs += this.writePs;
     let commit = unitDone;
+    const end = off + bytes;
+    if (((off | end) & 63) !== 0) {
+      // partly written lines, the first and the last (a write inside one line: that one)
+      const first = off >>> 6, last = (end - 1) >>> 6;
+      const partial = ((off & 63) !== 0 || (first === last && (end & 63) !== 0) ? 1 : 0) + (last !== first && (end & 63) !== 0 ? 1 : 0);
+      const owned = this.mem.access(arrive, 64 * partial, warm);
+      this.rfoLines += partial;
+      if (owned > commit) commit = owned;
+    }
     if (ready > commit) { this.writeTranslationWaitPs += ready - commit; commit = ready; }
     const last = this.lastCommit[dom];
     if (!relaxed && last > commit) {
@@ -181,11 +199,12 @@ export class RootComplex {
   }
 
   /**
-   * A read of `bytes` whose translation is ready at `ready`: after the earlier posted writes of
-   * domain `dom` have committed (unless `relaxed`), the root complex's read time and the memory
-   * access (LLC when `warm`). Returns when its data is ready to send downstream.
+   * A read of `bytes` at page offset `off` whose translation is ready at `ready`: after the earlier
+   * posted writes of domain `dom` have committed (unless `relaxed`), the root complex's read time
+   * and the memory access of every line it touches, whole (LLC when `warm`; the lines are fetched
+   * together). Returns when its data is ready to send downstream.
    */
-  read(bytes: number, warm: boolean, ready: number, dom: number, relaxed: boolean): number {
+  read(bytes: number, warm: boolean, ready: number, dom: number, relaxed: boolean, off = 0): number {
     let start = ready;
     const last = this.lastCommit[dom];
     if (!relaxed && last > start) {
@@ -193,6 +212,6 @@ export class RootComplex {
       this.readOrderStallPs += last - start;
       start = last;
     }
-    return this.mem.access(start + this.readPs, bytes, warm);
+    return this.mem.access(start + this.readPs, 64 * linesOf(off, bytes), warm);
   }
 }

@@ -80,7 +80,7 @@ export function runTimedTrace(t: TraceColumns, cfg: Readonly<Config>, workload: 
 }
 
 /** The pciebench run's IOMMU and timed system, run; opts as in TimedSystem (tests compare them). */
-export function pciebenchSystem(cfg: Readonly<Config>, eagerRc: boolean, recordLatencies = false, shortcutSlackPs = 0, earlyTrialReads?: number): TimedSystem {
+export function pciebenchSystem(cfg: Readonly<Config>, eagerRc: boolean, recordLatencies = false, shortcutSlackPs = 0, earlyTrialReads?: number, groupWrites = true): TimedSystem {
   const iommu = new Iommu(cfg);
   const sid = sourceId(PCIEBENCH_DEVICE);
   if (iommu.mode !== MODE_OFF) {
@@ -88,7 +88,7 @@ export function pciebenchSystem(cfg: Readonly<Config>, eagerRc: boolean, recordL
     const pages = pciebenchMapBytes(cfg.workload.window) / 4096;
     iommu.map(sid, -1, PCIEBENCH_IOVA / 4096, PCIEBENCH_PADDR / 4096, pages, PERM_RW);
   }
-  const sys = new TimedSystem(cfg, [PCIEBENCH_DEVICE], iommu, { eagerRc, recordLatencies, shortcutSlackPs, earlyTrialReads });
+  const sys = new TimedSystem(cfg, [PCIEBENCH_DEVICE], iommu, { eagerRc, recordLatencies, shortcutSlackPs, earlyTrialReads, groupWrites });
   sys.runSource(new PcieBenchSource(cfg));
   return sys;
 }
@@ -102,10 +102,12 @@ export function runPciebench(cfg: Readonly<Config>): RunResult {
   const workload: WorkloadSummary = {
     name: `pciebench ${w.op} ${w.size} B, ${w.window} B window, ${w.pattern}, ${w.cache}`,
     source: 'generator:pciebench', format: 'generator', records: w.count, devices: [PCIEBENCH_DEVICE],
-    ops: { dma: w.count, map: iommu.mode !== MODE_OFF ? 1 : 0, unmap: 0, inv: 0 }, timeSpanNs: 0,
+    ops: { dma: w.op === 'wrrd' ? 2 * w.count : w.count, map: iommu.mode !== MODE_OFF ? 1 : 0, unmap: 0, inv: 0 }, timeSpanNs: 0,
   };
+  // a write-then-read is two DMAs
+  const reads = w.op === 'write' ? 0 : w.count, writes = w.op === 'read' ? 0 : w.count;
   const dma: DmaCounts = {
-    requests: w.count, bytes: w.count * w.size, reads: w.op === 'read' ? w.count : 0, writes: w.op === 'write' ? w.count : 0,
+    requests: reads + writes, bytes: (reads + writes) * w.size, reads, writes,
     pieces: sys.translations, dropped: sys.dropped,
   };
   return result(cfg, workload, sys, dma);

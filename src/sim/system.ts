@@ -5,8 +5,9 @@
  * (each `dma` record arrives at its time_ns; map/unmap/inv happen at theirs) or from a generator
  * that keeps the engine full (closed loop, the pcie-bench method).
  *
- * Per request: the engine admits it when fewer than device.dmaEngine.maxInFlight are in flight
- * (and its issue interval allows), then splits it into TLP pieces; a piece is sent when its flow-
+ * Per request: the engine admits it when fewer than device.dmaEngine.maxInFlight (or the
+ * source's contexts) are in flight, and issues it once its data mover (when the source models one)
+ * and issue interval allow; then splits it into TLP pieces; a piece is sent when its flow-
  * control resources are free (a tag for a read; for a write a posted credit and root-port write
  * lines, each when limited). Each piece is serialized upstream, then the root complex translates
  * it, orders it and does its memory access; read completions are serialized downstream. A request
@@ -42,13 +43,14 @@ const EV_DATA = 5; // arg: piece — read data ready at the root complex
 const EV_CPL = 6; // arg: piece — completions arrived at the device
 const EV_WDONE = 7; // arg: piece — write retired to memory
 const EV_FAULT = 8; // arg: piece — a faulted piece at the root complex (eager mode: see `eagerRc`)
+const EV_READBACK = 9; // arg: request — the read of a write-then-read enters the engine (see `readBack`)
 /**
  * Order of the kinds at equal times (then insertion order): by kind, except that a faulted piece
  * at the root complex ranks as the root-complex event it stands for. A fixed order, so the events
  * the eager root complex pushes at issue rather than at arrival (see `eager`) meet the other
  * kinds in the same order as the same events pushed at arrival would.
  */
-const RANKS = [0, EV_TRACE, EV_ADMIT, EV_ISSUE, EV_AT_RC, EV_DATA, EV_CPL, EV_WDONE, EV_AT_RC];
+const RANKS = [0, EV_TRACE, EV_ADMIT, EV_ISSUE, EV_AT_RC, EV_DATA, EV_CPL, EV_WDONE, EV_AT_RC, EV_ADMIT];
 /** Reads after which sending data early stops for the run unless half went out at once. */
 const EARLY_TRIAL = 4096;
 /** Waiting records looked at per completion; past this many a device's later records queue in order. */
@@ -73,11 +75,21 @@ export interface RequestSource {
   readonly oneDirection?: boolean;
   /** The largest request's bytes, when known (see TimedSystem.eager). */
   readonly maxBytes?: number;
+  /**
+   * The device's own limits, when the source models them (pcie-bench's NFP6000): request contexts
+   * (at most that many requests in flight; 0: device.dmaEngine.maxInFlight alone) and its DMA
+   * engine's data mover, per request and per 64 B line (src/devices/engine: DmaEngines.setSource).
+   */
+  readonly engine?: { contexts: number; descriptorNs: number; lineNs: number };
   /** Every request's host buffer is in the LLC (warm) or not (cold), when that is so (see TimedSystem.eager). */
   readonly cache?: 'warm' | 'cold';
   /** Remaining requests (Infinity for unbounded). */
   remaining(): number;
-  /** Fill `out`: [iova page, offset, bytes, isWrite (0/1), warm (0/1), pasid]. */
+  /**
+   * Fill `out`: [iova page, offset, bytes, direction, warm (0/1), pasid]; direction 0 a read, 1 a
+   * write, 2 a write then a read of the same bytes, the read issued once the write has been sent
+   * (see TimedSystem.readBack).
+   */
   next(out: Float64Array): void;
 }
 
@@ -471,6 +483,7 @@ export class TimedSystem {
   /** Run a closed-loop generator on device 0 until it is exhausted. */
   runSource(src: RequestSource): void {
     this.source = src;
+    if (src.engine) this.eng.setSource(0, src.engine.contexts, src.engine.descriptorNs, src.engine.lineNs);
     this.eager = this.eagerRcAllowed && src.oneDirection === true && this.links.length === 1 && this.devNames.length === 1;
     this.shortcutPs = -1;
     this.earlyOn = this.eager;
@@ -526,6 +539,7 @@ export class TimedSystem {
         case EV_DATA: this.dataReady(a); break;
         case EV_CPL: this.completion(a); break;
         case EV_WDONE: this.writeDone(a); break;
+        case EV_READBACK: this.readBack(a, q.now); break;
       }
     }
   }
@@ -667,7 +681,7 @@ export class TimedSystem {
   private admit(d: number): void {
     const now = this.q.now;
     const e = this.eng;
-    while (e.inFlight[d] < e.max) {
+    while (e.inFlight[d] < e.cap[d]) {
       let r: number;
       if (this.source !== null) {
         if (this.source.remaining() <= 0) return;
@@ -678,11 +692,13 @@ export class TimedSystem {
         e.rOff[r] = g[1];
         e.rLeft[r] = g[2];
         e.rBytes[r] = g[2];
-        e.rWrite[r] = g[3];
+        e.rWrite[r] = g[3] === 0 ? 0 : 1;
         e.rWarm[r] = g[4];
         e.rPasid[r] = g[5];
         e.rRecord[r] = -1;
         e.rKind[r] = 0;
+        const pair = g[3] === 2 ? this.pairRead(r, now) : -1; // (first: pairRead may grow the pools)
+        e.rPair[r] = pair;
         this.kinds.request(0, g[2]);
       } else {
         if (e.pending[d].length === 0) return;
@@ -699,6 +715,7 @@ export class TimedSystem {
         e.rPasid[r] = t.pasid[p];
         e.rRecord[r] = i;
         e.rKind[r] = t.kind[p];
+        e.rPair[r] = -1;
         this.kinds.request(t.kind[p], size);
         // the pages whose outstanding counts the unmap gate keeps (trace mode only)
         e.rPage0[r] = pn;
@@ -731,6 +748,7 @@ export class TimedSystem {
     while (e.rLeft[r] > 0) {
       if (e.rFault[r] === 1 && e.rFaultAt[r] < now) {
         e.rLeft[r] = 0;
+        if (e.rPair[r] >= 0) this.allSent(r, now);
         if (e.rOut[r] === 0) this.requestDone(r, d);
         return;
       }
@@ -775,6 +793,44 @@ export class TimedSystem {
       e.rLeft[r] = left - all;
       if (off + all >= 4096) { e.rPn[r] = pn + 1; e.rOff[r] = 0; } else e.rOff[r] = off + all;
     }
+    if (e.rPair[r] >= 0) this.allSent(r, link.upFree);
+  }
+
+  /**
+   * A write-then-read pair (pcie-bench's LAT_DMA_WRRD, me/pcie_dma.c dma_lat): the read of request
+   * r's bytes, allocated with it; it enters the engine once the write has been sent (readBack).
+   * Returns its request slot.
+   */
+  private pairRead(r: number, now: number): number {
+    const e = this.eng;
+    const r2 = this.allocRequest();
+    e.rPn[r2] = e.rPn[r]; e.rOff[r2] = e.rOff[r]; e.rLeft[r2] = e.rLeft[r];
+    e.rBytes[r2] = 2 * e.rBytes[r]; // the pair moved the bytes both ways
+    e.rWrite[r2] = 0; e.rWarm[r2] = e.rWarm[r]; e.rPasid[r2] = e.rPasid[r];
+    e.rRecord[r2] = -1; e.rKind[r2] = e.rKind[r]; e.rPair[r2] = -1;
+    e.rStart[r2] = now; // the pair's latency runs from the write's admission
+    this.kinds.request(0, e.rLeft[r]);
+    return r2;
+  }
+
+  /**
+   * The write of a pair sent its last TLP at t (a posted write: the device knows no more): after
+   * the engine's completion handling (device.dmaEngine.latencyNs) the read enters the engine. PCIe
+   * ordering at the root complex (a read may not pass an earlier posted write) makes it see the
+   * write's data.
+   */
+  private allSent(r: number, t: number): void {
+    const e = this.eng;
+    this.q.push(t + e.latencyPs, EV_READBACK, e.rPair[r]);
+    e.rPair[r] = -2; // still the write of a pair (it completes silently), its read on its way
+  }
+
+  /** The read r2 of a write-then-read enters the engine at `now` (the pair holds one slot in flight). */
+  private readBack(r2: number, now: number): void {
+    const e = this.eng;
+    const issueAt = e.followUp(0, r2, now);
+    if (e.waiting[0].length > 0) e.waitFor(0, r2); // behind requests already waiting for a tag
+    else this.issue(r2, issueAt);
   }
 
   /** Piece p's root-complex work waits for its event at `arrive` (trace replay: in the ring, for drainRc). */
@@ -816,7 +872,7 @@ export class TimedSystem {
       const r = e.waitHeadRequest(d);
       e.rWaiting[r] = 0;
       e.resuming = r;
-      this.issue(r, now);
+      this.issue(r, now > e.rIssueAt[r] ? now : e.rIssueAt[r]); // not before it has left the engine's data mover
       e.resuming = -1;
       if (e.rWaiting[r] === 1) return; // still short: stays first in line
       e.popWait(d);
@@ -839,10 +895,10 @@ export class TimedSystem {
       return;
     }
     if (isWrite) {
-      if (e.pRun[p] === 0) this.q.push(this.rc.write(e.pBytes[p], e.pOff[p], now, ready, this.devDom[d], this.devRelaxed[d] === 1, this.devLink[d]), EV_WDONE, p);
+      if (e.pRun[p] === 0) this.q.push(this.rc.write(e.pBytes[p], e.pOff[p], now, ready, this.devDom[d], this.devRelaxed[d] === 1, this.devLink[d], e.rWarm[r] === 1), EV_WDONE, p);
       else this.runDone(p, r, d, ready, now);
     } else {
-      const done = this.rc.read(e.pBytes[p], e.rWarm[r] === 1, ready, this.devDom[d], this.devRelaxed[d] === 1);
+      const done = this.rc.read(e.pBytes[p], e.rWarm[r] === 1, ready, this.devDom[d], this.devRelaxed[d] === 1, e.pOff[p]);
       if (this.eager && done < this.shortMax) this.eagerRerun = true; // data sent early went out of order
       if (this.earlyOn) {
         const safe = now + this.shortcutPs; // no piece still to come is ready before this
@@ -880,15 +936,15 @@ export class TimedSystem {
   private runDone(p: number, r: number, d: number, ready: number, now: number): void {
     const e = this.eng;
     if (ready >= 0) {
-      const rc = this.rc, bytes = e.pBytes[p], dom = this.devDom[d], ro = this.devRelaxed[d] === 1, port = this.devLink[d];
+      const rc = this.rc, bytes = e.pBytes[p], dom = this.devDom[d], ro = this.devRelaxed[d] === 1, port = this.devLink[d], warm = e.rWarm[r] === 1;
       let off = e.pOff[p];
-      rc.write(bytes, off, now, ready, dom, ro, port);
+      rc.write(bytes, off, now, ready, dom, ro, port, warm);
       const n = e.pRun[p], dt = e.pRunPs[p];
       let a = now;
       for (let k = 1; k < n; k++) {
         a += dt;
         off += bytes;
-        rc.write(bytes, off, a, ready > a ? ready : a, dom, ro, port);
+        rc.write(bytes, off, a, ready > a ? ready : a, dom, ro, port, warm);
       }
     }
     e.freePiece(p);
@@ -949,6 +1005,7 @@ export class TimedSystem {
   /** Request r of device d complete: its last piece is done (or it faulted with none in flight). */
   private requestDone(r: number, d: number): void {
     const e = this.eng;
+    if (e.rPair[r] !== -1) { e.freeRequest(r); return; } // the write of a pair: its read records the pair
     // the device's own latency — descriptor handling — added here
     const now = this.q.now + e.latencyPs;
     if (e.rFault[r] === 1) {

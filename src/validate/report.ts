@@ -13,12 +13,13 @@ import { escapeHtml } from '../report/html.js';
 import type { ChartSpec } from '../report/charts.js';
 import type { AnchorResult } from './validate.js';
 import type { WindowSweep } from './windows.js';
+import type { SizeSweep } from './sizes.js';
 import { simVersion } from '../run/result.js';
 
 function bandwidthChart(rs: AnchorResult[]): ChartSpec | null {
   const pts = (op: string) => rs
     .map((r) => ({ r, m: new RegExp(`^pciebench-${op}-(\\d+)$`).exec(r.name) }))
-    .filter((x) => x.m && x.r.simulated !== null && Number(x.m[1]) % 64 === 0)
+    .filter((x) => x.m && x.r.simulated !== null)
     .map((x) => ({ size: Number(x.m![1]), sim: x.r.simulated as number, pub: x.r.publishedValue as number }))
     .sort((a, b) => a.size - b.size);
   const reads = pts('read'), writes = pts('write');
@@ -45,6 +46,36 @@ function bandwidthChart(rs: AnchorResult[]): ChartSpec | null {
     },
   } as unknown as ChartConfiguration;
   return { id: 'bandwidth-vs-size', title: 'DMA bandwidth vs transfer size', caption: `pcie-bench (Neugebauer et al., SIGCOMM 2018) vs iommusim ${simVersion()}, broadwell-gen3x8`, config };
+}
+
+const COLOUR = { read: '#1f77b4', write: '#d62728', wrrd: '#d62728' } as const;
+
+/** A size curve: the model solid, the measurement dashed, per operation. */
+function sizeChart<Op extends 'read' | 'write' | 'wrrd'>(id: string, title: string, caption: string, sizes: number[], series: Array<{ label: string; op: Op; kind: 'model' | 'measured'; values: Array<number | null> }>, yTitle: string, beginAtZero: boolean): ChartSpec {
+  const config = {
+    type: 'line',
+    data: {
+      labels: sizes.map(String),
+      datasets: series.map((x) => ({
+        label: x.label, data: x.values, borderColor: COLOUR[x.op], backgroundColor: COLOUR[x.op], fill: false, spanGaps: true,
+        borderDash: x.kind === 'measured' ? [6, 4] : [], pointStyle: x.kind === 'measured' ? 'crossRot' : 'circle', pointRadius: x.kind === 'measured' ? 6 : 3,
+      })),
+    },
+    options: {
+      plugins: { title: { display: true, text: title }, legend: { display: true, position: 'top' } },
+      scales: { x: { title: { display: true, text: 'transfer size (bytes)' }, ticks: { autoSkip: false } }, y: { beginAtZero, title: { display: true, text: yTitle } } },
+    },
+  } as unknown as ChartConfiguration;
+  return { id, title, caption, config };
+}
+
+/** Bandwidth and latency against transfer size, model vs pcie-bench (see sizes.ts). */
+function sizeCharts(w: SizeSweep): ChartSpec[] {
+  const caption = `iommusim ${simVersion()}, broadwell-gen3x8, IOMMU off, 8 KiB warm window; dashed: ${w.measuredSource}`;
+  return [
+    sizeChart('bandwidth-vs-size', 'DMA bandwidth vs transfer size: model vs measured (Gen3 x8, no IOMMU)', caption, w.sizes, w.bandwidth, 'bandwidth (Gb/s)', true),
+    sizeChart('latency-vs-size', 'Latency of one DMA at a time vs transfer size (median): model vs measured', caption, w.latencySizes, w.latency, 'latency (ns)', false),
+  ];
 }
 
 const sizeLabel = (b: number) => (b >= 1048576 ? `${b / 1048576} MiB` : `${b / 1024} KiB`);
@@ -89,13 +120,14 @@ function errorChart(rs: AnchorResult[]): ChartSpec {
   return { id: 'anchor-error', title: 'Error per anchor', caption: `iommusim ${simVersion()}; the range's midpoint for range anchors`, config };
 }
 
-export async function writeValidationReport(rs: AnchorResult[], outDir: string, windows?: WindowSweep): Promise<string[]> {
+export async function writeValidationReport(rs: AnchorResult[], outDir: string, windows?: WindowSweep, sizes?: SizeSweep): Promise<string[]> {
   try {
     mkdirSync(outDir, { recursive: true });
   } catch (e) {
     throw outputError(outDir, e, '--out');
   }
-  const charts = [bandwidthChart(rs), ...(windows ? [windowChart(windows, 'read'), windowChart(windows, 'write')] : []), errorChart(rs)].filter((c): c is ChartSpec => c !== null);
+  // the size curves from the sweep when there is one, else the bandwidth anchors' points
+  const charts = [...(sizes ? sizeCharts(sizes) : [bandwidthChart(rs)]), ...(windows ? [windowChart(windows, 'read'), windowChart(windows, 'write')] : []), errorChart(rs)].filter((c): c is ChartSpec => c !== null);
   const files: string[] = [];
   const imgs: string[] = [];
   for (const c of charts) {
@@ -124,7 +156,7 @@ ${rs.map(row).join('\n')}
   writeFileAtomic(hp, html, { flag: '--out' });
   files.push(hp);
   const jp = join(outDir, 'validation.json');
-  writeFileAtomic(jp, JSON.stringify({ schema: 'iommusim.validation/1', iommusim: simVersion(), anchors: rs, ...(windows ? { windowSweep: windows } : {}) }, null, 2) + '\n', { flag: '--out' });
+  writeFileAtomic(jp, JSON.stringify({ schema: 'iommusim.validation/1', iommusim: simVersion(), anchors: rs, ...(windows ? { windowSweep: windows } : {}), ...(sizes ? { sizeSweep: sizes } : {}) }, null, 2) + '\n', { flag: '--out' });
   files.push(jp);
   return files;
 }

@@ -71,3 +71,53 @@ describe('root complex: the port write buffer', () => {
     expect(u.write(256, 0, 1_000, 1_000, 1, false, 0)).toBe(2 * W + LLC); // behind A in the write unit only
   });
 });
+
+describe('root complex: whole lines', () => {
+  const DRAM = 70_000; // memory.dramLatencyNs
+  const dramPs = (bytes: number) => Math.round(bytes * (1000 / 68.3)); // memory.dramGBps: the serializer's time
+
+  it('a partly written line is read for ownership on arrival; the write commits once it is in', () => {
+    const r = rc();
+    // warm: the line comes from the LLC (16 ns), sooner than the write unit is done with it (21.1 ns)
+    expect(r.write(32, 0, 0, 0, 0, false, 0, true)).toBe(W + LLC);
+    expect(r.rfoLines).toBe(1);
+    // cold: from DRAM, later than the unit: the commit waits for it
+    const c = rc([['memory.ddio', true]]);
+    expect(c.write(32, 0, 0, 0, 0, false, 0, false)).toBe(dramPs(64) + DRAM + LLC);
+    // a full line needs no data (PCIItoM): no read
+    const f = rc();
+    expect(f.write(64, 128, 0, 0, 0, false, 0, false)).toBe(W + LLC);
+    expect(f.rfoLines).toBe(0);
+  });
+
+  it('counts the partial lines: first, last, or one inside a line', () => {
+    const r = rc();
+    r.write(64, 32, 0, 0, 0, false, 0); // two halves: both lines read
+    expect(r.rfoLines).toBe(2);
+    r.write(65, 0, 0, 0, 0, false, 0); // a full line and one byte of the next
+    expect(r.rfoLines).toBe(3);
+    r.write(8, 16, 0, 0, 0, false, 0); // inside one line
+    expect(r.rfoLines).toBe(4);
+    r.write(128, 64, 0, 0, 0, false, 0); // two full lines
+    expect(r.rfoLines).toBe(4);
+    // a cold write with two partial lines reads both: 128 B through the DRAM serializer
+    const c = rc();
+    expect(c.write(64, 32, 0, 0, 0, false, 0, false)).toBe(dramPs(128) + DRAM + LLC);
+    expect(c.mem.dramBytes).toBe(128);
+  });
+
+  it('a read fetches every line it touches whole (DRAM bytes); an ordered read still waits for the partial write before it', () => {
+    const r = rc();
+    r.read(65, false, 0, 0, false, 0);
+    expect(r.mem.dramBytes).toBe(128);
+    r.read(64, false, 0, 0, false, 32);
+    expect(r.mem.dramBytes).toBe(256);
+    r.read(64, false, 0, 0, false, 64);
+    expect(r.mem.dramBytes).toBe(320);
+    // the write's commit waits for its line; the read behind it in the domain waits for the commit
+    const w = rc();
+    w.write(16, 0, 0, 0, 0, false, 0, false); // commits at dramPs(64) + DRAM
+    expect(w.read(64, true, 1_000, 0, false)).toBe(dramPs(64) + DRAM + 252_000 + LLC);
+    expect(w.readOrderStalls).toBe(1);
+  });
+});

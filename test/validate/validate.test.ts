@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listAnchors, runAnchor, loadAnchor } from '../../src/validate/validate.js';
 import { windowSweep } from '../../src/validate/windows.js';
+import { sizeSweep } from '../../src/validate/sizes.js';
 import { findKnob } from '../../src/config/schema.js';
 import { tempDir } from '../setup/tmp.js';
 
@@ -91,5 +92,35 @@ describe('the IOTLB\'s reach (validate --out): 64 B DMA rate vs window', () => {
     const files = await writeValidationReport([], d, sweep);
     expect(files.map((f) => f.split('/').pop()).filter((f) => f!.endsWith('.png')).sort()).toEqual(['anchor-error.png', 'window-read.png', 'window-write.png']);
     expect(JSON.parse(readFileSync(join(d, 'validation.json'), 'utf8')).windowSweep.series.length).toBe(8);
+  });
+});
+
+describe('transfer-size curves (validate --out): bandwidth and latency vs size, model beside pcie-bench', () => {
+  const sizes = [64, 65, 128, 256, 2048], lat = [64, 2048];
+  const sweep = sizeSweep(4000, 300, sizes, lat);
+  const bw = (op: string, kind: string, size: number) => sweep.bandwidth.find((x) => x.op === op && x.kind === kind)!.values[sizes.indexOf(size)]!;
+  const ns = (op: string, kind: string, size: number) => sweep.latency.find((x) => x.op === op && x.kind === kind)!.values[lat.indexOf(size)]!;
+  it('the measured points are pcie-bench\'s (65 B reads 21.9 Gb/s, 2 KiB read 1,133 ns, write-then-read 773 ns)', () => {
+    expect(bw('read', 'measured', 65)).toBe(21.89);
+    expect(bw('write', 'measured', 256)).toBe(50.49);
+    expect(ns('read', 'measured', 2048)).toBe(1133.3);
+    expect(ns('wrrd', 'measured', 64)).toBe(773.3);
+  });
+  it('the model is within 10 % of them at 65, 128 and 256 B and at 2 KiB; a write then a read is short of them (the NFP\'s write path)', () => {
+    for (const op of ['read', 'write']) for (const size of [128, 256, 2048]) expect(Math.abs(bw(op, 'model', size) / bw(op, 'measured', size) - 1), `${op} ${size}`).toBeLessThan(0.1);
+    expect(Math.abs(bw('read', 'model', 65) / bw('read', 'measured', 65) - 1)).toBeLessThan(0.1);
+    expect(Math.abs(ns('read', 'model', 2048) / ns('read', 'measured', 2048) - 1)).toBeLessThan(0.1);
+    expect(ns('wrrd', 'model', 64)).toBeLessThan(ns('wrrd', 'measured', 64));
+    expect(ns('wrrd', 'model', 64)).toBeGreaterThan(ns('read', 'model', 64));
+  });
+  it('the report draws both curves and keeps the sweep in validation.json', async () => {
+    const { writeValidationReport } = await import('../../src/validate/report.js');
+    const d = tempDir('iommusim-valsize-');
+    const files = await writeValidationReport([], d, undefined, sweep);
+    expect(files.map((f) => f.split('/').pop()).filter((f) => f!.endsWith('.png')).sort()).toEqual(['anchor-error.png', 'bandwidth-vs-size.png', 'latency-vs-size.png']);
+    for (const f of files.filter((x) => x.endsWith('-vs-size.png'))) expect(readFileSync(f).length).toBeGreaterThan(10_000);
+    const json = JSON.parse(readFileSync(join(d, 'validation.json'), 'utf8'));
+    expect(json.sizeSweep.sizes).toEqual(sizes);
+    expect(json.sizeSweep.latency.length).toBe(4);
   });
 });

@@ -56,10 +56,11 @@ export function blkSpec(cfg: Readonly<Config>): BlkSpec {
   const b = (cfg as unknown as { blk: { queueDepth: number; deviceGBps: number; latencyUs: number; completionsPerInterrupt: number; buffers: BlkBufferPolicy } }).blk;
   const w = cfg.workload;
   if (w.size > 64 * MIB2) throw inputError(`workload.size=${w.size}`, 'an NVMe command of more than 128 MiB', 'use a block size up to 128MiB (MDTS)');
+  if (w.op === 'wrrd') throw inputError('workload.op=wrrd', 'an NVMe command reads or writes', 'use workload.op=read or write');
   // static buffers are guest RAM (backed by vm.s2PageBytes); per-I/O pages and the bounce pool are ordinary 4 KiB pages
   const host = b.buffers === 'static' ? cfg.vm.s2PageBytes : PAGE;
   return {
-    ios: w.count, blockBytes: w.size, op: w.op, queueDepth: b.queueDepth, deviceGBps: b.deviceGBps, latencyNs: b.latencyUs * 1000,
+    ios: w.count, blockBytes: w.size, op: w.op === 'write' ? 'write' : 'read', queueDepth: b.queueDepth, deviceGBps: b.deviceGBps, latencyNs: b.latencyUs * 1000,
     completionsPerInterrupt: b.completionsPerInterrupt, buffers: b.buffers, hostPageBytes: host,
   };
 }

@@ -5,6 +5,11 @@
  * needs before it may be sent — a tag (reads) or a posted-header credit (writes, when limited).
  * State is typed arrays: per device, and pools of request and piece slots indexed by slot number.
  *
+ * A device's engine may also have a data mover (set per device by a request source that models
+ * one: the pcie-bench NFP6000's, src/devices/pciebench.ts): one request at a time, it spends a
+ * fixed time per descriptor plus a time per 64 B line the request touches before the request's
+ * TLPs go out. Devices without one (every trace replay) issue as before.
+ *
  * The engine decides what may be sent and keeps the counts; the timed system sends pieces on the
  * link and moves them through the root complex.
  */
@@ -35,6 +40,11 @@ export class DmaEngines {
 
   // ---------------------------------------------------------------- per device
   readonly inFlight: Int32Array;
+  /** Requests in flight allowed per device: maxInFlight, or fewer when the source has fewer contexts (setSource). */
+  readonly cap: Int32Array;
+  /** The data mover per device (setSource): time per descriptor and per 64 B line (ps); 0 and 0: none. */
+  readonly descriptorPs: Float64Array;
+  readonly linePs: Float64Array;
   readonly nextIssue: Float64Array;
   readonly tags: Int32Array;
   readonly posted: Int32Array;
@@ -67,6 +77,15 @@ export class DmaEngines {
   rKind = new Uint8Array(0);
   /** Trace record index of the request (-1: from a generator). */
   rRecord = new Int32Array(0);
+  /** When the request left the engine's data mover and issue interval: it sends nothing sooner (ps). */
+  rIssueAt = new Float64Array(0);
+  /**
+   * A write that is the first half of a write-then-read (pcie-bench's LAT_DMA_WRRD): the request
+   * slot of the read that follows it once the write has been sent, -2 once that read is on its
+   * way; -1 for every other request. Such a write completes silently (the pair is one operation,
+   * recorded by its read).
+   */
+  rPair = new Int32Array(0);
   private readonly rFree = new FreeSlots();
 
   // ---------------------------------------------------------------- pieces
@@ -104,6 +123,9 @@ export class DmaEngines {
     this.mps = spec.mpsBytes;
     this.postedLimited = spec.phCredits > 0;
     this.inFlight = new Int32Array(n);
+    this.cap = new Int32Array(n).fill(this.max);
+    this.descriptorPs = new Float64Array(n);
+    this.linePs = new Float64Array(n);
     this.nextIssue = new Float64Array(n);
     this.tags = new Int32Array(n).fill(spec.tags);
     this.posted = new Int32Array(n).fill(spec.phCredits);
@@ -123,7 +145,7 @@ export class DmaEngines {
     this.rOff = growTyped(this.rOff, cap); this.rLeft = growTyped(this.rLeft, cap); this.rBytes = growTyped(this.rBytes, cap);
     this.rOut = growTyped(this.rOut, cap); this.rFault = growTyped(this.rFault, cap); this.rFaultAt = growTyped(this.rFaultAt, cap); this.rWaiting = growTyped(this.rWaiting, cap);
     this.rPage0 = growTyped(this.rPage0, cap); this.rPages = growTyped(this.rPages, cap); this.rKind = growTyped(this.rKind, cap);
-    this.rRecord = growTyped(this.rRecord, cap);
+    this.rRecord = growTyped(this.rRecord, cap); this.rIssueAt = growTyped(this.rIssueAt, cap); this.rPair = growTyped(this.rPair, cap);
     this.rFree.grow(old, cap);
     this.rCap = cap;
   }
@@ -165,6 +187,17 @@ export class DmaEngines {
 
   // ---------------------------------------------------------------- admission
 
+  /**
+   * Device d's requests come from a source with `contexts` request contexts (at most that many in
+   * flight; 0: no limit besides maxInFlight) and an engine with a data mover costing
+   * `descriptorNs` per request plus `lineNs` per 64 B line the request touches (0 and 0: none).
+   */
+  setSource(d: number, contexts: number, descriptorNs: number, lineNs: number): void {
+    this.cap[d] = contexts > 0 && contexts < this.max ? contexts : this.max;
+    this.descriptorPs[d] = Math.round(descriptorNs * 1000);
+    this.linePs[d] = Math.round(lineNs * 1000);
+  }
+
   /** Queue trace record i at device d's engine (admitted when there is room). */
   enqueueRecord(d: number, i: number): void {
     this.pending[d].push(i);
@@ -179,19 +212,45 @@ export class DmaEngines {
   }
 
   /**
-   * Request r of device d admitted at `now` (its fields filled by the caller): in flight, and the
-   * time it issues — on a device-clock edge, no earlier than the engine's issue interval allows.
-   * (The engine's latency is charged when the request completes: it holds no tag.)
+   * Request r of device d admitted at `now` (its fields filled by the caller: page offset and bytes
+   * left at least): in flight, and the time it issues (see `enter`). (The engine's latency is
+   * charged when the request completes: it holds no tag.)
    */
   admitted(d: number, r: number, now: number): number {
     this.rDev[r] = d;
     this.rStart[r] = now;
+    this.inFlight[d]++;
+    return this.enter(d, r, now);
+  }
+
+  /**
+   * Request r of device d enters the engine at `now` without a slot of its own in flight (the read
+   * of a write-then-read, which holds its write's): the time it issues (see `enter`).
+   */
+  followUp(d: number, r: number, now: number): number {
+    this.rDev[r] = d;
+    return this.enter(d, r, now);
+  }
+
+  /**
+   * Request r enters device d's engine at `now`: the data mover, when the device has one, takes it
+   * when done with the previous request (serial, in arrival order) for descriptorPs + linePs per
+   * 64 B line the request touches; it issues at the end of that, on an edge of the device clock,
+   * no sooner than the issue interval after the previous request's issue.
+   */
+  private enter(d: number, r: number, now: number): number {
     this.rOut[r] = 0;
     this.rFault[r] = 0;
     this.rWaiting[r] = 0;
-    this.inFlight[d]++;
-    const issueAt = this.clock.align(now > this.nextIssue[d] ? now : this.nextIssue[d]);
+    let t = now > this.nextIssue[d] ? now : this.nextIssue[d];
+    const lp = this.linePs[d], dp = this.descriptorPs[d];
+    if (lp > 0 || dp > 0) {
+      const off = this.rOff[r]; // within the first page: lines are 64 B aligned in it
+      t += dp + lp * (Math.floor((off + this.rLeft[r] + 63) / 64) - (off >>> 6));
+    }
+    const issueAt = this.clock.align(t);
     this.nextIssue[d] = issueAt + this.issuePs;
+    this.rIssueAt[r] = issueAt;
     return issueAt;
   }
 
