@@ -43,7 +43,7 @@ export function registerRun(program: Command): void {
         // CSV, JSONL and ftrace traces stream below)
         const cfg = buildConfig(settings);
         let bar: ProgressChunks | null = null;
-        const wrap = (src: TraceChunks, total: number): TraceChunks => (bar = withProgress(src, progressOut, basename(input), { total }));
+        const wrap = (src: TraceChunks, total: number | undefined): TraceChunks => (bar = withProgress(src, progressOut, basename(input), { total }));
         let r: RunResult;
         try {
           r = opts.functional ? runIotraceStreaming(input, cfg, basename(input), wrap) : runTimedIotraceStreaming(input, cfg, basename(input), undefined, wrap);
@@ -68,7 +68,7 @@ export function registerRun(program: Command): void {
         if (!opts.quiet) process.stdout.write(formatSummary(r));
         return;
       }
-      // a CSV, JSONL or ftrace trace (and an .iotrace named otherwise) is read a chunk at a time too
+      // a CSV, JSONL or ftrace trace, a capture (and an .iotrace named otherwise) is read a chunk at a time too
       const runs = resolveInput(input, settings, opts.format as TraceFormat, { strict: !!opts.strict }, true);
       const results: RunResult[] = runs.map((r) => {
         let bar: ProgressChunks | null = null;

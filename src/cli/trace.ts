@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { checkOutputFile } from '../util/output.js';
 import { TRACE_FORMATS, type TraceFormat } from '../trace/load.js';
 import { openTrace } from '../trace/stream.js';
+import { readCaptureInfo } from '../trace/capture-file.js';
 import { type TraceColumns, type TraceChunks, OP_NAMES, OP_DMA } from '../trace/columns.js';
 import { parseSetArgs } from '../config/config.js';
 import { resolveInput, resolveStream } from '../run/inputs.js';
@@ -103,12 +104,12 @@ export function registerTrace(program: Command): void {
     .option('--json', 'machine-readable')
     .option('--strict', STRICT_HELP)
     .action((file: string, opts: { format: string; json?: boolean; strict?: boolean }) => {
-      // .iotrace, CSV, JSONL and ftrace are read a chunk at a time, the counts kept as they come
+      // .iotrace, CSV, JSONL, ftrace and captures are read a chunk at a time, the counts kept as they come
       const src = openTrace(file, opts.format as TraceFormat, {}, undefined, { strict: !!opts.strict });
       let tr: { format: string; compression?: 'gzip'; capture?: CaptureInfo };
       let info: TraceInfo;
       if ('stream' in src) {
-        const s = tr = src.stream;
+        const s = src.stream;
         try {
           const c = new TraceInfoCounts(s.devices);
           const chunks = s.chunks();
@@ -117,6 +118,9 @@ export function registerTrace(program: Command): void {
         } finally {
           s.close();
         }
+        // a capture: its frames' summary too, from another pass over the file (its warnings were given)
+        const capture = s.format === 'pcap' || s.format === 'pcapng' ? readCaptureInfo(file, { strict: !!opts.strict, warn: () => {} }) : undefined;
+        tr = { format: s.format, ...(s.compression ? { compression: s.compression } : {}), ...(capture ? { capture } : {}) };
       } else {
         tr = src.loaded;
         info = traceInfo(src.loaded.columns);
@@ -150,13 +154,14 @@ export function registerTrace(program: Command): void {
         process.stdout.write(`${opts.out}: ${src.loaded.columns.count} records from ${file} (${src.loaded.format})\n`);
         return;
       }
-      // .iotrace, CSV, JSONL and ftrace: written a chunk at a time as they are read
+      // .iotrace, CSV, JSONL, ftrace and captures: written a chunk at a time as they are read
       const s = src.stream;
+      let count = 0;
       try {
         const w = openTraceWriter(opts.out, s.devices, s.hasKinds());
         try {
           const chunks = s.chunks();
-          for (let t = chunks.next(); t !== null; t = chunks.next()) w.append(t);
+          for (let t = chunks.next(); t !== null; t = chunks.next()) { w.append(t); count += t.count; }
           w.close();
         } catch (e) {
           w.abort();
@@ -165,7 +170,7 @@ export function registerTrace(program: Command): void {
       } finally {
         s.close();
       }
-      process.stdout.write(`${opts.out}: ${s.count} records from ${file} (${s.format})\n`);
+      process.stdout.write(`${opts.out}: ${count} records from ${file} (${s.format})\n`);
     });
   trace
     .command('gen')

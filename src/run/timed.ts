@@ -40,7 +40,7 @@ export function runTimedIotraceStreaming(path: string, cfg: Readonly<Config>, na
 }
 
 /** What a caller puts around a file's stream (the CLI's progress line); `total` is the file's record count. */
-export type ChunkWrap = (src: TraceChunks, total: number) => TraceChunks;
+export type ChunkWrap = (src: TraceChunks, total: number | undefined) => TraceChunks;
 
 /**
  * Timed replay of any streamed trace (a file read a chunk at a time, a generator's stream): the

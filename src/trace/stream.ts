@@ -15,17 +15,22 @@
  *     `chunkRecords` (64 K) rows.
  * Memory: one read, the longest line, one chunk (about 2.7 MB) — not the file or the trace.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { IotraceReader, iotraceChunkBytes } from './iotrace.js';
-import { InputStream, LineBlocks, STREAM_READ_BYTES, utf8, warnOf, type ReadOptions } from './input.js';
+import { InputStream, LineBlocks, STREAM_READ_BYTES, isGzip, utf8, warnOf, type ReadOptions } from './input.js';
 import { csvLines, CsvScan, type CsvOptions } from './importers/csv.js';
 import { JsonlRows } from './importers/jsonl.js';
 import { scanFtrace, FTRACE_WINDOW_NS, type Fill } from './importers/ftrace-stream.js';
 import { ChunkSink, changedWhileRead, type TraceChunks } from './columns.js';
 import { ftraceOptions, loadTrace, traceFormat, type LoadedTrace, type TraceFormat } from './load.js';
 import { isInputError } from '../util/errors.js';
+import { captureStream } from './generators/nic.js';
 
-/** The formats read a chunk at a time (an .iotrace only uncompressed: its reader seeks in the file). */
-export const STREAM_FORMATS = ['iotrace', 'csv', 'jsonl', 'ftrace'] as const;
+/**
+ * The formats read a chunk at a time (an .iotrace only uncompressed: its reader seeks in the
+ * file). A capture (pcap, pcapng) streams as the NIC model's rows (generators/nic.ts captureStream).
+ */
+export const STREAM_FORMATS = ['iotrace', 'csv', 'jsonl', 'ftrace', 'pcap', 'pcapng'] as const;
 export type StreamFormat = (typeof STREAM_FORMATS)[number];
 
 /** Rows in one chunk of a streamed pass. */
@@ -39,6 +44,8 @@ export interface StreamTuning {
   chunkRecords?: number;
   /** ftrace: trace time a record may be made behind the latest row and still wait in order (FTRACE_WINDOW_NS). */
   windowNs?: number;
+  /** A capture: packets per chunk read (default 64 K). */
+  chunkPackets?: number;
 }
 
 /** A trace file open for reading a chunk at a time. */
@@ -48,8 +55,8 @@ export interface TraceStream {
   readonly compression?: 'gzip';
   /** The device table every chunk indexes: the one the whole-file import gives. */
   readonly devices: string[];
-  /** Records in the trace. */
-  readonly count: number;
+  /** Records in the trace; undefined for a capture (its rows are the NIC model's, known once it has run). */
+  readonly count: number | undefined;
   /** Whether a record has a kind other than data (a CSV output then has the kind column). */
   hasKinds(): boolean;
   /** A pass over the records, in order, a chunk at a time in one reused buffer (read a chunk before asking for the next). */
@@ -224,6 +231,7 @@ class TextTraceStream implements TraceStream {
  */
 export function openTraceStream(path: string, format: StreamFormat, opts: CsvOptions = {}, cfg?: unknown, read: ReadOptions = {}, tune: StreamTuning = {}): TraceStream {
   if (format === 'iotrace') return iotraceStream(path);
+  if (format === 'pcap' || format === 'pcapng') return captureTraceStream(path, cfg, read, tune);
   const readBytes = tune.readBytes ?? STREAM_READ_BYTES;
   const chunkRecords = tune.chunkRecords ?? STREAM_CHUNK_RECORDS;
   const first = InputStream.open(path, read, readBytes);
@@ -241,6 +249,47 @@ export function openTraceStream(path: string, format: StreamFormat, opts: CsvOpt
   const fill = (s: InputStream, sink: ChunkSink): Fill => jsonlFill(s, opts, sink);
   const scan = scanRows(first, fill, chunkRecords);
   return new TextTraceStream(path, format, compression, scan.devices, scan.count, scan.kinds, label, chunkRecords, reopen, fill);
+}
+
+/**
+ * A capture as the NIC model's rows (the ones loadTrace's captureColumns gives), each pass reading
+ * the file again a piece at a time; its warnings with the first pass only. Every NIC trace maps its
+ * descriptor rings first, so it has kinds other than data.
+ */
+function captureTraceStream(path: string, cfg: unknown, read: ReadOptions, tune: StreamTuning): TraceStream {
+  const open = (r: ReadOptions) => captureStream(path, cfg, r, tune.chunkRecords, tune.chunkPackets);
+  let next: ReturnType<typeof open> | null = open(read); // opened here: a file that is not a capture fails now
+  const format = next.format;
+  const opened: Array<ReturnType<typeof open>> = [next];
+  return {
+    path, format, ...(startsGzip(path) ? { compression: 'gzip' as const } : {}), devices: next.devices.slice(), count: undefined,
+    hasKinds: () => true,
+    chunks(): TraceChunks {
+      const s = next ?? open({ strict: read.strict, warn: () => {} });
+      if (next === null) opened.push(s);
+      next = null;
+      return s;
+    },
+    close(): void {
+      for (const s of opened) s.close();
+      opened.length = 0;
+    },
+  };
+}
+
+/** Whether the file starts with gzip's magic bytes (it was opened already: an error here is a race, and says no). */
+function startsGzip(path: string): boolean {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const b = new Uint8Array(2);
+      return readSync(fd, b, 0, 2, 0) === 2 && isGzip(b);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
 }
 
 /** Bytes the probe reads at a time (it needs the first 4 KiB of content). */

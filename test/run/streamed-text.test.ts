@@ -1,12 +1,13 @@
 /**
- * `run` of a CSV, JSONL or ftrace trace reads it a chunk at a time (src/trace/stream.ts); the result
- * JSON, timed and functional, is byte for byte the one of the whole file loaded and replayed: every
- * shipped NIC and GPU workload written as CSV and as JSONL, the shipped CSV example (as a file and
- * as its workload), every ftrace fixture. Reads of a few bytes, small chunks and the smallest ring
+ * `run` of a CSV, JSONL or ftrace trace or a capture reads it a chunk at a time (src/trace/stream.ts);
+ * the result JSON, timed and functional, is byte for byte the one of the whole file loaded and
+ * replayed: every shipped NIC and GPU workload written as CSV and as JSONL, the shipped CSV example
+ * (as a file and as its workload), every ftrace fixture, the real captures. Reads of a few bytes, small chunks and the smallest ring
  * put boundaries inside lines and inside requests the devices still hold.
  */
 import { describe, it, expect } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join, basename } from 'node:path';
 import { resolveInput, runResolved } from '../../src/run/inputs.js';
 import { runTimedChunks } from '../../src/run/timed.js';
@@ -106,6 +107,18 @@ describe('run of a text trace read a chunk at a time', () => {
       expect(expectSame(path, [], 'ftrace', TINY)).toBe(296);
       expectSame(path, [['ftrace.synthDelayNs', 50], ['iommu.mode', 'strict']], 'ftrace', { readBytes: 300, chunkRecords: 16, windowNs: 100 });
     }
+  });
+
+  it('the real captures (and one gzipped) as the NIC model\'s rows, a chunk at a time (pcapng: test/trace/capture-file.test.ts)', () => {
+    const iperf = join(root, 'workloads/captures/tcp_iperf3_mtu1500_100M_snap128.pcap');
+    const http = join(root, 'test/fixtures/pcap/http_mixed_lo64k_snap128.pcap');
+    const gz = join(dir, 'http.pcap.gz');
+    writeFileSync(gz, gzipSync(readFileSync(http)));
+    const tiny: StreamTuning = { chunkRecords: 97, chunkPackets: 13 };
+    expect(expectSame(iperf, [['iommu.mode', 'strict']], 'pcap', tiny)).toBeGreaterThan(30000);
+    expectSame(iperf, [['nic.model', 'mlx5'], ['nic.iovaPolicy', 'page-pool']], 'pcap', {});
+    expect(expectSame(http, [], 'pcap', tiny)).toBeGreaterThan(1000);
+    expectSame(gz, [['iommu.mode', 'lazy']], 'pcap', tiny);
   });
 });
 

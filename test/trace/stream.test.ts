@@ -25,7 +25,7 @@ const dir = tempDir('iommusim-stream-');
 const file = (name: string, bytes: Uint8Array | string): string => { const f = join(dir, name); writeFileSync(f, bytes); return f; };
 
 /** What reading gives: the rows (every column as hex) or the error, and the warnings. */
-type Outcome = { rows: string; devices: string[]; count: number; kinds?: boolean } | { error: string };
+type Outcome = { rows: string; devices: string[]; count: number | undefined; kinds?: boolean } | { error: string };
 const COLS = ['timeNs', 'device', 'pasid', 'op', 'iovaHi', 'iovaLo', 'size', 'dir', 'paddrHi', 'paddrLo', 'kind'] as const;
 /** A digest of every column's bytes (a mismatch is reported short). */
 const hexOf = (t: TraceColumns): string => COLS.map((c) => createHash('sha256').update(Buffer.from(t[c].buffer, t[c].byteOffset, t.count * t[c].BYTES_PER_ELEMENT)).digest('hex').slice(0, 16)).join('|');
@@ -53,7 +53,7 @@ function streamed(path: string, format: StreamFormat, tune: StreamTuning, cfg?: 
   return outcome((r) => {
     const s = openTraceStream(path, format, { addressBits: 48 }, cfg, { ...r, strict }, tune);
     try {
-      const all = allocColumns(Math.max(1, s.count), s.devices);
+      const all = allocColumns(Math.max(1, s.count ?? 1), s.devices);
       const src = s.chunks();
       let chunks = 0;
       for (let t = src.next(); t !== null; t = src.next(), chunks++) {
@@ -61,7 +61,7 @@ function streamed(path: string, format: StreamFormat, tune: StreamTuning, cfg?: 
         expect(t.devices).toEqual(s.devices);
         for (let i = 0; i < t.count; i++) copyRow(t, i, all, all.count++);
       }
-      if (tune.chunkRecords && s.count > 3 * tune.chunkRecords) expect(chunks).toBeGreaterThan(3);
+      if (tune.chunkRecords && (s.count ?? 0) > 3 * tune.chunkRecords) expect(chunks).toBeGreaterThan(3);
       expect(all.count).toBe(s.count);
       return { rows: hexOf(all), devices: s.devices, count: s.count, kinds: s.hasKinds() };
     } finally {

@@ -88,11 +88,12 @@ export function nicStream(cfg: Readonly<Config>, captured?: PacketColumns, read:
  * found (for the run's label). For `run FILE.pcap`; the capture's warnings go to `read.warn` at
  * its end, a file that is not a capture is an InputError here.
  */
-export function captureStream(path: string, cfg?: unknown, read: ReadOptions = {}, chunkRecords?: number, chunkPackets?: number): TraceChunks & { format: 'pcap' | 'pcapng' } {
+export function captureStream(path: string, cfg?: unknown, read: ReadOptions = {}, chunkRecords?: number, chunkPackets?: number): TraceChunks & { format: 'pcap' | 'pcapng'; close(): void } {
   const c = (cfg ?? {}) as { nic?: Record<string, unknown>; iommu?: Record<string, unknown> };
   const ncfg = resolveNicConfig({ nic: c.nic ?? {}, iommu: c.iommu ?? {} });
   const chunks = captureChunks(path, read, { chunkPackets });
-  return Object.assign(new NicTraceStream(chunks, ncfg, { device: NIC_DEVICE }, chunkRecords), { format: chunks.reader.format });
+  // close(): the file (and a gzip stream's worker thread) when a run stops before the end
+  return Object.assign(new NicTraceStream(chunks, ncfg, { device: NIC_DEVICE }, chunkRecords), { format: chunks.reader.format, close: () => chunks.reader.close() });
 }
 
 function capturePath(cfg: Readonly<Config>): string {
