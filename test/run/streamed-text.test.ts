@@ -16,22 +16,12 @@ import { openTraceStream, type StreamFormat, type StreamTuning } from '../../src
 import { writeCsvTrace } from '../../src/trace/importers/csv.js';
 import type { Config } from '../../src/config/config.js';
 import { tempDir } from '../setup/tmp.js';
+import { SHIPPED_WORKLOADS as cases, csvToJsonl as toJsonl, type Settings } from '../setup/traces.js';
 
 const root = join(import.meta.dirname, '../..');
 const dir = tempDir('iommusim-stream-run-');
 
-/** CSV text → the same records as JSON Lines. */
-function toJsonl(csv: string): string {
-  const [head, ...rows] = csv.trim().split('\n');
-  const keys = head.split(',');
-  return rows.map((r) => {
-    const o: Record<string, string | number> = {};
-    r.split(',').forEach((v, k) => { if (v !== '') o[keys[k]] = ['time_ns', 'size', 'pasid'].includes(keys[k]) ? Number(v) : v; });
-    return JSON.stringify(o);
-  }).join('\n') + '\n';
-}
 
-type Settings = Array<[string, string | number | boolean]>;
 
 /**
  * `run FILE` as the CLI does it (resolveInput with streaming, then runResolved) against the file
@@ -67,17 +57,6 @@ const TINY: StreamTuning = { readBytes: 7, chunkRecords: 257, windowNs: 0 };
 
 describe('run of a text trace read a chunk at a time', () => {
   // the shipped workloads (as streamed-timed.test.ts replays them from .iotrace), here as CSV and JSONL
-  const cases: Array<[string, Settings]> = [
-    ['nic-10g-tcp', [['workload.count', 3000]]],
-    ['nic-10g-udp64', [['workload.count', 4000]]],
-    ['nic-10g-memcached', [['workload.count', 3000]]],
-    ['nic-100g-fs-5flows', [['workload.count', 3000], ['iommu.mode', 'strict']]],
-    ['nic-100g-fs-40flows', [['workload.count', 3000], ['iommu.mode', 'strict']]],
-    ['nic-real-iperf3', [['workload.count', 4000]]],
-    ['gpu-training-h2d', [['workload.count', 2], ['workload.size', '1MiB']]],
-    ['gpu-pageable-copies', [['workload.count', 2], ['workload.size', '1MiB']]],
-    ['gpu-uvm-faults', [['workload.count', 1024]]],
-  ];
   for (const [name, set] of cases) {
     it(`${name} as CSV and JSONL: the result JSON of the whole file`, () => {
       const [r] = resolveInput(name, set);

@@ -12,6 +12,7 @@ import { runTimedTrace, runTimedIotraceStreaming } from '../../src/run/timed.js'
 import { writeIotrace } from '../../src/trace/iotrace.js';
 import { tempDir } from '../setup/tmp.js';
 import { isInputError } from '../../src/util/errors.js';
+import { SHIPPED_WORKLOADS as cases } from '../setup/traces.js';
 
 const dir = tempDir('iommusim-stream-');
 
@@ -26,17 +27,6 @@ function both(name: string, settings: Array<[string, string | number | boolean]>
 }
 
 describe('timed replay read a chunk at a time', () => {
-  const cases: Array<[string, Array<[string, string | number | boolean]>]> = [
-    ['nic-10g-tcp', [['workload.count', 3000]]],
-    ['nic-10g-udp64', [['workload.count', 4000]]],
-    ['nic-10g-memcached', [['workload.count', 3000]]],
-    ['nic-100g-fs-5flows', [['workload.count', 3000], ['iommu.mode', 'strict']]],
-    ['nic-100g-fs-40flows', [['workload.count', 3000], ['iommu.mode', 'strict']]],
-    ['nic-real-iperf3', [['workload.count', 4000]]],
-    ['gpu-training-h2d', [['workload.count', 2], ['workload.size', '1MiB']]],
-    ['gpu-pageable-copies', [['workload.count', 2], ['workload.size', '1MiB']]],
-    ['gpu-uvm-faults', [['workload.count', 1024]]],
-  ];
   for (const [name, set] of cases) {
     it(`${name}: the same result JSON as the whole trace`, () => {
       const r = both(name, set, 257); // chunks of 257 records: boundaries fall inside pending requests

@@ -4,19 +4,10 @@ import { parseJsonlTrace, detectJsonl } from '../../src/trace/importers/jsonl.js
 import { parseCsvTrace, writeCsvTrace, CSV_HEADER } from '../../src/trace/importers/csv.js';
 import { InputError } from '../../src/util/errors.js';
 import { readFileSync } from 'node:fs';
+import { csvToJsonl as toJsonl } from '../setup/traces.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
-/** CSV text → the same records as JSON Lines. */
-function toJsonl(csv: string): string {
-  const [head, ...rows] = csv.trim().split('\n');
-  const keys = head.split(',');
-  return rows.map((r) => {
-    const o: Record<string, string | number> = {};
-    r.split(',').forEach((v, k) => { if (v !== '') o[keys[k]] = ['time_ns', 'size', 'pasid'].includes(keys[k]) ? Number(v) : v; });
-    return JSON.stringify(o);
-  }).join('\n') + '\n';
-}
 
 describe('JSON Lines traces', () => {
   it('the shipped CSV example and its JSONL twin give identical columns', () => {
