@@ -132,6 +132,19 @@ export class SetAssocCache {
   private readonly lastShift: number;
   protected rng: number;
 
+  /**
+   * The last probe's key and result (its slot, or -1 for a miss), or none (mA = INVALID): a probe of
+   * the same key again, with no fill or invalidation since, has the same result without a search.
+   * A hit's slot is then the most recent of its set, so using it again changes no replacement
+   * state (lru: it stays first; plru: the same tree bits; fifo and random keep none on a hit). A
+   * fill leaves its key here as a hit (the filled slot is the most recent); an invalidation clears it.
+   */
+  protected mA = INVALID;
+  protected mB = 0;
+  protected mLo = 0;
+  protected mHi = 0;
+  protected mSlot = -1;
+
   /** Valid entries right now (lets a caller skip probing an empty array). */
   live = 0;
   hits = 0;
@@ -216,18 +229,28 @@ export class SetAssocCache {
     // Kept small so that V8 inlines it into callers' loops; replacement updates live in touch().
     // The high half of the key is compared only where the low half matches.
     const lo = num | 0;
+    const hi = (num / 4294967296) | 0;
+    if (lo === this.mLo && a === this.mA && hi === this.mHi && b === this.mB) {
+      // the last probe's key: its result again, and nothing to update (see mA)
+      const m = this.mSlot;
+      if (m < 0) this.misses++; else this.hits++;
+      return m;
+    }
+    this.mA = a; this.mB = b; this.mLo = lo; this.mHi = hi;
     const set = lo & this.setMask;
     const base = set * this.ways;
     const end = base + this.ways;
     const tagLo = this.tagLo;
     for (let s = base; s < end; s++) {
-      if (tagLo[s] === lo && this.tagA[s] === a && this.tagHi[s] === ((num / 4294967296) | 0) && this.tagB[s] === b) {
+      if (tagLo[s] === lo && this.tagA[s] === a && this.tagHi[s] === hi && this.tagB[s] === b) {
         this.hits++;
+        this.mSlot = s;
         if (this.touchOnHit) this.touch(s, set, base);
         return s;
       }
     }
     this.misses++;
+    this.mSlot = -1;
     return -1;
   }
 
@@ -239,6 +262,7 @@ export class SetAssocCache {
   lookupGuess(guess: number, a: number, b: number, num: number): number {
     if (this.tagLo[guess] === (num | 0) && this.tagA[guess] === a && this.tagHi[guess] === ((num / 4294967296) | 0) && this.tagB[guess] === b) {
       this.hits++;
+      this.mA = a; this.mB = b; this.mLo = num | 0; this.mHi = (num / 4294967296) | 0; this.mSlot = guess;
       if (this.touchOnHit) {
         const set = (num | 0) & this.setMask;
         this.touch(guess, set, set * this.ways);
@@ -265,6 +289,7 @@ export class SetAssocCache {
     if (s < 0) return this.fillAbsent(a, b, num, dataN, dataI);
     this.dataN[s] = dataN;
     this.dataI[s] = dataI;
+    this.mA = a; this.mB = b; this.mLo = num | 0; this.mHi = (num / 4294967296) | 0; this.mSlot = s;
     if (this.touchOnHit) {
       const set = (s / this.ways) | 0;
       this.touch(s, set, set * this.ways);
@@ -285,13 +310,15 @@ export class SetAssocCache {
     const tagA = this.tagA;
     if (tagA[slot] !== INVALID) this.evictions++;
     else this.live++;
+    const hi = (num / 4294967296) | 0;
     tagA[slot] = a;
     this.tagB[slot] = b;
     this.tagLo[slot] = lo;
-    this.tagHi[slot] = (num / 4294967296) | 0;
+    this.tagHi[slot] = hi;
     this.dataN[slot] = dataN;
     this.dataI[slot] = dataI;
     this.fills++;
+    this.mA = a; this.mB = b; this.mLo = lo; this.mHi = hi; this.mSlot = slot;
     return slot;
   }
 
@@ -363,6 +390,7 @@ export class SetAssocCache {
     const set = (slot / this.ways) | 0;
     this.vmask[set] &= ~(1 << (slot - set * this.ways));
     this.tagA[slot] = INVALID;
+    this.mA = INVALID;
     this.live--;
     this.invalidated++;
   }
@@ -445,8 +473,8 @@ export function createCache(g: CacheGeometry, key = 'cache', seed = 1): SetAssoc
 
 /**
  * The wide layout (ways > 8, fully associative structures among them), made by createCache(): a
- * hash index (key → slot; open addressing, linear probing, backward-shift deletion) finds a key in
- * O(1) whatever the associativity; lru and fifo keep a doubly linked list per set (most recent
+ * hash index (key → slot; open addressing, linear probing, backward-shift deletion, each slot's
+ * home cell kept) finds a key in O(1) whatever the associativity; lru and fifo keep a doubly linked list per set (most recent
  * first; the victim is the tail), and a per-set bitmap of valid ways gives the lowest empty way.
  * Same behaviour as the narrow layout.
  */
@@ -465,6 +493,8 @@ export class WideSetAssocCache extends SetAssocCache {
   private readonly hIdx: Int32Array;
   private readonly hMask: number;
   private readonly hShift: number;
+  /** The home cell of the key each slot holds (set when it is indexed): no rehash to remove it or to move the cells after it. */
+  private readonly hHome: Int32Array;
 
   constructor(g: CacheGeometry, key = 'cache', seed = 1) {
     super(g, key, seed);
@@ -490,6 +520,7 @@ export class WideSetAssocCache extends SetAssocCache {
     this.hIdx = new Int32Array(cells);
     this.hMask = cells - 1;
     this.hShift = 32 - Math.log2(cells);
+    this.hHome = new Int32Array(n);
   }
 
   override find(a: number, b: number, num: number): number {
@@ -498,7 +529,15 @@ export class WideSetAssocCache extends SetAssocCache {
 
   override lookup(a: number, b: number, num: number): number {
     const lo = num | 0;
-    const s = this.hashFind(a, b, lo, (num / 4294967296) | 0);
+    const hi = (num / 4294967296) | 0;
+    if (lo === this.mLo && a === this.mA && hi === this.mHi && b === this.mB) {
+      const m = this.mSlot;
+      if (m < 0) this.misses++; else this.hits++;
+      return m;
+    }
+    this.mA = a; this.mB = b; this.mLo = lo; this.mHi = hi;
+    const s = this.hashFind(a, b, lo, hi);
+    this.mSlot = s;
     if (s < 0) { this.misses++; return -1; }
     this.hits++;
     if (this.touchOnHit) {
@@ -533,14 +572,16 @@ export class WideSetAssocCache extends SetAssocCache {
     else if (this.mode === M_PLRU) this.plruTouch(slot, base);
     // The same stores as the narrow fillAbsent, written out in both on purpose: one helper shared
     // by the two classes made the narrow 512 x 8 IOTLB ~10 % slower (bench/iotlb.bench.ts).
+    const hi = (num / 4294967296) | 0;
     this.tagA[slot] = a;
     this.tagB[slot] = b;
     this.tagLo[slot] = lo;
-    this.tagHi[slot] = (num / 4294967296) | 0;
+    this.tagHi[slot] = hi;
     this.dataN[slot] = dataN;
     this.dataI[slot] = dataI;
     this.fills++;
-    this.hashAdd(slot);
+    this.hashAdd(slot, a, b, lo, hi);
+    this.mA = a; this.mB = b; this.mLo = lo; this.mHi = hi; this.mSlot = slot;
     return slot;
   }
 
@@ -552,6 +593,7 @@ export class WideSetAssocCache extends SetAssocCache {
     this.valid[set * this.words + (w >>> 5)] &= ~(1 << (w & 31));
     this.setLive[set]--;
     this.tagA[slot] = INVALID;
+    this.mA = INVALID;
     this.live--;
     this.invalidated++;
   }
@@ -561,10 +603,13 @@ export class WideSetAssocCache extends SetAssocCache {
     return Math.max(64, this.sets);
   }
 
-  /** Home cell of a key in the hash index (multiplicative hashing of the four tag words). */
+  /**
+   * Home cell of a key in the hash index: the top bits of a multiplicative hash of the four tag
+   * words (the low key half, which tells keys of one domain apart, multiplied last; the index only
+   * finds keys, so its hash decides no slot and no result).
+   */
   private hashHome(a: number, b: number, lo: number, hi: number): number {
-    const h = Math.imul(lo ^ Math.imul(hi, 0x85ebca6b) ^ Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0xc2b2ae35), 0x27d4eb2f);
-    return (h ^ (h >>> 15)) >>> this.hShift;
+    return Math.imul(lo ^ Math.imul(a ^ (b << 16) ^ (hi << 8), 0x9e3779b1), 0x85ebca6b) >>> this.hShift;
   }
 
   private hashFind(a: number, b: number, lo: number, hi: number): number {
@@ -578,22 +623,22 @@ export class WideSetAssocCache extends SetAssocCache {
     }
   }
 
-  /** Index slot s under its (already stored) key. */
-  private hashAdd(s: number): void {
+  /** Index slot s under its key (a, b, lo, hi). */
+  private hashAdd(s: number, a: number, b: number, lo: number, hi: number): void {
     const idx = this.hIdx, mask = this.hMask;
-    let i = this.hashHome(this.tagA[s], this.tagB[s], this.tagLo[s], this.tagHi[s]);
+    let i = this.hashHome(a, b, lo, hi);
+    this.hHome[s] = i;
     while (idx[i] !== 0) i = (i + 1) & mask;
     idx[i] = s + 1;
   }
 
   /** Drop slot s (still holding its key) from the index: backward-shift deletion, no tombstones. */
   private hashRemove(s: number): void {
-    const idx = this.hIdx, mask = this.hMask;
-    let i = this.hashHome(this.tagA[s], this.tagB[s], this.tagLo[s], this.tagHi[s]);
+    const idx = this.hIdx, mask = this.hMask, home = this.hHome;
+    let i = home[s];
     while (idx[i] !== s + 1) i = (i + 1) & mask;
     for (let j = (i + 1) & mask; idx[j] !== 0; j = (j + 1) & mask) {
-      const t = idx[j] - 1;
-      const k = this.hashHome(this.tagA[t], this.tagB[t], this.tagLo[t], this.tagHi[t]);
+      const k = home[idx[j] - 1];
       // move cell j back to the hole at i unless its home lies cyclically in (i, j]
       if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) { idx[i] = idx[j]; i = j; }
     }

@@ -361,6 +361,56 @@ export class Iommu {
     return frame;
   }
 
+  /**
+   * Translate the `pages` 4 KiB pieces of one DMA from page `pn`, in address order, stopping at the
+   * first fault: exactly what `pages` calls of translate() do (the same counts, cache states and
+   * last* fields), stopping after the one that returns -1. Returns the pieces translated before
+   * that fault (`pages` when none faulted).
+   *
+   * After the first piece, each later piece's context-cache lookup is a hit on the slot the first
+   * one used, guessed right and already the most recent (nothing between them touches the context
+   * cache): counted, with no search and nothing to update. A second-stage device without ATS then
+   * goes straight to the IOTLB and the walk, as translate() does; any other falls back to translate().
+   */
+  translatePages(sid: number, pasid: number, pn: number, pages: number, isWrite: boolean): number {
+    if (this.translate(sid, pasid, pn, isWrite) < 0) return 0;
+    if (pages === 1) return 1;
+    const ctx = this.contextCache;
+    const cs = this.lastContextSlot;
+    const ci = ctx.dataI[cs];
+    if (this.mode === MODE_OFF || ((ci >>> 26) & 7) !== PG_SECOND || this.atcBySid[sid] !== null) {
+      for (let p = 1; p < pages; p++) if (this.translate(sid, pasid, pn + p, isWrite) < 0) return p;
+      return pages;
+    }
+    const did = ci & 0xffff;
+    const root = ctx.dataN[cs];
+    for (let p = 1; p < pages; p++) {
+      const q = pn + p;
+      this.translations++;
+      ctx.hits++;
+      this.lastIotlbArray = -1;
+      this.lastAtsHit = false;
+      this.lastWalked = false;
+      if (q >= this.maxPn) { this.fault(F_WIDTH, sid, q, isWrite); return p; }
+      this.iotlbLookups++;
+      if (this.probeIotlb(did, NO_PASID, q) >= 0) {
+        this.iotlbHits++;
+      } else {
+        this.iotlbMisses++;
+        this.walks++;
+        this.lastWalked = true;
+        if (this.walk(did, NO_PASID, root, this.hostMem, FMT_SECOND, q, sid, isWrite, -1) < 0) return p;
+      }
+      this.lastIotlbArray = this.probeArray;
+      this.lastIotlbSlot = this.probeSlot;
+      if (isWrite ? (this.probePerm & PERM_W) === 0 : (this.probePerm & PERM_R) === 0) {
+        this.fault(isWrite ? F_WRITE_RO : F_READ_WO, sid, q, isWrite);
+        return p;
+      }
+    }
+    return pages;
+  }
+
   /** Permission bits of the last IOTLB hit or walk. */
   private probePerm = 0;
   private probeArray = -1;
