@@ -22,7 +22,7 @@
  *    one packed int32 (a nibble per rank), and a per-set bitmask marks the valid ways, so a hit and
  *    a victim cost a few bit operations;
  *  - wide sets (ways > 8, fully associative structures among them): a hash index (key → slot,
- *    open addressing with linear probing) finds a key in O(1) whatever the associativity; lru and
+ *    a chain per bucket) finds a key in O(1) whatever the associativity; lru and
  *    fifo keep a doubly linked list per set (most recent first), and a per-set bitmap of valid ways
  *    gives the lowest empty way.
  */
@@ -473,8 +473,8 @@ export function createCache(g: CacheGeometry, key = 'cache', seed = 1): SetAssoc
 
 /**
  * The wide layout (ways > 8, fully associative structures among them), made by createCache(): a
- * hash index (key → slot; open addressing, linear probing, backward-shift deletion, each slot's
- * home cell kept) finds a key in O(1) whatever the associativity; lru and fifo keep a doubly linked list per set (most recent
+ * hash index (key → slot; a chain of slots per bucket, 4 buckets an entry) finds a key in O(1)
+ * whatever the associativity; lru and fifo keep a doubly linked list per set (most recent
  * first; the victim is the tail), and a per-set bitmap of valid ways gives the lowest empty way.
  * Same behaviour as the narrow layout.
  */
@@ -489,12 +489,15 @@ export class WideSetAssocCache extends SetAssocCache {
   private readonly head: Int32Array;
   private readonly tail: Int32Array;
   private readonly list: boolean;
-  /** Hash index: slot + 1 per cell (0 empty); cells a power of two, at least 2 × entries. */
-  private readonly hIdx: Int32Array;
-  private readonly hMask: number;
-  private readonly hShift: number;
-  /** The home cell of the key each slot holds (set when it is indexed): no rehash to remove it or to move the cells after it. */
+  /**
+   * Hash index: per bucket the first slot of its chain (-1: none), per slot the next slot of its
+   * bucket's chain and its bucket. Buckets a power of two, 4 × entries (2 × above 4096 entries), so
+   * most chains hold one slot or none: a lookup is a load or two, a fill or eviction a few stores.
+   */
+  private readonly hHead: Int32Array;
+  private readonly hNext: Int32Array;
   private readonly hHome: Int32Array;
+  private readonly hShift: number;
 
   constructor(g: CacheGeometry, key = 'cache', seed = 1) {
     super(g, key, seed);
@@ -516,11 +519,11 @@ export class WideSetAssocCache extends SetAssocCache {
       }
     }
     let cells = 16;
-    while (cells < 2 * n) cells *= 2;
-    this.hIdx = new Int32Array(cells);
-    this.hMask = cells - 1;
-    this.hShift = 32 - Math.log2(cells);
+    while (cells < (n > 4096 ? 2 : 4) * n) cells *= 2;
+    this.hHead = new Int32Array(cells).fill(-1);
+    this.hNext = new Int32Array(n);
     this.hHome = new Int32Array(n);
+    this.hShift = 32 - Math.log2(cells);
   }
 
   override find(a: number, b: number, num: number): number {
@@ -613,36 +616,30 @@ export class WideSetAssocCache extends SetAssocCache {
   }
 
   private hashFind(a: number, b: number, lo: number, hi: number): number {
-    const idx = this.hIdx, mask = this.hMask;
+    const next = this.hNext;
     const tagLo = this.tagLo, tagHi = this.tagHi, tagA = this.tagA, tagB = this.tagB;
-    for (let i = this.hashHome(a, b, lo, hi); ; i = (i + 1) & mask) {
-      const v = idx[i];
-      if (v === 0) return -1;
-      const s = v - 1;
+    for (let s = this.hHead[this.hashHome(a, b, lo, hi)]; s >= 0; s = next[s]) {
       if (tagLo[s] === lo && tagA[s] === a && tagHi[s] === hi && tagB[s] === b) return s;
     }
+    return -1;
   }
 
-  /** Index slot s under its key (a, b, lo, hi). */
+  /** Index slot s under its key (a, b, lo, hi): first in its bucket's chain. */
   private hashAdd(s: number, a: number, b: number, lo: number, hi: number): void {
-    const idx = this.hIdx, mask = this.hMask;
-    let i = this.hashHome(a, b, lo, hi);
-    this.hHome[s] = i;
-    while (idx[i] !== 0) i = (i + 1) & mask;
-    idx[i] = s + 1;
+    const h = this.hashHome(a, b, lo, hi);
+    this.hHome[s] = h;
+    this.hNext[s] = this.hHead[h];
+    this.hHead[h] = s;
   }
 
-  /** Drop slot s (still holding its key) from the index: backward-shift deletion, no tombstones. */
+  /** Drop slot s (still indexed) from its bucket's chain. */
   private hashRemove(s: number): void {
-    const idx = this.hIdx, mask = this.hMask, home = this.hHome;
-    let i = home[s];
-    while (idx[i] !== s + 1) i = (i + 1) & mask;
-    for (let j = (i + 1) & mask; idx[j] !== 0; j = (j + 1) & mask) {
-      const k = home[idx[j] - 1];
-      // move cell j back to the hole at i unless its home lies cyclically in (i, j]
-      if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) { idx[i] = idx[j]; i = j; }
-    }
-    idx[i] = 0;
+    const h = this.hHome[s];
+    const next = this.hNext;
+    let x = this.hHead[h];
+    if (x === s) { this.hHead[h] = next[s]; return; }
+    while (next[x] !== s) x = next[x];
+    next[x] = next[s];
   }
 
   /** Move slot s to the front (most recent) of its set's list. */

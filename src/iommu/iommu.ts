@@ -344,7 +344,7 @@ export class Iommu {
       this.walks++;
       this.lastWalked = true;
       if (pg === PG_SECOND) {
-        frame = this.walk(did, NO_PASID, this.contextCache.dataN[cs], this.hostMem, FMT_SECOND, pn, sid, isWrite, -1);
+        frame = this.walkSecond(did, this.contextCache.dataN[cs], pn, sid, isWrite);
       } else {
         const d = this.domain(did);
         const s2root = pg === PG_NESTED ? d.s2!.rootFrame : -1;
@@ -378,37 +378,65 @@ export class Iommu {
     const ctx = this.contextCache;
     const cs = this.lastContextSlot;
     const ci = ctx.dataI[cs];
-    if (this.mode === MODE_OFF || ((ci >>> 26) & 7) !== PG_SECOND || this.atcBySid[sid] !== null) {
+    if (this.mode === MODE_OFF || ((ci >>> 26) & 7) !== PG_SECOND || this.atcBySid[sid] !== null || this.onRead !== null) {
       for (let p = 1; p < pages; p++) if (this.translate(sid, pasid, pn + p, isWrite) < 0) return p;
       return pages;
     }
+    // Second stage, no device TLB, no read hook: translate() without its context-cache lookup, the
+    // counters it bumps per piece summed here and added at the end (nothing reads them meanwhile).
     const did = ci & 0xffff;
     const root = ctx.dataN[cs];
-    for (let p = 1; p < pages; p++) {
+    const maxPn = this.maxPn;
+    const i4 = this.iotlb4k, i2 = this.iotlb2m, i1 = this.iotlb1g;
+    let p = 1, hits = 0, misses = 0;
+    // the last piece's IOTLB array (-1: none) and slot, whether it walked; why the loop stopped
+    // (0: every piece translated, 1: beyond the address width, 2: the walk faulted, 3: permission)
+    let arr = -1, slot = this.lastIotlbSlot, walked = false, stop = 0;
+    for (; p < pages; p++) {
       const q = pn + p;
-      this.translations++;
-      ctx.hits++;
-      this.lastIotlbArray = -1;
-      this.lastAtsHit = false;
-      this.lastWalked = false;
-      if (q >= this.maxPn) { this.fault(F_WIDTH, sid, q, isWrite); return p; }
-      this.iotlbLookups++;
-      if (this.probeIotlb(did, NO_PASID, q) >= 0) {
-        this.iotlbHits++;
+      arr = -1;
+      walked = false;
+      if (q >= maxPn) { stop = 1; break; }
+      // probeIotlb(): every array that holds an entry, 4 KiB first; a hit in any is a hit
+      let perm = 0;
+      if (i4.live !== 0) {
+        const h = i4.lookup(did, NO_PASID, q);
+        if (h >= 0) { arr = 0; slot = h; perm = i4.dataI[h]; }
+      }
+      if (arr < 0 && i2.live !== 0) {
+        const h = i2.lookup(did, NO_PASID, Math.floor(q / 512));
+        if (h >= 0) { arr = 1; slot = h; perm = i2.dataI[h]; }
+      }
+      if (arr < 0 && i1.live !== 0) {
+        const h = i1.lookup(did, NO_PASID, Math.floor(q / 262144));
+        if (h >= 0) { arr = 2; slot = h; perm = i1.dataI[h]; }
+      }
+      if (arr >= 0) {
+        hits++;
       } else {
-        this.iotlbMisses++;
-        this.walks++;
-        this.lastWalked = true;
-        if (this.walk(did, NO_PASID, root, this.hostMem, FMT_SECOND, q, sid, isWrite, -1) < 0) return p;
+        misses++;
+        walked = true;
+        if (this.walkSecond(did, root, q, sid, isWrite) < 0) { stop = 2; break; }
+        arr = this.probeArray;
+        slot = this.probeSlot;
+        perm = this.probePerm;
       }
-      this.lastIotlbArray = this.probeArray;
-      this.lastIotlbSlot = this.probeSlot;
-      if (isWrite ? (this.probePerm & PERM_W) === 0 : (this.probePerm & PERM_R) === 0) {
-        this.fault(isWrite ? F_WRITE_RO : F_READ_WO, sid, q, isWrite);
-        return p;
-      }
+      if (isWrite ? (perm & PERM_W) === 0 : (perm & PERM_R) === 0) { stop = 3; break; }
     }
-    return pages;
+    const tried = stop === 0 ? pages - 1 : p;
+    this.translations += tried;
+    ctx.hits += tried;
+    this.iotlbLookups += stop === 1 ? tried - 1 : tried;
+    this.iotlbHits += hits;
+    this.iotlbMisses += misses;
+    this.walks += misses;
+    this.lastAtsHit = false;
+    this.lastWalked = walked;
+    this.lastIotlbArray = arr;
+    this.lastIotlbSlot = slot;
+    if (stop === 1) this.fault(F_WIDTH, sid, pn + p, isWrite);
+    else if (stop === 3) this.fault(isWrite ? F_WRITE_RO : F_READ_WO, sid, pn + p, isWrite);
+    return stop === 0 ? pages : p;
   }
 
   /** Permission bits of the last IOTLB hit or walk. */
@@ -544,6 +572,61 @@ export class Iommu {
       // Non-leaf at `level`: fill its paging-structure cache (pde = level 2, ...).
       const c = pwc[level - 2];
       if (c !== null) c.fillAbsent(did, tagB, Math.floor(pn * LEVEL_INV[level]), next, perm);
+      frame = next;
+    }
+    return this.fault(F_NOT_PRESENT, sid, pn, isWrite);
+  }
+
+  /**
+   * walk() for a second-stage table in host memory and a request without PASID (tag NO_PASID, no
+   * nesting): the same probes, reads, fills, faults and counts, in a smaller function for the hot
+   * path of translate() and translatePages().
+   */
+  private walkSecond(did: number, root: number, pn: number, sid: number, isWrite: boolean): number {
+    const levels = this.levels;
+    const pwc = this.pwc;
+    const mem = this.hostMem;
+    let level = levels;
+    let frame = root;
+    let perm = PERM_RW;
+    for (let k = 0; k < levels - 1; k++) {
+      const c = pwc[k];
+      if (c === null) continue;
+      const s = c.lookup(did, NO_PASID, Math.floor(pn * LEVEL_INV[k + 2]));
+      if (s >= 0) {
+        frame = c.dataN[s];
+        perm = c.dataI[s];
+        level = k + 1;
+        break;
+      }
+    }
+    for (; level >= 1; level--) {
+      const idx = levelIndex(pn, level);
+      this.read(frame);
+      this.readsByLevel[level]++;
+      const lo = mem.lo(frame, idx);
+      const p = lo & 3;
+      if (p === 0) return this.fault(F_NOT_PRESENT, sid, pn, isWrite);
+      perm &= p;
+      const next = entryFrame(lo, mem.hi(frame, idx));
+      if (level === 1 || (lo & 0x80) !== 0) {
+        this.probePerm = perm;
+        if (level === 1) {
+          this.lastSpan = 1;
+          this.probeSlot = this.iotlb4k.fillAbsent(did, NO_PASID, pn, next, perm);
+          this.probeArray = 0;
+          return next;
+        }
+        const span = LEVEL_PAGES[level];
+        const out = next + levelRem(pn, level);
+        this.lastSpan = span;
+        const key = Math.floor(pn / span);
+        if (span === 512) { this.probeSlot = this.iotlb2m.fillAbsent(did, NO_PASID, key, next, perm); this.probeArray = 1; }
+        else { this.probeSlot = this.iotlb1g.fillAbsent(did, NO_PASID, key, next, perm); this.probeArray = 2; }
+        return out;
+      }
+      const c = pwc[level - 2];
+      if (c !== null) c.fillAbsent(did, NO_PASID, Math.floor(pn * LEVEL_INV[level]), next, perm);
       frame = next;
     }
     return this.fault(F_NOT_PRESENT, sid, pn, isWrite);
