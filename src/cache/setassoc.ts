@@ -474,8 +474,10 @@ export function createCache(g: CacheGeometry, key = 'cache', seed = 1): SetAssoc
 /**
  * The wide layout (ways > 8, fully associative structures among them), made by createCache(): a
  * hash index (key → slot; a chain of slots per bucket, 4 buckets an entry) finds a key in O(1)
- * whatever the associativity; lru and fifo keep a doubly linked list per set (most recent
- * first; the victim is the tail), and a per-set bitmap of valid ways gives the lowest empty way.
+ * whatever the associativity; lru and fifo keep a circular doubly linked list of the set's ways
+ * (most recent first: the victim is the last, and a full set's fill makes it the first by moving
+ * the head back one, with no link to change), and a per-set bitmap of valid ways gives the lowest
+ * empty way.
  * Same behaviour as the narrow layout.
  */
 export class WideSetAssocCache extends SetAssocCache {
@@ -483,11 +485,10 @@ export class WideSetAssocCache extends SetAssocCache {
   private readonly words: number;
   private readonly valid: Int32Array;
   private readonly setLive: Int32Array;
-  /** lru / fifo: per slot the neighbours in its set's list (-1 at the ends), per set the ends. */
+  /** lru / fifo: per slot the neighbours in its set's circular list, per set its first (most recent) way. */
   private readonly prev: Int32Array;
   private readonly next: Int32Array;
   private readonly head: Int32Array;
-  private readonly tail: Int32Array;
   private readonly list: boolean;
   /**
    * Hash index: per bucket the first slot of its chain (-1: none), per slot the next slot of its
@@ -509,13 +510,11 @@ export class WideSetAssocCache extends SetAssocCache {
     this.prev = new Int32Array(this.list ? n : 0);
     this.next = new Int32Array(this.list ? n : 0);
     this.head = new Int32Array(this.list ? sets : 0);
-    this.tail = new Int32Array(this.list ? sets : 0);
     if (this.list) {
       for (let set = 0; set < sets; set++) {
         const base = set * ways;
-        for (let w = 0; w < ways; w++) { this.prev[base + w] = w === 0 ? -1 : base + w - 1; this.next[base + w] = w === ways - 1 ? -1 : base + w + 1; }
+        for (let w = 0; w < ways; w++) { this.prev[base + w] = base + (w + ways - 1) % ways; this.next[base + w] = base + (w + 1) % ways; }
         this.head[set] = base;
-        this.tail[set] = base + ways - 1;
       }
     }
     let cells = 16;
@@ -566,13 +565,20 @@ export class WideSetAssocCache extends SetAssocCache {
       this.valid[set * this.words + (w >>> 5)] |= 1 << (w & 31);
       this.setLive[set]++;
       this.live++;
-    } else {
-      slot = this.list ? this.tail[set] : this.victim(base);
+      if (this.list) this.listFront(slot, set);
+      else if (this.mode === M_PLRU) this.plruTouch(slot, base);
+    } else if (this.list) {
+      // the last way of the circle becomes the first: the head moves back one
+      slot = this.prev[this.head[set]];
+      this.head[set] = slot;
       this.evictions++;
       this.hashRemove(slot);
+    } else {
+      slot = this.victim(base);
+      this.evictions++;
+      this.hashRemove(slot);
+      if (this.mode === M_PLRU) this.plruTouch(slot, base);
     }
-    if (this.list) this.listFront(slot, set);
-    else if (this.mode === M_PLRU) this.plruTouch(slot, base);
     // The same stores as the narrow fillAbsent, written out in both on purpose: one helper shared
     // by the two classes made the narrow 512 x 8 IOTLB ~10 % slower (bench/iotlb.bench.ts).
     const hi = (num / 4294967296) | 0;
@@ -647,11 +653,14 @@ export class WideSetAssocCache extends SetAssocCache {
     const h = this.head[set];
     if (h === s) return;
     const prev = this.prev, next = this.next;
+    // unlink s, then put it between the last way and the head
     const p = prev[s], n = next[s];
-    next[p] = n; // s is not the head, so p >= 0
-    if (n >= 0) prev[n] = p; else this.tail[set] = p;
-    prev[s] = -1;
+    next[p] = n;
+    prev[n] = p;
+    const last = prev[h];
+    prev[s] = last;
     next[s] = h;
+    next[last] = s;
     prev[h] = s;
     this.head[set] = s;
   }
