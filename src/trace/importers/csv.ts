@@ -91,11 +91,14 @@ export function parseCsvTrace(bytes: Uint8Array, fileName: string, opts: CsvOpti
       // device: the bytes of a device field read before
       const ds = ++p;
       let dev = -1;
+      // (compared from the last byte: addresses that differ mostly differ in their function or device)
       if (lastDev >= 0) {
         const s0 = devStart[lastDev], len = devLen[lastDev];
-        let k = 0;
-        while (k < len && bytes[ds + k] === bytes[s0 + k]) k++;
-        if (k === len && bytes[ds + len] === C_COMMA) { dev = devIdx[lastDev]; p = ds + len; }
+        if (bytes[ds + len] === C_COMMA) {
+          let k = len - 1;
+          while (k >= 0 && bytes[ds + k] === bytes[s0 + k]) k--;
+          if (k < 0) { dev = devIdx[lastDev]; p = ds + len; }
+        }
       }
       if (dev < 0) {
         while ((c = bytes[p]) !== C_COMMA && c !== C_NL) p++;
@@ -104,9 +107,9 @@ export function parseCsvTrace(bytes: Uint8Array, fileName: string, opts: CsvOpti
         for (let j = 0; j < devStart.length; j++) {
           if (devLen[j] !== len) continue;
           const s0 = devStart[j];
-          let k = 0;
-          while (k < len && bytes[ds + k] === bytes[s0 + k]) k++;
-          if (k === len) { dev = devIdx[j]; lastDev = j; break; }
+          let k = len - 1;
+          while (k >= 0 && bytes[ds + k] === bytes[s0 + k]) k--;
+          if (k < 0) { dev = devIdx[j]; lastDev = j; break; }
         }
         if (dev < 0) break fast;
       }
@@ -131,16 +134,11 @@ export function parseCsvTrace(bytes: Uint8Array, fileName: string, opts: CsvOpti
       p += 2;
       let hi = 0, lo = 0;
       const h0 = p;
-      for (;;) {
-        c = bytes[p];
-        let d: number;
-        if (c >= C_0 && c <= C_9) d = c - C_0;
-        else if ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66) d = (c | 0x20) - 0x57;
-        else break;
+      for (let d = HEX[bytes[p]]; d >= 0; d = HEX[bytes[++p]]) {
         hi = ((hi << 4) | (lo >>> 28)) >>> 0;
         lo = ((lo << 4) | d) >>> 0;
-        p++;
       }
+      c = bytes[p];
       if (c !== C_COMMA || p === h0 || p - h0 > 16) break fast;
       // size: 1 to 15 digits, not 0
       c = bytes[++p];
@@ -165,16 +163,11 @@ export function parseCsvTrace(bytes: Uint8Array, fileName: string, opts: CsvOpti
         if (c !== C_0 || (bytes[p + 1] | 0x20) !== 0x78) break fast;
         p += 2;
         const a0 = p;
-        for (;;) {
-          c = bytes[p];
-          let d: number;
-          if (c >= C_0 && c <= C_9) d = c - C_0;
-          else if ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66) d = (c | 0x20) - 0x57;
-          else break;
+        for (let d = HEX[bytes[p]]; d >= 0; d = HEX[bytes[++p]]) {
           paHi = ((paHi << 4) | (paLo >>> 28)) >>> 0;
           paLo = ((paLo << 4) | d) >>> 0;
-          p++;
         }
+        c = bytes[p];
         if (p === a0 || p - a0 > 16 || (paLo & 0xfff) !== (lo & 0xfff)) break fast;
       }
       if (op !== OP_DMA && maxPnHi !== Infinity && hi * 1048576 + (lo >>> 12) + Math.ceil(((lo & 0xfff) + size) / 4096) - 1 >= maxPnHi) break fast;
@@ -262,6 +255,13 @@ export function parseCsvTraceLineByLine(bytes: Uint8Array, fileName: string, opt
 }
 
 const KIND_BYTES = DMA_KINDS.map((k) => new TextEncoder().encode(k));
+
+/** Value of each byte as a hex digit (0-9, a-f, A-F), -1 for any other. */
+const HEX = new Int8Array(256).fill(-1);
+for (let i = 0; i < 16; i++) {
+  HEX['0123456789abcdef'.charCodeAt(i)] = i;
+  HEX['0123456789ABCDEF'.charCodeAt(i)] = i;
+}
 
 function sameBytes(b: Uint8Array, x: number, y: number, len: number): boolean {
   for (let k = 0; k < len; k++) if (b[x + k] !== b[y + k]) return false;
