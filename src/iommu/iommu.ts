@@ -371,24 +371,38 @@ export class Iommu {
    * one used, guessed right and already the most recent (nothing between them touches the context
    * cache): counted, with no search and nothing to update. A second-stage device without ATS then
    * goes straight to the IOTLB and the walk, as translate() does; any other falls back to translate().
+   * The first piece too skips translate() when its context-cache guess hits on such a device.
    */
   translatePages(sid: number, pasid: number, pn: number, pages: number, isWrite: boolean): number {
-    if (this.translate(sid, pasid, pn, isWrite) < 0) return 0;
-    if (pages === 1) return 1;
     const ctx = this.contextCache;
-    const cs = this.lastContextSlot;
-    const ci = ctx.dataI[cs];
-    if (this.mode === MODE_OFF || ((ci >>> 26) & 7) !== PG_SECOND || this.atcBySid[sid] !== null || this.onRead !== null) {
-      for (let p = 1; p < pages; p++) if (this.translate(sid, pasid, pn + p, isWrite) < 0) return p;
-      return pages;
+    let cs = this.lastContextSlot;
+    // the first piece: its context-cache lookup here when it will hit on a second-stage device
+    // (the same lookupGuess translate() makes; `find` looks without counting or touching), through
+    // translate() otherwise
+    let first = 0;
+    if (this.mode !== MODE_OFF && this.atcBySid[sid] === null && this.onRead === null &&
+      ((ctx.tagLo[cs] === sid && ctx.tagA[cs] === 0 && ctx.tagHi[cs] === 0 && ctx.tagB[cs] === 0) || (cs = ctx.find(0, 0, sid)) >= 0) &&
+      ((ctx.dataI[cs] >>> 26) & 7) === PG_SECOND) {
+      cs = ctx.lookupGuess(this.lastContextSlot, 0, 0, sid);
+      this.lastContextSlot = cs;
+    } else {
+      if (this.translate(sid, pasid, pn, isWrite) < 0) return 0;
+      if (pages === 1) return 1;
+      cs = this.lastContextSlot;
+      if (this.mode === MODE_OFF || ((ctx.dataI[cs] >>> 26) & 7) !== PG_SECOND || this.atcBySid[sid] !== null || this.onRead !== null) {
+        for (let p = 1; p < pages; p++) if (this.translate(sid, pasid, pn + p, isWrite) < 0) return p;
+        return pages;
+      }
+      first = 1;
     }
-    // Second stage, no device TLB, no read hook: translate() without its context-cache lookup, the
+    // Second stage, no device TLB, no read hook: translate() past its context-cache lookup, the
     // counters it bumps per piece summed here and added at the end (nothing reads them meanwhile).
+    const ci = ctx.dataI[cs];
     const did = ci & 0xffff;
     const root = ctx.dataN[cs];
     const maxPn = this.maxPn;
     const i4 = this.iotlb4k, i2 = this.iotlb2m, i1 = this.iotlb1g;
-    let p = 1, hits = 0, misses = 0;
+    let p = first, hits = 0, misses = 0;
     // the last piece's IOTLB array (-1: none) and slot, whether it walked; why the loop stopped
     // (0: every piece translated, 1: beyond the address width, 2: the walk faulted, 3: permission)
     let arr = -1, slot = this.lastIotlbSlot, walked = false, stop = 0;
@@ -423,9 +437,10 @@ export class Iommu {
       }
       if (isWrite ? (perm & PERM_W) === 0 : (perm & PERM_R) === 0) { stop = 3; break; }
     }
-    const tried = stop === 0 ? pages - 1 : p;
+    // pieces first … p tried (p faulted), or first … pages - 1; the context-cache hit of a piece 0 tried here is counted already
+    const tried = (stop === 0 ? pages : p + 1) - first;
     this.translations += tried;
-    ctx.hits += tried;
+    ctx.hits += first === 0 ? tried - 1 : tried;
     this.iotlbLookups += stop === 1 ? tried - 1 : tried;
     this.iotlbHits += hits;
     this.iotlbMisses += misses;
