@@ -23,20 +23,36 @@ const argv = process.argv.slice(2);
 const arg = (name: string): string | undefined => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined; };
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
-/** Wall time of one process (ms) and its stdout; throws with its stderr when it fails. */
-function timed(cmd: string, args: string[]): { ms: number; out: string } {
+/** /bin/sh, when present: it runs each process and reports its CPU time (the `times` builtin). */
+const SH = existsSync('/bin/sh') ? '/bin/sh' : undefined;
+
+/**
+ * One process: its wall time (ms), its CPU time (user + system over all its threads, ms; NaN
+ * without /bin/sh) and its stdout; throws with its stderr when it fails. The CPU time is the
+ * steadier figure on a shared machine (others' load stretches wall time more than CPU time).
+ */
+function timed(cmd: string, args: string[]): { ms: number; cpuMs: number; out: string } {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+  // sh runs the command, then `times` prints the shell's and its children's user and system time
+  const r = SH
+    ? spawnSync(SH, ['-c', '"$0" "$@" > "$CREF_OUT"; s=$?; times >&2; exit $s', cmd, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, CREF_OUT: outFile } })
+    : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
-  return { ms, out: r.stdout };
+  let cpuMs = NaN;
+  if (SH) {
+    const t = r.stderr.trim().split('\n').pop()!.match(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/);
+    if (t) cpuMs = (Number(t[1]) * 60 + Number(t[2]) + Number(t[3]) * 60 + Number(t[4])) * 1000;
+  }
+  return { ms, cpuMs, out: SH ? readFileSync(outFile, 'utf8') : r.stdout };
 }
+let outFile = '';
 
 /** `node <root>/dist/src/cli/main.js run TRACE --functional --json OUT`: time and counts. */
-function iommusimRun(root: string, trace: string, out: string): { ms: number; counts: CrefCounts; json: string } {
-  const { ms } = timed(process.execPath, [join(root, 'dist', 'src', 'cli', 'main.js'), 'run', trace, '--functional', '--json', out]);
+function iommusimRun(root: string, trace: string, out: string): { ms: number; cpuMs: number; counts: CrefCounts; json: string } {
+  const { ms, cpuMs } = timed(process.execPath, [join(root, 'dist', 'src', 'cli', 'main.js'), 'run', trace, '--functional', '--json', out]);
   const json = readFileSync(out, 'utf8');
-  return { ms, counts: crefCounts(JSON.parse(json) as RunResult), json };
+  return { ms, cpuMs, counts: crefCounts(JSON.parse(json) as RunResult), json };
 }
 
 const s = (ms: number): string => (ms / 1000).toFixed(2);
@@ -52,6 +68,7 @@ export async function run(): Promise<void> {
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'iommusim-cref-bench-'));
+  outFile = join(dir, 'stdout.txt');
   try {
     let trace = arg('--trace');
     if (!trace) {
@@ -62,7 +79,7 @@ export async function run(): Promise<void> {
     if (ab) {
       const old = resolve(ab);
       if (!existsSync(join(old, 'dist', 'src', 'cli', 'main.js'))) throw new Error(`--ab ${old}: no dist/src/cli/main.js there; build that checkout first`);
-      const o: number[] = [], n: number[] = [];
+      const o: number[] = [], n: number[] = [], oc: number[] = [], nc: number[] = [];
       let same = true;
       for (let r = 0; r < rounds; r++) {
         const a1 = iommusimRun(old, trace, join(dir, 'old.json'));
@@ -71,15 +88,19 @@ export async function run(): Promise<void> {
         const a2 = iommusimRun(old, trace, join(dir, 'old.json'));
         o.push(a1.ms, a2.ms);
         n.push(b1.ms, b2.ms);
+        oc.push(a1.cpuMs, a2.cpuMs);
+        nc.push(b1.cpuMs, b2.cpuMs);
         // the whole result, byte for byte, but for the version fields
         if (a1.json.replace(/"iommusim": "[^"]*"/, '') !== b1.json.replace(/"iommusim": "[^"]*"/, '')) same = false;
       }
-      process.stdout.write(`\n## iommusim functional replay: this build vs ${old} (${rounds} rounds of A B B A, whole processes)\n\n| build | median | runs (s) |\n| --- | --- | --- |\n`);
-      process.stdout.write(`| old | ${s(median(o))} s | ${o.map(s).join(', ')} |\n| new | ${s(median(n))} s | ${n.map(s).join(', ')} |\n\nnew/old: **${(median(n) / median(o)).toFixed(3)}**; results ${same ? 'byte-identical' : '**DIFFER**'}\n`);
+      process.stdout.write(`\n## iommusim functional replay: this build vs ${old} (${rounds} rounds of A B B A, whole processes)\n\n| build | wall, median | runs (s) | CPU, median | runs (s) |\n| --- | --- | --- | --- | --- |\n`);
+      process.stdout.write(`| old | ${s(median(o))} s | ${o.map(s).join(', ')} | ${s(median(oc))} s | ${oc.map(s).join(', ')} |\n`);
+      process.stdout.write(`| new | ${s(median(n))} s | ${n.map(s).join(', ')} | ${s(median(nc))} s | ${nc.map(s).join(', ')} |\n\n`);
+      process.stdout.write(`new/old: **${(median(n) / median(o)).toFixed(3)}** wall, ${(median(nc) / median(oc)).toFixed(3)} CPU; results ${same ? 'byte-identical' : '**DIFFER**'}\n`);
       return;
     }
     const exe = (ref as { exe: string }).exe;
-    const c: number[] = [], m: number[] = [];
+    const c: number[] = [], m: number[] = [], ccpu: number[] = [], mcpu: number[] = [];
     let cc: CrefCounts | undefined, mc: CrefCounts | undefined;
     for (let r = 0; r < rounds; r++) {
       const c1 = timed(exe, [trace]);
@@ -88,15 +109,17 @@ export async function run(): Promise<void> {
       const c2 = timed(exe, [trace]);
       c.push(c1.ms, c2.ms);
       m.push(m1.ms, m2.ms);
+      ccpu.push(c1.cpuMs, c2.cpuMs);
+      mcpu.push(m1.cpuMs, m2.cpuMs);
       cc = JSON.parse(c2.out) as CrefCounts;
       mc = m2.counts;
     }
     const equal = isDeepStrictEqual(cc, mc);
     const ratio = median(m) / median(c);
-    process.stdout.write(`\n## functional replay vs C (issue #17): whole processes, ${rounds} rounds of C, iommusim, iommusim, C\n\n| program | median | runs (s) |\n| --- | --- | --- |\n`);
-    process.stdout.write(`| C reference (cc -O2 bench/cref/replay.c) | ${s(median(c))} s | ${c.map(s).join(', ')} |\n`);
-    process.stdout.write(`| iommusim run FILE --functional --json | ${s(median(m))} s | ${m.map(s).join(', ')} |\n\n`);
-    process.stdout.write(`iommusim / C: **${ratio.toFixed(2)}×** (goal ≤ 1.5×)\n\ncounts ${equal ? 'equal' : '**DIFFER**'}:\n\n`);
+    process.stdout.write(`\n## functional replay vs C (issue #17): whole processes, ${rounds} rounds of C, iommusim, iommusim, C\n\n| program | wall, median | runs (s) | CPU, median | runs (s) |\n| --- | --- | --- | --- | --- |\n`);
+    process.stdout.write(`| C reference (cc -O2 bench/cref/replay.c) | ${s(median(c))} s | ${c.map(s).join(', ')} | ${s(median(ccpu))} s | ${ccpu.map(s).join(', ')} |\n`);
+    process.stdout.write(`| iommusim run FILE --functional --json | ${s(median(m))} s | ${m.map(s).join(', ')} | ${s(median(mcpu))} s | ${mcpu.map(s).join(', ')} |\n\n`);
+    process.stdout.write(`iommusim / C: **${ratio.toFixed(2)}×** wall (goal ≤ 1.5×), ${(median(mcpu) / median(ccpu)).toFixed(2)}× CPU (user + system, all threads)\n\ncounts ${equal ? 'equal' : '**DIFFER**'}:\n\n`);
     const flat = (o: unknown, p = ''): Array<[string, unknown]> => (typeof o === 'object' && o !== null ? Object.entries(o).flatMap(([k, v]) => flat(v, p ? `${p}.${k}` : k)) : [[p, o]]);
     const mm = new Map(flat(mc));
     process.stdout.write('| count | C | iommusim |\n| --- | --- | --- |\n');
