@@ -10,7 +10,7 @@
  *  - D: 64 MiB in one map whose paddr is not 2 MiB-aligned (4 KiB leaves), at iova 2 GiB;
  *  - B: 512 MiB in 2 MiB maps with 2 MiB-aligned iova and paddr (2 MiB leaves), at iova 512 GiB;
  *  - C: 1 GiB in one map, 1 GiB-aligned (one 1 GiB leaf), at iova 1 TiB.
- * Then DMAs of 1 B … 128 KiB (17 pages a DMA on average: 1.5 M records give ~25 M page lookups),
+ * Then DMAs of 1 B … 132 KiB (16.7 pages a DMA on average: 1.5 M records give 25.0 M page lookups),
  * reads and writes, over the regions: a sequential stream through A (each new page misses the
  * IOTLB; the PDE cache mostly hits), random places in A and D (IOTLB misses, PDE-cache misses:
  * 4 × 96 PDEs against a 64-entry cache), random places in B (2 MiB entries: 1,024 of them against a
