@@ -22,7 +22,7 @@
  *    one packed int32 (a nibble per rank), and a per-set bitmask marks the valid ways, so a hit and
  *    a victim cost a few bit operations;
  *  - wide sets (ways > 8, fully associative structures among them): a hash index (key → slot,
- *    open addressing with linear probing) finds a key in O(1) whatever the associativity; lru and
+ *    a chain per bucket) finds a key in O(1) whatever the associativity; lru and
  *    fifo keep a doubly linked list per set (most recent first), and a per-set bitmap of valid ways
  *    gives the lowest empty way.
  */
@@ -132,6 +132,19 @@ export class SetAssocCache {
   private readonly lastShift: number;
   protected rng: number;
 
+  /**
+   * The last probe's key and result (its slot, or -1 for a miss), or none (mA = INVALID): a probe of
+   * the same key again, with no fill or invalidation since, has the same result without a search.
+   * A hit's slot is then the most recent of its set, so using it again changes no replacement
+   * state (lru: it stays first; plru: the same tree bits; fifo and random keep none on a hit). A
+   * fill leaves its key here as a hit (the filled slot is the most recent); an invalidation clears it.
+   */
+  protected mA = INVALID;
+  protected mB = 0;
+  protected mLo = 0;
+  protected mHi = 0;
+  protected mSlot = -1;
+
   /** Valid entries right now (lets a caller skip probing an empty array). */
   live = 0;
   hits = 0;
@@ -216,18 +229,28 @@ export class SetAssocCache {
     // Kept small so that V8 inlines it into callers' loops; replacement updates live in touch().
     // The high half of the key is compared only where the low half matches.
     const lo = num | 0;
+    const hi = (num / 4294967296) | 0;
+    if (lo === this.mLo && a === this.mA && hi === this.mHi && b === this.mB) {
+      // the last probe's key: its result again, and nothing to update (see mA)
+      const m = this.mSlot;
+      if (m < 0) this.misses++; else this.hits++;
+      return m;
+    }
+    this.mA = a; this.mB = b; this.mLo = lo; this.mHi = hi;
     const set = lo & this.setMask;
     const base = set * this.ways;
     const end = base + this.ways;
     const tagLo = this.tagLo;
     for (let s = base; s < end; s++) {
-      if (tagLo[s] === lo && this.tagA[s] === a && this.tagHi[s] === ((num / 4294967296) | 0) && this.tagB[s] === b) {
+      if (tagLo[s] === lo && this.tagA[s] === a && this.tagHi[s] === hi && this.tagB[s] === b) {
         this.hits++;
+        this.mSlot = s;
         if (this.touchOnHit) this.touch(s, set, base);
         return s;
       }
     }
     this.misses++;
+    this.mSlot = -1;
     return -1;
   }
 
@@ -239,6 +262,7 @@ export class SetAssocCache {
   lookupGuess(guess: number, a: number, b: number, num: number): number {
     if (this.tagLo[guess] === (num | 0) && this.tagA[guess] === a && this.tagHi[guess] === ((num / 4294967296) | 0) && this.tagB[guess] === b) {
       this.hits++;
+      this.mA = a; this.mB = b; this.mLo = num | 0; this.mHi = (num / 4294967296) | 0; this.mSlot = guess;
       if (this.touchOnHit) {
         const set = (num | 0) & this.setMask;
         this.touch(guess, set, set * this.ways);
@@ -265,6 +289,7 @@ export class SetAssocCache {
     if (s < 0) return this.fillAbsent(a, b, num, dataN, dataI);
     this.dataN[s] = dataN;
     this.dataI[s] = dataI;
+    this.mA = a; this.mB = b; this.mLo = num | 0; this.mHi = (num / 4294967296) | 0; this.mSlot = s;
     if (this.touchOnHit) {
       const set = (s / this.ways) | 0;
       this.touch(s, set, set * this.ways);
@@ -285,13 +310,15 @@ export class SetAssocCache {
     const tagA = this.tagA;
     if (tagA[slot] !== INVALID) this.evictions++;
     else this.live++;
+    const hi = (num / 4294967296) | 0;
     tagA[slot] = a;
     this.tagB[slot] = b;
     this.tagLo[slot] = lo;
-    this.tagHi[slot] = (num / 4294967296) | 0;
+    this.tagHi[slot] = hi;
     this.dataN[slot] = dataN;
     this.dataI[slot] = dataI;
     this.fills++;
+    this.mA = a; this.mB = b; this.mLo = lo; this.mHi = hi; this.mSlot = slot;
     return slot;
   }
 
@@ -363,6 +390,7 @@ export class SetAssocCache {
     const set = (slot / this.ways) | 0;
     this.vmask[set] &= ~(1 << (slot - set * this.ways));
     this.tagA[slot] = INVALID;
+    this.mA = INVALID;
     this.live--;
     this.invalidated++;
   }
@@ -445,9 +473,11 @@ export function createCache(g: CacheGeometry, key = 'cache', seed = 1): SetAssoc
 
 /**
  * The wide layout (ways > 8, fully associative structures among them), made by createCache(): a
- * hash index (key → slot; open addressing, linear probing, backward-shift deletion) finds a key in
- * O(1) whatever the associativity; lru and fifo keep a doubly linked list per set (most recent
- * first; the victim is the tail), and a per-set bitmap of valid ways gives the lowest empty way.
+ * hash index (key → slot; a chain of slots per bucket, 4 buckets an entry) finds a key in O(1)
+ * whatever the associativity; lru and fifo keep a circular doubly linked list of the set's ways
+ * (most recent first: the victim is the last, and a full set's fill makes it the first by moving
+ * the head back one, with no link to change), and a per-set bitmap of valid ways gives the lowest
+ * empty way.
  * Same behaviour as the narrow layout.
  */
 export class WideSetAssocCache extends SetAssocCache {
@@ -455,15 +485,19 @@ export class WideSetAssocCache extends SetAssocCache {
   private readonly words: number;
   private readonly valid: Int32Array;
   private readonly setLive: Int32Array;
-  /** lru / fifo: per slot the neighbours in its set's list (-1 at the ends), per set the ends. */
+  /** lru / fifo: per slot the neighbours in its set's circular list, per set its first (most recent) way. */
   private readonly prev: Int32Array;
   private readonly next: Int32Array;
   private readonly head: Int32Array;
-  private readonly tail: Int32Array;
   private readonly list: boolean;
-  /** Hash index: slot + 1 per cell (0 empty); cells a power of two, at least 2 × entries. */
-  private readonly hIdx: Int32Array;
-  private readonly hMask: number;
+  /**
+   * Hash index: per bucket the first slot of its chain (-1: none), per slot the next slot of its
+   * bucket's chain and its bucket. Buckets a power of two, 4 × entries (2 × above 4096 entries), so
+   * most chains hold one slot or none: a lookup is a load or two, a fill or eviction a few stores.
+   */
+  private readonly hHead: Int32Array;
+  private readonly hNext: Int32Array;
+  private readonly hHome: Int32Array;
   private readonly hShift: number;
 
   constructor(g: CacheGeometry, key = 'cache', seed = 1) {
@@ -476,19 +510,18 @@ export class WideSetAssocCache extends SetAssocCache {
     this.prev = new Int32Array(this.list ? n : 0);
     this.next = new Int32Array(this.list ? n : 0);
     this.head = new Int32Array(this.list ? sets : 0);
-    this.tail = new Int32Array(this.list ? sets : 0);
     if (this.list) {
       for (let set = 0; set < sets; set++) {
         const base = set * ways;
-        for (let w = 0; w < ways; w++) { this.prev[base + w] = w === 0 ? -1 : base + w - 1; this.next[base + w] = w === ways - 1 ? -1 : base + w + 1; }
+        for (let w = 0; w < ways; w++) { this.prev[base + w] = base + (w + ways - 1) % ways; this.next[base + w] = base + (w + 1) % ways; }
         this.head[set] = base;
-        this.tail[set] = base + ways - 1;
       }
     }
     let cells = 16;
-    while (cells < 2 * n) cells *= 2;
-    this.hIdx = new Int32Array(cells);
-    this.hMask = cells - 1;
+    while (cells < (n > 4096 ? 2 : 4) * n) cells *= 2;
+    this.hHead = new Int32Array(cells).fill(-1);
+    this.hNext = new Int32Array(n);
+    this.hHome = new Int32Array(n);
     this.hShift = 32 - Math.log2(cells);
   }
 
@@ -498,7 +531,15 @@ export class WideSetAssocCache extends SetAssocCache {
 
   override lookup(a: number, b: number, num: number): number {
     const lo = num | 0;
-    const s = this.hashFind(a, b, lo, (num / 4294967296) | 0);
+    const hi = (num / 4294967296) | 0;
+    if (lo === this.mLo && a === this.mA && hi === this.mHi && b === this.mB) {
+      const m = this.mSlot;
+      if (m < 0) this.misses++; else this.hits++;
+      return m;
+    }
+    this.mA = a; this.mB = b; this.mLo = lo; this.mHi = hi;
+    const s = this.hashFind(a, b, lo, hi);
+    this.mSlot = s;
     if (s < 0) { this.misses++; return -1; }
     this.hits++;
     if (this.touchOnHit) {
@@ -524,23 +565,32 @@ export class WideSetAssocCache extends SetAssocCache {
       this.valid[set * this.words + (w >>> 5)] |= 1 << (w & 31);
       this.setLive[set]++;
       this.live++;
-    } else {
-      slot = this.list ? this.tail[set] : this.victim(base);
+      if (this.list) this.listFront(slot, set);
+      else if (this.mode === M_PLRU) this.plruTouch(slot, base);
+    } else if (this.list) {
+      // the last way of the circle becomes the first: the head moves back one
+      slot = this.prev[this.head[set]];
+      this.head[set] = slot;
       this.evictions++;
       this.hashRemove(slot);
+    } else {
+      slot = this.victim(base);
+      this.evictions++;
+      this.hashRemove(slot);
+      if (this.mode === M_PLRU) this.plruTouch(slot, base);
     }
-    if (this.list) this.listFront(slot, set);
-    else if (this.mode === M_PLRU) this.plruTouch(slot, base);
     // The same stores as the narrow fillAbsent, written out in both on purpose: one helper shared
     // by the two classes made the narrow 512 x 8 IOTLB ~10 % slower (bench/iotlb.bench.ts).
+    const hi = (num / 4294967296) | 0;
     this.tagA[slot] = a;
     this.tagB[slot] = b;
     this.tagLo[slot] = lo;
-    this.tagHi[slot] = (num / 4294967296) | 0;
+    this.tagHi[slot] = hi;
     this.dataN[slot] = dataN;
     this.dataI[slot] = dataI;
     this.fills++;
-    this.hashAdd(slot);
+    this.hashAdd(slot, a, b, lo, hi);
+    this.mA = a; this.mB = b; this.mLo = lo; this.mHi = hi; this.mSlot = slot;
     return slot;
   }
 
@@ -552,6 +602,7 @@ export class WideSetAssocCache extends SetAssocCache {
     this.valid[set * this.words + (w >>> 5)] &= ~(1 << (w & 31));
     this.setLive[set]--;
     this.tagA[slot] = INVALID;
+    this.mA = INVALID;
     this.live--;
     this.invalidated++;
   }
@@ -561,43 +612,40 @@ export class WideSetAssocCache extends SetAssocCache {
     return Math.max(64, this.sets);
   }
 
-  /** Home cell of a key in the hash index (multiplicative hashing of the four tag words). */
+  /**
+   * Home cell of a key in the hash index: the top bits of a multiplicative hash of the four tag
+   * words (the low key half, which tells keys of one domain apart, multiplied last; the index only
+   * finds keys, so its hash decides no slot and no result).
+   */
   private hashHome(a: number, b: number, lo: number, hi: number): number {
-    const h = Math.imul(lo ^ Math.imul(hi, 0x85ebca6b) ^ Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0xc2b2ae35), 0x27d4eb2f);
-    return (h ^ (h >>> 15)) >>> this.hShift;
+    return Math.imul(lo ^ Math.imul(a ^ (b << 16) ^ (hi << 8), 0x9e3779b1), 0x85ebca6b) >>> this.hShift;
   }
 
   private hashFind(a: number, b: number, lo: number, hi: number): number {
-    const idx = this.hIdx, mask = this.hMask;
+    const next = this.hNext;
     const tagLo = this.tagLo, tagHi = this.tagHi, tagA = this.tagA, tagB = this.tagB;
-    for (let i = this.hashHome(a, b, lo, hi); ; i = (i + 1) & mask) {
-      const v = idx[i];
-      if (v === 0) return -1;
-      const s = v - 1;
+    for (let s = this.hHead[this.hashHome(a, b, lo, hi)]; s >= 0; s = next[s]) {
       if (tagLo[s] === lo && tagA[s] === a && tagHi[s] === hi && tagB[s] === b) return s;
     }
+    return -1;
   }
 
-  /** Index slot s under its (already stored) key. */
-  private hashAdd(s: number): void {
-    const idx = this.hIdx, mask = this.hMask;
-    let i = this.hashHome(this.tagA[s], this.tagB[s], this.tagLo[s], this.tagHi[s]);
-    while (idx[i] !== 0) i = (i + 1) & mask;
-    idx[i] = s + 1;
+  /** Index slot s under its key (a, b, lo, hi): first in its bucket's chain. */
+  private hashAdd(s: number, a: number, b: number, lo: number, hi: number): void {
+    const h = this.hashHome(a, b, lo, hi);
+    this.hHome[s] = h;
+    this.hNext[s] = this.hHead[h];
+    this.hHead[h] = s;
   }
 
-  /** Drop slot s (still holding its key) from the index: backward-shift deletion, no tombstones. */
+  /** Drop slot s (still indexed) from its bucket's chain. */
   private hashRemove(s: number): void {
-    const idx = this.hIdx, mask = this.hMask;
-    let i = this.hashHome(this.tagA[s], this.tagB[s], this.tagLo[s], this.tagHi[s]);
-    while (idx[i] !== s + 1) i = (i + 1) & mask;
-    for (let j = (i + 1) & mask; idx[j] !== 0; j = (j + 1) & mask) {
-      const t = idx[j] - 1;
-      const k = this.hashHome(this.tagA[t], this.tagB[t], this.tagLo[t], this.tagHi[t]);
-      // move cell j back to the hole at i unless its home lies cyclically in (i, j]
-      if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) { idx[i] = idx[j]; i = j; }
-    }
-    idx[i] = 0;
+    const h = this.hHome[s];
+    const next = this.hNext;
+    let x = this.hHead[h];
+    if (x === s) { this.hHead[h] = next[s]; return; }
+    while (next[x] !== s) x = next[x];
+    next[x] = next[s];
   }
 
   /** Move slot s to the front (most recent) of its set's list. */
@@ -605,11 +653,14 @@ export class WideSetAssocCache extends SetAssocCache {
     const h = this.head[set];
     if (h === s) return;
     const prev = this.prev, next = this.next;
+    // unlink s, then put it between the last way and the head
     const p = prev[s], n = next[s];
-    next[p] = n; // s is not the head, so p >= 0
-    if (n >= 0) prev[n] = p; else this.tail[set] = p;
-    prev[s] = -1;
+    next[p] = n;
+    prev[n] = p;
+    const last = prev[h];
+    prev[s] = last;
     next[s] = h;
+    next[last] = s;
     prev[h] = s;
     this.head[set] = s;
   }

@@ -6,10 +6,12 @@
 import { CommanderError } from 'commander';
 import { tuneV8 } from '../util/v8tune.js';
 import { isInputError } from '../util/errors.js';
-import { buildProgram } from './program.js';
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  // `iommusim run …` loads only what `run` needs (run-program.ts); anything else, every command
+  const program = argv[2] === 'run'
+    ? (await import('./run-program.js')).buildRunProgram()
+    : (await import('./program.js')).buildProgram();
   try {
     await program.parseAsync(argv);
     return 0;

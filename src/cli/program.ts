@@ -2,8 +2,8 @@
  * The iommusim program: every command registered, with its examples. main.ts runs it; tests build
  * it without running anything.
  */
-import { Command } from 'commander';
-import { simVersion } from '../run/result.js';
+import type { Command } from 'commander';
+import { newProgram } from './root.js';
 import { registerRun } from './run.js';
 import { registerConfig, registerPlatforms } from './config.js';
 import { registerWorkloads } from './workloads.js';
@@ -16,13 +16,7 @@ import { registerValidate } from './validate.js';
 import { addExamples } from './examples.js';
 
 export function buildProgram(): Command {
-  const program = new Command();
-  program
-    .name('iommusim')
-    .description('Cycle-approximate IOMMU and DMA performance simulator')
-    .version(simVersion())
-    .showHelpAfterError('(iommusim --help lists the commands)')
-    .exitOverride();
+  const program = newProgram();
   registerRun(program);
   registerConfig(program);
   registerPlatforms(program);

@@ -344,7 +344,7 @@ export class Iommu {
       this.walks++;
       this.lastWalked = true;
       if (pg === PG_SECOND) {
-        frame = this.walk(did, NO_PASID, this.contextCache.dataN[cs], this.hostMem, FMT_SECOND, pn, sid, isWrite, -1);
+        frame = this.walkSecond(did, this.contextCache.dataN[cs], pn, sid, isWrite);
       } else {
         const d = this.domain(did);
         const s2root = pg === PG_NESTED ? d.s2!.rootFrame : -1;
@@ -359,6 +359,99 @@ export class Iommu {
     }
     if (atc !== null) atc.insert(0, pasid, pn, frame, this.probePerm);
     return frame;
+  }
+
+  /**
+   * Translate the `pages` 4 KiB pieces of one DMA from page `pn`, in address order, stopping at the
+   * first fault: exactly what `pages` calls of translate() do (the same counts, cache states and
+   * last* fields), stopping after the one that returns -1. Returns the pieces translated before
+   * that fault (`pages` when none faulted).
+   *
+   * After the first piece, each later piece's context-cache lookup is a hit on the slot the first
+   * one used, guessed right and already the most recent (nothing between them touches the context
+   * cache): counted, with no search and nothing to update. A second-stage device without ATS then
+   * goes straight to the IOTLB and the walk, as translate() does; any other falls back to translate().
+   * The first piece too skips translate() when its context-cache guess hits on such a device.
+   */
+  translatePages(sid: number, pasid: number, pn: number, pages: number, isWrite: boolean): number {
+    const ctx = this.contextCache;
+    let cs = this.lastContextSlot;
+    // the first piece: its context-cache lookup here when it will hit on a second-stage device
+    // (the same lookupGuess translate() makes; `find` looks without counting or touching), through
+    // translate() otherwise
+    let first = 0;
+    if (this.mode !== MODE_OFF && this.atcBySid[sid] === null && this.onRead === null &&
+      ((ctx.tagLo[cs] === sid && ctx.tagA[cs] === 0 && ctx.tagHi[cs] === 0 && ctx.tagB[cs] === 0) || (cs = ctx.find(0, 0, sid)) >= 0) &&
+      ((ctx.dataI[cs] >>> 26) & 7) === PG_SECOND) {
+      cs = ctx.lookupGuess(this.lastContextSlot, 0, 0, sid);
+      this.lastContextSlot = cs;
+    } else {
+      if (this.translate(sid, pasid, pn, isWrite) < 0) return 0;
+      if (pages === 1) return 1;
+      cs = this.lastContextSlot;
+      if (this.mode === MODE_OFF || ((ctx.dataI[cs] >>> 26) & 7) !== PG_SECOND || this.atcBySid[sid] !== null || this.onRead !== null) {
+        for (let p = 1; p < pages; p++) if (this.translate(sid, pasid, pn + p, isWrite) < 0) return p;
+        return pages;
+      }
+      first = 1;
+    }
+    // Second stage, no device TLB, no read hook: translate() past its context-cache lookup, the
+    // counters it bumps per piece summed here and added at the end (nothing reads them meanwhile).
+    const ci = ctx.dataI[cs];
+    const did = ci & 0xffff;
+    const root = ctx.dataN[cs];
+    const maxPn = this.maxPn;
+    const i4 = this.iotlb4k, i2 = this.iotlb2m, i1 = this.iotlb1g;
+    let p = first, hits = 0, misses = 0;
+    // the last piece's IOTLB array (-1: none) and slot, whether it walked; why the loop stopped
+    // (0: every piece translated, 1: beyond the address width, 2: the walk faulted, 3: permission)
+    let arr = -1, slot = this.lastIotlbSlot, walked = false, stop = 0;
+    for (; p < pages; p++) {
+      const q = pn + p;
+      arr = -1;
+      walked = false;
+      if (q >= maxPn) { stop = 1; break; }
+      // probeIotlb(): every array that holds an entry, 4 KiB first; a hit in any is a hit
+      let perm = 0;
+      if (i4.live !== 0) {
+        const h = i4.lookup(did, NO_PASID, q);
+        if (h >= 0) { arr = 0; slot = h; perm = i4.dataI[h]; }
+      }
+      if (arr < 0 && i2.live !== 0) {
+        const h = i2.lookup(did, NO_PASID, Math.floor(q / 512));
+        if (h >= 0) { arr = 1; slot = h; perm = i2.dataI[h]; }
+      }
+      if (arr < 0 && i1.live !== 0) {
+        const h = i1.lookup(did, NO_PASID, Math.floor(q / 262144));
+        if (h >= 0) { arr = 2; slot = h; perm = i1.dataI[h]; }
+      }
+      if (arr >= 0) {
+        hits++;
+      } else {
+        misses++;
+        walked = true;
+        if (this.walkSecond(did, root, q, sid, isWrite) < 0) { stop = 2; break; }
+        arr = this.probeArray;
+        slot = this.probeSlot;
+        perm = this.probePerm;
+      }
+      if (isWrite ? (perm & PERM_W) === 0 : (perm & PERM_R) === 0) { stop = 3; break; }
+    }
+    // pieces first … p tried (p faulted), or first … pages - 1; the context-cache hit of a piece 0 tried here is counted already
+    const tried = (stop === 0 ? pages : p + 1) - first;
+    this.translations += tried;
+    ctx.hits += first === 0 ? tried - 1 : tried;
+    this.iotlbLookups += stop === 1 ? tried - 1 : tried;
+    this.iotlbHits += hits;
+    this.iotlbMisses += misses;
+    this.walks += misses;
+    this.lastAtsHit = false;
+    this.lastWalked = walked;
+    this.lastIotlbArray = arr;
+    this.lastIotlbSlot = slot;
+    if (stop === 1) this.fault(F_WIDTH, sid, pn + p, isWrite);
+    else if (stop === 3) this.fault(isWrite ? F_WRITE_RO : F_READ_WO, sid, pn + p, isWrite);
+    return stop === 0 ? pages : p;
   }
 
   /** Permission bits of the last IOTLB hit or walk. */
@@ -494,6 +587,61 @@ export class Iommu {
       // Non-leaf at `level`: fill its paging-structure cache (pde = level 2, ...).
       const c = pwc[level - 2];
       if (c !== null) c.fillAbsent(did, tagB, Math.floor(pn * LEVEL_INV[level]), next, perm);
+      frame = next;
+    }
+    return this.fault(F_NOT_PRESENT, sid, pn, isWrite);
+  }
+
+  /**
+   * walk() for a second-stage table in host memory and a request without PASID (tag NO_PASID, no
+   * nesting): the same probes, reads, fills, faults and counts, in a smaller function for the hot
+   * path of translate() and translatePages().
+   */
+  private walkSecond(did: number, root: number, pn: number, sid: number, isWrite: boolean): number {
+    const levels = this.levels;
+    const pwc = this.pwc;
+    const mem = this.hostMem;
+    let level = levels;
+    let frame = root;
+    let perm = PERM_RW;
+    for (let k = 0; k < levels - 1; k++) {
+      const c = pwc[k];
+      if (c === null) continue;
+      const s = c.lookup(did, NO_PASID, Math.floor(pn * LEVEL_INV[k + 2]));
+      if (s >= 0) {
+        frame = c.dataN[s];
+        perm = c.dataI[s];
+        level = k + 1;
+        break;
+      }
+    }
+    for (; level >= 1; level--) {
+      const idx = levelIndex(pn, level);
+      this.read(frame);
+      this.readsByLevel[level]++;
+      const lo = mem.lo(frame, idx);
+      const p = lo & 3;
+      if (p === 0) return this.fault(F_NOT_PRESENT, sid, pn, isWrite);
+      perm &= p;
+      const next = entryFrame(lo, mem.hi(frame, idx));
+      if (level === 1 || (lo & 0x80) !== 0) {
+        this.probePerm = perm;
+        if (level === 1) {
+          this.lastSpan = 1;
+          this.probeSlot = this.iotlb4k.fillAbsent(did, NO_PASID, pn, next, perm);
+          this.probeArray = 0;
+          return next;
+        }
+        const span = LEVEL_PAGES[level];
+        const out = next + levelRem(pn, level);
+        this.lastSpan = span;
+        const key = Math.floor(pn / span);
+        if (span === 512) { this.probeSlot = this.iotlb2m.fillAbsent(did, NO_PASID, key, next, perm); this.probeArray = 1; }
+        else { this.probeSlot = this.iotlb1g.fillAbsent(did, NO_PASID, key, next, perm); this.probeArray = 2; }
+        return out;
+      }
+      const c = pwc[level - 2];
+      if (c !== null) c.fillAbsent(did, NO_PASID, Math.floor(pn * LEVEL_INV[level]), next, perm);
       frame = next;
     }
     return this.fault(F_NOT_PRESENT, sid, pn, isWrite);

@@ -36,6 +36,19 @@ export class KindCounts {
     this.memReads[kind] += iommu.walkReads - iommu.contextReads - this.readsBefore;
   }
 
+  /**
+   * The work of translations of pages of DMAs of `kind`, added at once: `lookups` IOTLB lookups,
+   * `misses` of them missed (walks), `memReads` walk reads (context-entry reads excluded). The
+   * functional replay adds each DMA's differences of iommu.iotlbLookups, iotlbMisses and
+   * walkReads − contextReads: per translation, `after` counts a lookup exactly when translate()
+   * counts one in iotlbLookups (a hit or a walk), and a miss when it counts one in iotlbMisses.
+   */
+  add(kind: number, lookups: number, misses: number, memReads: number): void {
+    this.lookups[kind] += lookups;
+    this.misses[kind] += misses;
+    this.memReads[kind] += memReads;
+  }
+
   /** Per kind that had requests. */
   metrics(): KindMetrics[] {
     const out: KindMetrics[] = [];

@@ -75,14 +75,12 @@ export function replayFunctional(t: TraceColumns, iommu: Iommu, cfg: Readonly<Co
       kinds.request(kind, size);
       const pn = pageOf(iovaHi[i], iovaLo[i]);
       const pieces = Math.floor(((iovaLo[i] & 0xfff) + size - 1) / 4096) + 1;
-      const pasid = pasidCol[i];
-      for (let p = 0; p < pieces; p++) {
-        dma.pieces++;
-        kinds.before(iommu);
-        const frame = iommu.translate(sid, pasid, pn + p, isWrite);
-        kinds.after(iommu, kind);
-        if (frame < 0) { dma.dropped++; break; }
-      }
+      // the DMA's pieces in order, up to the first fault (which drops the rest); its IOMMU work
+      // added to its kind at once (KindCounts.add)
+      const lookups = iommu.iotlbLookups, misses = iommu.iotlbMisses, reads = iommu.walkReads - iommu.contextReads;
+      const done = iommu.translatePages(sid, pasidCol[i], pn, pieces, isWrite);
+      if (done < pieces) { dma.pieces += done + 1; dma.dropped++; } else dma.pieces += pieces;
+      kinds.add(kind, iommu.iotlbLookups - lookups, iommu.iotlbMisses - misses, iommu.walkReads - iommu.contextReads - reads);
     } else {
       if (op === OP_MAP) attach(d);
       applyControl(iommu, cfg, t, i, sids[d]);

@@ -8,8 +8,11 @@ import { IotraceReader, iotraceChunkBytes } from '../trace/iotrace.js';
 import { KindCounts } from '../iommu/kinds.js';
 
 export function summarizeTrace(t: TraceColumns, name: string, source: string, format: string): WorkloadSummary {
+  const counts = new Float64Array(OP_NAMES.length);
+  const op = t.op;
+  for (let i = 0; i < t.count; i++) counts[op[i]]++;
   const ops: Record<string, number> = { dma: 0, map: 0, unmap: 0, inv: 0 };
-  for (let i = 0; i < t.count; i++) ops[OP_NAMES[t.op[i]]]++;
+  OP_NAMES.forEach((o, k) => { ops[o] += counts[k]; });
   return {
     name, source, format, records: t.count, devices: t.devices.slice(), ops,
     timeSpanNs: t.count > 0 ? t.timeNs[t.count - 1] - t.timeNs[0] : 0,

@@ -255,3 +255,62 @@ describe('set-associative cache: property test against a reference model', () =>
     }
   }
 });
+
+describe('set-associative cache: the same key probed again (the last probe remembered), against the reference model', () => {
+  // Runs of the same key (a DMA's pages share their 2 MiB, 1 GiB and paging-structure keys), with
+  // fills, invalidations and other keys between them; every policy and both layouts.
+  const geometries: Array<[number, number]> = [[4, 4], [16, 4], [8, 1], [32, 32], [64, 16]];
+  for (const policy of ['lru', 'plru', 'fifo', 'random'] as Policy[]) {
+    for (const [entries, ways] of geometries) {
+      it(`${policy} ${entries} entries ${ways}-way`, () => {
+        fc.assert(
+          fc.property(
+            fc.array(fc.record({ op: fc.integer({ min: 0, max: 19 }), same: fc.integer({ min: 0, max: 3 }), a: fc.integer({ min: 0, max: 1 }), num: fc.integer({ min: 0, max: 2 * entries + 1 }) }), { maxLength: 400 }),
+            fc.integer({ min: 1, max: 1000 }),
+            (ops, seed) => {
+              const c = createCache({ entries, ways, policy }, 'p', seed);
+              const r = new RefCache(entries, ways, policy, seed);
+              let a = 0, num = 0;
+              for (const o of ops) {
+                if (o.same === 0) { a = o.a; num = o.num; } // else: the last key again
+                const key = `${a}:${num}`;
+                if (o.op === 0) { c.invalidateKey(a, 0, num); r.invalidate(key, num); continue; }
+                if (o.op === 1) {
+                  // drop another key of the same set, or a range
+                  const n2 = num + c.sets;
+                  c.invalidateKey(a, 0, n2); r.invalidate(`${a}:${n2}`, n2);
+                  continue;
+                }
+                const hit = (o.op === 2 ? c.lookupGuess(num % entries, a, 0, num) : c.lookup(a, 0, num)) >= 0;
+                const rhit = r.access(key, num);
+                if (hit !== rhit) return false;
+                if (!hit) { if (o.op % 2 === 0) c.fillAbsent(a, 0, num, num, 0); else c.insert(a, 0, num, num, 0); }
+                else if (o.op === 3) c.insert(a, 0, num, num, 0); // a refresh of a present key (a use, as a hit)
+                if (c.hits + c.misses === 0) return false;
+              }
+              for (let s = 0; s < r.sets; s++) for (const k of r.slots[s]) if (k !== null) {
+                const [ka, kn] = k.split(':').map(Number);
+                if (c.find(ka, 0, kn) < 0) return false;
+              }
+              return c.live === r.slots.flat().filter((x) => x !== null).length;
+            },
+          ),
+          { numRuns: 200, seed: 11 },
+        );
+      });
+    }
+  }
+  it('counts a probe of the remembered key as a hit or a miss, as a search would', () => {
+    const c = createCache({ entries: 4, ways: 4, policy: 'lru' });
+    expect(c.lookup(0, 0, 7)).toBe(-1);
+    expect(c.lookup(0, 0, 7)).toBe(-1);
+    expect(c.misses).toBe(2);
+    const s = c.fillAbsent(0, 0, 7, 70, 1);
+    expect(c.lookup(0, 0, 7)).toBe(s);
+    expect(c.lookup(0, 0, 7)).toBe(s);
+    expect(c.hits).toBe(2);
+    c.invalidateKey(0, 0, 7);
+    expect(c.lookup(0, 0, 7)).toBe(-1);
+    expect(c.misses).toBe(3);
+  });
+});

@@ -68,3 +68,24 @@ describe('help examples', () => {
     expect(r.stdout).toMatch(/\nExamples:\n {2}iommusim sweep workloads\/sweeps\/iotlb-size\.yaml --out reports\/iotlb-size\n {6}\S/);
   });
 });
+
+describe('`iommusim run …` builds only the run command (src/cli/run-program.ts)', () => {
+  it('the same run command as the whole program: help, options, and what the command line prints', async () => {
+    const { buildRunProgram } = await import('../../src/cli/run-program.js');
+    const full = buildProgram().commands.find((c) => c.name() === 'run')!;
+    const only = buildRunProgram();
+    expect(only.commands.map((c) => c.name())).toEqual(['run']);
+    const run = only.commands[0];
+    expect(helpOf(run)).toBe(helpOf(full));
+    expect(run.options.map((o) => o.flags)).toEqual(full.options.map((o) => o.flags));
+    expect(only.version()).toBe(buildProgram().version());
+    const cli = (args: string[]) => spawnSync(process.execPath, [join(root, 'dist/src/cli/main.js'), ...args], { cwd: root, encoding: 'utf8' });
+    const help = cli(['run', '--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toBe(helpOf(full));
+    // a mistake in a run command line: the same one-line error and hint as before
+    const bad = cli(['run', 'nic-rx-ring', '--functionl']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe("error: unknown option '--functionl'\n(Did you mean --functional?)\n(iommusim --help lists the commands)\n");
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { parseCsvTrace, writeCsvTrace, detectCsv, CSV_HEADER, CSV_HEADER_KIND } from '../../src/trace/importers/csv.js';
+import { parseCsvTrace, parseCsvTraceLineByLine, writeCsvTrace, detectCsv, CSV_HEADER, CSV_HEADER_KIND } from '../../src/trace/importers/csv.js';
 import { DMA_KINDS } from '../../src/trace/columns.js';
 import { OP_MAP, OP_DMA, OP_INV, DIR_RW, DIR_WRITE, INV_GLOBAL, SIZE_ALL, pageOf } from '../../src/trace/columns.js';
 import { InputError } from '../../src/util/errors.js';
@@ -142,5 +142,65 @@ describe('CSV traces: the optional kind column', () => {
     expect((err as Error).message).toBe("u.csv:3: unknown kind 'descriptor'; use one of data, desc, cqe, doorbell, ack (or leave it empty: data)");
     expect(() => parseCsvTrace(enc(`${CSV_HEADER_KIND}\n0,01:00.0,,dma,0x1000,64,read,\n`), 'f.csv')).toThrow(/f\.csv:2: 8 fields where 9 are expected/);
     expect(() => parse('0,01:00.0,,dma,0x1000,64,read,,desc')).toThrow(/t\.csv:2: more than 8 fields/);
+  });
+});
+
+describe('CSV traces: the fast path reads what the line-by-line parser reads', () => {
+  /** Both parsers on the same bytes: equal columns, or the same error. */
+  const both = (text: string, opts: { addressBits?: number }): void => {
+    const bytes = enc(text);
+    let a: unknown, b: unknown, ea: unknown, eb: unknown;
+    try { a = parseCsvTrace(bytes, 'p.csv', opts); } catch (e) { ea = e; }
+    try { b = parseCsvTraceLineByLine(bytes, 'p.csv', opts); } catch (e) { eb = e; }
+    if (eb !== undefined || ea !== undefined) {
+      expect(ea, `fast path: ${String(a && 'no error')}`).toBeInstanceOf(InputError);
+      expect((ea as Error).message).toBe((eb as Error).message);
+    } else {
+      expect(a).toEqual(b);
+    }
+  };
+  // each field mostly well formed, sometimes in another form the format allows, sometimes wrong
+  const pick = <T>(good: T[], odd: T[]) => fc.oneof({ arbitrary: fc.constantFrom(...good), weight: 60 }, { arbitrary: fc.constantFrom(...odd), weight: 1 });
+  const hexA = fc.bigInt({ min: 0n, max: (1n << 50n) - 1n }).map((v) => v * 4096n);
+  const field = {
+    dt: pick([0, 1, 7, 100], [-1, 0.5]),
+    dev: pick(['0000:01:00.0', '01:00.0', '0000:03:00.1', '0001:af:1f.7'], [' 01:00.0', '01:20.0', '*', 'zz', '01:00.0 ', '']),
+    pasid: pick(['', '', '17', '1048575'], ['1048576', '12345678', ' 3', 'x', '-1']),
+    op: pick(['dma', 'dma', 'map', 'unmap'], ['inv', 'inv:pwc', 'inv:global', 'read', 'DMA', 'unmap ', '']),
+    iovaPrefix: pick(['0x'], ['0X', '', ' 0x', '0x0000000']),
+    off: pick([0, 0x10, 0xfff], [0x800]),
+    size: pick(['64', '4096', '1514', '8192', '65536'], ['0', '', '1e3', '1234567890123456', '0064', ' 64']),
+    dir: pick(['', 'read', 'write'], ['rw', 'rd', 'read ', 'Write']),
+    kind: pick(['', 'data', 'desc', 'ack', 'cqe', 'doorbell'], ['acks', 'x', ' data']),
+    end: pick(['\n'], ['\r\n', '\n\n', '\n# c\n', ',\n', ',x\n']),
+  };
+  const row = fc.record({
+    dt: field.dt, dev: field.dev, pasid: field.pasid, op: field.op, pre: field.iovaPrefix, iova: hexA, off: field.off,
+    size: field.size, dir: field.dir, pa: hexA, paOff: field.off, kind: field.kind, end: field.end, upper: fc.boolean(),
+  });
+  it('on random traces with odd and damaged lines (property)', () => {
+    fc.assert(fc.property(fc.array(row, { maxLength: 40 }), fc.boolean(), fc.constantFrom(undefined, 39, 48), fc.boolean(), (rows, withKind, bits, lastNewline) => {
+      let t = 0;
+      let text = (withKind ? CSV_HEADER_KIND : CSV_HEADER) + '\n';
+      for (const r of rows) {
+        t += r.dt;
+        let iova = r.pre + (r.iova + BigInt(r.off)).toString(16);
+        if (r.upper) iova = iova.toUpperCase().replace('0X', '0x');
+        const dir = r.op === 'dma' && r.dir === '' ? 'read' : r.op === 'unmap' && (r.dir === 'read' || r.dir === 'write') ? '' : r.dir;
+        const paddr = r.op === 'map' ? '0x' + (r.pa + BigInt(r.paOff)).toString(16) : '';
+        text += `${t},${r.dev},${r.pasid},${r.op},${iova},${r.size},${dir},${paddr}${withKind ? ',' + r.kind : ''}${r.end}`;
+      }
+      if (!lastNewline) text = text.replace(/\r?\n$/, '');
+      both(text, { addressBits: bits });
+    }), { numRuns: 400, seed: 17 });
+  });
+  it('on the cases the fast path sends on: a new device, a trace without its last newline, many devices', () => {
+    const lines = [CSV_HEADER];
+    for (let i = 0; i < 200; i++) lines.push(`${i},0000:${(i % 100).toString(16).padStart(2, '0')}:00.0,,dma,0x${(4096 * i).toString(16)},64,read,`);
+    both(lines.join('\n'), {});
+    both(lines.join('\r\n') + '\r\n', {});
+    both(`${CSV_HEADER}\n0,01:00.0,,map,0x1000,4096,,0x2000\n1,01:00.0,,dma,0x1000,64,read,\n2,01:00.0,,dma,0x1000,64,write,`, {});
+    both(`${CSV_HEADER}\n0,01:00.0,,map,0x1000,4096,,0x2000\n1,01:00.0,,dma,0x1000,64,read,\n0,01:00.0,,dma,0x1000,64,write,\n`, {});
+    both(`${CSV_HEADER}\n0,01:00.0,,map,0x1000,4096,,0x2000\n1,01:00.0,,map,0xfffffffff000,8192,,0x2000\n`, { addressBits: 48 });
   });
 });

@@ -20,8 +20,8 @@
  *   doorbell, ack; src/iommu/kinds.ts DMA_KINDS); empty or no such column: data.
  * Lines starting with `#` and blank lines are skipped. Any error names file:line and the fix.
  *
- * The parser works on bytes (no per-line string splitting) so a 1 M-record file loads in well
- * under a second.
+ * The parser works on bytes: the common lines go straight into the sink with no string per line
+ * (the fast path in `csvLines`), every other line through the line-by-line parser.
  */
 import { TraceBuilder, type TraceColumns, type RowSink, OP_DMA, OP_MAP, OP_UNMAP, OP_INV, DIR_NONE, DIR_READ, DIR_WRITE, DIR_RW, INV_SCOPES, SIZE_ALL, INV_GLOBAL, DMA_KINDS, MAX_TRACE_DEVICES } from '../columns.js';
 import { InputError } from '../../util/errors.js';
@@ -52,6 +52,27 @@ export function parseCsvTrace(bytes: Uint8Array, fileName: string, opts: CsvOpti
   return b.finish();
 }
 
+/**
+ * The CSV trace read with the fast path off: every line through the line-by-line parser (the
+ * definition of the format, and the reference the fast path is tested against).
+ */
+export function parseCsvTraceLineByLine(bytes: Uint8Array, fileName: string, opts: CsvOptions = {}): TraceColumns {
+  const b = new TraceBuilder(1024);
+  const p = csvLines(fileName, opts, b, false);
+  p.lines(bytes, 0, bytes.length, Infinity);
+  p.finish();
+  return b.finish();
+}
+
+const KIND_BYTES = DMA_KINDS.map((k) => new TextEncoder().encode(k));
+
+/** Value of each byte as a hex digit (0-9, a-f, A-F), -1 for any other. */
+const HEX = new Int8Array(256).fill(-1);
+for (let i = 0; i < 16; i++) {
+  HEX['0123456789abcdef'.charCodeAt(i)] = i;
+  HEX['0123456789ABCDEF'.charCodeAt(i)] = i;
+}
+
 /** The CSV parser working through a file's lines a run at a time (see `csvLines`). */
 export interface CsvLines {
   /**
@@ -70,8 +91,16 @@ export interface CsvLines {
  * The CSV parser, state kept between runs of lines: the whole-file parse gives it the whole file
  * at once, a streamed read (src/trace/stream.ts) a piece at a time; both see the same lines in the
  * same order, so the rows and the first error are the same.
+ *
+ * Two paths, one result. The fast path reads a line of the common shape (the rows iommusim writes:
+ * whole-number times, a device field seen before, dma / map / unmap, no spaces) straight from the
+ * bytes, with no string per line; any other line (the header, comments, fractions, spaces, inv
+ * records, a new device, and every error) goes through the line-by-line parser, which is the
+ * definition of the format. The fast path takes only lines that parser reads the same way
+ * (test/trace/csv.test.ts checks it against `parseCsvTraceLineByLine` on random and damaged
+ * traces); `fast = false` turns it off.
  */
-export function csvLines(fileName: string, opts: CsvOptions, sink: RowSink): CsvLines {
+export function csvLines(fileName: string, opts: CsvOptions, sink: RowSink, fast = true): CsvLines {
   // the run being parsed: set by each lines() call, read by the helpers below
   let bytes: Uint8Array = new Uint8Array(0);
   const devCache = new Map<string, number>();
@@ -136,14 +165,136 @@ export function csvLines(fileName: string, opts: CsvOptions, sink: RowSink): Csv
     return true;
   };
 
+  // the device fields the line-by-line parser read (no spaces, not '*'): their bytes and device
+  // index, for the fast path; the last line's device tried first
+  const devText: Uint8Array[] = [];
+  const devIdx: number[] = [];
+  let lastDev = -1;
+
   const lines = (run: Uint8Array, pos: number, n: number, room: number): number => {
     bytes = run;
     let pushed = 0;
     while (pos < n) {
       if (pushed >= room) return pos;
+      let end = bytes.indexOf(C_NL, pos);
+      if (end < 0 || end > n) end = n;
+      fast: if (fast && sawHeader && end < n) {
+        // the fast path: a line ending in a newline before n (its scans stop at that newline)
+        let p = pos;
+        let c = bytes[p];
+        // time_ns: whole, up to 15 digits (exact below 2^53), not before the last
+        if (c < C_0 || c > C_9) break fast;
+        let time = 0;
+        do { time = time * 10 + (c - C_0); c = bytes[++p]; } while (c >= C_0 && c <= C_9);
+        if (c !== C_COMMA || p - pos > 15 || time < lastTime) break fast;
+        // device: the bytes of a device field read before (compared from the last byte: addresses
+        // that differ mostly differ in their function or device)
+        const ds = ++p;
+        let dev = -1;
+        if (lastDev >= 0) {
+          const d = devText[lastDev], len = d.length;
+          if (bytes[ds + len] === C_COMMA) {
+            let k = len - 1;
+            while (k >= 0 && bytes[ds + k] === d[k]) k--;
+            if (k < 0) { dev = devIdx[lastDev]; p = ds + len; }
+          }
+        }
+        if (dev < 0) {
+          while ((c = bytes[p]) !== C_COMMA && c !== C_NL) p++;
+          if (c !== C_COMMA) break fast;
+          const len = p - ds;
+          for (let j = 0; j < devText.length; j++) {
+            const d = devText[j];
+            if (d.length !== len) continue;
+            let k = len - 1;
+            while (k >= 0 && bytes[ds + k] === d[k]) k--;
+            if (k < 0) { dev = devIdx[j]; lastDev = j; break; }
+          }
+          if (dev < 0) break fast;
+        }
+        // pasid: empty, or up to 7 digits below 2^20
+        c = bytes[++p];
+        let pasid = -1;
+        if (c !== C_COMMA) {
+          const s0 = p;
+          pasid = 0;
+          while (c >= C_0 && c <= C_9) { pasid = pasid * 10 + (c - C_0); c = bytes[++p]; }
+          if (c !== C_COMMA || p === s0 || p - s0 > 7 || pasid > 0xfffff) break fast;
+        }
+        // op: dma, map, unmap
+        let op: number;
+        c = bytes[++p];
+        if (c === 0x64 && bytes[p + 1] === 0x6d && bytes[p + 2] === 0x61 && bytes[p + 3] === C_COMMA) { op = OP_DMA; p += 3; }
+        else if (c === 0x6d && bytes[p + 1] === 0x61 && bytes[p + 2] === 0x70 && bytes[p + 3] === C_COMMA) { op = OP_MAP; p += 3; }
+        else if (c === 0x75 && bytes[p + 1] === 0x6e && bytes[p + 2] === 0x6d && bytes[p + 3] === 0x61 && bytes[p + 4] === 0x70 && bytes[p + 5] === C_COMMA) { op = OP_UNMAP; p += 5; }
+        else break fast;
+        // iova: 0x and 1 to 16 hex digits
+        if (bytes[++p] !== C_0 || (bytes[p + 1] | 0x20) !== 0x78) break fast;
+        p += 2;
+        let hi = 0, lo = 0;
+        const h0 = p;
+        for (let d = HEX[bytes[p]]; d >= 0; d = HEX[bytes[++p]]) {
+          hi = ((hi << 4) | (lo >>> 28)) >>> 0;
+          lo = ((lo << 4) | d) >>> 0;
+        }
+        if (bytes[p] !== C_COMMA || p === h0 || p - h0 > 16) break fast;
+        // size: 1 to 15 digits, not 0
+        c = bytes[++p];
+        const z0 = p;
+        let size = 0;
+        while (c >= C_0 && c <= C_9) { size = size * 10 + (c - C_0); c = bytes[++p]; }
+        if (c !== C_COMMA || p === z0 || p - z0 > 15 || size === 0) break fast;
+        // dir
+        let dir = DIR_NONE;
+        c = bytes[++p];
+        if (c === 0x72 && bytes[p + 1] === 0x65 && bytes[p + 2] === 0x61 && bytes[p + 3] === 0x64 && op !== OP_UNMAP) { dir = DIR_READ; p += 4; }
+        else if (c === 0x77 && bytes[p + 1] === 0x72 && bytes[p + 2] === 0x69 && bytes[p + 3] === 0x74 && bytes[p + 4] === 0x65 && op !== OP_UNMAP) { dir = DIR_WRITE; p += 5; }
+        else if (op === OP_MAP) {
+          if (c === 0x72 && bytes[p + 1] === 0x77) p += 2;
+          dir = DIR_RW;
+        } else if (op === OP_DMA) break fast;
+        if (bytes[p] !== C_COMMA) break fast;
+        // paddr: a map's, 0x and 1 to 16 hex digits, with iova's offset in the page; empty otherwise
+        let paHi = 0, paLo = 0;
+        c = bytes[++p];
+        if (op === OP_MAP) {
+          if (c !== C_0 || (bytes[p + 1] | 0x20) !== 0x78) break fast;
+          p += 2;
+          const a0 = p;
+          for (let d = HEX[bytes[p]]; d >= 0; d = HEX[bytes[++p]]) {
+            paHi = ((paHi << 4) | (paLo >>> 28)) >>> 0;
+            paLo = ((paLo << 4) | d) >>> 0;
+          }
+          c = bytes[p];
+          if (p === a0 || p - a0 > 16 || (paLo & 0xfff) !== (lo & 0xfff)) break fast;
+        }
+        if (op !== OP_DMA && maxPnHi !== Infinity && hi * 1048576 + (lo >>> 12) + Math.ceil(((lo & 0xfff) + size) / 4096) - 1 >= maxPnHi) break fast;
+        // kind: empty or a name (9 columns); then the line's end
+        let kind = 0;
+        if (nf === 9) {
+          if (c !== C_COMMA) break fast;
+          c = bytes[++p];
+          if (c !== C_NL && c !== C_CR) {
+            kind = -1;
+            for (let j = 0; j < KIND_BYTES.length; j++) {
+              const w = KIND_BYTES[j];
+              let k = 0;
+              while (k < w.length && bytes[p + k] === w[k]) k++;
+              if (k === w.length) { kind = j; p += k; c = bytes[p]; break; }
+            }
+            if (kind < 0) break fast;
+          }
+        }
+        if (c === C_CR) c = bytes[++p];
+        if (p !== end) break fast;
+        line++;
+        lastTime = time;
+        sink.push(time, dev, pasid, op, hi, lo, size, dir, paHi, paLo, kind);
+        pushed++;
+        pos = end + 1;
+        continue;
+      }
       line++;
-      let end = pos;
-      while (end < n && bytes[end] !== C_NL) end++;
       let le = end;
       if (le > pos && bytes[le - 1] === C_CR) le--;
       const ls = pos;
@@ -278,6 +429,14 @@ export function csvLines(fileName: string, opts: CsvOptions, sink: RowSink): Csv
       }
       sink.push(time, dev, pasid, op, iovaHi, iovaLo, size, dir, paHi, paLo, kind);
       pushed++;
+      // a device field of no spaces: remember its bytes for the fast path
+      if (fast && devText.length < 64 && dtext !== '*' && bytes[fs[1] - 1] === C_COMMA && bytes[fe[1]] === C_COMMA) {
+        const len = fe[1] - fs[1];
+        if (len > 0 && !devText.some((d) => d.length === len && d.every((x, i) => x === bytes[fs[1] + i]))) {
+          devText.push(bytes.slice(fs[1], fe[1]));
+          devIdx.push(dev);
+        }
+      }
     }
     return pos > n ? n : pos; // past a last line without a newline
   };
@@ -311,9 +470,9 @@ export class CsvScan {
   /** Device field text → seen (the parser's cache: one canonicalization per distinct text). */
   private readonly texts = new Set<string>();
   private readonly known = new Set<string>();
-  /** The last device field's bytes (consecutive rows mostly name the same device). */
-  private readonly last = new Uint8Array(64);
-  private lastLen = -1;
+  /** Device fields' bytes seen before (at most 64), the last line's first to try. */
+  private readonly seen: Uint8Array[] = [];
+  private last = -1;
 
   /** The whole lines in bytes[pos, end) (a run as csvLines takes it). */
   lines(b: Uint8Array, pos: number, end: number): void {
@@ -339,9 +498,12 @@ export class CsvScan {
       while (z < le && b[z] !== C_COMMA) z++;
       while (a < z && b[a] === 32) a++;
       while (z > a && b[z - 1] === 32) z--;
-      let same = z - a === this.lastLen;
-      for (let i = 0; same && i < z - a; i++) same = b[a + i] === this.last[i];
-      if (!same) this.device(b, a, z);
+      if (!this.same(b, a, z, this.last)) {
+        let j = this.seen.length - 1;
+        while (j >= 0 && !this.same(b, a, z, j)) j--;
+        if (j >= 0) this.last = j;
+        else this.device(b, a, z);
+      }
       if (this.withKind && !this.kinds) {
         // the kind: the last field
         let k = le;
@@ -354,10 +516,20 @@ export class CsvScan {
     }
   }
 
+  /** bytes[a, z) are those of seen[j] (compared from the last byte: addresses mostly differ in their function). */
+  private same(b: Uint8Array, a: number, z: number, j: number): boolean {
+    if (j < 0) return false;
+    const d = this.seen[j];
+    if (d.length !== z - a) return false;
+    let k = d.length - 1;
+    while (k >= 0 && b[a + k] === d[k]) k--;
+    return k < 0;
+  }
+
   private device(b: Uint8Array, a: number, z: number): void {
-    if (z - a <= this.last.length) {
-      this.last.set(b.subarray(a, z));
-      this.lastLen = z - a;
+    if (this.seen.length < 64) {
+      this.seen.push(b.slice(a, z));
+      this.last = this.seen.length - 1;
     }
     const text = Buffer.from(b.buffer, b.byteOffset + a, z - a).toString('latin1');
     if (this.texts.has(text)) return;
