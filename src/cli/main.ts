@@ -6,12 +6,16 @@
 import { CommanderError } from 'commander';
 import { tuneV8 } from '../util/v8tune.js';
 import { isInputError } from '../util/errors.js';
-import { buildProgram } from './program.js';
+import { earlyThreads } from './prestart.js';
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  // sweep, compare, validate: their worker pool starts first, its threads loading the simulator while this one loads the CLI
+  const threads = earlyThreads(argv.slice(2));
+  const pool = threads > 0 ? await import('../run/sweep/pool.js') : undefined;
+  pool?.prestart(threads);
   try {
-    await program.parseAsync(argv);
+    const { buildProgram } = await import('./program.js');
+    await buildProgram().parseAsync(argv);
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {
@@ -26,6 +30,8 @@ export async function main(argv: string[]): Promise<number> {
     if (process.env.IOMMUSIM_DEBUG) process.stderr.write(`${err.stack}\n`);
     process.stderr.write(`iommusim: internal error: ${err.message} (a bug: please report it with the command; IOMMUSIM_DEBUG=1 shows the stack)\n`);
     return 70;
+  } finally {
+    await pool?.releasePrestarted();
   }
 }
 

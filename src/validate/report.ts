@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { writeFileAtomic, outputError } from '../util/output.js';
 import { join } from 'node:path';
 import type { ChartConfiguration } from 'chart.js';
-import { renderPng } from '../report/png.js';
+import { startPngs, type PngRenderer } from '../report/report.js';
 import { escapeHtml } from '../report/html.js';
 import type { ChartSpec } from '../report/charts.js';
 import type { AnchorResult } from './validate.js';
@@ -89,7 +89,7 @@ function errorChart(rs: AnchorResult[]): ChartSpec {
   return { id: 'anchor-error', title: 'Error per anchor', caption: `iommusim ${simVersion()}; the range's midpoint for range anchors`, config };
 }
 
-export async function writeValidationReport(rs: AnchorResult[], outDir: string, windows?: WindowSweep): Promise<string[]> {
+export async function writeValidationReport(rs: AnchorResult[], outDir: string, windows?: WindowSweep, render?: PngRenderer): Promise<string[]> {
   try {
     mkdirSync(outDir, { recursive: true });
   } catch (e) {
@@ -98,8 +98,9 @@ export async function writeValidationReport(rs: AnchorResult[], outDir: string, 
   const charts = [bandwidthChart(rs), ...(windows ? [windowChart(windows, 'read'), windowChart(windows, 'write')] : []), errorChart(rs)].filter((c): c is ChartSpec => c !== null);
   const files: string[] = [];
   const imgs: string[] = [];
-  for (const c of charts) {
-    const png = await renderPng(c);
+  const pngs = startPngs(charts, render);
+  for (const [i, c] of charts.entries()) {
+    const png = await pngs[i];
     const p = join(outDir, `${c.id}.png`);
     writeFileAtomic(p, png, { flag: '--out' });
     files.push(p);
