@@ -14,7 +14,6 @@ import type { CompareResult, ModeResult } from '../virt/compare.js';
 import { inputError } from '../util/errors.js';
 import { buildCharts, type ChartSpec } from './charts.js';
 import { renderHtml } from './html.js';
-import { renderPng } from './png.js';
 import { renderMarkdown } from './markdown.js';
 import { renderCsv } from './csv.js';
 
@@ -38,12 +37,16 @@ export interface ReportOptions {
   renderPng?: PngRenderer;
 }
 
+// chart.js and the canvas load on the first PNG drawn in this thread (a report drawn on the pool never loads them here)
+let png: Promise<typeof import('./png.js')> | undefined;
+const renderHere: PngRenderer = async (chart) => (await (png ??= import('./png.js'))).renderPng(chart);
+
 /**
  * Every chart's PNG started at once (each render draws, then encodes off this thread; a pool's
  * renderer spreads them over its threads), for the caller to await in chart order. A render that
  * fails is thrown where it is awaited; none is left unobserved if an earlier file fails.
  */
-export function startPngs(charts: ChartSpec[], render: PngRenderer = renderPng): Array<Promise<Buffer>> {
+export function startPngs(charts: ChartSpec[], render: PngRenderer = renderHere): Array<Promise<Buffer>> {
   return charts.map((c) => {
     const p = render(c);
     p.catch(() => {}); // observed here too: a failure while an earlier file is written is not an unhandled rejection
