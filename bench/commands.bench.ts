@@ -18,6 +18,7 @@
  *   COMMANDS_BENCH_SWEEP_COUNTS=600000,200000  requests per job of the 16-job pciebench sweep (~0.5 s and ~0.15 s per job here; goal ≥ 1.8× at ~0.5 s)
  *   COMMANDS_BENCH_MAX_OTHERS=15            a round in which other processes used more CPU than this (% of one) is run again,
  *   COMMANDS_BENCH_RETRIES=6                at most this many times per command
+ *   COMMANDS_BENCH_WAIT=300                 before each round, wait up to this many seconds for the others to go quiet
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,6 +35,8 @@ const SWEEP_COUNTS = (process.env.COMMANDS_BENCH_SWEEP_COUNTS ?? '600000,200000'
 /** A round in which other processes used more than this (% of one CPU) is run again, at most MAX_RETRIES times per command. */
 const MAX_OTHERS = Number(process.env.COMMANDS_BENCH_MAX_OTHERS ?? 15);
 const MAX_RETRIES = Number(process.env.COMMANDS_BENCH_RETRIES ?? 6);
+/** Before each round: wait this long at most for the other processes to go quiet. */
+const WAIT_MS = 1000 * Number(process.env.COMMANDS_BENCH_WAIT ?? 300);
 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
@@ -50,6 +53,19 @@ function childrenCpuMs(): number {
   const s = readFileSync('/proc/self/stat', 'utf8');
   const f = s.slice(s.lastIndexOf(')') + 2).split(' ').map(Number); // fields from the 3rd (state) on
   return (f[13] + f[14]) * 10; // cutime, cstime (fields 16, 17), in 10 ms ticks
+}
+
+/** Wait (at most `limitMs`) until other processes use under MAX_OTHERS % of a CPU over a second; the time waited. */
+async function waitQuiet(limitMs: number): Promise<number> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < limitMs) {
+    const b0 = machineBusyMs();
+    const s0 = process.cpuUsage();
+    await new Promise((r) => setTimeout(r, 1000));
+    const s = process.cpuUsage(s0);
+    if (!(machineBusyMs() - b0 - (s.user + s.system) / 1000 > MAX_OTHERS * 10)) break;
+  }
+  return performance.now() - t0;
 }
 
 interface Run { wall: number; cpu: number; othersPct: number; out: string }
@@ -92,6 +108,8 @@ async function bench(c: Case, scratch: string): Promise<void> {
   for (let r = 0; r < ROUNDS; r++) {
     const order: Array<1 | 2> = r % 2 === 0 ? [1, 2] : [2, 1];
     const got = {} as Record<1 | 2, { run: Run; output: string }>;
+    const waited = await waitQuiet(WAIT_MS);
+    if (waited > 1500) process.stderr.write(`${c.name} round ${r + 1}: waited ${(waited / 1000).toFixed(0)} s for the other processes\n`);
     for (const w of order) {
       // the same relative --out for both (a report names its source by the path given)
       const run = await command(c.args(w, 'out'), scratch);
@@ -125,7 +143,7 @@ const sweepSpec = (count: number): string => `name: bench-16
 workloads: [pciebench]
 settings: { workload.count: ${count} }
 axes:
-  workload.size: [64, 256, 1024, 4096]
+  workload.size: [256, 512, 1024, 2048]
   iommu.mode: ["off", strict]
   iommu.superpages: [true, false]
 `;

@@ -12,7 +12,11 @@ export async function main(argv: string[]): Promise<number> {
   // sweep, compare, validate: their worker pool starts first, its threads loading the simulator while this one loads the CLI
   const threads = earlyThreads(argv.slice(2));
   const pool = threads > 0 ? await import('../run/sweep/pool.js') : undefined;
-  pool?.prestart(threads);
+  try {
+    pool?.prestart(threads);
+  } catch {
+    // (a worker that is not compiled, say) the command meets it again when it opens its pool, and reports it
+  }
   try {
     const { buildProgram } = await import('./program.js');
     await buildProgram().parseAsync(argv);
