@@ -12,6 +12,9 @@ import { buildConfig } from '../config/config.js';
 import { deviceWorkload } from '../virt/device-workload.js';
 import { inputError } from '../util/errors.js';
 import { reportTo } from './report.js';
+import { workersOption, pngOn } from './workers.js';
+import { openRunner, threadsFor } from '../run/sweep/pool.js';
+import { compareOnPool, simulatedModes } from '../run/sweep/compare-jobs.js';
 import { migrationTimeline, migrationSupport, MIGRATION_KNOBS, type MigrationResult } from '../virt/migration.js';
 import { PROFILES } from '../virt/hypervisors.js';
 
@@ -72,9 +75,11 @@ export function registerCompare(program: Command): void {
     .option('--json <file>', 'write the comparison as JSON')
     .option('--out <dir>', 'write a report (report.html, PNG charts, summary.md, results.csv/json) into this folder')
     .option('--quiet', 'print nothing but errors')
-    .action(async (workload: string, opts: { modes: string; hypervisor: string; viommu: string; set: string[]; platform?: string; json?: string; out?: string; quiet?: boolean }) => {
+    .option('--workers <n>', 'worker threads, one I/O path each (default: one per core; 0 or 1: in this thread)')
+    .action(async (workload: string, opts: { modes: string; hypervisor: string; viommu: string; set: string[]; platform?: string; json?: string; out?: string; quiet?: boolean; workers?: string }) => {
       if (opts.json) checkOutputFile(opts.json, '--json');
       if (opts.out) checkOutputDir(opts.out, '--out');
+      const workers = workersOption(opts.workers);
       const modes = parseModes(opts.modes);
       if (!(HYPERVISORS as readonly string[]).includes(opts.hypervisor)) throw inputError(`--hypervisor ${opts.hypervisor}`, 'unknown hypervisor', `use one of ${HYPERVISORS.join(', ')}`);
       if (opts.viommu !== 'shadow' && opts.viommu !== 'nested') throw inputError(`--viommu ${opts.viommu}`, 'unknown', 'use shadow or nested');
@@ -83,14 +88,21 @@ export function registerCompare(program: Command): void {
       user.push(...parseSetArgs(opts.set));
       const { configFor, name } = workloadConfigs(workload, user);
       const probe = configFor([]);
-      const w = deviceWorkload(name, probe.workload.kind);
-      const r = compareModes(w, modes, opts.hypervisor as HypervisorName, configFor, opts.viommu);
-      const { runs: _runs, ...rest } = r;
-      if (opts.json) writeFileAtomic(opts.json, JSON.stringify(rest, null, 2) + '\n', { flag: '--json' });
-      if (!opts.quiet) process.stdout.write(formatCompare(r));
-      if (opts.out) {
-        const files = await reportTo(rest, opts.out, 'compare');
-        if (!opts.quiet) process.stdout.write(`\nreport: ${opts.out}/report.html (${files.length} files)\n`);
+      const device = deviceWorkload(name, probe.workload.kind).device; // a workload without a device model stops here
+      const hypervisor = opts.hypervisor as HypervisorName;
+      // each I/O path a job on the pool (or, for one worker or one path, all in this thread): the same bytes either way
+      const runner = openRunner(threadsFor(workers, simulatedModes(modes, hypervisor, device).length));
+      try {
+        const r = await compareOnPool(runner, { workload: name, workloadKind: probe.workload.kind, configFor, modes, hypervisor, viommu: opts.viommu });
+        const { runs: _runs, ...rest } = r;
+        if (opts.json) writeFileAtomic(opts.json, JSON.stringify(rest, null, 2) + '\n', { flag: '--json' });
+        if (!opts.quiet) process.stdout.write(formatCompare(r));
+        if (opts.out) {
+          const files = await reportTo(rest, opts.out, 'compare', pngOn(runner));
+          if (!opts.quiet) process.stdout.write(`\nreport: ${opts.out}/report.html (${files.length} files)\n`);
+        }
+      } finally {
+        await runner.destroy();
       }
     });
 }

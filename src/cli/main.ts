@@ -6,13 +6,22 @@
 import { CommanderError } from 'commander';
 import { tuneV8 } from '../util/v8tune.js';
 import { isInputError } from '../util/errors.js';
+import { earlyThreads } from './prestart.js';
 
 export async function main(argv: string[]): Promise<number> {
-  // `iommusim run …` loads only what `run` needs (run-program.ts); anything else, every command
-  const program = argv[2] === 'run'
-    ? (await import('./run-program.js')).buildRunProgram()
-    : (await import('./program.js')).buildProgram();
+  // sweep, compare, validate: their worker pool starts first, its threads loading the simulator while this one loads the CLI
+  const threads = earlyThreads(argv.slice(2));
+  const pool = threads > 0 ? await import('../run/sweep/pool.js') : undefined;
   try {
+    pool?.prestart(threads);
+  } catch {
+    // (a worker that is not compiled, say) the command meets it again when it opens its pool, and reports it
+  }
+  try {
+    // `iommusim run …` loads only what `run` needs (run-program.ts); anything else, every command
+    const program = argv[2] === 'run'
+      ? (await import('./run-program.js')).buildRunProgram()
+      : (await import('./program.js')).buildProgram();
     await program.parseAsync(argv);
     return 0;
   } catch (e) {
@@ -28,6 +37,8 @@ export async function main(argv: string[]): Promise<number> {
     if (process.env.IOMMUSIM_DEBUG) process.stderr.write(`${err.stack}\n`);
     process.stderr.write(`iommusim: internal error: ${err.message} (a bug: please report it with the command; IOMMUSIM_DEBUG=1 shows the stack)\n`);
     return 70;
+  } finally {
+    await pool?.releasePrestarted();
   }
 }
 

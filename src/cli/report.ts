@@ -1,6 +1,6 @@
 /** `iommusim report RESULTS --out DIR`: HTML, PNG, Markdown, CSV and JSON from a results file. */
 import type { Command } from 'commander';
-import { loadResults, writeReport, toReportInput } from '../report/report.js';
+import { loadResults, writeReport, toReportInput, type PngRenderer } from '../report/report.js';
 import { checkOutputDir } from '../util/output.js';
 
 export function registerReport(program: Command): void {
@@ -18,7 +18,7 @@ export function registerReport(program: Command): void {
 }
 
 /** Write a report for a document just produced (compare, run, sweep) when --out is given. */
-export async function reportTo(doc: unknown, outDir: string, where: string): Promise<string[]> {
-  const { files } = await writeReport(toReportInput(JSON.parse(JSON.stringify(doc)), where), outDir);
+export async function reportTo(doc: unknown, outDir: string, where: string, renderPng?: PngRenderer): Promise<string[]> {
+  const { files } = await writeReport(toReportInput(JSON.parse(JSON.stringify(doc)), where), outDir, { renderPng });
   return files;
 }

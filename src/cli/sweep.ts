@@ -5,13 +5,15 @@ import { join } from 'node:path';
 import { runSweep, parseShard } from '../run/sweep/sweep.js';
 import { mergeShards } from '../run/sweep/merge.js';
 import { describeJob } from '../run/sweep/spec.js';
-import { loadResults, writeReport } from '../report/report.js';
-import { inputError } from '../util/errors.js';
+import { loadResults, writeReport, type PngRenderer } from '../report/report.js';
+import { checkOutputDir } from '../util/output.js';
+import { openRunner } from '../run/sweep/pool.js';
+import { workersOption, pngOn } from './workers.js';
 
-async function reportIfAny(out: string, quiet?: boolean): Promise<void> {
+async function reportIfAny(out: string, quiet?: boolean, renderPng?: PngRenderer): Promise<void> {
   const results = join(out, 'results.json');
   if (!existsSync(results)) return;
-  const { files } = await writeReport(loadResults(results), out);
+  const { files } = await writeReport(loadResults(results), out, { renderPng });
   if (!quiet) process.stderr.write(`report: ${join(out, 'report.html')} (${files.length} files)\n`);
 }
 
@@ -30,22 +32,25 @@ export function registerSweep(program: Command): void {
     .option('--no-report', 'skip writing the report')
     .option('--quiet', 'no progress output')
     .action(async (spec: string, opts: { out: string; workers?: string; resume?: boolean; shard?: string; report?: boolean; quiet?: boolean }) => {
-      let workers: number | undefined;
-      if (opts.workers !== undefined) {
-        workers = Number(opts.workers);
-        if (!Number.isInteger(workers) || workers < 0 || workers > 256) throw inputError(`--workers ${opts.workers}`, 'not a whole number from 0 to 256', 'e.g. --workers 2 (0: in this thread)');
-      }
+      const workers = workersOption(opts.workers);
       const shard = opts.shard ? parseShard(opts.shard) : undefined;
-      // the folder stays locked until the report is written (released on errors and signals too)
-      const s = await runSweep(spec, { out: opts.out, workers, resume: opts.resume, shard, quiet: opts.quiet, keepLock: true, command: command() });
+      checkOutputDir(opts.out, '--out');
+      // the pool (started before the CLI's modules loaded, when main.ts could) runs the jobs, then draws the report's charts
+      const runner = openRunner(workers);
       try {
-        if (!opts.quiet) process.stderr.write(`${s.name}: ${s.ran} jobs run, ${s.skipped} already done, ${s.results} results, ${s.errors.length} failed, ${s.refused.length} refused, ${(s.wallMs / 1000).toFixed(1)} s → ${join(opts.out, 'results.json')}\n`);
-        if (!opts.quiet) for (const r of s.refused) process.stderr.write(`iommusim: job ${r.id} (${describeJob(r.job)}) not run: ${r.refused}\n`);
-        for (const e of s.errors) process.stderr.write(`iommusim: job ${e.id}: ${(e as { error?: string }).error ?? 'failed'}\n`);
-        if (opts.report !== false && !opts.shard) await reportIfAny(opts.out, opts.quiet);
-        if (s.errors.length > 0) process.exitCode = 1;
+        // the folder stays locked until the report is written (released on errors and signals too)
+        const s = await runSweep(spec, { out: opts.out, workers, pool: runner.pool, resume: opts.resume, shard, quiet: opts.quiet, keepLock: true, command: command() });
+        try {
+          if (!opts.quiet) process.stderr.write(`${s.name}: ${s.ran} jobs run, ${s.skipped} already done, ${s.results} results, ${s.errors.length} failed, ${s.refused.length} refused, ${(s.wallMs / 1000).toFixed(1)} s → ${join(opts.out, 'results.json')}\n`);
+          if (!opts.quiet) for (const r of s.refused) process.stderr.write(`iommusim: job ${r.id} (${describeJob(r.job)}) not run: ${r.refused}\n`);
+          for (const e of s.errors) process.stderr.write(`iommusim: job ${e.id}: ${(e as { error?: string }).error ?? 'failed'}\n`);
+          if (opts.report !== false && !opts.shard) await reportIfAny(opts.out, opts.quiet, pngOn(runner));
+          if (s.errors.length > 0) process.exitCode = 1;
+        } finally {
+          s.lock?.release();
+        }
       } finally {
-        s.lock?.release();
+        await runner.destroy();
       }
     });
   program

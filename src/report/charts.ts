@@ -10,12 +10,18 @@ import { simVersion } from '../run/result.js';
 import { findKnob } from '../config/schema.js';
 import { HYPERVISORS } from '../virt/hypervisors.js';
 
+/** A PNG's size in pixels (report.ts's canvases, png.ts's files). */
+export const PNG_WIDTH = 1000;
+export const PNG_HEIGHT = 600;
+
 export interface ChartSpec {
   /** file-name safe id: the PNG is `<id>.png`, the canvas `chart-<id>`. */
   id: string;
   title: string;
   caption: string;
   config: ChartConfiguration;
+  /** The PNG's height in pixels when not the default (a chart that names many bars). */
+  heightPx?: number;
 }
 
 export const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];

@@ -5,13 +5,12 @@
 import { createCanvas } from '@napi-rs/canvas';
 import { Chart, type ChartConfiguration, type Plugin } from 'chart.js/auto';
 import { MatrixController, MatrixElement } from 'chartjs-chart-matrix';
-import type { ChartSpec } from './charts.js';
+import { PNG_WIDTH, PNG_HEIGHT, type ChartSpec } from './charts.js';
 import { matrixCells } from './matrix.js';
 
 Chart.register(MatrixController, MatrixElement);
 
-export const PNG_WIDTH = 1000;
-export const PNG_HEIGHT = 600;
+export { PNG_WIDTH, PNG_HEIGHT } from './charts.js';
 
 export const whiteBackground: Plugin = {
   id: 'iommusimWhiteBackground',
@@ -25,7 +24,7 @@ export const whiteBackground: Plugin = {
   },
 };
 
-export async function renderPng(spec: ChartSpec, width = PNG_WIDTH, height = PNG_HEIGHT): Promise<Buffer> {
+export async function renderPng(spec: ChartSpec, width = PNG_WIDTH, height = spec.heightPx ?? PNG_HEIGHT): Promise<Buffer> {
   const canvas = createCanvas(width, height);
   // a deep copy: chart.js writes into the configuration it is given
   const cfg = JSON.parse(JSON.stringify(spec.config)) as ChartConfiguration;

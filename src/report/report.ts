@@ -12,9 +12,8 @@ import { join } from 'node:path';
 import type { SweepResult as RunResult } from '../run/sweep/result-text.js';
 import type { CompareResult, ModeResult } from '../virt/compare.js';
 import { inputError } from '../util/errors.js';
-import { buildCharts } from './charts.js';
+import { buildCharts, type ChartSpec } from './charts.js';
 import { renderHtml } from './html.js';
-import { renderPng } from './png.js';
 import { renderMarkdown } from './markdown.js';
 import { renderCsv } from './csv.js';
 
@@ -29,8 +28,30 @@ export type ReportInput =
   | { kind: 'runs'; runs: RunResult[]; source?: string }
   | { kind: 'compare'; compare: CompareDoc; source?: string };
 
+/** Renders one chart as PNG bytes: renderPng in this thread by default; the CLI passes its worker pool's. */
+export type PngRenderer = (chart: ChartSpec) => Promise<Buffer>;
+
 export interface ReportOptions {
   title?: string;
+  /** Where the PNGs are drawn (default: renderPng, in this thread). The bytes are the same either way. */
+  renderPng?: PngRenderer;
+}
+
+// chart.js and the canvas load on the first PNG drawn in this thread (a report drawn on the pool never loads them here)
+let png: Promise<typeof import('./png.js')> | undefined;
+const renderHere: PngRenderer = async (chart) => (await (png ??= import('./png.js'))).renderPng(chart);
+
+/**
+ * Every chart's PNG started at once (each render draws, then encodes off this thread; a pool's
+ * renderer spreads them over its threads), for the caller to await in chart order. A render that
+ * fails is thrown where it is awaited; none is left unobserved if an earlier file fails.
+ */
+export function startPngs(charts: ChartSpec[], render: PngRenderer = renderHere): Array<Promise<Buffer>> {
+  return charts.map((c) => {
+    const p = render(c);
+    p.catch(() => {}); // observed here too: a failure while an earlier file is written is not an unhandled rejection
+    return p;
+  });
 }
 
 function isObj(v: unknown): v is Record<string, unknown> {
@@ -117,8 +138,9 @@ export async function writeReport(input: ReportInput, outDir: string, opts: Repo
     writeFileAtomic(p, data, { flag: '--out' });
     files.push(p);
   };
+  const pngs = startPngs(charts, opts.renderPng);
   put('report.html', renderHtml(input, charts, title));
-  for (const c of charts) put(`${c.id}.png`, await renderPng(c));
+  for (let i = 0; i < charts.length; i++) put(`${charts[i].id}.png`, await pngs[i]);
   put('summary.md', renderMarkdown(input, charts, title));
   put('results.csv', renderCsv(input));
   put('results.json', JSON.stringify(normalise(input), null, 2) + '\n');

@@ -8,9 +8,9 @@ import { mkdirSync } from 'node:fs';
 import { writeFileAtomic, outputError } from '../util/output.js';
 import { join } from 'node:path';
 import type { ChartConfiguration } from 'chart.js';
-import { renderPng, PNG_WIDTH, PNG_HEIGHT } from '../report/png.js';
+import { startPngs, type PngRenderer } from '../report/report.js';
 import { escapeHtml } from '../report/html.js';
-import type { ChartSpec } from '../report/charts.js';
+import { PNG_HEIGHT, type ChartSpec } from '../report/charts.js';
 import type { AnchorResult } from './validate.js';
 import type { WindowSweep } from './windows.js';
 import type { SizeSweep } from './sizes.js';
@@ -117,10 +117,12 @@ function errorChart(rs: AnchorResult[]): ChartSpec {
       scales: { x: { title: { display: true, text: 'error vs the published figure (%)' } }, y: { title: { display: true, text: 'anchor' }, ticks: { autoSkip: false } } },
     },
   } as unknown as ChartConfiguration;
-  return { id: 'anchor-error', title: 'Error per anchor', caption: `iommusim ${simVersion()}; the range's midpoint for range anchors`, config };
+  // the chart names every anchor: ~22 px a bar
+  const heightPx = Math.max(PNG_HEIGHT, 120 + 22 * rs.filter((r) => r.pass !== null).length);
+  return { id: 'anchor-error', title: 'Error per anchor', caption: `iommusim ${simVersion()}; the range's midpoint for range anchors`, config, heightPx };
 }
 
-export async function writeValidationReport(rs: AnchorResult[], outDir: string, windows?: WindowSweep, sizes?: SizeSweep): Promise<string[]> {
+export async function writeValidationReport(rs: AnchorResult[], outDir: string, windows?: WindowSweep, sizes?: SizeSweep, render?: PngRenderer): Promise<string[]> {
   try {
     mkdirSync(outDir, { recursive: true });
   } catch (e) {
@@ -130,9 +132,9 @@ export async function writeValidationReport(rs: AnchorResult[], outDir: string, 
   const charts = [...(sizes ? sizeCharts(sizes) : [bandwidthChart(rs)]), ...(windows ? [windowChart(windows, 'read'), windowChart(windows, 'write')] : []), errorChart(rs)].filter((c): c is ChartSpec => c !== null);
   const files: string[] = [];
   const imgs: string[] = [];
-  for (const c of charts) {
-    // the error chart names every anchor: ~22 px a bar
-    const png = c.id === 'anchor-error' ? await renderPng(c, PNG_WIDTH, Math.max(PNG_HEIGHT, 120 + 22 * rs.filter((r) => r.pass !== null).length)) : await renderPng(c);
+  const pngs = startPngs(charts, render);
+  for (const [i, c] of charts.entries()) {
+    const png = await pngs[i];
     const p = join(outDir, `${c.id}.png`);
     writeFileAtomic(p, png, { flag: '--out' });
     files.push(p);

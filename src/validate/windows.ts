@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildConfig } from '../config/config.js';
+import { buildConfig, type Config } from '../config/config.js';
 import { runPciebench } from '../run/timed.js';
 import { workloadsDir } from '../run/workloads.js';
 
@@ -25,20 +25,41 @@ const MODES = [
   { mode: 'superpages', label: 'IOMMU, superpages', settings: [['iommu.mode', 'strict'], ['iommu.superpages', true]] },
 ] as const;
 
-/** Run the sweep on the Broadwell platform (pcie-bench's), `count` DMAs per point. */
-export function windowSweep(count = 40_000, windows = SWEEP_WINDOWS): WindowSweep {
+/** One point of the sweep: an operation, an IOMMU setting and a window, with its pciebench config. */
+export interface WindowPoint { op: 'read' | 'write'; mode: WindowSeries['mode']; window: number; cfg: Readonly<Config> }
+
+/** The sweep's runs, in the order of its series (per operation, per IOMMU setting, per window): `count` DMAs each, on the Broadwell platform (pcie-bench's). */
+export function windowPoints(count = 40_000, windows = SWEEP_WINDOWS): WindowPoint[] {
+  const points: WindowPoint[] = [];
+  for (const op of ['read', 'write'] as const) {
+    for (const m of MODES) {
+      for (const w of windows) {
+        points.push({ op, mode: m.mode, window: w, cfg: buildConfig([
+          ['platform', 'broadwell-gen3x8'], ['workload.kind', 'pciebench'], ...m.settings,
+          ['workload.op', op], ['workload.size', 64], ['workload.window', w], ['workload.cache', 'warm'], ['workload.count', count],
+        ]) });
+      }
+    }
+  }
+  return points;
+}
+
+/** One point's rate: million DMAs per second, to 2 decimals (a worker task of `validate --out`). */
+export function windowRate(cfg: Readonly<Config>): number {
+  return Math.round(runPciebench(cfg).metrics.requestsPerSec! / 1e4) / 100;
+}
+
+/** The sweep from its points' rates (`rates[i]` of `points[i]`), with pcie-bench's measured curves beside the model's. */
+export function windowSeries(points: WindowPoint[], rates: number[], windows = SWEEP_WINDOWS): WindowSweep {
   const measured = JSON.parse(readFileSync(join(workloadsDir(), 'validation', 'data', 'pciebench-bdw-iommu-4k-window-sweep.json'), 'utf8')) as MeasuredFile;
   const series: WindowSeries[] = [];
   let reach = 0;
+  let i = 0;
   for (const op of ['read', 'write'] as const) {
     for (const m of MODES) {
-      const mps = windows.map((w) => {
-        const cfg = buildConfig([
-          ['platform', 'broadwell-gen3x8'], ['workload.kind', 'pciebench'], ...m.settings,
-          ['workload.op', op], ['workload.size', 64], ['workload.window', w], ['workload.cache', 'warm'], ['workload.count', count],
-        ]);
-        reach = cfg.iommu.iotlb.entries * 4096;
-        return Math.round(runPciebench(cfg).metrics.requestsPerSec! / 1e4) / 100;
+      const mps = windows.map(() => {
+        reach = points[i].cfg.iommu.iotlb.entries * 4096;
+        return rates[i++];
       });
       series.push({ label: `${op}, ${m.label}`, op, mode: m.mode, mps });
     }
@@ -48,4 +69,10 @@ export function windowSweep(count = 40_000, windows = SWEEP_WINDOWS): WindowSwee
     });
   }
   return { windows, iotlbReachBytes: reach, series, measuredSource: measured.source };
+}
+
+/** Run the sweep in this thread, `count` DMAs per point. */
+export function windowSweep(count = 40_000, windows = SWEEP_WINDOWS): WindowSweep {
+  const points = windowPoints(count, windows);
+  return windowSeries(points, points.map((p) => windowRate(p.cfg)), windows);
 }

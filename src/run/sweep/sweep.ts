@@ -6,8 +6,8 @@ import { formatClock } from '../../util/units.js';
 import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, openSync, closeSync, ftruncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import { setMaxListeners } from 'node:events';
+import type { Piscina } from 'piscina';
 import { InputError } from '../../util/errors.js';
 import type { Config } from '../../config/config.js';
 import { loadSweepSpec, describeJob, type SweepJob, type SweepSpec } from './spec.js';
@@ -16,6 +16,9 @@ import { checkOutputDir, outputError, fsReason, writeAll, writeFileAtomic } from
 import { lockFolder, takeoverNote, type FolderLock } from '../../util/lock.js';
 import { TraceShares, type ShareResult } from './shared-trace.js';
 import type { WorkerTask, WorkerInput, WorkerAnswer } from './worker.js';
+import { newPool } from './pool.js';
+
+export { workerUrl } from './pool.js';
 
 export interface SweepProgress {
   /** Jobs finished in this invocation (ok or failed). */
@@ -35,6 +38,11 @@ export interface SweepProgress {
 export interface SweepOptions {
   /** Worker threads (default: os.availableParallelism(), at most the number of jobs); 0 runs the jobs in this thread. */
   workers?: number;
+  /**
+   * A pool to run the jobs on instead (its threads: `workers` is ignored), started by the caller
+   * and left running: the CLI starts it before it loads its modules and draws the report's charts on it.
+   */
+  pool?: Piscina;
   /** Output folder (created). */
   out: string;
   /** Keep the results already in out/results.jsonl and run only the other jobs. */
@@ -75,15 +83,6 @@ export interface SweepSummary {
   /** Time the jobs took inside the workers (sum over jobs, ms): wall × workers − this is what the pool cost. */
   jobMs: number;
   wallMs: number;
-}
-
-/** The compiled worker next to this file; from TypeScript source (vitest, tsx) the copy under dist/. */
-export function workerUrl(): URL {
-  const here = new URL('./worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(here))) return here;
-  const dist = new URL('../../../dist/src/run/sweep/worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(dist))) return dist;
-  throw new Error(`the sweep worker ${fileURLToPath(here)} is not compiled; run npm run build`);
 }
 
 export function parseShard(s: string): [number, number] {
@@ -133,10 +132,11 @@ export async function runSweep(specPath: string | SweepSpec, opts: SweepOptions)
   if (!Number.isInteger(requested) || requested < 0) throw new InputError(`workers ${requested}: not a whole number ≥ 0; e.g. 2 (0: in this thread)`);
   // the output folder before anything starts (it is created and locked once the spec is read)
   checkOutputDir(opts.out, '--out');
+  if (opts.pool) return sweepOn(opts.pool, specPath, opts, t0);
   // The pool first: its threads start and load the simulator (~70 ms) while this thread checks the
   // spec, reads results.jsonl and parses the trace files. Default V8 heap limits: a larger young
   // generation (tried: 128 MiB) made two workers in one process slower than one.
-  const pool = requested > 0 ? new Piscina({ filename: workerUrl().href, minThreads: requested, maxThreads: requested, idleTimeout: 1000 }) : undefined;
+  const pool = requested > 0 ? newPool(requested) : undefined;
   try {
     return await sweepOn(pool, specPath, opts, t0);
   } finally {
@@ -225,6 +225,7 @@ async function sweepLocked(pool: Piscina | undefined, spec: SweepSpec, opts: Swe
   let journalEnd = opts.resume ? goodBytes : 0;
   let journalFailed: unknown;
   const abort = new AbortController();
+  setMaxListeners(0, abort.signal); // one listener per job queued on the pool
   const show = opts.quiet ? undefined : progressPrinter(spec.name, todo.length, skipped, workers);
 
   let done = 0;

@@ -1,19 +1,33 @@
 /**
- * The piscina worker entry: one sweep job in, its RunResult out as two strings — compact JSON for
- * results.jsonl and the indented text of its element of results.json — so the main thread writes
- * both verbatim and never parses a result. It imports only the simulator (the run path, the
- * I/O-path comparison, the shared-trace views), never the pool, the spec parser, YAML or the CLI.
+ * The piscina worker entry (pool.ts runs the same function in the main thread for 0 workers).
  *
- * The main thread sends the job's resolved config (it resolved every job's config when it checked
- * the spec) and, for a trace-file job, the trace as SharedArrayBuffer-backed columns or capture
- * frames (shared-trace.ts): the worker reads no file.
+ * A sweep job in, its RunResult out as two strings — compact JSON for results.jsonl and the
+ * indented text of its element of results.json — so the main thread writes both verbatim and never
+ * parses a result. The main thread sends the job's resolved config (it resolved every job's config
+ * when it checked the spec) and, for a trace-file job, the trace as SharedArrayBuffer-backed columns
+ * or capture frames (shared-trace.ts): the worker reads no file.
+ *
+ * The other tasks: one I/O path of `compare` (its figures and device-side run, by structured clone),
+ * one `validate` anchor, one point of validate's window sweep, one report chart as PNG.
+ *
+ * It imports the simulator (the run path, the I/O-path comparison, the shared-trace views), never
+ * the pool, the spec parser or the CLI; validate's anchors (which load YAML) and the PNG renderer
+ * (chart.js, canvas) are imported on their first task.
  */
 import { threadId } from 'node:worker_threads';
 import { fromColumns, fromGenerator, runResolved } from '../inputs.js';
-import { compareModes } from '../../virt/compare.js';
+import { compareMode, type ModeResult } from '../../virt/compare.js';
 import { deviceWorkload } from '../../virt/device-workload.js';
 import { nicGenerate } from '../../trace/generators/nic.js';
 import type { Config } from '../../config/config.js';
+import type { Mode } from '../../virt/paths.js';
+import type { HypervisorName } from '../../virt/hypervisors.js';
+import type { RunResult } from '../result.js';
+import type { Anchor, AnchorResult } from '../../validate/validate.js';
+import type { ChartSpec } from '../../report/charts.js';
+import { windowRate } from '../../validate/windows.js';
+import { sizeValue, type SizePoint } from '../../validate/sizes.js';
+import { InputError } from '../../util/errors.js';
 import { resultText, type SweepResult } from './result-text.js';
 import { traceColumnsFor, sharedPackets, type SharedTrace, type SharedPackets } from './shared-trace.js';
 import type { SweepJob } from './spec.js';
@@ -23,7 +37,49 @@ export type WorkerInput =
   | { kind: 'generator'; name: string; label?: string; captured?: SharedPackets }
   | { kind: 'trace'; trace: SharedTrace; label?: string };
 
-export type WorkerTask = { kind: 'job'; job: SweepJob; cfg: Readonly<Config>; input: WorkerInput } | { kind: 'noop' };
+/**
+ * One I/O path of a comparison (compare-jobs.ts). `configs`: the configs compareMode asks for, by
+ * the JSON of the extra settings (`[]`: the workload's own; the path's settings) — built by the
+ * main thread, so the worker resolves nothing. `captured`: a nic-pcap workload's frames, shared.
+ */
+export interface CompareModeTask {
+  kind: 'compare-mode';
+  workload: string;
+  workloadKind: string;
+  mode: Mode;
+  hypervisor: HypervisorName;
+  viommu: 'shadow' | 'nested';
+  configs: Array<[string, Readonly<Config>]>;
+  captured?: SharedPackets;
+}
+
+export type WorkerTask =
+  | { kind: 'job'; job: SweepJob; cfg: Readonly<Config>; input: WorkerInput }
+  | CompareModeTask
+  | { kind: 'anchor'; anchor: Anchor }
+  | { kind: 'window'; cfg: Readonly<Config> }
+  | { kind: 'size'; point: SizePoint }
+  | { kind: 'png'; chart: ChartSpec }
+  | { kind: 'noop' };
+
+/** A compare-mode task's answer: compareMode's. */
+export interface ModeAnswer { result: ModeResult; run?: RunResult }
+
+/**
+ * The answer of a task other than a sweep job: its value, or the message of the InputError it
+ * threw (an error's class does not survive the trip between threads; the runner throws it again as
+ * an InputError, so bad input stays one line and exit 2).
+ */
+export type Settled<T> = { value: T } | { inputError: string };
+
+async function settle<T>(f: () => T | Promise<T>): Promise<Settled<T>> {
+  try {
+    return { value: await f() };
+  } catch (e) {
+    if (e instanceof InputError) return { inputError: e.message };
+    throw e;
+  }
+}
 
 export interface WorkerAnswer {
   /** The result as compact JSON (one line of results.jsonl). */
@@ -39,10 +95,9 @@ export function runJob(job: SweepJob, cfg: Readonly<Config>, input: WorkerInput)
     const name = input.label ?? (input.kind === 'generator' ? input.name : input.trace.path);
     const captured = input.kind === 'generator' && input.captured ? sharedPackets(input.captured) : undefined;
     // the config already holds the path's device settings (the main thread built it as compare does)
-    const c = compareModes(deviceWorkload(name, cfg.workload.kind, captured), [job.mode], job.hypervisor!, () => cfg);
-    const m = c.modes[0];
+    const { result: m, run } = compareMode(deviceWorkload(name, cfg.workload.kind, captured), job.mode, job.hypervisor!, () => cfg);
     if (m.refused) throw new Error(`${job.hypervisor} refuses ${job.mode}: ${m.refused}`);
-    return { ...c.runs[job.mode], path: { hypervisor: job.hypervisor!, ...m } };
+    return { ...run!, path: { hypervisor: job.hypervisor!, ...m } };
   }
   const functional = job.run === 'functional';
   if (input.kind === 'trace') {
@@ -52,9 +107,36 @@ export function runJob(job: SweepJob, cfg: Readonly<Config>, input: WorkerInput)
   return runResolved(fromGenerator(input.name, cfg, undefined, [], built, input.label), functional);
 }
 
-/** A job's answer; a no-op (the bench's dispatch probe) answers the worker's thread id. */
-export default function task(t: WorkerTask): WorkerAnswer | number {
-  if (t.kind === 'noop') return threadId;
+/** compareMode for one path, with the configs the main thread resolved. */
+export function runCompareMode(t: CompareModeTask): ModeAnswer {
+  const configs = new Map(t.configs);
+  const configFor = (extra: Array<[string, string | number | boolean]>): Readonly<Config> => {
+    const cfg = configs.get(JSON.stringify(extra));
+    if (!cfg) throw new Error(`compare ${t.mode}: no config resolved for settings ${JSON.stringify(extra)}`);
+    return cfg;
+  };
+  const captured = t.captured ? sharedPackets(t.captured) : undefined;
+  return compareMode(deviceWorkload(t.workload, t.workloadKind, captured), t.mode, t.hypervisor, configFor, t.viommu);
+}
+
+let validate: Promise<typeof import('../../validate/validate.js')> | undefined;
+let png: Promise<typeof import('../../report/png.js')> | undefined;
+
+/**
+ * A task's answer: a sweep job's WorkerAnswer (it throws: the job failed); compare-mode: a
+ * ModeAnswer, anchor: an AnchorResult, window: the point's rate, size: the point's figure, png: the PNG's bytes, each Settled;
+ * a no-op (the bench's dispatch probe): the thread id.
+ */
+export default function task(t: WorkerTask): WorkerAnswer | number | Promise<Settled<ModeAnswer | AnchorResult | number | Uint8Array>> {
+  switch (t.kind) {
+    case 'noop': return threadId;
+    case 'compare-mode': return settle(() => runCompareMode(t));
+    case 'window': return settle(() => windowRate(t.cfg));
+    case 'size': return settle(() => sizeValue(t.point));
+    case 'anchor': return settle(async () => (await (validate ??= import('../../validate/validate.js'))).runAnchor(t.anchor));
+    case 'png': return settle(async () => (await (png ??= import('../../report/png.js'))).renderPng(t.chart));
+    case 'job': break;
+  }
   const t0 = performance.now();
   const result = runJob(t.job, t.cfg, t.input);
   const line = JSON.stringify(result);
