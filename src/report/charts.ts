@@ -4,7 +4,7 @@
  * from the input (e.g. timing charts for a --functional run) is left out.
  */
 import type { ChartConfiguration, ChartDataset } from 'chart.js';
-import type { ReportInput, RunResult, CompareDoc } from './report.js';
+import type { ReportInput, RunResult, CompareDoc } from './input.js';
 import { sweptKeys, configValue, walkReadsPerKiB, cycleParts, type Cell } from './csv.js';
 import { simVersion } from '../run/result.js';
 import { findKnob } from '../config/schema.js';

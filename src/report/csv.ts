@@ -2,7 +2,7 @@
  * Flat tables of the figures (one row per run or per compare mode), shared by results.csv,
  * summary.md and the tables in report.html.
  */
-import type { ReportInput, RunResult, CompareDoc } from './report.js';
+import type { ReportInput, RunResult, CompareDoc } from './input.js';
 
 export type Cell = string | number | boolean | null;
 export interface Table {

@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { normalise, type ReportInput } from './report.js';
+import { normalise, type ReportInput } from './input.js';
 import type { ChartSpec } from './charts.js';
 import { tableOf, type Cell } from './csv.js';
 import { matrixCellsSource } from './matrix.js';

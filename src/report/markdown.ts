@@ -1,5 +1,5 @@
 /** summary.md: the title, the captions, the headline figures and the flat table. */
-import type { ReportInput } from './report.js';
+import type { ReportInput } from './input.js';
 import type { ChartSpec } from './charts.js';
 import { tableOf, type Cell } from './csv.js';
 
