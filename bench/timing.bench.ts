@@ -19,7 +19,7 @@ import { buildConfig } from '../src/config/config.js';
 import { runPciebench, runTimedTrace } from '../src/run/timed.js';
 import { TraceBuilder, OP_DMA, OP_MAP, OP_UNMAP, DIR_READ, DIR_WRITE, DIR_RW } from '../src/trace/columns.js';
 import { summarizeTrace, runTrace } from '../src/run/run.js';
-import { EventQueue } from '../src/sim/queue.js';
+import { EventQueue } from '../src/kernel/queue.js';
 import { resolveInput } from '../src/run/inputs.js';
 import { workloadsDir } from '../src/run/workloads.js';
 import { join } from 'node:path';

@@ -14,8 +14,8 @@
 import { Iommu, MODE_OFF } from './iommu.js';
 import type { Config } from '../config/config.js';
 import type { MemoryTiming } from '../memory/memory.js';
-import { Clock } from '../sim/queue.js';
-import { Histogram } from '../sim/stats.js';
+import { Clock } from '../kernel/queue.js';
+import { Histogram } from '../kernel/stats.js';
 
 export class IommuTiming {
   readonly clock: Clock;

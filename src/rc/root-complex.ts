@@ -33,7 +33,7 @@
  */
 import type { IommuTiming } from '../iommu/timing.js';
 import type { MemoryTiming } from '../memory/memory.js';
-import { EventQueue } from '../sim/queue.js';
+import { EventQueue } from '../kernel/queue.js';
 import { KindCounts } from '../iommu/kinds.js';
 import { growTyped } from '../util/typed.js';
 

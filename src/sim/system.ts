@@ -17,10 +17,10 @@
  * shortcuts that save events exactly (write groups, eager root complex); the components keep their
  * own state. State lives in typed arrays indexed by request and piece slots; events carry a slot.
  */
-import { EventQueue, Clock } from './queue.js';
-import { Histogram } from './stats.js';
+import { EventQueue, Clock } from '../kernel/queue.js';
+import { Histogram } from '../kernel/stats.js';
 import { PageCounter } from './pagecount.js';
-import { WaitList } from './waitlist.js';
+import { WaitList } from '../kernel/waitlist.js';
 import { Iommu } from '../iommu/iommu.js';
 import { IommuTiming } from '../iommu/timing.js';
 import { MemoryTiming } from '../memory/memory.js';
@@ -30,10 +30,10 @@ import { DmaEngines } from '../devices/engine/engine.js';
 import { RootComplex } from '../rc/root-complex.js';
 import { KindCounts } from '../iommu/kinds.js';
 import {
-  type TraceColumns, type TraceChunks, OP_DMA, OP_UNMAP, OP_INV, DIR_WRITE, SIZE_ALL, INV_CONTEXT, INV_GLOBAL, pageOf, allocColumns, copyRow,
+  type TraceColumns, type TraceChunks, OP_DMA, OP_UNMAP, OP_INV, DIR_WRITE, SIZE_ALL, INV_CONTEXT, INV_GLOBAL, pageOf, recordPages, pagesTouched, allocColumns, copyRow,
 } from '../trace/columns.js';
 import { deviceSourceIds } from '../config/bdf.js';
-import { applyControl } from '../run/functional.js';
+import { applyControl } from '../iommu/control.js';
 
 const EV_TRACE = 1;
 const EV_ADMIT = 2; // arg: device — admit pending requests
@@ -584,7 +584,7 @@ export class TimedSystem {
       this.devQueued[d]++;
       if (this.countPages) {
         const p0 = pageOf(t.iovaHi[p], t.iovaLo[p]);
-        const pages = Math.floor(((t.iovaLo[p] & 0xfff) + t.size[p] - 1) / 4096) + 1;
+        const pages = recordPages(t, p);
         for (let k = 0; k < pages; k++) this.outstanding.add(d, p0 + k, 1);
       }
       this.admit(d);
@@ -615,7 +615,7 @@ export class TimedSystem {
     if (this.devDone[d] >= this.devQueued[d]) return false;
     const p = i & this.mask;
     const p0 = pageOf(t.iovaHi[p], t.iovaLo[p]);
-    const pages = Math.floor(((t.iovaLo[p] & 0xfff) + t.size[p] - 1) / 4096) + 1;
+    const pages = recordPages(t, p);
     for (let k = 0; k < pages; k++) if (this.outstanding.get(d, p0 + k) > 0) return true;
     return false;
   }
@@ -627,7 +627,7 @@ export class TimedSystem {
     const p = i & this.mask;
     if (t.op[p] === OP_INV && t.size[p] === SIZE_ALL) { this.lo = 0; this.hi = 2 ** 53; return; }
     this.lo = pageOf(t.iovaHi[p], t.iovaLo[p]);
-    this.hi = this.lo + Math.floor(((t.iovaLo[p] & 0xfff) + t.size[p] - 1) / 4096) + 1;
+    this.hi = this.lo + recordPages(t, p);
   }
 
   /** Does record i overlap any of the first `upto` waiting records of device d? */
@@ -719,7 +719,7 @@ export class TimedSystem {
         this.kinds.request(t.kind[p], size);
         // the pages whose outstanding counts the unmap gate keeps (trace mode only)
         e.rPage0[r] = pn;
-        e.rPages[r] = Math.floor((off + size - 1) / 4096) + 1;
+        e.rPages[r] = pagesTouched(off, size);
       }
       if (now < this.devFirst[d]) this.devFirst[d] = now;
       const issueAt = e.admitted(d, r, now);

@@ -230,6 +230,16 @@ export function pageOf(hi: number, lo: number): number {
   return hi * 1048576 + (lo >>> 12);
 }
 
+/** 4 KiB pages a transfer of `size` bytes (≥ 1) starting `offset` bytes into a page touches. */
+export function pagesTouched(offset: number, size: number): number {
+  return Math.floor((offset + size - 1) / 4096) + 1;
+}
+
+/** 4 KiB pages [iova, iova + size) of record i touches. */
+export function recordPages(t: TraceColumns, i: number): number {
+  return pagesTouched(t.iovaLo[i] & 0xfff, t.size[i]);
+}
+
 /** Hex text of a hi/lo address. */
 export function hexAddr(hi: number, lo: number): string {
   return hi === 0 ? '0x' + lo.toString(16) : '0x' + hi.toString(16) + lo.toString(16).padStart(8, '0');

@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import { Iommu, MODE_IDENTITY, MODE_OFF } from '../../src/iommu/iommu.js';
 import { KindCounts } from '../../src/iommu/kinds.js';
 import { buildConfig, deviceSettings, type Config } from '../../src/config/config.js';
-import { replayFunctional, attachConfigured, newDmaCounts, deviceSids, applyControl, type DmaCounts } from '../../src/run/functional.js';
+import { replayFunctional, attachConfigured, newDmaCounts, deviceSids, type DmaCounts } from '../../src/run/functional.js';
+import { applyControl } from '../../src/iommu/control.js';
 import { TraceBuilder, OP_DMA, OP_MAP, OP_UNMAP, OP_INV, DIR_READ, DIR_WRITE, DIR_RW, DMA_KINDS, INV_IOTLB, INV_PWC, INV_CONTEXT, SIZE_ALL, pageOf, type TraceColumns } from '../../src/trace/columns.js';
 
 const DEVS = ['0000:01:00.0', '0000:02:00.0', '0000:03:00.0', '0000:03:00.1'];

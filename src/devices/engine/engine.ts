@@ -13,8 +13,8 @@
  * The engine decides what may be sent and keeps the counts; the timed system sends pieces on the
  * link and moves them through the root complex.
  */
-import { Clock } from '../../sim/queue.js';
-import { WaitList } from '../../sim/waitlist.js';
+import { Clock } from '../../kernel/queue.js';
+import { WaitList } from '../../kernel/waitlist.js';
 import { growTyped, FreeSlots } from '../../util/typed.js';
 
 export interface EngineSpec {

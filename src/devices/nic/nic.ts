@@ -33,7 +33,7 @@
  * Hot loops work on typed arrays; nothing is allocated per packet.
  */
 import { fmix32 } from '../../util/hash.js';
-import { TraceBuilder, allocColumns, trimColumns, type TraceColumns, OP_DMA, OP_MAP, OP_UNMAP, DIR_NONE, DIR_READ, DIR_WRITE, DIR_RW, KIND_DATA, KIND_DESC, KIND_CQE, KIND_DOORBELL, KIND_ACK } from '../../trace/columns.js';
+import { TraceBuilder, allocColumns, trimColumns, type TraceColumns, OP_DMA, OP_MAP, OP_UNMAP, DIR_NONE, DIR_READ, DIR_WRITE, DIR_RW, KIND_DATA, KIND_DESC, KIND_CQE, KIND_DOORBELL, KIND_ACK, pagesTouched } from '../../trace/columns.js';
 import type { PacketColumns } from '../../trace/importers/pcap.js';
 import { canonicalBdf } from '../../config/bdf.js';
 import { inputError } from '../../util/errors.js';
@@ -380,7 +380,7 @@ class NicModel {
   private dma(t: number, pfn: number, off: number, size: number, dir: number, kind: number): void {
     this.row(t, OP_DMA, pfn, off, size, dir, 0, kind);
     const pn = pfn + Math.floor(off / 4096);
-    this.iova.touch(pn, Math.floor(((off % 4096) + size - 1) / 4096) + 1);
+    this.iova.touch(pn, pagesTouched(off % 4096, size));
   }
 
   /** `kind` on a map or unmap row: the kind of the DMAs the mapping serves. */
@@ -569,7 +569,7 @@ class NicModel {
     this.rxPhysNext[q] = k + 1 === 2 * this.Rr ? 0 : k + 1;
     const pa = this.physBase(q) + k * this.slot;
     const off = pa % 4096;
-    const pages = Math.floor((off + this.buf - 1) / 4096) + 1;
+    const pages = pagesTouched(off, this.buf);
     const pfn = this.iova.alloc(pages, q, t);
     this.rxPfn[i] = pfn;
     this.rxOff[i] = off;
@@ -741,7 +741,7 @@ class NicModel {
           pa = this.physBase(q) + this.rxPhysBytes + kk * this.slot;
         }
         const off = pa % 4096;
-        const pages = Math.floor((off + bytes - 1) / 4096) + 1;
+        const pages = pagesTouched(off, bytes);
         const pfn = this.iova.alloc(pages, q, t);
         this.txPfn[i] = pfn;
         this.txOff[i] = off;

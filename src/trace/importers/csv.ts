@@ -23,7 +23,7 @@
  * The parser works on bytes: the common lines go straight into the sink with no string per line
  * (the fast path in `csvLines`), every other line through the line-by-line parser.
  */
-import { TraceBuilder, type TraceColumns, type RowSink, OP_DMA, OP_MAP, OP_UNMAP, OP_INV, DIR_NONE, DIR_READ, DIR_WRITE, DIR_RW, INV_SCOPES, SIZE_ALL, INV_GLOBAL, DMA_KINDS, MAX_TRACE_DEVICES } from '../columns.js';
+import { TraceBuilder, type TraceColumns, type RowSink, OP_DMA, OP_MAP, OP_UNMAP, OP_INV, DIR_NONE, DIR_READ, DIR_WRITE, DIR_RW, INV_SCOPES, SIZE_ALL, INV_GLOBAL, DMA_KINDS, MAX_TRACE_DEVICES, pageOf, pagesTouched } from '../columns.js';
 import { InputError } from '../../util/errors.js';
 import { canonicalBdf } from '../../config/bdf.js';
 
@@ -268,7 +268,7 @@ export function csvLines(fileName: string, opts: CsvOptions, sink: RowSink, fast
           c = bytes[p];
           if (p === a0 || p - a0 > 16 || (paLo & 0xfff) !== (lo & 0xfff)) break fast;
         }
-        if (op !== OP_DMA && maxPnHi !== Infinity && hi * 1048576 + (lo >>> 12) + Math.ceil(((lo & 0xfff) + size) / 4096) - 1 >= maxPnHi) break fast;
+        if (op !== OP_DMA && maxPnHi !== Infinity && pageOf(hi, lo) + pagesTouched(lo & 0xfff, size) - 1 >= maxPnHi) break fast;
         // kind: empty or a name (9 columns); then the line's end
         let kind = 0;
         if (nf === 9) {
@@ -415,7 +415,7 @@ export function csvLines(fileName: string, opts: CsvOptions, sink: RowSink, fast
       } else if (fe[7] > fs[7]) fail(`paddr on a ${text(3)} record`, 'paddr is only for map');
 
       if ((op === OP_MAP || op === OP_UNMAP) && maxPnHi !== Infinity) {
-        const lastPn = iovaHi * 1048576 + (iovaLo >>> 12) + Math.ceil(((iovaLo & 0xfff) + size) / 4096) - 1;
+        const lastPn = pageOf(iovaHi, iovaLo) + pagesTouched(iovaLo & 0xfff, size) - 1;
         if (lastPn >= maxPnHi) {
           fail(`iova ${text(4)} + size ${size} is beyond the ${opts.addressBits}-bit address width`, `use iommu.levels=${opts.addressBits! < 48 ? 4 : 5} or addresses below 2^${opts.addressBits}`);
         }

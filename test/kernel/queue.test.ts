@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { EventQueue, Clock, ps } from '../../src/sim/queue.js';
-import { Histogram } from '../../src/sim/stats.js';
+import { EventQueue, Clock, ps } from '../../src/kernel/queue.js';
+import { Histogram } from '../../src/kernel/stats.js';
 
 describe('event queue', () => {
   it('pops in time order, ties in insertion order (property)', () => {
