@@ -1,8 +1,8 @@
 /** `iommusim topology check`: can these devices be assigned to a guest under this hypervisor, and why not. */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { parseLspci, parseIommuGroups, mergeTopology, toolMessagesNote } from '../virt/topology/lspci.js';
-import { checkAssignment, parseDeviceList, HYPERVISORS, type Hypervisor, type CheckOptions } from '../virt/topology/check.js';
+import { parseLspci, parseIommuGroups, mergeTopology, toolMessagesNote } from '../topology/lspci.js';
+import { checkAssignment, parseDeviceList, HYPERVISORS, type Hypervisor, type CheckOptions } from '../topology/check.js';
 import { inputError, InputError } from '../util/errors.js';
 
 /** A listing's text; lspci's own warning lines in it are skipped by the parser, and named in a note here. */

@@ -1,7 +1,7 @@
 /**
  * Hypervisor profiles: what each can do for an I/O path and what it costs, on top of the CPU cost
  * knobs (src/virt/cpu.ts, measured on KVM). Assignment constraints from the seeds live in
- * src/virt/topology/check.ts; here are the run-time features. Every departure from the KVM figures
+ * src/topology/check.ts; here are the run-time features. Every departure from the KVM figures
  * is an assumption and says so; a user can override any cost with --set.
  */
 export type HypervisorName = 'kvm' | 'xen' | 'virtualbox' | 'bhyve';

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../../src/util/errors.js';
-import { checkAssignment, type CheckOptions, type CheckResult, type Hypervisor, parseDeviceList } from '../../../src/virt/topology/check.js';
-import { mergeTopology, parseIommuGroups, parseLspci, type PciTopology } from '../../../src/virt/topology/lspci.js';
+import { InputError } from '../../src/util/errors.js';
+import { checkAssignment, type CheckOptions, type CheckResult, type Hypervisor, parseDeviceList } from '../../src/topology/check.js';
+import { mergeTopology, parseIommuGroups, parseLspci, type PciTopology } from '../../src/topology/lspci.js';
 
-const fx = (name: string): string => readFileSync(new URL(`../../fixtures/lspci/${name}`, import.meta.url), 'utf8');
+const fx = (name: string): string => readFileSync(new URL(`../fixtures/lspci/${name}`, import.meta.url), 'utf8');
 const load = (name: string): PciTopology => parseLspci(fx(name), name);
 
 /** The workstation with tree, names and the host's own IOMMU groups. */

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../../src/util/errors.js';
-import { type AcsPolicy, deriveGroups, groupMembers, indexTopology, withDerivedGroups } from '../../../src/virt/topology/groups.js';
-import { formatBdf, mergeTopology, parseLspci, type PciFunction, type PciTopology } from '../../../src/virt/topology/lspci.js';
+import { InputError } from '../../src/util/errors.js';
+import { type AcsPolicy, deriveGroups, groupMembers, indexTopology, withDerivedGroups } from '../../src/topology/groups.js';
+import { formatBdf, mergeTopology, parseLspci, type PciFunction, type PciTopology } from '../../src/topology/lspci.js';
 
-const fx = (name: string): string => readFileSync(new URL(`../../fixtures/lspci/${name}`, import.meta.url), 'utf8');
+const fx = (name: string): string => readFileSync(new URL(`../fixtures/lspci/${name}`, import.meta.url), 'utf8');
 const load = (name: string): PciTopology => parseLspci(fx(name), name);
 /** Groups as sorted lists of short addresses, for readable expectations. */
 const asLists = (groups: Record<string, number>): string[][] => [...groupMembers(groups).values()].map((l) => l.map((b) => b.replace(/^0000:/, '')));

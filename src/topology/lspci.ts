@@ -7,7 +7,7 @@
  *
  * Every malformed line is an InputError naming `file:line` and what to do about it.
  */
-import { inputError } from '../../util/errors.js';
+import { inputError } from '../util/errors.js';
 
 /** PCI Express device/port type as lspci -vv prints it in the `Express` capability line. */
 export type PcieType =

@@ -6,7 +6,7 @@
  * does not refuse the setup is a `note`. Malformed input (an address that is not an address, an
  * unknown hypervisor) is an InputError instead.
  */
-import { inputError } from '../../util/errors.js';
+import { inputError } from '../util/errors.js';
 import { type AcsPolicy, indexTopology, withDerivedGroups } from './groups.js';
 import { type Bdf, bhyveBdf, parseBdf, type PciFunction, type PciTopology, shortBdf } from './lspci.js';
 

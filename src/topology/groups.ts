@@ -18,7 +18,7 @@
  * Not modelled: per-device DMA-alias quirks (pci_add_dma_alias), PCI_DEV_FLAGS_BRIDGE_XLATE_ROOT,
  * and the order-dependence of the kernel's first-found group (the result here is the closure).
  */
-import { inputError } from '../../util/errors.js';
+import { inputError } from '../util/errors.js';
 import { compareFunctions, parseBdf, type PciFunction, type PciTopology } from './lspci.js';
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../../src/util/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import {
   detectLayout,
   formatBdf,
@@ -12,9 +12,9 @@ import {
   parseLspci,
   type PciFunction,
   type PciTopology,
-} from '../../../src/virt/topology/lspci.js';
+} from '../../src/topology/lspci.js';
 
-const fx = (name: string): string => readFileSync(new URL(`../../fixtures/lspci/${name}`, import.meta.url), 'utf8');
+const fx = (name: string): string => readFileSync(new URL(`../fixtures/lspci/${name}`, import.meta.url), 'utf8');
 const load = (name: string): PciTopology => parseLspci(fx(name), name);
 const fn = (t: PciTopology, bdf: string): PciFunction => {
   const f = t.functions.find((x) => x.bdf === bdf);
