@@ -10,8 +10,10 @@ import { inputError } from '../util/errors.js';
 import { type AcsPolicy, indexTopology, withDerivedGroups } from './groups.js';
 import { type Bdf, bhyveBdf, parseBdf, type PciFunction, type PciTopology, shortBdf } from './lspci.js';
 
-export type Hypervisor = 'kvm' | 'xen' | 'virtualbox' | 'bhyve';
-export const HYPERVISORS: readonly Hypervisor[] = ['kvm', 'xen', 'virtualbox', 'bhyve'];
+import { HYPERVISORS, type HypervisorName } from '../config/hypervisors.js';
+
+export { HYPERVISORS };
+export type Hypervisor = HypervisorName;
 
 /** Per-device facts the checks need; lspci -v/-vv gives some, the rest come from the user. */
 export interface DeviceTraits {

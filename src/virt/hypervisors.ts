@@ -4,8 +4,9 @@
  * src/topology/check.ts; here are the run-time features. Every departure from the KVM figures
  * is an assumption and says so; a user can override any cost with --set.
  */
-export type HypervisorName = 'kvm' | 'xen' | 'virtualbox' | 'bhyve';
-export const HYPERVISORS: readonly HypervisorName[] = ['kvm', 'xen', 'virtualbox', 'bhyve'];
+import type { HypervisorName } from '../config/hypervisors.js';
+
+export { HYPERVISORS, type HypervisorName } from '../config/hypervisors.js';
 
 export interface HypervisorProfile {
   name: HypervisorName;
