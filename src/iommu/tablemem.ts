@@ -8,6 +8,7 @@
  * to the memory model at that physical address.
  */
 import { InputError } from '../util/errors.js';
+import { growTyped } from '../util/typed.js';
 
 export const ENTRIES_PER_TABLE = 512;
 const WORDS_PER_TABLE = ENTRIES_PER_TABLE * 2;
@@ -62,9 +63,7 @@ export class TableMemory {
   release(frame: number): void {
     const idx = frame - this.baseFrame;
     if (this.freeTop >= this.freeList.length) {
-      const f = new Int32Array(this.freeList.length * 2);
-      f.set(this.freeList);
-      this.freeList = f;
+      this.freeList = growTyped(this.freeList, this.freeList.length * 2);
     }
     this.freeList[this.freeTop++] = idx;
     this.inUse--;
@@ -72,12 +71,8 @@ export class TableMemory {
 
   private grow(): void {
     const pages = Math.min(this.capacityPages, this.presentCount.length * 2);
-    const w = new Uint32Array(pages * WORDS_PER_TABLE);
-    w.set(this.words);
-    this.words = w;
-    const p = new Uint16Array(pages);
-    p.set(this.presentCount);
-    this.presentCount = p;
+    this.words = growTyped(this.words, pages * WORDS_PER_TABLE);
+    this.presentCount = growTyped(this.presentCount, pages);
   }
 
   /** True when the frame lies in this region and is allocated. */

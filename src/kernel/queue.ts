@@ -1,4 +1,5 @@
 import { modByReciprocal } from '../util/mod.js';
+import { growTyped } from '../util/typed.js';
 
 /**
  * The one event queue. Time is an integer number of picoseconds (held in a double: exact up to
@@ -73,9 +74,9 @@ export class EventQueue {
 
   private grow(): void {
     const cap = this.time.length * 2;
-    const t = new Float64Array(cap); t.set(this.time); this.time = t;
-    const s = new Float64Array(cap); s.set(this.seq); this.seq = s;
-    const e = new Int32Array(cap); e.set(this.ev); this.ev = e;
+    this.time = growTyped(this.time, cap);
+    this.seq = growTyped(this.seq, cap);
+    this.ev = growTyped(this.ev, cap);
   }
 
   /** Double every lane's ring, unrolling each ring to start at slot 0. */

@@ -3,6 +3,7 @@
  * error below 1/2^SUB) with exact count, sum, min and max, and percentile queries; and a time
  * series of per-interval sums. Typed arrays only; record() allocates nothing.
  */
+import { growTyped } from '../util/typed.js';
 const SUB_BITS = 7; // 128 sub-buckets per octave: < 0.8 % bucket width (a latency difference of a few hundred ns out of ~1 µs stays within a few ns)
 const SUB = 1 << SUB_BITS;
 /** 2^-i, exact: v * POW2_INV[e] is v / 2^e without a divide. */
@@ -120,9 +121,7 @@ export class TimeSeries {
       let cap = this.values.length;
       while (cap <= i) cap *= 2;
       if (cap > 1 << 22) return; // bounded memory: very long runs keep the first 4 M intervals
-      const n = new Float64Array(cap);
-      n.set(this.values);
-      this.values = n;
+      this.values = growTyped(this.values, cap);
     }
     this.values[i] += v;
   }

@@ -7,7 +7,7 @@ import { PERM_RW } from '../iommu/pagetable.js';
 import { PcieBenchSource, PCIEBENCH_DEVICE, PCIEBENCH_IOVA, PCIEBENCH_PADDR, pciebenchMapBytes } from '../devices/pciebench.js';
 import { attachConfigured, type DmaCounts } from './functional.js';
 import { RESULT_SCHEMA, simVersion, per4KiB, type RunResult, type WorkloadSummary } from './result.js';
-import { type TraceColumns, type TraceChunks, OP_DMA, OP_MAP, OP_UNMAP, OP_INV } from '../trace/columns.js';
+import { type TraceColumns, type TraceChunks, OP_DMA, OP_MAP, OP_UNMAP, OP_INV, DIR_WRITE } from '../trace/columns.js';
 import { IotraceReader, iotraceChunkBytes } from '../trace/iotrace.js';
 
 function result(cfg: Readonly<Config>, workload: WorkloadSummary, sys: TimedSystem, dma: DmaCounts): RunResult {
@@ -74,7 +74,7 @@ export function runTimedTrace(t: TraceColumns, cfg: Readonly<Config>, workload: 
   sys.runTrace(t);
   if (work) work.events = sys.q.handled;
   let reads = 0, writes = 0, bytes = 0;
-  for (let i = 0; i < t.count; i++) if (t.op[i] === 0) { bytes += t.size[i]; if (t.dir[i] === 2) writes++; else reads++; }
+  for (let i = 0; i < t.count; i++) if (t.op[i] === OP_DMA) { bytes += t.size[i]; if (t.dir[i] === DIR_WRITE) writes++; else reads++; }
   const dma: DmaCounts = { requests: reads + writes, bytes, reads, writes, pieces: sys.translations, dropped: sys.dropped };
   return result(cfg, workload, sys, dma);
 }

@@ -9,7 +9,7 @@
  * not whole numbers below 2^53 (rare: fractional times) go through `String()`, as writeCsvTrace does.
  */
 import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
-import { type TraceColumns, DMA_KINDS, OP_DMA, OP_MAP, OP_INV, DIR_READ, DIR_WRITE, INV_SCOPES, SIZE_ALL } from './columns.js';
+import { type TraceColumns, DMA_KINDS, OP_DMA, OP_MAP, OP_INV, DIR_READ, DIR_WRITE, INV_SCOPES, INV_IOTLB, SIZE_ALL } from './columns.js';
 import { CSV_HEADER, CSV_HEADER_KIND } from './importers/csv.js';
 import { IotraceWriter } from './iotrace.js';
 import { atomicTarget } from '../util/output.js';
@@ -178,7 +178,7 @@ export class CsvTraceWriter implements TraceWriter {
     const dir = t.dir[i]!;
     const size = t.size[i]!;
     if (op === OP_INV) {
-      this.bytes(dir !== 0 ? INV_OPS[dir]! : OPS[op]!);
+      this.bytes(dir !== INV_IOTLB ? INV_OPS[dir]! : OPS[op]!);
       this.comma();
       if (size !== SIZE_ALL) { this.hex(t.iovaHi[i]!, t.iovaLo[i]!); this.comma(); this.num(size); } else this.comma();
       this.comma();

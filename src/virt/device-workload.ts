@@ -10,7 +10,7 @@ import type { Config } from '../config/config.js';
 import { nicGenerate } from '../trace/generators/nic.js';
 import { gpuGenerate } from '../trace/generators/gpu.js';
 import { blkSpec, blkTrace } from '../devices/blk/blk.js';
-import { OP_MAP, allocColumns, copyColumns, type TraceColumns } from '../trace/columns.js';
+import { OP_DMA, OP_MAP, allocColumns, copyColumns, type TraceColumns } from '../trace/columns.js';
 import { inputError } from '../util/errors.js';
 
 /** The device class of a workload.kind, or undefined when it has no device model. */
@@ -63,7 +63,7 @@ export function deviceWorkload(name: string, kind: string, captured?: PacketColu
         const perCopy = (cfg as unknown as { gpu: { pinnedMapping: string } }).gpu.pinnedMapping === 'per-copy';
         let bytes = 0, dmas = 0, mapped = 0;
         for (let i = 0; i < raw.count; i++) {
-          if (raw.op[i] === 0) { bytes += raw.size[i]; dmas++; } else if (raw.op[i] === OP_MAP && perCopy) mapped += Math.ceil(raw.size[i] / 4096);
+          if (raw.op[i] === OP_DMA) { bytes += raw.size[i]; dmas++; } else if (raw.op[i] === OP_MAP && perCopy) mapped += Math.ceil(raw.size[i] / 4096);
         }
         let span = 0;
         for (let i = 0; i < copies.count; i++) span = Math.max(span, copies.endNs[i]);

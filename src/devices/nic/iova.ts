@@ -28,6 +28,7 @@
  * trace's unmaps). Time is checked lazily: the timer fires at the first call at or after its deadline.
  */
 import { inputError } from '../../util/errors.js';
+import { growTyped } from '../../util/typed.js';
 
 export const WINDOW_PAGES = 1 << 20;
 /** Size classes 0..5 (1..32 pages) are cached (IOVA_RANGE_CACHE_MAX_SIZE = 6). */
@@ -240,10 +241,8 @@ export class IovaAllocator {
 
   private growMags(cap: number): void {
     const old = this.magCap;
-    const pfn = new Float64Array(cap * this.M);
-    pfn.set(this.magPfn);
-    const size = new Int32Array(cap);
-    size.set(this.magSize);
+    const pfn = growTyped(this.magPfn, cap * this.M);
+    const size = growTyped(this.magSize, cap);
     const free = new Int32Array(cap);
     free.set(this.magFree.subarray(0, this.magFreeTop));
     for (let i = cap - 1; i >= old; i--) free[this.magFreeTop++] = i;
