@@ -4,11 +4,11 @@
  */
 import { KNOBS, requireKnob, parseKnobValue, type Knob } from './schema.js';
 import { setPath } from './knob.js';
-import { validateGeometry, type Policy } from '../cache/setassoc.js';
+import { validateGeometry, type Policy } from './cache.js';
 import { inputError } from '../util/errors.js';
 import { canonicalBdf } from './bdf.js';
 import { findPlatform, PLATFORMS } from './platforms.js';
-import { validatePcieSpec, PCIE_DEFAULTS, type PcieLinkSpec } from '../pcie/link.js';
+import { validatePcieSpec, PCIE_DEFAULTS, type PcieLinkSpec } from './pcie.js';
 
 export interface CacheCfg { entries: number; ways: number; policy: Policy; enabled?: boolean }
 export type IommuMode = 'off' | 'identity' | 'strict' | 'lazy';

@@ -7,7 +7,7 @@
  * Per-device keys use a PCI address in the path: `devices.01:00.0.domain=2`.
  */
 import { inputError } from '../util/errors.js';
-import { POLICIES } from '../cache/setassoc.js';
+import { POLICIES } from './cache.js';
 import { type Knob, closestKey } from './knob.js';
 import { IRQ_KNOBS } from '../iommu/irq/knobs.js';
 import { CPU_KNOBS } from '../virt/cpu.js';
