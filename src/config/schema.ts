@@ -9,10 +9,10 @@
 import { inputError } from '../util/errors.js';
 import { POLICIES } from './cache.js';
 import { type Knob, closestKey } from './knob.js';
-import { IRQ_KNOBS } from '../iommu/irq/knobs.js';
+import { IRQ_KNOBS } from './knobs/irq.js';
 import { CPU_KNOBS } from '../virt/cpu.js';
 import { GPU_KNOBS } from '../devices/gpu/knobs.js';
-import { NIC_KNOBS } from '../devices/nic/knobs.js';
+import { NIC_KNOBS } from './knobs/nic.js';
 import { MIGRATION_KNOBS } from '../virt/migration-knobs.js';
 import { NESTED_KNOBS } from '../virt/nested.js';
 import { PATH_KNOBS } from '../virt/path-knobs.js';

@@ -7,7 +7,7 @@
  */
 import { InterruptRemapper, encodeRemappableMsi, IRQ_POSTED, IRQ_REMAPPED, type IrqRemapMetrics } from '../iommu/irq/remap.js';
 import { PostedInterrupts, type PostedMetrics } from '../iommu/irq/posted.js';
-import { irqSpecFrom } from '../iommu/irq/knobs.js';
+import { irqSpecFrom } from '../config/knobs/irq.js';
 import type { Config } from '../config/config.js';
 
 export interface InterruptFigures {

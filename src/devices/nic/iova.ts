@@ -29,6 +29,9 @@
  */
 import { inputError } from '../../util/errors.js';
 import { growTyped } from '../../util/typed.js';
+import type { IovaSpec } from '../../config/knobs/nic.js';
+
+export type { IovaSpec };
 
 export const WINDOW_PAGES = 1 << 20;
 /** Size classes 0..5 (1..32 pages) are cached (IOVA_RANGE_CACHE_MAX_SIZE = 6). */
@@ -37,15 +40,6 @@ export const RCACHE_ORDERS = 6;
 export const MSI_FIRST_PFN = 0xfee00;
 export const MSI_PAGES = 0x100;
 
-export interface IovaSpec {
-  cpus: number;
-  magazineEntries: number;
-  depotMagazines: number;
-  fqEntries: number;
-  fqTimeoutNs: number;
-  forceDac: boolean;
-  apertureBits: number;
-}
 
 /** One window of the tree: pages [base, base + 2^20), allocatable from `start` to `limit` − 1. */
 class Window {

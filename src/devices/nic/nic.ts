@@ -38,9 +38,9 @@ import type { PacketColumns } from '../../trace/importers/pcap.js';
 import { canonicalBdf } from '../../config/bdf.js';
 import { inputError } from '../../util/errors.js';
 import { IovaAllocator } from './iova.js';
-import { strideBytesOf, type NicConfig } from './knobs.js';
+import { strideBytesOf, type NicConfig } from '../../config/knobs/nic.js';
 
-export { NIC_KNOBS, resolveNicConfig, type NicConfig, type NicIovaPolicy, type NicDirection, type NicModelName } from './knobs.js';
+export { NIC_KNOBS, resolveNicConfig, type NicConfig, type NicIovaPolicy, type NicDirection, type NicModelName } from '../../config/knobs/nic.js';
 
 /** Physical placement (any addresses work; these keep rings, buffers and huge pages apart and aligned). */
 export const NIC_PADDR_RINGS = 0x1_0000_0000; // 4 GiB

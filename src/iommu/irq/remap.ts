@@ -24,7 +24,7 @@
 import { SetAssocCache, createCache } from '../../cache/setassoc.js';
 import { TableMemory } from '../tablemem.js';
 import { inputError } from '../../util/errors.js';
-import { IRQ_DEFAULTS, type IrqSpec } from './knobs.js';
+import { IRQ_DEFAULTS, type IrqSpec } from '../../config/knobs/irq.js';
 
 // ------------------------------------------------------------------------------ fault reasons
 

@@ -4,7 +4,7 @@ import {
   IRQ_BLOCKED, IRQ_REMAPPED, IRQ_POSTED, IRQ_COMPAT,
   FR_IR_REQUEST_RESERVED, FR_IR_INDEX_BEYOND_TABLE, FR_IR_NOT_PRESENT, FR_IR_IRTE_RESERVED, FR_IR_COMPAT_BLOCKED, FR_IR_SOURCE_ID,
 } from '../../../src/iommu/irq/remap.js';
-import { resolveIrqSpec } from '../../../src/iommu/irq/knobs.js';
+import { resolveIrqSpec } from '../../../src/config/knobs/irq.js';
 import { InputError } from '../../../src/util/errors.js';
 
 const NIC = 0x0300; // 03:00.0

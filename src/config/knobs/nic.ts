@@ -9,10 +9,20 @@
  * `nic.iova.fqEntries` 0 (IOVAs freed at unmap), and `iommu.levels` sets `nic.iova.apertureBits`
  * (3 → 39, 4 → 48, 5 → 57).
  */
-import type { Knob } from '../../config/knob.js';
-import type { IovaSpec } from './iova.js';
-import { parseKnobValue, closestKey, setPath } from '../../config/knob.js';
+import type { Knob } from '../knob.js';
+import { parseKnobValue, closestKey, setPath } from '../knob.js';
 import { inputError } from '../../util/errors.js';
+
+/** The IOVA allocator's spec (src/devices/nic/iova.ts: Linux's iova.c with its per-CPU magazines and flush queue). */
+export interface IovaSpec {
+  cpus: number;
+  magazineEntries: number;
+  depotMagazines: number;
+  fqEntries: number;
+  fqTimeoutNs: number;
+  forceDac: boolean;
+  apertureBits: number;
+}
 
 export type NicIovaPolicy = 'per-packet' | 'page-pool' | 'hugepage';
 export type NicDirection = 'rx' | 'tx' | 'both-by-flow';

@@ -7,8 +7,8 @@
  * Source markers: [P] paper full text,
  * [S] quoted by a third party, [C] public code, configuration or a developer's number.
  */
-import { parseKnobValue, type Knob } from '../../config/knob.js';
-import { POLICIES, validateGeometry, type Policy } from '../../cache/setassoc.js';
+import { parseKnobValue, type Knob } from '../knob.js';
+import { POLICIES, validateGeometry, type Policy } from '../cache.js';
 import { inputError } from '../../util/errors.js';
 
 const SRC_IEC = 'assumption: the interrupt-entry cache size of Intel parts is not published; sized like the context cache (iommu.contextCache: 64, after the gem5 SMMUv3 configuration cache [C])';

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { NIC_KNOBS, resolveNicConfig } from '../../../src/devices/nic/knobs.js';
+import { NIC_KNOBS, resolveNicConfig } from '../../../src/config/knobs/nic.js';
 import { parseKnobValue, KNOBS } from '../../../src/config/schema.js';
 import { InputError } from '../../../src/util/errors.js';
 

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { IRQ_KNOBS, IRQ_DEFAULTS, resolveIrqSpec, irqSpecFrom } from '../../../src/iommu/irq/knobs.js';
+import { IRQ_KNOBS, IRQ_DEFAULTS, resolveIrqSpec, irqSpecFrom } from '../../../src/config/knobs/irq.js';
 import { parseKnobValue, KNOBS } from '../../../src/config/schema.js';
 import { InputError } from '../../../src/util/errors.js';
 
