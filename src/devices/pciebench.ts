@@ -20,7 +20,7 @@
  * its leaf size) when `iommu.mode` translates.
  */
 import type { Config } from '../config/config.js';
-import type { RequestSource } from '../sim/system.js';
+import type { RequestSource } from './source.js';
 import { modByReciprocal } from '../util/mod.js';
 
 export const PCIEBENCH_DEVICE = '0000:03:00.0';
