@@ -8,7 +8,7 @@ import type { ReportInput, RunResult, CompareDoc } from './input.js';
 import { sweptKeys, configValue, walkReadsPerKiB, cycleParts, type Cell } from './csv.js';
 import { simVersion } from '../run/result.js';
 import { findKnob } from '../config/schema.js';
-import { HYPERVISORS } from '../virt/hypervisors.js';
+import { HYPERVISORS } from '../config/hypervisors.js';
 
 /** A PNG's size in pixels (report.ts's canvases, png.ts's files). */
 export const PNG_WIDTH = 1000;
