@@ -103,41 +103,7 @@ export function registerTrace(program: Command): void {
     .option('--format <format>', `trace format: ${TRACE_FORMATS.join(', ')}`, 'auto')
     .option('--json', 'machine-readable')
     .option('--strict', STRICT_HELP)
-    .action((file: string, opts: { format: string; json?: boolean; strict?: boolean }) => {
-      // .iotrace, CSV, JSONL, ftrace and captures are read a chunk at a time, the counts kept as they come
-      const src = openTrace(file, opts.format as TraceFormat, {}, undefined, { strict: !!opts.strict });
-      let tr: { format: string; compression?: 'gzip'; capture?: CaptureInfo };
-      let info: TraceInfo;
-      if ('stream' in src) {
-        const s = src.stream;
-        try {
-          const c = new TraceInfoCounts(s.devices);
-          const chunks = s.chunks();
-          for (let t = chunks.next(); t !== null; t = chunks.next()) c.add(t);
-          info = c.info();
-        } finally {
-          s.close();
-        }
-        // a capture: its frames' summary too, from another pass over the file (its warnings were given)
-        const capture = s.format === 'pcap' || s.format === 'pcapng' ? readCaptureInfo(file, { strict: !!opts.strict, warn: () => {} }) : undefined;
-        tr = { format: s.format, ...(s.compression ? { compression: s.compression } : {}), ...(capture ? { capture } : {}) };
-      } else {
-        tr = src.loaded;
-        info = traceInfo(src.loaded.columns);
-      }
-      if (opts.json) {
-        process.stdout.write(JSON.stringify({ file, format: tr.format, ...(tr.compression ? { compression: tr.compression } : {}), ...(tr.capture ? { capture: tr.capture } : {}), ...info }, null, 2) + '\n');
-        return;
-      }
-      const o = info.ops;
-      process.stdout.write([
-        `${file} (${tr.format}${tr.compression ? `, ${tr.compression}` : ''}): ${info.records} records over ${(info.timeSpanNs / 1e6).toFixed(3)} ms`,
-        ...(tr.capture ? formatCaptureInfo(tr.capture) : []),
-        `ops        dma ${o.dma}, map ${o.map}, unmap ${o.unmap}, inv ${o.inv}; ${info.dmaBytes} DMA bytes`,
-        ...info.devices.map((d) => `device     ${d.device}: ${d.records} records, ${d.dmaBytes} DMA bytes`),
-        `DMA sizes  ${info.dmaSizeHistogram.map((h) => `≤${h.upTo}: ${h.count}`).join(', ')}`,
-      ].join('\n') + '\n');
-    });
+    .action(traceInfoCommand);
   trace
     .command('import')
     .description('convert a trace (pcap, pcapng, ftrace, GPU CSV, CSV) into the DMA trace the simulator replays')
@@ -145,33 +111,7 @@ export function registerTrace(program: Command): void {
     .requiredOption('-o, --out <file>', 'output file (.iotrace or .csv)')
     .option('--format <format>', `input format: ${TRACE_FORMATS.join(', ')}`, 'auto')
     .option('--strict', STRICT_HELP)
-    .action((file: string, opts: { out: string; format: string; strict?: boolean }) => {
-      checkOutputName(opts.out);
-      checkOutputFile(opts.out, '-o');
-      const src = openTrace(file, opts.format as TraceFormat, {}, undefined, { strict: !!opts.strict });
-      if ('loaded' in src) {
-        writeTraceFile(src.loaded.columns, opts.out);
-        process.stdout.write(`${opts.out}: ${src.loaded.columns.count} records from ${file} (${src.loaded.format})\n`);
-        return;
-      }
-      // .iotrace, CSV, JSONL, ftrace and captures: written a chunk at a time as they are read
-      const s = src.stream;
-      let count = 0;
-      try {
-        const w = openTraceWriter(opts.out, s.devices, s.hasKinds());
-        try {
-          const chunks = s.chunks();
-          for (let t = chunks.next(); t !== null; t = chunks.next()) { w.append(t); count += t.count; }
-          w.close();
-        } catch (e) {
-          w.abort();
-          throw e;
-        }
-      } finally {
-        s.close();
-      }
-      process.stdout.write(`${opts.out}: ${count} records from ${file} (${s.format})\n`);
-    });
+    .action(traceImportCommand);
   trace
     .command('gen')
     .description('generate a trace from a generator or workload')
@@ -179,36 +119,105 @@ export function registerTrace(program: Command): void {
     .option('--set <key=value>', 'set a configuration key (repeatable)', collect, [])
     .requiredOption('-o, --out <file>', 'output file (.iotrace or .csv)')
     .option('--strict', STRICT_HELP)
-    .action((name: string, opts: { set: string[]; out: string; strict?: boolean }) => {
-      checkOutputName(opts.out);
-      checkOutputFile(opts.out, '-o');
-      const settings = parseSetArgs(opts.set);
-      const read = { strict: !!opts.strict };
-      const streamed = resolveStream(name, settings, read);
-      let count = 0;
-      if (streamed) {
-        // a NIC generator: rows produced and written a chunk at a time (bounded memory for any count)
-        count = writeStream(streamed.open(), opts.out);
-      } else {
-        const [r] = resolveInput(name, settings, 'auto', read);
-        if (r.columns) {
-          writeTraceFile(r.columns, opts.out);
-          count = r.columns.count;
-        } else {
-          // pciebench: rows are produced and written a chunk at a time (bounded memory for any count)
-          const w = openTraceWriter(opts.out, [PCIEBENCH_DEVICE]);
-          try {
-            pciebenchChunks(r.cfg, (t) => { w.append(t); count += t.count; });
-            w.close();
-          } catch (e) {
-            w.abort();
-            throw e;
-          }
-        }
-      }
-      process.stdout.write(`${opts.out}: ${count} records (${name})\n`);
-    });
+    .action(traceGenCommand);
 }
+
+/** `iommusim trace info FILE`: records, span, ops, devices and DMA sizes (a capture's summary too), streamed. */
+function traceInfoCommand(file: string, opts: { format: string; json?: boolean; strict?: boolean }): void {
+  // .iotrace, CSV, JSONL, ftrace and captures are read a chunk at a time, the counts kept as they come
+  const src = openTrace(file, opts.format as TraceFormat, {}, undefined, { strict: !!opts.strict });
+  let tr: { format: string; compression?: 'gzip'; capture?: CaptureInfo };
+  let info: TraceInfo;
+  if ('stream' in src) {
+    const s = src.stream;
+    try {
+      const c = new TraceInfoCounts(s.devices);
+      const chunks = s.chunks();
+      for (let t = chunks.next(); t !== null; t = chunks.next()) c.add(t);
+      info = c.info();
+    } finally {
+      s.close();
+    }
+    // a capture: its frames' summary too, from another pass over the file (its warnings were given)
+    const capture = s.format === 'pcap' || s.format === 'pcapng' ? readCaptureInfo(file, { strict: !!opts.strict, warn: () => {} }) : undefined;
+    tr = { format: s.format, ...(s.compression ? { compression: s.compression } : {}), ...(capture ? { capture } : {}) };
+  } else {
+    tr = src.loaded;
+    info = traceInfo(src.loaded.columns);
+  }
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ file, format: tr.format, ...(tr.compression ? { compression: tr.compression } : {}), ...(tr.capture ? { capture: tr.capture } : {}), ...info }, null, 2) + '\n');
+    return;
+  }
+  const o = info.ops;
+  process.stdout.write([
+    `${file} (${tr.format}${tr.compression ? `, ${tr.compression}` : ''}): ${info.records} records over ${(info.timeSpanNs / 1e6).toFixed(3)} ms`,
+    ...(tr.capture ? formatCaptureInfo(tr.capture) : []),
+    `ops        dma ${o.dma}, map ${o.map}, unmap ${o.unmap}, inv ${o.inv}; ${info.dmaBytes} DMA bytes`,
+    ...info.devices.map((d) => `device     ${d.device}: ${d.records} records, ${d.dmaBytes} DMA bytes`),
+    `DMA sizes  ${info.dmaSizeHistogram.map((h) => `≤${h.upTo}: ${h.count}`).join(', ')}`,
+  ].join('\n') + '\n');
+    }
+
+/** `iommusim trace import FILE -o OUT`: the DMA trace of any input, written a chunk at a time when it streams. */
+function traceImportCommand(file: string, opts: { out: string; format: string; strict?: boolean }): void {
+  checkOutputName(opts.out);
+  checkOutputFile(opts.out, '-o');
+  const src = openTrace(file, opts.format as TraceFormat, {}, undefined, { strict: !!opts.strict });
+  if ('loaded' in src) {
+    writeTraceFile(src.loaded.columns, opts.out);
+    process.stdout.write(`${opts.out}: ${src.loaded.columns.count} records from ${file} (${src.loaded.format})\n`);
+    return;
+  }
+  // .iotrace, CSV, JSONL, ftrace and captures: written a chunk at a time as they are read
+  const s = src.stream;
+  let count = 0;
+  try {
+    const w = openTraceWriter(opts.out, s.devices, s.hasKinds());
+    try {
+      const chunks = s.chunks();
+      for (let t = chunks.next(); t !== null; t = chunks.next()) { w.append(t); count += t.count; }
+      w.close();
+    } catch (e) {
+      w.abort();
+      throw e;
+    }
+  } finally {
+    s.close();
+  }
+  process.stdout.write(`${opts.out}: ${count} records from ${file} (${s.format})\n`);
+    }
+
+/** `iommusim trace gen NAME -o OUT`: a generator's or workload's trace, written a chunk at a time where it can be. */
+function traceGenCommand(name: string, opts: { set: string[]; out: string; strict?: boolean }): void {
+  checkOutputName(opts.out);
+  checkOutputFile(opts.out, '-o');
+  const settings = parseSetArgs(opts.set);
+  const read = { strict: !!opts.strict };
+  const streamed = resolveStream(name, settings, read);
+  let count = 0;
+  if (streamed) {
+    // a NIC generator: rows produced and written a chunk at a time (bounded memory for any count)
+    count = writeStream(streamed.open(), opts.out);
+  } else {
+    const [r] = resolveInput(name, settings, 'auto', read);
+    if (r.columns) {
+      writeTraceFile(r.columns, opts.out);
+      count = r.columns.count;
+    } else {
+      // pciebench: rows are produced and written a chunk at a time (bounded memory for any count)
+      const w = openTraceWriter(opts.out, [PCIEBENCH_DEVICE]);
+      try {
+        pciebenchChunks(r.cfg, (t) => { w.append(t); count += t.count; });
+        w.close();
+      } catch (e) {
+        w.abort();
+        throw e;
+      }
+    }
+  }
+  process.stdout.write(`${opts.out}: ${count} records (${name})\n`);
+    }
 
 /**
  * Write a stream to `out`, returning the rows written. A CSV gets the kind column when the first
