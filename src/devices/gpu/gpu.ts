@@ -423,193 +423,306 @@ class StreamTable {
  * The DMA-level trace of `copies` on the GPU at `opts.device`. See the file header and README.md.
  */
 export function gpuTrace(copies: GpuCopies, cfg: GpuConfig, opts: GpuTraceOptions): GpuTraceResult {
-  const bdf = canonicalBdf(opts.device, 'gpuTrace opts.device');
-  checkCopies(copies);
-  const n = copies.count;
-  const { startNs, endNs, bytes, copyKind, srcKind, dstKind, deviceId, streamId } = copies;
-  const hostOffset = copies.hostOffset;
-  const nominalOnly = opts.timing === 'nominal';
+  return new GpuTraceBuilder(copies, cfg, opts).build();
+}
 
-  // which GPU
-  let dev = opts.deviceId;
-  if (dev === undefined && n > 0) {
-    dev = deviceId[0]!;
-    let other = -1;
-    for (let i = 1; i < n; i++) if (deviceId[i] !== dev) { other = deviceId[i]!; break; }
-    if (other >= 0) {
-      throw inputError('gpuTrace opts.deviceId', `the copies come from more than one GPU (deviceId ${dev}, ${other}, …)`, 'pass opts.deviceId and call gpuTrace once per GPU with its PCI address');
-    }
+const WHERE = 'gpuTrace';
+
+/** The GPU whose copies are traced: `given`, else the one deviceId of all copies (more than one: an error). */
+function selectDevice(deviceId: ArrayLike<number>, n: number, given: number | undefined): number | undefined {
+  if (given !== undefined || n === 0) return given;
+  const dev = deviceId[0]!;
+  let other = -1;
+  for (let i = 1; i < n; i++) if (deviceId[i] !== dev) { other = deviceId[i]!; break; }
+  if (other >= 0) {
+    throw inputError('gpuTrace opts.deviceId', `the copies come from more than one GPU (deviceId ${dev}, ${other}, …)`, 'pass opts.deviceId and call gpuTrace once per GPU with its PCI address');
   }
+  return dev;
+}
 
-  const stats: GpuTraceStats = {
+/**
+ * gpuTrace for one trace: its state, and one method per phase, which build() runs once, in order:
+ * classifyCopies, mapStaticRegions, allocPinnedBuffers, addressCopies (emits the measured copies),
+ * scheduleNominal, serviceFaults, staticMappings, toResult. The constructor checks the input and
+ * picks the GPU. Exported for tests of single phases; everything else calls gpuTrace.
+ */
+export class GpuTraceBuilder {
+  readonly bdf: string;
+  readonly n: number;
+  readonly nominalOnly: boolean;
+  /** gpu.copyEngines. */
+  readonly E: number;
+  /** The deviceId traced (undefined: no copies and none given). */
+  readonly dev: number | undefined;
+  readonly stats: GpuTraceStats = {
     copies: 0, h2dBytes: 0, d2hBytes: 0, deviceOnlyCopies: 0, hostOnlyCopies: 0, peerCopies: 0, unknownDirectionCopies: 0,
     unknownHostKindCopies: 0, emptyCopies: 0, otherDeviceCopies: 0, dmaRequests: 0, maps: 0, unmaps: 0, pageableCopies: 0,
     stagingCpuNs: 0, uvmFaults: 0, uvmBatches: 0, hostPhysEnd: 0,
   };
-  const copyStartNs = new Float64Array(n).fill(NaN);
-  const copyEndNs = new Float64Array(n).fill(NaN);
+  readonly copyStartNs: Float64Array;
+  readonly copyEndNs: Float64Array;
+  /** Copy indices in start order (stable). */
+  readonly order: Uint32Array;
 
-  // ---- pre-pass: classify, time base, buffer sizes, managed region
-  const cls = new Uint8Array(n);
-  const hk = new Uint8Array(n);
-  let base = Infinity;
-  let pageableFirst = Infinity, managedFirst = Infinity;
-  let managedOffEnd = 0, managedBump = 0;
-  const streams = new StreamTable();
-  const E = cfg.copyEngines;
-  // pinned buffer key (stream slot, direction) → largest copy
-  let keyMax = new Float64Array(32);
-  const order = stableOrder(startNs as Float64Array, n);
-  for (let oi = 0; oi < n; oi++) {
-    const i = order[oi]!;
-    if (deviceId[i] !== dev) { cls[i] = K_OTHER_DEV; stats.otherDeviceCopies++; continue; }
-    stats.copies++;
-    if (startNs[i]! < base) base = startNs[i]!;
-    let k = classify(copyKind[i]!, srcKind[i]!, dstKind[i]!);
-    if ((k === K_H2D || k === K_D2H) && bytes[i] === 0) k = K_EMPTY;
-    cls[i] = k;
-    if (k === K_EMPTY) stats.emptyCopies++;
-    else if (k === K_DEVONLY) stats.deviceOnlyCopies++;
-    else if (k === K_HOSTONLY) stats.hostOnlyCopies++;
-    else if (k === K_PEER) stats.peerCopies++;
-    else if (k === K_UNKNOWN) stats.unknownDirectionCopies++;
-    if (k !== K_H2D && k !== K_D2H) continue;
-    const hostMem = k === K_H2D ? srcKind[i]! : dstKind[i]!;
-    const h = hostKind(hostMem);
-    hk[i] = h;
-    if (h === H_PINNED && hostMem !== MEM_PINNED) stats.unknownHostKindCopies++;
-    const s = startNs[i]!;
-    // streams take engines in order of first appearance; synthetic far faults use no engine
-    const fault = h === H_MANAGED && k === K_H2D && (nominalOnly || !(endNs[i]! > s));
-    const sl = fault ? -1 : streams.slot(streamId[i]!, E);
-    if (h === H_PAGEABLE) { stats.pageableCopies++; if (s < pageableFirst) pageableFirst = s; }
-    else if (h === H_MANAGED) {
-      if (s < managedFirst) managedFirst = s;
-      const off = hostOffset?.[i];
-      if (off !== undefined && !Number.isNaN(off)) managedOffEnd = Math.max(managedOffEnd, off + bytes[i]!);
-      else managedBump += alignUp(bytes[i]!, KiB4);
-    } else {
-      const key = sl * 2 + (k === K_D2H ? 1 : 0);
-      if (key >= keyMax.length) { const m = new Float64Array(Math.max(key + 1, keyMax.length * 2)); m.set(keyMax); keyMax = m; }
-      if (bytes[i]! > keyMax[key]!) keyMax[key] = bytes[i]!;
+  // set by classifyCopies
+  /** Per copy: its class (K_*) and, for host DMA, its host memory (H_*). */
+  readonly cls: Uint8Array;
+  readonly hk: Uint8Array;
+  /** Subtracted from the copies' times (the earliest start of the GPU's copies, or 0). */
+  base = Infinity;
+  pageableFirst = Infinity;
+  managedFirst = Infinity;
+  /** Managed region: end of the placed copies (hostOffset), and bytes of the copies the model places after them. */
+  managedOffEnd = 0;
+  managedBump = 0;
+  /** Streams in order of first appearance (slot, engine, time its last copy completed). */
+  readonly streams = new StreamTable();
+  /** Pinned buffer key (stream slot × 2 + direction, 1: device-to-host) → largest copy. */
+  keyMax = new Float64Array(32);
+
+  // host memory and records
+  readonly rec = new Records(1024);
+  private readonly mem: HostMemory;
+  readonly stagingBytes: number;
+  /** Chunk slots of the staging buffer. */
+  readonly slots: number;
+  stagingIova = 0;
+  managedIova = 0;
+  managedBytes = 0;
+  /** Next free offset in the managed region for copies without hostOffset. */
+  managedNext = 0;
+
+  // pinned buffers (sized by allocPinnedBuffers), per copy its buffer and per-copy mapping
+  readonly staticPinned: boolean;
+  bufIova = new Float64Array(0);
+  bufPa = new Float64Array(0);
+  bufSize = new Float64Array(0);
+  bufFirst = new Float64Array(0);
+  keyUses = new Float64Array(0);
+  readonly copyBuf: Int32Array;
+  readonly copyIova: Float64Array;
+
+  // the copies left to the later phases, and the running end of the trace
+  /** Synthetic UVM faults, in start order (one entry per fault, not per request). */
+  readonly faults: number[] = [];
+  /** Copies with modelled timing, in start order (the first nNom entries). */
+  readonly nom: Int32Array;
+  nNom = 0;
+  traceEnd = -Infinity;
+  /** Per engine: bytes and running time of a measured copy (emitMeasured). */
+  private readonly engBytes: Float64Array;
+  private readonly engT: Float64Array;
+  private built = false;
+
+  constructor(readonly copies: GpuCopies, readonly cfg: GpuConfig, readonly opts: GpuTraceOptions) {
+    this.bdf = canonicalBdf(opts.device, 'gpuTrace opts.device');
+    checkCopies(copies);
+    const n = copies.count;
+    this.n = n;
+    this.nominalOnly = opts.timing === 'nominal';
+    this.dev = selectDevice(copies.deviceId, n, opts.deviceId);
+    this.E = cfg.copyEngines;
+    this.copyStartNs = new Float64Array(n).fill(NaN);
+    this.copyEndNs = new Float64Array(n).fill(NaN);
+    this.order = stableOrder(copies.startNs as Float64Array, n);
+    this.cls = new Uint8Array(n);
+    this.hk = new Uint8Array(n);
+    this.mem = new HostMemory(cfg.hostPageBytes);
+    this.stagingBytes = cfg.pageable.stagingBytes;
+    this.slots = this.stagingBytes / cfg.chunkBytes;
+    this.staticPinned = cfg.pinnedMapping === 'static';
+    this.copyBuf = new Int32Array(n).fill(-1);
+    this.copyIova = new Float64Array(n);
+    this.nom = new Int32Array(n);
+    this.engBytes = new Float64Array(this.E);
+    this.engT = new Float64Array(this.E);
+  }
+
+  /** All phases, in order (once). */
+  build(): GpuTraceResult {
+    if (this.built) throw new Error('GpuTraceBuilder.build: already built (one builder per trace)');
+    this.built = true;
+    this.classifyCopies();
+    this.mapStaticRegions();
+    this.allocPinnedBuffers();
+    this.addressCopies();
+    this.scheduleNominal();
+    this.serviceFaults();
+    this.staticMappings();
+    return this.toResult();
+  }
+
+  /** ---- pre-pass: classify, time base, buffer sizes, managed region */
+  classifyCopies(): void {
+    const { startNs, endNs, bytes, copyKind, srcKind, dstKind, deviceId, streamId, hostOffset } = this.copies;
+    const { order, cls, hk, stats, streams, E, dev, nominalOnly } = this;
+    let base = Infinity, pageableFirst = Infinity, managedFirst = Infinity, managedOffEnd = 0, managedBump = 0;
+    let keyMax = this.keyMax;
+    for (let oi = 0; oi < this.n; oi++) {
+      const i = order[oi]!;
+      if (deviceId[i] !== dev) { cls[i] = K_OTHER_DEV; stats.otherDeviceCopies++; continue; }
+      stats.copies++;
+      if (startNs[i]! < base) base = startNs[i]!;
+      let k = classify(copyKind[i]!, srcKind[i]!, dstKind[i]!);
+      if ((k === K_H2D || k === K_D2H) && bytes[i] === 0) k = K_EMPTY;
+      cls[i] = k;
+      if (k === K_EMPTY) stats.emptyCopies++;
+      else if (k === K_DEVONLY) stats.deviceOnlyCopies++;
+      else if (k === K_HOSTONLY) stats.hostOnlyCopies++;
+      else if (k === K_PEER) stats.peerCopies++;
+      else if (k === K_UNKNOWN) stats.unknownDirectionCopies++;
+      if (k !== K_H2D && k !== K_D2H) continue;
+      const hostMem = k === K_H2D ? srcKind[i]! : dstKind[i]!;
+      const h = hostKind(hostMem);
+      hk[i] = h;
+      if (h === H_PINNED && hostMem !== MEM_PINNED) stats.unknownHostKindCopies++;
+      const s = startNs[i]!;
+      // streams take engines in order of first appearance; synthetic far faults use no engine
+      const fault = h === H_MANAGED && k === K_H2D && (nominalOnly || !(endNs[i]! > s));
+      const sl = fault ? -1 : streams.slot(streamId[i]!, E);
+      if (h === H_PAGEABLE) { stats.pageableCopies++; if (s < pageableFirst) pageableFirst = s; }
+      else if (h === H_MANAGED) {
+        if (s < managedFirst) managedFirst = s;
+        const off = hostOffset?.[i];
+        if (off !== undefined && !Number.isNaN(off)) managedOffEnd = Math.max(managedOffEnd, off + bytes[i]!);
+        else managedBump += alignUp(bytes[i]!, KiB4);
+      } else {
+        const key = sl * 2 + (k === K_D2H ? 1 : 0);
+        if (key >= keyMax.length) { const m = new Float64Array(Math.max(key + 1, keyMax.length * 2)); m.set(keyMax); keyMax = m; }
+        if (bytes[i]! > keyMax[key]!) keyMax[key] = bytes[i]!;
+      }
+    }
+    if (this.opts.rebase === false || base === Infinity) base = 0;
+    this.base = base;
+    this.pageableFirst = pageableFirst;
+    this.managedFirst = managedFirst;
+    this.managedOffEnd = managedOffEnd;
+    this.managedBump = managedBump;
+    this.keyMax = keyMax;
+  }
+
+  /** Static regions: the staging buffer and the managed region, mapped at their first use. */
+  mapStaticRegions(): void {
+    const { mem, rec, stats, base, stagingBytes } = this;
+    const page = this.cfg.hostPageBytes;
+    if (this.pageableFirst < Infinity) {
+      this.stagingIova = mem.staticIova(stagingBytes, WHERE);
+      const stagingPa = mem.phys(alignUp(stagingBytes, page));
+      rec.push(this.pageableFirst - base, OP_MAP, this.stagingIova, stagingBytes, DIR_RW, stagingPa);
+      stats.maps++;
+    }
+    if (this.managedFirst < Infinity) {
+      this.managedNext = alignUp(this.managedOffEnd, KiB4);
+      this.managedBytes = alignUp(this.managedNext + this.managedBump, page);
+      this.managedIova = mem.staticIova(this.managedBytes, WHERE);
+      const managedPa = mem.phys(this.managedBytes);
+      rec.push(this.managedFirst - base, OP_MAP, this.managedIova, this.managedBytes, DIR_RW, managedPa);
+      stats.maps++;
     }
   }
-  if (opts.rebase === false || base === Infinity) base = 0;
 
-  const rec = new Records(1024);
-  const mem = new HostMemory(cfg.hostPageBytes);
-  const page = cfg.hostPageBytes;
-  const dmaBytes = cfg.dmaBytes, chunkBytes = cfg.chunkBytes;
-  const where = 'gpuTrace';
+  /**
+   * Pinned buffers: per key (stream, direction), a ring of gpu.pinnedBuffers buffers, placed at their
+   * first use (addressCopies); static ones are mapped at their first use (emitted by staticMappings,
+   * at the earliest use; maps sort first at a tie).
+   */
+  allocPinnedBuffers(): void {
+    const nKeys = this.keyMax.length, m = nKeys * this.cfg.pinnedBuffers;
+    this.bufIova = new Float64Array(m).fill(-1);
+    this.bufPa = new Float64Array(m);
+    this.bufSize = new Float64Array(m);
+    this.bufFirst = new Float64Array(m).fill(Infinity);
+    this.keyUses = new Float64Array(nKeys);
+  }
 
-  // static regions: staging buffer and managed region, mapped at their first use
-  let stagingIova = 0, stagingPa = 0;
-  const stagingBytes = cfg.pageable.stagingBytes;
-  const slots = stagingBytes / chunkBytes;
-  if (pageableFirst < Infinity) {
-    stagingIova = mem.staticIova(stagingBytes, where);
-    stagingPa = mem.phys(alignUp(stagingBytes, page));
-    rec.push(pageableFirst - base, OP_MAP, stagingIova, stagingBytes, DIR_RW, stagingPa);
-    stats.maps++;
-  }
-  let managedIova = 0, managedBytes = 0, managedPa = 0, managedNext = 0;
-  if (managedFirst < Infinity) {
-    managedNext = alignUp(managedOffEnd, KiB4);
-    managedBytes = alignUp(managedNext + managedBump, page);
-    managedIova = mem.staticIova(managedBytes, where);
-    managedPa = mem.phys(managedBytes);
-    rec.push(managedFirst - base, OP_MAP, managedIova, managedBytes, DIR_RW, managedPa);
-    stats.maps++;
-  }
-  const managedAddr = (i: number): number => {
-    const off = hostOffset?.[i];
-    if (off !== undefined && !Number.isNaN(off)) return managedIova + off;
-    const a = managedIova + managedNext;
-    managedNext += alignUp(bytes[i]!, KiB4);
+  /** Host IOVA of managed copy i: its hostOffset, else the next free bytes of the region. */
+  managedAddr(i: number): number {
+    const off = this.copies.hostOffset?.[i];
+    if (off !== undefined && !Number.isNaN(off)) return this.managedIova + off;
+    const a = this.managedIova + this.managedNext;
+    this.managedNext += alignUp(this.copies.bytes[i]!, KiB4);
     return a;
-  };
-
-  // pinned buffers: per key (stream, direction), a ring of cfg.pinnedBuffers buffers; static ones
-  // are mapped at their first use (emitted at the end, at the earliest use; maps sort first at a tie)
-  const nKeys = keyMax.length;
-  const B = cfg.pinnedBuffers;
-  const bufIova = new Float64Array(nKeys * B).fill(-1);
-  const bufPa = new Float64Array(nKeys * B);
-  const bufSize = new Float64Array(nKeys * B);
-  const bufFirst = new Float64Array(nKeys * B).fill(Infinity);
-  const keyUses = new Float64Array(nKeys);
-  const staticPinned = cfg.pinnedMapping === 'static';
-  const copyBuf = new Int32Array(n).fill(-1);
-  const copyIova = new Float64Array(n); // per-copy mapping IOVA
-
-  let traceEnd = -Infinity;
-  const mode = cfg.engineAssignment;
-  const faults: number[] = []; // synthetic UVM faults, in start order (one entry per fault, not per request)
-  const nom = new Int32Array(n); // copies with modelled timing, in start order
-  let nNom = 0;
+  }
 
   /** Map for a copy at time t (static: first use; per-copy: its own mapping); returns its host IOVA. */
-  const mapFor = (i: number, t: number, dir: number): number => {
-    const b = copyBuf[i]!;
+  mapFor(i: number, t: number, dir: number): number {
+    const b = this.copyBuf[i]!;
     if (b < 0) return 0;
-    if (staticPinned) { if (t < bufFirst[b]!) bufFirst[b] = t; return bufIova[b]!; }
-    const iova = mem.dynamicIova(alignUp(bytes[i]!, KiB4), `copies[${i}]`);
-    copyIova[i] = iova;
-    rec.push(t, OP_MAP, iova, bytes[i]!, dir, bufPa[b]!);
-    stats.maps++;
+    if (this.staticPinned) { if (t < this.bufFirst[b]!) this.bufFirst[b] = t; return this.bufIova[b]!; }
+    const len = this.copies.bytes[i]!;
+    const iova = this.mem.dynamicIova(alignUp(len, KiB4), `copies[${i}]`);
+    this.copyIova[i] = iova;
+    this.rec.push(t, OP_MAP, iova, len, dir, this.bufPa[b]!);
+    this.stats.maps++;
     return iova;
-  };
-  const unmapFor = (i: number, t: number, dir: number): void => {
-    if (copyBuf[i]! < 0 || staticPinned) return;
-    rec.push(t, OP_UNMAP, copyIova[i]!, bytes[i]!, dir, 0);
-    stats.unmaps++;
-  };
-  const finish = (i: number, start: number, end: number): void => {
-    copyStartNs[i] = start;
-    copyEndNs[i] = end;
-    if (end > traceEnd) traceEnd = end;
-  };
+  }
 
-  // ---- pass over the copies in start order: addresses; measured copies are emitted here
-  const engBytes = new Float64Array(E);
-  const engT = new Float64Array(E);
-  for (let oi = 0; oi < n; oi++) {
-    const i = order[oi]!;
-    const k = cls[i]!;
-    if (k !== K_H2D && k !== K_D2H) continue;
-    const h = hk[i]!;
-    const len = bytes[i]!;
-    const toDev = k === K_H2D;
-    const dir = toDev ? DIR_READ : DIR_WRITE;
-    if (toDev) stats.h2dBytes += len; else stats.d2hBytes += len;
-    const t0 = startNs[i]! - base;
-    const dur = endNs[i]! - startNs[i]!;
-    const measured = !nominalOnly && dur > 0;
-    if (h === H_MANAGED && toDev) {
-      stats.uvmFaults++;
-      if (!measured) { faults.push(i); continue; }
-    }
-    const sl = streams.slot(streamId[i]!, E);
-    if (h === H_PINNED) {
-      const key = sl * 2 + (toDev ? 0 : 1);
-      const b = key * B + (keyUses[key]! % B);
-      keyUses[key] = keyUses[key]! + 1;
-      if (bufIova[b]! < 0) {
-        bufSize[b] = alignUp(keyMax[key]!, KiB4);
-        bufPa[b] = mem.phys(alignUp(bufSize[b]!, page));
-        bufIova[b] = staticPinned ? mem.staticIova(bufSize[b]!, where) : 0;
+  unmapFor(i: number, t: number, dir: number): void {
+    if (this.copyBuf[i]! < 0 || this.staticPinned) return;
+    this.rec.push(t, OP_UNMAP, this.copyIova[i]!, this.copies.bytes[i]!, dir, 0);
+    this.stats.unmaps++;
+  }
+
+  finish(i: number, start: number, end: number): void {
+    this.copyStartNs[i] = start;
+    this.copyEndNs[i] = end;
+    if (end > this.traceEnd) this.traceEnd = end;
+  }
+
+  /** ---- pass over the copies in start order: addresses; measured copies are emitted here */
+  addressCopies(): void {
+    const { startNs, endNs, bytes, streamId } = this.copies;
+    const { order, cls, hk, cfg, stats, streams, E, base, nominalOnly, mem, staticPinned } = this;
+    const { keyMax, keyUses, bufIova, bufSize, bufPa, copyBuf, copyIova, faults, nom } = this;
+    const B = cfg.pinnedBuffers, page = cfg.hostPageBytes;
+    for (let oi = 0; oi < this.n; oi++) {
+      const i = order[oi]!;
+      const k = cls[i]!;
+      if (k !== K_H2D && k !== K_D2H) continue;
+      const h = hk[i]!;
+      const len = bytes[i]!;
+      const toDev = k === K_H2D;
+      if (toDev) stats.h2dBytes += len; else stats.d2hBytes += len;
+      const t0 = startNs[i]! - base;
+      const dur = endNs[i]! - startNs[i]!;
+      const measured = !nominalOnly && dur > 0;
+      if (h === H_MANAGED && toDev) {
+        stats.uvmFaults++;
+        if (!measured) { faults.push(i); continue; }
       }
-      copyBuf[i] = b;
-    } else if (h === H_MANAGED) {
-      copyIova[i] = managedAddr(i);
+      const sl = streams.slot(streamId[i]!, E);
+      if (h === H_PINNED) {
+        const key = sl * 2 + (toDev ? 0 : 1);
+        const b = key * B + (keyUses[key]! % B);
+        keyUses[key] = keyUses[key]! + 1;
+        if (bufIova[b]! < 0) {
+          bufSize[b] = alignUp(keyMax[key]!, KiB4);
+          bufPa[b] = mem.phys(alignUp(bufSize[b]!, page));
+          bufIova[b] = staticPinned ? mem.staticIova(bufSize[b]!, WHERE) : 0;
+        }
+        copyBuf[i] = b;
+      } else if (h === H_MANAGED) {
+        copyIova[i] = this.managedAddr(i);
+      }
+      if (h === H_PAGEABLE) stats.stagingCpuNs += len / (toDev ? cfg.pageable.cpuCopyGBps : cfg.pageable.d2hCpuCopyGBps);
+      if (!measured) { nom[this.nNom++] = i; continue; }
+      this.emitMeasured(i, sl, t0, dur);
     }
-    if (h === H_PAGEABLE) stats.stagingCpuNs += len / (toDev ? cfg.pageable.cpuCopyGBps : cfg.pageable.d2hCpuCopyGBps);
-    if (!measured) { nom[nNom++] = i; continue; }
+  }
 
-    // measured: request j at t0 + bytesBefore(j) / rate; with engineAssignment=chunk the chunks are
-    // dealt over the engines, which run in parallel, the busiest ending at the copy's end
+  /**
+   * A copy with a measured duration (addressed; stream slot sl): request j at t0 + bytesBefore(j) / rate;
+   * with engineAssignment=chunk the chunks are dealt over the engines, which run in parallel, the
+   * busiest ending at the copy's end.
+   */
+  emitMeasured(i: number, sl: number, t0: number, dur: number): void {
+    const { E, cfg, engBytes, engT, stats, rec } = this;
+    const chunkBytes = cfg.chunkBytes, mode = cfg.engineAssignment;
+    const h = this.hk[i]!, len = this.copies.bytes[i]!;
+    const toDev = this.cls[i] === K_H2D;
+    const dir = toDev ? DIR_READ : DIR_WRITE;
     const nChunks = Math.ceil(len / chunkBytes);
-    const e0 = mode === 'direction' ? (toDev ? 0 : 1 % E) : streams.engine[sl]!;
+    const e0 = mode === 'direction' ? (toDev ? 0 : 1 % E) : this.streams.engine[sl]!;
     const nEng = mode === 'chunk' ? Math.min(E, nChunks) : 1;
     engBytes.fill(0);
     let most = 0;
@@ -621,23 +734,157 @@ export function gpuTrace(copies: GpuCopies, cfg: GpuConfig, opts: GpuTraceOption
     }
     const rate = most / dur;
     for (let q = 0; q < nEng; q++) engT[(e0 + q) % E] = t0;
-    const hostIova = h === H_PAGEABLE ? 0 : h === H_MANAGED ? copyIova[i]! : mapFor(i, t0, dir);
+    const hostIova = h === H_PAGEABLE ? 0 : h === H_MANAGED ? this.copyIova[i]! : this.mapFor(i, t0, dir);
     for (let c = 0; c < nChunks; c++) {
       const e = (e0 + (c % nEng)) % E;
       const clen = Math.min(chunkBytes, len - c * chunkBytes);
-      const iova = h === H_PAGEABLE ? stagingIova + (c % slots) * chunkBytes : hostIova + c * chunkBytes;
-      stats.dmaRequests += rec.dmas(engT[e]!, iova, clen, rate, dir, dmaBytes);
+      const iova = h === H_PAGEABLE ? this.stagingIova + (c % this.slots) * chunkBytes : hostIova + c * chunkBytes;
+      stats.dmaRequests += rec.dmas(engT[e]!, iova, clen, rate, dir, cfg.dmaBytes);
       engT[e] = engT[e]! + clen / rate;
     }
-    unmapFor(i, t0 + dur, dir);
-    finish(i, t0, t0 + dur);
+    this.unmapFor(i, t0 + dur, dir);
+    this.finish(i, t0, t0 + dur);
   }
 
-  // ---- copies with modelled timing: engines take their copies in order (CUDA stream order kept);
-  // the host link, one per direction, grants one chunk at a time to the engine whose chunk is ready
-  // first (ties: round-robin), so concurrent copies share it chunk by chunk at gpu.copyGBps
-  if (nNom > 0) {
+  /**
+   * ---- copies with modelled timing: engines take their copies in order (CUDA stream order kept);
+   * the host link, one per direction, grants one chunk at a time to the engine whose chunk is ready
+   * first (ties: round-robin), so concurrent copies share it chunk by chunk at gpu.copyGBps
+   */
+  scheduleNominal(): void {
+    if (this.nNom > 0) new LinkScheduler(this).run();
+  }
+
+  /**
+   * ---- UVM far faults with modelled timing: one fault servicer per GPU. Far faults of managed
+   * memory (host-to-device migrations without measured times). The fault buffer is FIFO: the
+   * servicer takes up to gpu.uvm.faultBatch raised faults, earliest raised first (ties: stream order
+   * of first appearance), spends gpu.uvm.faultUs, then DMA-reads their pages back-to-back at
+   * gpu.copyGBps; the batch is replayed when its last page has arrived, and each of its streams may
+   * then raise its next fault.
+   */
+  serviceFaults(): void {
+    const { faults, cfg, rec, stats, copyStartNs, copyEndNs, base } = this;
+    const nf = faults.length;
+    if (nf === 0) return;
+    const { startNs, bytes } = this.copies;
+    const q = new FaultQueues(faults, this.copies.streamId);
+    const { head, next, stream } = q;
+    const heap = new StreamHeap(q.streams);
+    for (let s = 0; s < q.streams; s++) heap.push(s, startNs[faults[head[s]!]!]! - base);
+    const batchMax = Math.min(cfg.uvm.faultBatch, nf);
+    const taken = new Int32Array(batchMax);
     const rate = cfg.copyGBps;
+    const serviceNs = cfg.uvm.faultUs * 1000;
+    let free = -Infinity;
+    let last = -Infinity;
+    while (heap.size > 0) {
+      const now = free > heap.topKey ? free : heap.topKey;
+      let nt = 0;
+      while (heap.size > 0 && nt < batchMax && heap.topKey <= now) {
+        const s = heap.pop();
+        taken[nt++] = head[s]!;
+        head[s] = next[head[s]!]!;
+      }
+      let t = now + serviceNs;
+      for (let j = 0; j < nt; j++) {
+        const i = faults[taken[j]!]!;
+        const len = bytes[i]!;
+        stats.dmaRequests += rec.dmas(t, this.managedAddr(i), len, rate, DIR_READ, cfg.dmaBytes);
+        copyStartNs[i] = now;
+        t += len / rate;
+      }
+      // replay: the batch's streams may raise their next faults
+      for (let j = 0; j < nt; j++) {
+        copyEndNs[faults[taken[j]!]!] = t;
+        const s = stream[taken[j]!]!;
+        if (head[s] !== -1) { const st = startNs[faults[head[s]!]!]! - base; heap.push(s, st > t ? st : t); }
+      }
+      free = t;
+      last = t;
+      stats.uvmBatches++;
+    }
+    if (last > this.traceEnd) this.traceEnd = last;
+  }
+
+  /**
+   * Static pinned buffers are mapped at their first use. ---- static mappings live until the buffers
+   * are freed, at program exit: unmapped only on request (an open-loop replay that lags the modelled
+   * times would otherwise see them vanish under queued DMAs)
+   */
+  staticMappings(): void {
+    const { bufIova, bufFirst, bufSize, bufPa, rec, stats, staticPinned } = this;
+    for (let b = 0; b < bufIova.length; b++) {
+      if (staticPinned && bufFirst[b]! < Infinity) { rec.push(bufFirst[b]!, OP_MAP, bufIova[b]!, bufSize[b]!, DIR_RW, bufPa[b]!); stats.maps++; }
+    }
+    if (this.traceEnd === -Infinity) this.traceEnd = 0;
+    const end = this.traceEnd;
+    if (this.opts.freeAtEnd === true) {
+      for (let b = 0; b < bufIova.length; b++) {
+        if (staticPinned && bufFirst[b]! < Infinity) { rec.push(end, OP_UNMAP, bufIova[b]!, bufSize[b]!, DIR_RW, 0); stats.unmaps++; }
+      }
+      if (this.pageableFirst < Infinity) { rec.push(end, OP_UNMAP, this.stagingIova, this.stagingBytes, DIR_RW, 0); stats.unmaps++; }
+      if (this.managedFirst < Infinity) { rec.push(end, OP_UNMAP, this.managedIova, this.managedBytes, DIR_RW, 0); stats.unmaps++; }
+    }
+    stats.hostPhysEnd = this.mem.physEnd;
+  }
+
+  /** ---- time order, then the trace */
+  toResult(): GpuTraceResult {
+    const { rec, stats, cfg, bdf } = this;
+    const ord = timeOrder(rec);
+    const tb = new TraceBuilder(Math.max(16, rec.n));
+    const d = tb.deviceIndex(bdf);
+    for (let q = 0; q < rec.n; q++) {
+      const r = ord[q]!;
+      tb.pushAddr(rec.t[r]!, d, -1, rec.op[r]!, rec.iova[r]!, rec.size[r]!, rec.dir[r]!, rec.pa[r]!);
+    }
+    const recommendedSettings: Array<[string, string | number | boolean]> = [
+      [`devices.${bdf}.ats`, cfg.ats],
+      ['pcie.lanes', 16],
+    ];
+    if (stats.hostPhysEnd > 4 * GiB1) recommendedSettings.push(['vm.ramBytes', alignUp(stats.hostPhysEnd, GiB1)]);
+    return { trace: tb.finish(), stats, recommendedSettings, timeBaseNs: this.base, copyStartNs: this.copyStartNs, copyEndNs: this.copyEndNs };
+  }
+}
+
+/**
+ * The chunk scheduler of scheduleNominal, over the builder's copies with modelled timing (positions
+ * j in b.nom): per engine a queue of its copies in start order, per stream its copies in start order;
+ * each step grants one chunk (pick, then grant).
+ */
+class LinkScheduler {
+  private readonly E: number;
+  /** Engine queues: engine e's copies are queue[qHead[e] .. qEnd[e]). */
+  private readonly qHead: Int32Array;
+  private readonly qEnd: Int32Array;
+  private readonly queue: Int32Array;
+  /** Stream order: each stream's next copy to start (streamNext) and the one after each copy (nextInStream). */
+  private readonly nextInStream: Int32Array;
+  private readonly streamNext: Int32Array;
+  private readonly slotOf: Int32Array;
+  private readonly streamBusy: Uint8Array;
+  /** Per engine: its current copy (-1: none), next chunk, start, host IOVA, when it can take a chunk, running completion. */
+  private readonly engCur: Int32Array;
+  private readonly engChunk: Int32Array;
+  private readonly engStart: Float64Array;
+  private readonly engIova: Float64Array;
+  private readonly engFree: Float64Array;
+  private readonly engDone: Float64Array;
+  /** Host link per direction (0: host-to-device), staging slots and the CPU doing the staging copies: when free. */
+  private readonly linkFree = new Float64Array(2).fill(-Infinity);
+  private readonly slotFree: Float64Array;
+  private cpuFree = -Infinity;
+  /** The engine granted last (round-robin start). */
+  private rr: number;
+  /** pick's choice: grant time and, for a pageable host-to-device chunk, when its CPU copy starts. */
+  private bestG = Infinity;
+  private bestFill = 0;
+
+  constructor(private readonly b: GpuTraceBuilder) {
+    const { E, nNom, nom, cls, streams } = b;
+    const streamId = b.copies.streamId, mode = b.cfg.engineAssignment;
+    this.E = E;
     // engine queues (start order)
     const qCount = new Int32Array(E + 1);
     const engOf = new Int32Array(nNom);
@@ -649,263 +896,229 @@ export function gpuTrace(copies: GpuCopies, cfg: GpuConfig, opts: GpuTraceOption
       qCount[e + 1]!++;
     }
     for (let e = 0; e < E; e++) qCount[e + 1] = qCount[e + 1]! + qCount[e]!;
-    const qHead = qCount.slice(0, E);
-    const qEnd = qCount.slice(1, E + 1);
-    const queue = new Int32Array(nNom);
+    this.qHead = qCount.slice(0, E);
+    this.qEnd = qCount.slice(1, E + 1);
+    this.queue = new Int32Array(nNom);
     const fill = qCount.slice(0, E);
-    for (let j = 0; j < nNom; j++) queue[fill[engOf[j]!]!++] = j;
+    for (let j = 0; j < nNom; j++) this.queue[fill[engOf[j]!]!++] = j;
     // stream order: each stream's copies in start order (next pointers over positions in `nom`)
     const S = streams.size;
-    const nextInStream = new Int32Array(nNom).fill(-1);
-    const streamNext = new Int32Array(S).fill(-1);
+    this.nextInStream = new Int32Array(nNom).fill(-1);
+    this.streamNext = new Int32Array(S).fill(-1);
     const streamLast = new Int32Array(S).fill(-1);
-    const slotOf = new Int32Array(nNom);
+    this.slotOf = new Int32Array(nNom);
     for (let j = 0; j < nNom; j++) {
       const sl = streams.slot(streamId[nom[j]!]!, E);
-      slotOf[j] = sl;
-      if (streamNext[sl] === -1) streamNext[sl] = j; else nextInStream[streamLast[sl]!] = j;
+      this.slotOf[j] = sl;
+      if (this.streamNext[sl] === -1) this.streamNext[sl] = j; else this.nextInStream[streamLast[sl]!] = j;
       streamLast[sl] = j;
     }
-    const streamBusy = new Uint8Array(S);
-    const engCur = new Int32Array(E).fill(-1);
-    const engChunk = new Int32Array(E);
-    const engStart = new Float64Array(E);
-    const engIova = new Float64Array(E);
-    const engFree = new Float64Array(E).fill(-Infinity);
-    const engDone = new Float64Array(E); // running completion of the engine's current copy
-    const linkFree = new Float64Array(2).fill(-Infinity);
-    const slotFree = new Float64Array(slots).fill(-Infinity);
-    let cpuFree = -Infinity;
-    let rr = E - 1;
+    this.streamBusy = new Uint8Array(S);
+    this.engCur = new Int32Array(E).fill(-1);
+    this.engChunk = new Int32Array(E);
+    this.engStart = new Float64Array(E);
+    this.engIova = new Float64Array(E);
+    this.engFree = new Float64Array(E).fill(-Infinity);
+    this.engDone = new Float64Array(E);
+    this.slotFree = new Float64Array(b.slots).fill(-Infinity);
+    this.rr = E - 1;
+  }
+
+  run(): void {
     for (;;) {
-      let best = -1, bestG = Infinity, bestFill = 0;
-      for (let q = 1; q <= E; q++) {
-        const e = (rr + q) % E;
-        let j = engCur[e]!;
-        let cs: number, c: number;
-        if (j === -1) {
-          if (qHead[e] === qEnd[e]) continue;
-          j = queue[qHead[e]!]!;
-          const sl = slotOf[j]!;
-          if (streamNext[sl] !== j || streamBusy[sl] === 1) continue; // an earlier copy of its stream is not done
-          cs = Math.max(startNs[nom[j]!]! - base, streams.free[sl]!);
-          c = 0;
-        } else {
-          cs = engStart[e]!;
-          c = engChunk[e]!;
-        }
-        const i = nom[j]!;
-        const toDev = cls[i] === K_H2D;
-        const clen = Math.min(chunkBytes, bytes[i]! - c * chunkBytes);
-        let ready = Math.max(cs, engFree[e]!);
-        let fillStart = 0;
-        if (hk[i] === H_PAGEABLE) {
-          const s = c % slots;
-          if (toDev) {
-            fillStart = Math.max(cpuFree, slotFree[s]!, cs);
-            const filled = fillStart + clen / cfg.pageable.cpuCopyGBps;
-            if (filled > ready) ready = filled;
-          } else if (slotFree[s]! > ready) ready = slotFree[s]!;
-        }
-        const lf = linkFree[toDev ? 0 : 1]!;
-        const g = ready > lf ? ready : lf;
-        if (g < bestG) { best = e; bestG = g; bestFill = fillStart; }
-      }
-      if (best === -1) break;
-      const e = best;
-      rr = e;
+      const e = this.pick();
+      if (e === -1) break;
+      this.grant(e);
+    }
+    for (let e = 0; e < this.E; e++) {
+      if (this.qHead[e] !== this.qEnd[e]) throw new Error(`gpuTrace: internal error, engine ${e} left ${this.qEnd[e]! - this.qHead[e]!} copies unscheduled`);
+    }
+  }
+
+  /** The engine whose next chunk the link can grant first (ties: round-robin after rr), -1 if none can go; sets bestG, bestFill. */
+  private pick(): number {
+    const { b, E, engCur, engStart, engChunk, engFree, qHead, qEnd, queue, slotOf, streamNext, streamBusy, slotFree, linkFree } = this;
+    const { startNs, bytes } = b.copies;
+    const { nom, cls, hk, base, streams, slots } = b;
+    const chunkBytes = b.cfg.chunkBytes;
+    let best = -1, bestG = Infinity, bestFill = 0;
+    for (let q = 1; q <= E; q++) {
+      const e = (this.rr + q) % E;
       let j = engCur[e]!;
-      const starting = j === -1;
-      if (starting) {
-        j = queue[qHead[e]!++]!;
+      let cs: number, c: number;
+      if (j === -1) {
+        if (qHead[e] === qEnd[e]) continue;
+        j = queue[qHead[e]!]!;
         const sl = slotOf[j]!;
-        engCur[e] = j;
-        engChunk[e] = 0;
-        streamBusy[sl] = 1;
-        streamNext[sl] = nextInStream[j]!;
+        if (streamNext[sl] !== j || streamBusy[sl] === 1) continue; // an earlier copy of its stream is not done
+        cs = Math.max(startNs[nom[j]!]! - base, streams.free[sl]!);
+        c = 0;
+      } else {
+        cs = engStart[e]!;
+        c = engChunk[e]!;
       }
       const i = nom[j]!;
       const toDev = cls[i] === K_H2D;
-      const dir = toDev ? DIR_READ : DIR_WRITE;
-      const c = engChunk[e]!;
       const clen = Math.min(chunkBytes, bytes[i]! - c * chunkBytes);
-      if (starting) {
-        const cs = Math.max(startNs[i]! - base, streams.free[slotOf[j]!]!);
-        engStart[e] = cs;
-        engDone[e] = cs;
-        engIova[e] = hk[i] === H_PINNED ? mapFor(i, cs, dir) : hk[i] === H_MANAGED ? copyIova[i]! : 0;
-      }
-      let iova: number;
-      const end = bestG + clen / rate;
-      let done = end;
+      let ready = Math.max(cs, engFree[e]!);
+      let fillStart = 0;
       if (hk[i] === H_PAGEABLE) {
         const s = c % slots;
-        iova = stagingIova + s * chunkBytes;
         if (toDev) {
-          cpuFree = bestFill + clen / cfg.pageable.cpuCopyGBps;
-          slotFree[s] = end;
-        } else {
-          const cstart = cpuFree > end ? cpuFree : end;
-          cpuFree = cstart + clen / cfg.pageable.d2hCpuCopyGBps;
-          slotFree[s] = cpuFree;
-          done = cpuFree;
-        }
+          fillStart = Math.max(this.cpuFree, slotFree[s]!, cs);
+          const filled = fillStart + clen / b.cfg.pageable.cpuCopyGBps;
+          if (filled > ready) ready = filled;
+        } else if (slotFree[s]! > ready) ready = slotFree[s]!;
+      }
+      const lf = linkFree[toDev ? 0 : 1]!;
+      const g = ready > lf ? ready : lf;
+      if (g < bestG) { best = e; bestG = g; bestFill = fillStart; }
+    }
+    this.bestG = bestG;
+    this.bestFill = bestFill;
+    return best;
+  }
+
+  /** Grants engine e's next chunk at bestG: starts its next copy if it has none, emits the chunk's DMAs, completes the copy after its last chunk. */
+  private grant(e: number): void {
+    const { b, engCur, engStart, engChunk, engFree, engDone, engIova, qHead, queue, slotOf, streamNext, nextInStream, streamBusy, slotFree, linkFree, bestG } = this;
+    const { startNs, bytes } = b.copies;
+    const { nom, cls, hk, base, streams, cfg } = b;
+    const chunkBytes = cfg.chunkBytes, rate = cfg.copyGBps;
+    this.rr = e;
+    let j = engCur[e]!;
+    const starting = j === -1;
+    if (starting) {
+      j = queue[qHead[e]!++]!;
+      const sl = slotOf[j]!;
+      engCur[e] = j;
+      engChunk[e] = 0;
+      streamBusy[sl] = 1;
+      streamNext[sl] = nextInStream[j]!;
+    }
+    const i = nom[j]!;
+    const toDev = cls[i] === K_H2D;
+    const dir = toDev ? DIR_READ : DIR_WRITE;
+    const c = engChunk[e]!;
+    const clen = Math.min(chunkBytes, bytes[i]! - c * chunkBytes);
+    if (starting) {
+      const cs = Math.max(startNs[i]! - base, streams.free[slotOf[j]!]!);
+      engStart[e] = cs;
+      engDone[e] = cs;
+      engIova[e] = hk[i] === H_PINNED ? b.mapFor(i, cs, dir) : hk[i] === H_MANAGED ? b.copyIova[i]! : 0;
+    }
+    let iova: number;
+    const end = bestG + clen / rate;
+    let done = end;
+    if (hk[i] === H_PAGEABLE) {
+      const s = c % b.slots;
+      iova = b.stagingIova + s * chunkBytes;
+      if (toDev) {
+        this.cpuFree = this.bestFill + clen / cfg.pageable.cpuCopyGBps;
+        slotFree[s] = end;
       } else {
-        iova = engIova[e]! + c * chunkBytes;
+        const cstart = this.cpuFree > end ? this.cpuFree : end;
+        this.cpuFree = cstart + clen / cfg.pageable.d2hCpuCopyGBps;
+        slotFree[s] = this.cpuFree;
+        done = this.cpuFree;
       }
-      stats.dmaRequests += rec.dmas(bestG, iova, clen, rate, dir, dmaBytes);
-      linkFree[toDev ? 0 : 1] = end;
-      engFree[e] = end;
-      if (done > engDone[e]!) engDone[e] = done;
-      engChunk[e] = c + 1;
-      if ((c + 1) * chunkBytes >= bytes[i]!) {
-        const completion = engDone[e]!;
-        const sl = slotOf[j]!;
-        streamBusy[sl] = 0;
-        streams.free[sl] = completion;
-        engCur[e] = -1;
-        unmapFor(i, completion, dir);
-        finish(i, engStart[e]!, completion);
-      }
+    } else {
+      iova = engIova[e]! + c * chunkBytes;
     }
-    for (let e = 0; e < E; e++) {
-      if (qHead[e] !== qEnd[e]) throw new Error(`gpuTrace: internal error, engine ${e} left ${qEnd[e]! - qHead[e]!} copies unscheduled`);
+    b.stats.dmaRequests += b.rec.dmas(bestG, iova, clen, rate, dir, cfg.dmaBytes);
+    linkFree[toDev ? 0 : 1] = end;
+    engFree[e] = end;
+    if (done > engDone[e]!) engDone[e] = done;
+    engChunk[e] = c + 1;
+    if ((c + 1) * chunkBytes >= bytes[i]!) {
+      const completion = engDone[e]!;
+      const sl = slotOf[j]!;
+      streamBusy[sl] = 0;
+      streams.free[sl] = completion;
+      engCur[e] = -1;
+      b.unmapFor(i, completion, dir);
+      b.finish(i, engStart[e]!, completion);
     }
   }
-
-  // ---- UVM far faults with modelled timing: one fault servicer per GPU
-  if (faults.length > 0) {
-    const end = serviceFaults(faults, copies, base, cfg, rec, stats, copyStartNs, copyEndNs, managedAddr);
-    if (end > traceEnd) traceEnd = end;
-  }
-
-  for (let b = 0; b < bufIova.length; b++) {
-    if (staticPinned && bufFirst[b]! < Infinity) { rec.push(bufFirst[b]!, OP_MAP, bufIova[b]!, bufSize[b]!, DIR_RW, bufPa[b]!); stats.maps++; }
-  }
-
-  // ---- static mappings live until the buffers are freed, at program exit: unmapped only on request
-  // (an open-loop replay that lags the modelled times would otherwise see them vanish under queued DMAs)
-  if (traceEnd === -Infinity) traceEnd = 0;
-  if (opts.freeAtEnd === true) {
-    for (let b = 0; b < bufIova.length; b++) {
-      if (staticPinned && bufFirst[b]! < Infinity) { rec.push(traceEnd, OP_UNMAP, bufIova[b]!, bufSize[b]!, DIR_RW, 0); stats.unmaps++; }
-    }
-    if (pageableFirst < Infinity) { rec.push(traceEnd, OP_UNMAP, stagingIova, stagingBytes, DIR_RW, 0); stats.unmaps++; }
-    if (managedFirst < Infinity) { rec.push(traceEnd, OP_UNMAP, managedIova, managedBytes, DIR_RW, 0); stats.unmaps++; }
-  }
-  stats.hostPhysEnd = mem.physEnd;
-
-  // ---- time order, then the trace
-  const ord = timeOrder(rec);
-  const tb = new TraceBuilder(Math.max(16, rec.n));
-  const d = tb.deviceIndex(bdf);
-  for (let q = 0; q < rec.n; q++) {
-    const r = ord[q]!;
-    tb.pushAddr(rec.t[r]!, d, -1, rec.op[r]!, rec.iova[r]!, rec.size[r]!, rec.dir[r]!, rec.pa[r]!);
-  }
-
-  const recommendedSettings: Array<[string, string | number | boolean]> = [
-    [`devices.${bdf}.ats`, cfg.ats],
-    ['pcie.lanes', 16],
-  ];
-  if (stats.hostPhysEnd > 4 * GiB1) recommendedSettings.push(['vm.ramBytes', alignUp(stats.hostPhysEnd, GiB1)]);
-  return { trace: tb.finish(), stats, recommendedSettings, timeBaseNs: base, copyStartNs, copyEndNs };
 }
 
-/**
- * Far faults of managed memory (host-to-device migrations without measured times). The fault
- * buffer is FIFO: the servicer takes up to gpu.uvm.faultBatch raised faults, earliest raised first
- * (ties: stream order of first appearance), spends gpu.uvm.faultUs, then DMA-reads their pages
- * back-to-back at gpu.copyGBps; the batch is replayed when its last page has arrived, and each of
- * its streams may then raise its next fault. Returns the last completion.
- */
-function serviceFaults(
-  faults: number[], c: GpuCopies, base: number, cfg: GpuConfig, rec: Records, stats: GpuTraceStats,
-  copyStartNs: Float64Array, copyEndNs: Float64Array, managedAddr: (i: number) => number,
-): number {
-  const nf = faults.length;
-  // per stream: a queue of its faults (linked through nextF), in start order
-  const ids = new Map<number, number>();
-  const fStream = new Int32Array(nf);
-  for (let f = 0; f < nf; f++) {
-    const id = c.streamId[faults[f]!]!;
-    let s = ids.get(id);
-    if (s === undefined) { s = ids.size; ids.set(id, s); }
-    fStream[f] = s;
+/** Far faults per stream: FIFO queues in start order, linked through `next`; streams numbered in order of first appearance. */
+class FaultQueues {
+  readonly streams: number;
+  /** Per fault (position in `faults`): its stream, and the next fault of that stream (-1: none). */
+  readonly stream: Int32Array;
+  readonly next: Int32Array;
+  /** Per stream: its first fault not yet taken (-1: none). */
+  readonly head: Int32Array;
+  constructor(faults: readonly number[], streamId: ArrayLike<number>) {
+    const nf = faults.length;
+    const ids = new Map<number, number>();
+    this.stream = new Int32Array(nf);
+    for (let f = 0; f < nf; f++) {
+      const id = streamId[faults[f]!]!;
+      let s = ids.get(id);
+      if (s === undefined) { s = ids.size; ids.set(id, s); }
+      this.stream[f] = s;
+    }
+    const S = ids.size;
+    this.streams = S;
+    this.head = new Int32Array(S).fill(-1);
+    const tail = new Int32Array(S).fill(-1);
+    this.next = new Int32Array(nf).fill(-1);
+    for (let f = 0; f < nf; f++) {
+      const s = this.stream[f]!;
+      if (this.head[s] === -1) this.head[s] = f; else this.next[tail[s]!] = f;
+      tail[s] = f;
+    }
   }
-  const S = ids.size;
-  const head = new Int32Array(S).fill(-1), tail = new Int32Array(S).fill(-1), nextF = new Int32Array(nf).fill(-1);
-  for (let f = 0; f < nf; f++) {
-    const s = fStream[f]!;
-    if (head[s] === -1) head[s] = f; else nextF[tail[s]!] = f;
-    tail[s] = f;
+}
+
+/** Min-heap of streams 0..capacity-1 (each at most once) by (key, stream). */
+export class StreamHeap {
+  private readonly heap: Int32Array;
+  private readonly key: Float64Array;
+  private n = 0;
+  constructor(capacity: number) {
+    this.heap = new Int32Array(capacity);
+    this.key = new Float64Array(capacity);
   }
-  // min-heap of streams by (raise time, stream)
-  const heap = new Int32Array(S);
-  const hkey = new Float64Array(S);
-  let hn = 0;
-  const less = (a: number, b: number): boolean => hkey[a]! < hkey[b]! || (hkey[a] === hkey[b] && a < b);
-  const push = (s: number, key: number): void => {
-    hkey[s] = key;
-    let j = hn++;
+  get size(): number { return this.n; }
+  /** The smallest key (only when size > 0). */
+  get topKey(): number { return this.key[this.heap[0]!]!; }
+  private less(a: number, b: number): boolean {
+    const key = this.key;
+    return key[a]! < key[b]! || (key[a] === key[b] && a < b);
+  }
+  push(s: number, key: number): void {
+    const heap = this.heap;
+    this.key[s] = key;
+    let j = this.n++;
     while (j > 0) {
       const p = (j - 1) >> 1;
-      if (!less(s, heap[p]!)) break;
+      if (!this.less(s, heap[p]!)) break;
       heap[j] = heap[p]!;
       j = p;
     }
     heap[j] = s;
-  };
-  const pop = (): number => {
+  }
+  /** Removes and returns the stream of the smallest (key, stream) (only when size > 0). */
+  pop(): number {
+    const heap = this.heap;
     const top = heap[0]!;
-    const x = heap[--hn]!;
+    const x = heap[--this.n]!;
+    const hn = this.n;
     let j = 0;
     for (;;) {
       let m = 2 * j + 1;
       if (m >= hn) break;
-      if (m + 1 < hn && less(heap[m + 1]!, heap[m]!)) m++;
-      if (!less(heap[m]!, x)) break;
+      if (m + 1 < hn && this.less(heap[m + 1]!, heap[m]!)) m++;
+      if (!this.less(heap[m]!, x)) break;
       heap[j] = heap[m]!;
       j = m;
     }
     if (hn > 0) heap[j] = x;
     return top;
-  };
-  for (let s = 0; s < S; s++) push(s, c.startNs[faults[head[s]!]!]! - base);
-
-  const batchMax = Math.min(cfg.uvm.faultBatch, nf);
-  const taken = new Int32Array(batchMax);
-  const rate = cfg.copyGBps;
-  const serviceNs = cfg.uvm.faultUs * 1000;
-  let free = -Infinity;
-  let last = -Infinity;
-  while (hn > 0) {
-    const now = free > hkey[heap[0]!]! ? free : hkey[heap[0]!]!;
-    let nt = 0;
-    while (hn > 0 && nt < batchMax && hkey[heap[0]!]! <= now) {
-      const s = pop();
-      taken[nt++] = head[s]!;
-      head[s] = nextF[head[s]!]!;
-    }
-    let t = now + serviceNs;
-    for (let j = 0; j < nt; j++) {
-      const i = faults[taken[j]!]!;
-      const len = c.bytes[i]!;
-      stats.dmaRequests += rec.dmas(t, managedAddr(i), len, rate, DIR_READ, cfg.dmaBytes);
-      copyStartNs[i] = now;
-      t += len / rate;
-    }
-    // replay: the batch's streams may raise their next faults
-    for (let j = 0; j < nt; j++) {
-      copyEndNs[faults[taken[j]!]!] = t;
-      const s = fStream[taken[j]!]!;
-      if (head[s] !== -1) { const st = c.startNs[faults[head[s]!]!]! - base; push(s, st > t ? st : t); }
-    }
-    free = t;
-    last = t;
-    stats.uvmBatches++;
   }
-  return last;
 }
 
 // ------------------------------------------------------------------------------------------------
