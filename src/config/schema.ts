@@ -11,7 +11,7 @@ import { POLICIES } from './cache.js';
 import { type Knob, closestKey } from './knob.js';
 import { IRQ_KNOBS } from './knobs/irq.js';
 import { CPU_KNOBS } from '../virt/cpu.js';
-import { GPU_KNOBS } from '../devices/gpu/knobs.js';
+import { GPU_KNOBS } from './knobs/gpu.js';
 import { NIC_KNOBS } from './knobs/nic.js';
 import { MIGRATION_KNOBS } from '../virt/migration-knobs.js';
 import { NESTED_KNOBS } from '../virt/nested.js';

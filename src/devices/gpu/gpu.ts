@@ -33,10 +33,10 @@ import type { GpuCopyColumns } from '../../trace/importers/gpu.js';
 import { inputError } from '../../util/errors.js';
 import { parseKnobValue, type Knob } from '../../config/knob.js';
 import { canonicalBdf } from '../../config/bdf.js';
-import { GPU_KNOBS } from './knobs.js';
+import { GPU_KNOBS } from '../../config/knobs/gpu.js';
 
 export type { GpuCopyColumns } from '../../trace/importers/gpu.js';
-export { GPU_KNOBS } from './knobs.js';
+export { GPU_KNOBS } from '../../config/knobs/gpu.js';
 
 // CUpti_ActivityMemcpyKind and CUpti_ActivityMemoryKind (cupti_activity.h), as numbers: the
 // importer's const enums carry the same values.

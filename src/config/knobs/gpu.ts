@@ -6,7 +6,7 @@
  * Source markers: [P] paper full text,
  * [A] abstract, [S] quoted by a third party, [C] public code, configuration or a developer's number.
  */
-import type { Knob } from '../../config/knob.js';
+import type { Knob } from '../knob.js';
 
 const SRC_T4 = 'published-figures §5: pinned vs pageable cudaMemcpy, 16 MiB, Tesla T4 on PCIe Gen3 x16 in a cloud VM (a public sample program, low authority) [C]';
 
