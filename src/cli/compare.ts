@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { checkOutputFile, checkOutputDir, writeFileAtomic } from '../util/output.js';
 import { parseSetArgs, type Config } from '../config/config.js';
-import { parseModes, MODES } from '../virt/paths.js';
+import { parseModes, MODES, DEFAULT_MODES } from '../virt/paths.js';
 import { HYPERVISORS, type HypervisorName } from '../virt/hypervisors.js';
 import { compareModes, type CompareResult, type DeviceWorkload, type ModeResult } from '../virt/compare.js';
 import { formatTable, type Column } from './table.js';
@@ -54,10 +54,22 @@ const COMPARE_COLUMNS: Array<Column<ModeResult>> = [
   { header: 'order ns/pkt', align: 'right', cell: (m) => m.iommu?.orderingWaitNsPerPacket.toFixed(0) ?? '—' },
 ];
 
+/**
+ * What the paths need from the setup (ModeResult.notes), each note once with the paths it is for:
+ * `  passthrough, passthrough-pi: the GPU's whole IOMMU group … bound to vfio-pci`. None: no lines.
+ */
+export function formatNotes(modes: readonly ModeResult[]): string[] {
+  const byNote = new Map<string, string[]>();
+  for (const m of modes) for (const n of m.notes ?? []) byNote.set(n, [...(byNote.get(n) ?? []), m.mode]);
+  if (byNote.size === 0) return [];
+  return ['', 'setup needed:', ...[...byNote].map(([n, ms]) => `  ${ms.join(', ')}: ${n}`)];
+}
+
 export function formatCompare(r: CompareResult): string {
   const lines = [`${r.workload} under ${r.hypervisor.name}: ${r.hypervisor.description}`, ''];
   // a refused path: its mode, then the reason from the second column on
   lines.push(...formatTable(COMPARE_COLUMNS, r.modes.map((m) => (m.refused ? { row: m, note: `refused: ${m.refused}` } : { row: m }))));
+  lines.push(...formatNotes(r.modes));
   if (r.passthroughOverEmulated !== null) lines.push('', `passthrough / emulated throughput: ${r.passthroughOverEmulated}×`);
   return lines.join('\n') + '\n';
 }
@@ -66,8 +78,8 @@ export function registerCompare(program: Command): void {
   program
     .command('compare')
     .description('one workload through several I/O paths under a hypervisor: throughput, CPU cycles per packet, exits, interrupts, IOTLB')
-    .argument('<workload>', 'a NIC or GPU workload or generator (iommusim workloads lists them)')
-    .option('--modes <list>', `I/O paths, comma-separated: ${MODES.join(', ')}`, 'bare-metal,strict,lazy,passthrough,passthrough-pi,virtio,emulated')
+    .argument('<workload>', 'a NIC, GPU or block (nvme) workload or generator (iommusim workloads lists them)')
+    .option('--modes <list>', `I/O paths, comma-separated: ${MODES.join(', ')} (default: the workload's device's own paths — NIC: ${DEFAULT_MODES.nic.join(', ')}; GPU: ${DEFAULT_MODES.gpu.join(', ')}; block (nvme): ${DEFAULT_MODES.blk.join(', ')})`)
     .option('--hypervisor <name>', `hypervisor profile: ${HYPERVISORS.join(', ')}`, 'kvm')
     .option('--viommu <how>', 'passthrough-viommu: shadow (caching mode) or nested', 'shadow')
     .option('--set <key=value>', 'set a configuration key (repeatable)', collect, [])
@@ -76,11 +88,11 @@ export function registerCompare(program: Command): void {
     .option('--out <dir>', 'write a report (report.html, PNG charts, summary.md, results.csv/json) into this folder')
     .option('--quiet', 'print nothing but errors')
     .option('--workers <n>', 'worker threads, one I/O path each (default: one per core; 0 or 1: in this thread)')
-    .action(async (workload: string, opts: { modes: string; hypervisor: string; viommu: string; set: string[]; platform?: string; json?: string; out?: string; quiet?: boolean; workers?: string }) => {
+    .action(async (workload: string, opts: { modes?: string; hypervisor: string; viommu: string; set: string[]; platform?: string; json?: string; out?: string; quiet?: boolean; workers?: string }) => {
       if (opts.json) checkOutputFile(opts.json, '--json');
       if (opts.out) checkOutputDir(opts.out, '--out');
       const workers = workersOption(opts.workers);
-      const modes = parseModes(opts.modes);
+      const requested = opts.modes === undefined ? undefined : parseModes(opts.modes);
       if (!(HYPERVISORS as readonly string[]).includes(opts.hypervisor)) throw inputError(`--hypervisor ${opts.hypervisor}`, 'unknown hypervisor', `use one of ${HYPERVISORS.join(', ')}`);
       if (opts.viommu !== 'shadow' && opts.viommu !== 'nested') throw inputError(`--viommu ${opts.viommu}`, 'unknown', 'use shadow or nested');
       const user: Array<[string, SettingValue]> = [];
@@ -89,6 +101,8 @@ export function registerCompare(program: Command): void {
       const { configFor, name } = workloadConfigs(workload, user);
       const probe = configFor([]);
       const device = deviceWorkload(name, probe.workload.kind).device; // a workload without a device model stops here
+      // no --modes: the device's own paths (a GPU's four, not the NIC's list with the GPU's counterparts added)
+      const modes = requested ?? [...DEFAULT_MODES[device ?? 'nic']];
       const hypervisor = opts.hypervisor as HypervisorName;
       // each I/O path a job on the pool (or, for one worker or one path, all in this thread): the same bytes either way
       const runner = openRunner(threadsFor(workers, simulatedModes(modes, hypervisor, device).length));

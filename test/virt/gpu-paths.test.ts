@@ -20,8 +20,9 @@ const cfgFor = (extra: Array<[string, SettingValue]>) => specConfig(spec, [], [[
 const gpu = deviceWorkload('gpu-training-h2d', 'gpu-training');
 
 describe('GPU I/O paths', () => {
-  it('`iommusim compare gpu-training-h2d` shows the four GPU paths, and refuses virtio and emulated with the reason', () => {
-    const r = spawnSync(process.execPath, [join(root, 'dist/src/cli/main.js'), 'compare', 'gpu-training-h2d', '--set', 'workload.count=8', '--json', '/dev/stdout', '--quiet'], { cwd: root, encoding: 'utf8' });
+  it('`iommusim compare gpu-training-h2d --modes` with the NIC\'s list: the four GPU paths, virtio and emulated refused with the reason', () => {
+    const nicList = 'bare-metal,strict,lazy,passthrough,passthrough-pi,virtio,emulated'; // without --modes a GPU gets its own (test/cli/compare-defaults.test.ts)
+    const r = spawnSync(process.execPath, [join(root, 'dist/src/cli/main.js'), 'compare', 'gpu-training-h2d', '--modes', nicList, '--set', 'workload.count=8', '--json', '/dev/stdout', '--quiet'], { cwd: root, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const modes = (JSON.parse(r.stdout) as { modes: Array<{ mode: string; refused?: string; throughputGbps: number }> }).modes;
     const run = modes.filter((m) => !m.refused).map((m) => m.mode);

@@ -16,8 +16,9 @@
  *     - { workload: pciebench, settings: { workload.size: 4KiB } }
  *
  * Every job's config is resolved (and so validated) when the spec is loaded, so a typo fails before
- * any worker starts; errors are one line naming the file and the field. A job whose hypervisor
- * refuses its I/O path is kept, with the reason, and recorded as refused without running.
+ * any worker starts; errors are one line naming the file and the field. A job whose I/O path its
+ * device lacks (a GPU's virtio) or its hypervisor refuses is kept, with the reason, and recorded as
+ * refused without running, as `iommusim compare` shows a refused path.
  */
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -26,9 +27,9 @@ import { parse as parseYaml } from 'yaml';
 import { InputError } from '../../util/errors.js';
 import { buildConfig, type Config } from '../../config/config.js';
 import { findGenerator } from '../../trace/generators/index.js';
-import { MODES, PATHS, type Mode } from '../../virt/paths.js';
+import { MODES, PATHS, DEVICE_REFUSES, pathRefusal, type Mode, type DeviceClass } from '../../virt/paths.js';
 import { HYPERVISORS, PROFILES, type HypervisorName } from '../../virt/hypervisors.js';
-import { hasDeviceModel } from '../../virt/device-workload.js';
+import { hasDeviceModel, deviceClassOf } from '../../virt/device-workload.js';
 import { findWorkload, specConfig, sweepPoints, type SettingValue, type WorkloadSpec } from '../workloads.js';
 
 /** How a job runs: through the timed model, or functionally (counts only). */
@@ -73,7 +74,7 @@ export interface SweepSpec {
   specs: Record<string, WorkloadSpec>;
   /** Each job's resolved config, by job index (an I/O-path job's includes the path's settings). Not written to sweep.json. */
   configs: Array<Readonly<Config>>;
-  /** Jobs whose hypervisor refuses their I/O path, by id: the reason. They are recorded as refused, not run. */
+  /** Jobs whose I/O path their device lacks or their hypervisor refuses, by id: the reason. They are recorded as refused, not run. */
   refused: Record<string, string>;
 }
 
@@ -297,13 +298,24 @@ export function parseSweepSpec(raw: unknown, file: string): SweepSpec {
     }
     const job: SweepJob = { id, index: jobs.length, workload: r.workload, run: r.run, ...(r.mode !== undefined ? { mode: r.mode, hypervisor } : {}), settings: r.settings };
     if (r.mode !== undefined) {
-      const why = PROFILES[hypervisor!].refuses[r.mode];
-      if (why) refused[id] = `${hypervisor} refuses ${r.mode}: ${why}`;
+      const why = pathRefusal(r.mode, PROFILES[hypervisor!], deviceClassOf(cfg.workload.kind));
+      if (why) refused[id] = refusal(r.mode, hypervisor!, deviceClassOf(cfg.workload.kind)!, why);
     }
     jobs.push(job);
     configs.push(cfg);
   }
   return { name: o.name as string, file, jobs, inputs, specs, configs, refused };
+}
+
+const DEVICE_NAMES: Readonly<Record<DeviceClass, string>> = { nic: 'a NIC', gpu: 'a GPU', blk: 'a block device' };
+
+/**
+ * A refused job's reason, saying who refuses: the device (`a GPU has no virtio path: no hypervisor
+ * offers a paravirtual CUDA device: … (use api-remoting)`, the reason compare shows) or the
+ * hypervisor (`xen refuses virtio: …`).
+ */
+function refusal(mode: Mode, hypervisor: HypervisorName, device: DeviceClass, why: string): string {
+  return DEVICE_REFUSES[device][mode] ? `${DEVICE_NAMES[device]} has no ${mode} path: ${why}` : `${hypervisor} refuses ${mode}: ${why}`;
 }
 
 /**
@@ -315,10 +327,11 @@ function jobConfig(r: RawJob, input: JobInput, spec: WorkloadSpec | undefined, f
   // the guest RAM's backing, as the job's own settings (and its workload's) give it, decides a passthrough path's leaves
   const probe = r.mode === undefined || input.kind === 'trace' ? undefined
     : input.kind === 'spec' ? specConfig({ ...spec!, sweep: undefined }, [], entries) : buildConfig([...findGenerator(input.name)!.defaults, ...entries]);
-  const pathSettings = r.mode !== undefined ? PATHS[r.mode].deviceSettings('shadow', probe?.vm.s2PageBytes ?? 2097152) : [];
+  // the path's settings for the workload's device (a GPU's pinned pages, a block device's buffers), as compare builds them
+  const pathSettings = r.mode !== undefined ? PATHS[r.mode].deviceSettings('shadow', probe?.vm.s2PageBytes ?? 2097152, probe && deviceClassOf(probe.workload.kind)) : [];
   if (r.mode !== undefined) {
     if (r.run === 'functional') throw new InputError(`${file}: ${r.field}: mode ${r.mode} with run functional: an I/O-path job runs timed; drop run: functional or the mode`);
-    if (input.kind === 'trace') throw new InputError(`${file}: ${r.field}: mode ${r.mode}: a trace file is replayed as recorded and has no device model to compare I/O paths with; use a NIC (nic-*) or GPU (gpu-*) workload, or drop mode`);
+    if (input.kind === 'trace') throw new InputError(`${file}: ${r.field}: mode ${r.mode}: a trace file is replayed as recorded and has no device model to compare I/O paths with; use a NIC (nic-*), GPU (gpu-*) or block (nvme) workload, or drop mode`);
     for (const [k, v] of pathSettings) {
       if (k in r.settings) throw new InputError(`${file}: ${r.origin(k)}: the I/O path sets ${k} itself (mode ${r.mode}: ${k}=${v}); drop ${k} or the mode`);
     }
@@ -333,10 +346,10 @@ function jobConfig(r: RawJob, input: JobInput, spec: WorkloadSpec | undefined, f
     throw new InputError(`run functional: ${what} runs only with timing; use run timed`);
   }
   if (r.mode !== undefined && (input.kind === 'spec' && spec!.trace !== undefined)) {
-    throw new InputError(`${file}: ${r.field}: mode ${r.mode}: ${basename(spec!.file)} replays a trace file, which has no device model to compare I/O paths with; use a NIC (nic-*) or GPU (gpu-*) workload, or drop mode`);
+    throw new InputError(`${file}: ${r.field}: mode ${r.mode}: ${basename(spec!.file)} replays a trace file, which has no device model to compare I/O paths with; use a NIC (nic-*), GPU (gpu-*) or block (nvme) workload, or drop mode`);
   }
   if (r.mode !== undefined && !hasDeviceModel(cfg.workload.kind)) {
-    throw new InputError(`${file}: ${r.field}: mode ${r.mode}: workload.kind ${cfg.workload.kind} has no device model to compare I/O paths with; use a NIC (nic-*) or GPU (gpu-*) workload, or drop mode`);
+    throw new InputError(`${file}: ${r.field}: mode ${r.mode}: workload.kind ${cfg.workload.kind} has no device model to compare I/O paths with; use a NIC (nic-*), GPU (gpu-*) or block (nvme) workload, or drop mode`);
   }
   return cfg;
 }

@@ -305,7 +305,7 @@ async function sweepLocked(pool: Piscina | undefined, spec: SweepSpec, opts: Swe
       shared: { loads: shares.loads, bytes: shares.bytes }, jobMs, wallMs: performance.now() - t0,
     };
     if (!opts.quiet) {
-      process.stderr.write(`sweep ${spec.name}: ${w.results}/${mine.length} jobs ok${w.errors.length ? `, ${w.errors.length} failed (${join(out, 'errors.json')})` : ''}${w.refused.length ? `, ${w.refused.length} refused by their hypervisor (${join(out, 'refused.json')})` : ''}, ${done} run, ${skipped} resumed, ${(summary.wallMs / 1000).toFixed(1)} s → ${join(out, 'results.json')}\n`);
+      process.stderr.write(`sweep ${spec.name}: ${w.results}/${mine.length} jobs ok${w.errors.length ? `, ${w.errors.length} failed (${join(out, 'errors.json')})` : ''}${w.refused.length ? `, ${w.refused.length} refused by their device or hypervisor (${join(out, 'refused.json')})` : ''}, ${done} run, ${skipped} resumed, ${(summary.wallMs / 1000).toFixed(1)} s → ${join(out, 'results.json')}\n`);
     }
     return summary;
   } catch (e) {
