@@ -150,7 +150,8 @@ export function registerMigrate(program: Command): void {
       const fb = PROFILES[h].refuses.virtio ? 'emulated' : 'virtio';
       const c = compareModes(w, [pt, fb], h, configFor);
       const k: Record<string, number> = {};
-      for (const kn of MIGRATION_KNOBS) k[kn.key] = (probe as unknown as { migration: Record<string, number> }).migration[kn.key.slice('migration.'.length)];
+      const m: Record<string, number> = probe.migration;
+      for (const kn of MIGRATION_KNOBS) k[kn.key] = m[kn.key.slice('migration.'.length)];
       const r = migrationTimeline(h, c.modes[0], c.modes[1], k);
       if (opts.json) writeFileAtomic(opts.json, JSON.stringify(r, null, 2) + '\n', { flag: '--json' });
       process.stdout.write(formatMigration(r, name));

@@ -9,6 +9,10 @@ import { inputError } from '../util/errors.js';
 import { canonicalBdf } from './bdf.js';
 import { findPlatform, PLATFORMS } from './platforms.js';
 import { validatePcieSpec, PCIE_DEFAULTS, type PcieLinkSpec } from './pcie.js';
+import type { GpuSection } from './knobs/gpu.js';
+import type { NicSection } from './knobs/nic.js';
+import type { IrqSection } from './knobs/irq.js';
+import type { MigrationSection } from './knobs/migration.js';
 
 export interface CacheCfg { entries: number; ways: number; policy: Policy; enabled?: boolean }
 export type IommuMode = 'off' | 'identity' | 'strict' | 'lazy';
@@ -43,6 +47,11 @@ export interface Config {
   pciebench: { contexts: number; descriptorNs: number; lineNs: number };
   workload: { kind: string; op: 'read' | 'write' | 'wrrd'; size: number; window: number; pattern: 'random' | 'sequential'; cache: 'warm' | 'cold'; count: number; seed: number; rateGbps: number; flows: number; mix: 'fixed' | 'memcached' | 'imix'; dir: 'rx' | 'tx' | 'by-flow' | 'h2d' | 'd2h'; resultBytes: number; streams: number; pageBytes: number; pcap: string };
   devices: Record<string, DeviceCfg>;
+  // sections typed from their knob tables (src/config/knobs)
+  gpu: GpuSection;
+  nic: NicSection;
+  irq: IrqSection;
+  migration: MigrationSection;
   [extra: string]: unknown;
 }
 

@@ -13,7 +13,7 @@ import { IRQ_KNOBS } from './knobs/irq.js';
 import { CPU_KNOBS } from '../virt/cpu.js';
 import { GPU_KNOBS } from './knobs/gpu.js';
 import { NIC_KNOBS } from './knobs/nic.js';
-import { MIGRATION_KNOBS } from '../virt/migration-knobs.js';
+import { MIGRATION_KNOBS } from './knobs/migration.js';
 import { NESTED_KNOBS } from '../virt/nested.js';
 import { PATH_KNOBS } from '../virt/path-knobs.js';
 import { FAULT_KNOBS } from '../virt/faults.js';

@@ -180,7 +180,7 @@ export function compareMode(
   // the device's interrupts through the remapping hardware (assigned devices; the host's own NIC otherwise)
   const notes = pathNotes(mode, device, prof, probe);
   const postedPath = (mode === 'passthrough-pi' || mode === 'sriov' || mode === 'passthrough-viommu' || mode === 'viommu-bounce') && prof.postedInterrupts;
-  const irq: InterruptFigures = deliverInterrupts(cfg, 0x0300, (cfg as unknown as { nic?: { queues?: number } }).nic?.queues ?? 1, Math.min(stats.interrupts, 200000), postedPath);
+  const irq: InterruptFigures = deliverInterrupts(cfg, 0x0300, cfg.nic.queues, Math.min(stats.interrupts, 200000), postedPath);
   return { run: res, result: {
     mode, description: path.description, throughputGbps: r3(tput), packetsPerSec: Math.round(pps), bottleneck,
     offeredGbps: r3(offeredGbps), deviceGbps: r3(deviceGbps), cpuBoundGbps: r3(cpuBoundGbps),

@@ -60,7 +60,7 @@ export function deviceWorkload(name: string, kind: string, captured?: PacketColu
       build: (cfg, mode?: Mode) => {
         const { trace: raw, copies } = gpuGenerate(cfg);
         // pages the copies map for the GPU: per-copy mappings only (static pinned buffers enter the GPU's page tables when allocated, before the copies)
-        const perCopy = (cfg as unknown as { gpu: { pinnedMapping: string } }).gpu.pinnedMapping === 'per-copy';
+        const perCopy = cfg.gpu.pinnedMapping === 'per-copy';
         let bytes = 0, dmas = 0, mapped = 0;
         for (let i = 0; i < raw.count; i++) {
           if (raw.op[i] === OP_DMA) { bytes += raw.size[i]; dmas++; } else if (raw.op[i] === OP_MAP && perCopy) mapped += Math.ceil(raw.size[i] / 4096);

@@ -13,7 +13,7 @@
 import type { ModeResult } from './compare.js';
 import type { HypervisorName } from './hypervisors.js';
 import { InputError } from '../util/errors.js';
-import { MIGRATION_KNOBS } from './migration-knobs.js';
+import { MIGRATION_KNOBS } from '../config/knobs/migration.js';
 
 export { MIGRATION_KNOBS };
 

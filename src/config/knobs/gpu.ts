@@ -7,10 +7,11 @@
  * [A] abstract, [S] quoted by a third party, [C] public code, configuration or a developer's number.
  */
 import type { Knob } from '../knob.js';
+import type { KnobTree } from '../tree.js';
 
 const SRC_T4 = 'published-figures §5: pinned vs pageable cudaMemcpy, 16 MiB, Tesla T4 on PCIe Gen3 x16 in a cloud VM (a public sample program, low authority) [C]';
 
-export const GPU_KNOBS: Knob[] = [
+const GPU_TABLE = [
   {
     key: 'gpu.copyEngines', kind: 'int', default: 3, unit: 'engines', min: 1, max: 64,
     doc: 'asynchronous copy engines (cudaDeviceProp.asyncEngineCount): copies on different engines overlap, each engine runs its copies in order',
@@ -81,4 +82,9 @@ export const GPU_KNOBS: Knob[] = [
     doc: 'faults the UVM driver fetches from the fault buffer and services together (one gpu.uvm.faultUs each batch)',
     source: 'NVIDIA open-gpu-kernel-modules nvidia-uvm/uvm_gpu_replayable_faults.c: UVM_PERF_FAULT_BATCH_COUNT_DEFAULT 256 (module parameter uvm_perf_fault_batch_count) [C]',
   },
-];
+] as const satisfies readonly Knob[];
+
+export const GPU_KNOBS: readonly Knob[] = GPU_TABLE;
+
+/** The `gpu.*` section of the configuration, typed from the table above. */
+export type GpuSection = KnobTree<typeof GPU_TABLE>['gpu'];

@@ -8,12 +8,13 @@
  * [S] quoted by a third party, [C] public code, configuration or a developer's number.
  */
 import { parseKnobValue, type Knob } from '../knob.js';
+import type { KnobTree } from '../tree.js';
 import { POLICIES, validateGeometry, type Policy } from '../cache.js';
 import { inputError } from '../../util/errors.js';
 
 const SRC_IEC = 'assumption: the interrupt-entry cache size of Intel parts is not published; sized like the context cache (iommu.contextCache: 64, after the gem5 SMMUv3 configuration cache [C])';
 
-export const IRQ_KNOBS: Knob[] = [
+const IRQ_TABLE = [
   {
     key: 'irq.irtEntries', kind: 'int', default: 65536, unit: 'entries', min: 2, max: 65536,
     doc: 'interrupt-remapping table size (IRTA_REG.S: 2^(S+1) entries of 16 B, a power of two from 2 to 65536); a remappable interrupt whose index (handle + subhandle) is not below it faults with reason 0x21',
@@ -54,7 +55,8 @@ export const IRQ_KNOBS: Knob[] = [
     doc: 'CAP_REG.PI (bit 59): the remapping unit honours posted-format IRTEs (IM = 1); false: IRTE bit 15 is reserved and a posted-format entry faults with reason 0x24',
     source: 'assumption: the server platforms modelled support VT-d posted interrupts; Linux enables posting only when every IOMMU reports CAP.PI (irq_remapping.c set_irq_posting_cap) [C]',
   },
-];
+] as const satisfies readonly Knob[];
+export const IRQ_KNOBS: readonly Knob[] = IRQ_TABLE;
 
 /** Validated, frozen settings of the interrupt-remapping unit. */
 export interface IrqSpec {
@@ -125,3 +127,6 @@ export function irqSpecFrom(cfg: unknown): IrqSpec {
 
 /** Every default. */
 export const IRQ_DEFAULTS: IrqSpec = resolveIrqSpec();
+
+/** The configuration's `irq` section, typed from IRQ_KNOBS's table. */
+export type IrqSection = KnobTree<typeof IRQ_TABLE>['irq'];

@@ -10,6 +10,7 @@
  * (3 → 39, 4 → 48, 5 → 57).
  */
 import type { Knob } from '../knob.js';
+import type { KnobTree } from '../tree.js';
 import { parseKnobValue, closestKey, setPath } from '../knob.js';
 import { inputError } from '../../util/errors.js';
 
@@ -60,7 +61,7 @@ const SRC_FQ = 'iommu.flushQueue.* of this simulator\'s IOMMU model, whose flush
 
 const SRC_MPWRQ = 'Linux mlx5e (drivers/net/ethernet/mellanox/mlx5/core/en.h): MLX5_MPWRQ_LOG_WQE_SZ = 18, a 256 KiB multi-packet WQE of 64 order-0 pages [C]; Rubin et al., SOSP 2024 §2.1 and §3 (ConnectX-5, striding RQ, 64 pages per WQE) [P]';
 
-export const NIC_KNOBS: Knob[] = [
+const NIC_TABLE = [
   { key: 'nic.queues', kind: 'int', default: 4, min: 1, max: 256, unit: 'queue pairs', doc: 'queue pairs (an RX and a TX ring, one MSI-X vector, one CPU each); the IOVA allocator\'s per-CPU caches follow the queue\'s CPU', source: 'assumption (a 4-core host); ixgbe opens one queue pair per online CPU, at most 16 RSS queues on 82599 (IXGBE_MAX_RSS_INDICES) [C]' },
   { key: 'nic.rss', kind: 'bool', default: true, doc: 'spread packets over the queues by flow hash: queue = table[hash & 127], the 128-entry indirection table filled round-robin (entry i → queue i mod queues); false: every packet on queue 0', source: 'Intel 82599: 128-entry RSS redirection table indexed by the 7 low hash bits; Linux ethtool_rxfh_indir_default(i, n) = i % n [C]' },
   { key: 'nic.direction', kind: 'enum', default: 'rx', values: ['rx', 'tx', 'both-by-flow'], doc: 'direction of packets whose capture does not record one (PacketColumns.dir = 0): all received, all sent, or per flow (bit 7 of the flow hash: 0 RX, 1 TX)', source: 'a choice: a capture without direction is taken as traffic the host receives' },
@@ -87,7 +88,8 @@ export const NIC_KNOBS: Knob[] = [
   { key: 'nic.acks', kind: 'bool', default: false, doc: 'the host is a TCP receiver: for received TCP segments (frames of IP protocol 6 longer than nic.ackBytes) it transmits one ACK per nic.ackEvery segments, sent from the NAPI poll that cleaned them on the same queue\'s TX ring (nic.iovaPolicy per-packet: map, descriptor read, ACK payload read, completion write, unmap when the completion is cleaned; the premapped policies use the TX slot\'s buffer); on for the nic-tcp and nic-fs-multiflow generators', source: 'Rubin et al., SOSP 2024 §2.2: a TCP receiver\'s ACK transmissions add IOTLB misses and, through strict-mode invalidations, paging-structure-cache misses on the RX side [P]' },
   { key: 'nic.ackEvery', kind: 'int', default: 2, min: 1, max: 65536, unit: 'segments', doc: 'received TCP segments per ACK, counted per queue (delayed ACK); with GRO the stack ACKs once per GRO batch: set this to the batch\'s segments to model that', source: 'RFC 1122 §4.2.3.2 and RFC 5681 §4.2 (an ACK at least every second full-sized segment); Linux __tcp_ack_snd_check: an immediate ACK once more than one MSS is unacknowledged [C]' },
   { key: 'nic.ackBytes', kind: 'size', default: 66, min: 42, max: 9216, unit: 'bytes', doc: 'bytes of an ACK frame the NIC reads (without FCS)', source: 'Ethernet 14 + IPv4 20 + TCP 20 + timestamps option 12 (Linux enables TCP timestamps by default, net.ipv4.tcp_timestamps = 1) = 66 B [C]' },
-];
+] as const satisfies readonly Knob[];
+export const NIC_KNOBS: readonly Knob[] = NIC_TABLE;
 
 const BY_KEY = new Map(NIC_KNOBS.map((k) => [k.key, k]));
 
@@ -168,3 +170,6 @@ export function resolveNicConfig(settings: Record<string, unknown> = {}): NicCon
   }
   return deepFreeze(cfg);
 }
+
+/** The configuration's `nic` section, typed from NIC_KNOBS's table. */
+export type NicSection = KnobTree<typeof NIC_TABLE>['nic'];

@@ -11,7 +11,7 @@ export function gpuCopies(cfg: Readonly<Config>): GpuCopies {
     case 'gpu-pageable':
       return pageableCopies({ count: w.count, bytes: w.size, dir: w.dir === 'd2h' ? 'd2h' : 'h2d' });
     case 'gpu-uvm':
-      return uvmFaults({ faults: w.count, pageBytes: w.pageBytes, batch: (cfg as unknown as { gpu: { uvm: { faultBatch: number } } }).gpu.uvm.faultBatch, seed: w.seed });
+      return uvmFaults({ faults: w.count, pageBytes: w.pageBytes, batch: cfg.gpu.uvm.faultBatch, seed: w.seed });
     default:
       return trainingInput({ batches: w.count, batchBytes: w.size, resultBytes: w.resultBytes, streams: w.streams, seed: w.seed });
   }
@@ -19,6 +19,6 @@ export function gpuCopies(cfg: Readonly<Config>): GpuCopies {
 
 export function gpuGenerate(cfg: Readonly<Config>): { trace: TraceColumns; copies: GpuCopies } {
   const copies = gpuCopies(cfg);
-  const g = resolveGpuConfig({ gpu: (cfg as unknown as { gpu: Record<string, unknown> }).gpu ?? {} });
+  const g = resolveGpuConfig({ gpu: cfg.gpu });
   return { trace: gpuTrace(copies, g, { device: GPU_DEVICE }).trace, copies };
 }

@@ -71,7 +71,7 @@ function syntheticOptions(cfg: Readonly<Config>): SyntheticPacketOptions {
  * `read.warn` once its last frame is read.
  */
 export function nicStream(cfg: Readonly<Config>, captured?: PacketColumns, read: ReadOptions = {}, chunkRecords?: number, chunkPackets?: number, readBytes?: number): NicTraceStream {
-  const ncfg = resolveNicConfig({ nic: (cfg as unknown as { nic: Record<string, unknown> }).nic, iommu: cfg.iommu as unknown as Record<string, unknown> });
+  const ncfg = resolveNicConfig({ nic: cfg.nic, iommu: cfg.iommu });
   let packets: PacketChunks;
   if (cfg.workload.kind !== 'nic-pcap') packets = new SyntheticPacketStream(syntheticOptions(cfg), chunkPackets);
   else {
@@ -104,7 +104,7 @@ function capturePath(cfg: Readonly<Config>): string {
 
 export function nicGenerate(cfg: Readonly<Config>, captured?: PacketColumns, read: ReadOptions = {}): { trace: TraceColumns; stats: NicStats; device: DeviceStats; offeredGbps: number } {
   const { packets, offeredGbps } = nicPackets(cfg, captured, read);
-  const ncfg = resolveNicConfig({ nic: (cfg as unknown as { nic: Record<string, unknown> }).nic, iommu: cfg.iommu as unknown as Record<string, unknown> });
+  const ncfg = resolveNicConfig({ nic: cfg.nic, iommu: cfg.iommu });
   const { trace, stats } = nicTrace(packets, ncfg, { device: NIC_DEVICE });
   const device: DeviceStats = {
     packets: stats.rxPackets + stats.txPackets, bytes: stats.payloadBytes, interrupts: stats.interrupts,

@@ -1,0 +1,28 @@
+/**
+ * The configuration's type, derived from the knob tables themselves (gem5 generates its Params from
+ * the SimObject declarations; here the compiler does it): a table declared
+ * `[…] as const satisfies readonly Knob[]` gives `KnobTree<typeof TABLE>`, the nested object its
+ * dotted keys make, each leaf typed by its knob's kind (an enum's values as a union, bool as
+ * boolean, string as string, every other kind number). A knob declared once is typed everywhere.
+ */
+import type { Knob } from './knob.js';
+
+/** A knob's value type. */
+export type KnobValue<K> =
+  K extends { kind: 'bool' } ? boolean
+    : K extends { kind: 'enum'; values: readonly (infer V)[] } ? V
+      : K extends { kind: 'string' } ? string
+        : number;
+
+type Path<S extends string> = S extends `${infer H}.${infer T}` ? [H, ...Path<T>] : [S];
+type Nest<P extends readonly string[], V> = P extends [infer H extends string, ...infer T extends string[]]
+  ? { [k in H]: T extends [] ? V : Nest<T, V> }
+  : never;
+type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+/** Flatten an intersection of nested objects into one object type (readable in editor hovers and errors). */
+type Merge<T> = T extends object ? { [K in keyof T]: Merge<T[K]> } : T;
+
+/** The nested object a knob table's keys describe (per-device `devices.*.` keys left out). */
+export type KnobTree<Ks extends readonly Knob[]> = Merge<Intersect<{
+  [I in keyof Ks]: Ks[I] extends { key: infer K extends string } ? (K extends `devices.*.${string}` ? never : Nest<Path<K>, KnobValue<Ks[I]>>) : never
+}[number]>>;
