@@ -62,4 +62,19 @@ describe('pooled bounce buffers (viommu-bounce)', () => {
     const perPageMap = (2565 + 7200 + 2000 + 2200) + 2000 + 4330; // a MAP request with its kick, an UNMAP request with its VFIO unmap
     expect(big.r).toBeLessThan(perPageMap / (4096 / 1.7));
   });
+  it('at 4 KiB the bounce path meets the SSD\'s command-rate ceiling (blk.maxIops) before its CPU bound', () => {
+    const gen = findGenerator('nvme')!;
+    const w = deviceWorkload('nvme', 'nvme');
+    const cfgFor = (extra: Array<[string, SettingValue]>, ceiling: number) => buildConfig([...gen.defaults.map(([k, v]) => [k, v] as [string, SettingValue]), ['workload.size', '4KiB'], ['workload.count', 1500], ['virt.viommu.virtio', true], ['blk.maxIops', ceiling], ...extra]);
+    const bounce = (ceiling: number) => compareModes(w, ['viommu-bounce'], 'kvm', (x) => cfgFor(x, ceiling)).modes[0];
+    // the CPU bound: 3600 (fio, block layer, driver) + 1200 (interrupt) + 300 (pool) + 4096 / 1.7 (copy) cycles an I/O at 2.4 GHz
+    const cpuIops = 2.4e9 / (3600 + 1200 + 300 + 4096 / 1.7);
+    const free = bounce(0);
+    expect(free.bottleneck).toBe('vCPU');
+    expect(free.throughputGbps).toBeCloseTo((cpuIops * 4096 * 8) / 1e9, 1);
+    // 250,000 IOPS (< 319,600): the device takes a command every 4 µs; 1500 commands span 1499 × 4 µs + 80 µs latency + 1.28 µs of data
+    const capped = bounce(250_000);
+    expect(capped.bottleneck).toBe('offered load');
+    expect(capped.throughputGbps).toBeCloseTo((1500 * 4096 * 8) / (1499 * 4000 + 80_000 + 1280), 1);
+  });
 });

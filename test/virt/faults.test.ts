@@ -37,6 +37,12 @@ describe('PRI: an I/O page fault of a passthrough device in a guest', () => {
     // a slower VM exit shows in the response step only
     expect(priFaultInVm(buildConfig([['virt.exit.userIoCycles', 6732 + 2400]])).totalUs - f.totalUs).toBeCloseTo(1, 6);
   });
+  it('lies within the only bound published for a PRI fault: ~3× to ~80× a CPU page fault (Wang et al., OSDI 2025 §1)', () => {
+    const cpu = 1.7; // fault.minorFaultUs (Vesely et al.)
+    const f = priFaultInVm(buildConfig([]));
+    expect(f.totalUs).toBeGreaterThan(3 * cpu);
+    expect(f.totalUs).toBeLessThan(80 * cpu);
+  });
   it('the fault-latency probe gives both flows; every fault knob is sourced and checked', () => {
     const p = PROBES['fault-latency'](buildConfig([['workload.size', '4KiB']]));
     expect(Object.keys(p).sort()).toEqual(['odpUs', 'priVmUs']);

@@ -7,9 +7,10 @@
  * submitting and unmaps them when the completion is processed (`blk.buffers=per-io`), or uses
  * buffers mapped once (`static`: guest RAM; `pool`: a pool of bounce buffers).
  *
- * Times: command k is submitted when command k − queueDepth has completed (closed loop); its data
- * moves `blk.latencyUs` after submission at the earliest, and the device's data rate
- * (`blk.deviceGBps`) is shared: commands' transfers follow one another. The trace is the device
+ * Times: command k is submitted when command k − queueDepth has completed (closed loop); the
+ * controller takes it up no sooner than 1 / `blk.maxIops` after the command before it (its
+ * command-rate ceiling); its data moves `blk.latencyUs` after that at the earliest, and the
+ * device's data rate (`blk.deviceGBps`) is shared: commands' transfers follow one another. The trace is the device
  * side only; what the CPU spends per I/O is the CPU model's (src/virt: blk.ioCycles, the path's
  * map/unmap or bounce costs).
  */
@@ -27,6 +28,8 @@ export interface BlkSpec {
   queueDepth: number;
   deviceGBps: number;
   latencyNs: number;
+  /** The controller's command-rate ceiling (commands/s); 0 or absent: none. */
+  maxIops?: number;
   completionsPerInterrupt: number;
   buffers: BlkBufferPolicy;
   /** Largest IOMMU leaf the buffers' memory allows (4 KiB unless huge-page backed). */
@@ -53,14 +56,14 @@ const PER_IO_IOVA = 256 * 1024 ** 3; // per-I/O mappings, recycled
 const PHYS_BASE = 1024 ** 3;
 
 export function blkSpec(cfg: Readonly<Config>): BlkSpec {
-  const b = (cfg as unknown as { blk: { queueDepth: number; deviceGBps: number; latencyUs: number; completionsPerInterrupt: number; buffers: BlkBufferPolicy } }).blk;
+  const b = (cfg as unknown as { blk: { queueDepth: number; deviceGBps: number; latencyUs: number; maxIops: number; completionsPerInterrupt: number; buffers: BlkBufferPolicy } }).blk;
   const w = cfg.workload;
   if (w.size > 64 * MIB2) throw inputError(`workload.size=${w.size}`, 'an NVMe command of more than 128 MiB', 'use a block size up to 128MiB (MDTS)');
   if (w.op === 'wrrd') throw inputError('workload.op=wrrd', 'an NVMe command reads or writes', 'use workload.op=read or write');
   // static buffers are guest RAM (backed by vm.s2PageBytes); per-I/O pages and the bounce pool are ordinary 4 KiB pages
   const host = b.buffers === 'static' ? cfg.vm.s2PageBytes : PAGE;
   return {
-    ios: w.count, blockBytes: w.size, op: w.op === 'write' ? 'write' : 'read', queueDepth: b.queueDepth, deviceGBps: b.deviceGBps, latencyNs: b.latencyUs * 1000,
+    ios: w.count, blockBytes: w.size, op: w.op === 'write' ? 'write' : 'read', queueDepth: b.queueDepth, deviceGBps: b.deviceGBps, latencyNs: b.latencyUs * 1000, maxIops: b.maxIops,
     completionsPerInterrupt: b.completionsPerInterrupt, buffers: b.buffers, hostPageBytes: host,
   };
 }
@@ -92,6 +95,8 @@ export function blkTrace(s: BlkSpec): { trace: TraceColumns; stats: BlkStats } {
   let interrupts = 0;
   let pending = 0;
   const xferNs = s.blockBytes / s.deviceGBps; // bytes / (GB/s) = ns
+  const cmdIntervalNs = s.maxIops && s.maxIops > 0 ? 1e9 / s.maxIops : 0; // the controller's command-rate ceiling
+  let taken = -Infinity; // when the controller took up the previous command
   for (let k = 0; k < s.ios; k++) {
     const submit = k < s.queueDepth ? 0 : done[k - s.queueDepth];
     const slot = k % slots;
@@ -101,7 +106,8 @@ export function blkTrace(s: BlkSpec): { trace: TraceColumns; stats: BlkStats } {
     // the device fetches the submission entry (and the PRP list past two pages)
     tb.pushAddr(submit, dev, -1, OP_DMA, SQ_IOVA + 64 * (k % sqEntries), 64, DIR_READ, PHYS_BASE + physSkew + 64 * (k % sqEntries), KIND_DESC);
     if (pagesPer > 2) tb.pushAddr(submit, dev, -1, OP_DMA, prpBase + slot * PAGE, 8 * (pagesPer - 1), DIR_READ, PHYS_BASE + physSkew + (prpBase - SQ_IOVA) + slot * PAGE, KIND_DESC);
-    const start = Math.max(submit + s.latencyNs, deviceFree);
+    taken = Math.max(submit, taken + cmdIntervalNs);
+    const start = Math.max(taken + s.latencyNs, deviceFree);
     const end = start + xferNs;
     deviceFree = end;
     // data in 4 KiB pieces, spread over the transfer

@@ -53,6 +53,22 @@ describe('NVMe-like block device (hand-computed)', () => {
     const big = rows(blkTrace(spec({ buffers: 'static', hostPageBytes: 2 * 1024 ** 2 })).trace).filter((x) => x.op === OP_MAP);
     expect(big[1].size).toBe(2 * 1024 ** 2);
   });
+  it('the controller\'s command-rate ceiling (blk.maxIops): commands taken up 1 / maxIops apart, whatever the queue depth', () => {
+    // four 4 KiB reads, all submitted at 0 (queue depth 4); 4 KiB at 4.096 GB/s = 1 µs of data each
+    const cqe = (o: Partial<BlkSpec>) => rows(blkTrace(spec({ ios: 4, blockBytes: 4096, queueDepth: 4, ...o })).trace).filter((x) => x.kind === KIND_CQE).map((x) => x.t);
+    // no ceiling: data at 10, 11, 12, 13 µs (the device's rate serialises them), CQEs 1 µs later
+    expect(cqe({})).toEqual([11_000, 12_000, 13_000, 14_000]);
+    expect(cqe({ maxIops: 0 })).toEqual([11_000, 12_000, 13_000, 14_000]);
+    // 500,000 IOPS: taken up at 0, 2, 4, 6 µs; data 10 µs later each: 10–11, 12–13, 14–15, 16–17 µs
+    expect(cqe({ maxIops: 500_000 })).toEqual([11_000, 13_000, 15_000, 17_000]);
+    // the ceiling and the data rate: at 16 KiB (4 µs of data) a 500,000 IOPS ceiling (2 µs) does not bind
+    const big = rows(blkTrace(spec({ ios: 3, blockBytes: 16384, queueDepth: 3, maxIops: 500_000 })).trace).filter((x) => x.kind === KIND_CQE).map((x) => x.t);
+    expect(big).toEqual([14_000, 18_000, 22_000]);
+    // closed loop: with queue depth 1 the next command is submitted at the completion, later than the ceiling's 2 µs
+    expect(cqe({ queueDepth: 1, maxIops: 500_000 })).toEqual([11_000, 22_000, 33_000, 44_000]);
+    // the default: the 250 GB 970 EVO Plus's 250,000 IOPS
+    expect(blkSpec(buildConfig([['workload.kind', 'nvme']])).maxIops).toBe(250_000);
+  });
   it('interrupt coalescing: one interrupt per completionsPerInterrupt completions', () => {
     expect(blkTrace(spec({ ios: 5, completionsPerInterrupt: 2 })).stats.interrupts).toBe(3);
   });
