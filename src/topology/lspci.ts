@@ -21,13 +21,8 @@ export type PcieType =
   | 'rc-endpoint'
   | 'rc-event-collector';
 
-export interface PciFunction {
-  domain: number;
-  bus: number;
-  dev: number;
-  fn: number;
-  /** Canonical `0000:01:00.0`. */
-  bdf: string;
+/** A PCI function: its address (Bdf) and what the capture says of it. */
+export interface PciFunction extends Bdf {
   /** 16-bit class (`0x0300`), from `[cccc]`, `-n`, or the class name when it is unambiguous. */
   classCode: number | null;
   className: string;
@@ -88,6 +83,7 @@ export interface Bdf {
   bus: number;
   dev: number;
   fn: number;
+  /** Canonical `0000:01:00.0`. */
   bdf: string;
 }
 
@@ -938,6 +934,15 @@ function finish(p: Parsed, file: string): PciTopology {
   return { functions, parentOf, groups: p.groups, iommuPresent: p.iommuPresent, source: file };
 }
 
+/** The parser of each layout. */
+const PARSERS: Record<LspciLayout, (lines: Line[], file: string) => Parsed> = {
+  flat: parseFlat,
+  machine: parseMachine,
+  'machine-verbose': parseMachineVerbose,
+  tree: parseTree,
+  'iommu-groups': parseGroupsLines,
+};
+
 /**
  * Parse any lspci layout (auto-detected): flat (`lspci`, `-n`, `-nn`, `-D`, with `-k`/`-v`/`-vv`
  * sub-lines), machine (`-mm`, `-vmm`), tree (`-t`, `-tv`, `-tvnn`) or the IOMMU-groups loop.
@@ -956,25 +961,7 @@ export function parseLspci(text: string, fileName: string): PciTopology {
       'expected lspci [-n|-nn|-D|-k|-v], lspci -mm, lspci -vmm, lspci -t[v], or the IOMMU-groups loop',
     );
   }
-  let p: Parsed;
-  switch (layout) {
-    case 'flat':
-      p = parseFlat(lines, fileName);
-      break;
-    case 'machine':
-      p = parseMachine(lines, fileName);
-      break;
-    case 'machine-verbose':
-      p = parseMachineVerbose(lines, fileName);
-      break;
-    case 'tree':
-      p = parseTree(lines, fileName);
-      break;
-    case 'iommu-groups':
-      p = parseGroupsLines(lines, fileName);
-      break;
-  }
-  return finish(p, fileName);
+  return finish(PARSERS[layout](lines, fileName), fileName);
 }
 
 // ---------------------------------------------------------------------------------------------
