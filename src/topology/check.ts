@@ -8,7 +8,7 @@
  */
 import { inputError } from '../util/errors.js';
 import { type AcsPolicy, indexTopology, withDerivedGroups } from './groups.js';
-import { type Bdf, bhyveBdf, parseBdf, type PciFunction, type PciTopology, shortBdf } from './lspci.js';
+import { type Bdf, bdfSet, bhyveBdf, parseBdf, type PciFunction, type PciTopology, shortBdf } from './lspci.js';
 
 import { HYPERVISORS, type HypervisorName } from '../config/hypervisors.js';
 
@@ -273,50 +273,52 @@ function checkCommon(c: Ctx): void {
 // KVM / QEMU + libvirt + VFIO (seeds: Chinese KVM/virsh blog = Fedora guide; Gentoo/KVM blog)
 // ---------------------------------------------------------------------------------------------
 
-function checkKvm(c: Ctx): void {
-  // IOMMU group viability: every function in the group assigned, bound to vfio-pci/pci-stub, or a bridge
-  if (c.iommu) {
-    let topo = c.topo;
-    if (!topo.groups) {
-      const d = withDerivedGroups(topo, {
-        ...(c.opts.acs !== undefined ? { acs: c.opts.acs } : {}),
-        ...(c.opts.acsOverrides !== undefined ? { acsOverrides: c.opts.acsOverrides } : {}),
-        ...(c.opts.conventionalBridges !== undefined ? { conventionalBridges: c.opts.conventionalBridges } : {}),
-      });
-      topo = d.topology;
-      for (const n of d.notes) note(c, n);
+/** The IOMMU groups to check against: the capture's, or derived from its tree (their notes added). */
+function kvmGroups(c: Ctx): PciTopology {
+  if (c.topo.groups) return c.topo;
+  const d = withDerivedGroups(c.topo, {
+    ...(c.opts.acs !== undefined ? { acs: c.opts.acs } : {}),
+    ...(c.opts.acsOverrides !== undefined ? { acsOverrides: c.opts.acsOverrides } : {}),
+    ...(c.opts.conventionalBridges !== undefined ? { conventionalBridges: c.opts.conventionalBridges } : {}),
+  });
+  for (const n of d.notes) note(c, n);
+  return d.topology;
+}
+
+/** IOMMU group viability: every function in the group assigned, bound to vfio-pci/pci-stub, or a bridge. */
+function checkKvmGroups(c: Ctx): void {
+  const topo = kvmGroups(c);
+  const groups = topo.groups!;
+  const vfio = bdfSet(c.opts.vfioBound ?? [], 'vfioBound');
+  const byBdf = new Map(topo.functions.map((f) => [f.bdf, f] as const));
+  const seenGroups = new Set<number>();
+  for (const f of c.assigned) {
+    const g = groups[f.bdf];
+    if (g === undefined) {
+      note(c, `${f.bdf} is not in the IOMMU-group listing (a shortened capture?); its group could not be checked.`);
+      continue;
     }
-    const groups = topo.groups!;
-    const vfio = new Set((c.opts.vfioBound ?? []).map((s, i) => parseBdf(s, `vfioBound[${i}]`).bdf));
-    const byBdf = new Map(topo.functions.map((f) => [f.bdf, f] as const));
-    const seenGroups = new Set<number>();
-    for (const f of c.assigned) {
-      const g = groups[f.bdf];
-      if (g === undefined) {
-        note(c, `${f.bdf} is not in the IOMMU-group listing (a shortened capture?); its group could not be checked.`);
-        continue;
-      }
-      if (seenGroups.has(g)) continue;
-      seenGroups.add(g);
-      for (const [other, og] of Object.entries(groups)) {
-        if (og !== g || c.assignedSet.has(other)) continue;
-        const m = byBdf.get(other);
-        if (m?.isBridge) continue; // "a PCI interconnect device" stays viable (vfio_dev_viable)
-        if (vfio.has(other)) continue;
-        if (m?.driver === 'vfio-pci' || m?.driver === 'pci-stub') continue;
-        const id = m ? ids(m) : null;
-        refuse(
-          c,
-          'group-not-vfio',
-          `${other}${m?.name ? ` (${m.name})` : ''} shares IOMMU group ${g} with ${f.bdf} but is neither assigned nor bound to vfio-pci; assign it too, or bind it to vfio-pci${id ? ` (vfio-pci.ids=${id})` : ''} and leave it unused.`,
-          other,
-        );
-      }
+    if (seenGroups.has(g)) continue;
+    seenGroups.add(g);
+    for (const [other, og] of Object.entries(groups)) {
+      if (og !== g || c.assignedSet.has(other)) continue;
+      const m = byBdf.get(other);
+      if (m?.isBridge) continue; // "a PCI interconnect device" stays viable (vfio_dev_viable)
+      if (vfio.has(other)) continue;
+      if (m?.driver === 'vfio-pci' || m?.driver === 'pci-stub') continue;
+      const id = m ? ids(m) : null;
+      refuse(
+        c,
+        'group-not-vfio',
+        `${other}${m?.name ? ` (${m.name})` : ''} shares IOMMU group ${g} with ${f.bdf} but is neither assigned nor bound to vfio-pci; assign it too, or bind it to vfio-pci${id ? ` (vfio-pci.ids=${id})` : ''} and leave it unused.`,
+        other,
+      );
     }
   }
+}
 
-  // guest bus: 32 slots x 8 functions, 2 slots fixed
-  const devices = physicalDevices(c.assigned);
+/** Guest bus: 32 slots × 8 functions, 2 slots fixed; one slot per physical device, each its own. */
+function checkKvmSlots(c: Ctx, devices: PciFunction[][]): void {
   const other = c.opts.otherGuestSlots ?? 0;
   if (!Number.isInteger(other) || other < 0) {
     throw inputError('otherGuestSlots', `${String(other)} is not a slot count`, 'give a whole number ≥ 0');
@@ -341,7 +343,22 @@ function checkKvm(c: Ctx): void {
       refuse(c, 'guest-slot-taken', `guest slot 0x${slot.toString(16).padStart(2, '0')} for ${f.bdf} is already given to ${taken.get(slot)}; give each device its own slot (its functions share it).`, f.bdf);
     } else taken.set(slot, f.bdf);
   }
+}
 
+/** Boot parameters and QEMU options for the assigned devices. */
+function kvmNotes(c: Ctx, devices: PciFunction[][]): void {
+  const idList = [...new Set(c.assigned.map(ids).filter((x): x is string => x !== null))];
+  if (idList.length > 0) note(c, `bind to vfio-pci at boot: intel_iommu=on vfio-pci.ids=${idList.join(',')} (or virsh nodedev-detach each function).`);
+  for (const d of devices) {
+    const mf = d.length > 1 || d[0].fn !== 0 ? ',multifunction=on' : '';
+    note(c, `qemu: -device vfio-pci,host=${shortBdf(d[0])}${mf}${d.length > 1 ? ` (one slot for functions ${d.map((f) => f.fn).join(', ')})` : ''}.`);
+  }
+}
+
+function checkKvm(c: Ctx): void {
+  if (c.iommu) checkKvmGroups(c);
+  const devices = physicalDevices(c.assigned);
+  checkKvmSlots(c, devices);
   if (c.opts.hotplug && !c.opts.libvirtHotplug) {
     for (const f of c.assigned) {
       refuse(
@@ -352,13 +369,7 @@ function checkKvm(c: Ctx): void {
       );
     }
   }
-
-  const idList = [...new Set(c.assigned.map(ids).filter((x): x is string => x !== null))];
-  if (idList.length > 0) note(c, `bind to vfio-pci at boot: intel_iommu=on vfio-pci.ids=${idList.join(',')} (or virsh nodedev-detach each function).`);
-  for (const d of devices) {
-    const mf = d.length > 1 || d[0].fn !== 0 ? ',multifunction=on' : '';
-    note(c, `qemu: -device vfio-pci,host=${shortBdf(d[0])}${mf}${d.length > 1 ? ` (one slot for functions ${d.map((f) => f.fn).join(', ')})` : ''}.`);
-  }
+  kvmNotes(c, devices);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -402,8 +413,8 @@ function conventionalNote(c: Ctx): void {
   }
 }
 
-function checkXen(c: Ctx): void {
-  // conventional PCI behind a PCIe-to-PCI bridge: all to the same domain
+/** Conventional PCI behind a PCIe-to-PCI bridge: all of it to the same domain (refused), or a note when there is no tree. */
+function refuseConventionalSplits(c: Ctx): void {
   const { splits, untreed } = conventionalSplits(c);
   for (const f of untreed) {
     note(c, `${f.bdf} is not in a bus tree, so the VT-d rule for conventional PCI behind a PCIe-to-PCI bridge could not be checked; merge an lspci -tv capture.`);
@@ -418,10 +429,12 @@ function checkXen(c: Ctx): void {
       );
     }
   }
+}
 
-  // pciback.hide
+/** pciback.hide: each assigned device hidden from dom0 (when the list is given); the dom0 and guest lines as a note. */
+function checkXenHidden(c: Ctx): void {
   if (c.opts.hidden) {
-    const hidden = new Set(c.opts.hidden.map((s, i) => parseBdf(s, `hidden[${i}]`).bdf));
+    const hidden = bdfSet(c.opts.hidden, 'hidden');
     for (const f of c.assigned) {
       if (!hidden.has(f.bdf)) {
         refuse(c, 'not-hidden', `${f.bdf} is not hidden from dom0; add (${shortBdf(f)}) to pciback.hide= on the dom0 kernel line and reboot.`, f.bdf);
@@ -431,8 +444,10 @@ function checkXen(c: Ctx): void {
   if (c.assigned.length > 0) {
     note(c, `dom0 kernel line: pciback.hide=${c.assigned.map((f) => `(${shortBdf(f)})`).join('')}; guest config: pci = [ ${c.assigned.map((f) => `'${shortBdf(f)}'`).join(', ')} ].`);
   }
+}
 
-  // hot-plug: 2 virtual slots (6-7)
+/** Virtual slots: hot-plug has 2 (6–7), counted per function; a static slot is one of 0–31. */
+function checkXenSlots(c: Ctx): void {
   const vslots = guestAddresses(c);
   if (c.opts.hotplug) {
     const max = XEN_HOTPLUG_SLOTS.length;
@@ -458,8 +473,10 @@ function checkXen(c: Ctx): void {
       if (slot > 31) refuse(c, 'guest-slot-range', `virtual slot ${slot} for ${d[0].bdf} is past the 32 slots of the guest bus; pick a slot from 0 to 31.`, d[0].bdf);
     }
   }
+}
 
-  // MSI needs msi=1
+/** MSI needs msi=1 on the host: refused for a device without INTx, a note for one that can fall back to INTx. */
+function checkXenMsi(c: Ctx): void {
   for (const f of c.assigned) {
     const msi = trait(c, f, 'msi');
     const intx = trait(c, f, 'intx');
@@ -469,20 +486,30 @@ function checkXen(c: Ctx): void {
       note(c, `${f.bdf} falls back to INTx unless the host boots with msi=1 (Enable MSI/MSI-X for assigned devices).`);
     }
   }
+}
 
-  if (c.opts.liveMigration) {
-    for (const f of c.assigned) {
-      if (!c.opts.hotplug) {
-        refuse(
-          c,
-          'migration',
-          `${f.bdf} breaks live migration because a physical device cannot be saved/restored; attach it with hot-plug (xm pci-attach) so it can be detached before migrating and re-attached on the target.`,
-          f.bdf,
-        );
-      }
+/** Live migration works only with hot-plugged VT-d devices (detach, migrate, re-attach). */
+function checkXenMigration(c: Ctx): void {
+  if (!c.opts.liveMigration) return;
+  for (const f of c.assigned) {
+    if (!c.opts.hotplug) {
+      refuse(
+        c,
+        'migration',
+        `${f.bdf} breaks live migration because a physical device cannot be saved/restored; attach it with hot-plug (xm pci-attach) so it can be detached before migrating and re-attached on the target.`,
+        f.bdf,
+      );
     }
-    if (c.opts.hotplug) note(c, 'live migration: hot-remove every VT-d device before migrating and hot-add devices on the target afterwards.');
   }
+  if (c.opts.hotplug) note(c, 'live migration: hot-remove every VT-d device before migrating and hot-add devices on the target afterwards.');
+}
+
+function checkXen(c: Ctx): void {
+  refuseConventionalSplits(c);
+  checkXenHidden(c);
+  checkXenSlots(c);
+  checkXenMsi(c);
+  checkXenMigration(c);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -554,7 +581,7 @@ function checkBhyve(c: Ctx): void {
     }
   }
   if (c.opts.hidden) {
-    const ppt = new Set(c.opts.hidden.map((s, i) => parseBdf(s, `pptdevs[${i}]`).bdf));
+    const ppt = bdfSet(c.opts.hidden, 'pptdevs');
     for (const f of c.assigned) {
       if (!ppt.has(f.bdf)) {
         refuse(c, 'not-in-pptdevs', `${f.bdf} is not in pptdevs, so the host driver claims it; add ${bhyveBdf(f)} to pptdevs= in /boot/loader.conf and reboot.`, f.bdf);

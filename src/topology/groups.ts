@@ -19,7 +19,7 @@
  * and the order-dependence of the kernel's first-found group (the result here is the closure).
  */
 import { inputError } from '../util/errors.js';
-import { compareFunctions, parseBdf, type PciFunction, type PciTopology } from './lspci.js';
+import { bdfSet, compareFunctions, parseBdf, type PciFunction, type PciTopology } from './lspci.js';
 
 /**
  * `assume-none`: no port and no multi-function device has ACS (consumer boards; the safe default).
@@ -71,9 +71,8 @@ export interface TopologyIndex {
   role(bdf: string): PortRole;
 }
 
-export function indexTopology(topo: PciTopology, conventionalBridges: string[] = []): TopologyIndex {
-  const byBdf = new Map(topo.functions.map((f) => [f.bdf, f] as const));
-  const extra = new Set(conventionalBridges.map((s, i) => parseBdf(s, `conventionalBridges[${i}]`).bdf));
+/** Bridge bdf → the functions on its secondary side, in the capture's order. */
+function childLists(topo: PciTopology): Map<string, string[]> {
   const kids = new Map<string, string[]>();
   for (const f of topo.functions) {
     const p = topo.parentOf[f.bdf];
@@ -82,23 +81,84 @@ export function indexTopology(topo: PciTopology, conventionalBridges: string[] =
       kids.get(p)!.push(f.bdf);
     }
   }
+  return kids;
+}
+
+/** `domain:bus:dev` of a function: the physical device (slot) its functions share. */
+const slotKey = (f: { domain: number; bus: number; dev: number }): string => `${f.domain}:${f.bus}:${f.dev}`;
+
+/** Slot key → the bdfs of its functions, in the capture's order. */
+function slotLists(functions: PciFunction[]): Map<string, string[]> {
   const slot = new Map<string, string[]>();
-  for (const f of topo.functions) {
-    const key = `${f.domain}:${f.bus}:${f.dev}`;
+  for (const f of functions) {
+    const key = slotKey(f);
     if (!slot.has(key)) slot.set(key, []);
     slot.get(key)!.push(f.bdf);
   }
-  const parent = (bdf: string): string | null | undefined => (bdf in topo.parentOf ? topo.parentOf[bdf] : undefined);
-  const ancestors = (bdf: string): string[] => {
-    const out: string[] = [];
-    const seen = new Set<string>([bdf]);
-    for (let p = parent(bdf); p; p = parent(p)) {
-      if (seen.has(p)) throw inputError(topo.source ?? 'topology', `the bridges above ${bdf} form a loop`, 'check the tree capture');
-      seen.add(p);
-      out.push(p);
+  return slot;
+}
+
+/** Ancestor bridges of `bdf`, nearest first; a loop in `parent` is an InputError naming `source`. */
+function ancestorsOf(parent: (bdf: string) => string | null | undefined, bdf: string, source: string): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>([bdf]);
+  for (let p = parent(bdf); p; p = parent(p)) {
+    if (seen.has(p)) throw inputError(source, `the bridges above ${bdf} form a loop`, 'check the tree capture');
+    seen.add(p);
+    out.push(p);
+  }
+  return out;
+}
+
+/** All functions below `bdf` in `kids`, depth first. */
+function descendantsOf(kids: Map<string, string[]>, bdf: string): string[] {
+  const out: string[] = [];
+  const walk = (b: string): void => {
+    for (const k of kids.get(b) ?? []) {
+      out.push(k);
+      walk(k);
     }
-    return out;
   };
+  walk(bdf);
+  return out;
+}
+
+/** Where a function sits, as much as `inferRole` needs of it. */
+export interface RolePlace {
+  /** The function itself is a PCIe-to-PCI (conventional) bridge. */
+  conventionalBridge: boolean;
+  /** A conventional bridge is above it: it is on a conventional PCI bus. */
+  belowConventional: boolean;
+  /** It sits on a root bus (or its parent is unknown). */
+  onRootBus: boolean;
+  /** The parent's role; asked only of a bridge whose -vv does not say its port type. */
+  parentRole: () => PortRole;
+}
+
+/** A function's port role: -vv's port type when it has one, else from the tree (below an upstream port → downstream port). */
+export function inferRole(f: PciFunction, at: RolePlace): PortRole {
+  if (at.conventionalBridge) return at.belowConventional ? 'pci-bridge' : 'pcie-to-pci-bridge';
+  if (at.belowConventional) return f.isBridge ? 'pci-bridge' : 'conventional';
+  if (f.pcieType === 'root-port') return 'root-port';
+  if (f.pcieType === 'upstream-port') return 'upstream-port';
+  if (f.pcieType === 'downstream-port') return 'downstream-port';
+  if (f.pcieType === 'pci-to-pcie-bridge') return 'pci-bridge';
+  if (f.isBridge) {
+    if (at.onRootBus) return 'root-port';
+    return at.parentRole() === 'upstream-port' ? 'downstream-port' : 'upstream-port';
+  }
+  if (f.classCode === 0x0600) return 'host-bridge';
+  if (at.onRootBus) return f.pcieType === 'endpoint' || f.pcieType === 'legacy-endpoint' ? 'endpoint' : 'rc-endpoint';
+  return 'endpoint';
+}
+
+export function indexTopology(topo: PciTopology, conventionalBridges: string[] = []): TopologyIndex {
+  const byBdf = new Map(topo.functions.map((f) => [f.bdf, f] as const));
+  const extra = bdfSet(conventionalBridges, 'conventionalBridges');
+  const kids = childLists(topo);
+  const slot = slotLists(topo.functions);
+  const parent = (bdf: string): string | null | undefined => (bdf in topo.parentOf ? topo.parentOf[bdf] : undefined);
+  const ancestors = (bdf: string): string[] => ancestorsOf(parent, bdf, topo.source ?? 'topology');
   const isConventionalBridge = (bdf: string): boolean => {
     const f = byBdf.get(bdf);
     return !!f && (f.isPcieToPciBridge || extra.has(bdf));
@@ -107,140 +167,120 @@ export function indexTopology(topo: PciTopology, conventionalBridges: string[] =
   const role = (bdf: string): PortRole => {
     const known = roles.get(bdf);
     if (known) return known;
-    const f = byBdf.get(bdf)!;
-    let r: PortRole;
-    const up = ancestors(bdf);
-    const conventional = up.some(isConventionalBridge);
-    if (isConventionalBridge(bdf)) r = conventional ? 'pci-bridge' : 'pcie-to-pci-bridge';
-    else if (conventional) r = f.isBridge ? 'pci-bridge' : 'conventional';
-    else if (f.pcieType === 'root-port') r = 'root-port';
-    else if (f.pcieType === 'upstream-port') r = 'upstream-port';
-    else if (f.pcieType === 'downstream-port') r = 'downstream-port';
-    else if (f.pcieType === 'pci-to-pcie-bridge') r = 'pci-bridge';
-    else if (f.isBridge) {
-      const p = parent(bdf);
-      if (!p) r = 'root-port';
-      else {
-        const pr = role(p);
-        r = pr === 'upstream-port' ? 'downstream-port' : 'upstream-port';
-      }
-    } else if (f.classCode === 0x0600) r = 'host-bridge';
-    else if (!parent(bdf)) r = f.pcieType === 'endpoint' || f.pcieType === 'legacy-endpoint' ? 'endpoint' : 'rc-endpoint';
-    else r = 'endpoint';
+    const belowConventional = ancestors(bdf).some(isConventionalBridge);
+    const r = inferRole(byBdf.get(bdf)!, {
+      conventionalBridge: isConventionalBridge(bdf),
+      belowConventional,
+      onRootBus: !parent(bdf),
+      parentRole: () => role(parent(bdf)!),
+    });
     roles.set(bdf, r);
     return r;
-  };
-  const descendants = (bdf: string): string[] => {
-    const out: string[] = [];
-    const walk = (b: string): void => {
-      for (const k of kids.get(b) ?? []) {
-        out.push(k);
-        walk(k);
-      }
-    };
-    walk(bdf);
-    return out;
   };
   return {
     byBdf,
     parent,
     children: (bdf) => kids.get(bdf) ?? [],
-    descendants,
+    descendants: (bdf) => descendantsOf(kids, bdf),
     ancestors,
     siblings: (bdf) => {
       const f = byBdf.get(bdf);
-      return f ? (slot.get(`${f.domain}:${f.bus}:${f.dev}`) ?? [bdf]) : [bdf];
+      return f ? (slot.get(slotKey(f)) ?? [bdf]) : [bdf];
     },
     isConventionalBridge,
     role,
   };
 }
 
-/**
- * Derive IOMMU groups from the tree (PciTopology.parentOf) with the Linux rule above.
- * Groups are numbered in address order of their first function, as Linux numbers them when it
- * probes devices in address order.
- */
-export function deriveGroups(topo: PciTopology, opts: DeriveGroupsOptions = {}): DerivedGroups {
+/** The ACS policy asked for, checked (`assume-none` when none is given). */
+function acsPolicyOf(opts: DeriveGroupsOptions): AcsPolicy {
   const policy = opts.acs ?? 'assume-none';
   if (!ACS_POLICIES.includes(policy)) {
     throw inputError('acs', `unknown ACS policy "${String(policy)}"`, `use one of ${ACS_POLICIES.join(', ')}`);
   }
-  const ix = indexTopology(topo, opts.conventionalBridges);
-  const overrides = new Map<string, boolean>();
-  for (const [k, v] of Object.entries(opts.acsOverrides ?? {})) overrides.set(parseBdf(k, `acsOverrides["${k}"]`).bdf, v);
-  const notes: string[] = [];
-  const fs = [...topo.functions].sort(compareFunctions);
+  return policy;
+}
 
-  const multifunction = (f: PciFunction): boolean => f.fn !== 0 || ix.siblings(f.bdf).length > 1;
-  /** pci_acs_enabled(): does this function isolate peer-to-peer traffic? */
-  const acsOk = (bdf: string): boolean => {
-    const o = overrides.get(bdf);
-    if (o !== undefined) return o;
-    const f = ix.byBdf.get(bdf)!;
-    const r = ix.role(bdf);
-    if (r === 'conventional' || r === 'pci-bridge' || r === 'pcie-to-pci-bridge') return false;
-    if (r === 'root-port' || r === 'downstream-port') return f.acs ?? policy !== 'assume-none';
-    if (!multifunction(f)) return true; // ACS does not apply to single-function devices
-    return f.acs ?? policy === 'assume-all';
-  };
-  const pathOk = (bdf: string): boolean => [bdf, ...ix.ancestors(bdf)].every(acsOk);
+/**
+ * pci_acs_enabled() by role: does a function isolate peer-to-peer traffic, when neither an override
+ * nor -vv (`f.acs`) pins it down, under `policy`? Single-function endpoints count as isolated.
+ */
+export function acsEnabled(f: PciFunction, role: PortRole, multifunction: boolean, policy: AcsPolicy): boolean {
+  if (role === 'conventional' || role === 'pci-bridge' || role === 'pcie-to-pci-bridge') return false;
+  if (role === 'root-port' || role === 'downstream-port') return f.acs ?? policy !== 'assume-none';
+  if (!multifunction) return true; // ACS does not apply to single-function devices
+  return f.acs ?? policy === 'assume-all';
+}
 
-  // union-find over bdf strings
-  const up = new Map<string, string>();
-  const find = (x: string): string => {
+/** Disjoint sets over strings (union-find with path compression); every key starts alone. */
+export class DisjointSets {
+  private readonly up = new Map<string, string>();
+  constructor(keys: Iterable<string>) {
+    for (const k of keys) this.up.set(k, k);
+  }
+  /** The representative of `x`'s set. */
+  find(x: string): string {
     let r = x;
-    while (up.get(r) !== r) r = up.get(r)!;
+    while (this.up.get(r) !== r) r = this.up.get(r)!;
     let y = x;
-    while (up.get(y) !== r) {
-      const n = up.get(y)!;
-      up.set(y, r);
+    while (this.up.get(y) !== r) {
+      const n = this.up.get(y)!;
+      this.up.set(y, r);
       y = n;
     }
     return r;
-  };
-  const union = (a: string, b: string): void => {
-    const ra = find(a), rb = find(b);
-    if (ra !== rb) up.set(ra, rb);
-  };
-  for (const f of fs) up.set(f.bdf, f.bdf);
-
-  const anchorOf: Record<string, string> = {};
-  const unknownParent: string[] = [];
-  for (const f of fs) {
-    if (ix.parent(f.bdf) === undefined) unknownParent.push(f.bdf);
-    // 1. DMA alias: the top-most conventional bridge above the function
-    let pdev = f.bdf;
-    for (const a of ix.ancestors(f.bdf)) if (ix.isConventionalBridge(a)) pdev = a;
-    // 2. ACS walk upward from there
-    for (let b = ix.parent(pdev); b; b = ix.parent(b)) {
-      if (pathOk(b)) break;
-      pdev = b;
-    }
-    anchorOf[f.bdf] = pdev;
-    union(f.bdf, pdev);
-    // 3. non-isolated functions of one slot
-    if (multifunction(f) && !acsOk(f.bdf)) {
-      for (const s of ix.siblings(f.bdf)) if (s !== f.bdf && !acsOk(s)) union(f.bdf, s);
-    }
   }
+  /** Join the sets of `a` and `b`. */
+  union(a: string, b: string): void {
+    const ra = this.find(a), rb = this.find(b);
+    if (ra !== rb) this.up.set(ra, rb);
+  }
+}
 
+/**
+ * Steps 1–2 of pci_device_group(): the function a group is anchored at. Start at the top-most
+ * conventional bridge above `bdf` (its DMA alias), or `bdf` itself; then go up while the bridge
+ * above has no ACS on its whole path to the root (`pathOk`).
+ */
+export function dmaAnchor(ix: TopologyIndex, bdf: string, pathOk: (bdf: string) => boolean): string {
+  let pdev = bdf;
+  for (const a of ix.ancestors(bdf)) if (ix.isConventionalBridge(a)) pdev = a;
+  for (let b = ix.parent(pdev); b; b = ix.parent(b)) {
+    if (pathOk(b)) break;
+    pdev = b;
+  }
+  return pdev;
+}
+
+/** Group numbers 0, 1, … by the address order of each set's first function. */
+function numberGroups(fs: PciFunction[], sets: DisjointSets): Record<string, number> {
   const idOf = new Map<string, number>();
   const groups: Record<string, number> = {};
   for (const f of fs) {
-    const root = find(f.bdf);
+    const root = sets.find(f.bdf);
     if (!idOf.has(root)) idOf.set(root, idOf.size);
     groups[f.bdf] = idOf.get(root)!;
   }
-  if (unknownParent.length === fs.length && fs.length > 0) {
-    notes.push(
+  return groups;
+}
+
+/** The note on functions the tree does not place: all of them (no tree), some, or none (null). */
+function treeCoverageNote(unknownParent: string[], total: number): string | null {
+  if (unknownParent.length === total && total > 0) {
+    return (
       'the capture has no bus tree, so groups come from multi-function sharing only; ' +
-        'merge an `lspci -tv` capture (or `lspci -v`, which shows bridge bus ranges) for bridge-level grouping',
+      'merge an `lspci -tv` capture (or `lspci -v`, which shows bridge bus ranges) for bridge-level grouping'
     );
-  } else if (unknownParent.length > 0) {
-    notes.push(`${unknownParent.join(', ')} ${unknownParent.length === 1 ? 'is' : 'are'} not in the bus tree; grouped as if on a root bus`);
   }
-  // a tree does not name bridges: flag the ones that look like they lead to a conventional bus
+  if (unknownParent.length > 0) {
+    return `${unknownParent.join(', ')} ${unknownParent.length === 1 ? 'is' : 'are'} not in the bus tree; grouped as if on a root bus`;
+  }
+  return null;
+}
+
+/** A tree does not name bridges: a note for each bridge with non-bridges at device numbers ≠ 0 below it (a conventional bus?). */
+function unnamedBridgeNotes(fs: PciFunction[], ix: TopologyIndex): string[] {
+  const notes: string[] = [];
   for (const f of fs) {
     if (!f.isBridge || ix.isConventionalBridge(f.bdf)) continue;
     const odd = ix.children(f.bdf).filter((k) => {
@@ -254,7 +294,51 @@ export function deriveGroups(topo: PciTopology, opts: DeriveGroupsOptions = {}):
       );
     }
   }
-  notes.push(`IOMMU groups derived from the topology (Linux pci_device_group rule) with acs=${policy}; the host's own listing wins when available`);
+  return notes;
+}
+
+/**
+ * Derive IOMMU groups from the tree (PciTopology.parentOf) with the Linux rule above.
+ * Groups are numbered in address order of their first function, as Linux numbers them when it
+ * probes devices in address order.
+ */
+export function deriveGroups(topo: PciTopology, opts: DeriveGroupsOptions = {}): DerivedGroups {
+  const policy = acsPolicyOf(opts);
+  const ix = indexTopology(topo, opts.conventionalBridges);
+  const overrides = new Map<string, boolean>();
+  for (const [k, v] of Object.entries(opts.acsOverrides ?? {})) overrides.set(parseBdf(k, `acsOverrides["${k}"]`).bdf, v);
+  const fs = [...topo.functions].sort(compareFunctions);
+
+  const multifunction = (f: PciFunction): boolean => f.fn !== 0 || ix.siblings(f.bdf).length > 1;
+  /** pci_acs_enabled(): an override wins, else the function's role and facts under the policy. */
+  const acsOk = (bdf: string): boolean => {
+    const o = overrides.get(bdf);
+    if (o !== undefined) return o;
+    const f = ix.byBdf.get(bdf)!;
+    return acsEnabled(f, ix.role(bdf), multifunction(f), policy);
+  };
+  const pathOk = (bdf: string): boolean => [bdf, ...ix.ancestors(bdf)].every(acsOk);
+
+  const sets = new DisjointSets(fs.map((f) => f.bdf));
+  const anchorOf: Record<string, string> = {};
+  for (const f of fs) {
+    // 1–2. DMA alias, then the ACS walk upward
+    anchorOf[f.bdf] = dmaAnchor(ix, f.bdf, pathOk);
+    sets.union(f.bdf, anchorOf[f.bdf]);
+    // 3. non-isolated functions of one slot
+    if (multifunction(f) && !acsOk(f.bdf)) {
+      for (const s of ix.siblings(f.bdf)) if (s !== f.bdf && !acsOk(s)) sets.union(f.bdf, s);
+    }
+  }
+
+  const groups = numberGroups(fs, sets);
+  const unknownParent = fs.filter((f) => ix.parent(f.bdf) === undefined).map((f) => f.bdf);
+  const coverage = treeCoverageNote(unknownParent, fs.length);
+  const notes = [
+    ...(coverage === null ? [] : [coverage]),
+    ...unnamedBridgeNotes(fs, ix),
+    `IOMMU groups derived from the topology (Linux pci_device_group rule) with acs=${policy}; the host's own listing wins when available`,
+  ];
   return { groups, anchorOf, notes };
 }
 

@@ -21,13 +21,8 @@ export type PcieType =
   | 'rc-endpoint'
   | 'rc-event-collector';
 
-export interface PciFunction {
-  domain: number;
-  bus: number;
-  dev: number;
-  fn: number;
-  /** Canonical `0000:01:00.0`. */
-  bdf: string;
+/** A PCI function: its address (Bdf) and what the capture says of it. */
+export interface PciFunction extends Bdf {
   /** 16-bit class (`0x0300`), from `[cccc]`, `-n`, or the class name when it is unambiguous. */
   classCode: number | null;
   className: string;
@@ -88,6 +83,7 @@ export interface Bdf {
   bus: number;
   dev: number;
   fn: number;
+  /** Canonical `0000:01:00.0`. */
   bdf: string;
 }
 
@@ -160,6 +156,11 @@ export function parseBdf(text: string, where: string): Bdf {
   const bus = parseInt(m[2], 16), dev = parseInt(m[3], 16), fn = parseInt(m[4], 16);
   checkRanges(raw, where, bus, dev, fn);
   return { domain, bus, dev, fn, bdf: formatBdf(domain, bus, dev, fn) };
+}
+
+/** Canonical bdfs of a list of addresses in any spelling parseBdf accepts; a bad one is an InputError at `label[i]`. */
+export function bdfSet(list: string[], label: string): Set<string> {
+  return new Set(list.map((s, i) => parseBdf(s, `${label}[${i}]`).bdf));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -675,109 +676,150 @@ const TREE_FORMS =
   'expected lspci -t/-tv output: a first line "-[0000:00]-+-00.0 …" or "-+-[0000:00]-+-…" and ' +
   'continuation lines whose "+-" or "\\-" sits under the "+" that opened the list';
 
+/** The top of a tree: its first line lists root buses, with no bridge above them. */
+const TREE_HOST: BusListCtx = { kind: 'buses', domain: null, parent: null };
+
+/** One tree parse: what it has found so far, the open lists by column, and the line being read. */
+interface TreeState {
+  file: string;
+  functions: PciFunction[];
+  lineOf: Map<string, number>;
+  parentOf: Record<string, string | null>;
+  /** Column just right of a `+-` that opened a list → that list, for the continuation lines below it. */
+  contextAt: Map<number, TreeCtx>;
+  no: number;
+  text: string;
+}
+
+/** A malformed tree: the error names `file:line:column` (column of the 0-based `col`). */
+function treeFail(s: TreeState, col: number, what: string): never {
+  throw inputError(`${at(s.file, s.no)}:${col + 1}`, what, TREE_FORMS);
+}
+
+/** A bus's devices from column r: one child (`--`), or a list opened by `+-` (or `\-` when only its last item is on this line). */
+function parseBusDevices(s: TreeState, r: number, ctx: DeviceListCtx): void {
+  const text = s.text;
+  if (r >= text.length) return; // empty bus
+  if (text.startsWith('--', r)) return parseTreeItem(s, r + 2, ctx);
+  if (text.startsWith('+-', r)) {
+    s.contextAt.set(r + 2, ctx);
+    return parseTreeItem(s, r + 2, ctx);
+  }
+  if (text.startsWith('\\-', r)) return parseTreeItem(s, r + 2, ctx);
+  return treeFail(s, r, `unexpected ${shown(text.slice(r))} where a bus's devices ("--", "+-") should start`);
+}
+
+/** What a bridge has behind it; r points at the "-" that show_tree_bridge() prints before a bridge's buses. */
+function parseBridgeChildren(s: TreeState, r: number, buses: BusListCtx, devices: DeviceListCtx | null): void {
+  const text = s.text;
+  if (text[r] !== '-') return treeFail(s, r, `expected "-" after a bridge, found ${shown(text.slice(r))}`);
+  r++;
+  if (r >= text.length) return; // bridge with nothing behind it
+  if (text[r] === '[') return parseTreeItem(s, r, buses);
+  if ((text.startsWith('+-', r) || text.startsWith('\\-', r)) && text[r + 2] === '[') {
+    s.contextAt.set(r + 2, buses);
+    return parseTreeItem(s, r + 2, buses);
+  }
+  if (!devices) return treeFail(s, r, 'devices under a bridge printed without a bus number; lspci could not read its bus range');
+  return parseBusDevices(s, r, devices);
+}
+
+/** One item of a list at column q: a root bus in a list of buses, a device in a list of devices. */
+function parseTreeItem(s: TreeState, q: number, ctx: TreeCtx): void {
+  return ctx.kind === 'buses' ? parseRootBus(s, q, ctx) : parseTreeDevice(s, q, ctx);
+}
+
+/** A root bus `[dddd:bb]-` at column q (the domain defaults to the list's), then its devices. */
+function parseRootBus(s: TreeState, q: number, ctx: BusListCtx): void {
+  const m = /^\[(?:([0-9a-fA-F]{1,8}):)?([0-9a-fA-F]{2})\]-/.exec(s.text.slice(q));
+  if (!m) return treeFail(s, q, `expected a root bus "[dddd:bb]-" here, found ${shown(s.text.slice(q))}`);
+  const domain = m[1] !== undefined ? parseInt(m[1], 16) : (ctx.domain ?? 0);
+  const bus = parseInt(m[2], 16);
+  return parseBusDevices(s, q + m[0].length, { kind: 'devices', domain, bus, parent: ctx.parent });
+}
+
+/** A device `dd.f` at column q, recorded below the list's bridge; then what follows it on the line. */
+function parseTreeDevice(s: TreeState, q: number, ctx: DeviceListCtx): void {
+  const m = /^([0-9a-fA-F]{2})\.([0-7])/.exec(s.text.slice(q));
+  if (!m) return treeFail(s, q, `expected a device "dd.f" here, found ${shown(s.text.slice(q))}`);
+  if (ctx.bus === null) return treeFail(s, q, 'a device under a bridge whose bus number lspci did not print');
+  const dev = parseInt(m[1], 16), fn = Number(m[2]);
+  if (dev > 0x1f) return treeFail(s, q, `device ${m[1]} is out of range 00-1f`);
+  const f = blank({ domain: ctx.domain, bus: ctx.bus, dev, fn, bdf: formatBdf(ctx.domain, ctx.bus, dev, fn) });
+  pushUnique(s.functions, s.lineOf, f, s.file, s.no);
+  s.parentOf[f.bdf] = ctx.parent;
+  return parseAfterDevice(s, f, q + m[0].length, m[0]);
+}
+
+/** After the device token `token` (ending at column r): a bridge's `-[bb]-`/`-[bb-ss]-` and what is behind it, or the device's name. */
+function parseAfterDevice(s: TreeState, f: PciFunction, r: number, token: string): void {
+  const rest = s.text.slice(r);
+  const br = /^-\[(?:([0-9a-fA-F]{4,8}):)?([0-9a-fA-F]{2})(?:-([0-9a-fA-F]{2}))?\]-/.exec(rest);
+  if (br) {
+    const sec = parseInt(br[2], 16);
+    const sub = br[3] !== undefined ? parseInt(br[3], 16) : sec;
+    f.isBridge = true;
+    f.secondaryBus = [sec, sub];
+    return parseBridgeChildren(
+      s,
+      r + br[0].length,
+      { kind: 'buses', domain: f.domain, parent: f.bdf },
+      { kind: 'devices', domain: f.domain, bus: sec, parent: f.bdf },
+    );
+  }
+  if (rest.startsWith('-')) {
+    // pciutils prints a bridge with secondary bus 0 (not configured) as "dd.f-" then its buses
+    f.isBridge = true;
+    return parseBridgeChildren(s, r + 1, { kind: 'buses', domain: f.domain, parent: f.bdf }, null);
+  }
+  if (rest !== '' && !/^\s/.test(rest)) return treeFail(s, r, `unexpected ${shown(rest)} after device ${token}`);
+  const named = splitTreeName(rest);
+  f.vendorId = named.vendorId;
+  f.deviceId = named.deviceId;
+  f.name = named.name;
+}
+
+/**
+ * A non-bridge's text after its `dd.f` in `-tv`/`-tvnn`/`-tn`: the name, and the IDs when it ends in
+ * `[vvvv:dddd]` (or is nothing but `vvvv:dddd`, as `-tn` prints it); IDs are null otherwise.
+ */
+export function splitTreeName(text: string): { name: string; vendorId: number | null; deviceId: number | null } {
+  const name = text.trim();
+  const ids = /^(.*?)\s*\[?([0-9a-fA-F]{4}):([0-9a-fA-F]{4})\]?$/.exec(name);
+  if (ids && (ids[1] === '' || /\[[0-9a-fA-F]{4}:[0-9a-fA-F]{4}\]$/.test(name))) {
+    return { name: ids[1].trim(), vendorId: parseInt(ids[2], 16), deviceId: parseInt(ids[3], 16) };
+  }
+  return { name, vendorId: null, deviceId: null };
+}
+
+/** A continuation line: its `+-`/`\-` must sit in the column of a list opened above (or start a root bus). */
+function parseTreeLine(s: TreeState): void {
+  const text = s.text;
+  const c = /^[ |]*/.exec(text)![0].length;
+  if (!(text[c] === '+' || text[c] === '\\') || text[c + 1] !== '-') {
+    treeFail(s, c, `${shown(text)} is not a tree line`);
+  }
+  let ctx = s.contextAt.get(c + 2);
+  if (!ctx && text[c + 2] === '[') ctx = TREE_HOST; // a tree copied from its second root bus on
+  if (!ctx) return treeFail(s, c, `"${text[c]}-" in column ${c + 1} does not line up with any open list above it`);
+  parseTreeItem(s, c + 2, ctx);
+}
+
+/** `lspci -t`/`-tv`/`-tvnn`, line by line: a line starting with `-` opens a tree, the others continue it. */
 function parseTree(lines: Line[], file: string): Parsed {
-  const functions: PciFunction[] = [];
-  const lineOf = new Map<string, number>();
-  const parentOf: Record<string, string | null> = {};
-  const contextAt = new Map<number, TreeCtx>();
-  const host: BusListCtx = { kind: 'buses', domain: null, parent: null };
-  let no = 0;
-  let text = '';
-  const fail = (col: number, what: string): never => {
-    throw inputError(`${at(file, no)}:${col + 1}`, what, TREE_FORMS);
-  };
-
-  const parseBusDevices = (r: number, ctx: DeviceListCtx): void => {
-    if (r >= text.length) return; // empty bus
-    if (text.startsWith('--', r)) return parseItem(r + 2, ctx);
-    if (text.startsWith('+-', r)) {
-      contextAt.set(r + 2, ctx);
-      return parseItem(r + 2, ctx);
-    }
-    if (text.startsWith('\\-', r)) return parseItem(r + 2, ctx);
-    return fail(r, `unexpected ${shown(text.slice(r))} where a bus's devices ("--", "+-") should start`);
-  };
-
-  /** r points at the "-" that show_tree_bridge() prints before a bridge's buses. */
-  const parseBridgeChildren = (r: number, buses: BusListCtx, devices: DeviceListCtx | null): void => {
-    if (text[r] !== '-') return fail(r, `expected "-" after a bridge, found ${shown(text.slice(r))}`);
-    r++;
-    if (r >= text.length) return; // bridge with nothing behind it
-    if (text[r] === '[') return parseItem(r, buses);
-    if ((text.startsWith('+-', r) || text.startsWith('\\-', r)) && text[r + 2] === '[') {
-      contextAt.set(r + 2, buses);
-      return parseItem(r + 2, buses);
-    }
-    if (!devices) return fail(r, 'devices under a bridge printed without a bus number; lspci could not read its bus range');
-    return parseBusDevices(r, devices);
-  };
-
-  const parseItem = (q: number, ctx: TreeCtx): void => {
-    if (ctx.kind === 'buses') {
-      const m = /^\[(?:([0-9a-fA-F]{1,8}):)?([0-9a-fA-F]{2})\]-/.exec(text.slice(q));
-      if (!m) return fail(q, `expected a root bus "[dddd:bb]-" here, found ${shown(text.slice(q))}`);
-      const domain = m[1] !== undefined ? parseInt(m[1], 16) : (ctx.domain ?? 0);
-      const bus = parseInt(m[2], 16);
-      return parseBusDevices(q + m[0].length, { kind: 'devices', domain, bus, parent: ctx.parent });
-    }
-    const m = /^([0-9a-fA-F]{2})\.([0-7])/.exec(text.slice(q));
-    if (!m) return fail(q, `expected a device "dd.f" here, found ${shown(text.slice(q))}`);
-    if (ctx.bus === null) return fail(q, 'a device under a bridge whose bus number lspci did not print');
-    const dev = parseInt(m[1], 16), fn = Number(m[2]);
-    if (dev > 0x1f) return fail(q, `device ${m[1]} is out of range 00-1f`);
-    const f = blank({ domain: ctx.domain, bus: ctx.bus, dev, fn, bdf: formatBdf(ctx.domain, ctx.bus, dev, fn) });
-    pushUnique(functions, lineOf, f, file, no);
-    parentOf[f.bdf] = ctx.parent;
-    const r = q + m[0].length;
-    const rest = text.slice(r);
-    const br = /^-\[(?:([0-9a-fA-F]{4,8}):)?([0-9a-fA-F]{2})(?:-([0-9a-fA-F]{2}))?\]-/.exec(rest);
-    if (br) {
-      const sec = parseInt(br[2], 16);
-      const sub = br[3] !== undefined ? parseInt(br[3], 16) : sec;
-      f.isBridge = true;
-      f.secondaryBus = [sec, sub];
-      return parseBridgeChildren(
-        r + br[0].length,
-        { kind: 'buses', domain: ctx.domain, parent: f.bdf },
-        { kind: 'devices', domain: ctx.domain, bus: sec, parent: f.bdf },
-      );
-    }
-    if (rest.startsWith('-')) {
-      // pciutils prints a bridge with secondary bus 0 (not configured) as "dd.f-" then its buses
-      f.isBridge = true;
-      return parseBridgeChildren(r + 1, { kind: 'buses', domain: ctx.domain, parent: f.bdf }, null);
-    }
-    if (rest !== '' && !/^\s/.test(rest)) return fail(r, `unexpected ${shown(rest)} after device ${m[0]}`);
-    let name = rest.trim();
-    const ids = /^(.*?)\s*\[?([0-9a-fA-F]{4}):([0-9a-fA-F]{4})\]?$/.exec(name);
-    if (ids && (ids[1] === '' || /\[[0-9a-fA-F]{4}:[0-9a-fA-F]{4}\]$/.test(name))) {
-      f.vendorId = parseInt(ids[2], 16);
-      f.deviceId = parseInt(ids[3], 16);
-      name = ids[1].trim();
-    }
-    f.name = name;
-  };
-
+  const s: TreeState = { file, functions: [], lineOf: new Map(), parentOf: {}, contextAt: new Map(), no: 0, text: '' };
   for (const line of lines) {
-    no = line.no;
-    text = line.text;
-    if (text.trim() === '' || isElision(text)) continue;
-    if (text[0] === '-') {
-      contextAt.clear(); // a new tree (pciutils ≥ 3.8 prints one per PCI domain)
-      parseBridgeChildren(0, host, null);
+    s.no = line.no;
+    s.text = line.text;
+    if (s.text.trim() === '' || isElision(s.text)) continue;
+    if (s.text[0] === '-') {
+      s.contextAt.clear(); // a new tree (pciutils ≥ 3.8 prints one per PCI domain)
+      parseBridgeChildren(s, 0, TREE_HOST, null);
       continue;
     }
-    const lead = /^[ |]*/.exec(text)![0].length;
-    const c = lead;
-    if (!(text[c] === '+' || text[c] === '\\') || text[c + 1] !== '-') {
-      fail(c, `${shown(text)} is not a tree line`);
-    }
-    let ctx = contextAt.get(c + 2);
-    if (!ctx && text[c + 2] === '[') ctx = host; // a tree copied from its second root bus on
-    if (!ctx) fail(c, `"${text[c]}-" in column ${c + 1} does not line up with any open list above it`);
-    parseItem(c + 2, ctx!);
+    parseTreeLine(s);
   }
-  return { functions, lineOf, groups: null, iommuPresent: null, parentOf };
+  return { functions: s.functions, lineOf: s.lineOf, groups: null, iommuPresent: null, parentOf: s.parentOf };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -892,6 +934,15 @@ function finish(p: Parsed, file: string): PciTopology {
   return { functions, parentOf, groups: p.groups, iommuPresent: p.iommuPresent, source: file };
 }
 
+/** The parser of each layout. */
+const PARSERS: Record<LspciLayout, (lines: Line[], file: string) => Parsed> = {
+  flat: parseFlat,
+  machine: parseMachine,
+  'machine-verbose': parseMachineVerbose,
+  tree: parseTree,
+  'iommu-groups': parseGroupsLines,
+};
+
 /**
  * Parse any lspci layout (auto-detected): flat (`lspci`, `-n`, `-nn`, `-D`, with `-k`/`-v`/`-vv`
  * sub-lines), machine (`-mm`, `-vmm`), tree (`-t`, `-tv`, `-tvnn`) or the IOMMU-groups loop.
@@ -910,25 +961,7 @@ export function parseLspci(text: string, fileName: string): PciTopology {
       'expected lspci [-n|-nn|-D|-k|-v], lspci -mm, lspci -vmm, lspci -t[v], or the IOMMU-groups loop',
     );
   }
-  let p: Parsed;
-  switch (layout) {
-    case 'flat':
-      p = parseFlat(lines, fileName);
-      break;
-    case 'machine':
-      p = parseMachine(lines, fileName);
-      break;
-    case 'machine-verbose':
-      p = parseMachineVerbose(lines, fileName);
-      break;
-    case 'tree':
-      p = parseTree(lines, fileName);
-      break;
-    case 'iommu-groups':
-      p = parseGroupsLines(lines, fileName);
-      break;
-  }
-  return finish(p, fileName);
+  return finish(PARSERS[layout](lines, fileName), fileName);
 }
 
 // ---------------------------------------------------------------------------------------------
