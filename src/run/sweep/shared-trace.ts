@@ -12,10 +12,11 @@
  *   pcap, pcapng       the frames (before the NIC model); each worker runs the NIC model with its
  *                      job's nic.* and iommu.* settings (captureColumns)
  *   nic-pcap           the frames of workload.pcap; the worker runs nicGenerate on them
- * Captures are shared whole, not streamed: the frames of every packet in one buffer, 24 B per
- * frame (a nic-pcap capture is read from its file a piece at a time, so its bytes are not held;
- * a pcap/pcapng trace file is read whole, readTraceBytes, to detect its format). A single `run`
- * of nic-pcap streams the capture in bounded memory instead (nicStream).
+ * A shared capture is the frames of every packet in one buffer, 24 B per frame (a nic-pcap capture
+ * is read from its file a piece at a time, so its bytes are not held; a pcap/pcapng trace file is
+ * read whole, readTraceBytes, to detect its format). A nic-pcap workload's capture is shared
+ * whatever its size (a single `run` of nic-pcap streams it instead: nicStream); a pcap/pcapng trace
+ * file over the share limit is streamed by each worker like the other formats (below).
  * Column buffers use the .iotrace chunk layout (`columnsFromShared`, every column including `kind`);
  * frames a layout of their own.
  *
