@@ -7,6 +7,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { existsSync, copyFileSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tempDir } from '../../setup/tmp.js';
@@ -184,4 +185,17 @@ describe('the share limit', () => {
     await expect(sweep.runSweep(join(dir, 'two.yaml'), { out: join(dir, 'neg'), workers: 0, quiet: true, shareLimitBytes: -1 })).rejects.toThrow(/^shareLimitBytes -1: not a number of bytes ≥ 0/);
     expect(existsSync(join(dir, 'neg'))).toBe(false);
   });
+
+  it('end to end: iommusim sweep --share-limit-mib (a bad value: one line, exit 2; 0: the streamed file named on stderr, the same results)', () => {
+    const cli = (args: string[]) => spawnSync(process.execPath, [join(root, 'dist/src/cli/main.js'), 'sweep', join(dir, 'two.yaml'), ...args], { cwd: dir, encoding: 'utf8' });
+    const bad = cli(['--out', join(dir, 'cli-bad'), '--share-limit-mib', 'lots', '--workers', '0']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe('iommusim: --share-limit-mib lots: not a number of MiB ≥ 0; e.g. --share-limit-mib 256 (a trace file larger is streamed by each worker; 0: every trace file that streams)\n');
+    expect(existsSync(join(dir, 'cli-bad'))).toBe(false);
+    const ok = cli(['--out', join(dir, 'cli-0'), '--share-limit-mib', '0', '--workers', '1', '--no-report']);
+    expect(ok.status).toBe(0);
+    expect(ok.stderr).toContain(`sweep two: ${join(dir, 't.iotrace')} (`);
+    expect(ok.stderr).toMatch(/t\.csv \(0\.\d MiB\) is streamed by each job's worker, not shared \(larger than the share limit, 0 MiB\)/);
+    expect(read(join(dir, 'cli-0'))).toBe(read(join(dir, 'two-w0-shared')));
+  }, 60_000);
 });
