@@ -179,7 +179,7 @@ export class TraceShares {
     const fkey = `${format}\0${path}`;
     let st = this.streams.get(fkey);
     if (st === undefined) {
-      st = this.files.has(fkey) ? null : this.streamFor(fkey, path, format);
+      st = this.streamFor(fkey, path, format);
       this.streams.set(fkey, st);
       if (st) { this.streamed++; this.streamedFiles.push(st); }
     }
