@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { runSweep, parseShard } from '../run/sweep/sweep.js';
+import { runSweep, parseShard, parseShareLimitMib } from '../run/sweep/sweep.js';
 import { mergeShards } from '../run/sweep/merge.js';
 import { describeJob } from '../run/sweep/spec.js';
 import { loadResults, writeReport, type PngRenderer } from '../report/report.js';
@@ -29,17 +29,19 @@ export function registerSweep(program: Command): void {
     .option('--workers <n>', 'worker threads (default: one per core; 0 runs the jobs in this thread)')
     .option('--resume', 'continue an interrupted sweep in --out, redoing no finished job')
     .option('--shard <k/n>', 'run the deterministic k-th of n parts of the jobs (merge them with iommusim merge)')
+    .option('--share-limit-mib <n>', 'a trace file larger than this (MiB of content) is streamed by each worker instead of parsed once and shared (default 256; 0: every trace file that streams)')
     .option('--no-report', 'skip writing the report')
     .option('--quiet', 'no progress output')
-    .action(async (spec: string, opts: { out: string; workers?: string; resume?: boolean; shard?: string; report?: boolean; quiet?: boolean }) => {
+    .action(async (spec: string, opts: { out: string; workers?: string; resume?: boolean; shard?: string; shareLimitMib?: string; report?: boolean; quiet?: boolean }) => {
       const workers = workersOption(opts.workers);
       const shard = opts.shard ? parseShard(opts.shard) : undefined;
+      const shareLimitBytes = opts.shareLimitMib !== undefined ? parseShareLimitMib(opts.shareLimitMib) : undefined;
       checkOutputDir(opts.out, '--out');
       // the pool (started before the CLI's modules loaded, when main.ts could) runs the jobs, then draws the report's charts
       const runner = openRunner(workers);
       try {
         // the folder stays locked until the report is written (released on errors and signals too)
-        const s = await runSweep(spec, { out: opts.out, workers, pool: runner.pool, resume: opts.resume, shard, quiet: opts.quiet, keepLock: true, command: command() });
+        const s = await runSweep(spec, { out: opts.out, workers, pool: runner.pool, resume: opts.resume, shard, shareLimitBytes, quiet: opts.quiet, keepLock: true, command: command() });
         try {
           if (!opts.quiet) process.stderr.write(`${s.name}: ${s.ran} jobs run, ${s.skipped} already done, ${s.results} results, ${s.errors.length} failed, ${s.refused.length} refused, ${(s.wallMs / 1000).toFixed(1)} s → ${join(opts.out, 'results.json')}\n`);
           if (!opts.quiet) for (const r of s.refused) process.stderr.write(`iommusim: job ${r.id} (${describeJob(r.job)}) not run: ${r.refused}\n`);

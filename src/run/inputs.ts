@@ -114,17 +114,24 @@ export function resolveStream(input: string, settings: Array<[string, SettingVal
 }
 
 function fromTrace(path: string, format: TraceFormat, cfg: Readonly<Config>, spec: WorkloadSpec | undefined, point: Array<[string, SettingValue]>, read: ReadOptions, stream: boolean): ResolvedInput {
-  const opts: CsvOptions = { addressBits: 12 + 9 * cfg.iommu.levels };
   if (stream) {
     const p = probeTrace(path, format, read);
-    if (streamable(p)) {
-      const summary: WorkloadSummary = { name: spec?.name ?? basename(path), source: path, format: p.format, records: 0, devices: [], ops: { dma: 0, map: 0, unmap: 0, inv: 0 }, timeSpanNs: 0 };
-      return { cfg, summary, spec, point, stream: { path, format: p.format, opts, read } };
-    }
+    if (streamable(p)) return { ...fromStream(path, p.format, cfg, spec?.name, point, read), spec };
     format = p.format;
   }
-  const tr = loadTrace(path, format, opts, cfg, read);
+  const tr = loadTrace(path, format, { addressBits: 12 + 9 * cfg.iommu.levels }, cfg, read);
   return { ...fromColumns(tr.columns, tr.format, path, cfg, spec?.name, point), spec };
+}
+
+/**
+ * A trace file of a format that streams (probed already), as a run input read a chunk at a time
+ * when the run replays it (runResolved); `label` is the workload spec's name. A sweep worker runs a
+ * trace too big to share through this.
+ */
+export function fromStream(path: string, format: StreamFormat, cfg: Readonly<Config>, label?: string, point: Array<[string, SettingValue]> = [], read: ReadOptions = {}): ResolvedInput {
+  const opts: CsvOptions = { addressBits: 12 + 9 * cfg.iommu.levels };
+  const summary: WorkloadSummary = { name: label ?? basename(path), source: path, format, records: 0, devices: [], ops: { dma: 0, map: 0, unmap: 0, inv: 0 }, timeSpanNs: 0 };
+  return { cfg, summary, point, stream: { path, format, opts, read } };
 }
 
 /** A trace file's columns, already loaded (e.g. shared with a sweep worker), as a run input; `label` is the workload spec's name. */

@@ -12,19 +12,29 @@
  *   pcap, pcapng       the frames (before the NIC model); each worker runs the NIC model with its
  *                      job's nic.* and iommu.* settings (captureColumns)
  *   nic-pcap           the frames of workload.pcap; the worker runs nicGenerate on them
- * Captures are shared whole, not streamed: the frames of every packet in one buffer, 24 B per
- * frame (a nic-pcap capture is read from its file a piece at a time, so its bytes are not held;
- * a pcap/pcapng trace file is read whole, readTraceBytes, to detect its format). A single `run`
- * of nic-pcap streams the capture in bounded memory instead (nicStream).
+ * A shared capture is the frames of every packet in one buffer, 24 B per frame (a nic-pcap capture
+ * is read from its file a piece at a time, so its bytes are not held; a pcap/pcapng trace file is
+ * read whole, readTraceBytes, to detect its format). A nic-pcap workload's capture is shared
+ * whatever its size (a single `run` of nic-pcap streams it instead: nicStream); a pcap/pcapng trace
+ * file over the share limit is streamed by each worker like the other formats (below).
  * Column buffers use the .iotrace chunk layout (`columnsFromShared`, every column including `kind`);
  * frames a layout of their own.
+ *
+ * A trace file too big to share whole is not read here: a file whose content is larger than the
+ * sweep's share limit (SHARE_LIMIT_BYTES, or --share-limit-mib) and whose format streams (.iotrace
+ * uncompressed, CSV, JSONL, ftrace, pcap, pcapng: src/trace/stream.ts) is streamed by each job's
+ * worker itself, through the replay `run` streams it with (a StreamedTrace: its path and format).
+ * The size is decided from the file before anything is parsed: its bytes on disk, or for a gzip file
+ * the larger of those and the content size its trailer gives (mod 4 GiB).
  */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Config } from '../../config/config.js';
 import { copyColumns, type TraceColumns } from '../../trace/columns.js';
-import { columnsFromShared, iotraceChunkBytes } from '../../trace/iotrace.js';
+import { columnsFromShared, iotraceChunkBytes, IotraceReader } from '../../trace/iotrace.js';
 import { readTraceBytes, traceFormat, parseTrace, captureColumns, type TraceFormat } from '../../trace/load.js';
 import { parseCapture, type PacketColumns, type CaptureFile } from '../../trace/importers/pcap.js';
-import { warnToStderr } from '../../trace/input.js';
+import { warnToStderr, isGzip } from '../../trace/input.js';
+import { probeTrace, streamable, type StreamFormat } from '../../trace/stream.js';
 
 /** A capture for a sweep: cut short, its complete records are used with a warning on stderr, as `run` does without --strict. */
 function captureWithWarnings(bytes: Uint8Array, path: string): CaptureFile {
@@ -39,6 +49,48 @@ export interface SharedColumns { kind: 'columns'; buf: SharedArrayBuffer; count:
 /** Capture frames in a SharedArrayBuffer, before the NIC model. */
 export interface SharedPackets { kind: 'packets'; buf: SharedArrayBuffer; count: number; format: string; path: string }
 export type SharedTrace = SharedColumns | SharedPackets;
+
+/**
+ * Trace files whose content is larger than this many bytes (256 MiB) are not shared: each job's
+ * worker streams the file itself (runSweep's `shareLimitBytes`, the CLI's --share-limit-mib).
+ * Sharing holds the file's bytes and its parse in the main thread (about 40 B per record, the file's
+ * own size for an .iotrace); streaming holds nothing there and a bounded window in each worker.
+ */
+export const SHARE_LIMIT_BYTES = 256 * 1024 * 1024;
+
+/** A trace file each job's worker streams itself (too big to share): its path, its format, and an estimate of its records (for the job order). */
+export interface StreamedTrace { kind: 'stream'; path: string; format: StreamFormat; bytes: number; records: number }
+
+/** Bytes of a text or capture file per record, for the job order of a streamed trace whose records are not counted up front. */
+const BYTES_PER_RECORD_GUESS = 48;
+
+/**
+ * The size of a file's content without reading it: its bytes on disk, or for a gzip stream the
+ * larger of those and the content size in its trailer (ISIZE: mod 4 GiB, of the last member).
+ * undefined when the file cannot be opened as a regular file (the read that follows says why).
+ */
+export function contentBytes(path: string): number | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return undefined;
+    const size = st.size;
+    if (size < 18) return size;
+    const b = new Uint8Array(4);
+    if (readSync(fd, b, 0, 2, 0) !== 2 || !isGzip(b)) return size;
+    if (readSync(fd, b, 0, 4, size - 4) !== 4) return size;
+    return Math.max(size, (b[0] | (b[1] << 8) | (b[2] << 16)) + b[3] * 2 ** 24);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Copy columns into a new SharedArrayBuffer. */
 export function shareColumns(t: TraceColumns, format: string, path: string): SharedColumns {
@@ -97,23 +149,41 @@ function parseKey(fmt: string, cfg: Readonly<Config>): string {
 }
 
 export type ShareResult = { trace: SharedTrace } | { error: string };
+/** A trace file for a job: shared, streamed by the job's worker, or the error every job on it gets. */
+export type TraceResult = ShareResult | { stream: StreamedTrace };
 
 /**
  * The main thread's table of shared traces: each file is read once, each (file, parse settings)
  * parsed once. A file that cannot be read or parsed gives every job on it the same error (the one
- * the job would have raised reading it itself).
+ * the job would have raised reading it itself). A file whose content is larger than `limitBytes`
+ * and whose format streams is not read: every job on it streams it in its worker.
  */
 export class TraceShares {
   private readonly files = new Map<string, { bytes: Uint8Array; format: Exclude<TraceFormat, 'auto'> } | { error: string }>();
   private readonly shared = new Map<string, ShareResult>();
+  private readonly streams = new Map<string, StreamedTrace | null>();
   /** Bytes in shared buffers. */
   bytes = 0;
   /** Parses done (one per distinct key). */
   loads = 0;
+  /** Trace files left to the workers to stream (too big to share). */
+  streamed = 0;
+  /** Those files, in the order first met. */
+  readonly streamedFiles: StreamedTrace[] = [];
+
+  /** `limitBytes`: a file whose content is larger (and whose format streams) is streamed by each worker (default SHARE_LIMIT_BYTES). */
+  constructor(readonly limitBytes: number = SHARE_LIMIT_BYTES) {}
 
   /** A trace file (format as given, or detected) for a job with this config. */
-  trace(path: string, format: TraceFormat, cfg: Readonly<Config>): ShareResult {
+  trace(path: string, format: TraceFormat, cfg: Readonly<Config>): TraceResult {
     const fkey = `${format}\0${path}`;
+    let st = this.streams.get(fkey);
+    if (st === undefined) {
+      st = this.streamFor(fkey, path, format);
+      this.streams.set(fkey, st);
+      if (st) { this.streamed++; this.streamedFiles.push(st); }
+    }
+    if (st) return { stream: st };
     let f = this.files.get(fkey);
     if (!f) {
       try {
@@ -146,6 +216,32 @@ export class TraceShares {
       this.shared.set(key, s);
     }
     return s;
+  }
+
+  /**
+   * Whether a file is streamed by the workers rather than shared: its content is larger than the
+   * limit (decided before anything is parsed) and its format streams (.iotrace only uncompressed;
+   * a GPU export is shared whatever its size). Its format is probed from its first bytes here (an
+   * unknown format, an .iotrace whose header is damaged: every job on it gets that error, recorded
+   * in `files`).
+   */
+  private streamFor(fkey: string, path: string, format: TraceFormat): StreamedTrace | null {
+    const bytes = contentBytes(path);
+    if (bytes === undefined || bytes <= this.limitBytes) return null; // the whole read says what is wrong with it
+    try {
+      const p = probeTrace(path, format);
+      if (!streamable(p)) return null;
+      let records = Math.ceil(bytes / BYTES_PER_RECORD_GUESS);
+      if (p.format === 'iotrace') {
+        const r = IotraceReader.open(path);
+        records = r.count;
+        r.close();
+      }
+      return { kind: 'stream', path, format: p.format, bytes, records };
+    } catch (e) {
+      this.files.set(fkey, { error: (e as Error).message });
+      return null;
+    }
   }
 
   /** Forget the files' bytes (the shared buffers stay with the jobs that hold them). */

@@ -14,7 +14,7 @@ import { loadSweepSpec, describeJob, type SweepJob, type SweepSpec } from './spe
 import { readResultsJsonl, latestRecords, writeFinal, readManifest, isFinal, describeSpecChange, SWEEP_SCHEMA, type SweepManifest, type SweepRecord, type Outcome } from './merge.js';
 import { checkOutputDir, outputError, fsReason, writeAll, writeFileAtomic } from '../../util/output.js';
 import { lockFolder, takeoverNote, type FolderLock } from '../../util/lock.js';
-import { TraceShares, type ShareResult } from './shared-trace.js';
+import { TraceShares, SHARE_LIMIT_BYTES, type TraceResult } from './shared-trace.js';
 import type { WorkerTask, WorkerInput, WorkerAnswer } from './worker.js';
 import { newPool } from './pool.js';
 
@@ -52,6 +52,12 @@ export interface SweepOptions {
   /** No progress output. */
   quiet?: boolean;
   onProgress?: (p: SweepProgress) => void;
+  /**
+   * A trace file whose content is larger than this many bytes (and whose format streams) is not
+   * read and shared by this thread: each job's worker streams it itself, in bounded memory (default
+   * SHARE_LIMIT_BYTES, 256 MiB; 0: every trace file that streams; Infinity: every one shared).
+   */
+  shareLimitBytes?: number;
   /** Called once the trace files are loaded and shared, before the first job is sent to a worker. */
   onReady?: () => void;
   /**
@@ -76,8 +82,11 @@ export interface SweepSummary {
   errors: SweepRecord[];
   /** Jobs whose hypervisor refuses their I/O path (out/refused.json). */
   refused: SweepRecord[];
-  /** Trace files parsed in the main thread and shared with the workers: parses, and bytes in SharedArrayBuffers. */
-  shared: { loads: number; bytes: number };
+  /**
+   * Trace files parsed in the main thread and shared with the workers: parses, and bytes in
+   * SharedArrayBuffers; `streamed`: trace files too big to share, streamed by each job's worker.
+   */
+  shared: { loads: number; bytes: number; streamed: number };
   /** The lock on `out`, still held (keepLock): release it when done with the folder. */
   lock?: FolderLock;
   /** Time the jobs took inside the workers (sum over jobs, ms): wall × workers − this is what the pool cost. */
@@ -93,6 +102,23 @@ export function parseShard(s: string): [number, number] {
   return [k, n];
 }
 
+/** `--share-limit-mib N` as typed: a number of MiB ≥ 0 (fractions allowed), in bytes; else one line (InputError). */
+export function parseShareLimitMib(text: string, flag = '--share-limit-mib'): number {
+  const n = /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : NaN;
+  if (!Number.isFinite(n) || n < 0) {
+    throw new InputError(`${flag} ${text}: not a number of MiB ≥ 0; e.g. ${flag} ${SHARE_LIMIT_BYTES / 2 ** 20} (a trace file larger is streamed by each worker; 0: every trace file that streams)`);
+  }
+  return Math.round(n * 2 ** 20);
+}
+
+/** runSweep's shareLimitBytes: a number of bytes ≥ 0 (Infinity: share every trace file), else one line (InputError). */
+function checkShareLimit(bytes: number): number {
+  if (typeof bytes !== 'number' || Number.isNaN(bytes) || bytes < 0) {
+    throw new InputError(`shareLimitBytes ${String(bytes)}: not a number of bytes ≥ 0; e.g. ${SHARE_LIMIT_BYTES} (0: every trace file that streams is streamed by each worker)`);
+  }
+  return bytes;
+}
+
 export function shardJobs(jobs: SweepJob[], shard?: [number, number]): SweepJob[] {
   if (!shard) return jobs;
   const [k, n] = shard;
@@ -101,8 +127,9 @@ export function shardJobs(jobs: SweepJob[], shard?: [number, number]): SweepJob[
 }
 
 /**
- * The main thread's share of a job: its worker input (a shared trace where the job reads one) and
- * an estimate of its cost (jobs go out largest first, so a big job does not run alone at the end).
+ * The main thread's share of a job: its worker input (a shared trace where the job reads one, or
+ * the path of one too big to share, which the worker streams) and an estimate of its cost (jobs go
+ * out largest first, so a big job does not run alone at the end).
  */
 function prepare(spec: SweepSpec, job: SweepJob, cfg: Readonly<Config>, shares: TraceShares): { input: WorkerInput; cost: number } | { error: string } {
   const input = spec.inputs[job.workload];
@@ -111,8 +138,9 @@ function prepare(spec: SweepSpec, job: SweepJob, cfg: Readonly<Config>, shares: 
   const perRequest = 1 + (typeof w.size === 'number' ? w.size : 0) / 1024;
   const tracePath = input.kind === 'trace' ? input.path : ws?.trace;
   if (tracePath !== undefined) {
-    const s: ShareResult = shares.trace(tracePath, (ws?.format ?? 'auto') as never, cfg);
+    const s: TraceResult = shares.trace(tracePath, (ws?.format ?? 'auto') as never, cfg);
     if ('error' in s) return s;
+    if ('stream' in s) return { input: { kind: 'stream', trace: s.stream, ...(ws ? { label: ws.name } : {}) }, cost: s.stream.records };
     return { input: { kind: 'trace', trace: s.trace, ...(ws ? { label: ws.name } : {}) }, cost: s.trace.count };
   }
   const name = input.kind === 'generator' ? input.name : ws!.generator!;
@@ -129,6 +157,7 @@ function prepare(spec: SweepSpec, job: SweepJob, cfg: Readonly<Config>, shares: 
 export async function runSweep(specPath: string | SweepSpec, opts: SweepOptions): Promise<SweepSummary> {
   const t0 = performance.now();
   const requested = opts.workers ?? availableParallelism();
+  checkShareLimit(opts.shareLimitBytes ?? SHARE_LIMIT_BYTES);
   if (!Number.isInteger(requested) || requested < 0) throw new InputError(`workers ${requested}: not a whole number ≥ 0; e.g. 2 (0: in this thread)`);
   // the output folder before anything starts (it is created and locked once the spec is read)
   checkOutputDir(opts.out, '--out');
@@ -261,8 +290,9 @@ async function sweepLocked(pool: Piscina | undefined, spec: SweepSpec, opts: Swe
       if (why !== undefined) finish(j, `${head(j)},"refused":${JSON.stringify(why)}}`, { refused: why });
     }
 
-    // each trace file read and parsed once here, shared with the workers (shared-trace.ts)
-    const shares = new TraceShares();
+    // each trace file read and parsed once here, shared with the workers (shared-trace.ts); one
+    // too big to share is left to each job's worker to stream
+    const shares = new TraceShares(opts.shareLimitBytes ?? SHARE_LIMIT_BYTES);
     const tasks: Array<{ job: SweepJob; task: WorkerTask; cost: number }> = [];
     for (const job of runnable) {
       const cfg = spec.configs[job.index];
@@ -271,6 +301,10 @@ async function sweepLocked(pool: Piscina | undefined, spec: SweepSpec, opts: Swe
       else tasks.push({ job, task: { kind: 'job', job, cfg, input: p.input }, cost: p.cost });
     }
     shares.dropFiles();
+    if (!opts.quiet) {
+      const mib = (n: number): string => `${+(n / 2 ** 20).toFixed(1)} MiB`;
+      for (const t of shares.streamedFiles) process.stderr.write(`sweep ${spec.name}: ${t.path} (${mib(t.bytes)}) is streamed by each job's worker, not shared (larger than the share limit, ${mib(shares.limitBytes)})\n`);
+    }
     // largest first (stable): the last jobs to start are the short ones
     tasks.sort((a, b) => b.cost - a.cost || a.job.index - b.job.index);
     opts.onReady?.();
@@ -302,7 +336,7 @@ async function sweepLocked(pool: Piscina | undefined, spec: SweepSpec, opts: Swe
     const w = writeFinal(out, mine, byId);
     const summary: SweepSummary = {
       name: spec.name, out, jobs: spec.jobs.length, shardJobs: mine.length, ran: done, skipped, results: w.results, errors: w.errors, refused: w.refused,
-      shared: { loads: shares.loads, bytes: shares.bytes }, jobMs, wallMs: performance.now() - t0,
+      shared: { loads: shares.loads, bytes: shares.bytes, streamed: shares.streamed }, jobMs, wallMs: performance.now() - t0,
     };
     if (!opts.quiet) {
       process.stderr.write(`sweep ${spec.name}: ${w.results}/${mine.length} jobs ok${w.errors.length ? `, ${w.errors.length} failed (${join(out, 'errors.json')})` : ''}${w.refused.length ? `, ${w.refused.length} refused by their device or hypervisor (${join(out, 'refused.json')})` : ''}, ${done} run, ${skipped} resumed, ${(summary.wallMs / 1000).toFixed(1)} s → ${join(out, 'results.json')}\n`);

@@ -5,7 +5,9 @@
  * indented text of its element of results.json — so the main thread writes both verbatim and never
  * parses a result. The main thread sends the job's resolved config (it resolved every job's config
  * when it checked the spec) and, for a trace-file job, the trace as SharedArrayBuffer-backed columns
- * or capture frames (shared-trace.ts): the worker reads no file.
+ * or capture frames (shared-trace.ts): the worker reads no file — unless the file is too big to
+ * share (larger than the sweep's share limit): then the worker streams it itself, a chunk at a time,
+ * through the replay `run` streams it with (inputs.ts fromStream, runResolved).
  *
  * The other tasks: one I/O path of `compare` (its figures and device-side run, by structured clone),
  * one `validate` anchor, one point of validate's window sweep, one report chart as PNG.
@@ -15,7 +17,7 @@
  * (chart.js, canvas) are imported on their first task.
  */
 import { threadId } from 'node:worker_threads';
-import { fromColumns, fromGenerator, runResolved } from '../inputs.js';
+import { fromColumns, fromGenerator, fromStream, runResolved } from '../inputs.js';
 import { compareMode, type ModeResult } from '../../virt/compare.js';
 import { deviceWorkload } from '../../virt/device-workload.js';
 import { nicGenerate } from '../../trace/generators/nic.js';
@@ -29,13 +31,17 @@ import { windowRate } from '../../validate/windows.js';
 import { sizeValue, type SizePoint } from '../../validate/sizes.js';
 import { InputError } from '../../util/errors.js';
 import { resultText, type SweepResult } from './result-text.js';
-import { traceColumnsFor, sharedPackets, type SharedTrace, type SharedPackets } from './shared-trace.js';
+import { traceColumnsFor, sharedPackets, type SharedTrace, type SharedPackets, type StreamedTrace } from './shared-trace.js';
 import type { SweepJob } from './spec.js';
 
-/** What a worker builds a job's run from. `label`: the workload spec's name (results carry it as the workload's name). */
+/**
+ * What a worker builds a job's run from. `label`: the workload spec's name (results carry it as the
+ * workload's name). `stream`: a trace file too big to share, which the worker streams itself.
+ */
 export type WorkerInput =
   | { kind: 'generator'; name: string; label?: string; captured?: SharedPackets }
-  | { kind: 'trace'; trace: SharedTrace; label?: string };
+  | { kind: 'trace'; trace: SharedTrace; label?: string }
+  | { kind: 'stream'; trace: StreamedTrace; label?: string };
 
 /**
  * One I/O path of a comparison (compare-jobs.ts). `configs`: the configs compareMode asks for, by
@@ -100,6 +106,10 @@ export function runJob(job: SweepJob, cfg: Readonly<Config>, input: WorkerInput)
     return { ...run!, path: { hypervisor: job.hypervisor!, ...m } };
   }
   const functional = job.run === 'functional';
+  if (input.kind === 'stream') {
+    // the file a chunk at a time, as `run` reads it (its first pass and its errors here: an InputError, one line)
+    return runResolved(fromStream(input.trace.path, input.trace.format, cfg, input.label), functional);
+  }
   if (input.kind === 'trace') {
     return runResolved(fromColumns(traceColumnsFor(input.trace, cfg), input.trace.format, input.trace.path, cfg, input.label), functional);
   }
