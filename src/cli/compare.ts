@@ -4,12 +4,12 @@ import { checkOutputFile, checkOutputDir, writeFileAtomic } from '../util/output
 import { parseSetArgs, type Config } from '../config/config.js';
 import { parseModes, MODES, DEFAULT_MODES } from '../virt/paths.js';
 import { HYPERVISORS, type HypervisorName } from '../virt/hypervisors.js';
-import { compareModes, type CompareResult, type DeviceWorkload, type ModeResult } from '../virt/compare.js';
+import { compareModes, type CompareResult, type DeviceWorkload, type ModeResult } from '../run/compare.js';
 import { formatTable, type Column } from './table.js';
 import { findWorkload, specConfig, type SettingValue } from '../run/workloads.js';
 import { findGenerator } from '../trace/generators/index.js';
 import { buildConfig } from '../config/config.js';
-import { deviceWorkload } from '../virt/device-workload.js';
+import { deviceWorkload } from '../run/device-workload.js';
 import { inputError } from '../util/errors.js';
 import { reportTo } from './report.js';
 import { workersOption, pngOn } from './workers.js';
@@ -20,7 +20,7 @@ import { PROFILES } from '../virt/hypervisors.js';
 
 const collect = (v: string, prev: string[]): string[] => prev.concat([v]);
 
-export { deviceWorkload } from '../virt/device-workload.js';
+export { deviceWorkload } from '../run/device-workload.js';
 
 /**
  * Configs of a workload (spec or generator) with extra settings on top: user settings first, then

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 // a run result; one from a sweep's I/O-path job also carries `path` (the compare figures for its path)
 import type { SweepResult as RunResult } from '../run/sweep/result-text.js';
-import type { CompareResult, ModeResult } from '../virt/compare.js';
+import type { CompareResult, ModeResult } from '../run/compare.js';
 import { inputError } from '../util/errors.js';
 
 export const RESULT_SCHEMA = 'iommusim.result/1';

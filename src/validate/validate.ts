@@ -23,8 +23,8 @@ import { buildConfig, type Config } from '../config/config.js';
 import { PROBES } from '../virt/probes.js';
 import { MODES, type Mode } from '../virt/paths.js';
 import { HYPERVISORS, type HypervisorName } from '../virt/hypervisors.js';
-import { compareModes } from '../virt/compare.js';
-import { deviceWorkload } from '../virt/device-workload.js';
+import { compareModes } from '../run/compare.js';
+import { deviceWorkload } from '../run/device-workload.js';
 
 export interface Anchor {
   name: string;

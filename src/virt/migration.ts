@@ -10,7 +10,7 @@
  * dirty, at migration.bandwidthGbps, while the guest dirties memory at migration.dirtyGBps; it
  * stops when the rest fits in the downtime budget (QEMU's max downtime), or after maxRounds.
  */
-import type { ModeResult } from './compare.js';
+import type { ModeResult } from '../run/compare.js';
 import type { HypervisorName } from './hypervisors.js';
 import { InputError } from '../util/errors.js';
 import { MIGRATION_KNOBS } from '../config/knobs/migration.js';

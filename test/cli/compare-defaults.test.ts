@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatCompare, formatNotes } from '../../src/cli/compare.js';
 import { DEFAULT_MODES } from '../../src/virt/paths.js';
-import type { CompareResult, ModeResult } from '../../src/virt/compare.js';
+import type { CompareResult, ModeResult } from '../../src/run/compare.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(root, 'dist/src/cli/main.js');

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatCompare } from '../../src/cli/compare.js';
-import type { CompareResult, ModeResult } from '../../src/virt/compare.js';
+import type { CompareResult, ModeResult } from '../../src/run/compare.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -209,7 +209,7 @@ describe('runSweep', () => {
 
   it('an I/O-path job carries the figures `iommusim compare` gives for that path and hypervisor', async () => {
     const results = JSON.parse(reference) as Array<{ path?: Record<string, unknown> } & Record<string, unknown>>;
-    const { compareModes } = (await import(dist('src/virt/compare.js'))) as typeof import('../../src/virt/compare.js');
+    const { compareModes } = (await import(dist('src/run/compare.js'))) as typeof import('../../src/run/compare.js');
     const { deviceWorkload, workloadConfigs } = (await import(dist('src/cli/compare.js'))) as typeof import('../../src/cli/compare.js');
     const { configFor, name } = workloadConfigs('nic-10g-tcp', [['workload.count', 1000]]);
     const c = compareModes(deviceWorkload(name, configFor([]).workload.kind), ['emulated'], 'xen', configFor);

@@ -3,8 +3,8 @@ import { describe, it, expect } from 'vitest';
 import { packetEvents, pathRefusal, type DeviceStats } from '../../src/virt/paths.js';
 import { PROFILES } from '../../src/virt/hypervisors.js';
 import { cyclesPerPacket, COST_KNOBS } from '../../src/virt/cpu.js';
-import { compareModes } from '../../src/virt/compare.js';
-import { deviceWorkload } from '../../src/virt/device-workload.js';
+import { compareModes } from '../../src/run/compare.js';
+import { deviceWorkload } from '../../src/run/device-workload.js';
 import { findGenerator } from '../../src/trace/generators/index.js';
 import '../../src/run/generators.js'; // registers nvme
 import { buildConfig } from '../../src/config/config.js';

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { migrationTimeline, MIGRATION_KNOBS } from '../../src/virt/migration.js';
-import type { ModeResult } from '../../src/virt/compare.js';
+import type { ModeResult } from '../../src/run/compare.js';
 
 const k = Object.fromEntries(MIGRATION_KNOBS.map((x) => [x.key, x.default as number]));
 const mode = (m: string, gbps: number) => ({ mode: m, throughputGbps: gbps }) as unknown as ModeResult;

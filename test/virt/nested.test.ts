@@ -3,8 +3,8 @@ import { NESTED_KNOBS, nestedSpec, nestedExit, exitCycles } from '../../src/virt
 import { cyclesPerPacket, CPU_KNOBS, COST_KNOBS, type PacketEvents } from '../../src/virt/cpu.js';
 import { PROBES } from '../../src/virt/probes.js';
 import { buildConfig } from '../../src/config/config.js';
-import { compareModes } from '../../src/virt/compare.js';
-import { deviceWorkload } from '../../src/virt/device-workload.js';
+import { compareModes } from '../../src/run/compare.js';
+import { deviceWorkload } from '../../src/run/device-workload.js';
 import { findGenerator } from '../../src/trace/generators/index.js';
 import type { SettingValue } from '../../src/run/workloads.js';
 

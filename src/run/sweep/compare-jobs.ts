@@ -1,5 +1,5 @@
 /**
- * `iommusim compare` on the worker pool: each I/O path a job (src/virt/compare.ts: compareMode),
+ * `iommusim compare` on the worker pool: each I/O path a job (src/run/compare.ts: compareMode),
  * the comparison assembled in the order the paths were given — the same CompareResult, to the
  * byte, as compareModes in one thread.
  *
@@ -8,8 +8,8 @@
  * workers (SharedArrayBuffer, shared-trace.ts), and computes a path the hypervisor refuses itself
  * (nothing to simulate).
  */
-import { compareMode, compareResult, type CompareResult, type ConfigFor, type ModeResult } from '../../virt/compare.js';
-import { deviceWorkload } from '../../virt/device-workload.js';
+import { compareMode, compareResult, type CompareResult, type ConfigFor, type ModeResult } from '../compare.js';
+import { deviceWorkload } from '../device-workload.js';
 import { PATHS, devicePaths, pathRefusal, type Mode, type DeviceClass } from '../../virt/paths.js';
 import { PROFILES, type HypervisorName } from '../../virt/hypervisors.js';
 import { readCapturePackets } from '../../trace/generators/nic.js';

@@ -1,6 +1,6 @@
 /** The sweep result type and its text in results.json (shared by the worker and the main thread; imports nothing at run time). */
 import type { RunResult } from '../result.js';
-import type { ModeResult } from '../../virt/compare.js';
+import type { ModeResult } from '../compare.js';
 import type { HypervisorName } from '../../virt/hypervisors.js';
 
 /** The figures of an I/O-path job: `iommusim compare`'s for that path, and the hypervisor's name. */

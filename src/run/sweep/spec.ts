@@ -29,7 +29,7 @@ import { buildConfig, type Config } from '../../config/config.js';
 import { findGenerator } from '../../trace/generators/index.js';
 import { MODES, PATHS, DEVICE_REFUSES, pathRefusal, type Mode, type DeviceClass } from '../../virt/paths.js';
 import { HYPERVISORS, PROFILES, type HypervisorName } from '../../virt/hypervisors.js';
-import { hasDeviceModel, deviceClassOf } from '../../virt/device-workload.js';
+import { hasDeviceModel, deviceClassOf } from '../device-workload.js';
 import { findWorkload, specConfig, sweepPoints, type SettingValue, type WorkloadSpec } from '../workloads.js';
 
 /** How a job runs: through the timed model, or functionally (counts only). */

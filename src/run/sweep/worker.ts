@@ -18,8 +18,8 @@
  */
 import { threadId } from 'node:worker_threads';
 import { fromColumns, fromGenerator, fromStream, runResolved } from '../inputs.js';
-import { compareMode, type ModeResult } from '../../virt/compare.js';
-import { deviceWorkload } from '../../virt/device-workload.js';
+import { compareMode, type ModeResult } from '../compare.js';
+import { deviceWorkload } from '../device-workload.js';
 import { nicGenerate } from '../../trace/generators/nic.js';
 import type { Config } from '../../config/config.js';
 import type { Mode } from '../../virt/paths.js';

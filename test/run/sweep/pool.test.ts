@@ -14,7 +14,7 @@ import type { SettingValue } from '../../../src/run/workloads.js';
 
 type PoolMod = typeof import('../../../src/run/sweep/pool.js');
 type JobsMod = typeof import('../../../src/run/sweep/compare-jobs.js');
-type CompareMod = typeof import('../../../src/virt/compare.js');
+type CompareMod = typeof import('../../../src/run/compare.js');
 type CliCompareMod = typeof import('../../../src/cli/compare.js');
 type PrestartMod = typeof import('../../../src/cli/prestart.js');
 type WindowsMod = typeof import('../../../src/validate/windows.js');
@@ -29,7 +29,7 @@ beforeAll(async () => {
   if (!existsSync(join(root, 'dist/src/run/sweep/pool.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
   pool = (await import(dist('src/run/sweep/pool.js'))) as PoolMod;
   jobs = (await import(dist('src/run/sweep/compare-jobs.js'))) as JobsMod;
-  cmp = (await import(dist('src/virt/compare.js'))) as CompareMod;
+  cmp = (await import(dist('src/run/compare.js'))) as CompareMod;
   cli = (await import(dist('src/cli/compare.js'))) as CliCompareMod;
   early = (await import(dist('src/cli/prestart.js'))) as PrestartMod;
   win = (await import(dist('src/validate/windows.js'))) as WindowsMod;

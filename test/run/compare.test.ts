@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { compareModes } from '../../src/virt/compare.js';
+import { compareModes } from '../../src/run/compare.js';
 import { deviceWorkload } from '../../src/cli/compare.js';
 import { findGenerator } from '../../src/trace/generators/index.js';
 import { buildConfig } from '../../src/config/config.js';

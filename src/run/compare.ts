@@ -8,17 +8,17 @@
  *     core (exits stall it) and a backend core (vhost);
  *  3. throughput = min(offered load, device-side rate, CPU-bound rate), and which one binds.
  */
-import { PROFILES, type HypervisorName, type HypervisorProfile } from './hypervisors.js';
-import { PATHS, packetEvents, backendPart, devicePaths, pathRefusal, pathNotes, type Mode, type DeviceStats, type DeviceClass } from './paths.js';
-import { cyclesPerPacket, COST_KNOBS, type CpuBreakdown } from './cpu.js';
-import { runTimedTrace } from '../run/timed.js';
-import { summarizeTrace } from '../run/run.js';
+import { PROFILES, type HypervisorName, type HypervisorProfile } from '../virt/hypervisors.js';
+import { PATHS, packetEvents, backendPart, devicePaths, pathRefusal, pathNotes, type Mode, type DeviceStats, type DeviceClass } from '../virt/paths.js';
+import { cyclesPerPacket, COST_KNOBS, type CpuBreakdown } from '../virt/cpu.js';
+import { runTimedTrace } from './timed.js';
+import { summarizeTrace } from './run.js';
 import type { Config } from '../config/config.js';
 import type { TraceColumns } from '../trace/columns.js';
-import type { RunResult } from '../run/result.js';
+import type { RunResult } from './result.js';
 import { InputError } from '../util/errors.js';
-import { simVersion } from '../run/result.js';
-import { deliverInterrupts, type InterruptFigures } from './interrupts.js';
+import { simVersion } from './result.js';
+import { deliverInterrupts, type InterruptFigures } from '../virt/interrupts.js';
 
 export interface DeviceWorkload {
   /** Build the device trace and its statistics for a resolved config (and the I/O path it runs on: a vGPU's engines are time-sliced). */

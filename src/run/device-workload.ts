@@ -4,7 +4,7 @@
  * not carry).
  */
 import type { DeviceWorkload } from './compare.js';
-import type { DeviceClass, Mode } from './paths.js';
+import type { DeviceClass, Mode } from '../virt/paths.js';
 import type { PacketColumns } from '../trace/importers/pcap.js';
 import type { Config } from '../config/config.js';
 import { nicGenerate } from '../trace/generators/nic.js';
