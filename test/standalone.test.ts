@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { listWorkloads, specConfig, sweepPoints } from '../src/run/workloads.js';
-import { readCapturePackets } from '../src/trace/generators/nic.js';
+import { readCapturePackets } from '../src/run/generators/nic.js';
 
 const root = resolve(import.meta.dirname, '..');
 

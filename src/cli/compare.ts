@@ -7,7 +7,7 @@ import { HYPERVISORS, type HypervisorName } from '../virt/hypervisors.js';
 import { compareModes, type CompareResult, type DeviceWorkload, type ModeResult } from '../run/compare.js';
 import { formatTable, type Column } from './table.js';
 import { findWorkload, specConfig, type SettingValue } from '../run/workloads.js';
-import { findGenerator } from '../trace/generators/index.js';
+import { findGenerator } from '../run/generators/index.js';
 import { buildConfig } from '../config/config.js';
 import { deviceWorkload } from '../run/device-workload.js';
 import { inputError } from '../util/errors.js';

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { checkOutputFile, writeFileAtomic } from '../util/output.js';
 import { parseSetArgs, buildConfig } from '../config/config.js';
-import { TRACE_FORMATS, type TraceFormat } from '../trace/load.js';
+import { TRACE_FORMATS, type TraceFormat } from '../run/load.js';
 import { runIotraceStreaming, runChunks } from '../run/run.js';
 import { runTimedIotraceStreaming, runTimedChunks } from '../run/timed.js';
 import { basename } from 'node:path';

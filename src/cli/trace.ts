@@ -1,14 +1,14 @@
 /** `iommusim trace info|import|gen`: look at, convert and generate traces. */
 import type { Command } from 'commander';
 import { checkOutputFile } from '../util/output.js';
-import { TRACE_FORMATS, type TraceFormat } from '../trace/load.js';
-import { openTrace } from '../trace/stream.js';
+import { TRACE_FORMATS, type TraceFormat } from '../run/load.js';
+import { openTrace } from '../run/stream.js';
 import { readCaptureInfo } from '../trace/capture-file.js';
 import { type TraceColumns, type TraceChunks, OP_NAMES, OP_DMA } from '../trace/columns.js';
 import { parseSetArgs } from '../config/config.js';
 import { resolveInput, resolveStream } from '../run/inputs.js';
 import { inputError } from '../util/errors.js';
-import { pciebenchChunks } from '../trace/generators/pciebench.js';
+import { pciebenchChunks } from '../run/generators/pciebench.js';
 import { PCIEBENCH_DEVICE } from '../devices/pciebench.js';
 import { openTraceWriter, writeTraceFile, checkOutputName } from '../trace/writer.js';
 import type { CaptureInfo } from '../trace/importers/capinfo.js';

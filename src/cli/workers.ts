@@ -14,7 +14,7 @@ export function workersOption(text: string | undefined): number {
 export function pngOn(runner: TaskRunner): PngRenderer | undefined {
   if (runner.threads < 2) return undefined;
   return async (chart) => {
-    const u8 = await runner.run<Uint8Array>({ kind: 'png', chart });
+    const u8 = await runner.run<Uint8Array>({ kind: 'call', module: 'report/png.js', fn: 'renderPng', args: [chart] });
     return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
   };
 }

@@ -1,7 +1,7 @@
 /** `iommusim workloads`: the workload library. */
 import type { Command } from 'commander';
 import { listWorkloads } from '../run/workloads.js';
-import { generators } from '../trace/generators/index.js';
+import { generators } from '../run/generators/index.js';
 
 export function registerWorkloads(program: Command): void {
   program

@@ -10,14 +10,14 @@ import { inputError } from '../util/errors.js';
 import { POLICIES } from './cache.js';
 import { type Knob, closestKey } from './knob.js';
 import { IRQ_KNOBS } from './knobs/irq.js';
-import { CPU_KNOBS } from '../virt/cpu.js';
+import { CPU_KNOBS } from './knobs/cpu.js';
 import { GPU_KNOBS } from './knobs/gpu.js';
 import { NIC_KNOBS } from './knobs/nic.js';
 import { MIGRATION_KNOBS } from './knobs/migration.js';
-import { NESTED_KNOBS } from '../virt/nested.js';
-import { PATH_KNOBS } from '../virt/path-knobs.js';
-import { FAULT_KNOBS } from '../virt/faults.js';
-import { BLK_KNOBS } from '../devices/blk/knobs.js';
+import { NESTED_KNOBS } from './knobs/nested.js';
+import { PATH_KNOBS } from './knobs/paths.js';
+import { FAULT_KNOBS } from './knobs/faults.js';
+import { BLK_KNOBS } from './knobs/blk.js';
 
 export { parseKnobValue, type Knob, type KnobKind } from './knob.js';
 

@@ -6,8 +6,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { buildConfig, type Config } from '../config/config.js';
-import { loadTrace, type TraceFormat } from '../trace/load.js';
-import { findGenerator, generators } from '../trace/generators/index.js';
+import { loadTrace, type TraceFormat } from './load.js';
+import { findGenerator, generators } from './generators/index.js';
 import { findWorkload, specConfig, sweepPoints, type WorkloadSpec, type SettingValue } from './workloads.js';
 import { summarizeTrace } from './run.js';
 import type { TraceColumns, TraceChunks } from '../trace/columns.js';
@@ -15,7 +15,7 @@ import type { WorkloadSummary } from './result.js';
 import { InputError, inputError } from '../util/errors.js';
 import { runTimedTrace, runPciebench, runTimedChunks, type ChunkWrap } from './timed.js';
 import { runTrace, runChunks } from './run.js';
-import { openTraceStream, probeTrace, streamable, type StreamFormat } from '../trace/stream.js';
+import { openTraceStream, probeTrace, streamable, type StreamFormat } from './stream.js';
 import type { CsvOptions } from '../trace/importers/csv.js';
 import type { RunResult } from './result.js';
 import type { ReadOptions } from '../trace/input.js';
@@ -79,7 +79,7 @@ function inputPoints(input: string, settings: Array<[string, SettingValue]>, for
 /**
  * Resolve an input to one or more runs (several for a workload with sweep axes). `read`: how to
  * read a trace or capture file (the CLI's --strict; where warnings go). `stream`: a trace file of a
- * format read a chunk at a time (src/trace/stream.ts) is left to the run to read so (`run`), not
+ * format read a chunk at a time (src/run/stream.ts) is left to the run to read so (`run`), not
  * loaded now.
  */
 export function resolveInput(input: string, settings: Array<[string, SettingValue]>, format: TraceFormat = 'auto', read: ReadOptions = {}, stream = false): ResolvedInput[] {

@@ -1,6 +1,6 @@
 /**
  * The workload library: named, ready specs (YAML or JSON) under workloads/. A spec names either a
- * generator (src/trace/generators) or a trace file (relative to the spec), optional platform and
+ * generator (src/run/generators) or a trace file (relative to the spec), optional platform and
  * settings, and optional sweep axes:
  *
  *   name: nic-10g-tcp
@@ -19,8 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { InputError } from '../util/errors.js';
 import { buildConfig, type Config } from '../config/config.js';
-import { findGenerator, generators } from '../trace/generators/index.js';
-import './generators.js';
+import { findGenerator, generators } from './generators/index.js';
 
 export type SettingValue = string | number | boolean;
 

@@ -136,7 +136,7 @@ export function trimColumns(t: TraceColumns): TraceColumns {
 
 /**
  * Where an importer puts rows: a TraceBuilder (the whole trace in memory) or a ChunkSink (one
- * reused chunk, src/trace/stream.ts). `where` (file:line) names the place in a device-table error.
+ * reused chunk, src/run/stream.ts). `where` (file:line) names the place in a device-table error.
  */
 export interface RowSink {
   deviceIndex(bdf: string, where: string): number;
@@ -193,7 +193,7 @@ export class TraceBuilder implements RowSink {
 }
 
 /**
- * One reused chunk of rows: what a streamed importer fills (src/trace/stream.ts), `room` rows at a
+ * One reused chunk of rows: what a streamed importer fills (src/run/stream.ts), `room` rows at a
  * time, emptied (`t.count = 0`) by its reader between chunks. Without `devices` the table grows as
  * rows name new devices (a first pass finds it); with them it is that table, fixed: a device not in
  * it is one too many when the table is full (the whole-file error, at the same line), else a sign

@@ -10,20 +10,20 @@ import { sizePoints, sizeSeries, SWEEP_SIZES, LATENCY_SIZES, type SizeSweep } fr
 
 /** runAnchor of every anchor, on the runner's threads; the results in the anchors' order. */
 export function runAnchorsOn(runner: TaskRunner, anchors: Anchor[]): Promise<AnchorResult[]> {
-  return runAll<AnchorResult>(runner, anchors.map((anchor) => ({ kind: 'anchor', anchor })));
+  return runAll<AnchorResult>(runner, anchors.map((anchor) => ({ kind: 'call', module: 'validate/validate.js', fn: 'runAnchor', args: [anchor] })));
 }
 
 /** windowSweep with every point a task on the runner's threads. */
 export async function windowSweepOn(runner: TaskRunner, count = 40_000, windows = SWEEP_WINDOWS): Promise<WindowSweep> {
   const points = windowPoints(count, windows);
-  const rates = await runAll<number>(runner, points.map((p) => ({ kind: 'window', cfg: p.cfg })));
+  const rates = await runAll<number>(runner, points.map((p) => ({ kind: 'call', module: 'validate/windows.js', fn: 'windowRate', args: [p.cfg] })));
   return windowSeries(points, rates, windows);
 }
 
 /** sizeSweep with every point a task on the runner's threads. */
 export async function sizeSweepOn(runner: TaskRunner): Promise<SizeSweep> {
   const points = sizePoints();
-  return sizeSeries(await runAll<number>(runner, points.map((p) => ({ kind: 'size', point: p }))));
+  return sizeSeries(await runAll<number>(runner, points.map((p) => ({ kind: 'call', module: 'validate/sizes.js', fn: 'sizeValue', args: [p] }))));
 }
 
 /** Tasks `validate` gives the pool: the anchors that simulate, and the window and size sweeps' points with --out. */

@@ -18,7 +18,7 @@ import { InputError } from '../util/errors.js';
 import { workloadsDir, type SettingValue } from '../run/workloads.js';
 import { resolveInput } from '../run/inputs.js';
 import { runResolved } from '../run/inputs.js';
-import { findGenerator } from '../trace/generators/index.js';
+import { findGenerator } from '../run/generators/index.js';
 import { buildConfig, type Config } from '../config/config.js';
 import { PROBES } from '../virt/probes.js';
 import { MODES, type Mode } from '../virt/paths.js';

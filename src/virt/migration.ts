@@ -10,7 +10,6 @@
  * dirty, at migration.bandwidthGbps, while the guest dirties memory at migration.dirtyGBps; it
  * stops when the rest fits in the downtime budget (QEMU's max downtime), or after maxRounds.
  */
-import type { ModeResult } from '../run/compare.js';
 import type { HypervisorName } from './hypervisors.js';
 import { InputError } from '../util/errors.js';
 import { MIGRATION_KNOBS } from '../config/knobs/migration.js';
@@ -48,7 +47,10 @@ export function migrationSupport(h: HypervisorName): string | null {
   }
 }
 
-export function migrationTimeline(h: HypervisorName, passthrough: ModeResult, fallback: ModeResult, k: Record<string, number>): MigrationResult {
+/** What the timeline needs of an I/O path's comparison (src/run/compare.ts ModeResult has it). */
+export interface PathThroughput { mode: string; throughputGbps: number }
+
+export function migrationTimeline(h: HypervisorName, passthrough: PathThroughput, fallback: PathThroughput, k: Record<string, number>): MigrationResult {
   const refused = migrationSupport(h);
   if (refused) throw new InputError(`migrate --hypervisor ${h}: ${refused}; use kvm or xen`);
   const bwBytesPerMs = (k['migration.bandwidthGbps'] * 1e9) / 8 / 1000;

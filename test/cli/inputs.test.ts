@@ -14,7 +14,7 @@ import { tempDir } from '../setup/tmp.js';
 import { ng, concat } from '../trace/importers/pcap-fixtures.js';
 import { writeCsvTrace } from '../../src/trace/importers/csv.js';
 import { writeIotrace } from '../../src/trace/iotrace.js';
-import { pciebenchTrace } from '../../src/trace/generators/pciebench.js';
+import { pciebenchTrace } from '../../src/run/generators/pciebench.js';
 import { buildConfig } from '../../src/config/config.js';
 
 const root = join(import.meta.dirname, '../..');

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { compareModes } from '../../src/run/compare.js';
 import { deviceWorkload } from '../../src/cli/compare.js';
-import { findGenerator } from '../../src/trace/generators/index.js';
+import { findGenerator } from '../../src/run/generators/index.js';
 import { buildConfig } from '../../src/config/config.js';
 import { findWorkload, specConfig, type SettingValue } from '../../src/run/workloads.js';
 import { cyclesPerPacket, CPU_KNOBS } from '../../src/virt/cpu.js';

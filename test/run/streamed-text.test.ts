@@ -1,5 +1,5 @@
 /**
- * `run` of a CSV, JSONL or ftrace trace or a capture reads it a chunk at a time (src/trace/stream.ts);
+ * `run` of a CSV, JSONL or ftrace trace or a capture reads it a chunk at a time (src/run/stream.ts);
  * the result JSON, timed and functional, is byte for byte the one of the whole file loaded and
  * replayed: every shipped NIC and GPU workload written as CSV and as JSONL, the shipped CSV example
  * (as a file and as its workload), every ftrace fixture, the real captures. Reads of a few bytes, small chunks and the smallest ring
@@ -12,7 +12,7 @@ import { join, basename } from 'node:path';
 import { resolveInput, runResolved } from '../../src/run/inputs.js';
 import { runTimedChunks } from '../../src/run/timed.js';
 import { runChunks } from '../../src/run/run.js';
-import { openTraceStream, type StreamFormat, type StreamTuning } from '../../src/trace/stream.js';
+import { openTraceStream, type StreamFormat, type StreamTuning } from '../../src/run/stream.js';
 import { writeCsvTrace } from '../../src/trace/importers/csv.js';
 import type { Config } from '../../src/config/config.js';
 import { tempDir } from '../setup/tmp.js';

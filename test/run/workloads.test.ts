@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { listWorkloads, loadWorkloadSpec, sweepPoints, specConfig } from '../../src/run/workloads.js';
 import { resolveInput } from '../../src/run/inputs.js';
 import { buildConfig } from '../../src/config/config.js';
-import { pciebenchTrace } from '../../src/trace/generators/pciebench.js';
+import { pciebenchTrace } from '../../src/run/generators/pciebench.js';
 import { runTimedTrace, runPciebench } from '../../src/run/timed.js';
 import { summarizeTrace } from '../../src/run/run.js';
 import { tempDir } from '../setup/tmp.js';
@@ -56,7 +56,7 @@ describe('workload library', () => {
   });
   it('the pciebench trace replays like the closed-loop generator (same seeds, same offsets)', () => {
     // a trace carries the DMAs, not pcie-bench's device: its NFP data mover exists in the generator's
-    // closed loop only (src/trace/generators/pciebench.ts), so the two agree without it
+    // closed loop only (src/run/generators/pciebench.ts), so the two agree without it
     const cfg = buildConfig([['workload.kind', 'pciebench'], ['workload.count', 3000], ['iommu.mode', 'strict'], ['pciebench.descriptorNs', 0], ['pciebench.lineNs', 0]]);
     const t = pciebenchTrace(cfg);
     const a = runTimedTrace(t, cfg, summarizeTrace(t, 'x', 'x', 'gen')).metrics;

@@ -15,8 +15,8 @@ import { openCaptureFile, readCaptureFile, readCaptureInfo, captureChunks } from
 import { parseCapture } from '../../src/trace/importers/pcap.js';
 import { captureInfo } from '../../src/trace/importers/capinfo.js';
 import { readInputBytes, type ReadOptions } from '../../src/trace/input.js';
-import { captureColumns, loadTrace } from '../../src/trace/load.js';
-import { captureStream, nicStream, nicGenerate } from '../../src/trace/generators/nic.js';
+import { captureColumns, loadTrace } from '../../src/run/load.js';
+import { captureStream, nicStream, nicGenerate } from '../../src/run/generators/nic.js';
 import { resolveInput } from '../../src/run/inputs.js';
 import { InputError } from '../../src/util/errors.js';
 import type { TraceColumns } from '../../src/trace/columns.js';

@@ -1,5 +1,5 @@
 /**
- * Inputs people really have (src/trace/input.ts, src/trace/load.ts): gzip-compressed files (by their
+ * Inputs people really have (src/trace/input.ts, src/run/load.ts): gzip-compressed files (by their
  * magic bytes), a byte-order mark in front of a text trace, an empty file, a capture cut short, and
  * a trace naming more devices than one trace can hold.
  */
@@ -8,10 +8,10 @@ import { readFileSync, writeFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { decodeInput, readInputBytes, InputStream, LineBlocks, HEAD_BYTES, gunzipInSteps } from '../../src/trace/input.js';
-import { loadTrace } from '../../src/trace/load.js';
+import { loadTrace } from '../../src/run/load.js';
 import { parseCsvTrace, CSV_HEADER } from '../../src/trace/importers/csv.js';
 import { MAX_TRACE_DEVICES, type TraceColumns } from '../../src/trace/columns.js';
-import { readCapturePackets } from '../../src/trace/generators/nic.js';
+import { readCapturePackets } from '../../src/run/generators/nic.js';
 import { InputError } from '../../src/util/errors.js';
 import { tempDir } from '../setup/tmp.js';
 

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { CsvTraceWriter, CSV_CHUNK_BYTES, writeTraceFile, type ByteSink } from '../../src/trace/writer.js';
 import { writeCsvTrace, parseCsvTrace } from '../../src/trace/importers/csv.js';
 import { writeIotrace } from '../../src/trace/iotrace.js';
-import { pciebenchChunks, pciebenchTrace } from '../../src/trace/generators/pciebench.js';
+import { pciebenchChunks, pciebenchTrace } from '../../src/run/generators/pciebench.js';
 import { allocColumns, OP_DMA, OP_MAP, OP_UNMAP, OP_INV, SIZE_ALL, type TraceColumns } from '../../src/trace/columns.js';
 import { buildConfig } from '../../src/config/config.js';
 import { tempDir } from '../setup/tmp.js';

@@ -5,7 +5,7 @@ import { PROFILES } from '../../src/virt/hypervisors.js';
 import { cyclesPerPacket, COST_KNOBS } from '../../src/virt/cpu.js';
 import { compareModes } from '../../src/run/compare.js';
 import { deviceWorkload } from '../../src/run/device-workload.js';
-import { findGenerator } from '../../src/trace/generators/index.js';
+import { findGenerator } from '../../src/run/generators/index.js';
 import '../../src/run/generators.js'; // registers nvme
 import { buildConfig } from '../../src/config/config.js';
 import type { SettingValue } from '../../src/run/workloads.js';

@@ -8,7 +8,7 @@ import { deviceWorkload, timeSlice } from '../../src/run/device-workload.js';
 import { devicePaths, pathRefusal, pathNotes, packetEvents, DEFAULT_MODES, MODES, type DeviceStats } from '../../src/virt/paths.js';
 import { PROFILES } from '../../src/virt/hypervisors.js';
 import { cyclesPerPacket, COST_KNOBS } from '../../src/virt/cpu.js';
-import { PATH_KNOBS } from '../../src/virt/path-knobs.js';
+import { PATH_KNOBS } from '../../src/config/knobs/paths.js';
 import { findWorkload, specConfig, type SettingValue } from '../../src/run/workloads.js';
 import { buildConfig } from '../../src/config/config.js';
 import { allocColumns } from '../../src/trace/columns.js';

@@ -5,7 +5,7 @@ import { PROBES } from '../../src/virt/probes.js';
 import { buildConfig } from '../../src/config/config.js';
 import { compareModes } from '../../src/run/compare.js';
 import { deviceWorkload } from '../../src/run/device-workload.js';
-import { findGenerator } from '../../src/trace/generators/index.js';
+import { findGenerator } from '../../src/run/generators/index.js';
 import type { SettingValue } from '../../src/run/workloads.js';
 
 const costs = Object.fromEntries(COST_KNOBS.map((k) => [k.key, Number(k.default)]));

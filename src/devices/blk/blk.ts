@@ -16,7 +16,7 @@
  */
 import type { Config } from '../../config/config.js';
 import { TraceBuilder, OP_DMA, OP_MAP, OP_UNMAP, DIR_READ, DIR_WRITE, DIR_RW, KIND_DATA, KIND_DESC, KIND_CQE, type TraceColumns } from '../../trace/columns.js';
-import type { BlkBufferPolicy } from './knobs.js';
+import type { BlkBufferPolicy } from '../../config/knobs/blk.js';
 import { inputError } from '../../util/errors.js';
 
 export const BLK_DEVICE = '0000:05:00.0';

@@ -12,7 +12,7 @@ import { compareMode, compareResult, type CompareResult, type ConfigFor, type Mo
 import { deviceWorkload } from '../device-workload.js';
 import { PATHS, devicePaths, pathRefusal, type Mode, type DeviceClass } from '../../virt/paths.js';
 import { PROFILES, type HypervisorName } from '../../virt/hypervisors.js';
-import { readCapturePackets } from '../../trace/generators/nic.js';
+import { readCapturePackets } from '../generators/nic.js';
 import { InputError } from '../../util/errors.js';
 import type { RunResult } from '../result.js';
 import { sharePackets, type SharedPackets } from './shared-trace.js';

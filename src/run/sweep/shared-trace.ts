@@ -22,7 +22,7 @@
  *
  * A trace file too big to share whole is not read here: a file whose content is larger than the
  * sweep's share limit (SHARE_LIMIT_BYTES, or --share-limit-mib) and whose format streams (.iotrace
- * uncompressed, CSV, JSONL, ftrace, pcap, pcapng: src/trace/stream.ts) is streamed by each job's
+ * uncompressed, CSV, JSONL, ftrace, pcap, pcapng: src/run/stream.ts) is streamed by each job's
  * worker itself, through the replay `run` streams it with (a StreamedTrace: its path and format).
  * The size is decided from the file before anything is parsed: its bytes on disk, or for a gzip file
  * the larger of those and the content size its trailer gives (mod 4 GiB).
@@ -31,10 +31,10 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Config } from '../../config/config.js';
 import { copyColumns, type TraceColumns } from '../../trace/columns.js';
 import { columnsFromShared, iotraceChunkBytes, IotraceReader } from '../../trace/iotrace.js';
-import { readTraceBytes, traceFormat, parseTrace, captureColumns, type TraceFormat } from '../../trace/load.js';
+import { readTraceBytes, traceFormat, parseTrace, captureColumns, type TraceFormat } from '../load.js';
 import { parseCapture, type PacketColumns, type CaptureFile } from '../../trace/importers/pcap.js';
 import { warnToStderr, isGzip } from '../../trace/input.js';
-import { probeTrace, streamable, type StreamFormat } from '../../trace/stream.js';
+import { probeTrace, streamable, type StreamFormat } from '../stream.js';
 
 /** A capture for a sweep: cut short, its complete records are used with a warning on stderr, as `run` does without --strict. */
 function captureWithWarnings(bytes: Uint8Array, path: string): CaptureFile {
@@ -42,7 +42,7 @@ function captureWithWarnings(bytes: Uint8Array, path: string): CaptureFile {
   for (const w of c.warnings) warnToStderr(w);
   return c;
 }
-import { readCapturePackets } from '../../trace/generators/nic.js';
+import { readCapturePackets } from '../generators/nic.js';
 
 /** Trace columns in a SharedArrayBuffer (the .iotrace chunk layout). */
 export interface SharedColumns { kind: 'columns'; buf: SharedArrayBuffer; count: number; devices: string[]; format: string; path: string }

@@ -26,7 +26,7 @@ import { dirname, extname, resolve, isAbsolute, basename } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { InputError } from '../../util/errors.js';
 import { buildConfig, type Config } from '../../config/config.js';
-import { findGenerator } from '../../trace/generators/index.js';
+import { findGenerator } from '../generators/index.js';
 import { MODES, PATHS, DEVICE_REFUSES, pathRefusal, type Mode, type DeviceClass } from '../../virt/paths.js';
 import { HYPERVISORS, PROFILES, type HypervisorName } from '../../virt/hypervisors.js';
 import { hasDeviceModel, deviceClassOf } from '../device-workload.js';

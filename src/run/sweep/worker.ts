@@ -20,15 +20,11 @@ import { threadId } from 'node:worker_threads';
 import { fromColumns, fromGenerator, fromStream, runResolved } from '../inputs.js';
 import { compareMode, type ModeResult } from '../compare.js';
 import { deviceWorkload } from '../device-workload.js';
-import { nicGenerate } from '../../trace/generators/nic.js';
+import { nicGenerate } from '../generators/nic.js';
 import type { Config } from '../../config/config.js';
 import type { Mode } from '../../virt/paths.js';
 import type { HypervisorName } from '../../virt/hypervisors.js';
 import type { RunResult } from '../result.js';
-import type { Anchor, AnchorResult } from '../../validate/validate.js';
-import type { ChartSpec } from '../../report/charts.js';
-import { windowRate } from '../../validate/windows.js';
-import { sizeValue, type SizePoint } from '../../validate/sizes.js';
 import { InputError } from '../../util/errors.js';
 import { resultText, type SweepResult } from './result-text.js';
 import { traceColumnsFor, sharedPackets, type SharedTrace, type SharedPackets, type StreamedTrace } from './shared-trace.js';
@@ -62,11 +58,18 @@ export interface CompareModeTask {
 export type WorkerTask =
   | { kind: 'job'; job: SweepJob; cfg: Readonly<Config>; input: WorkerInput }
   | CompareModeTask
-  | { kind: 'anchor'; anchor: Anchor }
-  | { kind: 'window'; cfg: Readonly<Config> }
-  | { kind: 'size'; point: SizePoint }
-  | { kind: 'png'; chart: ChartSpec }
+  | CallTask
   | { kind: 'noop' };
+
+/**
+ * A call of an exported function of a module above this one (validate's anchors and sweep points,
+ * the report's PNGs): the caller names the module (relative to src/, as compiled) and the function,
+ * so the pool depends on none of its callers. The arguments and the answer cross threads by
+ * structured clone.
+ */
+export interface CallTask { kind: 'call'; module: CallModule; fn: string; args: unknown[] }
+/** The modules a call task may name. */
+export type CallModule = 'validate/validate.js' | 'validate/windows.js' | 'validate/sizes.js' | 'report/png.js';
 
 /** A compare-mode task's answer: compareMode's. */
 export interface ModeAnswer { result: ModeResult; run?: RunResult }
@@ -129,22 +132,26 @@ export function runCompareMode(t: CompareModeTask): ModeAnswer {
   return compareMode(deviceWorkload(t.workload, t.workloadKind, captured), t.mode, t.hypervisor, configFor, t.viommu);
 }
 
-let validate: Promise<typeof import('../../validate/validate.js')> | undefined;
-let png: Promise<typeof import('../../report/png.js')> | undefined;
+/** A call task's module, loaded on its first call in this thread. */
+const callModules = new Map<string, Promise<Record<string, unknown>>>();
+async function call(t: CallTask): Promise<unknown> {
+  let m = callModules.get(t.module);
+  if (m === undefined) callModules.set(t.module, (m = import(new URL(`../../${t.module}`, import.meta.url).href) as Promise<Record<string, unknown>>));
+  const fn = (await m)[t.fn];
+  if (typeof fn !== 'function') throw new Error(`worker: ${t.module} exports no function ${t.fn}`);
+  return (fn as (...a: unknown[]) => unknown)(...t.args);
+}
 
 /**
  * A task's answer: a sweep job's WorkerAnswer (it throws: the job failed); compare-mode: a
- * ModeAnswer, anchor: an AnchorResult, window: the point's rate, size: the point's figure, png: the PNG's bytes, each Settled;
+ * ModeAnswer, call: the function's answer (an anchor's AnchorResult, a point's figure, a PNG's bytes), each Settled;
  * a no-op (the bench's dispatch probe): the thread id.
  */
-export default function task(t: WorkerTask): WorkerAnswer | number | Promise<Settled<ModeAnswer | AnchorResult | number | Uint8Array>> {
+export default function task(t: WorkerTask): WorkerAnswer | number | Promise<Settled<unknown>> {
   switch (t.kind) {
     case 'noop': return threadId;
     case 'compare-mode': return settle(() => runCompareMode(t));
-    case 'window': return settle(() => windowRate(t.cfg));
-    case 'size': return settle(() => sizeValue(t.point));
-    case 'anchor': return settle(async () => (await (validate ??= import('../../validate/validate.js'))).runAnchor(t.anchor));
-    case 'png': return settle(async () => (await (png ??= import('../../report/png.js'))).renderPng(t.chart));
+    case 'call': return settle(() => call(t));
     case 'job': break;
   }
   const t0 = performance.now();

@@ -1,10 +1,10 @@
 /** The NVMe-like block device model: its trace, record by record, and its timing (hand-computed). */
 import { describe, it, expect } from 'vitest';
 import { blkTrace, blkSpec, BLK_DEVICE, type BlkSpec } from '../../../src/devices/blk/blk.js';
-import { BLK_KNOBS } from '../../../src/devices/blk/knobs.js';
+import { BLK_KNOBS } from '../../../src/config/knobs/blk.js';
 import { OP_DMA, OP_MAP, OP_UNMAP, DIR_READ, DIR_WRITE, KIND_DATA, KIND_DESC, KIND_CQE } from '../../../src/trace/columns.js';
 import { buildConfig } from '../../../src/config/config.js';
-import { findGenerator } from '../../../src/trace/generators/index.js';
+import { findGenerator } from '../../../src/run/generators/index.js';
 import { resolveInput, runResolved } from '../../../src/run/inputs.js';
 
 const spec = (o: Partial<BlkSpec> = {}): BlkSpec => ({ ios: 4, blockBytes: 16384, op: 'read', queueDepth: 2, deviceGBps: 4.096, latencyNs: 10_000, completionsPerInterrupt: 1, buffers: 'per-io', hostPageBytes: 4096, ...o });

@@ -15,7 +15,7 @@ import { KindCounts } from '../../../src/iommu/kinds.js';
 import { replayFunctional } from '../../../src/run/functional.js';
 import { resolveInput } from '../../../src/run/inputs.js';
 import { findWorkload, specConfig } from '../../../src/run/workloads.js';
-import { findGenerator } from '../../../src/trace/generators/index.js';
+import { findGenerator } from '../../../src/run/generators/index.js';
 import { InputError } from '../../../src/util/errors.js';
 
 const DEV = '0000:01:00.0';

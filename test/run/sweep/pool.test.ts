@@ -103,9 +103,9 @@ describe('the runner', () => {
     const here = pool.openRunner(0);
     expect(here.threads).toBe(0);
     const done: string[] = [];
-    const a = here.run<number>({ kind: 'window', cfg: win.windowPoints(500, [4096])[0].cfg }).then((x) => { done.push('a'); return x; });
-    const b = here.run<number>({ kind: 'window', cfg: win.windowPoints(500, [4096])[1].cfg }).then((x) => { done.push('b'); return x; });
-    const c = here.run<number>({ kind: 'window', cfg: win.windowPoints(500, [4096])[2].cfg });
+    const a = here.run<number>({ kind: 'call', module: 'validate/windows.js', fn: 'windowRate', args: [win.windowPoints(500, [4096])[0].cfg] }).then((x) => { done.push('a'); return x; });
+    const b = here.run<number>({ kind: 'call', module: 'validate/windows.js', fn: 'windowRate', args: [win.windowPoints(500, [4096])[1].cfg] }).then((x) => { done.push('b'); return x; });
+    const c = here.run<number>({ kind: 'call', module: 'validate/windows.js', fn: 'windowRate', args: [win.windowPoints(500, [4096])[2].cfg] });
     expect(await a).toBeGreaterThan(0);
     expect(done).toEqual(['a']); // b waits for a turn of the event loop after a
     await here.destroy();
@@ -122,7 +122,7 @@ describe('the runner', () => {
   it('a PNG drawn on a worker thread has the bytes of one drawn here', async () => {
     const { renderPng } = (await import(dist('src/report/png.js'))) as typeof import('../../../src/report/png.js');
     const chart = { id: 'c', title: 't', caption: 'c', config: { type: 'bar', data: { labels: ['a', 'b'], datasets: [{ label: 'x', data: [1, 3] }] }, options: {} } } as never;
-    const there = Buffer.from(await two.run<Uint8Array>({ kind: 'png', chart }));
+    const there = Buffer.from(await two.run<Uint8Array>({ kind: 'call', module: 'report/png.js', fn: 'renderPng', args: [chart] }));
     expect(there.subarray(1, 4).toString('latin1')).toBe('PNG');
     expect(there.equals(await renderPng(chart))).toBe(true);
   });

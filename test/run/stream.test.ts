@@ -1,5 +1,5 @@
 /**
- * Traces read a chunk at a time (src/trace/stream.ts) against the whole-file import (loadTrace):
+ * Traces read a chunk at a time (src/run/stream.ts) against the whole-file import (loadTrace):
  * the same rows, device table and count, and for a damaged file the same one-line error (and the
  * same warnings). Reads of a few bytes and chunks of a few rows put the boundaries inside lines,
  * records and gzip blocks; a zero ftrace window makes every out-of-order record "late".
@@ -10,8 +10,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { openTraceStream, openTrace, probeTrace, type StreamFormat, type StreamTuning } from '../../src/trace/stream.js';
-import { loadTrace, type TraceFormat } from '../../src/trace/load.js';
+import { openTraceStream, openTrace, probeTrace, type StreamFormat, type StreamTuning } from '../../src/run/stream.js';
+import { loadTrace, type TraceFormat } from '../../src/run/load.js';
 import { writeCsvTrace, CSV_HEADER } from '../../src/trace/importers/csv.js';
 import { writeIotrace } from '../../src/trace/iotrace.js';
 import { allocColumns, copyRow, type TraceColumns } from '../../src/trace/columns.js';

@@ -1,11 +1,11 @@
 /** NIC generators: synthetic packets or a capture through the NIC device model (src/devices/nic). */
 import type { Config } from '../../config/config.js';
-import type { TraceColumns, TraceChunks } from '../columns.js';
+import type { TraceColumns, TraceChunks } from '../../trace/columns.js';
 import { nicTrace, syntheticPackets, resolveNicConfig, NicTraceStream, SyntheticPacketStream, onePacketChunk, type NicStats, type PacketChunks, type SyntheticPacketOptions } from '../../devices/nic/nic.js';
-import type { PacketColumns } from '../importers/pcap.js';
-import { captureChunks, readCaptureFile } from '../capture-file.js';
+import type { PacketColumns } from '../../trace/importers/pcap.js';
+import { captureChunks, readCaptureFile } from '../../trace/capture-file.js';
 import { InputError } from '../../util/errors.js';
-import { warnOf, type ReadOptions } from '../input.js';
+import { warnOf, type ReadOptions } from '../../trace/input.js';
 import type { DeviceStats } from '../../virt/paths.js';
 
 export const NIC_DEVICE = '0000:03:00.0';

@@ -3,7 +3,7 @@
  * them, the pooled-bounce DMA API, mediated / SR-IOV vGPUs, CUDA API remoting. Cycles are of
  * `cpu.ghz`. A default without a published figure says "assumption" and what it stands on.
  */
-import type { Knob } from '../config/knob.js';
+import type { Knob } from '../knob.js';
 
 const STEVENS = 'D. Stevens, "[PATCH 0/9] Add dynamic iommu backed bounce buffers", iommu list, Aug 2021 [C]';
 

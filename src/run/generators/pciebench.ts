@@ -11,7 +11,7 @@
  * trace of any length (`trace gen pciebench`) is written with bounded memory.
  */
 import type { Config } from '../../config/config.js';
-import { allocColumns, OP_DMA, OP_MAP, DIR_READ, DIR_WRITE, DIR_RW, type TraceColumns, copyColumns } from '../columns.js';
+import { allocColumns, OP_DMA, OP_MAP, DIR_READ, DIR_WRITE, DIR_RW, type TraceColumns, copyColumns } from '../../trace/columns.js';
 import { PcieBenchSource, PCIEBENCH_DEVICE, PCIEBENCH_IOVA, PCIEBENCH_PADDR, pciebenchMapBytes } from '../../devices/pciebench.js';
 
 const HI = 4294967296;

@@ -1,6 +1,6 @@
 /** GPU generators: synthetic copies through the GPU device model (src/devices/gpu). */
 import type { Config } from '../../config/config.js';
-import type { TraceColumns } from '../columns.js';
+import type { TraceColumns } from '../../trace/columns.js';
 import { gpuTrace, resolveGpuConfig, trainingInput, pageableCopies, uvmFaults, type GpuCopies } from '../../devices/gpu/gpu.js';
 
 export const GPU_DEVICE = '0000:3b:00.0';

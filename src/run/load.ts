@@ -3,20 +3,20 @@
  * bytes, not the file name; `format` forces one. A gzip-compressed file is decompressed first (by
  * its magic bytes), a byte-order mark dropped, an empty file refused (src/trace/input.ts).
  */
-import { parseCsvTrace, detectCsv, type CsvOptions } from './importers/csv.js';
-import { detectFtrace } from './importers/ftrace.js';
-import { loadFtraceTrace, type FtraceDmaOptions } from './importers/ftrace-dma.js';
-import { detectGpuTrace, parseGpuTrace } from './importers/gpu.js';
+import { parseCsvTrace, detectCsv, type CsvOptions } from '../trace/importers/csv.js';
+import { detectFtrace } from '../trace/importers/ftrace.js';
+import { loadFtraceTrace, type FtraceDmaOptions } from '../trace/importers/ftrace-dma.js';
+import { detectGpuTrace, parseGpuTrace } from '../trace/importers/gpu.js';
 import { gpuTrace, resolveGpuConfig } from '../devices/gpu/gpu.js';
 import { GPU_DEVICE } from './generators/gpu.js';
-import { detectCaptureFormat, parseCapture, type PacketColumns } from './importers/pcap.js';
-import { captureInfo, type CaptureInfo } from './importers/capinfo.js';
-import { readInputBytes, warnOf, type ReadOptions } from './input.js';
-import { detectIotrace, readIotrace } from './iotrace.js';
-import { detectJsonl, parseJsonlTrace } from './importers/jsonl.js';
+import { detectCaptureFormat, parseCapture, type PacketColumns } from '../trace/importers/pcap.js';
+import { captureInfo, type CaptureInfo } from '../trace/importers/capinfo.js';
+import { readInputBytes, warnOf, type ReadOptions } from '../trace/input.js';
+import { detectIotrace, readIotrace } from '../trace/iotrace.js';
+import { detectJsonl, parseJsonlTrace } from '../trace/importers/jsonl.js';
 import { nicTrace, resolveNicConfig } from '../devices/nic/nic.js';
 import { NIC_DEVICE } from './generators/nic.js';
-import type { TraceColumns } from './columns.js';
+import type { TraceColumns } from '../trace/columns.js';
 import { InputError } from '../util/errors.js';
 
 export const TRACE_FORMATS = ['auto', 'iotrace', 'csv', 'jsonl', 'pcap', 'pcapng', 'ftrace', 'gpu'] as const;

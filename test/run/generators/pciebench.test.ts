@@ -1,7 +1,7 @@
 /** pciebench as a trace: the source's offsets as records; a write-then-read is a write record then a read of its bytes. */
 import { describe, it, expect } from 'vitest';
 import { buildConfig } from '../../../src/config/config.js';
-import { pciebenchTrace, pciebenchChunks } from '../../../src/trace/generators/pciebench.js';
+import { pciebenchTrace, pciebenchChunks } from '../../../src/run/generators/pciebench.js';
 import { OP_DMA, OP_MAP, DIR_READ, DIR_WRITE } from '../../../src/trace/columns.js';
 
 const cfg = (op: string) => buildConfig([['workload.kind', 'pciebench'], ['iommu.mode', 'strict'], ['workload.op', op], ['workload.size', 65], ['workload.count', 40]]);

@@ -1,5 +1,5 @@
 /** Knobs of the NVMe-like block device model (`blk.*`): unit, default and source of each. */
-import type { Knob } from '../../config/knob.js';
+import type { Knob } from '../knob.js';
 
 export const BLK_BUFFER_POLICIES = ['per-io', 'static', 'pool'] as const;
 export type BlkBufferPolicy = (typeof BLK_BUFFER_POLICIES)[number];

@@ -1,5 +1,5 @@
 /**
- * The NIC generators streamed (NicTraceStream over SyntheticPacketStream, src/trace/generators/nic.ts
+ * The NIC generators streamed (NicTraceStream over SyntheticPacketStream, src/run/generators/nic.ts
  * nicStream) give the rows the whole-trace build gives, in the same order, whatever the chunk
  * sizes; a run fed by the stream gives the whole run's result JSON byte for byte; `trace gen`
  * writes the same file as the whole columns would.
@@ -8,7 +8,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveInput, resolveStream, runResolved } from '../../../src/run/inputs.js';
-import { nicStream } from '../../../src/trace/generators/nic.js';
+import { nicStream } from '../../../src/run/generators/nic.js';
 import { syntheticPackets, SyntheticPacketStream, NicTraceStream, nicTrace, onePacketChunk, resolveNicConfig } from '../../../src/devices/nic/nic.js';
 import { runTimedChunks } from '../../../src/run/timed.js';
 import { runChunks } from '../../../src/run/run.js';

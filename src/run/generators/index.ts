@@ -4,11 +4,12 @@
  * use this registry; `iommusim workloads` lists what the specs build on.
  */
 import type { Config } from '../../config/config.js';
-import type { TraceColumns, TraceChunks } from '../columns.js';
+import type { TraceColumns, TraceChunks } from '../../trace/columns.js';
 import { pciebenchTrace } from './pciebench.js';
 import { gpuGenerate } from './gpu.js';
 import { nicGenerate, nicStream } from './nic.js';
-import type { ReadOptions } from '../input.js';
+import { blkSpec, blkTrace } from '../../devices/blk/blk.js';
+import type { ReadOptions } from '../../trace/input.js';
 
 export interface Generator {
   name: string;
@@ -71,3 +72,10 @@ nic('nic-fs-multiflow', 'multi-flow TCP ring workload after Fast & Safe IO Memor
 // nic-pcap leaves nic.acks off: a capture taken on the host already holds its ACKs (as sent frames), and one
 // without direction replays every frame, the peer's ACKs too, as received; nic.acks=true adds ACKs for its received TCP frames.
 nic('nic-pcap', 'a real capture (workload.pcap) replayed through the NIC model at its own timestamps', [['workload.count', 1000000]]);
+
+registerGenerator({
+  name: 'nvme',
+  description: 'NVMe-like block device under fio-style load: workload.count commands of workload.size bytes (workload.op read or write), blk.queueDepth outstanding, at blk.deviceGBps after blk.latencyUs',
+  defaults: [['workload.kind', 'nvme'], ['workload.count', 20000], ['workload.size', '4KiB'], ['workload.op', 'read']],
+  build: (cfg) => blkTrace(blkSpec(cfg)).trace,
+});

@@ -2,7 +2,7 @@
  * Traces read a chunk at a time, in bounded memory (issue #17): `.iotrace` (its own chunks), CSV,
  * JSONL and ftrace text. `run`, `trace info` and `trace import` read those formats through here;
  * pcap/pcapng (through the NIC model) and GPU profiler exports (whose copies are sorted and
- * scheduled through the GPU model) are still loaded whole (src/trace/load.ts).
+ * scheduled through the GPU model) are still loaded whole (src/run/load.ts).
  *
  * A text trace is read in two passes (ftrace: three, see importers/ftrace-stream.ts), a run of
  * whole lines at a time (InputStream, LineBlocks: 1 MiB reads, gzip decompressed a step at a time):
@@ -16,12 +16,12 @@
  * Memory: one read, the longest line, one chunk (about 2.7 MB) — not the file or the trace.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { IotraceReader, iotraceChunkBytes } from './iotrace.js';
-import { InputStream, LineBlocks, STREAM_READ_BYTES, isGzip, utf8, warnOf, type ReadOptions } from './input.js';
-import { csvLines, CsvScan, type CsvOptions } from './importers/csv.js';
-import { JsonlRows } from './importers/jsonl.js';
-import { scanFtrace, FTRACE_WINDOW_NS, type Fill } from './importers/ftrace-stream.js';
-import { ChunkSink, changedWhileRead, type TraceChunks } from './columns.js';
+import { IotraceReader, iotraceChunkBytes } from '../trace/iotrace.js';
+import { InputStream, LineBlocks, STREAM_READ_BYTES, isGzip, utf8, warnOf, type ReadOptions } from '../trace/input.js';
+import { csvLines, CsvScan, type CsvOptions } from '../trace/importers/csv.js';
+import { JsonlRows } from '../trace/importers/jsonl.js';
+import { scanFtrace, FTRACE_WINDOW_NS, type Fill } from '../trace/importers/ftrace-stream.js';
+import { ChunkSink, changedWhileRead, type TraceChunks } from '../trace/columns.js';
 import { ftraceOptions, loadTrace, traceFormat, type LoadedTrace, type TraceFormat } from './load.js';
 import { isInputError } from '../util/errors.js';
 import { captureStream } from './generators/nic.js';
