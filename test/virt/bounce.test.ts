@@ -6,7 +6,6 @@ import { cyclesPerPacket, COST_KNOBS } from '../../src/virt/cpu.js';
 import { compareModes } from '../../src/run/compare.js';
 import { deviceWorkload } from '../../src/run/device-workload.js';
 import { findGenerator } from '../../src/run/generators/index.js';
-import '../../src/run/generators.js'; // registers nvme
 import { buildConfig } from '../../src/config/config.js';
 import type { SettingValue } from '../../src/run/workloads.js';
 
