@@ -342,7 +342,9 @@ function pathCharts(runs: readonly RunResult[], out: ChartSpec[], prefix: string
   heatMaps(v.add, prefix, runs, v.dims, { label: 'Throughput (Gb/s)', unit: 'Gb/s', value: (r) => numOrNull(r.path?.throughputGbps) });
 }
 
+/** An I/O-path run's figures (RunResult.path). */
 type PathFigures = NonNullable<RunResult['path']>;
+/** A series: runs grouped by their values of some dimensions (groupBy). */
 type Group = { label: string; runs: RunResult[] };
 
 /** What the I/O-path charts share: the runs' dimensions, the slice the bar charts show, and its series. */
