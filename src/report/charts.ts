@@ -56,11 +56,21 @@ function compareCaption(c: CompareDoc): string {
 }
 
 function compareCharts(c: CompareDoc): ChartSpec[] {
-  const caption = compareCaption(c);
   const labels = c.modes.map((m) => (m.refused ? `${m.mode} (refused)` : m.mode));
   const out: ChartSpec[] = [];
-  const add = adder(out, caption);
+  const add = adder(out, compareCaption(c));
+  compareThroughput(add, c, labels);
+  compareCycles(add, c, labels);
+  compareExitsInterrupts(add, c, labels);
+  compareHitRate(add, c, labels);
+  // why the IOMMU costs throughput (compare JSON written before these figures existed has none)
+  if (c.modes.some((m) => m.iommu)) compareIommu(add, c, labels);
+  compareLatency(add, c, labels);
+  return out;
+}
 
+/** Throughput and offered load per I/O path (the title with passthrough / emulated). */
+function compareThroughput(add: Add, c: CompareDoc, labels: string[]): void {
   const ratio = c.passthroughOverEmulated;
   const tTitle = `Throughput per I/O path${ratio !== null && ratio !== undefined ? ` (passthrough / emulated = ${ratio}×)` : ''}`;
   add('throughput', tTitle, {
@@ -73,7 +83,10 @@ function compareCharts(c: CompareDoc): ChartSpec[] {
       ],
     },
   }, { x: axis('I/O path'), y: axis('throughput (Gb/s)', { beginAtZero: true }) });
+}
 
+/** CPU cycles per packet per I/O path, stacked by part (guest and host). */
+function compareCycles(add: Add, c: CompareDoc, labels: string[]): void {
   const parts = cycleParts(c);
   add('cycles-per-packet', 'CPU cycles per packet by part', {
     type: 'bar',
@@ -84,7 +97,10 @@ function compareCharts(c: CompareDoc): ChartSpec[] {
       })),
     },
   }, { x: axis('I/O path', { stacked: true }), y: axis('CPU cycles per packet (guest + host parts)', { stacked: true, beginAtZero: true }) });
+}
 
+/** VM exits and interrupts per second per I/O path. */
+function compareExitsInterrupts(add: Add, c: CompareDoc, labels: string[]): void {
   add('exits-interrupts', 'VM exits and interrupts per second', {
     type: 'bar',
     data: {
@@ -95,37 +111,43 @@ function compareCharts(c: CompareDoc): ChartSpec[] {
       ],
     },
   }, { x: axis('I/O path'), y: axis('events per second (1/s)', { beginAtZero: true }) });
+}
 
+/** The IOTLB hit rate per I/O path. */
+function compareHitRate(add: Add, c: CompareDoc, labels: string[]): void {
   add('iotlb-hit-rate', 'IOTLB hit rate per I/O path', {
     type: 'bar',
     data: { labels, datasets: [{ label: 'IOTLB hit rate (%)', data: c.modes.map((m) => hitRatePct(m.iotlb)), backgroundColor: color(2) }] },
   }, { x: axis('I/O path'), y: axis('IOTLB hit rate (%)', { min: 0, max: 100 }) });
+}
 
-  // why the IOMMU costs throughput (compare JSON written before these figures existed has none)
-  if (c.modes.some((m) => m.iommu)) {
-    add('iommu-per-4k', 'IOMMU work per 4 KiB of payload', {
-      type: 'bar',
-      data: {
-        labels,
-        datasets: [
-          { label: 'IOTLB misses / 4 KiB', data: c.modes.map((m) => m.iommu?.iotlbMissesPer4KiB ?? null), backgroundColor: color(3) },
-          { label: 'IOMMU memory reads / 4 KiB', data: c.modes.map((m) => m.iommu?.memReadsPer4KiB ?? null), backgroundColor: color(1) },
-        ],
-      },
-    }, { x: axis('I/O path'), y: axis('per 4 KiB of DMA payload', { beginAtZero: true }) });
-    add('iommu-pressure', 'Where the device side waits: the page-walk stage and PCIe ordering', {
-      type: 'bar',
-      data: {
-        labels,
-        datasets: [
-          { label: 'page-walk stage busy (%)', data: c.modes.map((m) => (m.iommu ? Math.round(m.iommu.walkStageBusy * 1000) / 10 : null)), backgroundColor: color(2), yAxisID: 'y' },
-          { label: 'ordering wait (ns per packet)', data: c.modes.map((m) => m.iommu?.orderingWaitNsPerPacket ?? null), backgroundColor: color(4), yAxisID: 'y1' },
-          { label: 'write-buffer wait (ns per packet)', data: c.modes.map((m) => m.iommu?.writeBufferWaitNsPerPacket ?? null), backgroundColor: color(5), yAxisID: 'y1' },
-        ],
-      },
-    }, { x: axis('I/O path'), y: axis('page-walk stage busy (%)', { min: 0, max: 100, position: 'left' }), y1: axis('wait (ns per packet)', { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false } }) });
-  }
+/** Two charts of the IOMMU's work: per 4 KiB of payload, and where the device side waits. */
+function compareIommu(add: Add, c: CompareDoc, labels: string[]): void {
+  add('iommu-per-4k', 'IOMMU work per 4 KiB of payload', {
+    type: 'bar',
+    data: {
+      labels,
+      datasets: [
+        { label: 'IOTLB misses / 4 KiB', data: c.modes.map((m) => m.iommu?.iotlbMissesPer4KiB ?? null), backgroundColor: color(3) },
+        { label: 'IOMMU memory reads / 4 KiB', data: c.modes.map((m) => m.iommu?.memReadsPer4KiB ?? null), backgroundColor: color(1) },
+      ],
+    },
+  }, { x: axis('I/O path'), y: axis('per 4 KiB of DMA payload', { beginAtZero: true }) });
+  add('iommu-pressure', 'Where the device side waits: the page-walk stage and PCIe ordering', {
+    type: 'bar',
+    data: {
+      labels,
+      datasets: [
+        { label: 'page-walk stage busy (%)', data: c.modes.map((m) => (m.iommu ? Math.round(m.iommu.walkStageBusy * 1000) / 10 : null)), backgroundColor: color(2), yAxisID: 'y' },
+        { label: 'ordering wait (ns per packet)', data: c.modes.map((m) => m.iommu?.orderingWaitNsPerPacket ?? null), backgroundColor: color(4), yAxisID: 'y1' },
+        { label: 'write-buffer wait (ns per packet)', data: c.modes.map((m) => m.iommu?.writeBufferWaitNsPerPacket ?? null), backgroundColor: color(5), yAxisID: 'y1' },
+      ],
+    },
+  }, { x: axis('I/O path'), y: axis('page-walk stage busy (%)', { min: 0, max: 100, position: 'left' }), y1: axis('wait (ns per packet)', { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false } }) });
+}
 
+/** DMA latency (p50, p99) per I/O path. */
+function compareLatency(add: Add, c: CompareDoc, labels: string[]): void {
   add('latency', 'DMA latency per I/O path', {
     type: 'bar',
     data: {
@@ -136,7 +158,6 @@ function compareCharts(c: CompareDoc): ChartSpec[] {
       ],
     },
   }, { x: axis('I/O path'), y: axis('latency (ns)', { beginAtZero: true }) });
-  return out;
 }
 
 /** Hit rate in %, or no point when there were no lookups (IOMMU off): 0 % would be misleading. */
@@ -311,90 +332,132 @@ function heatMaps(add: Add, prefix: string, runs: readonly RunResult[], dims: Di
 // ------------------------------------------------ I/O-path runs (sweeps over mode × hypervisor)
 
 function pathCharts(runs: readonly RunResult[], out: ChartSpec[], prefix: string): void {
-  const caption = runsCaption(runs);
-  const add = adder(out, caption);
+  const v = pathView(runs, out, prefix);
+  pathBars(v, 'throughput', `Throughput per I/O path${v.atText}${ratioText(v.series)}`, 'throughput (Gb/s)', (p) => numOrNull(p.throughputGbps), { beginAtZero: true }, 'throughput (Gb/s)');
+  pathThroughputLines(v);
+  pathBars(v, 'cycles-per-packet', `CPU cycles per packet per I/O path${v.atText}`, 'CPU cycles per packet (guest + host)', (p) => numOrNull(p.cyclesPerPacket?.total), { beginAtZero: true }, 'cycles / packet');
+  pathExitsInterrupts(v);
+  pathBars(v, 'iotlb-hit-rate', `IOTLB hit rate per I/O path${v.atText}`, 'IOTLB hit rate (%)', (p) => hitRatePct(p.iotlb), { min: 0, max: 100 }, 'IOTLB hit rate (%)');
+  pathLatencyCdf(v);
+  heatMaps(v.add, prefix, runs, v.dims, { label: 'Throughput (Gb/s)', unit: 'Gb/s', value: (r) => numOrNull(r.path?.throughputGbps) });
+}
+
+/** An I/O-path run's figures (RunResult.path). */
+type PathFigures = NonNullable<RunResult['path']>;
+/** A series: runs grouped by their values of some dimensions (groupBy). */
+type Group = { label: string; runs: RunResult[] };
+
+/** What the I/O-path charts share: the runs' dimensions, the slice the bar charts show, and its series. */
+interface PathView {
+  runs: readonly RunResult[];
+  add: Add;
+  prefix: string;
+  dims: Dim[];
+  modeDim: Dim;
+  /** The dimensions other than the I/O path. */
+  others: Dim[];
+  /** The numeric ones with several values: the bar charts show their largest. */
+  fixed: Dim[];
+  /** The runs at those largest values, and their series (by the remaining dimensions). */
+  slice: RunResult[];
+  series: Group[];
+  modes: string[];
+  /** ` at key=value, …` for the titles ('' when nothing is fixed). */
+  atText: string;
+}
+
+/** The I/O-path runs' view: bars at the other numeric dims' largest value (the line chart shows how they change), the rest as series. */
+function pathView(runs: readonly RunResult[], out: ChartSpec[], prefix: string): PathView {
   const dims = runDims(runs);
   const modeDim = dims.find((d) => d.key === 'mode')!;
   const others = dims.filter((d) => d !== modeDim);
-  // bars: the other numeric dims at their largest value (the line chart shows how they change); the rest are series
   const fixed = others.filter((d) => d.numeric && d.values.length > 1);
   const at = fixed.map((d) => `${d.key}=${d.values[d.values.length - 1]}`).join(', ');
   const slice = runs.filter((r) => fixed.every((d) => d.of(r) === d.values[d.values.length - 1]));
   const series = groupBy(slice, others.filter((d) => !fixed.includes(d)));
-  const modes = modeDim.values;
-  const atText = at ? ` at ${at}` : '';
-  const value = (rs: RunResult[], mode: string, f: (p: NonNullable<RunResult['path']>) => number | null): number | null => {
-    const r = rs.find((x) => x.path?.mode === mode);
-    return r?.path ? f(r.path) : null;
-  };
-  const bars = (id: string, title: string, yTitle: string, f: (p: NonNullable<RunResult['path']>) => number | null, yExtra: Partial<Scales[string]> = {}, what = ''): void => {
-    const datasets = series.map((s, i) => ({ label: series.length > 1 ? `${what || yTitle}: ${s.label}` : (what || yTitle), data: modes.map((m) => value(s.runs, m, f)), backgroundColor: color(i) }));
-    if (!datasets.some((d) => d.data.some((v) => v !== null))) return;
-    add(`${prefix}${id}`, title, { type: 'bar', data: { labels: modes, datasets } }, { x: axis('I/O path'), y: axis(yTitle, yExtra) });
-  };
+  return { runs, add: adder(out, runsCaption(runs)), prefix, dims, modeDim, others, fixed, slice, series, modes: modeDim.values, atText: at ? ` at ${at}` : '' };
+}
 
-  // passthrough (posted interrupts if run) over emulated, per series
+/** `f` of the run of `mode` among `rs` (null when there is none). */
+function pathValue(rs: readonly RunResult[], mode: string, f: (p: PathFigures) => number | null): number | null {
+  const r = rs.find((x) => x.path?.mode === mode);
+  return r?.path ? f(r.path) : null;
+}
+
+/** A bar chart of `f` per I/O path, one bar per series (left out when no run has a value). */
+function pathBars(v: PathView, id: string, title: string, yTitle: string, f: (p: PathFigures) => number | null, yExtra: Partial<Scales[string]> = {}, what = ''): void {
+  const { series, modes } = v;
+  const datasets = series.map((s, i) => ({ label: series.length > 1 ? `${what || yTitle}: ${s.label}` : (what || yTitle), data: modes.map((m) => pathValue(s.runs, m, f)), backgroundColor: color(i) }));
+  if (!datasets.some((d) => d.data.some((x) => x !== null))) return;
+  v.add(`${v.prefix}${id}`, title, { type: 'bar', data: { labels: modes, datasets } }, { x: axis('I/O path'), y: axis(yTitle, yExtra) });
+}
+
+/** ` (passthrough / emulated = N×)` per series (passthrough with posted interrupts if run), or '' when no series has both. */
+export function ratioText(series: readonly Group[]): string {
   const ratios = series.map((s) => {
-    const pt = value(s.runs, 'passthrough-pi', (p) => p.throughputGbps) ?? value(s.runs, 'passthrough', (p) => p.throughputGbps);
-    const em = value(s.runs, 'emulated', (p) => p.throughputGbps);
+    const pt = pathValue(s.runs, 'passthrough-pi', (p) => p.throughputGbps) ?? pathValue(s.runs, 'passthrough', (p) => p.throughputGbps);
+    const em = pathValue(s.runs, 'emulated', (p) => p.throughputGbps);
     return { label: s.label, ratio: pt !== null && em !== null && em > 0 ? Math.round((pt / em) * 100) / 100 : null };
   }).filter((x) => x.ratio !== null);
-  const ratioText = ratios.length === 0 ? ''
+  return ratios.length === 0 ? ''
     : ratios.length === 1 ? ` (passthrough / emulated = ${ratios[0].ratio}×)`
       : ` (passthrough / emulated: ${ratios.map((x) => `${x.label} ${x.ratio}×`).join(', ')})`;
-  bars('throughput', `Throughput per I/O path${atText}${ratioText}`, 'throughput (Gb/s)', (p) => numOrNull(p.throughputGbps), { beginAtZero: true }, 'throughput (Gb/s)');
+}
 
-  // throughput vs a numeric dimension (packet or transfer size), one line per path (× the other series)
+/** Throughput vs a numeric dimension (packet or transfer size), one line per path (× the other series); colour by path, dashes by the rest. */
+function pathThroughputLines(v: PathView): void {
+  const { runs, others, fixed, modeDim, modes } = v;
   const xd = pickX(others.filter((d) => d.numeric && d.values.length > 1));
-  if (xd) {
-    const otherFixed = fixed.filter((d) => d !== xd);
-    const rs = runs.filter((r) => otherFixed.every((d) => d.of(r) === d.values[d.values.length - 1]));
-    const rest = others.filter((d) => d !== xd && !otherFixed.includes(d));
-    const lines = groupBy(rs, [modeDim, ...rest]);
-    // colour by I/O path, dashes and point style by the rest (e.g. the hypervisor)
-    const restLabels = groupBy(rs, rest).map((g) => g.label);
-    const DASHES = [[], [6, 4], [2, 3], [10, 3, 2, 3]];
-    const POINTS = ['circle', 'rect', 'triangle', 'rectRot'];
-    const datasets: ChartDataset<'line'>[] = lines.map((l) => {
-      const m = modes.indexOf(l.runs[0].path!.mode);
-      const k = Math.max(0, restLabels.indexOf(groupBy(l.runs.slice(0, 1), rest)[0]?.label ?? '')) % DASHES.length;
-      return {
-        label: l.label.replace(/^mode=/, ''),
-        data: xd.values.map((x) => numOrNull(l.runs.find((r) => xd.of(r) === x)?.path?.throughputGbps)),
-        borderColor: color(m), backgroundColor: color(m), borderDash: DASHES[k], pointStyle: POINTS[k] as 'circle', pointRadius: 4, spanGaps: true,
-      };
-    });
-    const t = `Throughput vs ${xd.key} per I/O path${otherFixed.length ? ` at ${otherFixed.map((d) => `${d.key}=${d.values[d.values.length - 1]}`).join(', ')}` : ''}`;
-    add(`${prefix}throughput-vs-${xd.key.replace(/[^A-Za-z0-9]+/g, '-')}`, t, { type: 'line', data: { labels: xd.values, datasets } }, { x: axis(xd.title), y: axis('throughput (Gb/s)', { beginAtZero: true }) });
-  }
-
-  bars('cycles-per-packet', `CPU cycles per packet per I/O path${atText}`, 'CPU cycles per packet (guest + host)', (p) => numOrNull(p.cyclesPerPacket?.total), { beginAtZero: true }, 'cycles / packet');
-
-  // exits and interrupts per second: two bars per series
-  const ei = series.flatMap((s, i) => [
-    { label: `VM exits / s${series.length > 1 ? `: ${s.label}` : ''}`, data: modes.map((m) => value(s.runs, m, (p) => numOrNull(p.exitsPerSec))), backgroundColor: color(2 * i + 3) },
-    { label: `interrupts / s${series.length > 1 ? `: ${s.label}` : ''}`, data: modes.map((m) => value(s.runs, m, (p) => numOrNull(p.interruptsPerSec))), backgroundColor: color(2 * i + 4) },
-  ]);
-  add(`${prefix}exits-interrupts`, `VM exits and interrupts per second per I/O path${atText}`, { type: 'bar', data: { labels: modes, datasets: ei } }, { x: axis('I/O path'), y: axis('events per second (1/s)', { beginAtZero: true }) });
-
-  bars('iotlb-hit-rate', `IOTLB hit rate per I/O path${atText}`, 'IOTLB hit rate (%)', (p) => hitRatePct(p.iotlb), { min: 0, max: 100 }, 'IOTLB hit rate (%)');
-
-  // one line per distinct device-side distribution: paths with the same host IOMMU setup (and
-  // every hypervisor: the device side does not depend on it) share theirs, and the legend says so
-  const cdf = slice.filter(hasCdf).sort((a, b) => modes.indexOf(a.path!.mode) - modes.indexOf(b.path!.mode));
-  if (cdf.length > 0) {
-    const same = new Map<string, RunResult[]>();
-    for (const r of cdf) { const k = JSON.stringify(r.metrics.latencyCdfNs); same.set(k, [...(same.get(k) ?? []), r]); }
-    const label = (rs: RunResult[]): string => {
-      const ms = [...new Set(rs.map((r) => r.path!.mode))].join(', ');
-      const hs = [...new Set(rs.map((r) => r.path!.hypervisor))];
-      return series.length > 1 && hs.length < hypervisorsOf(slice).length ? `${ms} (${hs.join(', ')})` : ms;
+  if (!xd) return;
+  const otherFixed = fixed.filter((d) => d !== xd);
+  const rs = runs.filter((r) => otherFixed.every((d) => d.of(r) === d.values[d.values.length - 1]));
+  const rest = others.filter((d) => d !== xd && !otherFixed.includes(d));
+  const lines = groupBy(rs, [modeDim, ...rest]);
+  // colour by I/O path, dashes and point style by the rest (e.g. the hypervisor)
+  const restLabels = groupBy(rs, rest).map((g) => g.label);
+  const DASHES = [[], [6, 4], [2, 3], [10, 3, 2, 3]];
+  const POINTS = ['circle', 'rect', 'triangle', 'rectRot'];
+  const datasets: ChartDataset<'line'>[] = lines.map((l) => {
+    const m = modes.indexOf(l.runs[0].path!.mode);
+    const k = Math.max(0, restLabels.indexOf(groupBy(l.runs.slice(0, 1), rest)[0]?.label ?? '')) % DASHES.length;
+    return {
+      label: l.label.replace(/^mode=/, ''),
+      data: xd.values.map((x) => numOrNull(l.runs.find((r) => xd.of(r) === x)?.path?.throughputGbps)),
+      borderColor: color(m), backgroundColor: color(m), borderDash: DASHES[k], pointStyle: POINTS[k] as 'circle', pointRadius: 4, spanGaps: true,
     };
-    const t = `DMA latency CDF per I/O path${atText}`;
-    add(`${prefix}latency-cdf`, t, { type: 'line', data: { datasets: [...same.values()].map((rs, k) => cdfDataset(rs[0], label(rs), k)) } }, cdfScales());
-  }
+  });
+  const t = `Throughput vs ${xd.key} per I/O path${otherFixed.length ? ` at ${otherFixed.map((d) => `${d.key}=${d.values[d.values.length - 1]}`).join(', ')}` : ''}`;
+  v.add(`${v.prefix}throughput-vs-${xd.key.replace(/[^A-Za-z0-9]+/g, '-')}`, t, { type: 'line', data: { labels: xd.values, datasets } }, { x: axis(xd.title), y: axis('throughput (Gb/s)', { beginAtZero: true }) });
+}
 
-  heatMaps(add, prefix, runs, dims, { label: 'Throughput (Gb/s)', unit: 'Gb/s', value: (r) => numOrNull(r.path?.throughputGbps) });
+/** VM exits and interrupts per second per I/O path: two bars per series. */
+function pathExitsInterrupts(v: PathView): void {
+  const { series, modes } = v;
+  const ei = series.flatMap((s, i) => [
+    { label: `VM exits / s${series.length > 1 ? `: ${s.label}` : ''}`, data: modes.map((m) => pathValue(s.runs, m, (p) => numOrNull(p.exitsPerSec))), backgroundColor: color(2 * i + 3) },
+    { label: `interrupts / s${series.length > 1 ? `: ${s.label}` : ''}`, data: modes.map((m) => pathValue(s.runs, m, (p) => numOrNull(p.interruptsPerSec))), backgroundColor: color(2 * i + 4) },
+  ]);
+  v.add(`${v.prefix}exits-interrupts`, `VM exits and interrupts per second per I/O path${v.atText}`, { type: 'bar', data: { labels: modes, datasets: ei } }, { x: axis('I/O path'), y: axis('events per second (1/s)', { beginAtZero: true }) });
+}
+
+/**
+ * The DMA latency CDF, one line per distinct device-side distribution: paths with the same host
+ * IOMMU setup (and every hypervisor: the device side does not depend on it) share theirs, and the
+ * legend says so.
+ */
+function pathLatencyCdf(v: PathView): void {
+  const { slice, series, modes } = v;
+  const cdf = slice.filter(hasCdf).sort((a, b) => modes.indexOf(a.path!.mode) - modes.indexOf(b.path!.mode));
+  if (cdf.length === 0) return;
+  const same = new Map<string, RunResult[]>();
+  for (const r of cdf) { const k = JSON.stringify(r.metrics.latencyCdfNs); same.set(k, [...(same.get(k) ?? []), r]); }
+  const label = (rs: RunResult[]): string => {
+    const ms = [...new Set(rs.map((r) => r.path!.mode))].join(', ');
+    const hs = [...new Set(rs.map((r) => r.path!.hypervisor))];
+    return series.length > 1 && hs.length < hypervisorsOf(slice).length ? `${ms} (${hs.join(', ')})` : ms;
+  };
+  const t = `DMA latency CDF per I/O path${v.atText}`;
+  v.add(`${v.prefix}latency-cdf`, t, { type: 'line', data: { datasets: [...same.values()].map((rs, k) => cdfDataset(rs[0], label(rs), k)) } }, cdfScales());
 }
 
 // ------------------------------------------------ host runs (single or sweep)

@@ -120,6 +120,80 @@ function roundUp(n: number, m: number): number {
 /** mlx5 completion-entry flags (RX): a TCP segment the host ACKs; a filler CQE (the rest of a WQE's strides). */
 const ENT_TCP = 1, ENT_FILLER = 2;
 
+/** A NIC model's layout, derived from its config once per model (not per packet). */
+export interface NicGeometry {
+  /** Bytes of a buffer slot, and of an mlx5 stride (strideBytesOf(bufferBytes)). */
+  slot: number;
+  /** Bytes of an ACK frame's slot: ackBytes rounded up to a power of two, at least 64. */
+  ackSlot: number;
+  /** mlx5: bytes of a striding-RQ WQE, strides per WQE, WQEs per RQ, RX CQ entries, completion-entry FIFO entries. */
+  wqeBytes: number;
+  S: number;
+  W: number;
+  rxCqN: number;
+  E: number;
+  /** Buffer slots, and mlx5 WQEs, per 2 MiB huge page; huge pages per queue (nic.iovaPolicy=hugepage). */
+  perHuge: number;
+  perHugeWqe: number;
+  hugePerQueue: number;
+  /** Pages of a queue's RX and TX rings (82599 descriptor rings; mlx5 RQ and SQ), and of its mlx5 event queue, TX CQ and RX CQ. */
+  rxRingPages: number;
+  txRingPages: number;
+  eqPages: number;
+  txCqPages: number;
+  rxCqPages: number;
+  /** Bytes of a queue's RX buffers and of its whole buffer region (2 MiB-aligned), and where the ACK buffers start (after every queue's region). */
+  rxPhysBytes: number;
+  regionBytes: number;
+  ackPhysBase: number;
+}
+
+/** The ring, WQE and huge-page geometry of a NIC config (throws when a buffer cannot be carved from a huge page). */
+export function nicGeometry(cfg: Pick<NicConfig, 'model' | 'queues' | 'rxRing' | 'txRing' | 'descriptorBytes' | 'bufferBytes' | 'iovaPolicy' | 'ackBytes' | 'strideWqePages'>): NicGeometry {
+  const Rr = cfg.rxRing.entries, Rt = cfg.txRing.entries;
+  const slot = strideBytesOf(cfg.bufferBytes);
+  const hugepage = cfg.iovaPolicy === 'hugepage';
+  if (hugepage && slot > HUGE_PAGE_BYTES) {
+    throw inputError(`nic.bufferBytes=${cfg.bufferBytes}`, 'a buffer larger than a 2 MiB huge page cannot be carved from one', 'use nic.bufferBytes ≤ 2MiB or another nic.iovaPolicy');
+  }
+  let ackSlot = 64;
+  while (ackSlot < cfg.ackBytes) ackSlot *= 2;
+  const wqeBytes = cfg.strideWqePages * 4096;
+  const S = Math.floor(wqeBytes / slot);
+  // mlx5e: the RQ holds rxRing.entries frames' worth of strides (log_rq_mtu_frames − log strides per WQE), at least 2 WQEs
+  const W = Math.max(2, Math.ceil((Rr * slot) / wqeBytes));
+  const rxCqN = W * S;
+  const perHugeWqe = Math.floor(HUGE_PAGE_BYTES / wqeBytes);
+  const perHuge = Math.floor(HUGE_PAGE_BYTES / slot);
+  const mlx5 = cfg.model === 'mlx5';
+  const rxRingPages = mlx5 ? Math.ceil((W * MLX5_WQE_BB) / 4096) : Math.ceil((Rr * cfg.descriptorBytes) / 4096);
+  const txRingPages = mlx5 ? Math.ceil((Rt * MLX5_WQE_BB) / 4096) : Math.ceil((Rt * cfg.descriptorBytes) / 4096);
+  const rxPhysBytes = mlx5 ? 2 * W * wqeBytes : roundUp(2 * Rr * slot, 4096);
+  const hugePerQueue = mlx5 ? Math.ceil(W / perHugeWqe) + Math.ceil(Rt / perHuge) : Math.ceil((Rr + Rt) / perHuge);
+  const regionBytes = roundUp(Math.max(rxPhysBytes + 2 * Rt * slot, hugepage ? hugePerQueue * HUGE_PAGE_BYTES : 0), HUGE_PAGE_BYTES);
+  return {
+    slot, ackSlot, wqeBytes, S, W, rxCqN, E: W * S, perHuge, perHugeWqe, hugePerQueue, rxRingPages, txRingPages,
+    eqPages: Math.ceil((MLX5_EQ_ENTRIES * MLX5_EQE_BYTES) / 4096),
+    txCqPages: Math.ceil((Rt * MLX5_CQE_BYTES) / 4096),
+    rxCqPages: Math.ceil((rxCqN * MLX5_CQE_BYTES) / 4096),
+    rxPhysBytes, regionBytes, ackPhysBase: NIC_PADDR_BUFFERS + cfg.queues * regionBytes,
+  };
+}
+
+/** Fresh zero-filled typed arrays of `length` elements, as many as a destructuring takes: `[this.a, this.b] = zeroed(Int32Array, n)`. */
+export function* zeroed<T>(Typed: new (length: number) => T, length: number): Generator<T, never> {
+  for (;;) yield new Typed(length);
+}
+
+/** A NicStats of zeros. */
+function zeroStats(): NicStats {
+  return {
+    packets: 0, rxPackets: 0, txPackets: 0, rxDropped: 0, txDropped: 0, emptyPackets: 0,
+    interrupts: 0, napiPolls: 0, doorbells: 0, descriptorReads: 0, descriptorWrites: 0, doorbellReads: 0, eqeWrites: 0, acks: 0, payloadBytes: 0,
+    maps: 0, unmaps: 0, iovaCacheHits: 0, iovaCacheMisses: 0, distinctIovaPages: 0, records: 0,
+  };
+}
+
 class NicModel {
   readonly b: TraceBuilder;
   private readonly dev: number;
@@ -248,122 +322,51 @@ class NicModel {
     this.budget = cfg.napiBudget;
     this.pollDelay = cfg.driver.pollDelayNs;
     this.buf = cfg.bufferBytes;
-    const slot = (this.slot = strideBytesOf(this.buf));
     this.policy = cfg.iovaPolicy === 'per-packet' ? POLICY_PER_PACKET : cfg.iovaPolicy === 'page-pool' ? POLICY_PAGE_POOL : POLICY_HUGEPAGE;
     this.rss = cfg.rss;
     this.dirMode = cfg.direction === 'rx' ? 0 : cfg.direction === 'tx' ? 1 : 2;
-    if (this.policy === POLICY_HUGEPAGE && slot > HUGE_PAGE_BYTES) {
-      throw inputError(`nic.bufferBytes=${this.buf}`, 'a buffer larger than a 2 MiB huge page cannot be carved from one', 'use nic.bufferBytes ≤ 2MiB or another nic.iovaPolicy');
-    }
     this.mlx5 = cfg.model === 'mlx5';
     this.acks = cfg.acks;
     this.ackEvery = cfg.ackEvery;
     this.ackBytes = cfg.ackBytes;
-    let as = 64;
-    while (as < this.ackBytes) as *= 2;
-    this.ackSlot = as;
     this.cqeCompress = cfg.cqeCompression;
     this.wqePages = cfg.strideWqePages;
-    this.wqeBytes = this.wqePages * 4096;
-    this.S = Math.floor(this.wqeBytes / slot);
-    // mlx5e: the RQ holds rxRing.entries frames' worth of strides (log_rq_mtu_frames − log strides per WQE), at least 2 WQEs
-    this.W = Math.max(2, Math.ceil((Rr * slot) / this.wqeBytes));
-    this.rxCqN = this.W * this.S;
-    this.E = this.W * this.S;
-    this.perHugeWqe = Math.floor(HUGE_PAGE_BYTES / this.wqeBytes);
+    ({
+      slot: this.slot, ackSlot: this.ackSlot, wqeBytes: this.wqeBytes, S: this.S, W: this.W, rxCqN: this.rxCqN, E: this.E,
+      perHuge: this.perHuge, perHugeWqe: this.perHugeWqe, hugePerQueue: this.hugePerQueue,
+      rxRingPages: this.rxRingPages, txRingPages: this.txRingPages, eqPages: this.eqPages, txCqPages: this.txCqPages, rxCqPages: this.rxCqPages,
+      rxPhysBytes: this.rxPhysBytes, regionBytes: this.regionBytes, ackPhysBase: this.ackPhysBase,
+    } = nicGeometry(cfg));
+    const { magazineEntries, depotMagazines, fqEntries, fqTimeoutNs, forceDac, apertureBits } = cfg.iova;
+    this.iova = new IovaAllocator({ cpus: Q, magazineEntries, depotMagazines, fqEntries, fqTimeoutNs, forceDac, apertureBits });
 
-    this.perHuge = Math.floor(HUGE_PAGE_BYTES / slot);
-    if (this.mlx5) {
-      this.rxRingPages = Math.ceil((this.W * MLX5_WQE_BB) / 4096);
-      this.txRingPages = Math.ceil((Rt * MLX5_WQE_BB) / 4096);
-      this.rxPhysBytes = 2 * this.W * this.wqeBytes;
-      this.hugePerQueue = Math.ceil(this.W / this.perHugeWqe) + Math.ceil(Rt / this.perHuge);
-    } else {
-      this.rxRingPages = Math.ceil((Rr * this.D) / 4096);
-      this.txRingPages = Math.ceil((Rt * this.D) / 4096);
-      this.rxPhysBytes = roundUp(2 * Rr * slot, 4096);
-      this.hugePerQueue = Math.ceil((Rr + Rt) / this.perHuge);
-    }
-    this.eqPages = Math.ceil((MLX5_EQ_ENTRIES * MLX5_EQE_BYTES) / 4096);
-    this.txCqPages = Math.ceil((Rt * MLX5_CQE_BYTES) / 4096);
-    this.rxCqPages = Math.ceil((this.rxCqN * MLX5_CQE_BYTES) / 4096);
-    this.regionBytes = roundUp(Math.max(this.rxPhysBytes + 2 * Rt * slot, this.policy === POLICY_HUGEPAGE ? this.hugePerQueue * HUGE_PAGE_BYTES : 0), HUGE_PAGE_BYTES);
-    this.ackPhysBase = NIC_PADDR_BUFFERS + Q * this.regionBytes;
-
-    this.iova = new IovaAllocator({
-      cpus: Q,
-      magazineEntries: cfg.iova.magazineEntries,
-      depotMagazines: cfg.iova.depotMagazines,
-      fqEntries: cfg.iova.fqEntries,
-      fqTimeoutNs: cfg.iova.fqTimeoutNs,
-      forceDac: cfg.iova.forceDac,
-      apertureBits: cfg.iova.apertureBits,
-    });
-
-    this.rxRingPfn = new Float64Array(Q);
-    this.txRingPfn = new Float64Array(Q);
-    this.rxHead = new Int32Array(Q);
-    this.rxCached = new Int32Array(Q);
-    this.rxAvail = new Int32Array(Q);
-    this.rxClean = new Int32Array(Q);
-    this.rxVisible = new Int32Array(Q);
-    this.rxWbStart = new Int32Array(Q);
-    this.rxWbCount = new Int32Array(Q);
-    this.rxPhysNext = new Int32Array(Q);
-    this.txHead = new Int32Array(Q);
-    this.txInUse = new Int32Array(Q);
-    this.txClean = new Int32Array(Q);
-    this.txVisible = new Int32Array(Q);
-    this.txWbStart = new Int32Array(Q);
-    this.txWbCount = new Int32Array(Q);
-    this.txPhysNext = new Int32Array(Q);
-    this.ackPhysNext = new Int32Array(Q);
-    this.ackPending = new Int32Array(Q);
-    this.ackDue = new Int32Array(Q);
-    this.modCount = new Int32Array(Q);
-    this.modFirst = new Float64Array(Q);
+    // per queue: ring pages, the NIC's and the driver's positions, write-back batches, ACKs, moderation, the pending event
+    [this.rxRingPfn, this.txRingPfn, this.modFirst] = zeroed(Float64Array, Q);
+    [this.rxHead, this.rxCached, this.rxAvail, this.rxClean, this.rxVisible, this.rxWbStart, this.rxWbCount, this.rxPhysNext] = zeroed(Int32Array, Q);
+    [this.txHead, this.txInUse, this.txClean, this.txVisible, this.txWbStart, this.txWbCount, this.txPhysNext] = zeroed(Int32Array, Q);
+    [this.ackPhysNext, this.ackPending, this.ackDue, this.modCount] = zeroed(Int32Array, Q);
     this.evtKind = new Uint8Array(Q);
     this.evtTime = new Float64Array(Q).fill(Infinity);
-    const qm = this.mlx5 ? Q : 0; // mlx5-only state is empty for the 82599
-    this.eqPfn = new Float64Array(qm);
-    this.txCqPfn = new Float64Array(qm);
-    this.rxCqPfn = new Float64Array(qm);
-    this.eqPos = new Int32Array(qm);
-    this.txCqPos = new Int32Array(qm);
-    this.rxCqPos = new Int32Array(qm);
-    this.rxMini = new Int32Array(qm);
+    // mlx5, per queue (empty for the 82599): EQ and CQ pages and positions, the WQE being filled and cleaned, the completion-entry FIFO
+    const qm = this.mlx5 ? Q : 0;
+    [this.eqPfn, this.txCqPfn, this.rxCqPfn] = zeroed(Float64Array, qm);
+    [this.eqPos, this.txCqPos, this.rxCqPos, this.rxMini, this.nicStride, this.wqeNext] = zeroed(Int32Array, qm);
+    [this.cleanWqe, this.cleanEntries, this.entW, this.entR, this.wqePhysNext] = zeroed(Int32Array, qm);
     this.curWqe = new Int32Array(qm).fill(-1);
-    this.nicStride = new Int32Array(qm);
-    this.wqeNext = new Int32Array(qm);
-    this.cleanWqe = new Int32Array(qm);
-    this.cleanEntries = new Int32Array(qm);
-    this.entW = new Int32Array(qm);
-    this.entR = new Int32Array(qm);
-    this.wqePhysNext = new Int32Array(qm);
+    // mlx5, per WQE and per completion entry
     this.wqePfn = new Float64Array(qm * this.W);
     this.wqeEntries = new Int32Array(qm * this.W);
     this.wqeClosed = new Uint8Array(qm * this.W);
     this.entFlags = new Uint8Array(qm * this.E);
-    const rq = this.mlx5 ? 0 : Q * Rr; // the 82599's RX slots
+    // per slot: the 82599's RX slots (none for mlx5), and the TX slots
+    const rq = this.mlx5 ? 0 : Q * Rr;
     this.rxPfn = new Float64Array(rq);
-    this.rxOff = new Int32Array(rq);
-    this.rxPages = new Int32Array(rq);
-    this.rxPktDescs = new Int32Array(rq);
+    [this.rxOff, this.rxPages, this.rxPktDescs] = zeroed(Int32Array, rq);
     this.rxPktTcp = new Uint8Array(rq);
-    this.txPfn = new Float64Array(Q * Rt);
-    this.txOff = new Int32Array(Q * Rt);
-    this.txPages = new Int32Array(Q * Rt);
-    this.txLen = new Int32Array(Q * Rt);
-    this.txMapped = new Uint8Array(Q * Rt);
-    this.txKind = new Uint8Array(Q * Rt);
-    this.txPoolPfn = new Float64Array(Q * Rt);
-    this.txPoolOff = new Int32Array(Q * Rt);
-
-    this.st = {
-      packets: 0, rxPackets: 0, txPackets: 0, rxDropped: 0, txDropped: 0, emptyPackets: 0,
-      interrupts: 0, napiPolls: 0, doorbells: 0, descriptorReads: 0, descriptorWrites: 0, doorbellReads: 0, eqeWrites: 0, acks: 0, payloadBytes: 0,
-      maps: 0, unmaps: 0, iovaCacheHits: 0, iovaCacheMisses: 0, distinctIovaPages: 0, records: 0,
-    };
+    [this.txPfn, this.txPoolPfn] = zeroed(Float64Array, Q * Rt);
+    [this.txOff, this.txPages, this.txLen, this.txPoolOff] = zeroed(Int32Array, Q * Rt);
+    [this.txMapped, this.txKind] = zeroed(Uint8Array, Q * Rt);
+    this.st = zeroStats();
   }
 
   // ------------------------------------------------------------------ rows

@@ -120,7 +120,8 @@ export function loadSweepSpec(file: string): SweepSpec {
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isScalar = (v: unknown): v is SettingValue => ['string', 'number', 'boolean'].includes(typeof v);
 
-interface RawJob {
+/** A job before its id and config: an axis point of a workload, or an explicit job. */
+export interface RawJob {
   workload: string;
   run: RunKind;
   mode?: Mode;
@@ -132,105 +133,148 @@ interface RawJob {
   origin: (key: string) => string;
 }
 
+/** Throws the spec's one-line error: `file: field: what; fix`. */
+type Bad = (field: string, what: string, fix: string) => never;
+
 /** Validate a parsed sweep spec (`file` names it in errors and anchors relative paths). */
 export function parseSweepSpec(raw: unknown, file: string): SweepSpec {
-  const bad = (field: string, what: string, fix: string): never => { throw new InputError(`${file}: ${field}: ${what}; ${fix}`); };
+  const bad: Bad = (field, what, fix) => { throw new InputError(`${file}: ${field}: ${what}; ${fix}`); };
+  const o = topLevel(raw, bad);
+  const settings = scalarSettings('settings', o.settings, bad);
+  const workloads = workloadList(o.workloads, bad);
+  const axes = axisList(o.axes, bad);
+  const explicit = explicitJobs(o.jobs, settings, bad);
+  if (workloads.length === 0 && explicit.length === 0) bad('workloads', 'no workloads and no jobs', 'list workloads: (and axes:) or jobs:');
+  const { inputs, specs } = resolveWorkloads([
+    ...workloads.map((w, i): [string, string] => [w, `workloads[${i}]`]),
+    ...explicit.map((j): [string, string] => [j.workload, `${j.field}.workload`]),
+  ], file, bad);
+  const { jobs, configs, refused } = sweepJobs([...axisJobs(workloads, specs, axes, settings), ...explicit], inputs, specs, file);
+  return { name: o.name as string, file, jobs, inputs, specs, configs, refused };
+}
+
+/** The top level: a mapping of known fields, with a lower-case name. */
+function topLevel(raw: unknown, bad: Bad): Record<string, unknown> {
   if (!isMap(raw)) bad('(top level)', 'a sweep spec is a mapping', 'write name:, workloads:, axes:');
   const o = raw as Record<string, unknown>;
   for (const k of Object.keys(o)) if (!FIELDS.includes(k)) bad(k, 'unknown field', `use ${FIELDS.join(', ')}`);
   if (typeof o.name !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/.test(o.name)) bad('name', `${JSON.stringify(o.name)} is missing or not a lower-case word`, 'e.g. name: iotlb-study');
+  return o;
+}
 
-  const scalars = (field: string, v: unknown): Record<string, SettingValue> => {
-    if (v === undefined) return {};
-    if (!isMap(v)) bad(field, 'not a mapping', `write ${field}: { key: value }`);
-    const out: Record<string, SettingValue> = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-      if (!isScalar(x)) bad(`${field}.${k}`, 'not a single value', 'give a number, a word or true/false');
-      if (SPECIAL.includes(k)) bad(`${field}.${k}`, `${k} is not a setting`, `use the ${k} axis or a job's ${k}:`);
-      out[k] = x as SettingValue;
-    }
-    return out;
-  };
-  const settings = scalars('settings', o.settings);
+/** A settings mapping at `field` (the spec's or a job's): single values, none of them run, mode or hypervisor. */
+function scalarSettings(field: string, v: unknown, bad: Bad): Record<string, SettingValue> {
+  if (v === undefined) return {};
+  if (!isMap(v)) bad(field, 'not a mapping', `write ${field}: { key: value }`);
+  const out: Record<string, SettingValue> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (!isScalar(x)) bad(`${field}.${k}`, 'not a single value', 'give a number, a word or true/false');
+    if (SPECIAL.includes(k)) bad(`${field}.${k}`, `${k} is not a setting`, `use the ${k} axis or a job's ${k}:`);
+    out[k] = x as SettingValue;
+  }
+  return out;
+}
 
-  // one value of a special key, checked: field names it in the message
-  const runOf = (field: string, v: unknown): RunKind => {
-    if (!RUN_KINDS.includes(v as RunKind)) bad(field, `'${String(v)}' is not a run kind`, `use ${RUN_KINDS.join(' or ')}`);
-    return v as RunKind;
-  };
-  const modeOf = (field: string, v: unknown, list?: unknown[]): Mode => {
-    if (v === 'timed' || v === 'functional') {
-      bad(field, `'${v}' is a run kind, not an I/O path (mode names the I/O path, as in compare --modes)`,
-        list ? `rename the axis: run: [${list.map(String).join(', ')}]` : `write run: ${String(v)} instead of mode: ${String(v)}`);
-    }
-    if (!(MODES as readonly unknown[]).includes(v)) bad(field, `'${String(v)}' is not an I/O path`, `use ${MODES.join(', ')}`);
-    return v as Mode;
-  };
-  const hypervisorOf = (field: string, v: unknown): HypervisorName => {
-    if (!(HYPERVISORS as readonly unknown[]).includes(v)) bad(field, `'${String(v)}' is not a hypervisor`, `use ${HYPERVISORS.join(', ')}`);
-    return v as HypervisorName;
-  };
+/** A run kind at `field`. */
+function runOf(field: string, v: unknown, bad: Bad): RunKind {
+  if (!RUN_KINDS.includes(v as RunKind)) bad(field, `'${String(v)}' is not a run kind`, `use ${RUN_KINDS.join(' or ')}`);
+  return v as RunKind;
+}
 
+/** An I/O path at `field` (a run kind there is the old meaning of mode: `list` is the axis, to rename it). */
+function modeOf(field: string, v: unknown, bad: Bad, list?: unknown[]): Mode {
+  if (v === 'timed' || v === 'functional') {
+    bad(field, `'${v}' is a run kind, not an I/O path (mode names the I/O path, as in compare --modes)`,
+      list ? `rename the axis: run: [${list.map(String).join(', ')}]` : `write run: ${String(v)} instead of mode: ${String(v)}`);
+  }
+  if (!(MODES as readonly unknown[]).includes(v)) bad(field, `'${String(v)}' is not an I/O path`, `use ${MODES.join(', ')}`);
+  return v as Mode;
+}
+
+/** A hypervisor profile at `field`. */
+function hypervisorOf(field: string, v: unknown, bad: Bad): HypervisorName {
+  if (!(HYPERVISORS as readonly unknown[]).includes(v)) bad(field, `'${String(v)}' is not a hypervisor`, `use ${HYPERVISORS.join(', ')}`);
+  return v as HypervisorName;
+}
+
+/** The workloads: list, as written. */
+function workloadList(v: unknown, bad: Bad): string[] {
   const workloads: string[] = [];
-  if (o.workloads !== undefined) {
-    if (!Array.isArray(o.workloads)) bad('workloads', 'not a list', 'write workloads: [pciebench, nic-10g-tcp]');
-    (o.workloads as unknown[]).forEach((w, i) => {
-      if (typeof w !== 'string' || w === '') bad(`workloads[${i}]`, 'not a workload name or path', 'give a generator, a workload name or a spec file');
-      workloads.push(w as string);
-    });
-  }
+  if (v === undefined) return workloads;
+  if (!Array.isArray(v)) bad('workloads', 'not a list', 'write workloads: [pciebench, nic-10g-tcp]');
+  (v as unknown[]).forEach((w, i) => {
+    if (typeof w !== 'string' || w === '') bad(`workloads[${i}]`, 'not a workload name or path', 'give a generator, a workload name or a spec file');
+    workloads.push(w as string);
+  });
+  return workloads;
+}
 
-  // axes in the order written; run, mode and hypervisor are axes like the config keys
+/** The axes in the order written; run, mode and hypervisor are axes like the config keys (checked as those). */
+function axisList(v: unknown, bad: Bad): Array<[string, SettingValue[]]> {
   const axes: Array<[string, SettingValue[]]> = [];
-  if (o.axes !== undefined) {
-    if (!isMap(o.axes)) bad('axes', 'not a mapping of lists', 'write axes: { key: [v1, v2] }');
-    for (const [k, v] of Object.entries(o.axes as Record<string, unknown>)) {
-      if (!Array.isArray(v) || v.length === 0) bad(`axes.${k}`, 'not a non-empty list', `write ${k}: [v1, v2]`);
-      (v as unknown[]).forEach((x, i) => {
+  if (v !== undefined) {
+    if (!isMap(v)) bad('axes', 'not a mapping of lists', 'write axes: { key: [v1, v2] }');
+    for (const [k, xs] of Object.entries(v as Record<string, unknown>)) {
+      if (!Array.isArray(xs) || xs.length === 0) bad(`axes.${k}`, 'not a non-empty list', `write ${k}: [v1, v2]`);
+      (xs as unknown[]).forEach((x, i) => {
         if (!isScalar(x)) bad(`axes.${k}[${i}]`, 'not a single value', 'give a number, a word or true/false');
-        if (k === 'run') runOf(`axes.run[${i}]`, x);
-        if (k === 'mode') modeOf(`axes.mode[${i}]`, x, v as unknown[]);
-        if (k === 'hypervisor') hypervisorOf(`axes.hypervisor[${i}]`, x);
+        if (k === 'run') runOf(`axes.run[${i}]`, x, bad);
+        if (k === 'mode') modeOf(`axes.mode[${i}]`, x, bad, xs as unknown[]);
+        if (k === 'hypervisor') hypervisorOf(`axes.hypervisor[${i}]`, x, bad);
       });
-      axes.push([k, v as SettingValue[]]);
+      axes.push([k, xs as SettingValue[]]);
     }
   }
-  const axisKeys = new Set(axes.map(([k]) => k));
-  if (axisKeys.has('hypervisor') && !axisKeys.has('mode')) {
+  const keys = new Set(axes.map(([k]) => k));
+  if (keys.has('hypervisor') && !keys.has('mode')) {
     bad('axes.hypervisor', 'a hypervisor applies to an I/O path, and there is no mode axis', 'add mode: [passthrough, virtio, emulated, …] to the axes');
   }
-  const topOrigin = (k: string): string => (axisKeys.has(k) ? `axes.${k}` : k in settings ? `settings.${k}` : '');
+  return axes;
+}
 
+/** The jobs: list, each job's settings on top of the spec's `settings`. */
+function explicitJobs(v: unknown, settings: Record<string, SettingValue>, bad: Bad): RawJob[] {
   const explicit: RawJob[] = [];
-  if (o.jobs !== undefined) {
-    if (!Array.isArray(o.jobs)) bad('jobs', 'not a list', 'write jobs: [{ workload: pciebench, settings: { … } }]');
-    (o.jobs as unknown[]).forEach((j, i) => {
-      const f = `jobs[${i}]`;
-      if (!isMap(j)) bad(f, 'not a mapping', 'write { workload: NAME, settings: { … } }');
-      const jm = j as Record<string, unknown>;
-      for (const k of Object.keys(jm)) if (!JOB_FIELDS.includes(k)) bad(`${f}.${k}`, 'unknown field', `use ${JOB_FIELDS.join(', ')}`);
-      if (typeof jm.workload !== 'string' || jm.workload === '') bad(`${f}.workload`, 'missing', 'name a generator, a workload or a spec file');
-      const run = jm.run === undefined ? 'timed' : runOf(`${f}.run`, jm.run);
-      const mode = jm.mode === undefined ? undefined : modeOf(`${f}.mode`, jm.mode);
-      const hypervisor = jm.hypervisor === undefined ? undefined : hypervisorOf(`${f}.hypervisor`, jm.hypervisor);
-      if (hypervisor !== undefined && mode === undefined) bad(`${f}.hypervisor`, 'a hypervisor applies to an I/O path, and the job has no mode', 'add mode: passthrough (or another I/O path) to the job');
-      const own = scalars(`${f}.settings`, jm.settings);
-      explicit.push({
-        workload: jm.workload as string, run, mode, hypervisor, settings: { ...settings, ...own }, field: f,
-        origin: (k) => (k in own ? `${f}.settings.${k}` : `settings.${k}`),
-      });
+  if (v === undefined) return explicit;
+  if (!Array.isArray(v)) bad('jobs', 'not a list', 'write jobs: [{ workload: pciebench, settings: { … } }]');
+  (v as unknown[]).forEach((j, i) => {
+    const f = `jobs[${i}]`;
+    if (!isMap(j)) bad(f, 'not a mapping', 'write { workload: NAME, settings: { … } }');
+    const jm = j as Record<string, unknown>;
+    for (const k of Object.keys(jm)) if (!JOB_FIELDS.includes(k)) bad(`${f}.${k}`, 'unknown field', `use ${JOB_FIELDS.join(', ')}`);
+    if (typeof jm.workload !== 'string' || jm.workload === '') bad(`${f}.workload`, 'missing', 'name a generator, a workload or a spec file');
+    const run = jm.run === undefined ? 'timed' : runOf(`${f}.run`, jm.run, bad);
+    const mode = jm.mode === undefined ? undefined : modeOf(`${f}.mode`, jm.mode, bad);
+    const hypervisor = jm.hypervisor === undefined ? undefined : hypervisorOf(`${f}.hypervisor`, jm.hypervisor, bad);
+    if (hypervisor !== undefined && mode === undefined) bad(`${f}.hypervisor`, 'a hypervisor applies to an I/O path, and the job has no mode', 'add mode: passthrough (or another I/O path) to the job');
+    const own = scalarSettings(`${f}.settings`, jm.settings, bad);
+    explicit.push({
+      workload: jm.workload as string, run, mode, hypervisor, settings: { ...settings, ...own }, field: f,
+      origin: (k) => (k in own ? `${f}.settings.${k}` : `settings.${k}`),
     });
-  }
-  if (workloads.length === 0 && explicit.length === 0) bad('workloads', 'no workloads and no jobs', 'list workloads: (and axes:) or jobs:');
+  });
+  return explicit;
+}
 
-  // resolve each workload once: a spec (library name or file), a generator, or a trace file
+/** `fn()`, with an InputError that does not name the spec file prefixed by the file and `field`. */
+function within<T>(file: string, field: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof InputError && !e.message.startsWith(file)) throw new InputError(`${file}: ${field}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Each workload (with the field naming it) resolved once: a spec (library name or file), a generator, or a trace file. */
+function resolveWorkloads(named: Array<[string, string]>, file: string, bad: Bad): { inputs: Record<string, JobInput>; specs: Record<string, WorkloadSpec> } {
   const inputs: Record<string, JobInput> = {};
   const specs: Record<string, WorkloadSpec> = {};
-  const resolveWorkload = (w: string, field: string): void => {
-    if (inputs[w]) return;
+  for (const [w, field] of named) {
+    if (inputs[w]) continue;
     const asPath = isAbsolute(w) ? w : resolve(dirname(file), w);
     const isFile = existsSync(asPath) && statSync(asPath).isFile();
-    try {
+    within(file, field, () => {
       if (isFile && /\.(ya?ml|json)$/.test(w)) {
         specs[w] = findWorkload(asPath)!;
         inputs[w] = { kind: 'spec', file: asPath };
@@ -244,15 +288,18 @@ export function parseSweepSpec(raw: unknown, file: string): SweepSpec {
         specs[w] = s!;
         inputs[w] = { kind: 'spec', file: s!.file };
       }
-    } catch (e) {
-      if (e instanceof InputError && !e.message.startsWith(file)) throw new InputError(`${file}: ${field}: ${e.message}`);
-      throw e;
-    }
-  };
-  workloads.forEach((w, i) => resolveWorkload(w, `workloads[${i}]`));
-  explicit.forEach((j) => resolveWorkload(j.workload, `${j.field}.workload`));
+    });
+  }
+  return { inputs, specs };
+}
 
-  // expand: workload-major, then the workload spec's own sweep points, then the axes (in order, last fastest)
+/**
+ * The product's jobs: workload-major, then the workload spec's own sweep points, then the axes (in
+ * order, last fastest), each on top of the spec's `settings`.
+ */
+export function axisJobs(workloads: readonly string[], specs: Readonly<Record<string, WorkloadSpec>>, axes: Array<[string, SettingValue[]]>, settings: Record<string, SettingValue>): RawJob[] {
+  const axisKeys = new Set(axes.map(([k]) => k));
+  const topOrigin = (k: string): string => (axisKeys.has(k) ? `axes.${k}` : k in settings ? `settings.${k}` : '');
   const axisPoints = sweepPoints({ sweep: Object.fromEntries(axes) });
   const raws: RawJob[] = [];
   workloads.forEach((w, wi) => {
@@ -278,8 +325,11 @@ export function parseSweepSpec(raw: unknown, file: string): SweepSpec {
       }
     }
   });
-  raws.push(...explicit);
+  return raws;
+}
 
+/** The job list: ids (a repeated run kept once), each job's config resolved, and the refused I/O paths with their reasons. */
+function sweepJobs(raws: readonly RawJob[], inputs: Record<string, JobInput>, specs: Record<string, WorkloadSpec>, file: string): Pick<SweepSpec, 'jobs' | 'configs' | 'refused'> {
   const jobs: SweepJob[] = [];
   const configs: Array<Readonly<Config>> = [];
   const refused: Record<string, string> = {};
@@ -289,13 +339,7 @@ export function parseSweepSpec(raw: unknown, file: string): SweepSpec {
     const id = jobId(r.workload, r.run, r.settings, r.mode, hypervisor);
     if (seen.has(id)) continue; // the same run twice (an axis repeating a workload's own sweep): run it once
     seen.add(id);
-    let cfg: Readonly<Config>;
-    try {
-      cfg = jobConfig(r, inputs[r.workload], specs[r.workload], file);
-    } catch (e) {
-      if (e instanceof InputError && !e.message.startsWith(file)) throw new InputError(`${file}: ${r.field}: ${e.message}`);
-      throw e;
-    }
+    const cfg = within(file, r.field, () => jobConfig(r, inputs[r.workload], specs[r.workload], file));
     const job: SweepJob = { id, index: jobs.length, workload: r.workload, run: r.run, ...(r.mode !== undefined ? { mode: r.mode, hypervisor } : {}), settings: r.settings };
     if (r.mode !== undefined) {
       const why = pathRefusal(r.mode, PROFILES[hypervisor!], deviceClassOf(cfg.workload.kind));
@@ -304,7 +348,7 @@ export function parseSweepSpec(raw: unknown, file: string): SweepSpec {
     jobs.push(job);
     configs.push(cfg);
   }
-  return { name: o.name as string, file, jobs, inputs, specs, configs, refused };
+  return { jobs, configs, refused };
 }
 
 const DEVICE_NAMES: Readonly<Record<DeviceClass, string>> = { nic: 'a NIC', gpu: 'a GPU', blk: 'a block device' };
