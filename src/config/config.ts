@@ -9,10 +9,16 @@ import { inputError } from '../util/errors.js';
 import { canonicalBdf } from './bdf.js';
 import { findPlatform, PLATFORMS } from './platforms.js';
 import { validatePcieSpec, PCIE_DEFAULTS, type PcieLinkSpec } from './pcie.js';
+import { fromKnobs } from './tree.js';
 import type { GpuSection } from './knobs/gpu.js';
 import type { NicSection } from './knobs/nic.js';
 import type { IrqSection } from './knobs/irq.js';
 import type { MigrationSection } from './knobs/migration.js';
+import type { CpuSection, CpuVirtSection } from './knobs/cpu.js';
+import type { NestedSection } from './knobs/nested.js';
+import type { PathsSection } from './knobs/paths.js';
+import type { FaultSection } from './knobs/faults.js';
+import type { BlkSection } from './knobs/blk.js';
 
 export interface CacheCfg { entries: number; ways: number; policy: Policy; enabled?: boolean }
 export type IommuMode = 'off' | 'identity' | 'strict' | 'lazy';
@@ -26,9 +32,9 @@ export interface Config {
     mode: IommuMode;
     levels: 3 | 4 | 5;
     superpages: boolean;
-    iotlb: CacheCfg & { '2m': CacheCfg; '1g': CacheCfg };
-    pwc: { pde: CacheCfg; pdpte: CacheCfg; pml4e: CacheCfg; pml5e: CacheCfg };
-    contextCache: CacheCfg;
+    iotlb: CacheCfg & { '2m': CacheCfg; '1g': CacheCfg; latencyCycles: number };
+    pwc: { pde: CacheCfg; pdpte: CacheCfg; pml4e: CacheCfg; pml5e: CacheCfg; latencyCycles: number };
+    contextCache: CacheCfg & { latencyCycles: number };
     pasidCache: CacheCfg;
     flushQueue: { entries: number; timeoutNs: number };
     psi: { maxAddressMask: number; pwcScope: 'domain' | 'range' | 'none' };
@@ -52,10 +58,15 @@ export interface Config {
   nic: NicSection;
   irq: IrqSection;
   migration: MigrationSection;
+  cpu: CpuSection;
+  virt: CpuVirtSection & NestedSection & PathsSection;
+  fault: FaultSection;
+  blk: BlkSection;
+  ftrace: { synthesize: 'touch' | 'none'; synthDelayNs: number; device: string };
   [extra: string]: unknown;
 }
 
-function getPath(obj: Record<string, unknown>, path: string[]): unknown {
+function getPath(obj: object, path: string[]): unknown {
   let o: unknown = obj;
   for (const p of path) {
     if (typeof o !== 'object' || o === null) return undefined;
@@ -71,7 +82,7 @@ export function defaultConfig(): Config {
     if (k.key.startsWith('devices.*.')) continue;
     setPath(c, k.key.split('.'), k.default);
   }
-  return c as unknown as Config;
+  return fromKnobs<Config>(c);
 }
 
 function deviceDefaults(c: Config): DeviceCfg {
@@ -80,7 +91,7 @@ function deviceDefaults(c: Config): DeviceCfg {
     if (!k.key.startsWith('devices.*.')) continue;
     setPath(d, k.key.slice('devices.*.'.length).split('.'), k.default);
   }
-  const dev = d as unknown as DeviceCfg;
+  const dev = fromKnobs<DeviceCfg>(d);
   dev.atc = { ...c.atc };
   return dev;
 }
@@ -103,10 +114,10 @@ export function applySetting(c: Config, key: string, raw: string | number | bool
   if (device !== undefined) {
     const d = deviceCfg(c, device);
     const rest = key.slice(key.indexOf(device) + device.length + 1);
-    setPath(d as unknown as Record<string, unknown>, rest.split('.'), v);
+    setPath(d, rest.split('.'), v);
     return;
   }
-  setPath(c as unknown as Record<string, unknown>, knob.key.split('.'), v);
+  setPath(c, knob.key.split('.'), v);
 }
 
 /** Parse `key=value` strings from the command line. */
@@ -186,7 +197,7 @@ export function pcieSpec(c: Readonly<Config>): PcieLinkSpec {
 }
 
 export function knobValue(c: Config, knob: Knob): unknown {
-  return getPath(c as unknown as Record<string, unknown>, knob.key.split('.'));
+  return getPath(c, knob.key.split('.'));
 }
 
 /** Settings of one device from a resolved config: its own entry, else class defaults. */

@@ -82,8 +82,8 @@ function editDistance(a: string, b: string): number {
 }
 
 /** Set obj[a][b][c] = value for path [a, b, c], creating objects on the way. */
-export function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
-  let o = obj;
+export function setPath(obj: object, path: string[], value: unknown): void {
+  let o = obj as Record<string, unknown>;
   for (let i = 0; i < path.length - 1; i++) {
     const p = path[i];
     if (typeof o[p] !== 'object' || o[p] === null) o[p] = {};

@@ -150,7 +150,7 @@ export function validatePcieSpec(spec: PcieLinkSpec, keyPrefix: string): void {
   if (spec === null || typeof spec !== 'object') {
     throw inputError(`${keyPrefix || 'pcie'}=${show(spec)}`, 'must be an object of PCIe link fields', 'see src/pcie/README.md');
   }
-  const s = spec as unknown as Record<string, unknown>;
+  const s: Record<string, unknown> = { ...spec }; // the fields as given (a caller may pass anything)
   checkOneOf(k('gen'), s['gen'], PCIE_GENS);
   checkOneOf(k('lanes'), s['lanes'], PCIE_LANES);
   checkOneOf(k('mpsBytes'), s['mpsBytes'], PCIE_SIZES);

@@ -26,3 +26,12 @@ type Merge<T> = T extends object ? { [K in keyof T]: Merge<T[K]> } : T;
 export type KnobTree<Ks extends readonly Knob[]> = Merge<Intersect<{
   [I in keyof Ks]: Ks[I] extends { key: infer K extends string } ? (K extends `devices.*.${string}` ? never : Nest<Path<K>, KnobValue<Ks[I]>>) : never
 }[number]>>;
+
+/**
+ * The object a resolver built by setting every key of its knob table (each value parsed and
+ * checked by the table's knob), seen as the type the table declares: the one place the
+ * configuration's type is asserted rather than inferred (the keys are the table's, so the shape is).
+ */
+export function fromKnobs<T extends object>(built: Record<string, unknown>): T {
+  return built as T;
+}

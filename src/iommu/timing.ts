@@ -53,9 +53,9 @@ export class IommuTiming {
   constructor(readonly iommu: Iommu, cfg: Readonly<Config>, private readonly mem: MemoryTiming, readonly units = 1) {
     this.clock = new Clock(cfg.iommu.clockMHz * 1e6);
     const c = (n: number) => this.clock.cycles(n);
-    this.iotlbPs = c((cfg.iommu.iotlb as unknown as { latencyCycles: number }).latencyCycles);
-    this.pwcPs = c((cfg.iommu.pwc as unknown as { latencyCycles: number }).latencyCycles);
-    this.ctxPs = c((cfg.iommu.contextCache as unknown as { latencyCycles: number }).latencyCycles);
+    this.iotlbPs = c(cfg.iommu.iotlb.latencyCycles);
+    this.pwcPs = c(cfg.iommu.pwc.latencyCycles);
+    this.ctxPs = c(cfg.iommu.contextCache.latencyCycles);
     this.descPs = Math.round(cfg.iommu.invalidation.descriptorNs * 1000);
     this.walkFixedPs = Math.round(cfg.iommu.walker.latencyNs * 1000);
     this.walkStepPs = Math.round(cfg.iommu.walker.stepNs * 1000);

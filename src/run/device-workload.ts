@@ -43,7 +43,7 @@ export function timeSlice(t: TraceColumns, sliceNs: number, periodNs: number): T
 }
 
 function vgpuSlicing(cfg: Readonly<Config>): { sliceNs: number; periodNs: number } {
-  const v = (cfg as unknown as { virt: { vgpu: { tenants: number; timesliceUs: number; switchUs: number } } }).virt.vgpu;
+  const v = cfg.virt.vgpu;
   // alone on the GPU a vGPU keeps the engines: no other slices, no switches
   return { sliceNs: v.timesliceUs * 1000, periodNs: v.tenants > 1 ? v.tenants * (v.timesliceUs + v.switchUs) * 1000 : v.timesliceUs * 1000 };
 }
@@ -70,7 +70,7 @@ export function deviceWorkload(name: string, kind: string, captured?: PacketColu
         const offered = span > 0 ? (bytes * 8) / span : Infinity;
         const s = mode === 'vgpu' ? vgpuSlicing(cfg) : undefined;
         const trace = s ? timeSlice(raw, s.sliceNs, s.periodNs) : raw;
-        return { trace, stats: { packets: dmas, bytes, interrupts: copies.count, maps: 0, unmaps: 0, flushes: 0, commands: copies.count, commandCycles: (cfg as unknown as { cpu: { gpuSubmitCycles: number } }).cpu.gpuSubmitCycles, device, mapPages: mapped }, offeredGbps: offered };
+        return { trace, stats: { packets: dmas, bytes, interrupts: copies.count, maps: 0, unmaps: 0, flushes: 0, commands: copies.count, commandCycles: cfg.cpu.gpuSubmitCycles, device, mapPages: mapped }, offeredGbps: offered };
       },
     };
   }
@@ -80,7 +80,7 @@ export function deviceWorkload(name: string, kind: string, captured?: PacketColu
       build: (cfg) => {
         const { trace, stats } = blkTrace(blkSpec(cfg));
         const offered = stats.spanNs > 0 ? (stats.bytes * 8) / stats.spanNs : Infinity;
-        const ioCycles = (cfg as unknown as { blk: { ioCycles: number } }).blk.ioCycles;
+        const ioCycles = cfg.blk.ioCycles;
         return {
           trace, offeredGbps: offered,
           stats: { packets: stats.ios, bytes: stats.bytes, interrupts: stats.interrupts, maps: stats.maps, unmaps: stats.unmaps, flushes: 0, commands: stats.ios, commandCycles: ioCycles, device, mapPages: stats.maps > 0 ? stats.pages : undefined },

@@ -137,7 +137,7 @@ export function devicePaths(device: DeviceClass, modes: readonly Mode[]): Mode[]
  */
 export function pathNotes(mode: Mode, device: DeviceClass, prof: HypervisorProfile, cfg?: Readonly<Config>): string[] {
   if (device !== 'gpu') return [];
-  const primary = (cfg as unknown as { virt?: { gpuPrimaryDisplay?: boolean } } | undefined)?.virt?.gpuPrimaryDisplay === true;
+  const primary = cfg?.virt?.gpuPrimaryDisplay === true;
   const notes: string[] = [];
   if (mode === 'passthrough' || mode === 'passthrough-pi' || mode === 'passthrough-viommu') {
     if (prof.name === 'kvm') {

@@ -3,10 +3,11 @@
  * event with their sources (published-figures §4 where published; assumptions marked).
  */
 import type { Knob } from '../knob.js';
+import type { KnobTree } from '../tree.js';
 
 const DALL = 'Dall et al., ISCA 2016 Table II / USENIX ATC 2017 Table 2 (Xeon E5-2450, KVM) [S]';
 
-export const CPU_KNOBS: Knob[] = [
+const CPU_TABLE = [
   { key: 'cpu.ghz', kind: 'number', default: 2.4, min: 0.1, max: 10, unit: 'GHz', doc: 'core clock the cycle costs are counted in', source: 'Xeon E5-2630 v4 turbo-less 2.2 GHz / E5-2450 2.1 GHz class; 2.4 GHz assumed (Broadwell-EP all-core)' },
   { key: 'cpu.cores', kind: 'int', default: 1, min: 1, max: 1024, unit: 'cores', doc: 'cores serving the I/O path (guest vCPUs for the guest side, host cores for the VMM / vhost / host driver side)', source: 'one queue per core, one queue measured (as pcie-bench and F&S measure per core)' },
   { key: 'cpu.driverRxCycles', kind: 'number', default: 1800, min: 0, unit: 'cycles', doc: 'driver + network stack work per received packet (descriptor handling, skb, protocol), bare metal', source: 'assumption: ~0.75 µs per 1500 B packet at 2.4 GHz, which puts one core near 10 GbE line rate without GRO, as Linux manages (Cai et al., SIGCOMM 2021, one core ~ tens of Gb/s only with GRO/TSO) [S]' },
@@ -29,4 +30,9 @@ export const CPU_KNOBS: Knob[] = [
   { key: 'virt.backendCores', kind: 'int', default: 0, min: 0, max: 1024, unit: 'cores', doc: 'cores for the paravirtual backend (vhost): 0 = it shares the vCPU\'s core, so every path is charged to the same cpu.cores (the cycles-per-packet efficiency comparison)', source: 'one core per flow for every path, as efficiency comparisons count it (assumption; set 1 for a dedicated vhost core)' },
   { key: 'virt.pioAccessesPerPacket', kind: 'number', default: 0, min: 0, unit: 'accesses', doc: 'I/O-port BAR accesses per packet of an assigned device; each is trapped (bhyve traps I/O-port BARs per access, VFIO forwards them through the VMM) and costs a user-space I/O exit', source: 'bhyve seed (N. Natu, 2011): I/O-port BARs trapped, MMIO direct; 0 for MMIO-only NICs' },
   { key: 'virt.virtioBatch', kind: 'number', default: 32, min: 1, unit: 'packets', doc: 'packets per notification and per injected interrupt on the virtio path with event-index suppression under load', source: 'assumption: NAPI budget-sized batches' },
-];
+] as const satisfies readonly Knob[];
+export const CPU_KNOBS: readonly Knob[] = CPU_TABLE;
+
+/** The configuration's `cpu` section and the `virt` exit costs, typed from CPU_KNOBS's table. */
+export type CpuSection = KnobTree<typeof CPU_TABLE>['cpu'];
+export type CpuVirtSection = KnobTree<typeof CPU_TABLE>['virt'];

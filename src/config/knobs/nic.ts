@@ -10,7 +10,7 @@
  * (3 → 39, 4 → 48, 5 → 57).
  */
 import type { Knob } from '../knob.js';
-import type { KnobTree } from '../tree.js';
+import { fromKnobs, type KnobTree } from '../tree.js';
 import { parseKnobValue, closestKey, setPath } from '../knob.js';
 import { inputError } from '../../util/errors.js';
 
@@ -142,7 +142,7 @@ export function resolveNicConfig(settings: Record<string, unknown> = {}): NicCon
     setPath(c, key.slice(4).split('.'), parseKnobValue(knob, key, raw));
     given.add(key);
   }
-  const cfg = c as unknown as NicConfig;
+  const cfg = fromKnobs<NicConfig>(c);
 
   // follow the IOMMU settings where the NIC ones are not given (validated by the IOMMU's own knobs)
   const follow = (from: string, to: string, set: (v: number) => void): void => {

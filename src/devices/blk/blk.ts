@@ -56,7 +56,7 @@ const PER_IO_IOVA = 256 * 1024 ** 3; // per-I/O mappings, recycled
 const PHYS_BASE = 1024 ** 3;
 
 export function blkSpec(cfg: Readonly<Config>): BlkSpec {
-  const b = (cfg as unknown as { blk: { queueDepth: number; deviceGBps: number; latencyUs: number; maxIops: number; completionsPerInterrupt: number; buffers: BlkBufferPolicy } }).blk;
+  const b = cfg.blk;
   const w = cfg.workload;
   if (w.size > 64 * MIB2) throw inputError(`workload.size=${w.size}`, 'an NVMe command of more than 128 MiB', 'use a block size up to 128MiB (MDTS)');
   if (w.op === 'wrrd') throw inputError('workload.op=wrrd', 'an NVMe command reads or writes', 'use workload.op=read or write');

@@ -48,7 +48,7 @@ export async function compareOnPool(runner: TaskRunner, c: CompareJobs): Promise
   const modes = devicePaths(w.device ?? 'nic', c.modes);
   const simulated = new Set(simulatedModes(c.modes, c.hypervisor, w.device));
   // a nic-pcap workload's frames: read once here (an unreadable capture stops here, as one line), shared with every path
-  const pcap = (base.workload as unknown as { pcap?: string }).pcap;
+  const pcap = base.workload.pcap;
   let captured: SharedPackets | undefined;
   if (base.workload.kind === 'nic-pcap' && pcap && simulated.size > 0) captured = sharePackets(readCapturePackets(pcap), 'pcap', pcap);
   // every config first (a bad one fails before any path runs), then the paths' tasks
@@ -56,7 +56,7 @@ export async function compareOnPool(runner: TaskRunner, c: CompareJobs): Promise
     if (!simulated.has(mode)) return undefined;
     const settings = PATHS[mode].deviceSettings(viommu, base.vm.s2PageBytes, w.device);
     const cfg = c.configFor(settings);
-    const own = captured && (cfg.workload as unknown as { pcap?: string }).pcap === pcap ? captured : undefined;
+    const own = captured && cfg.workload.pcap === pcap ? captured : undefined;
     return {
       kind: 'compare-mode', workload: c.workload, workloadKind: c.workloadKind, mode, hypervisor: c.hypervisor, viommu,
       configs: [['[]', base], [JSON.stringify(settings), cfg]], ...(own ? { captured: own } : {}),

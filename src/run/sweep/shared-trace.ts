@@ -142,8 +142,8 @@ function parseKey(fmt: string, cfg: Readonly<Config>): string {
   switch (fmt) {
     case 'csv':
     case 'jsonl': return `bits=${addressBits(cfg)}`;
-    case 'ftrace': return JSON.stringify((cfg as unknown as { ftrace?: unknown }).ftrace ?? null);
-    case 'gpu': return JSON.stringify((cfg as unknown as { gpu?: unknown }).gpu ?? null);
+    case 'ftrace': return JSON.stringify(cfg.ftrace ?? null);
+    case 'gpu': return JSON.stringify(cfg.gpu ?? null);
     default: return ''; // iotrace: nothing; pcap/pcapng: the frames are shared, the NIC model runs per job
   }
 }

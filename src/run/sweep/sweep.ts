@@ -134,7 +134,7 @@ export function shardJobs(jobs: SweepJob[], shard?: [number, number]): SweepJob[
 function prepare(spec: SweepSpec, job: SweepJob, cfg: Readonly<Config>, shares: TraceShares): { input: WorkerInput; cost: number } | { error: string } {
   const input = spec.inputs[job.workload];
   const ws = spec.specs[job.workload];
-  const w = cfg.workload as unknown as { count?: number; size?: number; kind: string; pcap?: string };
+  const w = cfg.workload;
   const perRequest = 1 + (typeof w.size === 'number' ? w.size : 0) / 1024;
   const tracePath = input.kind === 'trace' ? input.path : ws?.trace;
   if (tracePath !== undefined) {
