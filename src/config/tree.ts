@@ -6,6 +6,7 @@
  * boolean, string as string, every other kind number). A knob declared once is typed everywhere.
  */
 import type { Knob } from './knob.js';
+import type { Path, Nest, Intersect, Merge } from '../util/dotted.js';
 
 /** A knob's value type. */
 export type KnobValue<K> =
@@ -13,14 +14,6 @@ export type KnobValue<K> =
     : K extends { kind: 'enum'; values: readonly (infer V)[] } ? V
       : K extends { kind: 'string' } ? string
         : number;
-
-type Path<S extends string> = S extends `${infer H}.${infer T}` ? [H, ...Path<T>] : [S];
-type Nest<P extends readonly string[], V> = P extends [infer H extends string, ...infer T extends string[]]
-  ? { [k in H]: T extends [] ? V : Nest<T, V> }
-  : never;
-type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
-/** Flatten an intersection of nested objects into one object type (readable in editor hovers and errors). */
-type Merge<T> = T extends object ? { [K in keyof T]: Merge<T[K]> } : T;
 
 /** The nested object a knob table's keys describe (per-device `devices.*.` keys left out). */
 export type KnobTree<Ks extends readonly Knob[]> = Merge<Intersect<{

@@ -19,6 +19,7 @@ import {
   F_ROOT, F_CONTEXT, F_WIDTH, F_WRITE_RO, F_READ_WO, F_NOT_PRESENT, F_NESTED_S2, FAULT_NAMES, faultCode,
 } from './faults.js';
 import { inputError } from '../util/errors.js';
+import { IOMMU_STATS, PWC_NAMES, type IommuMetrics } from './stats.js';
 
 export const MODE_OFF = 0;
 export const MODE_IDENTITY = 1;
@@ -42,7 +43,6 @@ export const HOST_TABLE_BASE_FRAME = 0x1000_0000; // 1 TiB
 export const HOST_TABLE_PAGES = 1 << 24; // up to 64 GiB of host tables
 export const GUEST_RAM_HPA_FRAME = 0x100_0000; // guest RAM backed at 64 GiB host physical
 
-const PWC_NAMES = ['pde', 'pdpte', 'pml4e', 'pml5e'] as const;
 /** Largest page-number value we accept (57-bit address space). */
 const MAX_PN = 2 ** 45;
 
@@ -857,58 +857,12 @@ export class Iommu {
 
   // ------------------------------------------------------------------ results
 
+  /** The result's IOMMU metrics: every statistic of the declaration table (stats.ts), read once, in its order. */
   metrics(): IommuMetrics {
-    const byReason: Record<string, number> = {};
-    FAULT_NAMES.forEach((n, k) => { if (this.faultsByKind[k] > 0) byReason[n] = this.faultsByKind[k]; });
-    const byCode: Record<string, number> = {};
-    for (let c = 0; c < 256; c++) if (this.faultsByCode[c] > 0) byCode[`0x${c.toString(16)}`] = this.faultsByCode[c];
-    const pwc: Record<string, { hits: number; misses: number; entries: number; enabled: boolean }> = {};
-    PWC_NAMES.forEach((n, k) => {
-      const c = this.pwc[k];
-      pwc[n] = c ? { hits: c.hits, misses: c.misses, entries: c.entries, enabled: true } : { hits: 0, misses: 0, entries: 0, enabled: false };
-    });
-    const records = [];
-    for (let i = 0; i < Math.min(this.faults, Iommu.MAX_FAULT_RECORDS); i++) {
-      records.push({ timeNs: this.faultTime[i], sourceId: this.faultSid[i], iova: '0x' + (this.faultPn[i] * 4096).toString(16), reason: FAULT_NAMES[this.faultKind[i]] });
-    }
-    return {
-      translations: this.translations,
-      iotlb: {
-        lookups: this.iotlbLookups, hits: this.iotlbHits, misses: this.iotlbMisses,
-        hitRate: this.iotlbLookups > 0 ? this.iotlbHits / this.iotlbLookups : 0,
-        byPageSize: {
-          '4k': { hits: this.iotlb4k.hits, misses: this.iotlb4k.misses, fills: this.iotlb4k.fills, evictions: this.iotlb4k.evictions },
-          '2m': { hits: this.iotlb2m.hits, misses: this.iotlb2m.misses, fills: this.iotlb2m.fills, evictions: this.iotlb2m.evictions },
-          '1g': { hits: this.iotlb1g.hits, misses: this.iotlb1g.misses, fills: this.iotlb1g.fills, evictions: this.iotlb1g.evictions },
-        },
-        nestedS2: { lookups: this.s2Lookups, hits: this.s2Hits },
-      },
-      pwc,
-      walks: {
-        count: this.walks, memReads: this.walkReads - this.contextReads, nestedS2Reads: this.nestedS2Reads, readsPerWalk: this.walks > 0 ? (this.walkReads - this.contextReads) / this.walks : 0,
-        readsByLevel: { pte: this.readsByLevel[1], pde: this.readsByLevel[2], pdpte: this.readsByLevel[3], pml4e: this.readsByLevel[4], pml5e: this.readsByLevel[5] },
-      },
-      contextCache: { hits: this.contextCache.hits, misses: this.contextCache.misses, memReads: this.contextReads },
-      pasidCache: { hits: this.pasidCache.hits, misses: this.pasidCache.misses, memReads: this.pasidReads },
-      atc: { lookups: this.atcLookups, hits: this.atcHits },
-      invalidations: { ...this.inv, iotlbEntriesDropped: this.invalidatedIotlbEntries, pwcEntriesDropped: this.invalidatedPwcEntries, flushQueueFlushes: this.flushQueueFlushes, flushQueueTimeouts: this.flushQueueTimeouts },
-      mapping: { mapCalls: this.mapCalls, mapFailed: this.mapFailed, mappedPages: this.mapPages, unmapCalls: this.unmapCalls, unmappedPages: this.unmapPages, ignoredOps: this.ignoredMapOps, tablesFreed: this.tablesFreed, tablePagesInUse: this.hostMem.inUse + (this.guestMem?.inUse ?? 0), tablePagesPeak: this.hostMem.peakInUse + (this.guestMem?.peakInUse ?? 0) },
-      faults: { count: this.faults, byReason, byCode, first: records },
-    };
+    return IOMMU_STATS.build(this) as IommuMetrics;
   }
 }
 
-export interface IommuMetrics {
-  translations: number;
-  iotlb: { lookups: number; hits: number; misses: number; hitRate: number; byPageSize: Record<string, { hits: number; misses: number; fills: number; evictions: number }>; nestedS2: { lookups: number; hits: number } };
-  pwc: Record<string, { hits: number; misses: number; entries: number; enabled: boolean }>;
-  walks: { count: number; memReads: number; nestedS2Reads: number; readsPerWalk: number; readsByLevel: { pte: number; pde: number; pdpte: number; pml4e: number; pml5e: number } };
-  contextCache: { hits: number; misses: number; memReads: number };
-  pasidCache: { hits: number; misses: number; memReads: number };
-  atc: { lookups: number; hits: number };
-  invalidations: InvalidationCounts & { iotlbEntriesDropped: number; pwcEntriesDropped: number; flushQueueFlushes: number; flushQueueTimeouts: number };
-  mapping: Record<string, number>;
-  faults: { count: number; byReason: Record<string, number>; byCode: Record<string, number>; first: Array<{ timeNs: number; sourceId: number; iova: string; reason: string }> };
-}
+export type { IommuMetrics } from './stats.js';
 
 export { MAX_PN };
