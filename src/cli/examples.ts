@@ -57,6 +57,10 @@ export const EXAMPLES: Record<string, Example[]> = {
     ['iommusim config', 'every configuration key with its default, unit and source'],
     ['iommusim config --markdown > docs/config.md', 'the reference as a Markdown table'],
   ],
+  metrics: [
+    ['iommusim metrics', 'every declared metric of a result: path, kind, unit, meaning'],
+    ['iommusim metrics --markdown > docs/metrics.md', 'the reference as Markdown'],
+  ],
   platforms: [
     ['iommusim platforms', 'the platform presets with their settings and sources'],
     ['iommusim platforms | grep -A4 \'^cascadelake-100g$\'', 'one preset\'s settings and sources (apply it with run --platform cascadelake-100g)'],

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { newProgram } from './root.js';
 import { registerRun } from './run.js';
 import { registerConfig, registerPlatforms } from './config.js';
+import { registerMetrics } from './metrics.js';
 import { registerWorkloads } from './workloads.js';
 import { registerTrace } from './trace.js';
 import { registerCompare, registerMigrate } from './compare.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerConfig(program);
   registerPlatforms(program);
+  registerMetrics(program);
   registerWorkloads(program);
   registerTrace(program);
   registerCompare(program);

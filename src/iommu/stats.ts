@@ -23,7 +23,7 @@ function iotlbArray<const N extends (typeof PAGE_SIZES)[number]>(n: N, cacheOf: 
   return [
     { path: `${p}.hits`, kind: 'count', unit: 'probes', desc: `${what}: probes that hit (every probe of the array: top-level lookups and the second-stage lookups of nested walks; an array with no valid entry is not probed)`, read: (s: Iommu) => cacheOf(s).hits },
     { path: `${p}.misses`, kind: 'count', unit: 'probes', desc: `${what}: probes that missed`, read: (s: Iommu) => cacheOf(s).misses },
-    { path: `${p}.fills`, kind: 'count', unit: 'entries', desc: `${what}: entries filled by walks that ended in a leaf of this size`, read: (s: Iommu) => cacheOf(s).fills },
+    { path: `${p}.fills`, kind: 'count', unit: 'entries', desc: `${what}: entries filled by walks whose leaf (for a nested translation, the smaller of the two stages' leaves) is this size, the second-stage walks of nested translations included`, read: (s: Iommu) => cacheOf(s).fills },
     { path: `${p}.evictions`, kind: 'count', unit: 'entries', desc: `${what}: fills that replaced a valid entry`, read: (s: Iommu) => cacheOf(s).evictions },
   ] as const;
 }
@@ -37,7 +37,7 @@ function pwcCache<const N extends (typeof PWC_NAMES)[number]>(n: N) {
     { path: `${p}.hits`, kind: 'count', unit: 'probes', desc: `${what}: probes that hit (walks probe the caches deepest first and stop at the first hit; 0 when the cache is disabled)`, read: (s: Iommu) => s.pwc[k]?.hits ?? 0 },
     { path: `${p}.misses`, kind: 'count', unit: 'probes', desc: `${what}: probes that missed`, read: (s: Iommu) => s.pwc[k]?.misses ?? 0 },
     { path: `${p}.entries`, kind: 'level', unit: 'entries', desc: `${what}: its capacity (iommu.pwc.${n}.entries; 0 when disabled)`, read: (s: Iommu) => s.pwc[k]?.entries ?? 0 },
-    { path: `${p}.enabled`, kind: 'flag', unit: 'on/off', desc: `${what}: present (false when iommu.pwc.${n}.enabled is off or the tables have fewer than ${k + 2} levels)`, read: (s: Iommu) => s.pwc[k] !== null },
+    { path: `${p}.enabled`, kind: 'flag', unit: 'on/off', desc: `${what}: present (false when iommu.pwc.${n}.enabled is off${k + 2 > 3 ? ` or iommu.levels is below ${k + 2}` : ''})`, read: (s: Iommu) => s.pwc[k] !== null },
   ] as const;
 }
 
@@ -67,14 +67,14 @@ function faultRecords(s: Iommu): FaultRecord[] {
 const IOMMU_STATS_TABLE = [
   { path: 'translations', kind: 'count', unit: 'requests', desc: 'translation requests: every 4 KiB piece of a DMA the IOMMU was asked to translate (pass-through, device-TLB hits and faulting ones included; with iommu.mode=off each is counted and returned untranslated)', read: (s) => s.translations },
 
-  { path: 'iotlb.lookups', kind: 'count', unit: 'lookups', desc: 'IOTLB lookups of top-level translations (requests answered by a device TLB, pass-through requests and context faults do not look up; the second-stage lookups of nested walks are iotlb.nestedS2)', read: (s) => s.iotlbLookups },
+  { path: 'iotlb.lookups', kind: 'count', unit: 'lookups', desc: 'IOTLB lookups of top-level translations (requests answered by a device TLB, pass-through requests and requests that fault before it — root, context, width, PASID — do not look up; the second-stage lookups of nested walks are iotlb.nestedS2)', read: (s) => s.iotlbLookups },
   { path: 'iotlb.hits', kind: 'count', unit: 'lookups', desc: 'IOTLB lookups that hit in one of the page-size arrays', read: (s) => s.iotlbHits },
   { path: 'iotlb.misses', kind: 'count', unit: 'lookups', desc: 'IOTLB lookups that missed every array; each starts a page walk (walks.count)', read: (s) => s.iotlbMisses },
   { path: 'iotlb.hitRate', kind: 'ratio', unit: 'fraction (0–1)', desc: 'share of IOTLB lookups that hit', num: 'iotlb.hits', den: 'iotlb.lookups' },
   ...iotlbArray('4k', (s) => s.iotlb4k),
   ...iotlbArray('2m', (s) => s.iotlb2m),
   ...iotlbArray('1g', (s) => s.iotlb1g),
-  { path: 'iotlb.nestedS2.lookups', kind: 'count', unit: 'lookups', desc: 'nested walks: IOTLB lookups of second-stage (guest-physical) translations, one per guest table page and one for the final address', read: (s) => s.s2Lookups },
+  { path: 'iotlb.nestedS2.lookups', kind: 'count', unit: 'lookups', desc: 'nested walks: IOTLB lookups of second-stage (guest-physical) translations, one per guest table page a walk reads and one for the final address', read: (s) => s.s2Lookups },
   { path: 'iotlb.nestedS2.hits', kind: 'count', unit: 'lookups', desc: 'nested walks: second-stage IOTLB lookups that hit (a miss walks the second stage)', read: (s) => s.s2Hits },
 
   ...pwcCache('pde'),
@@ -87,10 +87,10 @@ const IOMMU_STATS_TABLE = [
   { path: 'walks.nestedS2Reads', kind: 'count', unit: 'reads', desc: 'nested walks: the part of walks.memReads that walked the second stage (guest table pages and the final guest-physical address)', read: (s) => s.nestedS2Reads },
   { path: 'walks.readsPerWalk', kind: 'ratio', unit: 'reads/walk', desc: 'memory reads per page walk', num: 'walks.memReads', den: 'walks.count' },
   { path: 'walks.readsByLevel.pte', kind: 'count', unit: 'reads', desc: 'reads of leaf PTEs (level 1) by walks of top-level translations (second-stage reads of nested walks not counted by level)', read: (s) => s.readsByLevel[1] },
-  { path: 'walks.readsByLevel.pde', kind: 'count', unit: 'reads', desc: 'reads of PDEs (level 2) by walks of top-level translations: the pde cache\'s misses that read memory', read: (s) => s.readsByLevel[2] },
-  { path: 'walks.readsByLevel.pdpte', kind: 'count', unit: 'reads', desc: 'reads of PDPTEs (level 3) by walks of top-level translations', read: (s) => s.readsByLevel[3] },
-  { path: 'walks.readsByLevel.pml4e', kind: 'count', unit: 'reads', desc: 'reads of PML4Es (level 4) by walks of top-level translations', read: (s) => s.readsByLevel[4] },
-  { path: 'walks.readsByLevel.pml5e', kind: 'count', unit: 'reads', desc: 'reads of PML5Es (level 5, 5-level tables only) by walks of top-level translations', read: (s) => s.readsByLevel[5] },
+  { path: 'walks.readsByLevel.pde', kind: 'count', unit: 'reads', desc: 'reads of PDEs (level 2) by walks of top-level translations: each a walk the pde cache did not serve', read: (s) => s.readsByLevel[2] },
+  { path: 'walks.readsByLevel.pdpte', kind: 'count', unit: 'reads', desc: 'reads of PDPTEs (level 3) by walks of top-level translations: each a walk the pdpte cache did not serve', read: (s) => s.readsByLevel[3] },
+  { path: 'walks.readsByLevel.pml4e', kind: 'count', unit: 'reads', desc: 'reads of PML4Es (level 4) by walks of top-level translations: each a walk the pml4e cache did not serve', read: (s) => s.readsByLevel[4] },
+  { path: 'walks.readsByLevel.pml5e', kind: 'count', unit: 'reads', desc: 'reads of PML5Es (level 5, 5-level tables only) by walks of top-level translations: each a walk the pml5e cache did not serve', read: (s) => s.readsByLevel[5] },
 
   { path: 'contextCache.hits', kind: 'count', unit: 'lookups', desc: 'context-cache lookups (by source-id) that hit', read: (s) => s.contextCache.hits },
   { path: 'contextCache.misses', kind: 'count', unit: 'lookups', desc: 'context-cache lookups that missed: each reads the root and context entries', read: (s) => s.contextCache.misses },
@@ -112,11 +112,11 @@ const IOMMU_STATS_TABLE = [
   { path: 'invalidations.flushQueueFlushes', kind: 'count', unit: 'flushes', desc: 'lazy mode: flush-queue drains (full queue, timeout, or end of run), each a domain-selective invalidation and a wait', read: (s) => s.flushQueueFlushes },
   { path: 'invalidations.flushQueueTimeouts', kind: 'count', unit: 'flushes', desc: 'lazy mode: the drains of invalidations.flushQueueFlushes that iommu.flushQueue.timeoutNs started', read: (s) => s.flushQueueTimeouts },
 
-  { path: 'mapping.mapCalls', kind: 'count', unit: 'calls', desc: 'map operations applied to a page table (ignored ones not counted)', read: (s) => s.mapCalls },
+  { path: 'mapping.mapCalls', kind: 'count', unit: 'calls', desc: 'map operations applied to a page table (failed ones included; ignored ones are mapping.ignoredOps)', read: (s) => s.mapCalls },
   { path: 'mapping.mapFailed', kind: 'count', unit: 'calls', desc: 'map operations that failed whole because a page was already mapped (Linux: -EEXIST)', read: (s) => s.mapFailed },
   { path: 'mapping.mappedPages', kind: 'count', unit: '4 KiB pages', desc: '4 KiB pages the successful map operations mapped', read: (s) => s.mapPages },
   { path: 'mapping.unmapCalls', kind: 'count', unit: 'calls', desc: 'unmap operations applied to a page table', read: (s) => s.unmapCalls },
-  { path: 'mapping.unmappedPages', kind: 'count', unit: '4 KiB pages', desc: '4 KiB pages the unmap operations cleared (a partly covered large leaf whole)', read: (s) => s.unmapPages },
+  { path: 'mapping.unmappedPages', kind: 'count', unit: '4 KiB pages', desc: '4 KiB pages the unmap operations unmapped (a partly covered large leaf counts whole: it is cleared whole, as Linux does)', read: (s) => s.unmapPages },
   { path: 'mapping.ignoredOps', kind: 'count', unit: 'calls', desc: 'map and unmap operations ignored: iommu.mode off or identity, or a device with no page table yet', read: (s) => s.ignoredMapOps },
   { path: 'mapping.tablesFreed', kind: 'count', unit: 'table pages', desc: 'page-table pages freed by unmaps that emptied them (reclaim)', read: (s) => s.tablesFreed },
   { path: 'mapping.tablePagesInUse', kind: 'level', unit: 'table pages', desc: 'page-table pages allocated at the end of the run (root and context tables, host and guest tables)', read: (s) => s.hostMem.inUse + (s.guestMem?.inUse ?? 0) },

@@ -3,6 +3,8 @@
  * summary.md and the tables in report.html.
  */
 import type { ReportInput, RunResult, CompareDoc } from './input.js';
+import type { IommuStatPath } from '../iommu/stats.js';
+import { valueAt } from '../util/stats.js';
 
 export type Cell = string | number | boolean | null;
 export interface Table {
@@ -64,6 +66,17 @@ const PATH_COLUMNS: Array<[string, (p: NonNullable<RunResult['path']>) => Cell]>
   ['path.coreUtilisation.vcpu', (p) => num(p.coreUtilisation?.vcpu)], ['path.coreUtilisation.backend', (p) => num(p.coreUtilisation?.backend)],
 ];
 
+type Column = [name: string, value: (r: RunResult) => Cell];
+/** A declared IOMMU statistic (src/iommu/stats.ts) as a column: named by its path (or `name`), read at it. */
+const stat = (path: IommuStatPath, name: string = path): Column => [name, (r) => num(valueAt(r.metrics, path))];
+
+/** The IOMMU's figures of a run: declared statistics, and the two the timing model and the report add. */
+const IOMMU_COLUMNS: Column[] = [
+  stat('iotlb.lookups'), stat('iotlb.hits'), stat('iotlb.misses'), stat('iotlb.hitRate'), ['iotlb.mergedMisses', (r) => num(r.metrics.iotlb?.mergedMisses)],
+  stat('walks.count'), stat('walks.memReads'), stat('walks.readsPerWalk'), ['walks.readsPerKiB', walkReadsPerKiB],
+  stat('invalidations.iotlb'), stat('invalidations.wait'), stat('faults.count', 'faults'),
+];
+
 export function runsTable(runs: readonly RunResult[]): Table {
   const swept = sweptKeys(runs);
   const paths = runs.some((r) => r.path) ? PATH_COLUMNS : [];
@@ -71,9 +84,7 @@ export function runsTable(runs: readonly RunResult[]): Table {
     'run', 'workload', 'platform', ...swept.map((k) => `config.${k}`), ...paths.map(([c]) => c), 'iommusim',
     'requests', 'bytes', 'simulatedTimeNs', 'throughputGbps', 'requestsPerSec',
     'latencyNs.p50', 'latencyNs.p90', 'latencyNs.p99', 'latencyNs.max',
-    'iotlb.lookups', 'iotlb.hits', 'iotlb.misses', 'iotlb.hitRate', 'iotlb.mergedMisses',
-    'walks.count', 'walks.memReads', 'walks.readsPerWalk', 'walks.readsPerKiB',
-    'invalidations.iotlb', 'invalidations.wait', 'faults',
+    ...IOMMU_COLUMNS.map(([c]) => c),
     'pcie.upGbps', 'pcie.downGbps', 'pcie.upUtilisation', 'pcie.downUtilisation', 'devices',
   ];
   const rows = runs.map((r, i): Cell[] => {
@@ -82,9 +93,7 @@ export function runsTable(runs: readonly RunResult[]): Table {
       i, r.workload.name, configValue(r, 'platform'), ...swept.map((k) => configValue(r, k)), ...paths.map(([, f]) => (r.path ? f(r.path) : null)), r.iommusim,
       num(m.dma?.requests), num(m.dma?.bytes), num(m.simulatedTimeNs), num(m.throughputGbps), num(m.requestsPerSec),
       num(m.latencyNs?.p50), num(m.latencyNs?.p90), num(m.latencyNs?.p99), num(m.latencyNs?.max),
-      num(m.iotlb?.lookups), num(m.iotlb?.hits), num(m.iotlb?.misses), num(m.iotlb?.hitRate), num(m.iotlb?.mergedMisses),
-      num(m.walks?.count), num(m.walks?.memReads), num(m.walks?.readsPerWalk), walkReadsPerKiB(r),
-      num(m.invalidations?.iotlb), num(m.invalidations?.wait), num(m.faults?.count),
+      ...IOMMU_COLUMNS.map(([, f]) => f(r)),
       num(m.pcie?.upGbps), num(m.pcie?.downGbps), num(m.pcie?.upUtilisation), num(m.pcie?.downUtilisation),
       Array.isArray(m.devices) ? m.devices.map((d) => d.device).join(' ') : null,
     ];

@@ -41,7 +41,7 @@ describe('help examples', () => {
   const cmds = allCommands(program);
 
   it('covers the commands', () => {
-    expect(cmds.map(commandPath)).toEqual(expect.arrayContaining(['', 'run', 'compare', 'migrate', 'sweep', 'merge', 'report', 'validate', 'config', 'platforms', 'workloads', 'trace info', 'trace import', 'trace gen', 'topology check']));
+    expect(cmds.map(commandPath)).toEqual(expect.arrayContaining(['', 'run', 'compare', 'migrate', 'sweep', 'merge', 'report', 'validate', 'config', 'platforms', 'metrics', 'workloads', 'trace info', 'trace import', 'trace gen', 'topology check']));
   });
 
   for (const c of cmds) {
