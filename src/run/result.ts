@@ -44,7 +44,9 @@ export interface RunResult {
   config: Readonly<Config>;
   workload: WorkloadSummary;
   /**
-   * Counts always; timing figures (throughputGbps, latencyNs, pcie, …) unless the run was --functional.
+   * The IOMMU's figures (IommuMetrics: declared in src/iommu/stats.ts, listed in docs/metrics.md)
+   * and the other counts always; timing figures (throughputGbps, latencyNs, pcie, …) unless the run
+   * was --functional.
    * `byKind`: the DMA requests, bytes, IOTLB lookups, misses and walk memory reads per DMA kind
    * (the trace's `kind` column; kinds without requests left out); its sums are the totals
    * (dma.requests, dma.bytes, iotlb.lookups, iotlb.misses, walks.memReads). Absent in results
