@@ -839,49 +839,64 @@ export class CaptureReader {
    * The block at buf[pos]: once it is whole in the buffer, its header and trailer checked (the
    * byte order set by a Section Header Block), its length (its type in blockType, blockNo counted).
    * 0 when more bytes were read (call again); -1 at the end of the data, or at a cut (allowPartial).
-   * `kept`: the packets before it.
+   * `kept`: the packets before it. (The rare cases are methods of their own: this runs per packet.)
    */
   private blockHead(kept: number): number {
-    const file = this.file, bytes = this.buf, dv = this.dv, off = this.pos, n = this.lim, base = this.base;
-    const left = n - off;
+    const bytes = this.buf, dv = this.dv, off = this.pos;
+    const left = this.lim - off;
+    if (left < 12) {
+      const r = this.shortHead(kept);
+      if (r <= 0) return r;
+    }
+    const blockNo = this.blockNo + 1;
+    let le = this.le;
+    if (bytes[off] === 0x0a && bytes[off + 1] === 0x0d && bytes[off + 2] === 0x0d && bytes[off + 3] === 0x0a) le = this.byteOrder(blockNo);
+    else if (blockNo === 1) throw notACapture(bytes.subarray(off, this.lim), this.file);
+    const type = dv.getUint32(off, le);
+    const len = dv.getUint32(off + 4, le);
+    if (len < 12 || (len & 3) !== 0 || len > MAX_BLOCK_LENGTH) throw this.badBlock(type, blockNo, 4, `has impossible length ${len} (must be a multiple of 4, at least 12 and at most ${MAX_BLOCK_LENGTH})`);
+    if (len > left) return this.shortBlock(type, len, blockNo, kept);
+    this.blockNo = blockNo;
+    this.le = le;
+    const trailer = dv.getUint32(off + len - 4, le);
+    if (trailer !== len) throw this.badBlock(type, blockNo, len - 4, `ends with length ${trailer} but starts with ${len}`);
+    this.blockType = type;
+    return len;
+  }
+
+  /**
+   * Fewer than 12 bytes left at buf[pos] (blockHead): 0 when more were read; -1 at the end of the
+   * data, or at a cut; 1 for the 8-byte header of a block other than a Section Header Block.
+   */
+  private shortHead(kept: number): number {
+    const bytes = this.buf, off = this.pos, left = this.lim - off;
     // need type + length (+ the byte-order magic for an SHB) to know the block's size
-    if (left < 12 && !this.eof) { this.more(12); return 0; }
+    if (!this.eof) { this.more(12); return 0; }
     if (left === 0) { this.ended = true; return -1; }
     const blockNo = this.blockNo + 1;
     const isShb = left >= 4 && bytes[off] === 0x0a && bytes[off + 1] === 0x0d && bytes[off + 2] === 0x0d && bytes[off + 3] === 0x0a;
     if (left < (isShb ? 12 : 8)) return this.truncated(blockNo, kept, `the header of block ${blockNo}`, `the header of block ${blockNo}`);
-    let le = this.le;
-    if (isShb) {
-      const bom = dv.getUint32(off + 8, false);
-      if (bom === BOM) le = false;
-      else if (bom === 0x4d3c2b1a) le = true;
-      else {
-        throw inputError(at(file, base + off + 8), `Section Header Block ${blockNo} has byte-order magic ${hex(bom)}, expected 1a2b3c4d in either byte order`,
-          'the file is corrupt; re-capture it or repair it with pcapfix');
-      }
-    } else if (blockNo === 1) {
-      throw notACapture(bytes.subarray(off, n), file);
-    }
-    const type = dv.getUint32(off, le);
-    const len = dv.getUint32(off + 4, le);
-    if (len < 12 || (len & 3) !== 0 || len > MAX_BLOCK_LENGTH) {
-      throw inputError(at(file, base + off + 4), `${blockName(type)} (block ${blockNo}) has impossible length ${len} (must be a multiple of 4, at least 12 and at most ${MAX_BLOCK_LENGTH})`,
-        'the file is corrupt; re-capture it or repair it with pcapfix');
-    }
-    if (len > left) {
-      if (!this.eof) { this.more(len); return 0; }
-      return this.truncated(blockNo, kept, `block ${blockNo} (${blockName(type)}, header says ${len} bytes)`, `block ${blockNo} (${blockName(type)})`);
-    }
-    this.blockNo = blockNo;
-    this.le = le;
-    const end = off + len - 4; // start of the trailing length
-    const trailer = dv.getUint32(end, le);
-    if (trailer !== len) {
-      throw inputError(at(file, base + end), `${blockName(type)} (block ${blockNo}) ends with length ${trailer} but starts with ${len}`,
-        'the file is corrupt; re-capture it or repair it with pcapfix');
-    }
-    this.blockType = type;
-    return len;
+    return 1;
+  }
+
+  /** The byte order a Section Header Block at buf[pos] gives (little-endian: true). */
+  private byteOrder(blockNo: number): boolean {
+    const bom = this.dv.getUint32(this.pos + 8, false);
+    if (bom === BOM) return false;
+    if (bom === 0x4d3c2b1a) return true;
+    throw inputError(at(this.file, this.base + this.pos + 8), `Section Header Block ${blockNo} has byte-order magic ${hex(bom)}, expected 1a2b3c4d in either byte order`,
+      'the file is corrupt; re-capture it or repair it with pcapfix');
+  }
+
+  /** A block at buf[pos] longer than the bytes left (blockHead): 0 when more were read, else the end (-1) or the error. */
+  private shortBlock(type: number, len: number, blockNo: number, kept: number): number {
+    if (!this.eof) { this.more(len); return 0; }
+    return this.truncated(blockNo, kept, `block ${blockNo} (${blockName(type)}, header says ${len} bytes)`, `block ${blockNo} (${blockName(type)})`);
+  }
+
+  /** The error for a corrupt block at buf[pos]: `what` it has, at its byte `at0`. */
+  private badBlock(type: number, blockNo: number, at0: number, what: string): InputError {
+    return inputError(at(this.file, this.base + this.pos + at0), `${blockName(type)} (block ${blockNo}) ${what}`, 'the file is corrupt; re-capture it or repair it with pcapfix');
   }
 
   /**
@@ -901,63 +916,73 @@ export class CaptureReader {
 
   /** An Enhanced (type 6) or obsolete (type 2) Packet Block at buf[off], `len` bytes: packet `i` of the chunk. */
   private enhancedPacket(i: number, type: number, off: number, len: number): void {
-    const file = this.file, cols = this.cols, counts = this.counts, ifs = this.ifs;
-    const dv = this.dv, base = this.base, le = this.le, blockNo = this.blockNo;
-    const end = off + len - 4;
-    if (len < 32) throw blockTooShort(file, base + off, type, blockNo, len, 32);
+    const dv = this.dv, le = this.le, ifs = this.ifs, counts = this.counts;
+    if (len < 32) throw blockTooShort(this.file, this.base + off, type, this.blockNo, len, 32);
     const ifLocal = type === 6 ? dv.getUint32(off + 8, le) : dv.getUint16(off + 8, le);
-    if (ifLocal >= this.secCount) throw badInterface(file, base + off + 8, type, blockNo, ifLocal, this.secCount);
+    if (ifLocal >= this.secCount) throw badInterface(this.file, this.base + off + 8, type, this.blockNo, ifLocal, this.secCount);
     const g = this.secBase + ifLocal;
-    const hi = dv.getUint32(off + 12, le);
-    const lo = dv.getUint32(off + 16, le);
     const capLen = dv.getUint32(off + 20, le);
     const origLen = dv.getUint32(off + 24, le);
-    if (capLen > ifs.capLimit[g]!) {
-      throw inputError(at(file, base + off + 20), `${blockName(type)} (block ${blockNo}) has captured length ${capLen}, impossible with snaplen ${ifs.list[g]!.snapLen} (limit ${ifs.capLimit[g]})`,
-        'the file is corrupt; re-capture it or repair it with pcapfix');
-    }
+    const end = off + len - 4;
     const optStart = off + 28 + ((capLen + 3) & ~3);
-    if (optStart > end) {
-      throw inputError(at(file, base + off + 20), `${blockName(type)} (block ${blockNo}) has captured length ${capLen}, which does not fit in its ${len}-byte block`,
-        'the file is corrupt; re-capture it or repair it with pcapfix');
-    }
-    if (origLen > MAX_ORIGINAL_LENGTH) {
-      throw inputError(at(file, base + off + 24), `${blockName(type)} (block ${blockNo}) has original length ${origLen}, above the ${MAX_ORIGINAL_LENGTH}-byte limit`,
-        'the file is corrupt; re-capture it or repair it with pcapfix');
-    }
-    let flagsDir = 0;
-    if (optStart < end) flagsDir = packetFlagsDir(dv, file, base, optStart, end, le, type, blockNo);
-    if (i === cols.cap) cols.grow();
-    const ts = this.packetTime(g, hi, lo);
+    if (capLen > ifs.capLimit[g]! || optStart > end || origLen > MAX_ORIGINAL_LENGTH) throw this.badPacketLength(type, off, len, g, capLen, origLen);
+    const flagsDir = optStart < end ? packetFlagsDir(dv, this.file, this.base, optStart, end, le, type, this.blockNo) : 0;
+    if (i === this.cols.cap) this.cols.grow();
+    const ts = this.packetTime(g, dv.getUint32(off + 12, le), dv.getUint32(off + 16, le));
     this.lastTs = ts;
     if (capLen > ifs.snapCheck[g]!) counts.overSnap++;
     if (origLen < capLen) counts.origBelowCap++;
+    this.packetRow(i, ts, origLen, capLen, g, off + 28, flagsDir);
+  }
+
+  /** Packet `i` of the chunk into the columns: its frame at buf[data], `capLen` bytes; `dir` 0: the link layer's. */
+  private packetRow(i: number, ts: number, origLen: number, capLen: number, g: number, data: number, dir: number): void {
+    const cols = this.cols;
     cols.tsNs[i] = ts;
     cols.origLen[i] = origLen;
     cols.capLen[i] = capLen;
     cols.iface[i] = g;
-    cols.flowHash[i] = classify(this.buf, off + 28, capLen, ifs.link[g]!);
+    cols.flowHash[i] = classify(this.buf, data, capLen, this.ifs.link[g]!);
     cols.l4[i] = outL4;
-    cols.dir[i] = flagsDir !== 0 ? flagsDir : outLinkDir;
+    cols.dir[i] = dir !== 0 ? dir : outLinkDir;
   }
 
-  /**
-   * The time of a packet on interface g stamped hi:lo (ticks): ns since t0, from the interface's
-   * first packet (which anchors it, and t0 if it is the capture's first timestamped packet).
-   */
+  /** The error for an Enhanced or obsolete Packet Block at buf[off] whose captured or original length cannot be (in the order checked). */
+  private badPacketLength(type: number, off: number, len: number, g: number, capLen: number, origLen: number): InputError {
+    const file = this.file, base = this.base, blockNo = this.blockNo, ifs = this.ifs;
+    if (capLen > ifs.capLimit[g]!) {
+      return inputError(at(file, base + off + 20), `${blockName(type)} (block ${blockNo}) has captured length ${capLen}, impossible with snaplen ${ifs.list[g]!.snapLen} (limit ${ifs.capLimit[g]})`,
+        'the file is corrupt; re-capture it or repair it with pcapfix');
+    }
+    if (off + 28 + ((capLen + 3) & ~3) > off + len - 4) {
+      return inputError(at(file, base + off + 20), `${blockName(type)} (block ${blockNo}) has captured length ${capLen}, which does not fit in its ${len}-byte block`,
+        'the file is corrupt; re-capture it or repair it with pcapfix');
+    }
+    return inputError(at(file, base + off + 24), `${blockName(type)} (block ${blockNo}) has original length ${origLen}, above the ${MAX_ORIGINAL_LENGTH}-byte limit`,
+      'the file is corrupt; re-capture it or repair it with pcapfix');
+  }
+
+  /** The time of a packet on interface g stamped hi:lo (ticks), in ns since t0. */
   private packetTime(g: number, hi: number, lo: number): number {
     const ifs = this.ifs;
-    if (!ifs.anchored[g]) {
-      const [s, ns] = absTime(hi, lo, ifs.resol[g]!, ifs.offsetSec[g]!);
-      if (!this.haveT0) { this.haveT0 = true; this.t0Sec = s; this.t0Ns = ns; }
-      ifs.anchored[g] = true;
-      ifs.hi0[g] = hi;
-      ifs.lo0[g] = lo;
-      ifs.baseNs[g] = (s - this.t0Sec) * 1e9 + (ns - this.t0Ns);
-    }
+    if (!ifs.anchored[g]) this.anchor(g, hi, lo);
     const dTicks = (hi - ifs.hi0[g]!) * TWO32 + (lo - ifs.lo0[g]!);
     if (dTicks > 9007199254740991 || dTicks < -9007199254740991) this.counts.tsPrecision++;
     return ifs.baseNs[g]! + dTicks * ifs.resNs[g]!;
+  }
+
+  /**
+   * Interface g's first packet, stamped hi:lo (ticks): the interface's times count from it (and t0
+   * is its absolute time if it is the capture's first timestamped packet).
+   */
+  private anchor(g: number, hi: number, lo: number): void {
+    const ifs = this.ifs;
+    const [s, ns] = absTime(hi, lo, ifs.resol[g]!, ifs.offsetSec[g]!);
+    if (!this.haveT0) { this.haveT0 = true; this.t0Sec = s; this.t0Ns = ns; }
+    ifs.anchored[g] = true;
+    ifs.hi0[g] = hi;
+    ifs.lo0[g] = lo;
+    ifs.baseNs[g] = (s - this.t0Sec) * 1e9 + (ns - this.t0Ns);
   }
 
   /** A Simple Packet Block at buf[off], `len` bytes: packet `i` of the chunk, at the time of the packet before it. */
@@ -981,13 +1006,7 @@ export class CaptureReader {
     if (i === cols.cap) cols.grow();
     this.counts.spbNoTime++;
     if (!this.haveT0) this.pendingNoTime++;
-    cols.tsNs[i] = this.lastTs;
-    cols.origLen[i] = origLen;
-    cols.capLen[i] = capLen;
-    cols.iface[i] = g;
-    cols.flowHash[i] = classify(this.buf, off + 12, capLen, ifs.link[g]!);
-    cols.l4[i] = outL4;
-    cols.dir[i] = outLinkDir;
+    this.packetRow(i, this.lastTs, origLen, capLen, g, off + 12, 0);
   }
 
   /** A Section Header Block at buf[off], `len` bytes: a new section, with no interfaces yet. */
