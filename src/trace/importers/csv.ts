@@ -21,7 +21,7 @@
  * Lines starting with `#` and blank lines are skipped. Any error names file:line and the fix.
  *
  * The parser works on bytes: the common lines go straight into the sink with no string per line
- * (the fast path in `csvLines`), every other line through the line-by-line parser.
+ * (the fast path, CsvParser.fastLine), every other line through the line-by-line parser.
  */
 import { TraceBuilder, type TraceColumns, type RowSink, OP_DMA, OP_MAP, OP_UNMAP, OP_INV, DIR_NONE, DIR_READ, DIR_WRITE, DIR_RW, INV_SCOPES, SIZE_ALL, INV_GLOBAL, DMA_KINDS, MAX_TRACE_DEVICES, pageOf, pagesTouched } from '../columns.js';
 import { InputError } from '../../util/errors.js';
@@ -108,8 +108,9 @@ export function csvLines(fileName: string, opts: CsvOptions, sink: RowSink, fast
 const FIELD_OP = 'op';
 
 /**
- * The parser of `csvLines`. Its state lives in fields, so that neither path allocates per line
- * (the line-by-line parser makes a string of the device field, and of any field an error names).
+ * The parser of `csvLines`, its state in fields: the fast path allocates nothing per line (no
+ * object, closure or string); the line-by-line parser only the device field's string (and the
+ * text of a field an error names).
  */
 class CsvParser implements CsvLines {
   /** The run being parsed: set by each lines() call, read by the methods below. */
