@@ -19,7 +19,7 @@
  * trace time, and the late records; not the file, its rows or the trace.
  */
 import { FtraceParser, type FtraceFile, type Rows } from './ftrace.js';
-import { DmaRecords, ftracePlan, isDmaMapOp, noDmaEvents, pushRecord, type FtraceDmaOptions } from './ftrace-dma.js';
+import { DmaRecords, ftracePlan, isDmaMapOp, noDmaEvents, pushRecord, type FtraceDmaOptions, type FtracePlan } from './ftrace-dma.js';
 import { InputStream, LineBlocks, utf8 } from '../input.js';
 import { ChunkSink, MAX_TRACE_DEVICES, tooManyDevices, changedWhileRead } from '../columns.js';
 import { isInputError } from '../../util/errors.js';
@@ -158,32 +158,57 @@ function drainOnError(input: InputStream, e: unknown): never {
  */
 export function scanFtrace(first: InputStream, reopen: () => InputStream, opts: FtraceDmaOptions, windowNs = FTRACE_WINDOW_NS): FtraceScan {
   const label = first.label;
-  // A: parse only
+  const a = parsePass(first);
+  const plan = ftracePlan(a.hasDma, a.file.devices, opts);
+  const made = countPass(reopen(), plan, opts, a.t0, windowNs);
+  const index = deviceTable(label, made, a.file.skipped);
+  const late = made.late;
+  const replay: Replay = {
+    label, plan, opts, t0: a.t0, windowNs, index, late, count: made.count,
+    lateOrder: late.sorted(), // emitted in this order
+    lateSeq: late.s.slice(0, late.n), // made in this order: skipped when made again
+  };
+  return { devices: [...index.keys()], count: made.count, fill: (input, sink) => replayPass(input, sink, replay) };
+}
+
+/**
+ * Pass A, parse only (`input` closed here): whether dma:* maps exist, the first row's time (0
+ * without rows), and the file (its devices and skipped events).
+ */
+function parsePass(input: InputStream): { hasDma: boolean; t0: number; file: FtraceFile } {
   let hasDma = false;
   let t0 = NaN;
-  let file: FtraceFile;
   try {
-    const runs = new FtraceRuns(first);
+    const runs = new FtraceRuns(input);
     for (let r = runs.next(); r !== null; r = runs.next()) {
       if (Number.isNaN(t0)) t0 = r.tsNs[0];
       for (let i = 0; i < r.count && !hasDma; i++) hasDma = isDmaMapOp(r.op[i]);
     }
-    file = runs.file!;
+    return { hasDma, t0: Number.isNaN(t0) ? 0 : t0, file: runs.file! };
   } catch (e) {
-    drainOnError(first, e);
+    drainOnError(input, e);
   } finally {
-    first.close();
+    input.close();
   }
-  if (Number.isNaN(t0)) t0 = 0;
-  const plan = ftracePlan(hasDma, file.devices, opts);
+}
 
-  // B: convert, counting; each device's first record in time order; the late records
+/** What pass B found: the devices in order of their first record made, each one's first record in time order, the late records, the records made. */
+interface Made {
+  names: string[];
+  /** Device (in `names`) → time and order made of its first record in time order. */
+  firstT: Float64Array;
+  firstS: Float64Array;
+  late: RecordList;
+  count: number;
+}
+
+/** Pass B, parse and convert (`input` closed here): the records counted in the order they are made (see Made). */
+function countPass(input: InputStream, plan: FtracePlan, opts: FtraceDmaOptions, t0: number, windowNs: number): Made {
   const names: string[] = [];
   const ids = new Map<string, number>();
   let firstT = new Float64Array(16), firstS = new Float64Array(16);
   const late = new RecordList();
   let made = 0;
-  const input = reopen();
   try {
     const conv: DmaRecords = new DmaRecords(plan, opts, t0, (t, dev, op, iova, size, dir, paddr) => {
       const s = made++;
@@ -206,58 +231,79 @@ export function scanFtrace(first: InputStream, reopen: () => InputStream, opts: 
   } finally {
     input.close();
   }
-  // the device table of the sorted trace: devices by their first record
+  return { names, firstT, firstS, late, count: made };
+}
+
+/**
+ * The device table of the sorted trace, devices by their first record (name → index, in table
+ * order); the late records renumbered to it. Errors: too many devices, nothing to replay.
+ */
+function deviceTable(label: string, made: Made, skipped: Record<string, number>): Map<string, number> {
+  const { names, firstT, firstS, late } = made;
   const byFirst = names.map((_, d) => d).sort((a, b) => firstT[a] - firstT[b] || firstS[a] - firstS[b]);
   if (byFirst.length > MAX_TRACE_DEVICES) throw tooManyDevices(label, names[byFirst[MAX_TRACE_DEVICES]]);
-  if (made === 0) throw noDmaEvents(label, file.skipped);
-  const devices = byFirst.map((d) => names[d]);
-  const index = new Map(devices.map((d, k) => [d, k]));
+  if (made.count === 0) throw noDmaEvents(label, skipped);
+  const index = new Map(byFirst.map((d, k) => [names[d], k]));
   const tableOf = Int32Array.from(names, (d) => index.get(d)!);
   for (let k = 0; k < late.n; k++) late.dev[k] = tableOf[late.dev[k]];
-  const lateOrder = late.sorted(); // emitted in this order
-  const lateSeq = late.s.slice(0, late.n); // made in this order: skipped when made again
-  const count = made;
+  return index;
+}
 
-  // C: convert once more; records leave the heap (or the late list) in sorted order
-  const fill = (src: InputStream, sink: ChunkSink): Fill => {
-    const heap = new RecordHeap();
-    const runs = new FtraceRuns(src);
-    let seq = 0, skip = 0, next = 0;
-    const conv = new DmaRecords(plan, opts, t0, (t, dev, op, iova, size, dir, paddr) => {
-      const s = seq++;
-      if (skip < lateSeq.length && lateSeq[skip] === s) { skip++; return; }
-      const d = index.get(dev);
-      if (d === undefined) throw changedWhileRead(label, `device ${dev} was not in it on the first pass`);
-      heap.push(t, s, d, op, iova, size, dir, paddr);
-    });
-    let ended = false;
-    return () => {
-      for (;;) {
-        // nothing still to come precedes (bound, seq), unless late (and then it is in the list)
-        const bound = ended ? Infinity : conv.frontier - windowNs;
-        while (sink.room > 0) {
-          const h = heap.length > 0 ? heap.top() : -1;
-          const l = next < lateOrder.length ? lateOrder[next] : -1;
-          if (l >= 0 && (h < 0 || late.t[l] < heap.t[h] || (late.t[l] === heap.t[h] && late.s[l] < heap.s[h]))) {
-            if (!(ended || late.t[l] < bound || (late.t[l] === bound && late.s[l] < seq))) break;
-            late.emit(l, sink);
-            next++;
-          } else if (h >= 0) {
-            if (!(ended || heap.t[h] <= bound)) break;
-            heap.emit(h, sink);
-            heap.pop();
-          } else break;
-        }
-        if (sink.room === 0) return true;
-        if (ended) {
-          if (seq !== count) throw changedWhileRead(label, `${count} records on the first pass, ${seq} on the second`);
-          return false;
-        }
-        const r = runs.next();
-        if (r === null) { conv.end(); ended = true; continue; }
-        for (let i = 0; i < r.count; i++) conv.row(r, i);
+/** What pass C needs from the passes before it. */
+interface Replay {
+  label: string;
+  plan: FtracePlan;
+  opts: FtraceDmaOptions;
+  t0: number;
+  windowNs: number;
+  /** Device name → index in the sorted trace's table. */
+  index: Map<string, number>;
+  late: RecordList;
+  /** The late records' slots in sorted-trace order, and the order each was made in (pass C skips them). */
+  lateOrder: Int32Array;
+  lateSeq: Float64Array;
+  count: number;
+}
+
+/** Pass C over `src`: convert once more; records leave the heap (or the late list) into the chunk in sorted order. */
+function replayPass(src: InputStream, sink: ChunkSink, p: Replay): Fill {
+  const { label, index, late, lateOrder, lateSeq, count, windowNs } = p;
+  const heap = new RecordHeap();
+  const runs = new FtraceRuns(src);
+  let seq = 0, skip = 0, next = 0;
+  const conv = new DmaRecords(p.plan, p.opts, p.t0, (t, dev, op, iova, size, dir, paddr) => {
+    const s = seq++;
+    if (skip < lateSeq.length && lateSeq[skip] === s) { skip++; return; }
+    const d = index.get(dev);
+    if (d === undefined) throw changedWhileRead(label, `device ${dev} was not in it on the first pass`);
+    heap.push(t, s, d, op, iova, size, dir, paddr);
+  });
+  let ended = false;
+  return () => {
+    for (;;) {
+      // nothing still to come precedes (bound, seq), unless late (and then it is in the list)
+      const bound = ended ? Infinity : conv.frontier - windowNs;
+      while (sink.room > 0) {
+        const h = heap.length > 0 ? heap.top() : -1;
+        const l = next < lateOrder.length ? lateOrder[next] : -1;
+        if (l >= 0 && (h < 0 || late.t[l] < heap.t[h] || (late.t[l] === heap.t[h] && late.s[l] < heap.s[h]))) {
+          if (!(ended || late.t[l] < bound || (late.t[l] === bound && late.s[l] < seq))) break;
+          late.emit(l, sink);
+          next++;
+        } else if (h >= 0) {
+          if (!(ended || heap.t[h] <= bound)) break;
+          heap.emit(h, sink);
+          heap.pop();
+        } else break;
       }
-    };
+      if (sink.room === 0) return true;
+      if (ended) {
+        if (seq !== count) throw changedWhileRead(label, `${count} records on the first pass, ${seq} on the second`);
+        return false;
+      }
+      const r = runs.next();
+      if (r === null) { conv.end(); ended = true; continue; }
+      for (let i = 0; i < r.count; i++) conv.row(r, i);
+    }
   };
-  return { devices, count, fill };
 }

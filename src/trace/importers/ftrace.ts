@@ -486,46 +486,51 @@ export class FtraceParser {
     if (end !== iova + size) this.fail(`${name}: end address 0x${endHex} is not iova + size (0x${(iova + size).toString(16)})`);
   }
 
+  /** An event's payload into rows, by its family: iommu map/unmap, io_page_fault, qi_submit, dma:*. */
   private dispatch(hd: Handler, name: string, payload: string, ts: number, cpu: number): void {
-    const rows = this.rows;
-    const op = hd.op;
     switch (hd.h) {
-      case H.IommuMap: {
-        const r = IOMMU_MAP_RE.exec(payload);
-        if (r === null) {
-          if (!payload.startsWith('IOMMU')) { this.skip(name); this.warn.add('notIommu', this.lineNo); return; }
-          this.mismatch(name, hd.fmt, payload);
-        }
-        const iova = this.hex(r[1]!, 'iova');
-        const size = this.dec(r[4]!, 'size');
-        this.checkEnd(iova, size, r[2]!, name);
-        rows.push(ts, cpu, op, FTRACE_DEV_UNKNOWN, FTRACE_DIR_NA, iova, this.hex(r[3]!, 'paddr'), size, 0);
-        return;
-      }
-      case H.IommuUnmap: {
-        const r = IOMMU_UNMAP_RE.exec(payload);
-        if (r === null) {
-          if (!payload.startsWith('IOMMU')) { this.skip(name); this.warn.add('notIommu', this.lineNo); return; }
-          this.mismatch(name, hd.fmt, payload);
-        }
-        const iova = this.hex(r[1]!, 'iova');
-        const size = this.dec(r[3]!, 'size');
-        this.checkEnd(iova, size, r[2]!, name);
-        rows.push(ts, cpu, op, FTRACE_DEV_UNKNOWN, FTRACE_DIR_NA, iova, NaN, size, this.dec(r[4]!, 'unmapped_size'));
-        return;
-      }
+      case H.IommuMap: return this.iommuMap(hd, name, payload, ts, cpu);
+      case H.IommuUnmap: return this.iommuUnmap(hd, name, payload, ts, cpu);
       case H.Fault: {
         const r = FAULT_RE.exec(payload) ?? this.mismatch(name, hd.fmt, payload);
-        rows.push(ts, cpu, op, this.device(r[2]!), FTRACE_DIR_NA, this.hex(r[3]!, 'iova'), NaN, NaN, parseInt(r[4]!, 16));
+        this.rows.push(ts, cpu, hd.op, this.device(r[2]!), FTRACE_DIR_NA, this.hex(r[3]!, 'iova'), NaN, NaN, parseInt(r[4]!, 16));
         return;
       }
-      case H.Qi:
-        this.qi(hd, name, payload, ts, cpu);
-        return;
-      default:
-        break;
+      case H.Qi: return this.qi(hd, name, payload, ts, cpu);
+      default: return this.dmaEvent(hd, name, payload, ts, cpu);
     }
-    // dma events: `<device> dir=<DIR> …`.
+  }
+
+  /** `iommu:map` (IOMMU: iova=… - … paddr=… size=…); an event without the IOMMU: prefix is skipped. */
+  private iommuMap(hd: Handler, name: string, payload: string, ts: number, cpu: number): void {
+    const r = IOMMU_MAP_RE.exec(payload);
+    if (r === null) {
+      if (!payload.startsWith('IOMMU')) { this.skip(name); this.warn.add('notIommu', this.lineNo); return; }
+      this.mismatch(name, hd.fmt, payload);
+    }
+    const iova = this.hex(r[1]!, 'iova');
+    const size = this.dec(r[4]!, 'size');
+    this.checkEnd(iova, size, r[2]!, name);
+    this.rows.push(ts, cpu, hd.op, FTRACE_DEV_UNKNOWN, FTRACE_DIR_NA, iova, this.hex(r[3]!, 'paddr'), size, 0);
+  }
+
+  /** `iommu:unmap` (IOMMU: iova=… - … size=… unmapped_size=…); an event without the IOMMU: prefix is skipped. */
+  private iommuUnmap(hd: Handler, name: string, payload: string, ts: number, cpu: number): void {
+    const r = IOMMU_UNMAP_RE.exec(payload);
+    if (r === null) {
+      if (!payload.startsWith('IOMMU')) { this.skip(name); this.warn.add('notIommu', this.lineNo); return; }
+      this.mismatch(name, hd.fmt, payload);
+    }
+    const iova = this.hex(r[1]!, 'iova');
+    const size = this.dec(r[3]!, 'size');
+    this.checkEnd(iova, size, r[2]!, name);
+    this.rows.push(ts, cpu, hd.op, FTRACE_DEV_UNKNOWN, FTRACE_DIR_NA, iova, NaN, size, this.dec(r[4]!, 'unmapped_size'));
+  }
+
+  /** The dma:* events (`<device> dir=<DIR> …`): the device, then one row per range (the scatterlist ones: sgEvent). */
+  private dmaEvent(hd: Handler, name: string, payload: string, ts: number, cpu: number): void {
+    const rows = this.rows;
+    const op = hd.op;
     const at = payload.indexOf(' dir=');
     if (at <= 0) this.mismatch(name, hd.fmt, payload);
     let dev = this.lastDevIdx;
@@ -567,30 +572,17 @@ export class FtraceParser {
         rows.push(ts, cpu, op, dev, this.dir(r[1]!), this.hex(r[2]!, 'dma_addr'), phys.length > 0 ? phys[0]! : NaN, this.dec(r[3]!, 'size'), 0);
         return;
       }
-      case H.MapSg: {
-        let r = DMA_MAP_SG_NEW_RE.exec(body);
-        const isNew = r !== null;
-        let dmaS: string, sizeS: string, physS: string;
-        if (r !== null) {
-          dmaS = r[7]!; sizeS = r[8]!; physS = r[9]!;
-        } else {
-          r = DMA_MAP_SG_OLD_RE.exec(body) ?? this.mismatch(name, hd.fmt, payload);
-          dmaS = r[2]!; sizeS = r[3]!; physS = r[4]!;
-        }
-        const d = this.dir(r[1]!);
-        const dma = this.array(dmaS, 'dma_addrs');
-        const sizes = this.array(sizeS, 'sizes');
-        const phys = this.array(physS, 'phys_addrs');
-        if (dma.length !== sizes.length) this.fail(`${name}: ${dma.length} dma_addrs but ${sizes.length} sizes`);
-        if (isNew) { // newer layout: nents=%d/%d ents=%d/%d
-          if (r[6] !== undefined) this.warn.add('truncated', this.lineNo);
-          if (Number(r[2]) !== phys.length || Number(r[4]) !== dma.length) this.warn.add('sgCount', this.lineNo);
-        }
-        const paired = phys.length === dma.length;
-        if (!paired && dma.length > 0) this.warn.add('sgMerged', this.lineNo);
-        for (let i = 0; i < dma.length; i++) rows.push(ts, cpu, op, dev, d, dma[i]!, paired ? phys[i]! : NaN, sizes[i]!, 0);
-        return;
-      }
+      default:
+        this.sgEvent(hd, name, payload, body, ts, cpu, dev);
+    }
+  }
+
+  /** The scatterlist dma:* events (map_sg, unmap_sg, sync_sg): a row per entry. `body`: the payload from `dir=`. */
+  private sgEvent(hd: Handler, name: string, payload: string, body: string, ts: number, cpu: number, dev: number): void {
+    const rows = this.rows;
+    const op = hd.op;
+    switch (hd.h) {
+      case H.MapSg: return this.mapSg(hd, name, payload, body, ts, cpu, dev);
       case H.UnmapSg: {
         const r = DMA_UNMAP_SG_RE.exec(body) ?? this.mismatch(name, hd.fmt, payload);
         const d = this.dir(r[1]!);
@@ -610,6 +602,31 @@ export class FtraceParser {
       default:
         this.mismatch(name, hd.fmt, payload);
     }
+  }
+
+  /** `dma:dma_map_sg`, in the newer (nents=%d/%d ents=%d/%d) or the older layout: a row per mapped segment. */
+  private mapSg(hd: Handler, name: string, payload: string, body: string, ts: number, cpu: number, dev: number): void {
+    let r = DMA_MAP_SG_NEW_RE.exec(body);
+    const isNew = r !== null;
+    let dmaS: string, sizeS: string, physS: string;
+    if (r !== null) {
+      dmaS = r[7]!; sizeS = r[8]!; physS = r[9]!;
+    } else {
+      r = DMA_MAP_SG_OLD_RE.exec(body) ?? this.mismatch(name, hd.fmt, payload);
+      dmaS = r[2]!; sizeS = r[3]!; physS = r[4]!;
+    }
+    const d = this.dir(r[1]!);
+    const dma = this.array(dmaS, 'dma_addrs');
+    const sizes = this.array(sizeS, 'sizes');
+    const phys = this.array(physS, 'phys_addrs');
+    if (dma.length !== sizes.length) this.fail(`${name}: ${dma.length} dma_addrs but ${sizes.length} sizes`);
+    if (isNew) { // newer layout: nents=%d/%d ents=%d/%d
+      if (r[6] !== undefined) this.warn.add('truncated', this.lineNo);
+      if (Number(r[2]) !== phys.length || Number(r[4]) !== dma.length) this.warn.add('sgCount', this.lineNo);
+    }
+    const paired = phys.length === dma.length;
+    if (!paired && dma.length > 0) this.warn.add('sgMerged', this.lineNo);
+    for (let i = 0; i < dma.length; i++) this.rows.push(ts, cpu, hd.op, dev, d, dma[i]!, paired ? phys[i]! : NaN, sizes[i]!, 0);
   }
 
   /**

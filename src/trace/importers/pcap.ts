@@ -540,6 +540,8 @@ export class CaptureReader {
     anchored: [], hi0: [], lo0: [], baseNs: [],
   };
   private blockNo = 0;
+  /** The type of the block blockHead checked last. */
+  private blockType = 0;
   private secBase = 0; // global index of this section's interface 0
   private secCount = 0; // interfaces in this section
   private haveT0 = false;
@@ -797,171 +799,29 @@ export class CaptureReader {
 
   /** Blocks until the chunk is full or the data ends; the packets read. */
   private pcapngBlocks(): number {
-    const file = this.file, cols = this.cols, counts = this.counts, ifs = this.ifs, allowPartial = this.allowPartial;
     const seen = this.packets;
     const limit = this.chunk;
-    let bytes = this.buf, dv = this.dv, off = this.pos, n = this.lim, base = this.base;
-    let le = this.le;
     let i = 0;
     while (i < limit) {
-      cursor = base + off;
-      const left = n - off;
-      // need type + length (+ the byte-order magic for an SHB) to know the block's size
-      if (left < 12 && !this.eof) {
-        this.pos = off; this.more(12);
-        bytes = this.buf; dv = this.dv; off = this.pos; n = this.lim; base = this.base;
-        continue;
-      }
-      if (left === 0) { this.ended = true; break; }
-      const blockNo = this.blockNo + 1;
-      const kept = seen + i;
-      let isShb = false;
-      if (left >= 4 && bytes[off] === 0x0a && bytes[off + 1] === 0x0d && bytes[off + 2] === 0x0d && bytes[off + 3] === 0x0a) {
-        isShb = true;
-      }
-      if (left < (isShb ? 12 : 8)) {
-        if (!allowPartial || blockNo === 1) {
-          throw inputError(at(file, base + off), `file truncated at byte ${base + n} inside the header of block ${blockNo}`,
-            blockNo === 1 ? 're-capture the file; no packets can be read without the section header'
-              : `re-capture, or read it without --strict (allowPartial) to use the ${kept} complete packet(s) before it`);
-        }
-        this.cut(`${file}: truncated at byte ${base + n} inside the header of block ${blockNo}; kept the ${kept} complete packet(s) before it`);
-        break;
-      }
-      if (isShb) {
-        const bom = dv.getUint32(off + 8, false);
-        if (bom === BOM) le = false;
-        else if (bom === 0x4d3c2b1a) le = true;
-        else {
-          throw inputError(at(file, base + off + 8), `Section Header Block ${blockNo} has byte-order magic ${hex(bom)}, expected 1a2b3c4d in either byte order`,
-            'the file is corrupt; re-capture it or repair it with pcapfix');
-        }
-      } else if (blockNo === 1) {
-        throw notACapture(bytes.subarray(off, n), file);
-      }
-      const type = dv.getUint32(off, le);
-      const len = dv.getUint32(off + 4, le);
-      if (len < 12 || (len & 3) !== 0 || len > MAX_BLOCK_LENGTH) {
-        throw inputError(at(file, base + off + 4), `${blockName(type)} (block ${blockNo}) has impossible length ${len} (must be a multiple of 4, at least 12 and at most ${MAX_BLOCK_LENGTH})`,
-          'the file is corrupt; re-capture it or repair it with pcapfix');
-      }
-      if (len > left) {
-        if (!this.eof) {
-          this.pos = off; this.more(len);
-          bytes = this.buf; dv = this.dv; off = this.pos; n = this.lim; base = this.base;
-          continue;
-        }
-        if (!allowPartial || blockNo === 1) {
-          throw inputError(at(file, base + off), `file truncated at byte ${base + n} inside block ${blockNo} (${blockName(type)}, header says ${len} bytes)`,
-            blockNo === 1 ? 're-capture the file; no packets can be read without the section header'
-              : `re-capture, or read it without --strict (allowPartial) to use the ${kept} complete packet(s) before it`);
-        }
-        this.cut(`${file}: truncated at byte ${base + n} inside block ${blockNo} (${blockName(type)}); kept the ${kept} complete packet(s) before it`);
-        break;
-      }
-      this.blockNo = blockNo;
-      this.le = le;
-      const end = off + len - 4; // start of the trailing length
-      const trailer = dv.getUint32(end, le);
-      if (trailer !== len) {
-        throw inputError(at(file, base + end), `${blockName(type)} (block ${blockNo}) ends with length ${trailer} but starts with ${len}`,
-          'the file is corrupt; re-capture it or repair it with pcapfix');
-      }
-
+      cursor = this.base + this.pos;
+      const len = this.blockHead(seen + i);
+      if (len === 0) continue; // more bytes were read
+      if (len < 0) break;
+      const off = this.pos;
+      const type = this.blockType;
       switch (type) {
         case 6: // Enhanced Packet Block
-        case 2: { // obsolete Packet Block
-          if (len < 32) throw blockTooShort(file, base + off, type, blockNo, len, 32);
-          const ifLocal = type === 6 ? dv.getUint32(off + 8, le) : dv.getUint16(off + 8, le);
-          if (ifLocal >= this.secCount) throw badInterface(file, base + off + 8, type, blockNo, ifLocal, this.secCount);
-          const g = this.secBase + ifLocal;
-          const hi = dv.getUint32(off + 12, le);
-          const lo = dv.getUint32(off + 16, le);
-          const capLen = dv.getUint32(off + 20, le);
-          const origLen = dv.getUint32(off + 24, le);
-          if (capLen > ifs.capLimit[g]!) {
-            throw inputError(at(file, base + off + 20), `${blockName(type)} (block ${blockNo}) has captured length ${capLen}, impossible with snaplen ${ifs.list[g]!.snapLen} (limit ${ifs.capLimit[g]})`,
-              'the file is corrupt; re-capture it or repair it with pcapfix');
-          }
-          const optStart = off + 28 + ((capLen + 3) & ~3);
-          if (optStart > end) {
-            throw inputError(at(file, base + off + 20), `${blockName(type)} (block ${blockNo}) has captured length ${capLen}, which does not fit in its ${len}-byte block`,
-              'the file is corrupt; re-capture it or repair it with pcapfix');
-          }
-          if (origLen > MAX_ORIGINAL_LENGTH) {
-            throw inputError(at(file, base + off + 24), `${blockName(type)} (block ${blockNo}) has original length ${origLen}, above the ${MAX_ORIGINAL_LENGTH}-byte limit`,
-              'the file is corrupt; re-capture it or repair it with pcapfix');
-          }
-          let flagsDir = 0;
-          if (optStart < end) flagsDir = packetFlagsDir(dv, file, base, optStart, end, le, type, blockNo);
-          if (i === cols.cap) cols.grow();
-          if (!ifs.anchored[g]) {
-            const [s, ns] = absTime(hi, lo, ifs.resol[g]!, ifs.offsetSec[g]!);
-            if (!this.haveT0) { this.haveT0 = true; this.t0Sec = s; this.t0Ns = ns; }
-            ifs.anchored[g] = true;
-            ifs.hi0[g] = hi;
-            ifs.lo0[g] = lo;
-            ifs.baseNs[g] = (s - this.t0Sec) * 1e9 + (ns - this.t0Ns);
-          }
-          const dTicks = (hi - ifs.hi0[g]!) * TWO32 + (lo - ifs.lo0[g]!);
-          if (dTicks > 9007199254740991 || dTicks < -9007199254740991) counts.tsPrecision++;
-          const ts = ifs.baseNs[g]! + dTicks * ifs.resNs[g]!;
-          this.lastTs = ts;
-          if (capLen > ifs.snapCheck[g]!) counts.overSnap++;
-          if (origLen < capLen) counts.origBelowCap++;
-          cols.tsNs[i] = ts;
-          cols.origLen[i] = origLen;
-          cols.capLen[i] = capLen;
-          cols.iface[i] = g;
-          cols.flowHash[i] = classify(bytes, off + 28, capLen, ifs.link[g]!);
-          cols.l4[i] = outL4;
-          cols.dir[i] = flagsDir !== 0 ? flagsDir : outLinkDir;
-          i++;
+        case 2: // obsolete Packet Block
+          this.enhancedPacket(i++, type, off, len);
           break;
-        }
-        case 3: { // Simple Packet Block
-          if (len < 16) throw blockTooShort(file, base + off, type, blockNo, len, 16);
-          if (this.secCount === 0) {
-            throw inputError(at(file, base + off), `Simple Packet Block (block ${blockNo}) appears before any Interface Description Block in its section`,
-              'the file is corrupt; re-write it with editcap');
-          }
-          const g = this.secBase;
-          const origLen = dv.getUint32(off + 8, le);
-          if (origLen > MAX_ORIGINAL_LENGTH) {
-            throw inputError(at(file, base + off + 8), `Simple Packet Block (block ${blockNo}) has original length ${origLen}, above the ${MAX_ORIGINAL_LENGTH}-byte limit`,
-              'the file is corrupt; re-capture it or repair it with pcapfix');
-          }
-          const room = len - 16;
-          const snap = ifs.snapCheck[g]!;
-          let capLen = origLen < snap ? origLen : snap;
-          if (capLen > room) capLen = room;
-          if (i === cols.cap) cols.grow();
-          counts.spbNoTime++;
-          if (!this.haveT0) this.pendingNoTime++;
-          cols.tsNs[i] = this.lastTs;
-          cols.origLen[i] = origLen;
-          cols.capLen[i] = capLen;
-          cols.iface[i] = g;
-          cols.flowHash[i] = classify(bytes, off + 12, capLen, ifs.link[g]!);
-          cols.l4[i] = outL4;
-          cols.dir[i] = outLinkDir;
-          i++;
+        case 3: // Simple Packet Block
+          this.simplePacket(i++, off, len);
           break;
-        }
-        case SHB: {
-          if (len < 28) throw blockTooShort(file, base + off, type, blockNo, len, 28);
-          const major = dv.getUint16(off + 12, le);
-          const minor = dv.getUint16(off + 14, le);
-          if (major !== 1) {
-            throw inputError(at(file, base + off + 12), `Section Header Block (block ${blockNo}) has unsupported version ${major}.${minor} (expected 1.0)`,
-              'convert the file with editcap -F pcapng');
-          }
-          this.secBase = ifs.list.length;
-          this.secCount = 0;
+        case SHB:
+          this.sectionHeader(off, len);
           break;
-        }
         case 1: // Interface Description Block
-          this.idb(bytes, dv, base, off, end, len, le, blockNo);
+          this.idb(this.buf, this.dv, this.base, off, off + len - 4, len, this.le, this.blockNo);
           break;
         case 4: case 5: case 9: case 0x0a: case 0x0bad: case 0x40000bad:
           break; // NRB, ISB, journal, DSB, custom: nothing for traffic
@@ -970,10 +830,197 @@ export class CaptureReader {
           if (this.unknownTypes.length < 80 && !this.unknownTypes.includes(hex(type))) this.unknownTypes += (this.unknownTypes ? ', ' : '') + hex(type);
           break;
       }
-      off += len;
+      this.pos = off + len;
     }
-    this.pos = off;
     return i;
+  }
+
+  /**
+   * The block at buf[pos]: once it is whole in the buffer, its header and trailer checked (the
+   * byte order set by a Section Header Block), its length (its type in blockType, blockNo counted).
+   * 0 when more bytes were read (call again); -1 at the end of the data, or at a cut (allowPartial).
+   * `kept`: the packets before it. (The rare cases are methods of their own: this runs per packet.)
+   */
+  private blockHead(kept: number): number {
+    const bytes = this.buf, dv = this.dv, off = this.pos;
+    const left = this.lim - off;
+    if (left < 12) {
+      const r = this.shortHead(kept);
+      if (r <= 0) return r;
+    }
+    const blockNo = this.blockNo + 1;
+    let le = this.le;
+    if (bytes[off] === 0x0a && bytes[off + 1] === 0x0d && bytes[off + 2] === 0x0d && bytes[off + 3] === 0x0a) le = this.byteOrder(blockNo);
+    else if (blockNo === 1) throw notACapture(bytes.subarray(off, this.lim), this.file);
+    const type = dv.getUint32(off, le);
+    const len = dv.getUint32(off + 4, le);
+    if (len < 12 || (len & 3) !== 0 || len > MAX_BLOCK_LENGTH) throw this.badBlock(type, blockNo, 4, `has impossible length ${len} (must be a multiple of 4, at least 12 and at most ${MAX_BLOCK_LENGTH})`);
+    if (len > left) return this.shortBlock(type, len, blockNo, kept);
+    this.blockNo = blockNo;
+    this.le = le;
+    const trailer = dv.getUint32(off + len - 4, le);
+    if (trailer !== len) throw this.badBlock(type, blockNo, len - 4, `ends with length ${trailer} but starts with ${len}`);
+    this.blockType = type;
+    return len;
+  }
+
+  /**
+   * Fewer than 12 bytes left at buf[pos] (blockHead): 0 when more were read; -1 at the end of the
+   * data, or at a cut; 1 for the 8-byte header of a block other than a Section Header Block.
+   */
+  private shortHead(kept: number): number {
+    const bytes = this.buf, off = this.pos, left = this.lim - off;
+    // need type + length (+ the byte-order magic for an SHB) to know the block's size
+    if (!this.eof) { this.more(12); return 0; }
+    if (left === 0) { this.ended = true; return -1; }
+    const blockNo = this.blockNo + 1;
+    const isShb = left >= 4 && bytes[off] === 0x0a && bytes[off + 1] === 0x0d && bytes[off + 2] === 0x0d && bytes[off + 3] === 0x0a;
+    if (left < (isShb ? 12 : 8)) return this.truncated(blockNo, kept, `the header of block ${blockNo}`, `the header of block ${blockNo}`);
+    return 1;
+  }
+
+  /** The byte order a Section Header Block at buf[pos] gives (little-endian: true). */
+  private byteOrder(blockNo: number): boolean {
+    const bom = this.dv.getUint32(this.pos + 8, false);
+    if (bom === BOM) return false;
+    if (bom === 0x4d3c2b1a) return true;
+    throw inputError(at(this.file, this.base + this.pos + 8), `Section Header Block ${blockNo} has byte-order magic ${hex(bom)}, expected 1a2b3c4d in either byte order`,
+      'the file is corrupt; re-capture it or repair it with pcapfix');
+  }
+
+  /** A block at buf[pos] longer than the bytes left (blockHead): 0 when more were read, else the end (-1) or the error. */
+  private shortBlock(type: number, len: number, blockNo: number, kept: number): number {
+    if (!this.eof) { this.more(len); return 0; }
+    return this.truncated(blockNo, kept, `block ${blockNo} (${blockName(type)}, header says ${len} bytes)`, `block ${blockNo} (${blockName(type)})`);
+  }
+
+  /** The error for a corrupt block at buf[pos]: `what` it has, at its byte `at0`. */
+  private badBlock(type: number, blockNo: number, at0: number, what: string): InputError {
+    return inputError(at(this.file, this.base + this.pos + at0), `${blockName(type)} (block ${blockNo}) ${what}`, 'the file is corrupt; re-capture it or repair it with pcapfix');
+  }
+
+  /**
+   * The data ends inside block `blockNo` (`where`: its header, or the block; `cutWhere` in the
+   * warning): the error, or with allowPartial past the first block the cut; -1.
+   */
+  private truncated(blockNo: number, kept: number, where: string, cutWhere: string): -1 {
+    const file = this.file, at0 = this.base + this.pos, n = this.base + this.lim;
+    if (!this.allowPartial || blockNo === 1) {
+      throw inputError(at(file, at0), `file truncated at byte ${n} inside ${where}`,
+        blockNo === 1 ? 're-capture the file; no packets can be read without the section header'
+          : `re-capture, or read it without --strict (allowPartial) to use the ${kept} complete packet(s) before it`);
+    }
+    this.cut(`${file}: truncated at byte ${n} inside ${cutWhere}; kept the ${kept} complete packet(s) before it`);
+    return -1;
+  }
+
+  /** An Enhanced (type 6) or obsolete (type 2) Packet Block at buf[off], `len` bytes: packet `i` of the chunk. */
+  private enhancedPacket(i: number, type: number, off: number, len: number): void {
+    const dv = this.dv, le = this.le, ifs = this.ifs, counts = this.counts;
+    if (len < 32) throw blockTooShort(this.file, this.base + off, type, this.blockNo, len, 32);
+    const ifLocal = type === 6 ? dv.getUint32(off + 8, le) : dv.getUint16(off + 8, le);
+    if (ifLocal >= this.secCount) throw badInterface(this.file, this.base + off + 8, type, this.blockNo, ifLocal, this.secCount);
+    const g = this.secBase + ifLocal;
+    const capLen = dv.getUint32(off + 20, le);
+    const origLen = dv.getUint32(off + 24, le);
+    const end = off + len - 4;
+    const optStart = off + 28 + ((capLen + 3) & ~3);
+    if (capLen > ifs.capLimit[g]! || optStart > end || origLen > MAX_ORIGINAL_LENGTH) throw this.badPacketLength(type, off, len, g, capLen, origLen);
+    const flagsDir = optStart < end ? packetFlagsDir(dv, this.file, this.base, optStart, end, le, type, this.blockNo) : 0;
+    if (i === this.cols.cap) this.cols.grow();
+    const ts = this.packetTime(g, dv.getUint32(off + 12, le), dv.getUint32(off + 16, le));
+    this.lastTs = ts;
+    if (capLen > ifs.snapCheck[g]!) counts.overSnap++;
+    if (origLen < capLen) counts.origBelowCap++;
+    this.packetRow(i, ts, origLen, capLen, g, off + 28, flagsDir);
+  }
+
+  /** Packet `i` of the chunk into the columns: its frame at buf[data], `capLen` bytes; `dir` 0: the link layer's. */
+  private packetRow(i: number, ts: number, origLen: number, capLen: number, g: number, data: number, dir: number): void {
+    const cols = this.cols;
+    cols.tsNs[i] = ts;
+    cols.origLen[i] = origLen;
+    cols.capLen[i] = capLen;
+    cols.iface[i] = g;
+    cols.flowHash[i] = classify(this.buf, data, capLen, this.ifs.link[g]!);
+    cols.l4[i] = outL4;
+    cols.dir[i] = dir !== 0 ? dir : outLinkDir;
+  }
+
+  /** The error for an Enhanced or obsolete Packet Block at buf[off] whose captured or original length cannot be (in the order checked). */
+  private badPacketLength(type: number, off: number, len: number, g: number, capLen: number, origLen: number): InputError {
+    const file = this.file, base = this.base, blockNo = this.blockNo, ifs = this.ifs;
+    if (capLen > ifs.capLimit[g]!) {
+      return inputError(at(file, base + off + 20), `${blockName(type)} (block ${blockNo}) has captured length ${capLen}, impossible with snaplen ${ifs.list[g]!.snapLen} (limit ${ifs.capLimit[g]})`,
+        'the file is corrupt; re-capture it or repair it with pcapfix');
+    }
+    if (off + 28 + ((capLen + 3) & ~3) > off + len - 4) {
+      return inputError(at(file, base + off + 20), `${blockName(type)} (block ${blockNo}) has captured length ${capLen}, which does not fit in its ${len}-byte block`,
+        'the file is corrupt; re-capture it or repair it with pcapfix');
+    }
+    return inputError(at(file, base + off + 24), `${blockName(type)} (block ${blockNo}) has original length ${origLen}, above the ${MAX_ORIGINAL_LENGTH}-byte limit`,
+      'the file is corrupt; re-capture it or repair it with pcapfix');
+  }
+
+  /** The time of a packet on interface g stamped hi:lo (ticks), in ns since t0. */
+  private packetTime(g: number, hi: number, lo: number): number {
+    const ifs = this.ifs;
+    if (!ifs.anchored[g]) this.anchor(g, hi, lo);
+    const dTicks = (hi - ifs.hi0[g]!) * TWO32 + (lo - ifs.lo0[g]!);
+    if (dTicks > 9007199254740991 || dTicks < -9007199254740991) this.counts.tsPrecision++;
+    return ifs.baseNs[g]! + dTicks * ifs.resNs[g]!;
+  }
+
+  /**
+   * Interface g's first packet, stamped hi:lo (ticks): the interface's times count from it (and t0
+   * is its absolute time if it is the capture's first timestamped packet).
+   */
+  private anchor(g: number, hi: number, lo: number): void {
+    const ifs = this.ifs;
+    const [s, ns] = absTime(hi, lo, ifs.resol[g]!, ifs.offsetSec[g]!);
+    if (!this.haveT0) { this.haveT0 = true; this.t0Sec = s; this.t0Ns = ns; }
+    ifs.anchored[g] = true;
+    ifs.hi0[g] = hi;
+    ifs.lo0[g] = lo;
+    ifs.baseNs[g] = (s - this.t0Sec) * 1e9 + (ns - this.t0Ns);
+  }
+
+  /** A Simple Packet Block at buf[off], `len` bytes: packet `i` of the chunk, at the time of the packet before it. */
+  private simplePacket(i: number, off: number, len: number): void {
+    const file = this.file, cols = this.cols, ifs = this.ifs, dv = this.dv, base = this.base, blockNo = this.blockNo;
+    if (len < 16) throw blockTooShort(file, base + off, 3, blockNo, len, 16);
+    if (this.secCount === 0) {
+      throw inputError(at(file, base + off), `Simple Packet Block (block ${blockNo}) appears before any Interface Description Block in its section`,
+        'the file is corrupt; re-write it with editcap');
+    }
+    const g = this.secBase;
+    const origLen = dv.getUint32(off + 8, this.le);
+    if (origLen > MAX_ORIGINAL_LENGTH) {
+      throw inputError(at(file, base + off + 8), `Simple Packet Block (block ${blockNo}) has original length ${origLen}, above the ${MAX_ORIGINAL_LENGTH}-byte limit`,
+        'the file is corrupt; re-capture it or repair it with pcapfix');
+    }
+    const room = len - 16;
+    const snap = ifs.snapCheck[g]!;
+    let capLen = origLen < snap ? origLen : snap;
+    if (capLen > room) capLen = room;
+    if (i === cols.cap) cols.grow();
+    this.counts.spbNoTime++;
+    if (!this.haveT0) this.pendingNoTime++;
+    this.packetRow(i, this.lastTs, origLen, capLen, g, off + 12, 0);
+  }
+
+  /** A Section Header Block at buf[off], `len` bytes: a new section, with no interfaces yet. */
+  private sectionHeader(off: number, len: number): void {
+    const dv = this.dv, le = this.le, blockNo = this.blockNo;
+    if (len < 28) throw blockTooShort(this.file, this.base + off, SHB, blockNo, len, 28);
+    const major = dv.getUint16(off + 12, le);
+    const minor = dv.getUint16(off + 14, le);
+    if (major !== 1) {
+      throw inputError(at(this.file, this.base + off + 12), `Section Header Block (block ${blockNo}) has unsupported version ${major}.${minor} (expected 1.0)`,
+        'convert the file with editcap -F pcapng');
+    }
+    this.secBase = this.ifs.list.length;
+    this.secCount = 0;
   }
 
   /** An Interface Description Block at bytes[off .. end) (end: its trailing length). */
