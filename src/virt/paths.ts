@@ -173,89 +173,145 @@ export function parseModes(text: string): Mode[] {
 /** Per-packet CPU events of a path, from the device model's statistics. */
 export function packetEvents(mode: Mode, s: DeviceStats, prof: HypervisorProfile, c: Record<string, number>, viommu: 'shadow' | 'nested'): PacketEvents {
   const n = Math.max(1, s.packets);
-  const irq = s.interrupts / n;
-  const perCommand = s.commands !== undefined ? s.commands / n : 1;
+  const x: PerPacket = { s, prof, c, n, irq: s.interrupts / n, perCommand: s.commands !== undefined ? s.commands / n : 1, bytes: s.bytes / n };
   const e: PacketEvents = {
-    driverCycles: s.commandCycles !== undefined ? s.commandCycles * perCommand : c['cpu.driverRxCycles'], interrupts: irq, interruptPath: 'host', eoiExits: 0,
+    driverCycles: s.commandCycles !== undefined ? s.commandCycles * x.perCommand : c['cpu.driverRxCycles'], interrupts: x.irq, interruptPath: 'host', eoiExits: 0,
     maps: 0, unmaps: 0, invalidations: 0, flushes: 0, kernelIoExits: 0, userIoExits: 0,
     copies: 0, copyBytes: 0, notifications: 0, backendPackets: 0, viommuTraps: 0,
   };
-  const bytes = s.bytes / n;
+  return Object.assign(e, pathEvents(mode, x, viommu));
+}
+
+/**
+ * A path's inputs, per packet: the device statistics over `n` packets (at least 1), the hypervisor
+ * profile and the cost table; interrupts, device commands and bytes per packet.
+ */
+export interface PerPacket {
+  s: DeviceStats;
+  prof: HypervisorProfile;
+  c: Record<string, number>;
+  n: number;
+  irq: number;
+  perCommand: number;
+  bytes: number;
+}
+
+/** The events a path sets over a host path's (driver work, the device's interrupts to the host, nothing else). */
+function pathEvents(mode: Mode, x: PerPacket, viommu: 'shadow' | 'nested'): Partial<PacketEvents> {
   switch (mode) {
     case 'bare-metal':
     case 'identity':
-      break; // dma-direct: no map cost
+      return {}; // dma-direct: no map cost
     case 'strict':
-      e.maps = s.maps / n; e.unmaps = s.unmaps / n; e.invalidations = s.unmaps / n;
-      break;
     case 'lazy':
-      e.maps = s.maps / n; e.unmaps = s.unmaps / n; e.flushes = s.flushes / n;
-      break;
+      return hostDmaEvents(mode, x);
     case 'passthrough':
     case 'passthrough-pi':
-    case 'sriov': {
-      const posted = mode !== 'passthrough' && prof.postedInterrupts;
-      e.interruptPath = posted ? 'posted' : 'exit';
-      e.eoiExits = prof.eoiVirtualized && posted ? 0 : irq;
-      e.userIoExits = c['virt.pioAccessesPerPacket'] ?? 0; // trapped I/O-port BAR accesses
-      break;
-    }
+    case 'sriov':
+      return passthroughEvents(mode, x);
     case 'passthrough-viommu':
-      e.interruptPath = prof.postedInterrupts ? 'posted' : 'exit';
-      e.eoiExits = prof.eoiVirtualized && prof.postedInterrupts ? 0 : irq;
-      e.maps = s.maps / n; e.unmaps = s.unmaps / n;
-      if (viommu === 'shadow' && c['virt.viommu.virtio']) {
-        // virtio-iommu: a synchronous MAP request per page mapped (a kick each); a guest unmap queues an UNMAP per page, synced with one kick
-        const pages = (s.mapPages ?? s.maps) / n;
-        e.viommuMapPages = pages; e.viommuUnmapPages = pages;
-        e.viommuRequests = 2 * pages; e.viommuKicks = pages + s.unmaps / n;
-      } else if (viommu === 'shadow') e.viommuTraps = (s.maps + s.unmaps) / n; // caching mode: each guest map and unmap traps
-      else e.userIoExits = s.unmaps / n; // nested: the guest's invalidations trap (strict guest)
-      break;
+      return viommuEvents(x, viommu);
     case 'viommu-bounce':
-      // the DMA API bounces each I/O's data through a buffer of a pool mapped once: a pool operation and a CPU copy, no request to the VMM
-      e.interruptPath = prof.postedInterrupts ? 'posted' : 'exit';
-      e.eoiExits = prof.eoiVirtualized && prof.postedInterrupts ? 0 : irq;
-      e.bounceOps = 1; e.guestCopyBytes = bytes;
-      break;
+      return bounceEvents(x);
     case 'vgpu':
-      // mediated / SR-IOV vGPU: the mediator injects the vGPU's interrupts; each submission traps to it; guest GPU page-table writes are shadowed
-      e.interruptPath = 'injected';
-      e.eoiExits = prof.eoiVirtualized ? 0 : irq;
-      e.vgpuSubmits = perCommand;
-      e.vgpuPteWrites = (s.mapPages ?? 0) / n;
-      break;
     case 'api-remoting':
-      // each call forwarded to the host server (a kick, the call, a completion injected back); the data copied through the shared buffer
-      e.remotedCalls = perCommand; e.kernelIoExits = perCommand;
-      e.guestCopyBytes = c['virt.remoting.guestCopies'] * bytes;
-      e.copies = c['virt.remoting.hostCopies']; e.copyBytes = e.copies * bytes;
-      e.interruptPath = 'injected'; e.interrupts = perCommand;
-      e.eoiExits = prof.eoiVirtualized ? 0 : perCommand;
-      break;
+      return gpuShareEvents(mode, x);
     case 'emulated':
-      if (s.device === 'blk') {
-        // an emulated NVMe controller: two doorbell writes per command (submission tail, completion head), the VMM does the I/O into guest RAM (no copy)
-        e.userIoExits = 2 * perCommand;
-        e.interruptPath = 'injected'; e.interrupts = irq;
-        e.eoiExits = prof.eoiVirtualized ? 0 : irq;
-        break;
-      }
-      e.userIoExits = c['virt.emulatedExitsPerPacket'] * perCommand;
-      // a NIC: the VMM copies each packet once; a GPU copy path: guest buffer → VMM → device staging, twice
-      e.copies = s.commands !== undefined ? 2 : 1; e.copyBytes = e.copies * bytes;
-      e.interruptPath = 'injected'; e.interrupts = s.commands !== undefined ? irq : 1; // e1000 in the guest: one per packet
-      e.eoiExits = prof.eoiVirtualized ? 0 : 1;
-      break;
+      return emulatedEvents(x);
     case 'virtio':
-      // virtio-blk: the backend does the I/O into the guest's pages (O_DIRECT), no copy; virtio-net: vhost copies each packet
-      e.copies = s.device === 'blk' ? 0 : 1; e.copyBytes = e.copies * bytes; e.backendPackets = 1;
-      e.notifications = 1 / c['virt.virtioBatch'];
-      e.interruptPath = 'injected'; e.interrupts = 1 / c['virt.virtioBatch'];
-      e.eoiExits = prof.eoiVirtualized ? 0 : e.interrupts;
-      break;
+      return virtioEvents(x);
   }
+}
+
+/** The host DMA API (strict, lazy): a map and an unmap per buffer; strict invalidates per unmap, lazy queues a flush. Exported for tests, as are the other path families. */
+export function hostDmaEvents(mode: 'strict' | 'lazy', { s, n }: PerPacket): Partial<PacketEvents> {
+  return mode === 'strict'
+    ? { maps: s.maps / n, unmaps: s.unmaps / n, invalidations: s.unmaps / n }
+    : { maps: s.maps / n, unmaps: s.unmaps / n, flushes: s.flushes / n };
+}
+
+/** A device passed through (passthrough, passthrough-pi, an SR-IOV VF): interrupts posted (not plain passthrough; the hypervisor must have them) or by exit, trapped I/O-port BAR accesses. */
+export function passthroughEvents(mode: 'passthrough' | 'passthrough-pi' | 'sriov', { prof, c, irq }: PerPacket): Partial<PacketEvents> {
+  const posted = mode !== 'passthrough' && prof.postedInterrupts;
+  return {
+    interruptPath: posted ? 'posted' : 'exit',
+    eoiExits: prof.eoiVirtualized && posted ? 0 : irq,
+    userIoExits: c['virt.pioAccessesPerPacket'] ?? 0, // trapped I/O-port BAR accesses
+  };
+}
+
+/**
+ * Passthrough to a guest with a vIOMMU: the guest maps per buffer; shadowed, each map and unmap traps
+ * (caching mode) or is a virtio-iommu request per page; nested, the guest's invalidations trap.
+ */
+export function viommuEvents({ s, prof, c, n, irq }: PerPacket, viommu: 'shadow' | 'nested'): Partial<PacketEvents> {
+  const e: Partial<PacketEvents> = {
+    interruptPath: prof.postedInterrupts ? 'posted' : 'exit',
+    eoiExits: prof.eoiVirtualized && prof.postedInterrupts ? 0 : irq,
+    maps: s.maps / n, unmaps: s.unmaps / n,
+  };
+  if (viommu === 'shadow' && c['virt.viommu.virtio']) {
+    // virtio-iommu: a synchronous MAP request per page mapped (a kick each); a guest unmap queues an UNMAP per page, synced with one kick
+    const pages = (s.mapPages ?? s.maps) / n;
+    e.viommuMapPages = pages; e.viommuUnmapPages = pages;
+    e.viommuRequests = 2 * pages; e.viommuKicks = pages + s.unmaps / n;
+  } else if (viommu === 'shadow') e.viommuTraps = (s.maps + s.unmaps) / n; // caching mode: each guest map and unmap traps
+  else e.userIoExits = s.unmaps / n; // nested: the guest's invalidations trap (strict guest)
   return e;
+}
+
+/** viommu-bounce: the DMA API bounces each I/O's data through a buffer of a pool mapped once: a pool operation and a CPU copy, no request to the VMM. */
+export function bounceEvents({ prof, irq, bytes }: PerPacket): Partial<PacketEvents> {
+  return {
+    interruptPath: prof.postedInterrupts ? 'posted' : 'exit',
+    eoiExits: prof.eoiVirtualized && prof.postedInterrupts ? 0 : irq,
+    bounceOps: 1, guestCopyBytes: bytes,
+  };
+}
+
+/** A GPU shared by guests: a vGPU's submissions trap to its mediator; API remoting forwards each call to a host server. */
+export function gpuShareEvents(mode: 'vgpu' | 'api-remoting', { s, prof, c, n, irq, perCommand, bytes }: PerPacket): Partial<PacketEvents> {
+  if (mode === 'vgpu') {
+    // mediated / SR-IOV vGPU: the mediator injects the vGPU's interrupts; each submission traps to it; guest GPU page-table writes are shadowed
+    return { interruptPath: 'injected', eoiExits: prof.eoiVirtualized ? 0 : irq, vgpuSubmits: perCommand, vgpuPteWrites: (s.mapPages ?? 0) / n };
+  }
+  // each call forwarded to the host server (a kick, the call, a completion injected back); the data copied through the shared buffer
+  const copies = c['virt.remoting.hostCopies'];
+  return {
+    remotedCalls: perCommand, kernelIoExits: perCommand,
+    guestCopyBytes: c['virt.remoting.guestCopies'] * bytes,
+    copies, copyBytes: copies * bytes,
+    interruptPath: 'injected', interrupts: perCommand,
+    eoiExits: prof.eoiVirtualized ? 0 : perCommand,
+  };
+}
+
+/** An emulated device: an NVMe controller's doorbell exits (the VMM does the I/O into guest RAM), an e1000's register exits and the VMM's copies. */
+export function emulatedEvents({ s, prof, c, irq, perCommand, bytes }: PerPacket): Partial<PacketEvents> {
+  if (s.device === 'blk') {
+    // an emulated NVMe controller: two doorbell writes per command (submission tail, completion head), the VMM does the I/O into guest RAM (no copy)
+    return { userIoExits: 2 * perCommand, interruptPath: 'injected', interrupts: irq, eoiExits: prof.eoiVirtualized ? 0 : irq };
+  }
+  // a NIC: the VMM copies each packet once; a GPU copy path: guest buffer → VMM → device staging, twice
+  const copies = s.commands !== undefined ? 2 : 1;
+  return {
+    userIoExits: c['virt.emulatedExitsPerPacket'] * perCommand,
+    copies, copyBytes: copies * bytes,
+    interruptPath: 'injected', interrupts: s.commands !== undefined ? irq : 1, // e1000 in the guest: one per packet
+    eoiExits: prof.eoiVirtualized ? 0 : 1,
+  };
+}
+
+/** virtio with a backend: notifications and interrupts batched (virt.virtioBatch); virtio-net's vhost copies each packet, virtio-blk's backend does the I/O into the guest's pages (O_DIRECT), no copy. */
+export function virtioEvents({ s, prof, c, bytes }: PerPacket): Partial<PacketEvents> {
+  const copies = s.device === 'blk' ? 0 : 1;
+  const interrupts = 1 / c['virt.virtioBatch'];
+  return {
+    copies, copyBytes: copies * bytes, backendPackets: 1,
+    notifications: 1 / c['virt.virtioBatch'],
+    interruptPath: 'injected', interrupts,
+    eoiExits: prof.eoiVirtualized ? 0 : interrupts,
+  };
 }
 
 /** CPU parts that run on the vCPU's core (exits stall the vCPU) vs a separate backend core. */

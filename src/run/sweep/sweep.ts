@@ -215,139 +215,216 @@ async function sweepLocked(pool: Piscina | undefined, spec: SweepSpec, opts: Swe
   const mine = shardJobs(spec.jobs, opts.shard);
   const out = opts.out;
   const manifest: SweepManifest = { schema: SWEEP_SCHEMA, name: spec.name, spec: spec.file, ...(opts.shard ? { shard: opts.shard } : {}), jobs: spec.jobs };
-  const jsonl = join(out, 'results.jsonl');
-
-  // resume: keep the finished jobs (a half-written last line is cut off before we append)
-  let prior = new Map<string, SweepRecord>();
-  let goodBytes = 0;
-  if (opts.resume && existsSync(join(out, 'sweep.json'))) {
-    const old = readManifest(out);
-    if (old.name !== spec.name || old.jobs.map((j) => j.id).join(',') !== spec.jobs.map((j) => j.id).join(',')) {
-      throw new InputError(`${join(out, 'sweep.json')}: the folder holds another sweep (${old.name}, ${old.jobs.length} jobs) than ${spec.file} (${spec.name}, ${spec.jobs.length} jobs): ${describeSpecChange(old, spec.name, spec.jobs)}; use another --out, or drop --resume to start over`);
-    }
-    const part = (s?: [number, number]): string => (s ? `shard ${s.join('/')}` : 'the whole sweep');
-    if (part(old.shard) !== part(opts.shard)) throw new InputError(`${join(out, 'sweep.json')}: the folder holds ${part(old.shard)} of ${spec.name}, not ${part(opts.shard)}; resume ${old.shard ? `with --shard ${old.shard.join('/')}` : 'without --shard'}, or use another --out`);
-  }
-  if (opts.resume) {
-    const r = readResultsJsonl(jsonl);
-    prior = latestRecords(r.records);
-    goodBytes = r.goodBytes;
-  }
-  const byId = new Map<string, Outcome>();
-  for (const j of mine) { const p = prior.get(j.id); if (isFinal(p)) byId.set(j.id, p!); }
+  const { byId, goodBytes } = resumeState(spec, mine, opts);
   const todo = mine.filter((j) => !byId.has(j.id)); // failed jobs are tried again
   const skipped = mine.length - todo.length;
   const runnable = todo.filter((j) => spec.refused[j.id] === undefined);
   // workers: 0 runs the jobs in this thread, one after another (debugging, profiling, tests)
-  const inline = pool === undefined;
-  const workers = inline ? 0 : Math.min(pool.options.maxThreads, Math.max(1, runnable.length));
+  const workers = pool === undefined ? 0 : Math.min(pool.options.maxThreads, Math.max(1, runnable.length));
   writeFileAtomic(join(out, 'sweep.json'), JSON.stringify(manifest, null, 2) + '\n', { flag: '--out' });
-  let fd: number;
-  try {
-    fd = openSync(jsonl, opts.resume ? 'a' : 'w');
-    if (opts.resume) ftruncateSync(fd, goodBytes);
-  } catch (e) {
-    throw outputError(jsonl, e, '--out');
-  }
-  // results.jsonl is a journal: appended a line per finished job, so an interrupted sweep keeps what
-  // it finished. A failed append (disk full) cuts the file back to its last whole line and stops the sweep.
-  let journalEnd = opts.resume ? goodBytes : 0;
-  let journalFailed: unknown;
-  const abort = new AbortController();
-  setMaxListeners(0, abort.signal); // one listener per job queued on the pool
+  const journal = Journal.open(join(out, 'results.jsonl'), !!opts.resume, goodBytes);
   const show = opts.quiet ? undefined : progressPrinter(spec.name, todo.length, skipped, workers);
-
-  let done = 0;
-  let failed = 0;
-  let refused = 0;
-  let jobMs = 0;
-  const finish = (job: SweepJob, line: string, o: Outcome): void => {
-    if (journalFailed !== undefined) return;
-    try {
-      const buf = Buffer.from(line + '\n', 'utf8');
-      writeAll(fd, buf);
-      journalEnd += buf.length;
-    } catch (e) {
-      journalFailed = e;
-      try { ftruncateSync(fd, journalEnd); } catch { /* the partial line is cut off on --resume */ }
-      abort.abort();
-      throw new JournalError(e);
-    }
-    byId.set(job.id, o);
-    done++;
-    if (o.error !== undefined) failed++;
-    if (o.refused !== undefined) refused++;
-    const p: SweepProgress = { done, total: todo.length, failed, refused, skipped, job, error: o.error, elapsedMs: performance.now() - t0 };
-    show?.(p);
-    opts.onProgress?.(p);
-  };
-  const head = (job: SweepJob): string => `{"id":${JSON.stringify(job.id)},"job":${JSON.stringify(job)}`;
-  const fail = (job: SweepJob, error: string): void => finish(job, `${head(job)},"error":${JSON.stringify(error)}}`, { error });
-
+  const rec = new Recorder(journal, byId, { total: todo.length, skipped, t0 }, show, opts.onProgress);
   try {
     for (const j of todo) {
       const why = spec.refused[j.id];
-      if (why !== undefined) finish(j, `${head(j)},"refused":${JSON.stringify(why)}}`, { refused: why });
+      if (why !== undefined) rec.refusal(j, why);
     }
-
-    // each trace file read and parsed once here, shared with the workers (shared-trace.ts); one
-    // too big to share is left to each job's worker to stream
     const shares = new TraceShares(opts.shareLimitBytes ?? SHARE_LIMIT_BYTES);
-    const tasks: Array<{ job: SweepJob; task: WorkerTask; cost: number }> = [];
-    for (const job of runnable) {
-      const cfg = spec.configs[job.index];
-      const p = prepare(spec, job, cfg, shares);
-      if ('error' in p) fail(job, p.error);
-      else tasks.push({ job, task: { kind: 'job', job, cfg, input: p.input }, cost: p.cost });
-    }
-    shares.dropFiles();
-    if (!opts.quiet) {
-      const mib = (n: number): string => `${+(n / 2 ** 20).toFixed(1)} MiB`;
-      for (const t of shares.streamedFiles) process.stderr.write(`sweep ${spec.name}: ${t.path} (${mib(t.bytes)}) is streamed by each job's worker, not shared (larger than the share limit, ${mib(shares.limitBytes)})\n`);
-    }
-    // largest first (stable): the last jobs to start are the short ones
-    tasks.sort((a, b) => b.cost - a.cost || a.job.index - b.job.index);
+    const tasks = jobTasks(spec, runnable, shares, rec);
+    if (!opts.quiet) noteStreamed(spec.name, shares);
     opts.onReady?.();
-
-    if (inline && tasks.length > 0) {
-      const { default: run } = (await import('./worker.js')) as { default: (t: WorkerTask) => WorkerAnswer };
-      for (const { job, task } of tasks) {
-        let a: WorkerAnswer | undefined;
-        try { a = run(task); } catch (e) { fail(job, (e as Error)?.message ?? String(e)); }
-        if (a) { jobMs += a.ms; finish(job, `${head(job)},"result":${a.line}}`, { text: a.text }); }
-        // let signals in between jobs (SIGINT releases the folder's lock)
-        await new Promise((r) => setImmediate(r));
-      }
-    }
-    if (pool && tasks.length > 0) {
-      await Promise.all(tasks.map(async ({ job, task }) => {
-        let a: WorkerAnswer;
-        try {
-          a = (await pool.run(task, { signal: abort.signal })) as WorkerAnswer;
-        } catch (e) {
-          if (journalFailed !== undefined) return; // stopped: this job is not recorded, a resume runs it
-          fail(job, (e as Error)?.message ?? String(e));
-          return;
-        }
-        jobMs += a.ms;
-        finish(job, `${head(job)},"result":${a.line}}`, { text: a.text });
-      }));
-    }
+    if (pool === undefined && tasks.length > 0) await runInline(tasks, rec);
+    if (pool && tasks.length > 0) await runOnPool(pool, tasks, rec);
     const w = writeFinal(out, mine, byId);
     const summary: SweepSummary = {
-      name: spec.name, out, jobs: spec.jobs.length, shardJobs: mine.length, ran: done, skipped, results: w.results, errors: w.errors, refused: w.refused,
-      shared: { loads: shares.loads, bytes: shares.bytes, streamed: shares.streamed }, jobMs, wallMs: performance.now() - t0,
+      name: spec.name, out, jobs: spec.jobs.length, shardJobs: mine.length, ran: rec.done, skipped, results: w.results, errors: w.errors, refused: w.refused,
+      shared: { loads: shares.loads, bytes: shares.bytes, streamed: shares.streamed }, jobMs: rec.jobMs, wallMs: performance.now() - t0,
     };
-    if (!opts.quiet) {
-      process.stderr.write(`sweep ${spec.name}: ${w.results}/${mine.length} jobs ok${w.errors.length ? `, ${w.errors.length} failed (${join(out, 'errors.json')})` : ''}${w.refused.length ? `, ${w.refused.length} refused by their device or hypervisor (${join(out, 'refused.json')})` : ''}, ${done} run, ${skipped} resumed, ${(summary.wallMs / 1000).toFixed(1)} s → ${join(out, 'results.json')}\n`);
-    }
+    if (!opts.quiet) process.stderr.write(doneLine(summary) + '\n');
     return summary;
   } catch (e) {
-    if (journalFailed === undefined) throw e;
-    throw new InputError(`${jsonl}: cannot append: ${fsReason(journalFailed)}; the sweep stopped after ${done} jobs (the ${done + skipped} recorded are kept): free some space or fix the folder, then run again with --resume`);
+    if (journal.failed === undefined) throw e;
+    throw new InputError(`${journal.file}: cannot append: ${fsReason(journal.failed)}; the sweep stopped after ${rec.done} jobs (the ${rec.done + skipped} recorded are kept): free some space or fix the folder, then run again with --resume`);
   } finally {
-    closeSync(fd);
+    journal.close();
   }
+}
+
+/**
+ * What a resumed sweep keeps: the outcomes results.jsonl holds as final for `jobs` (a failed job is
+ * run again), and where its last whole line ends (a half-written last line is cut off before the
+ * sweep appends). The folder must hold the same sweep and shard. Nothing without opts.resume.
+ */
+function resumeState(spec: SweepSpec, jobs: SweepJob[], opts: SweepOptions): { byId: Map<string, Outcome>; goodBytes: number } {
+  if (!opts.resume) return { byId: new Map(), goodBytes: 0 };
+  if (existsSync(join(opts.out, 'sweep.json'))) checkSameSweep(readManifest(opts.out), join(opts.out, 'sweep.json'), spec, opts.shard);
+  const r = readResultsJsonl(join(opts.out, 'results.jsonl'));
+  return { byId: finalOutcomes(jobs, latestRecords(r.records)), goodBytes: r.goodBytes };
+}
+
+/** `--resume` into a folder whose sweep.json (`file`) is `old`: the same sweep (name and job ids) and the same shard, else one line (InputError). Exported for tests, as are the other phases. */
+export function checkSameSweep(old: SweepManifest, file: string, spec: Pick<SweepSpec, 'name' | 'file' | 'jobs'>, shard?: [number, number]): void {
+  if (old.name !== spec.name || old.jobs.map((j) => j.id).join(',') !== spec.jobs.map((j) => j.id).join(',')) {
+    throw new InputError(`${file}: the folder holds another sweep (${old.name}, ${old.jobs.length} jobs) than ${spec.file} (${spec.name}, ${spec.jobs.length} jobs): ${describeSpecChange(old, spec.name, spec.jobs)}; use another --out, or drop --resume to start over`);
+  }
+  const part = (s?: [number, number]): string => (s ? `shard ${s.join('/')}` : 'the whole sweep');
+  if (part(old.shard) !== part(shard)) throw new InputError(`${file}: the folder holds ${part(old.shard)} of ${spec.name}, not ${part(shard)}; resume ${old.shard ? `with --shard ${old.shard.join('/')}` : 'without --shard'}, or use another --out`);
+}
+
+/** The outcomes of `jobs`, in job order, whose latest record is final (a result or a refusal; not an error). */
+export function finalOutcomes(jobs: SweepJob[], latest: Map<string, SweepRecord>): Map<string, Outcome> {
+  const byId = new Map<string, Outcome>();
+  for (const j of jobs) {
+    const p = latest.get(j.id);
+    if (isFinal(p)) byId.set(j.id, p!);
+  }
+  return byId;
+}
+
+/** A job's line in results.jsonl: its id, the job, and its result, error or refusal (`json`: that value as JSON). */
+export function journalLine(job: SweepJob, field: 'result' | 'error' | 'refused', json: string): string {
+  return `{"id":${JSON.stringify(job.id)},"job":${JSON.stringify(job)},${JSON.stringify(field)}:${json}}`;
+}
+
+/**
+ * results.jsonl as a journal: appended a line per finished job, so an interrupted sweep keeps what it
+ * finished. A failed append (disk full) cuts the file back to its last whole line, aborts `abort`
+ * (the jobs queued on the pool) and throws JournalError: the sweep stops.
+ */
+export class Journal {
+  /** Why an append failed (the sweep stopped), or undefined. */
+  failed: unknown;
+  readonly abort = new AbortController();
+  private constructor(readonly file: string, private readonly fd: number, private end: number) {
+    setMaxListeners(0, this.abort.signal); // one listener per job queued on the pool
+  }
+
+  /** Opened to append after the first `goodBytes` (resume), or emptied. */
+  static open(file: string, resume: boolean, goodBytes: number): Journal {
+    let fd: number;
+    try {
+      fd = openSync(file, resume ? 'a' : 'w');
+      if (resume) ftruncateSync(fd, goodBytes);
+    } catch (e) {
+      throw outputError(file, e, '--out');
+    }
+    return new Journal(file, fd, resume ? goodBytes : 0);
+  }
+
+  append(line: string): void {
+    try {
+      const buf = Buffer.from(line + '\n', 'utf8');
+      writeAll(this.fd, buf);
+      this.end += buf.length;
+    } catch (e) {
+      this.failed = e;
+      try { ftruncateSync(this.fd, this.end); } catch { /* the partial line is cut off on --resume */ }
+      this.abort.abort();
+      throw new JournalError(e);
+    }
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/** Each finished job: its line in the journal, its outcome kept for results.json, the counts, and the progress shown and reported. */
+class Recorder {
+  done = 0;
+  failed = 0;
+  refused = 0;
+  /** Time the jobs took inside the workers (ms). */
+  jobMs = 0;
+  constructor(
+    readonly journal: Journal, private readonly byId: Map<string, Outcome>, private readonly run: { total: number; skipped: number; t0: number },
+    private readonly show?: (p: SweepProgress) => void, private readonly onProgress?: (p: SweepProgress) => void,
+  ) {}
+
+  result(job: SweepJob, a: WorkerAnswer): void {
+    this.jobMs += a.ms;
+    this.finish(job, journalLine(job, 'result', a.line), { text: a.text });
+  }
+
+  fail(job: SweepJob, error: string): void {
+    this.finish(job, journalLine(job, 'error', JSON.stringify(error)), { error });
+  }
+
+  refusal(job: SweepJob, why: string): void {
+    this.finish(job, journalLine(job, 'refused', JSON.stringify(why)), { refused: why });
+  }
+
+  private finish(job: SweepJob, line: string, o: Outcome): void {
+    if (this.journal.failed !== undefined) return;
+    this.journal.append(line);
+    this.byId.set(job.id, o);
+    this.done++;
+    if (o.error !== undefined) this.failed++;
+    if (o.refused !== undefined) this.refused++;
+    const p: SweepProgress = { done: this.done, total: this.run.total, failed: this.failed, refused: this.refused, skipped: this.run.skipped, job, error: o.error, elapsedMs: performance.now() - this.run.t0 };
+    this.show?.(p);
+    this.onProgress?.(p);
+  }
+}
+
+type Task = { job: SweepJob; task: WorkerTask; cost: number };
+
+/**
+ * The jobs as worker tasks, largest first (stable: the last jobs to start are the short ones); a job
+ * whose input cannot be prepared is recorded as failed. Each trace file is read and parsed once here,
+ * shared with the workers (shared-trace.ts); one too big to share is left to each job's worker to stream.
+ */
+function jobTasks(spec: SweepSpec, jobs: SweepJob[], shares: TraceShares, rec: Recorder): Task[] {
+  const tasks: Task[] = [];
+  for (const job of jobs) {
+    const cfg = spec.configs[job.index];
+    const p = prepare(spec, job, cfg, shares);
+    if ('error' in p) rec.fail(job, p.error);
+    else tasks.push({ job, task: { kind: 'job', job, cfg, input: p.input }, cost: p.cost });
+  }
+  shares.dropFiles();
+  return tasks.sort((a, b) => b.cost - a.cost || a.job.index - b.job.index);
+}
+
+/** A note on stderr for each trace file streamed by each job's worker instead of shared. */
+function noteStreamed(name: string, shares: TraceShares): void {
+  const mib = (n: number): string => `${+(n / 2 ** 20).toFixed(1)} MiB`;
+  for (const t of shares.streamedFiles) process.stderr.write(`sweep ${name}: ${t.path} (${mib(t.bytes)}) is streamed by each job's worker, not shared (larger than the share limit, ${mib(shares.limitBytes)})\n`);
+}
+
+/** The tasks one after another in this thread (workers 0), with a turn of the event loop between jobs for signals (SIGINT releases the folder's lock). */
+async function runInline(tasks: Task[], rec: Recorder): Promise<void> {
+  const { default: run } = (await import('./worker.js')) as { default: (t: WorkerTask) => WorkerAnswer };
+  for (const { job, task } of tasks) {
+    let a: WorkerAnswer | undefined;
+    try { a = run(task); } catch (e) { rec.fail(job, (e as Error)?.message ?? String(e)); }
+    if (a) rec.result(job, a);
+    // let signals in between jobs (SIGINT releases the folder's lock)
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/** The tasks on the pool; a job that fails there is recorded as failed, unless the journal failed (then it is not recorded: a resume runs it). */
+async function runOnPool(pool: Piscina, tasks: Task[], rec: Recorder): Promise<void> {
+  await Promise.all(tasks.map(async ({ job, task }) => {
+    let a: WorkerAnswer;
+    try {
+      a = (await pool.run(task, { signal: rec.journal.abort.signal })) as WorkerAnswer;
+    } catch (e) {
+      if (rec.journal.failed !== undefined) return; // stopped: this job is not recorded, a resume runs it
+      rec.fail(job, (e as Error)?.message ?? String(e));
+      return;
+    }
+    rec.result(job, a);
+  }));
+}
+
+/** The sweep's last line on stderr: jobs ok, failed and refused (with their files), run and resumed, the wall time, results.json. */
+export function doneLine(s: Pick<SweepSummary, 'name' | 'out' | 'shardJobs' | 'ran' | 'skipped' | 'results' | 'errors' | 'refused' | 'wallMs'>): string {
+  const failed = s.errors.length ? `, ${s.errors.length} failed (${join(s.out, 'errors.json')})` : '';
+  const refused = s.refused.length ? `, ${s.refused.length} refused by their device or hypervisor (${join(s.out, 'refused.json')})` : '';
+  return `sweep ${s.name}: ${s.results}/${s.shardJobs} jobs ok${failed}${refused}, ${s.ran} run, ${s.skipped} resumed, ${(s.wallMs / 1000).toFixed(1)} s → ${join(s.out, 'results.json')}`;
 }
 
 /** A bar on a TTY (redrawn in place), plain lines (at most one a second, and every failure) otherwise. */
