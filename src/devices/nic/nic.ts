@@ -34,7 +34,7 @@
  */
 import { fmix32 } from '../../util/hash.js';
 import { TraceBuilder, allocColumns, trimColumns, type TraceColumns, OP_DMA, OP_MAP, OP_UNMAP, DIR_NONE, DIR_READ, DIR_WRITE, DIR_RW, KIND_DATA, KIND_DESC, KIND_CQE, KIND_DOORBELL, KIND_ACK, pagesTouched } from '../../trace/columns.js';
-import type { PacketColumns } from '../../trace/importers/pcap.js';
+import { PKT_DIR_INBOUND, PKT_DIR_OUTBOUND, type PacketColumns } from '../../trace/importers/pcap.js';
 import { canonicalBdf } from '../../config/bdf.js';
 import { inputError } from '../../util/errors.js';
 import { IovaAllocator } from './iova.js';
@@ -608,8 +608,8 @@ class NicModel {
   }
 
   isTx(dir: number, hash: number): boolean {
-    if (dir === 2) return true;
-    if (dir === 1) return false;
+    if (dir === PKT_DIR_OUTBOUND) return true;
+    if (dir === PKT_DIR_INBOUND) return false;
     return this.dirMode === 1 || (this.dirMode === 2 && ((hash >>> 7) & 1) === 1);
   }
 

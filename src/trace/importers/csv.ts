@@ -23,7 +23,7 @@
  * The parser works on bytes: the common lines go straight into the sink with no string per line
  * (the fast path, CsvParser.fastLine), every other line through the line-by-line parser.
  */
-import { TraceBuilder, type TraceColumns, type RowSink, OP_DMA, OP_MAP, OP_UNMAP, OP_INV, DIR_NONE, DIR_READ, DIR_WRITE, DIR_RW, INV_SCOPES, SIZE_ALL, INV_GLOBAL, DMA_KINDS, MAX_TRACE_DEVICES, pageOf, pagesTouched } from '../columns.js';
+import { TraceBuilder, type TraceColumns, type RowSink, OP_DMA, OP_MAP, OP_UNMAP, OP_INV, DIR_NONE, DIR_READ, DIR_WRITE, DIR_RW, INV_SCOPES, INV_IOTLB, SIZE_ALL, INV_GLOBAL, DMA_KINDS, MAX_TRACE_DEVICES, pageOf, pagesTouched } from '../columns.js';
 import { InputError } from '../../util/errors.js';
 import { canonicalBdf } from '../../config/bdf.js';
 
@@ -89,7 +89,7 @@ export interface CsvLines {
 
 /**
  * The CSV parser, state kept between runs of lines: the whole-file parse gives it the whole file
- * at once, a streamed read (src/trace/stream.ts) a piece at a time; both see the same lines in the
+ * at once, a streamed read (src/run/stream.ts) a piece at a time; both see the same lines in the
  * same order, so the rows and the first error are the same.
  *
  * Two paths, one result. The fast path reads a line of the common shape (the rows iommusim writes:
@@ -562,7 +562,7 @@ class CsvParser implements CsvLines {
 }
 
 /**
- * The cheap first pass of a streamed CSV read (src/trace/stream.ts): the device table (canonical
+ * The cheap first pass of a streamed CSV read (src/run/stream.ts): the device table (canonical
  * addresses in order of first appearance, as the parser builds it), the number of data lines, and
  * whether a row names a kind other than data — from the device and kind fields alone: no number is
  * parsed and nothing is checked, several times faster than the parse. For a file the parser
@@ -670,7 +670,7 @@ export function writeCsvTrace(t: TraceColumns): string {
     let size = String(t.size[i]);
     let dir = '';
     if (op === OP_INV) {
-      if (t.dir[i] !== 0) o = `inv:${INV_SCOPES[t.dir[i]]}`;
+      if (t.dir[i] !== INV_IOTLB) o = `inv:${INV_SCOPES[t.dir[i]]}`;
       if (t.size[i] === SIZE_ALL) { iova = ''; size = ''; }
     } else if (op === OP_DMA) dir = t.dir[i] === DIR_READ ? 'read' : 'write';
     else if (op === OP_MAP) dir = t.dir[i] === DIR_READ ? 'read' : t.dir[i] === DIR_WRITE ? 'write' : '';

@@ -18,7 +18,7 @@
  * dma_sync_single_for_device adds a read of that range at its time, dma_sync_single_for_cpu a write
  * just before its time. `synthesize: 'none'` replays the mapping traffic only.
  */
-import { parseFtrace, FtraceOp, FTRACE_DEV_UNKNOWN, type FtraceFile, type FtraceColumns } from './ftrace.js';
+import { parseFtrace, FtraceOp, FTRACE_DEV_UNKNOWN, DMA_BIDIRECTIONAL, DMA_TO_DEVICE, DMA_FROM_DEVICE, DMA_DIR_NA, type FtraceFile, type FtraceColumns } from './ftrace.js';
 import { TraceBuilder, type RowSink, type TraceColumns, OP_DMA, OP_MAP, OP_UNMAP, OP_INV, DIR_READ, DIR_WRITE, DIR_RW, INV_IOTLB } from '../columns.js';
 import { canonicalBdf } from '../../config/bdf.js';
 import { InputError } from '../../util/errors.js';
@@ -129,8 +129,8 @@ export class DmaRecords {
     if (!this.synth) return;
     const delay = this.delay;
     const short = end - m.t < 2 * delay;
-    if (m.dir === 1 || m.dir === 0) { this.add(short ? (m.t + end) / 2 : m.t + delay, dev, OP_DMA, m.iova, m.size, DIR_READ, 0); this.stats.synthesizedDmas++; }
-    if ((m.dir === 2 || m.dir === 0) && end !== Infinity) { this.add(short ? (m.t + end) / 2 : end - delay, dev, OP_DMA, m.iova, m.size, DIR_WRITE, 0); this.stats.synthesizedDmas++; }
+    if (m.dir === DMA_TO_DEVICE || m.dir === DMA_BIDIRECTIONAL) { this.add(short ? (m.t + end) / 2 : m.t + delay, dev, OP_DMA, m.iova, m.size, DIR_READ, 0); this.stats.synthesizedDmas++; }
+    if ((m.dir === DMA_FROM_DEVICE || m.dir === DMA_BIDIRECTIONAL) && end !== Infinity) { this.add(short ? (m.t + end) / 2 : end - delay, dev, OP_DMA, m.iova, m.size, DIR_WRITE, 0); this.stats.synthesizedDmas++; }
   }
 
   private unmapRange(t: number, dev: string, iova: number, size: number): void {
@@ -165,7 +165,7 @@ export class DmaRecords {
       case FtraceOp.DmaMap:
       case FtraceOp.DmaAlloc:
       case FtraceOp.DmaMapSg:
-        if (dev && size > 0 && !Number.isNaN(iova)) this.mapRange(t, dev, iova, size, Number.isNaN(paddr) ? iova : paddr, c.dir[i] === 255 ? 0 : c.dir[i]);
+        if (dev && size > 0 && !Number.isNaN(iova)) this.mapRange(t, dev, iova, size, Number.isNaN(paddr) ? iova : paddr, c.dir[i] === DMA_DIR_NA ? DMA_BIDIRECTIONAL : c.dir[i]);
         break;
       case FtraceOp.DmaUnmap:
       case FtraceOp.DmaFree:

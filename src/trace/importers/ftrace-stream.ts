@@ -1,5 +1,5 @@
 /**
- * ftrace text as a DMA trace in bounded memory (src/trace/stream.ts). The conversion of
+ * ftrace text as a DMA trace in bounded memory (src/run/stream.ts). The conversion of
  * ftrace-dma.ts makes records out of time order — a mapping's synthesized read and write are made
  * when it is unmapped (or, never unmapped, at the end) — and the whole-file import sorts them by
  * time, stably. Here the same records come out in the same order without the whole file in memory,

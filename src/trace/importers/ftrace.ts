@@ -148,7 +148,9 @@ const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['qi_submit', { h: H.Qi, op: FtraceOp.QiSubmit, sys: 'intel_iommu', fmt: '%s %s: 0x%llx 0x%llx 0x%llx 0x%llx' }],
 ]);
 
-const DIR_CODE: Readonly<Record<string, number>> = { BIDIRECTIONAL: 0, TO_DEVICE: 1, FROM_DEVICE: 2, NONE: 3 };
+/** The kernel's enum dma_data_direction (include/linux/dma-direction.h), and 255 where an event has none. */
+export const DMA_BIDIRECTIONAL = 0, DMA_TO_DEVICE = 1, DMA_FROM_DEVICE = 2, DMA_NONE = 3, DMA_DIR_NA = 255;
+const DIR_CODE: Readonly<Record<string, number>> = { BIDIRECTIONAL: DMA_BIDIRECTIONAL, TO_DEVICE: DMA_TO_DEVICE, FROM_DEVICE: DMA_FROM_DEVICE, NONE: DMA_NONE };
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 /** Own-property lookup: input text must never reach `constructor`, `__proto__` & co. */
 const lookup = <T>(table: Readonly<Record<string, T>>, key: string): T | undefined =>

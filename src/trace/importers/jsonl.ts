@@ -29,7 +29,7 @@ export function parseJsonlTrace(text: string, fileName: string, opts: CsvOptions
 
 /**
  * JSONL lines into rows, one line at a time (the whole-file parse and the streamed read of
- * src/trace/stream.ts share it). Each line becomes the CSV line the CSV parser checks, numbered
+ * src/run/stream.ts share it). Each line becomes the CSV line the CSV parser checks, numbered
  * with its JSONL line. The errors are those of converting the whole file to CSV first and then
  * parsing it: a line that is not a valid object fails at once, while the first CSV-level error is
  * kept until every line has been checked as JSON (a later JSON error is reported instead).

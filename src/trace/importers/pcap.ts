@@ -27,6 +27,9 @@ export interface CaptureInterface {
   tsResolNs: number;
 }
 
+/** A packet's direction (pcapng epb_flags bits 0-1): not given, inbound (received: RX), outbound (sent: TX). */
+export const PKT_DIR_UNKNOWN = 0, PKT_DIR_INBOUND = 1, PKT_DIR_OUTBOUND = 2;
+
 export interface PacketColumns {
   count: number;
   /** Time since the first timestamped packet, in ns (exact for integer-ns resolutions below 2^53 ns ≈ 104 days). */
@@ -37,7 +40,7 @@ export interface PacketColumns {
   capLen: Uint32Array;
   /** Index into `CaptureFile.interfaces` (0 for pcap). */
   iface: Uint16Array;
-  /** 0 unknown, 1 inbound (RX), 2 outbound (TX). */
+  /** PKT_DIR_UNKNOWN, PKT_DIR_INBOUND (RX) or PKT_DIR_OUTBOUND (TX): pcapng's epb_flags direction bits. */
   dir: Uint8Array;
   /** Symmetric hash of the IPv4/IPv6 flow (ports for TCP/UDP/SCTP/DCCP/UDP-Lite); 0 when not IP. */
   flowHash: Uint32Array;
