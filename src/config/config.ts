@@ -3,7 +3,7 @@
  * It is frozen, travels to workers and is written whole into every result.
  */
 import { KNOBS, requireKnob, parseKnobValue, type Knob } from './schema.js';
-import { setPath } from './knob.js';
+import { setPath, deepFreeze } from './knob.js';
 import { validateGeometry, type Policy } from './cache.js';
 import { inputError } from '../util/errors.js';
 import { canonicalBdf } from './bdf.js';
@@ -166,13 +166,6 @@ export function resolveConfig(c: Config): Readonly<Config> {
   return deepFreeze(r);
 }
 
-function deepFreeze<T>(o: T): T {
-  if (o && typeof o === 'object') {
-    for (const v of Object.values(o)) deepFreeze(v);
-    Object.freeze(o);
-  }
-  return o;
-}
 
 /** Build a resolved config from `key=value` pairs over the defaults (or over `base`). */
 export function buildConfig(settings: ReadonlyArray<readonly [string, string | number | boolean]>, base?: Config): Readonly<Config> {

@@ -81,6 +81,28 @@ function editDistance(a: string, b: string): number {
   return dp[b.length];
 }
 
+/**
+ * Settings as dotted keys: `{ nic: { rxRing: { entries: 8 } } }` gives `nic.rxRing.entries` → 8;
+ * flat keys pass through; arrays and typed arrays are values, not objects to descend into.
+ */
+export function flattenSettings(settings: Record<string, unknown>, prefix = '', out: Map<string, unknown> = new Map()): Map<string, unknown> {
+  for (const [k, v] of Object.entries(settings)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v)) flattenSettings(v as Record<string, unknown>, key, out);
+    else out.set(key, v);
+  }
+  return out;
+}
+
+/** Freeze an object and everything it holds (a resolved configuration or spec). */
+export function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === 'object') {
+    for (const v of Object.values(o as Record<string, unknown>)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
 /** Set obj[a][b][c] = value for path [a, b, c], creating objects on the way. */
 export function setPath(obj: object, path: string[], value: unknown): void {
   let o = obj as Record<string, unknown>;

@@ -11,7 +11,7 @@
  */
 import type { Knob } from '../knob.js';
 import { fromKnobs, type KnobTree } from '../tree.js';
-import { parseKnobValue, closestKey, setPath } from '../knob.js';
+import { parseKnobValue, closestKey, setPath, flattenSettings, deepFreeze } from '../knob.js';
 import { inputError } from '../../util/errors.js';
 
 /** The IOVA allocator's spec (src/devices/nic/iova.ts: Linux's iova.c with its per-CPU magazines and flush queue). */
@@ -93,14 +93,6 @@ export const NIC_KNOBS: readonly Knob[] = NIC_TABLE;
 
 const BY_KEY = new Map(NIC_KNOBS.map((k) => [k.key, k]));
 
-/** Flatten `{ nic: { rxRing: { entries: 8 } } }` to `nic.rxRing.entries`; flat keys pass through. */
-function flatten(settings: Record<string, unknown>, prefix: string, out: Map<string, unknown>): void {
-  for (const [k, v] of Object.entries(settings)) {
-    const key = prefix ? `${prefix}.${k}` : k;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, key, out);
-    else out.set(key, v);
-  }
-}
 
 
 /** Bytes of a buffer slot, and of an mlx5 stride: bufferBytes rounded up to a power of two (≤ 4 KiB) or to whole pages. */
@@ -111,21 +103,13 @@ export function strideBytesOf(bufferBytes: number): number {
   return s;
 }
 
-function deepFreeze<T>(o: T): T {
-  if (o !== null && typeof o === 'object') {
-    for (const v of Object.values(o as Record<string, unknown>)) deepFreeze(v);
-    Object.freeze(o);
-  }
-  return o;
-}
 
 /**
  * Resolve `nic.*` settings (flat dotted keys, or nested objects under `nic`) over the defaults of
  * NIC_KNOBS. Keys outside `nic.` are ignored, except the iommu.* keys the file header names. Throws a one-line InputError naming the key.
  */
 export function resolveNicConfig(settings: Record<string, unknown> = {}): NicConfig {
-  const flat = new Map<string, unknown>();
-  flatten(settings, '', flat);
+  const flat = flattenSettings(settings);
   const c: Record<string, unknown> = {};
   for (const k of NIC_KNOBS) setPath(c, k.key.slice(4).split('.'), k.default);
   const given = new Set<string>();

@@ -31,7 +31,8 @@
 import { TraceBuilder, type TraceColumns, OP_DMA, OP_MAP, OP_UNMAP, DIR_READ, DIR_WRITE, DIR_RW } from '../../trace/columns.js';
 import type { GpuCopyColumns } from '../../trace/importers/gpu.js';
 import { inputError } from '../../util/errors.js';
-import { parseKnobValue, type Knob } from '../../config/knob.js';
+import { parseKnobValue, closestKey, flattenSettings, type Knob } from '../../config/knob.js';
+import { growTyped } from '../../util/typed.js';
 import { canonicalBdf } from '../../config/bdf.js';
 import { GPU_KNOBS } from '../../config/knobs/gpu.js';
 
@@ -130,27 +131,6 @@ export interface GpuTraceResult {
 const KNOB_BY_KEY = new Map(GPU_KNOBS.map((k) => [k.key, k]));
 const KiB4 = 4096, MiB2 = 2 * 1024 ** 2, GiB1 = 1024 ** 3;
 
-function flatten(o: Record<string, unknown>, prefix: string, out: Array<[string, unknown]>): void {
-  for (const [k, v] of Object.entries(o)) {
-    const key = prefix + k;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v)) flatten(v as Record<string, unknown>, key + '.', out);
-    else out.push([key, v]);
-  }
-}
-
-function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0]!;
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j]!;
-      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length]!;
-}
 
 /**
  * The GPU configuration from settings: flat `gpu.*` keys (`{'gpu.chunkBytes': '2MiB'}`) or nested
@@ -160,15 +140,12 @@ function editDistance(a: string, b: string): number {
 export function resolveGpuConfig(settings: Record<string, unknown> = {}): GpuConfig {
   const vals = new Map<string, number | boolean | string>();
   for (const k of GPU_KNOBS) vals.set(k.key, k.default);
-  const flat: Array<[string, unknown]> = [];
-  flatten(settings, '', flat);
-  for (const [key, raw] of flat) {
+  for (const [key, raw] of flattenSettings(settings)) {
     if (!key.startsWith('gpu.')) continue;
     const knob = KNOB_BY_KEY.get(key);
     if (!knob) {
-      let best: string | undefined, bestD = Infinity;
-      for (const k of KNOB_BY_KEY.keys()) { const d = editDistance(key, k); if (d < bestD) { bestD = d; best = k; } }
-      const near = best !== undefined && bestD <= Math.max(3, key.length / 3) ? `did you mean ${best}? ` : '';
+      const best = closestKey(key, KNOB_BY_KEY.keys());
+      const near = best !== undefined ? `did you mean ${best}? ` : '';
       throw inputError(key, 'unknown GPU setting', `${near}(src/devices/gpu/README.md lists the gpu.* keys)`);
     }
     if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
@@ -409,8 +386,8 @@ class StreamTable {
     if (s === undefined) {
       s = this.ids.size;
       if (s === this.free.length) {
-        const f = new Float64Array(s * 2).fill(-Infinity); f.set(this.free); this.free = f;
-        const e = new Int32Array(s * 2); e.set(this.engine); this.engine = e;
+        this.free = growTyped(this.free, s * 2).fill(-Infinity, s);
+        this.engine = growTyped(this.engine, s * 2);
       }
       this.engine[s] = s % engines;
       this.ids.set(id, s);

@@ -23,6 +23,7 @@ import { DmaRecords, ftracePlan, isDmaMapOp, noDmaEvents, pushRecord, type Ftrac
 import { InputStream, LineBlocks, utf8 } from '../input.js';
 import { ChunkSink, MAX_TRACE_DEVICES, tooManyDevices, changedWhileRead } from '../columns.js';
 import { isInputError } from '../../util/errors.js';
+import { growTyped } from '../../util/typed.js';
 
 /**
  * Trace time a record may be made behind the latest row and still wait in the heap (10 ms): the
@@ -71,9 +72,9 @@ class RecordSlots {
   dir = new Uint8Array(0); iova = new Float64Array(0); size = new Float64Array(0); paddr = new Float64Array(0);
 
   protected grow(cap: number): void {
-    const g = <T extends Float64Array | Int32Array | Uint8Array>(a: T, mk: new (n: number) => T): T => { const b = new mk(cap); b.set(a); return b; };
-    this.t = g(this.t, Float64Array); this.s = g(this.s, Float64Array); this.dev = g(this.dev, Int32Array); this.op = g(this.op, Uint8Array);
-    this.dir = g(this.dir, Uint8Array); this.iova = g(this.iova, Float64Array); this.size = g(this.size, Float64Array); this.paddr = g(this.paddr, Float64Array);
+    const g = growTyped;
+    this.t = g(this.t, cap); this.s = g(this.s, cap); this.dev = g(this.dev, cap); this.op = g(this.op, cap);
+    this.dir = g(this.dir, cap); this.iova = g(this.iova, cap); this.size = g(this.size, cap); this.paddr = g(this.paddr, cap);
   }
 
   protected set(k: number, t: number, s: number, dev: number, op: number, iova: number, size: number, dir: number, paddr: number): void {

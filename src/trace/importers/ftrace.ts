@@ -10,6 +10,7 @@
  * Lines that are not events at all (e.g. `CPU:1 [LOST 12 EVENTS]`, stray text) become warnings.
  */
 import { inputError, isInputError } from '../../util/errors.js';
+import { growTyped } from '../../util/typed.js';
 
 export const enum FtraceOp {
   Map = 1, Unmap = 2, Fault = 3, DmaMap = 4, DmaUnmap = 5, DmaAlloc = 6, DmaFree = 7, DmaMapSg = 8,
@@ -203,12 +204,10 @@ export class Rows {
   }
   private grow(): void {
     const cap = this.cap * 2;
-    const g = <T extends Float64Array | Uint16Array | Uint8Array>(a: T, mk: new (n: number) => T): T => {
-      const b = new mk(cap); b.set(a); return b;
-    };
-    this.tsNs = g(this.tsNs, Float64Array); this.cpu = g(this.cpu, Uint16Array); this.op = g(this.op, Uint8Array);
-    this.dev = g(this.dev, Uint16Array); this.dir = g(this.dir, Uint8Array); this.iova = g(this.iova, Float64Array);
-    this.paddr = g(this.paddr, Float64Array); this.size = g(this.size, Float64Array); this.aux = g(this.aux, Float64Array);
+    const g = growTyped;
+    this.tsNs = g(this.tsNs, cap); this.cpu = g(this.cpu, cap); this.op = g(this.op, cap);
+    this.dev = g(this.dev, cap); this.dir = g(this.dir, cap); this.iova = g(this.iova, cap);
+    this.paddr = g(this.paddr, cap); this.size = g(this.size, cap); this.aux = g(this.aux, cap);
     this.cap = cap;
   }
   push(ts: number, cpu: number, op: number, dev: number, dir: number, iova: number, paddr: number, size: number, aux: number): number {

@@ -9,6 +9,7 @@
  * Errors: one-line `InputError` `file:line: column "X": …; fix`.
  */
 import { inputError } from '../../util/errors.js';
+import { growTyped } from '../../util/typed.js';
 
 /** CUpti_ActivityMemcpyKind numbering (cupti_activity.h). */
 export const enum CopyKind {
@@ -239,11 +240,10 @@ class GpuParser {
   private push(start: bigint, end: bigint, bytes: number, ck: number, sk: number, dk: number, dev: number, stream: number): void {
     if (this.n === this.cap) {
       const cap = this.cap * 2;
-      const big = (a: BigInt64Array<ArrayBuffer>): BigInt64Array<ArrayBuffer> => { const b = new BigInt64Array(cap); b.set(a); return b; };
-      const g = <T extends Float64Array | Uint8Array | Uint16Array | Uint32Array>(a: T, mk: new (n: number) => T): T => { const b = new mk(cap); b.set(a); return b; };
-      this.start = big(this.start); this.end = big(this.end); this.bytes = g(this.bytes, Float64Array);
-      this.copyKind = g(this.copyKind, Uint8Array); this.srcKind = g(this.srcKind, Uint8Array); this.dstKind = g(this.dstKind, Uint8Array);
-      this.deviceId = g(this.deviceId, Uint16Array); this.streamId = g(this.streamId, Uint32Array);
+      const g = growTyped;
+      this.start = g(this.start, cap); this.end = g(this.end, cap); this.bytes = g(this.bytes, cap);
+      this.copyKind = g(this.copyKind, cap); this.srcKind = g(this.srcKind, cap); this.dstKind = g(this.dstKind, cap);
+      this.deviceId = g(this.deviceId, cap); this.streamId = g(this.streamId, cap);
       this.cap = cap;
     }
     const i = this.n++;

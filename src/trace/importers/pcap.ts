@@ -17,6 +17,7 @@
  */
 import { fmix32 } from '../../util/hash.js';
 import { InputError, inputError } from '../../util/errors.js';
+import { growTyped } from '../../util/typed.js';
 
 export interface CaptureInterface {
   linkType: number;
@@ -142,13 +143,8 @@ class Columns {
   }
   grow(): void {
     const c = this.cap * 2;
-    const t = new Float64Array(c); t.set(this.tsNs); this.tsNs = t;
-    const o = new Uint32Array(c); o.set(this.origLen); this.origLen = o;
-    const k = new Uint32Array(c); k.set(this.capLen); this.capLen = k;
-    const i = new Uint16Array(c); i.set(this.iface); this.iface = i;
-    const d = new Uint8Array(c); d.set(this.dir); this.dir = d;
-    const h = new Uint32Array(c); h.set(this.flowHash); this.flowHash = h;
-    const l = new Uint8Array(c); l.set(this.l4); this.l4 = l;
+    this.tsNs = growTyped(this.tsNs, c); this.origLen = growTyped(this.origLen, c); this.capLen = growTyped(this.capLen, c);
+    this.iface = growTyped(this.iface, c); this.dir = growTyped(this.dir, c); this.flowHash = growTyped(this.flowHash, c); this.l4 = growTyped(this.l4, c);
     this.cap = c;
   }
   /** Add a chunk's packets after the ones held. */
