@@ -146,50 +146,17 @@ export class TimedSystem {
   private readonly eagerRcAllowed: boolean;
   /**
    * Eager root complex (closed-loop generator of one direction, one device on one link): a
-   * piece's work at the root complex (translation, memory access, posted-write unit) is done when
-   * it is issued, as of its arrival time, instead of in an event at that time; its data-ready or write-done event is
-   * pushed then. Exact: that work touches only state (IOMMU, walkers, memory, posted-write unit,
-   * the request's translation) that nothing but root-complex work touches, and pieces reach the
-   * root complex in issue order (one FIFO link), so it sees the same inputs in the same order.
-   * The events it pushes earlier — data-ready and write-done — have the same times and the same
-   * order among themselves; against the other kind present (completions at the device) a
-   * data-ready event commutes, since it touches only the downstream link, which completions do
-   * not: reads send nothing downstream at issue, and a run of writes (whose issue sends ACKs
-   * downstream) has no data-ready events — hence one direction only. A faulted piece still gets its event at its
-   * arrival (its Unsupported Request completion uses the downstream link), and `eagerRerun`
-   * reports that one happened: the caller reruns without eager mode, so a run with faults is
-   * exactly the event-per-piece one.
-   *
-   * Read data sent at the root complex: in eager mode, read data ready at d is sent downstream
-   * at once (its completion event pushed, no data-ready event handled) when that send is the
-   * downstream link's next: every other queued data-ready time before it (or equal and queued
-   * earlier) is sent first, in order, and no piece yet to reach the root complex can be ready
-   * before d. The last holds when d < a + `shortcutPs` (a: the latest piece's arrival): a later
-   * piece arrives at least the shortest upstream TLP after it and is ready no sooner than its
-   * arrival plus the least root-complex time of any read piece. So each read piece, at the root
-   * complex, first sends the queued data that has become safe, then its own if safe, else queues
-   * it (a data-ready event; its handler skips data already sent). The bound is checked too: a
-   * piece ready before the latest data sent early sets `eagerRerun`.
+   * piece's root-complex work is done at its issue, as of its arrival, with no event at the root
+   * complex; read data safe to send is sent there at once. Why that is exact, and when a run is
+   * redone without it (`eagerRerun`): src/sim/README.md, "Eager root complex" (the argument is
+   * written there once).
    */
   private eager = false;
   /**
    * Eager root complex in trace replay (one device on one link), piece by piece: a piece's
-   * root-complex work is done at issue, as of its arrival a, when nothing else can touch the
-   * root complex's state before a: no root-complex event is pending (pieces reach it in issue
-   * order, so all earlier pieces' work is done), no map / unmap / inv record is due by a
-   * (`ctlNextPs`), and no record waits at the unmap gate (a gated unmap is applied at a
-   * completion). Records that are due meanwhile are DMAs: their pieces arrive after a. Lazy
-   * flush-queue timeouts commute: the IOMMU's timing runs them as of the arrival before it
-   * translates, and a record's own advance finds them done. The events it pushes early
-   * (data-ready, write-done, a fault) keep their times, and their order among themselves and,
-   * by rank (RANKS), against every other kind. No early data sending (that argument is the
-   * generator's). Else the piece gets its event at its arrival. Root-complex events still
-   * pending do not stop a piece that could go eager: their pieces arrived first (one FIFO link)
-   * and the same conditions hold up to their arrivals, so their work is done first, in order, as
-   * of their arrivals (drainRc), and their events do nothing when they pop. Without that drain
-   * one piece that had to wait for a map at the start kept every later piece on events at line
-   * rate (a new piece is issued before the last one arrives): 1 root-complex event per DMA on
-   * nic-10g-udp64, about 0 with it.
+   * root-complex work is done at issue, as of its arrival, when no map / unmap / inv record is due
+   * by then (`ctlNextPs`) and none waits at the unmap gate; pending root-complex work is done
+   * first (drainRc). Why that is exact: src/sim/README.md, "Eager root complex in trace replay".
    */
   private eagerTrace = false;
   /**
