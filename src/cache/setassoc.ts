@@ -270,11 +270,15 @@ export class SetAssocCache {
     const lo = num | 0;
     const set = lo & this.setMask;
     const slot = this.nib ? this.victimNib(set) : this.victimTree(set);
-    const tagA = this.tagA;
-    if (tagA[slot] !== INVALID) this.evictions++;
+    if (this.tagA[slot] !== INVALID) this.evictions++;
     else this.live++;
-    const hi = (num / 4294967296) | 0;
-    tagA[slot] = a;
+    this.store(slot, a, b, lo, (num / 4294967296) | 0, dataN, dataI);
+    return slot;
+  }
+
+  /** A fill's stores (both layouts): the key (a, b, lo, hi) and the payloads in `slot`, counted, and left as the last probe's key with `slot` its hit. */
+  protected store(slot: number, a: number, b: number, lo: number, hi: number, dataN: number, dataI: number): void {
+    this.tagA[slot] = a;
     this.tagB[slot] = b;
     this.tagLo[slot] = lo;
     this.tagHi[slot] = hi;
@@ -282,7 +286,6 @@ export class SetAssocCache {
     this.dataI[slot] = dataI;
     this.fills++;
     this.mA = a; this.mB = b; this.mLo = lo; this.mHi = hi; this.mSlot = slot;
-    return slot;
   }
 
   /** Narrow lru / fifo: the lowest empty way, else the last-ranked way; it moves to rank 0. */
@@ -495,6 +498,9 @@ export class WideSetAssocCache extends SetAssocCache {
   override lookup(a: number, b: number, num: number): number {
     const lo = num | 0;
     const hi = (num / 4294967296) | 0;
+    // The same memo test as the narrow lookup, written out in both on purpose: one helper shared
+    // by the two made the functional replay ~5 % slower (bench/cref: V8's cumulative inlining
+    // budget of Iommu.translatePages then no longer reached this lookup's hashFind).
     if (lo === this.mLo && a === this.mA && hi === this.mHi && b === this.mB) {
       const m = this.mSlot;
       if (m < 0) this.misses++; else this.hits++;
@@ -542,18 +548,9 @@ export class WideSetAssocCache extends SetAssocCache {
       this.hashRemove(slot);
       if (this.mode === M_PLRU) this.plruTouch(slot, base);
     }
-    // The same stores as the narrow fillAbsent, written out in both on purpose: one helper shared
-    // by the two classes made the narrow 512 x 8 IOTLB ~10 % slower (bench/iotlb.bench.ts).
     const hi = (num / 4294967296) | 0;
-    this.tagA[slot] = a;
-    this.tagB[slot] = b;
-    this.tagLo[slot] = lo;
-    this.tagHi[slot] = hi;
-    this.dataN[slot] = dataN;
-    this.dataI[slot] = dataI;
-    this.fills++;
     this.hashAdd(slot, a, b, lo, hi);
-    this.mA = a; this.mB = b; this.mLo = lo; this.mHi = hi; this.mSlot = slot;
+    this.store(slot, a, b, lo, hi, dataN, dataI);
     return slot;
   }
 

@@ -527,23 +527,9 @@ export class Iommu {
    * Fills the IOTLB (leaf) and the PWCs (non-leaf). Returns the frame or -1.
    */
   private walk(did: number, tagB: number, root: number, mem: TableMemory, fmt: number, pn: number, sid: number, isWrite: boolean, s2root: number): number {
-    const levels = this.levels;
-    const pwc = this.pwc;
-    let level = levels;
-    let frame = root;
-    let perm = PERM_RW;
-    // Probe the paging-structure caches deepest first; stop at the first hit.
-    for (let k = 0; k < levels - 1; k++) {
-      const c = pwc[k];
-      if (c === null) continue;
-      const s = c.lookup(did, tagB, Math.floor(pn * LEVEL_INV[k + 2]));
-      if (s >= 0) {
-        frame = c.dataN[s];
-        perm = c.dataI[s];
-        level = k + 1; // the cached entry is at level k+2; continue reading at level k+1
-        break;
-      }
-    }
+    let level = this.probePwc(did, tagB, root, pn);
+    let frame = this.walkFrame;
+    let perm = this.walkPerm;
     const firstStage = fmt === FMT_FIRST;
     for (; level >= 1; level--) {
       const idx = levelIndex(pn, level);
@@ -575,18 +561,10 @@ export class Iommu {
           if (this.lastSpan < span) span = this.lastSpan;
           out = h;
         }
-        this.probePerm = perm;
-        this.lastSpan = span;
-        const key = span === 1 ? pn : Math.floor(pn / span);
-        const base = out - (pn - key * span);
-        if (span === 1) { this.probeSlot = this.iotlb4k.fillAbsent(did, tagB, key, base, perm); this.probeArray = 0; }
-        else if (span === 512) { this.probeSlot = this.iotlb2m.fillAbsent(did, tagB, key, base, perm); this.probeArray = 1; }
-        else { this.probeSlot = this.iotlb1g.fillAbsent(did, tagB, key, base, perm); this.probeArray = 2; }
+        this.fillLeaf(did, tagB, pn, span, out, perm);
         return out;
       }
-      // Non-leaf at `level`: fill its paging-structure cache (pde = level 2, ...).
-      const c = pwc[level - 2];
-      if (c !== null) c.fillAbsent(did, tagB, Math.floor(pn * LEVEL_INV[level]), next, perm);
+      this.fillPwc(did, tagB, pn, level, next, perm);
       frame = next;
     }
     return this.fault(F_NOT_PRESENT, sid, pn, isWrite);
@@ -598,23 +576,10 @@ export class Iommu {
    * path of translate() and translatePages().
    */
   private walkSecond(did: number, root: number, pn: number, sid: number, isWrite: boolean): number {
-    const levels = this.levels;
-    const pwc = this.pwc;
     const mem = this.hostMem;
-    let level = levels;
-    let frame = root;
-    let perm = PERM_RW;
-    for (let k = 0; k < levels - 1; k++) {
-      const c = pwc[k];
-      if (c === null) continue;
-      const s = c.lookup(did, NO_PASID, Math.floor(pn * LEVEL_INV[k + 2]));
-      if (s >= 0) {
-        frame = c.dataN[s];
-        perm = c.dataI[s];
-        level = k + 1;
-        break;
-      }
-    }
+    let level = this.probePwc(did, NO_PASID, root, pn);
+    let frame = this.walkFrame;
+    let perm = this.walkPerm;
     for (; level >= 1; level--) {
       const idx = levelIndex(pn, level);
       this.read(frame);
@@ -625,26 +590,63 @@ export class Iommu {
       perm &= p;
       const next = entryFrame(lo, mem.hi(frame, idx));
       if (level === 1 || (lo & 0x80) !== 0) {
-        this.probePerm = perm;
-        if (level === 1) {
-          this.lastSpan = 1;
-          this.probeSlot = this.iotlb4k.fillAbsent(did, NO_PASID, pn, next, perm);
-          this.probeArray = 0;
-          return next;
-        }
-        const span = LEVEL_PAGES[level];
-        const out = next + levelRem(pn, level);
-        this.lastSpan = span;
-        const key = Math.floor(pn / span);
-        if (span === 512) { this.probeSlot = this.iotlb2m.fillAbsent(did, NO_PASID, key, next, perm); this.probeArray = 1; }
-        else { this.probeSlot = this.iotlb1g.fillAbsent(did, NO_PASID, key, next, perm); this.probeArray = 2; }
+        const out = level === 1 ? next : next + levelRem(pn, level);
+        this.fillLeaf(did, NO_PASID, pn, LEVEL_PAGES[level], out, perm);
         return out;
       }
-      const c = pwc[level - 2];
-      if (c !== null) c.fillAbsent(did, NO_PASID, Math.floor(pn * LEVEL_INV[level]), next, perm);
+      this.fillPwc(did, NO_PASID, pn, level, next, perm);
       frame = next;
     }
     return this.fault(F_NOT_PRESENT, sid, pn, isWrite);
+  }
+
+  /** What probePwc found: the frame of the table the walk reads next, and the permission so far. */
+  private walkFrame = 0;
+  private walkPerm = 0;
+
+  /**
+   * The start of a walk for page pn (walk and walkSecond): the paging-structure caches probed
+   * deepest first, stopping at the first hit. Returns the level the walk reads next, with
+   * walkFrame / walkPerm that level's table and the permission so far (the root and PERM_RW when
+   * every PWC misses). Small, so that V8 inlines it into both walks.
+   */
+  private probePwc(did: number, tagB: number, root: number, pn: number): number {
+    const pwc = this.pwc;
+    const levels = this.levels;
+    for (let k = 0; k < levels - 1; k++) {
+      const c = pwc[k];
+      if (c === null) continue;
+      const s = c.lookup(did, tagB, Math.floor(pn * LEVEL_INV[k + 2]));
+      if (s >= 0) {
+        this.walkFrame = c.dataN[s];
+        this.walkPerm = c.dataI[s];
+        return k + 1; // the cached entry is at level k+2; continue reading at level k+1
+      }
+    }
+    this.walkFrame = root;
+    this.walkPerm = PERM_RW;
+    return levels;
+  }
+
+  /**
+   * A walk's leaf for page pn, `span` pages (1, 512 or 262144) mapped so that pn is at frame
+   * `out`: its IOTLB entry filled (keyed by the span's first page, holding the span's first frame)
+   * and the probe state set (probePerm, probeArray, probeSlot, lastSpan) as a hit would.
+   */
+  private fillLeaf(did: number, tagB: number, pn: number, span: number, out: number, perm: number): void {
+    this.probePerm = perm;
+    this.lastSpan = span;
+    if (span === 1) { this.probeSlot = this.iotlb4k.fillAbsent(did, tagB, pn, out, perm); this.probeArray = 0; return; }
+    const key = Math.floor(pn / span);
+    const base = out - (pn - key * span);
+    if (span === 512) { this.probeSlot = this.iotlb2m.fillAbsent(did, tagB, key, base, perm); this.probeArray = 1; }
+    else { this.probeSlot = this.iotlb1g.fillAbsent(did, tagB, key, base, perm); this.probeArray = 2; }
+  }
+
+  /** A walk's non-leaf entry at `level` (2 = PDE, ...) on the way to page pn: filled in that level's paging-structure cache, if there is one. */
+  private fillPwc(did: number, tagB: number, pn: number, level: number, next: number, perm: number): void {
+    const c = this.pwc[level - 2];
+    if (c !== null) c.fillAbsent(did, tagB, Math.floor(pn * LEVEL_INV[level]), next, perm);
   }
 
   /** Second-stage translation of a guest-physical frame during a nested walk (IOTLB/PWC tag S2_TAG). */

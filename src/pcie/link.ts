@@ -297,43 +297,32 @@ function readSegment(spec: PcieLinkSpec, a: number, len: number, mult: number, h
   if (rem > 0) readRequest(spec, a + full * mrrs, rem, mult, hi);
 }
 
-// Both walks cut [addr, addr+bytes) at 4 KiB boundaries: the first partial page, the full pages
-// (counted once per side of 4 GiB, as their TLPs differ only in header size), the last partial page.
-// Written twice rather than with a callback to keep the hot path monomorphic.
+// The walk of a write (MWr, writeSegment) or a read (MRd and completions, readSegment) cuts
+// [addr, addr+bytes) at 4 KiB boundaries: the first partial page, the full pages (counted once per
+// side of 4 GiB, as their TLPs differ only in header size), the last partial page. The direction is
+// a flag tested per segment, not a callback, to keep the hot path monomorphic.
 
-function walkWrite(spec: PcieLinkSpec, addr: number, bytes: number): void {
+function walk(spec: PcieLinkSpec, addr: number, bytes: number, write: boolean): void {
   tN = tHi = tDw = tCred = cN = cDw = cCred = 0;
   if (!(bytes > 0)) return;
-  const mps = spec.mpsBytes;
   const end = addr + bytes;
   const firstEnd = Math.min(end, (Math.floor(addr / PAGE_BYTES) + 1) * PAGE_BYTES);
-  writeSegment(mps, addr, firstEnd - addr, 1, isHi(spec, addr));
+  segment(spec, write, addr, firstEnd - addr, 1, isHi(spec, addr));
   if (firstEnd >= end) return;
   const lastStart = Math.floor(end / PAGE_BYTES) * PAGE_BYTES;
   const fullPages = (lastStart - firstEnd) / PAGE_BYTES;
   if (fullPages > 0) {
     const low = lowPages(spec, firstEnd, fullPages);
-    writeSegment(mps, 0, PAGE_BYTES, low, 0);
-    writeSegment(mps, 0, PAGE_BYTES, fullPages - low, 1);
+    segment(spec, write, 0, PAGE_BYTES, low, 0);
+    segment(spec, write, 0, PAGE_BYTES, fullPages - low, 1);
   }
-  if (end > lastStart) writeSegment(mps, lastStart, end - lastStart, 1, isHi(spec, lastStart));
+  if (end > lastStart) segment(spec, write, lastStart, end - lastStart, 1, isHi(spec, lastStart));
 }
 
-function walkRead(spec: PcieLinkSpec, addr: number, bytes: number): void {
-  tN = tHi = tDw = tCred = cN = cDw = cCred = 0;
-  if (!(bytes > 0)) return;
-  const end = addr + bytes;
-  const firstEnd = Math.min(end, (Math.floor(addr / PAGE_BYTES) + 1) * PAGE_BYTES);
-  readSegment(spec, addr, firstEnd - addr, 1, isHi(spec, addr));
-  if (firstEnd >= end) return;
-  const lastStart = Math.floor(end / PAGE_BYTES) * PAGE_BYTES;
-  const fullPages = (lastStart - firstEnd) / PAGE_BYTES;
-  if (fullPages > 0) {
-    const low = lowPages(spec, firstEnd, fullPages);
-    readSegment(spec, 0, PAGE_BYTES, low, 0);
-    readSegment(spec, 0, PAGE_BYTES, fullPages - low, 1);
-  }
-  if (end > lastStart) readSegment(spec, lastStart, end - lastStart, 1, isHi(spec, lastStart));
+/** [a, a+len) inside one page, counted `mult` times: MPS chunks of a write, or MRRS requests of a read. */
+function segment(spec: PcieLinkSpec, write: boolean, a: number, len: number, mult: number, hi: number): void {
+  if (write) writeSegment(spec.mpsBytes, a, len, mult, hi);
+  else readSegment(spec, a, len, mult, hi);
 }
 
 /** How many of `fullPages` pages from page-aligned `start` use 3DW headers (lie below 4 GiB, or addr64 off). */
@@ -355,7 +344,7 @@ function tlpStreamBytes(spec: PcieLinkSpec, n: number, hi: number, dw: number): 
  * down (0), and when out.length >= 6 out[4] = posted data credits, out[5] = 0. bytes <= 0: zeros.
  */
 export function dmaWriteWire(spec: PcieLinkSpec, addr: number, bytes: number, out: Float64Array): void {
-  walkWrite(spec, addr, bytes);
+  walk(spec, addr, bytes, true);
   const up = tlpStreamBytes(spec, tN, tHi, tDw);
   out[WIRE_UP_BYTES] = up;
   out[WIRE_DOWN_BYTES] = up * dllpBytesPerTlpByte(spec);
@@ -375,7 +364,7 @@ export function dmaWriteWire(spec: PcieLinkSpec, addr: number, bytes: number, ou
  * completion data credits. bytes <= 0: zeros.
  */
 export function dmaReadWire(spec: PcieLinkSpec, addr: number, bytes: number, out: Float64Array): void {
-  walkRead(spec, addr, bytes);
+  walk(spec, addr, bytes, false);
   const req = tlpStreamBytes(spec, tN, tHi, 0);
   const cpl = tlpStreamBytes(spec, cN, 0, cDw);
   const r = dllpBytesPerTlpByte(spec);
@@ -391,19 +380,19 @@ export function dmaReadWire(spec: PcieLinkSpec, addr: number, bytes: number, out
 
 /** MRd requests a device read of [addr, addr+bytes) needs (each takes a tag and an NPH credit). */
 export function readRequestCount(spec: PcieLinkSpec, addr: number, bytes: number): number {
-  walkRead(spec, addr, bytes);
+  walk(spec, addr, bytes, false);
   return tN;
 }
 
 /** Completions with data the root port returns for a device read of [addr, addr+bytes). */
 export function completionCount(spec: PcieLinkSpec, addr: number, bytes: number): number {
-  walkRead(spec, addr, bytes);
+  walk(spec, addr, bytes, false);
   return cN;
 }
 
 /** MWr TLPs a device write of [addr, addr+bytes) needs (each takes a PH credit). */
 export function writeTlpCount(spec: PcieLinkSpec, addr: number, bytes: number): number {
-  walkWrite(spec, addr, bytes);
+  walk(spec, addr, bytes, true);
   return tN;
 }
 

@@ -74,11 +74,21 @@ class Window {
 
   /** Highest used pfn in [lo, hi), or -1. */
   highestUsed(lo: number, hi: number): number {
+    return this.highest(lo, hi, 0);
+  }
+
+  /** Highest free pfn in [lo, hi), or -1. */
+  highestFree(lo: number, hi: number): number {
+    return this.highest(lo, hi, -1);
+  }
+
+  /** Highest pfn in [lo, hi) whose used bit xor `flip` (0: used, -1: free) is set, or -1; skips a word with none a step. */
+  private highest(lo: number, hi: number, flip: number): number {
     const u = this.used;
     let i = hi - 1 - this.base;
     const stop = lo - this.base;
     while (i >= stop) {
-      const w = u[i >>> 5];
+      const w = u[i >>> 5] ^ flip;
       if (w === 0) { i = (i & ~31) - 1; continue; }
       if ((w & (1 << (i & 31))) !== 0) return i + this.base;
       i--;
@@ -96,20 +106,6 @@ class Window {
       if (w === 0) { i = (i | 31) + 1; continue; }
       if ((w & (1 << (i & 31))) !== 0) return i + this.base;
       i++;
-    }
-    return -1;
-  }
-
-  /** Highest free pfn in [lo, hi), or -1. */
-  highestFree(lo: number, hi: number): number {
-    const u = this.used;
-    let i = hi - 1 - this.base;
-    const stop = lo - this.base;
-    while (i >= stop) {
-      const w = u[i >>> 5];
-      if (w === 0xffffffff) { i = (i & ~31) - 1; continue; }
-      if ((w & (1 << (i & 31))) === 0) return i + this.base;
-      i--;
     }
     return -1;
   }

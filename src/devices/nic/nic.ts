@@ -883,7 +883,7 @@ class NicModel {
       this.txVisible[q] = 0;
       this.txClean[q] = s;
     }
-    const polls = this.mlx5 ? this.pollRxMlx5(q, t) : this.pollRx(q, t);
+    const polls = this.pollRx(q, t);
     this.st.napiPolls += polls === 0 ? 1 : polls;
     // napi_complete: re-arm moderation for what completed meanwhile
     this.evtKind[q] = EVT_NONE;
@@ -895,32 +895,12 @@ class NicModel {
     }
   }
 
-  /** 82599 RX: napiBudget frames per poll, each poll refilling what it cleaned and writing the tail once; then its ACKs. */
+  /** RX: polls of napiBudget frames (cleanRx / cleanRxMlx5), each followed by its ACKs, until one finds fewer; returns the polls that found any. */
   private pollRx(q: number, t: number): number {
-    const R = this.Rr;
     let polls = 0;
     for (;;) {
-      let frames = 0, cleaned = 0;
-      while (frames < this.budget && this.rxVisible[q] > 0) {
-        const first = this.rxClean[q];
-        const nd = this.rxPktDescs[q * R + first];
-        if (nd > this.rxVisible[q]) break; // the frame's last descriptors are not written back yet
-        for (let k = 0, s = first; k < nd; k++, s = s + 1 === R ? 0 : s + 1) {
-          const i = q * R + s;
-          if (this.policy === POLICY_PER_PACKET) this.unmap(t, this.rxPfn[i], this.rxOff[i], this.buf, this.rxPages[i], q, KIND_DATA);
-        }
-        if (this.rxPktTcp[q * R + first] !== 0) this.segment(q);
-        this.rxClean[q] = (first + nd) % R;
-        this.rxVisible[q] -= nd;
-        cleaned += nd;
-        frames++;
-      }
-      if (cleaned === 0) break;
-      for (let k = 0; k < cleaned; k++) {
-        this.postRx(q, (this.rxHead[q] + this.rxAvail[q]) % R, t);
-        this.rxAvail[q]++;
-      }
-      this.st.doorbells++;
+      const frames = this.mlx5 ? this.cleanRxMlx5(q, t) : this.cleanRx(q, t);
+      if (frames === 0) break;
       this.sendAcks(q, t);
       polls++;
       if (frames < this.budget) break;
@@ -928,48 +908,68 @@ class NicModel {
     return polls;
   }
 
+  /** 82599 RX, one poll: up to napiBudget frames, then what it cleaned refilled and the tail written once; returns the frames (0: nothing cleaned, nothing done). */
+  private cleanRx(q: number, t: number): number {
+    const R = this.Rr;
+    let frames = 0, cleaned = 0;
+    while (frames < this.budget && this.rxVisible[q] > 0) {
+      const first = this.rxClean[q];
+      const nd = this.rxPktDescs[q * R + first];
+      if (nd > this.rxVisible[q]) break; // the frame's last descriptors are not written back yet
+      for (let k = 0, s = first; k < nd; k++, s = s + 1 === R ? 0 : s + 1) {
+        const i = q * R + s;
+        if (this.policy === POLICY_PER_PACKET) this.unmap(t, this.rxPfn[i], this.rxOff[i], this.buf, this.rxPages[i], q, KIND_DATA);
+      }
+      if (this.rxPktTcp[q * R + first] !== 0) this.segment(q);
+      this.rxClean[q] = (first + nd) % R;
+      this.rxVisible[q] -= nd;
+      cleaned += nd;
+      frames++;
+    }
+    if (cleaned === 0) return 0;
+    for (let k = 0; k < cleaned; k++) {
+      this.postRx(q, (this.rxHead[q] + this.rxAvail[q]) % R, t);
+      this.rxAvail[q]++;
+    }
+    this.st.doorbells++;
+    return frames;
+  }
+
   /**
-   * mlx5 RX: napiBudget completion entries per poll (fillers count, as in mlx5e_poll_rx_cq); a WQE
+   * mlx5 RX, one poll: napiBudget completion entries (fillers count, as in mlx5e_poll_rx_cq); a WQE
    * whose entries are all cleaned once the NIC closed it is released (per-packet: unmapped, one
    * record of its whole range); the released WQEs are posted again at the end of the poll, and one
-   * doorbell-record update (read by the device) announces them; then the poll's ACKs.
+   * doorbell-record update (read by the device) announces them. Returns the entries cleaned.
    */
-  private pollRxMlx5(q: number, t: number): number {
+  private cleanRxMlx5(q: number, t: number): number {
     const W = this.W, E = this.E;
-    let polls = 0;
-    for (;;) {
-      let frames = 0, released = 0;
-      while (frames < this.budget && this.rxVisible[q] > 0) {
-        const r = this.entR[q];
-        const f = this.entFlags[q * E + r];
-        this.entR[q] = r + 1 === E ? 0 : r + 1;
-        this.rxVisible[q]--;
-        frames++;
-        if ((f & ENT_TCP) !== 0) this.segment(q);
-        const w = this.cleanWqe[q];
-        const wi = q * W + w;
-        if (++this.cleanEntries[q] === this.wqeEntries[wi] && this.wqeClosed[wi] !== 0) {
-          if (this.policy === POLICY_PER_PACKET) this.unmap(t, this.wqePfn[wi], 0, this.wqeBytes, this.wqePages, q, KIND_DATA);
-          this.wqeEntries[wi] = 0;
-          this.wqeClosed[wi] = 0;
-          this.cleanWqe[q] = w + 1 === W ? 0 : w + 1;
-          this.cleanEntries[q] = 0;
-          released++;
-        }
+    let frames = 0, released = 0;
+    while (frames < this.budget && this.rxVisible[q] > 0) {
+      const r = this.entR[q];
+      const f = this.entFlags[q * E + r];
+      this.entR[q] = r + 1 === E ? 0 : r + 1;
+      this.rxVisible[q]--;
+      frames++;
+      if ((f & ENT_TCP) !== 0) this.segment(q);
+      const w = this.cleanWqe[q];
+      const wi = q * W + w;
+      if (++this.cleanEntries[q] === this.wqeEntries[wi] && this.wqeClosed[wi] !== 0) {
+        if (this.policy === POLICY_PER_PACKET) this.unmap(t, this.wqePfn[wi], 0, this.wqeBytes, this.wqePages, q, KIND_DATA);
+        this.wqeEntries[wi] = 0;
+        this.wqeClosed[wi] = 0;
+        this.cleanWqe[q] = w + 1 === W ? 0 : w + 1;
+        this.cleanEntries[q] = 0;
+        released++;
       }
-      if (frames === 0) break;
-      if (released > 0) {
-        for (let k = 0; k < released; k++) {
-          this.postWqe(q, (this.wqeNext[q] + this.rxAvail[q]) % W, t);
-          this.rxAvail[q]++;
-        }
-        this.dbRead(q, t);
-      }
-      this.sendAcks(q, t);
-      polls++;
-      if (frames < this.budget) break;
     }
-    return polls;
+    if (released > 0) {
+      for (let k = 0; k < released; k++) {
+        this.postWqe(q, (this.wqeNext[q] + this.rxAvail[q]) % W, t);
+        this.rxAvail[q]++;
+      }
+      this.dbRead(q, t);
+    }
+    return frames;
   }
 
   /** Run the queues' interrupts and polls due at or before t, in time order (ties: lower queue first). */

@@ -519,12 +519,7 @@ export class InterruptRemapper {
       if (this.blockCompat || this.x2apic) return this.fault(FR_IR_COMPAT_BLOCKED, sourceId, 0, true);
       this.compatPassed++;
       this.outVector = data & 0xff;
-      this.outDestId = (addrLo >>> 12) & 0xff;
-      this.outDestMode = (addrLo >>> 2) & 1;
-      this.outRedirHint = (addrLo >>> 3) & 1;
-      this.outTriggerMode = (data >>> 15) & 1;
-      this.outDeliveryMode = (data >>> 8) & 7;
-      this.outUrgent = this.outPdaLo = this.outPdaHi = 0;
+      this.outInterrupt((addrLo >>> 12) & 0xff, (addrLo >>> 2) & 1, (addrLo >>> 3) & 1, (data >>> 15) & 1, (data >>> 8) & 7);
       return IRQ_COMPAT;
     }
     let index = ((addrLo >>> 5) & 0x7fff) | (((addrLo >>> 2) & 1) << 15);
@@ -568,13 +563,18 @@ export class InterruptRemapper {
       return IRQ_POSTED;
     }
     this.remapped++;
-    this.outDestId = this.x2apic ? w1 : (w1 >>> 8) & 0xff;
-    this.outDestMode = (w0 >>> 2) & 1;
-    this.outRedirHint = (w0 >>> 3) & 1;
-    this.outTriggerMode = (w0 >>> 4) & 1;
-    this.outDeliveryMode = (w0 >>> 5) & 7;
-    this.outUrgent = this.outPdaLo = this.outPdaHi = 0;
+    this.outInterrupt(this.x2apic ? w1 : (w1 >>> 8) & 0xff, (w0 >>> 2) & 1, (w0 >>> 3) & 1, (w0 >>> 4) & 1, (w0 >>> 5) & 7);
     return IRQ_REMAPPED;
+  }
+
+  /** The out* fields of an interrupt delivered as such (compatibility or remapped; not posted). */
+  private outInterrupt(destId: number, destMode: number, redirHint: number, triggerMode: number, deliveryMode: number): void {
+    this.outDestId = destId;
+    this.outDestMode = destMode;
+    this.outRedirHint = redirHint;
+    this.outTriggerMode = triggerMode;
+    this.outDeliveryMode = deliveryMode;
+    this.outUrgent = this.outPdaLo = this.outPdaHi = 0;
   }
 
   // ---------------------------------------------------------------- IEC invalidation
