@@ -5,10 +5,11 @@
  * of a literal path; type-only imports count as dependencies for the layer rule, not for loops).
  */
 import { describe, it, expect } from 'vitest';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, dirname, relative, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { sourceFiles } from '../setup/source.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const src = join(root, 'src');
@@ -23,14 +24,6 @@ function layersFromDoc(): Map<string, number> {
   return rank;
 }
 
-function sourceFiles(dir: string, out: string[] = []): string[] {
-  for (const f of readdirSync(dir)) {
-    const p = join(dir, f);
-    if (statSync(p).isDirectory()) sourceFiles(p, out);
-    else if (p.endsWith('.ts')) out.push(p);
-  }
-  return out;
-}
 
 interface Edge { from: string; to: string; typeOnly: boolean }
 
