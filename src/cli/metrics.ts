@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { IOMMU_STATS } from '../iommu/stats.js';
 import { ratioFormula, type Stat } from '../util/stats.js';
+import { registerReference } from './reference.js';
 
 /** The statistics tables, in the order their figures appear under a result's `metrics`. */
 const SECTIONS: Array<{ title: string; source: string; stats: readonly Stat<never>[] }> = [
@@ -49,14 +50,11 @@ export function metricsMarkdown(): string {
 }
 
 export function registerMetrics(program: Command): void {
-  program
-    .command('metrics')
-    .description('list every declared metric of a result with its kind, unit and meaning')
-    .option('--markdown', 'print the reference as Markdown (docs/metrics.md)')
-    .action((opts: { markdown?: boolean }) => {
-      if (opts.markdown) { process.stdout.write(metricsMarkdown()); return; }
-      for (const sec of SECTIONS) {
-        for (const s of sec.stats) process.stdout.write(`${s.path.padEnd(36)} ${s.kind.padEnd(7)} ${s.unit.padEnd(14)} ${s.kind === 'ratio' ? `${s.desc} = ${ratioFormula(s)}` : s.desc}\n`);
-      }
-    });
+  registerReference(program, {
+    name: 'metrics',
+    description: 'list every declared metric of a result with its kind, unit and meaning',
+    markdownHelp: 'print the reference as Markdown (docs/metrics.md)',
+    markdown: metricsMarkdown,
+    lines: () => SECTIONS.flatMap((sec) => sec.stats.map((s) => `${s.path.padEnd(36)} ${s.kind.padEnd(7)} ${s.unit.padEnd(14)} ${s.kind === 'ratio' ? `${s.desc} = ${ratioFormula(s)}` : s.desc}`)),
+  });
 }
