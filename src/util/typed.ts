@@ -16,8 +16,13 @@ export function growTyped<T extends Typed>(a: T, cap: number): T {
  */
 export type ColumnSpec = { readonly [name: string]: new (n: number) => Typed };
 
+/** The array a typed-array constructor makes, over any buffer (a view of a SharedArrayBuffer too). */
+type ArrayOf<C> = C extends Float64ArrayConstructor ? Float64Array : C extends Int32ArrayConstructor ? Int32Array
+  : C extends Uint8ArrayConstructor ? Uint8Array : C extends Uint16ArrayConstructor ? Uint16Array
+    : C extends Uint32ArrayConstructor ? Uint32Array : C extends BigInt64ArrayConstructor ? BigInt64Array : never;
+
 /** The arrays a column list describes: one typed array a column (the list's docs carry over). */
-export type ColumnArrays<S extends ColumnSpec> = { -readonly [K in keyof S]: InstanceType<S[K]> };
+export type ColumnArrays<S extends ColumnSpec> = { -readonly [K in keyof S]: ArrayOf<S[K]> };
 
 /** The column names of a list, in its order. */
 export function columnNames<S extends ColumnSpec>(spec: S): readonly (keyof S & string)[] {
