@@ -19,36 +19,25 @@ import type { NestedSection } from './knobs/nested.js';
 import type { PathsSection } from './knobs/paths.js';
 import type { FaultSection } from './knobs/faults.js';
 import type { BlkSection } from './knobs/blk.js';
+import type { IommuSection, VmSection } from './knobs/iommu.js';
+import type { MemorySpec } from './knobs/memory.js';
+import type { RcSpec } from './knobs/rc.js';
 
 export interface CacheCfg { entries: number; ways: number; policy: Policy; enabled?: boolean }
-export type IommuMode = 'off' | 'identity' | 'strict' | 'lazy';
+export type IommuMode = IommuSection['mode'];
 export type Translation = 'second' | 'first' | 'nested' | 'passthrough';
 
 export interface DeviceCfg { domain: number; translation: Translation; ats: boolean; drhd: number; relaxedOrdering: boolean; idOrdering: boolean; atc: CacheCfg }
 
 export interface Config {
   seed: number;
-  iommu: {
-    mode: IommuMode;
-    levels: 3 | 4 | 5;
-    superpages: boolean;
-    iotlb: CacheCfg & { '2m': CacheCfg; '1g': CacheCfg; latencyCycles: number };
-    pwc: { pde: CacheCfg; pdpte: CacheCfg; pml4e: CacheCfg; pml5e: CacheCfg; latencyCycles: number };
-    contextCache: CacheCfg & { latencyCycles: number };
-    pasidCache: CacheCfg;
-    flushQueue: { entries: number; timeoutNs: number };
-    psi: { maxAddressMask: number; pwcScope: 'domain' | 'range' | 'none' };
-    strict: { invalidateOnUnmap: boolean };
-    clockMHz: number;
-    walker: { latencyNs: number; slots: number; stepNs: number };
-    invalidation: { descriptorNs: number };
-  };
+  iommu: IommuSection;
   atc: CacheCfg;
-  vm: { ramBytes: number; s2PageBytes: number };
+  vm: VmSection;
   platform: string;
   pcie: { gen: number; lanes: number; mpsBytes: number; mrrsBytes: number; rcbBytes: number; rcbChunks: boolean; tags: number; phCredits: number; linkLatencyNs: number };
-  rc: { readNs: number; postedWriteNs: number; writeLines: number };
-  memory: { llcLatencyNs: number; dramLatencyNs: number; dramGBps: number; ddio: boolean; pageTables: 'dram' | 'llc' };
+  rc: RcSpec;
+  memory: MemorySpec;
   device: { dmaEngine: { maxInFlight: number; latencyNs: number; issueNs: number }; clockMHz: number };
   pciebench: { contexts: number; descriptorNs: number; lineNs: number };
   workload: { kind: string; op: 'read' | 'write' | 'wrrd'; size: number; window: number; pattern: 'random' | 'sequential'; cache: 'warm' | 'cold'; count: number; seed: number; rateGbps: number; flows: number; mix: 'fixed' | 'memcached' | 'imix'; dir: 'rx' | 'tx' | 'by-flow' | 'h2d' | 'd2h'; resultBytes: number; streams: number; pageBytes: number; pcap: string };

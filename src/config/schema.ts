@@ -7,7 +7,7 @@
  * Per-device keys use a PCI address in the path: `devices.01:00.0.domain=2`.
  */
 import { inputError } from '../util/errors.js';
-import { POLICIES } from './cache.js';
+import { cacheKnobs } from './cache.js';
 import { type Knob, closestKey } from './knob.js';
 import { IRQ_KNOBS } from './knobs/irq.js';
 import { CPU_KNOBS } from './knobs/cpu.js';
@@ -18,48 +18,17 @@ import { NESTED_KNOBS } from './knobs/nested.js';
 import { PATH_KNOBS } from './knobs/paths.js';
 import { FAULT_KNOBS } from './knobs/faults.js';
 import { BLK_KNOBS } from './knobs/blk.js';
+import { IOMMU_KNOBS, IOMMU_TIMING_KNOBS, VM_KNOBS } from './knobs/iommu.js';
+import { MEMORY_KNOBS } from './knobs/memory.js';
+import { RC_KNOBS } from './knobs/rc.js';
 
 export { parseKnobValue, type Knob, type KnobKind } from './knob.js';
 
-const SRC_PCIEBENCH_IOTLB = 'pcie-bench raw data (Neugebauer et al., SIGCOMM 2018): 64 IOTLB entries inferred on Sandy Bridge to Broadwell [P]';
-const SRC_ASSOC = 'associativity not published; fully associative assumed (the 64-entry knee in pcie-bench is what a 64-entry LRU array of any associativity shows for its sequential windows)';
-const SRC_LARGE = 'not published for IOTLBs; sized like the CPU large-page TLB arrays of the same cores (Haswell: 32 × 2 MiB, 4 × 1 GiB L1 DTLB entries; Intel optimization manual), an assumption';
-const SRC_PWC_GEM5 = 'gem5 SMMUv3 walk caches are 4-way (src/dev/arm/SMMUv3.py) [C]';
-const SRC_FQ = 'Linux drivers/iommu/dma-iommu.c IOVA_FQ_SIZE = 256, IOVA_FQ_TIMEOUT = 10 ms [C]';
-const SRC_LINUX_SP = 'Linux intel-iommu maps with the largest page size alignment allows (domain->iommu_superpage), on by default [C]';
-
-function cacheKnobs(prefix: string, entries: number, ways: number, what: string, srcEntries: string, srcWays: string, withEnable = false): Knob[] {
-  const k: Knob[] = [
-    { key: `${prefix}.entries`, kind: 'int', default: entries, unit: 'entries', min: 1, max: 1 << 24, doc: `${what}: total entries`, source: srcEntries },
-    { key: `${prefix}.ways`, kind: 'int', default: ways, unit: 'ways', min: 0, max: 1 << 24, doc: `${what}: ways per set (0 or = entries: fully associative); entries/ways must be a power of two`, source: srcWays },
-    { key: `${prefix}.policy`, kind: 'enum', default: 'lru', values: POLICIES, doc: `${what}: replacement policy (random is seeded by \`seed\`)`, source: 'LRU is the common modelling choice (gem5, ChampSim); hardware policies are not published' },
-  ];
-  if (withEnable) k.push({ key: `${prefix}.enabled`, kind: 'bool', default: true, doc: `${what}: present (false: every probe misses, nothing is cached)`, source: 'VT-d spec: paging-structure caches are implementation options; Intel server parts have them (Rubin et al., SOSP 2024 §2.1) [P]' });
-  return k;
-}
-
 export const KNOBS: readonly Knob[] = [
   { key: 'seed', kind: 'int', default: 1, min: 0, max: 2 ** 32 - 1, doc: 'seed for every random choice (random replacement, generators); same inputs and seed give byte-identical results', source: 'an input of the run, not a modelled quantity: nothing to cite' },
-  { key: 'iommu.mode', kind: 'enum', default: 'lazy', values: ['off', 'identity', 'strict', 'lazy'], doc: 'host DMA-API mode: off (no translation), identity (iommu=pt: pass-through context entries), strict (each unmap invalidates its pages and, like Linux with IH=0, the paging-structure caches), lazy (unmapped ranges wait in a flush queue; a domain-wide flush drains it)', source: 'Linux drivers/iommu/Kconfig: IOMMU_DEFAULT_DMA_LAZY is the default on x86 [C]' },
-  { key: 'iommu.levels', kind: 'int', default: 4, min: 3, max: 5, unit: 'levels', doc: 'I/O page-table levels: 3 (39-bit), 4 (48-bit) or 5 (57-bit) address width', source: 'VT-d specification; 4 levels on Intel servers (published-figures §2)' },
-  { key: 'iommu.superpages', kind: 'bool', default: true, doc: 'map with 2 MiB / 1 GiB leaves when iova, paddr and size are aligned (false: 4 KiB leaves only)', source: SRC_LINUX_SP },
-  ...cacheKnobs('iommu.iotlb', 64, 0, 'IOTLB, 4 KiB-page array', SRC_PCIEBENCH_IOTLB, SRC_ASSOC),
-  ...cacheKnobs('iommu.iotlb.2m', 32, 0, 'IOTLB, 2 MiB-page array', SRC_LARGE, SRC_LARGE),
-  ...cacheKnobs('iommu.iotlb.1g', 4, 0, 'IOTLB, 1 GiB-page array', SRC_LARGE, SRC_LARGE),
-  ...cacheKnobs('iommu.pwc.pde', 64, 4, 'paging-structure cache of PDEs (key iova >> 21)', 'sizes not public (Rubin et al., SOSP 2024 §2.1 [P]); gem5 SMMUv3 stage-2 level-2 walk cache holds 92 (4-way) [C]: the nearest power-of-two-set geometry below it', SRC_PWC_GEM5, true),
-  ...cacheKnobs('iommu.pwc.pdpte', 64, 4, 'paging-structure cache of PDPTEs (key iova >> 30)', 'Rubin et al., SOSP 2024 §2.1: the PDPTE cache is "likely 64–128 entries" [P]; lower end taken', SRC_PWC_GEM5, true),
-  ...cacheKnobs('iommu.pwc.pml4e', 4, 4, 'paging-structure cache of PML4Es (key iova >> 39)', 'gem5 SMMUv3 level-0 walk cache: 4 entries [C]', SRC_PWC_GEM5, true),
-  ...cacheKnobs('iommu.pwc.pml5e', 4, 4, 'paging-structure cache of PML5Es (key iova >> 48; 5-level tables only)', 'as pml4e (no public figure)', SRC_PWC_GEM5, true),
-  ...cacheKnobs('iommu.contextCache', 64, 0, 'context cache (source-id → domain, table root, width, type)', 'gem5 SMMUv3 configuration cache: 64 entries [C]', 'gem5 SMMUv3 config cache is fully associative [C]'),
-  ...cacheKnobs('iommu.pasidCache', 64, 0, 'PASID cache ((domain, PASID) → first-stage table root)', 'no public figure; sized as the context cache (assumption)', 'assumption'),
-  { key: 'iommu.flushQueue.entries', kind: 'int', default: 256, min: 1, max: 1 << 20, unit: 'entries', doc: 'lazy mode: pending unmapped ranges that trigger a domain-wide IOTLB flush', source: SRC_FQ },
-  { key: 'iommu.flushQueue.timeoutNs', kind: 'timeNs', default: 10_000_000, min: 1, unit: 'ns', doc: 'lazy mode: a flush runs when the oldest pending range has waited this long', source: SRC_FQ },
-  { key: 'iommu.psi.maxAddressMask', kind: 'int', default: 9, min: 0, max: 52, unit: 'log2 pages', doc: 'largest page-selective invalidation (2^n pages, CAP.MAMV); larger ranges fall back to a domain-selective invalidation, as Linux does', source: 'Intel Xeon E7 v2 datasheet vol. 2, §14.7.30 VTD_IOTLBINV: "IIO supports [AM] values of 0-9" [P]; Linux cache.c falls back to DSI when mask > cap_max_amask_val [C]' },
-  { key: 'iommu.psi.pwcScope', kind: 'enum', default: 'domain', values: ['domain', 'range', 'none'], doc: 'what a page-selective invalidation with IH=0 drops from the paging-structure caches: all of the domain\'s entries, only those covering the range, or none', source: 'Intel Xeon E7 v2 datasheet vol. 2, §14.7.30: with IH=0 "IIO performs a domain-level invalidation on non-leaf entries" [P]' },
-  { key: 'iommu.strict.invalidateOnUnmap', kind: 'bool', default: true, doc: 'strict mode: invalidate on every unmap (false leaves invalidation to explicit `inv` records)', source: 'Linux iommu_dma_unmap in strict mode [C]' },
+  ...IOMMU_KNOBS,
   ...cacheKnobs('atc', 64, 0, 'device TLB (ATS address-translation cache), class default; per device: devices.<bdf>.atc.*', 'no public figure for NIC/GPU ATCs; assumption', 'assumption'),
-  { key: 'vm.ramBytes', kind: 'size', default: 4 * 1024 ** 3, unit: 'bytes', min: 64 * 1024 ** 2, doc: 'guest RAM mapped by the second stage for nested translation (GPA 0 .. ramBytes)', source: 'a common small-guest size; any value works' },
-  { key: 'vm.s2PageBytes', kind: 'size', default: 2 * 1024 ** 2, unit: 'bytes', doc: 'leaf size of the second-stage mapping of guest RAM: 4KiB, 2MiB (transparent huge pages) or 1GiB (hugetlbfs)', source: 'QEMU guest RAM on THP is 2 MiB-backed; VFIO maps it with the largest contiguous size [C]' },
+  ...VM_KNOBS,
   // ---------------------------------------------------------------- timing (platform)
   { key: 'platform', kind: 'string', default: 'broadwell-gen3x8', doc: 'platform preset applied before other settings (iommusim platforms lists them); the defaults below are this preset', source: 'src/config/platforms.ts' },
   { key: 'pcie.gen', kind: 'int', default: 3, min: 1, max: 6, unit: 'generation', doc: 'PCIe generation (1–5: 8b/10b or 128b/130b; 6: FLIT mode)', source: 'pcie-bench: NFP6000 on PCIe Gen3 x8 (published-figures §1) [P]' },
@@ -71,22 +40,9 @@ export const KNOBS: readonly Knob[] = [
   { key: 'pcie.tags', kind: 'int', default: 32, min: 1, max: 1024, unit: 'requests', doc: 'outstanding non-posted requests (read requests) a device may have: the tag limit', source: '5-bit tag field without extended tags (PCIe base spec); 64 B reads in pcie-bench (62.3 M/s at ~520 ns) need ≥ 32 [P]' },
   { key: 'pcie.phCredits', kind: 'int', default: 0, min: 0, max: 4096, unit: 'TLPs', doc: 'posted-header credits at the root port (write TLP headers buffered before the device must wait; the data lines are rc.writeLines); 0 = unlimited', source: 'not published for Intel root ports: unlimited (the IIO\'s write lines, rc.writeLines, are the measured limit)' },
   { key: 'pcie.linkLatencyNs', kind: 'number', default: 115, min: 0, max: 100000, unit: 'ns', doc: 'one-way latency of the link (PHY, data link layer, wire), besides serialization', source: 'PCIe Gen3 Ack-latency internal delay (src/pcie/README.md) [C], a placeholder; the device and root-complex latencies are fitted around it' },
-  { key: 'rc.readNs', kind: 'number', default: 252, min: 0, max: 100000, unit: 'ns', doc: 'root-complex processing of a read request before the memory access (coherence, ordering)', source: 'fitted (two figures, two knobs): with device.dmaEngine.latencyNs to pcie-bench\'s 546 ns warm 64 B read, and so that a tag is held 514 ns, which 32 tags turn into the 62.3 M/s of 64 B reads [P]' },
-  { key: 'rc.postedWriteNs', kind: 'number', default: 21.1, min: 0, max: 100000, unit: 'ns', doc: 'root-complex time per posted write TLP (a serial resource): caps small-write rate', source: 'fitted: pcie-bench writes of 16–65 B run at a flat 47.4 M/s (1 / 21.1 ns) on Broadwell [P]' },
-  { key: 'rc.writeLines', kind: 'int', default: 0, min: 0, max: 1 << 20, unit: 'lines', doc: 'the root port\'s write buffer, in 64 B lines: a write TLP needs a line for every line it touches before the device may send it (flow control), and holds them until its data is written to memory — through its translation and any ordering wait; 0 = unlimited', source: 'Vuppalapati et al., SIGCOMM 2024 tech report §4.2, §5: ~92 write lines at a Cascade Lake IIO, held from allocation until the write reaches memory [P]; Rubin et al., SOSP 2024 §1: ~100 buffered lines [P]. Not measured for Broadwell: unlimited there (not the limit in pcie-bench)' },
-  { key: 'memory.llcLatencyNs', kind: 'number', default: 16, min: 0, max: 100000, unit: 'ns', doc: 'latency of a DMA or walk access that hits the LLC (warm buffer, DDIO write)', source: 'pcie-bench: cold 64 B reads are 54 ns slower than warm (600 vs 546 ns) [P], with memory.dramLatencyNs = 70' },
-  { key: 'memory.dramLatencyNs', kind: 'number', default: 70, min: 0, max: 100000, unit: 'ns', doc: 'latency of an access that goes to DRAM (cold buffer, walk of cold page tables, write without DDIO)', source: 'Vuppalapati et al., SIGCOMM 2024: CPU-to-memory read unloaded ~70 ns [P]; 4 such reads ≈ the ~280 ns IOTLB-miss cost on Broadwell (published-figures §2) [P]' },
-  { key: 'memory.dramGBps', kind: 'number', default: 68.3, min: 0.1, max: 100000, unit: 'GB/s', doc: 'DRAM bandwidth for DMA data that misses the LLC', source: 'Xeon E5-2630 v4: 4 channels DDR4-2133 = 68.3 GB/s (Intel ARK) [C]' },
-  { key: 'memory.ddio', kind: 'bool', default: true, doc: 'device writes allocate in the LLC (Intel DDIO) instead of going to DRAM', source: 'DDIO is on by default on Xeon E5 v2 and later (Intel DDIO primer) [C]' },
-  { key: 'memory.pageTables', kind: 'enum', default: 'llc', values: ['dram', 'llc'], doc: 'where the IOMMU\'s page-table reads are served (walks are cache-coherent, ECAP.C = 1 on Haswell-EP and later): llc (memory.llcLatencyNs) or dram (memory.dramLatencyNs)', source: 'pcie-bench raw data: a miss adds the same ~280 ns on Broadwell with a cold data buffer (880 − 600 ns) as with a warm one (813 − 533 ns), so the page-table lines stay in the LLC [P]; coherent walks: Linux commit 933fcd01e97e [C]; DDIO does not change them (Rubin et al., SOSP 2024 §4.1) [P]' },
-  { key: 'iommu.clockMHz', kind: 'number', default: 2400, min: 1, max: 100000, unit: 'MHz', doc: 'IOMMU clock: lookups take whole cycles of it, aligned to its edges', source: 'assumption: Broadwell-EP uncore clock range tops at ~2.4–2.7 GHz' },
-  { key: 'iommu.iotlb.latencyCycles', kind: 'int', default: 3, min: 0, max: 100000, unit: 'cycles', doc: 'IOTLB lookup latency (all page-size arrays probed in parallel)', source: 'gem5 SMMUv3 main TLB: 3 cycles [C]' },
-  { key: 'iommu.pwc.latencyCycles', kind: 'int', default: 4, min: 0, max: 100000, unit: 'cycles', doc: 'latency of probing the paging-structure caches on an IOTLB miss', source: 'gem5 SMMUv3 walk caches: 4 cycles [C]' },
-  { key: 'iommu.contextCache.latencyCycles', kind: 'int', default: 3, min: 0, max: 100000, unit: 'cycles', doc: 'context-cache lookup latency', source: 'as the IOTLB (gem5 SMMUv3 config cache) [C]' },
-  { key: 'iommu.walker.latencyNs', kind: 'number', default: 184, min: 0, max: 1e9, unit: 'ns', doc: 'pipelined part of an IOTLB miss (miss detection, the request to the page-walk stage and the fill and replay after it): every miss pays it, any number overlap', source: 'pcie-bench raw data: an IOTLB miss adds 213–293 ns to a 64 B read (Haswell 226, Broadwell 280, Ivy Bridge 293) whether the window spans 1 or 32 PDEs and whether the data is warm or cold [P]: the cost is mostly fixed, not page-table reads. 184 puts a one-read miss (PDE-cache hit) at ~237 ns and a four-read miss (no paging-structure cache) at ~285 ns, both inside that range: fitted to the range, since three LLC reads (48 ns) separate the two cases and one value must serve both (src/iommu/README.md)' },
-  { key: 'iommu.walker.slots', kind: 'int', default: 1, min: 1, max: 4096, unit: 'walks', doc: 'walks in the page-walk stage at once, per remapping unit (devices.<bdf>.drhd); a walk reads its entries one after another, so this is also the page-table reads in flight. More misses queue for the stage', source: 'derived, not a gem5 default: Rubin et al., SOSP 2024 §2.2 fit one cost per IOMMU memory read (197 ns) across workloads whose reads per 4 KiB differ 2.5× [P] — reads that overlapped would cost a fraction of a read\'s latency; pcie-bench\'s miss-bound window sweeps run one miss per 46–52 ns on Broadwell (19.2–21.9 M/s), one LLC-resident read plus iommu.walker.stepNs (src/iommu/README.md) [P]' },
-  { key: 'iommu.walker.stepNs', kind: 'number', default: 33, min: 0, max: 1e9, unit: 'ns', doc: 'time a walk holds its page-walk-stage slot besides its page-table reads (paging-structure-cache probes, entry checks, the IOTLB fill)', source: 'pcie-bench raw data (Broadwell, IOMMU on, 4 KiB pages), Little\'s law: past the IOTLB\'s reach (64 MiB window, one PTE read per miss) 64 B reads run at 19.2 M misses/s and writes at 21.9 M/s: 52.1 and 45.7 ns per miss on one slot, mean 48.9 ns, less one LLC read (memory.llcLatencyNs, 16 ns) [P]' },
-  { key: 'iommu.invalidation.descriptorNs', kind: 'number', default: 70, min: 0, max: 1e9, unit: 'ns', doc: 'time the IOMMU\'s invalidation unit is busy per queued descriptor (an IOTLB invalidation, a wait descriptor, …), serial; DMAs that need the entries being dropped wait until it completes. The CPU-side cost of submitting and spinning is cpu.invalidationCycles', source: 'assumption: one memory access per descriptor (reading it, or writing the wait status) at memory.dramLatencyNs; the ~2,130 cycles a strict unmap costs the CPU (rIOMMU, ASPLOS 2015 [S]) are charged to the CPU model instead' },
+  ...RC_KNOBS,
+  ...MEMORY_KNOBS,
+  ...IOMMU_TIMING_KNOBS,
   { key: 'device.dmaEngine.maxInFlight', kind: 'int', default: 64, min: 1, max: 65536, unit: 'requests', doc: 'DMA requests a device engine keeps in flight', source: 'assumption: above the tag limit, so tags bind (pcie-bench NFP6000)' },
   { key: 'device.dmaEngine.latencyNs', kind: 'number', default: 32, min: 0, max: 1e9, unit: 'ns', doc: 'device-side latency of a DMA request (descriptor handling), added when it completes; holds no tag and limits no rate', source: 'fitted with rc.readNs (see there) to pcie-bench\'s 546 ns 64 B read latency and 62.3 M/s 64 B read rate [P]' },
   { key: 'device.dmaEngine.issueNs', kind: 'number', default: 0, min: 0, max: 1e9, unit: 'ns', doc: 'time the engine is busy per request issued (a serial limit on request rate)', source: 'pcie-bench 64 B reads reach 62.3 M/s: no engine limit is visible above the tag limit [P]' },
