@@ -10,8 +10,8 @@ import { canonicalBdf } from './bdf.js';
 import { findPlatform, PLATFORMS } from './platforms.js';
 import { validatePcieSpec, PCIE_DEFAULTS, type PcieLinkSpec } from './pcie.js';
 import { fromKnobs } from './tree.js';
-import type { GpuSection } from './knobs/gpu.js';
-import type { NicSection } from './knobs/nic.js';
+import { checkGpuSection, type GpuSection } from './knobs/gpu.js';
+import { checkNicSection, type NicSection } from './knobs/nic.js';
 import type { IrqSection } from './knobs/irq.js';
 import type { MigrationSection } from './knobs/migration.js';
 import type { CpuSection, CpuVirtSection } from './knobs/cpu.js';
@@ -53,6 +53,17 @@ export interface Config {
   blk: BlkSection;
   ftrace: { synthesize: 'touch' | 'none'; synthDelayNs: number; device: string };
   [extra: string]: unknown;
+}
+
+/**
+ * The parts of a resolved configuration that reading a trace file uses: the NIC model's spec (for
+ * captures), the GPU model's spec (for profiler exports), the ftrace conversion's options. A
+ * resolved Config is one; a part left out takes its defaults.
+ */
+export interface TraceLoadConfig {
+  readonly nic?: NicSection;
+  readonly gpu?: GpuSection;
+  readonly ftrace?: Partial<Config['ftrace']>;
 }
 
 function getPath(obj: object, path: string[]): unknown {
@@ -136,6 +147,9 @@ export function resolveConfig(c: Config): Readonly<Config> {
   normCache(r.atc, 'atc');
   for (const [bdf, d] of Object.entries(r.devices)) normCache(d.atc, `devices.${bdf}.atc`);
   validatePcieSpec(pcieSpec(r), 'pcie');
+  // the device models' checks across knobs, here once: their sections are then their specs
+  checkNicSection(r.nic);
+  checkGpuSection(r.gpu);
   if (r.workload.op === 'wrrd' && r.workload.kind !== 'pciebench') {
     throw inputError(`workload.op=wrrd`, `only the pciebench generator issues a write then a read (workload.kind is ${r.workload.kind})`, 'use workload.op=read or write');
   }

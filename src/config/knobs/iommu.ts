@@ -1,5 +1,5 @@
 /**
- * Knobs of the IOMMU (\`iommu.*\`, and \`vm.*\`, the guest RAM a nested domain's second stage maps),
+ * Knobs of the IOMMU (`iommu.*`, and `vm.*`, the guest RAM a nested domain's second stage maps),
  * in the schema's format: the functional model's (src/iommu/iommu.ts: modes, page-table levels,
  * cache geometries, flush queue, invalidation scope) and the timing model's (src/iommu/timing.ts:
  * clock, lookup latencies, the page-walk stage, the invalidation unit). Each table is spread into
@@ -56,15 +56,25 @@ const VM_TABLE = [
 ] as const satisfies readonly Knob[];
 export const VM_KNOBS: readonly Knob[] = VM_TABLE;
 
-/** The functional model's \`iommu\` knobs (modes, levels, cache geometries, flush queue, invalidation scope), typed from IOMMU_TABLE. */
+/** The functional model's `iommu` knobs (modes, levels, cache geometries, flush queue, invalidation scope), typed from IOMMU_TABLE. */
 export type IommuFunctionalSection = KnobTree<typeof IOMMU_TABLE>['iommu'];
 /**
- * The timing model's spec (src/iommu/timing.ts, IommuTiming): the \`iommu\` knobs it reads (clock,
+ * The timing model's spec (src/iommu/timing.ts, IommuTiming): the `iommu` knobs it reads (clock,
  * lookup latencies, the page-walk stage, the invalidation unit), typed from IOMMU_TIMING_TABLE. A
- * resolved config's \`iommu\` section is one.
+ * resolved config's `iommu` section is one.
  */
 export type IommuTimingSpec = KnobTree<typeof IOMMU_TIMING_TABLE>['iommu'];
-/** The configuration's \`iommu\` section: both tables' keys. */
+/** The configuration's `iommu` section: both tables' keys. */
 export type IommuSection = KnobTree<readonly [...typeof IOMMU_TABLE, ...typeof IOMMU_TIMING_TABLE]>['iommu'];
-/** The configuration's \`vm\` section (guest RAM of nested domains), typed from VM_TABLE. */
+/** The configuration's `vm` section (guest RAM of nested domains), typed from VM_TABLE. */
 export type VmSection = KnobTree<typeof VM_TABLE>['vm'];
+/**
+ * The functional model's spec (src/iommu/iommu.ts, Iommu's constructor argument): its `iommu`
+ * knobs, the guest RAM a nested domain's second stage maps (`vm`) and the `seed` of its random
+ * replacement. A resolved config is one (its `iommu` section holds the timing knobs besides).
+ */
+export interface IommuSpec {
+  readonly seed: number;
+  readonly iommu: IommuFunctionalSection;
+  readonly vm: VmSection;
+}
