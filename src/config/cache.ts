@@ -47,8 +47,8 @@ export function validateGeometry(g: CacheGeometry, key: string): void {
 }
 
 /**
- * The knobs of one cache's geometry under \`prefix\` (entries, ways, policy), in the schema's format;
- * typed by their keys and kinds, so a table that spreads them (\`as const\`) gives its KnobTree the
+ * The knobs of one cache's geometry under `prefix` (entries, ways, policy), in the schema's format;
+ * typed by their keys and kinds, so a table that spreads them (`as const`) gives its KnobTree the
  * geometry's fields.
  */
 export function cacheKnobs<P extends string>(prefix: P, entries: number, ways: number, what: string, srcEntries: string, srcWays: string) {
@@ -59,7 +59,7 @@ export function cacheKnobs<P extends string>(prefix: P, entries: number, ways: n
   ] as const satisfies readonly Knob[];
 }
 
-/** cacheKnobs and a \`prefix.enabled\` switch (a cache the hardware may leave out: the paging-structure caches). */
+/** cacheKnobs and a `prefix.enabled` switch (a cache the hardware may leave out: the paging-structure caches). */
 export function switchableCacheKnobs<P extends string>(prefix: P, entries: number, ways: number, what: string, srcEntries: string, srcWays: string) {
   return [
     ...cacheKnobs(prefix, entries, ways, what, srcEntries, srcWays),

@@ -1,7 +1,7 @@
 /**
- * Knobs of host memory as the root complex sees it (\`memory.*\`, src/memory/memory.ts): LLC and DRAM
+ * Knobs of host memory as the root complex sees it (`memory.*`, src/memory/memory.ts): LLC and DRAM
  * latency, DRAM bandwidth, DDIO, where page-table reads are served. Spread into the schema where
- * they stood; \`MemorySpec\`, the memory model's constructor argument, is derived from the table.
+ * they stood; `MemorySpec`, the memory model's constructor argument, is derived from the table.
  */
 import type { Knob } from '../knob.js';
 import type { KnobTree } from '../tree.js';
@@ -15,5 +15,5 @@ const MEMORY_TABLE = [
 ] as const satisfies readonly Knob[];
 export const MEMORY_KNOBS: readonly Knob[] = MEMORY_TABLE;
 
-/** The memory model's spec (MemoryTiming's constructor argument) and the configuration's \`memory\` section, typed from MEMORY_TABLE. */
+/** The memory model's spec (MemoryTiming's constructor argument) and the configuration's `memory` section, typed from MEMORY_TABLE. */
 export type MemorySpec = KnobTree<typeof MEMORY_TABLE>['memory'];

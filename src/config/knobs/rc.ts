@@ -1,6 +1,6 @@
 /**
- * Knobs of the root complex (\`rc.*\`, src/rc/root-complex.ts): read processing, the posted-write
- * unit, the port's write buffer. Spread into the schema where they stood; \`RcSpec\`, the root
+ * Knobs of the root complex (`rc.*`, src/rc/root-complex.ts): read processing, the posted-write
+ * unit, the port's write buffer. Spread into the schema where they stood; `RcSpec`, the root
  * complex's constructor argument, is derived from the table.
  */
 import type { Knob } from '../knob.js';
@@ -13,5 +13,5 @@ const RC_TABLE = [
 ] as const satisfies readonly Knob[];
 export const RC_KNOBS: readonly Knob[] = RC_TABLE;
 
-/** The root complex's spec (RootComplex's constructor argument) and the configuration's \`rc\` section, typed from RC_TABLE. */
+/** The root complex's spec (RootComplex's constructor argument) and the configuration's `rc` section, typed from RC_TABLE. */
 export type RcSpec = KnobTree<typeof RC_TABLE>['rc'];
