@@ -22,6 +22,8 @@ import type { BlkSection } from './knobs/blk.js';
 import type { IommuSection, VmSection } from './knobs/iommu.js';
 import type { MemorySpec } from './knobs/memory.js';
 import type { RcSpec } from './knobs/rc.js';
+import type { PciebenchSection } from './knobs/pciebench.js';
+import type { WorkloadSection } from './knobs/workload.js';
 
 export interface CacheCfg { entries: number; ways: number; policy: Policy; enabled?: boolean }
 export type IommuMode = IommuSection['mode'];
@@ -39,8 +41,8 @@ export interface Config {
   rc: RcSpec;
   memory: MemorySpec;
   device: { dmaEngine: { maxInFlight: number; latencyNs: number; issueNs: number }; clockMHz: number };
-  pciebench: { contexts: number; descriptorNs: number; lineNs: number };
-  workload: { kind: string; op: 'read' | 'write' | 'wrrd'; size: number; window: number; pattern: 'random' | 'sequential'; cache: 'warm' | 'cold'; count: number; seed: number; rateGbps: number; flows: number; mix: 'fixed' | 'memcached' | 'imix'; dir: 'rx' | 'tx' | 'by-flow' | 'h2d' | 'd2h'; resultBytes: number; streams: number; pageBytes: number; pcap: string };
+  pciebench: PciebenchSection;
+  workload: WorkloadSection;
   devices: Record<string, DeviceCfg>;
   // sections typed from their knob tables (src/config/knobs)
   gpu: GpuSection;
