@@ -9,6 +9,8 @@ import { buildConfig, type Config } from '../../../src/config/config.js';
 import { IOMMU_KNOBS, IOMMU_TIMING_KNOBS, VM_KNOBS, type IommuSpec, type IommuTimingSpec, type VmSection } from '../../../src/config/knobs/iommu.js';
 import { MEMORY_KNOBS, type MemorySpec } from '../../../src/config/knobs/memory.js';
 import { RC_KNOBS, type RcSpec } from '../../../src/config/knobs/rc.js';
+import { PCIEBENCH_KNOBS, type PcieBenchSpec } from '../../../src/config/knobs/pciebench.js';
+import { WORKLOAD_KNOBS } from '../../../src/config/knobs/workload.js';
 import { NIC_DEFAULTS, resolveNicConfig, type NicConfig } from '../../../src/config/knobs/nic.js';
 import { GPU_DEFAULTS, resolveGpuConfig, type GpuConfig } from '../../../src/config/knobs/gpu.js';
 import { KNOBS } from '../../../src/config/schema.js';
@@ -40,11 +42,12 @@ const specs = {
   nic: cfg.nic satisfies NicConfig,
   gpu: cfg.gpu satisfies GpuConfig,
   vm: cfg.vm satisfies VmSection,
+  pciebench: cfg satisfies Readonly<PcieBenchSpec>,
 };
 
 describe('the spec tables', () => {
   it('are the schema\'s knobs, in place: each table a contiguous run of KNOBS', () => {
-    for (const t of [IOMMU_KNOBS, IOMMU_TIMING_KNOBS, VM_KNOBS, MEMORY_KNOBS, RC_KNOBS]) {
+    for (const t of [IOMMU_KNOBS, IOMMU_TIMING_KNOBS, VM_KNOBS, MEMORY_KNOBS, RC_KNOBS, PCIEBENCH_KNOBS, WORKLOAD_KNOBS]) {
       const i = KNOBS.indexOf(t[0]);
       expect(i).toBeGreaterThanOrEqual(0);
       expect(KNOBS.slice(i, i + t.length)).toEqual(t);
@@ -57,6 +60,7 @@ describe('the spec tables', () => {
   it('their defaults are the resolved config\'s sections', () => {
     expect(specs.memory).toEqual({ llcLatencyNs: 16, dramLatencyNs: 70, dramGBps: 68.3, ddio: true, pageTables: 'llc' });
     expect(specs.rc).toEqual({ readNs: 252, postedWriteNs: 21.1, writeLines: 0 });
+    expect(specs.pciebench.pciebench).toEqual({ contexts: 88, lineNs: 9, descriptorNs: 6 });
     expect(specs.vm).toEqual({ ramBytes: 4 * 1024 ** 3, s2PageBytes: 2 * 1024 ** 2 });
     expect(specs.timing.walker).toEqual({ latencyNs: 184, slots: 1, stepNs: 33 });
     expect(specs.nic).toEqual(NIC_DEFAULTS);
