@@ -84,8 +84,8 @@ export function nicStream(cfg: Readonly<Config>, captured?: PacketColumns, read:
 /**
  * A capture file (pcap, pcapng, gzip-compressed or not) as the DMA trace of the NIC model, a
  * chunk at a time in bounded memory: the rows loadTrace(path, 'auto', {}, cfg, read).columns gives
- * for a capture (captureColumns), the NIC configured by cfg's nic.* and iommu.*, and the format
- * found (for the run's label). For `run FILE.pcap`; the capture's warnings go to `read.warn` at
+ * for a capture (captureColumns), the NIC configured by cfg's nic section (the defaults without
+ * one), and the format found (for the run's label). For `run FILE.pcap`; the capture's warnings go to `read.warn` at
  * its end, a file that is not a capture is an InputError here.
  */
 export function captureStream(path: string, cfg?: TraceLoadConfig, read: ReadOptions = {}, chunkRecords?: number, chunkPackets?: number): TraceChunks & { format: 'pcap' | 'pcapng'; close(): void } {
