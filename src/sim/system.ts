@@ -272,7 +272,7 @@ export class TimedSystem {
     this.latencyRecords = opts.recordLatencies ? [] : null;
     this.cfg = cfg;
     this.iommu = iommu ?? new Iommu(cfg);
-    this.mem = new MemoryTiming(cfg);
+    this.mem = new MemoryTiming(cfg.memory);
     const spec = pcieSpec(cfg);
     this.mrrs = spec.mrrsBytes;
     this.mps = spec.mpsBytes;
@@ -301,7 +301,7 @@ export class TimedSystem {
       this.devDom[i] = dc && dc.idOrdering ? this.links.length + i : this.devLink[i];
       this.devRelaxed[i] = dc && dc.relaxedOrdering ? 1 : 0;
     });
-    this.iommuT = new IommuTiming(this.iommu, cfg, this.mem, units);
+    this.iommuT = new IommuTiming(this.iommu, cfg.iommu, this.mem, units);
     this.rc = new RootComplex(cfg.rc, this.iommuT, this.mem, this.links.length + n, this.links.length);
     const e = cfg.device.dmaEngine;
     this.eng = new DmaEngines({
