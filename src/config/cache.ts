@@ -5,6 +5,7 @@
  * checks a geometry without importing the model.
  */
 import { inputError } from '../util/errors.js';
+import type { Knob } from './knob.js';
 
 export type Policy = 'lru' | 'plru' | 'fifo' | 'random';
 export const POLICIES: readonly Policy[] = ['lru', 'plru', 'fifo', 'random'];
@@ -43,4 +44,25 @@ export function validateGeometry(g: CacheGeometry, key: string): void {
   if (g.policy === 'plru' && !isPow2(g.ways)) {
     throw inputError(`${key}.ways=${g.ways}`, 'plru needs a power-of-two number of ways', 'use lru, or ways 1, 2, 4, 8, ...');
   }
+}
+
+/**
+ * The knobs of one cache's geometry under `prefix` (entries, ways, policy), in the schema's format;
+ * typed by their keys and kinds, so a table that spreads them (`as const`) gives its KnobTree the
+ * geometry's fields.
+ */
+export function cacheKnobs<P extends string>(prefix: P, entries: number, ways: number, what: string, srcEntries: string, srcWays: string) {
+  return [
+    { key: `${prefix}.entries`, kind: 'int', default: entries, unit: 'entries', min: 1, max: 1 << 24, doc: `${what}: total entries`, source: srcEntries },
+    { key: `${prefix}.ways`, kind: 'int', default: ways, unit: 'ways', min: 0, max: 1 << 24, doc: `${what}: ways per set (0 or = entries: fully associative); entries/ways must be a power of two`, source: srcWays },
+    { key: `${prefix}.policy`, kind: 'enum', default: 'lru', values: POLICIES, doc: `${what}: replacement policy (random is seeded by \`seed\`)`, source: 'LRU is the common modelling choice (gem5, ChampSim); hardware policies are not published' },
+  ] as const satisfies readonly Knob[];
+}
+
+/** cacheKnobs and a `prefix.enabled` switch (a cache the hardware may leave out: the paging-structure caches). */
+export function switchableCacheKnobs<P extends string>(prefix: P, entries: number, ways: number, what: string, srcEntries: string, srcWays: string) {
+  return [
+    ...cacheKnobs(prefix, entries, ways, what, srcEntries, srcWays),
+    { key: `${prefix}.enabled`, kind: 'bool', default: true, doc: `${what}: present (false: every probe misses, nothing is cached)`, source: 'VT-d spec: paging-structure caches are implementation options; Intel server parts have them (Rubin et al., SOSP 2024 §2.1) [P]' },
+  ] as const satisfies readonly Knob[];
 }

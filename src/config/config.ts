@@ -10,8 +10,8 @@ import { canonicalBdf } from './bdf.js';
 import { findPlatform, PLATFORMS } from './platforms.js';
 import { validatePcieSpec, PCIE_DEFAULTS, type PcieLinkSpec } from './pcie.js';
 import { fromKnobs } from './tree.js';
-import type { GpuSection } from './knobs/gpu.js';
-import type { NicSection } from './knobs/nic.js';
+import { checkGpuSection, type GpuSection } from './knobs/gpu.js';
+import { checkNicSection, type NicSection } from './knobs/nic.js';
 import type { IrqSection } from './knobs/irq.js';
 import type { MigrationSection } from './knobs/migration.js';
 import type { CpuSection, CpuVirtSection } from './knobs/cpu.js';
@@ -19,39 +19,30 @@ import type { NestedSection } from './knobs/nested.js';
 import type { PathsSection } from './knobs/paths.js';
 import type { FaultSection } from './knobs/faults.js';
 import type { BlkSection } from './knobs/blk.js';
+import type { IommuSection, VmSection } from './knobs/iommu.js';
+import type { MemorySpec } from './knobs/memory.js';
+import type { RcSpec } from './knobs/rc.js';
+import type { PciebenchSection } from './knobs/pciebench.js';
+import type { WorkloadSection } from './knobs/workload.js';
 
 export interface CacheCfg { entries: number; ways: number; policy: Policy; enabled?: boolean }
-export type IommuMode = 'off' | 'identity' | 'strict' | 'lazy';
+export type IommuMode = IommuSection['mode'];
 export type Translation = 'second' | 'first' | 'nested' | 'passthrough';
 
 export interface DeviceCfg { domain: number; translation: Translation; ats: boolean; drhd: number; relaxedOrdering: boolean; idOrdering: boolean; atc: CacheCfg }
 
 export interface Config {
   seed: number;
-  iommu: {
-    mode: IommuMode;
-    levels: 3 | 4 | 5;
-    superpages: boolean;
-    iotlb: CacheCfg & { '2m': CacheCfg; '1g': CacheCfg; latencyCycles: number };
-    pwc: { pde: CacheCfg; pdpte: CacheCfg; pml4e: CacheCfg; pml5e: CacheCfg; latencyCycles: number };
-    contextCache: CacheCfg & { latencyCycles: number };
-    pasidCache: CacheCfg;
-    flushQueue: { entries: number; timeoutNs: number };
-    psi: { maxAddressMask: number; pwcScope: 'domain' | 'range' | 'none' };
-    strict: { invalidateOnUnmap: boolean };
-    clockMHz: number;
-    walker: { latencyNs: number; slots: number; stepNs: number };
-    invalidation: { descriptorNs: number };
-  };
+  iommu: IommuSection;
   atc: CacheCfg;
-  vm: { ramBytes: number; s2PageBytes: number };
+  vm: VmSection;
   platform: string;
   pcie: { gen: number; lanes: number; mpsBytes: number; mrrsBytes: number; rcbBytes: number; rcbChunks: boolean; tags: number; phCredits: number; linkLatencyNs: number };
-  rc: { readNs: number; postedWriteNs: number; writeLines: number };
-  memory: { llcLatencyNs: number; dramLatencyNs: number; dramGBps: number; ddio: boolean; pageTables: 'dram' | 'llc' };
+  rc: RcSpec;
+  memory: MemorySpec;
   device: { dmaEngine: { maxInFlight: number; latencyNs: number; issueNs: number }; clockMHz: number };
-  pciebench: { contexts: number; descriptorNs: number; lineNs: number };
-  workload: { kind: string; op: 'read' | 'write' | 'wrrd'; size: number; window: number; pattern: 'random' | 'sequential'; cache: 'warm' | 'cold'; count: number; seed: number; rateGbps: number; flows: number; mix: 'fixed' | 'memcached' | 'imix'; dir: 'rx' | 'tx' | 'by-flow' | 'h2d' | 'd2h'; resultBytes: number; streams: number; pageBytes: number; pcap: string };
+  pciebench: PciebenchSection;
+  workload: WorkloadSection;
   devices: Record<string, DeviceCfg>;
   // sections typed from their knob tables (src/config/knobs)
   gpu: GpuSection;
@@ -64,6 +55,17 @@ export interface Config {
   blk: BlkSection;
   ftrace: { synthesize: 'touch' | 'none'; synthDelayNs: number; device: string };
   [extra: string]: unknown;
+}
+
+/**
+ * The parts of a resolved configuration that reading a trace file uses: the NIC model's spec (for
+ * captures), the GPU model's spec (for profiler exports), the ftrace conversion's options. A
+ * resolved Config is one; a part left out takes its defaults.
+ */
+export interface TraceLoadConfig {
+  readonly nic?: NicSection;
+  readonly gpu?: GpuSection;
+  readonly ftrace?: Partial<Config['ftrace']>;
 }
 
 function getPath(obj: object, path: string[]): unknown {
@@ -147,6 +149,9 @@ export function resolveConfig(c: Config): Readonly<Config> {
   normCache(r.atc, 'atc');
   for (const [bdf, d] of Object.entries(r.devices)) normCache(d.atc, `devices.${bdf}.atc`);
   validatePcieSpec(pcieSpec(r), 'pcie');
+  // the device models' checks across knobs, here once: their sections are then their specs
+  checkNicSection(r.nic);
+  checkGpuSection(r.gpu);
   if (r.workload.op === 'wrrd' && r.workload.kind !== 'pciebench') {
     throw inputError(`workload.op=wrrd`, `only the pciebench generator issues a write then a read (workload.kind is ${r.workload.kind})`, 'use workload.op=read or write');
   }

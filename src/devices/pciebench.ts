@@ -19,7 +19,7 @@
  * the window over it — is mapped once through the host DMA API at IOVA 4 GiB (so `iommu.superpages` decides
  * its leaf size) when `iommu.mode` translates.
  */
-import type { Config } from '../config/config.js';
+import type { PcieBenchSpec } from '../config/knobs/pciebench.js';
 import type { RequestSource } from './source.js';
 import { modByReciprocal } from '../util/mod.js';
 
@@ -57,7 +57,8 @@ export class PcieBenchSource implements RequestSource {
   private readonly sequential: boolean;
   private seqIdx = 0;
 
-  constructor(private readonly cfg: Readonly<Config>) {
+  /** `cfg`: the source's spec (pciebench.* and the workload knobs it reads); a resolved config is one. */
+  constructor(private readonly cfg: Readonly<PcieBenchSpec>) {
     const w = cfg.workload;
     this.size = w.size;
     this.maxBytes = w.size;

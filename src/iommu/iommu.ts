@@ -12,7 +12,8 @@
  * Hot path: `translate()` — typed arrays and numbers only; no allocation.
  */
 import { SetAssocCache, createCache, ANY, ALL_NUMS_HI } from '../cache/setassoc.js';
-import type { Config, DeviceCfg, CacheCfg } from '../config/config.js';
+import type { DeviceCfg, CacheCfg } from '../config/config.js';
+import type { IommuSpec } from '../config/knobs/iommu.js';
 import { TableMemory, entryFrame, entryLo, entryHi } from './tablemem.js';
 import { PageTable, FMT_SECOND, FMT_FIRST, LEVEL_PAGES, LEVEL_INV, PERM_R, PERM_W, PERM_RW, levelIndex, levelRem } from './pagetable.js';
 import {
@@ -63,7 +64,8 @@ interface Domain {
 export interface InvalidationCounts { iotlb: number; pwc: number; context: number; devtlb: number; pasid: number; wait: number }
 
 export class Iommu {
-  readonly cfg: Readonly<Config>;
+  /** The spec it was built from (the `iommu` knobs, `vm`, `seed`), validated by the config's resolver. */
+  readonly cfg: Readonly<IommuSpec>;
   readonly mode: number;
   readonly levels: number;
   readonly maxPn: number;
@@ -141,7 +143,8 @@ export class Iommu {
   /** Called for every memory read the walker makes (frame of the table read); the timing model hooks it. */
   onRead: ((frame: number) => void) | null = null;
 
-  constructor(cfg: Readonly<Config>) {
+  /** `cfg`: the functional spec; a resolved config is one. */
+  constructor(cfg: Readonly<IommuSpec>) {
     this.cfg = cfg;
     const i = cfg.iommu;
     this.mode = MODE_CODES[i.mode];

@@ -5,9 +5,32 @@
  * here, right after `Iommu.translate`. Counts only; typed arrays indexed by kind.
  */
 import type { Iommu } from './iommu.js';
-import { DMA_KINDS, type DmaKindName } from '../trace/columns.js';
+import { DMA_KINDS } from '../trace/columns.js';
+import { list, statTable, type Stat, type StatTree } from '../util/stats.js';
 
-export interface KindMetrics { kind: DmaKindName; requests: number; bytes: number; lookups: number; misses: number; memReads: number }
+/** One kind's counters: the element a kind's statistics read. */
+interface KindView { c: KindCounts; k: number }
+
+/** The figures of one DMA kind (an element of `metrics.byKind`), declared once (src/util/stats.ts). */
+const KIND_STATS_TABLE = [
+  { path: 'kind', kind: 'label', unit: 'name', desc: `the DMA kind (trace column \`kind\`: ${DMA_KINDS.join(', ')})`, read: (v) => DMA_KINDS[v.k] },
+  { path: 'requests', kind: 'count', unit: 'requests', desc: 'DMA requests of this kind (their sum over the kinds is dma.requests)', read: (v) => v.c.requests[v.k] },
+  { path: 'bytes', kind: 'count', unit: 'bytes', desc: 'bytes of those requests (sum: dma.bytes)', read: (v) => v.c.bytes[v.k] },
+  { path: 'lookups', kind: 'count', unit: 'lookups', desc: 'IOTLB lookups of the translations of their pages (sum: iotlb.lookups)', read: (v) => v.c.lookups[v.k] },
+  { path: 'misses', kind: 'count', unit: 'lookups', desc: 'of those, lookups that missed and walked (sum: iotlb.misses)', read: (v) => v.c.misses[v.k] },
+  { path: 'memReads', kind: 'count', unit: 'reads', desc: 'page-table reads of their walks, context-entry reads excluded (sum: walks.memReads)', read: (v) => v.c.memReads[v.k] },
+] as const satisfies readonly Stat<KindView>[];
+
+/** One kind's figures, typed from the table. */
+export type KindMetrics = StatTree<typeof KIND_STATS_TABLE>;
+
+/** `byKind`: the kinds that had requests, in DMA_KINDS order, each with the figures above. */
+export const BY_KIND_STAT = list({
+  path: 'byKind', unit: 'DMA kinds',
+  desc: 'the IOMMU\'s work per DMA kind (trace column `kind`), the kinds without requests left out; its sums are the totals (dma.requests, dma.bytes, iotlb.lookups, iotlb.misses, walks.memReads)',
+  items: (c: KindCounts) => c.kindsSeen(),
+  fields: KIND_STATS_TABLE,
+});
 
 export class KindCounts {
   readonly requests = new Float64Array(DMA_KINDS.length);
@@ -49,13 +72,17 @@ export class KindCounts {
     this.memReads[kind] += memReads;
   }
 
-  /** Per kind that had requests. */
-  metrics(): KindMetrics[] {
-    const out: KindMetrics[] = [];
-    for (let k = 0; k < DMA_KINDS.length; k++) {
-      if (this.requests[k] === 0) continue;
-      out.push({ kind: DMA_KINDS[k], requests: this.requests[k], bytes: this.bytes[k], lookups: this.lookups[k], misses: this.misses[k], memReads: this.memReads[k] });
-    }
+  /** The kinds that had requests, in DMA_KINDS order (what `byKind` lists). */
+  kindsSeen(): KindView[] {
+    const out: KindView[] = [];
+    for (let k = 0; k < DMA_KINDS.length; k++) if (this.requests[k] !== 0) out.push({ c: this, k });
     return out;
   }
+
+  /** Per kind that had requests (`byKind`), built from the declared figures. */
+  metrics(): KindMetrics[] {
+    return KIND_STATS.build(this).byKind as KindMetrics[];
+  }
 }
+
+const KIND_STATS = statTable<KindCounts>([BY_KIND_STAT]);

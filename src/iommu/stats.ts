@@ -134,5 +134,8 @@ export const IOMMU_STATS = statTable<Iommu>(IOMMU_STATS_TABLE);
 /** The IOMMU's part of a result's metrics, typed from the table. */
 export type IommuMetrics = StatTree<typeof IOMMU_STATS_TABLE>;
 
+/** The IOMMU's table's type (src/run/stats.ts types a run's metrics from it and the others). */
+export type IommuStatsTable = typeof IOMMU_STATS_TABLE;
+
 /** A declared path of the IOMMU's statistics (a typo or a renamed statistic does not compile). */
 export type IommuStatPath = (typeof IOMMU_STATS_TABLE)[number]['path'];

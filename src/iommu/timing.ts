@@ -12,7 +12,7 @@
  * Times in ps.
  */
 import { Iommu, MODE_OFF } from './iommu.js';
-import type { Config } from '../config/config.js';
+import type { IommuTimingSpec } from '../config/knobs/iommu.js';
 import type { MemoryTiming } from '../memory/memory.js';
 import { Clock } from '../kernel/queue.js';
 import { Histogram } from '../kernel/stats.js';
@@ -49,17 +49,21 @@ export class IommuTiming {
   readonly walkLatency = new Histogram();
   private lastInvCount = 0;
 
-  /** `units`: remapping units (DRHDs) the devices are behind (translate's `unit` is below it). */
-  constructor(readonly iommu: Iommu, cfg: Readonly<Config>, private readonly mem: MemoryTiming, readonly units = 1) {
-    this.clock = new Clock(cfg.iommu.clockMHz * 1e6);
+  /**
+   * `spec`: the timing knobs of the IOMMU (a resolved config's `iommu` section is one), validated
+   * by the config's resolver. `units`: remapping units (DRHDs) the devices are behind (translate's
+   * `unit` is below it).
+   */
+  constructor(readonly iommu: Iommu, spec: Readonly<IommuTimingSpec>, private readonly mem: MemoryTiming, readonly units = 1) {
+    this.clock = new Clock(spec.clockMHz * 1e6);
     const c = (n: number) => this.clock.cycles(n);
-    this.iotlbPs = c(cfg.iommu.iotlb.latencyCycles);
-    this.pwcPs = c(cfg.iommu.pwc.latencyCycles);
-    this.ctxPs = c(cfg.iommu.contextCache.latencyCycles);
-    this.descPs = Math.round(cfg.iommu.invalidation.descriptorNs * 1000);
-    this.walkFixedPs = Math.round(cfg.iommu.walker.latencyNs * 1000);
-    this.walkStepPs = Math.round(cfg.iommu.walker.stepNs * 1000);
-    this.slots = cfg.iommu.walker.slots;
+    this.iotlbPs = c(spec.iotlb.latencyCycles);
+    this.pwcPs = c(spec.pwc.latencyCycles);
+    this.ctxPs = c(spec.contextCache.latencyCycles);
+    this.descPs = Math.round(spec.invalidation.descriptorNs * 1000);
+    this.walkFixedPs = Math.round(spec.walker.latencyNs * 1000);
+    this.walkStepPs = Math.round(spec.walker.stepNs * 1000);
+    this.slots = spec.walker.slots;
     this.stageFree = new Float64Array(units * this.slots);
     this.stageBusyPs = new Float64Array(units);
     this.stageWalks = new Float64Array(units);

@@ -3,7 +3,7 @@
  * page tables kept in the LLC) at memory.llcLatencyNs, or goes to DRAM at memory.dramLatencyNs
  * behind a bandwidth serializer of memory.dramGBps. Times in ps.
  */
-import type { Config } from '../config/config.js';
+import type { MemorySpec } from '../config/knobs/memory.js';
 
 export class MemoryTiming {
   readonly llcPs: number;
@@ -16,12 +16,13 @@ export class MemoryTiming {
   llcAccesses = 0;
   dramAccesses = 0;
 
-  constructor(cfg: Readonly<Config>) {
-    this.llcPs = Math.round(cfg.memory.llcLatencyNs * 1000);
-    this.dramPs = Math.round(cfg.memory.dramLatencyNs * 1000);
-    this.psPerByte = 1000 / cfg.memory.dramGBps; // GB/s = bytes/ns
-    this.ddio = cfg.memory.ddio;
-    this.walkInLlc = cfg.memory.pageTables === 'llc';
+  /** `spec`: the `memory.*` knobs (a resolved config's `memory` section), validated by the config's resolver. */
+  constructor(spec: Readonly<MemorySpec>) {
+    this.llcPs = Math.round(spec.llcLatencyNs * 1000);
+    this.dramPs = Math.round(spec.dramLatencyNs * 1000);
+    this.psPerByte = 1000 / spec.dramGBps; // GB/s = bytes/ns
+    this.ddio = spec.ddio;
+    this.walkInLlc = spec.pageTables === 'llc';
   }
 
   /** An access of `bytes` at t; returns when its data is available (read) or accepted (write). */

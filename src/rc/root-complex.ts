@@ -36,20 +36,20 @@ import type { MemoryTiming } from '../memory/memory.js';
 import { EventQueue } from '../kernel/queue.js';
 import { KindCounts } from '../iommu/kinds.js';
 import { growTyped } from '../util/typed.js';
+import type { RcSpec } from '../config/knobs/rc.js';
 
 /** Lines of 64 B a write of `bytes` at byte offset `off` touches. */
 export function linesOf(off: number, bytes: number): number {
   return ((off + bytes + 63) >>> 6) - (off >>> 6);
 }
 
-export interface RootComplexSpec {
-  /** Root-complex processing of a read before its memory access (ns). */
-  readNs: number;
-  /** Time the serial posted-write unit spends per write TLP (ns). */
-  postedWriteNs: number;
-  /** Each port's write buffer in 64 B lines (0: unlimited). */
-  writeLines: number;
-}
+/**
+ * The root complex's spec: the `rc.*` knobs (rc.readNs: processing of a read before its memory
+ * access, ns; rc.postedWriteNs: the serial posted-write unit's time per write TLP, ns;
+ * rc.writeLines: each port's write buffer in 64 B lines, 0 unlimited), typed from their table
+ * (src/config/knobs/rc.ts); a resolved config's `rc` section is one.
+ */
+export type RootComplexSpec = RcSpec;
 
 export class RootComplex {
   readonly readPs: number;
@@ -88,7 +88,7 @@ export class RootComplex {
   /** The time out of translate() (a double passed through an array is not boxed). */
   readonly io = new Float64Array(1);
 
-  constructor(spec: RootComplexSpec, readonly iommuT: IommuTiming, readonly mem: MemoryTiming, domains: number, ports: number) {
+  constructor(spec: Readonly<RootComplexSpec>, readonly iommuT: IommuTiming, readonly mem: MemoryTiming, domains: number, ports: number) {
     this.readPs = Math.round(spec.readNs * 1000);
     this.writePs = Math.round(spec.postedWriteNs * 1000);
     this.lastCommit = new Float64Array(domains);

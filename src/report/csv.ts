@@ -3,7 +3,7 @@
  * summary.md and the tables in report.html.
  */
 import type { ReportInput, RunResult, CompareDoc } from './input.js';
-import type { IommuStatPath } from '../iommu/stats.js';
+import type { RunStatColumn } from '../run/stats.js';
 import { valueAt } from '../util/stats.js';
 
 export type Cell = string | number | boolean | null;
@@ -67,37 +67,28 @@ const PATH_COLUMNS: Array<[string, (p: NonNullable<RunResult['path']>) => Cell]>
 ];
 
 type Column = [name: string, value: (r: RunResult) => Cell];
-/** A declared IOMMU statistic (src/iommu/stats.ts) as a column: named by its path (or `name`), read at it. */
-const stat = (path: IommuStatPath, name: string = path): Column => [name, (r) => num(valueAt(r.metrics, path))];
+/** A declared statistic of a result (src/run/stats.ts, docs/metrics.md) as a column: named by its path (or `name`), read at it. */
+const stat = (path: RunStatColumn, name: string = path): Column => [name, (r) => num(valueAt(r.metrics, path))];
 
-/** The IOMMU's figures of a run: declared statistics, and the two the timing model and the report add. */
-const IOMMU_COLUMNS: Column[] = [
-  stat('iotlb.lookups'), stat('iotlb.hits'), stat('iotlb.misses'), stat('iotlb.hitRate'), ['iotlb.mergedMisses', (r) => num(r.metrics.iotlb?.mergedMisses)],
+/** A run's figures: declared statistics (a summary's fields among them), and walk reads per KiB the report derives. */
+const RUN_COLUMNS: Column[] = [
+  stat('dma.requests', 'requests'), stat('dma.bytes', 'bytes'), stat('simulatedTimeNs'), stat('throughputGbps'), stat('requestsPerSec'),
+  stat('latencyNs.p50'), stat('latencyNs.p90'), stat('latencyNs.p99'), stat('latencyNs.max'),
+  stat('iotlb.lookups'), stat('iotlb.hits'), stat('iotlb.misses'), stat('iotlb.hitRate'), stat('iotlb.mergedMisses'),
   stat('walks.count'), stat('walks.memReads'), stat('walks.readsPerWalk'), ['walks.readsPerKiB', walkReadsPerKiB],
   stat('invalidations.iotlb'), stat('invalidations.wait'), stat('faults.count', 'faults'),
+  stat('pcie.upGbps'), stat('pcie.downGbps'), stat('pcie.upUtilisation'), stat('pcie.downUtilisation'),
+  ['devices', (r) => (Array.isArray(r.metrics.devices) ? r.metrics.devices.map((d) => d.device).join(' ') : null)],
 ];
 
 export function runsTable(runs: readonly RunResult[]): Table {
   const swept = sweptKeys(runs);
   const paths = runs.some((r) => r.path) ? PATH_COLUMNS : [];
-  const columns = [
-    'run', 'workload', 'platform', ...swept.map((k) => `config.${k}`), ...paths.map(([c]) => c), 'iommusim',
-    'requests', 'bytes', 'simulatedTimeNs', 'throughputGbps', 'requestsPerSec',
-    'latencyNs.p50', 'latencyNs.p90', 'latencyNs.p99', 'latencyNs.max',
-    ...IOMMU_COLUMNS.map(([c]) => c),
-    'pcie.upGbps', 'pcie.downGbps', 'pcie.upUtilisation', 'pcie.downUtilisation', 'devices',
-  ];
-  const rows = runs.map((r, i): Cell[] => {
-    const m = r.metrics;
-    return [
-      i, r.workload.name, configValue(r, 'platform'), ...swept.map((k) => configValue(r, k)), ...paths.map(([, f]) => (r.path ? f(r.path) : null)), r.iommusim,
-      num(m.dma?.requests), num(m.dma?.bytes), num(m.simulatedTimeNs), num(m.throughputGbps), num(m.requestsPerSec),
-      num(m.latencyNs?.p50), num(m.latencyNs?.p90), num(m.latencyNs?.p99), num(m.latencyNs?.max),
-      ...IOMMU_COLUMNS.map(([, f]) => f(r)),
-      num(m.pcie?.upGbps), num(m.pcie?.downGbps), num(m.pcie?.upUtilisation), num(m.pcie?.downUtilisation),
-      Array.isArray(m.devices) ? m.devices.map((d) => d.device).join(' ') : null,
-    ];
-  });
+  const columns = ['run', 'workload', 'platform', ...swept.map((k) => `config.${k}`), ...paths.map(([c]) => c), 'iommusim', ...RUN_COLUMNS.map(([c]) => c)];
+  const rows = runs.map((r, i): Cell[] => [
+    i, r.workload.name, configValue(r, 'platform'), ...swept.map((k) => configValue(r, k)), ...paths.map(([, f]) => (r.path ? f(r.path) : null)), r.iommusim,
+    ...RUN_COLUMNS.map(([, f]) => f(r)),
+  ]);
   return { columns, rows };
 }
 

@@ -7,14 +7,15 @@ import { parseCsvTrace, detectCsv, type CsvOptions } from '../trace/importers/cs
 import { detectFtrace } from '../trace/importers/ftrace.js';
 import { loadFtraceTrace, type FtraceDmaOptions } from '../trace/importers/ftrace-dma.js';
 import { detectGpuTrace, parseGpuTrace } from '../trace/importers/gpu.js';
-import { gpuTrace, resolveGpuConfig } from '../devices/gpu/gpu.js';
+import { gpuTrace, GPU_DEFAULTS } from '../devices/gpu/gpu.js';
 import { GPU_DEVICE } from './generators/gpu.js';
 import { detectCaptureFormat, parseCapture, type PacketColumns } from '../trace/importers/pcap.js';
 import { captureInfo, type CaptureInfo } from '../trace/importers/capinfo.js';
 import { readInputBytes, warnOf, type ReadOptions } from '../trace/input.js';
 import { detectIotrace, readIotrace } from '../trace/iotrace.js';
 import { detectJsonl, parseJsonlTrace } from '../trace/importers/jsonl.js';
-import { nicTrace, resolveNicConfig } from '../devices/nic/nic.js';
+import { nicTrace, NIC_DEFAULTS } from '../devices/nic/nic.js';
+import type { TraceLoadConfig } from '../config/config.js';
 import { NIC_DEVICE } from './generators/nic.js';
 import type { TraceColumns } from '../trace/columns.js';
 import { InputError } from '../util/errors.js';
@@ -48,7 +49,7 @@ export function detectFormat(head: Uint8Array): Exclude<TraceFormat, 'auto'> | n
  * Load a trace file. `read`: how strict to be with damaged input (a capture cut short) and where
  * warnings go (default: stderr).
  */
-export function loadTrace(path: string, format: TraceFormat = 'auto', opts: CsvOptions = {}, cfg?: unknown, read: ReadOptions = {}): LoadedTrace {
+export function loadTrace(path: string, format: TraceFormat = 'auto', opts: CsvOptions = {}, cfg?: TraceLoadConfig, read: ReadOptions = {}): LoadedTrace {
   const { bytes, compression, label } = readInputBytes(path, read);
   const tr = parseTrace(bytes, traceFormat(bytes, label, format), label, opts, cfg, read);
   return compression ? { ...tr, path, compression } : tr;
@@ -73,15 +74,14 @@ export function traceFormat(bytes: Uint8Array, name: string, format: TraceFormat
 }
 
 /** The ftrace conversion's options from a config's `ftrace` section (none: the defaults). */
-export function ftraceOptions(cfg?: unknown): FtraceDmaOptions {
-  const f = ((cfg ?? {}) as { ftrace?: { synthesize?: 'touch' | 'none'; synthDelayNs?: number; device?: string } }).ftrace ?? {};
+export function ftraceOptions(cfg?: TraceLoadConfig): FtraceDmaOptions {
+  const f = cfg?.ftrace ?? {};
   return { synthesize: f.synthesize, synthDelayNs: f.synthDelayNs, device: f.device || undefined };
 }
 
 /** A capture's frames through the NIC model (RX or TX by direction), host buffers per nic.iovaPolicy: the config-dependent step of loading a pcap/pcapng trace. */
-export function captureColumns(packets: PacketColumns, cfg?: unknown): TraceColumns {
-  const c = (cfg ?? {}) as { nic?: Record<string, unknown>; iommu?: Record<string, unknown> };
-  return nicTrace(packets, resolveNicConfig({ nic: c.nic ?? {}, iommu: c.iommu ?? {} }), { device: NIC_DEVICE }).trace;
+export function captureColumns(packets: PacketColumns, cfg?: TraceLoadConfig): TraceColumns {
+  return nicTrace(packets, cfg?.nic ?? NIC_DEFAULTS, { device: NIC_DEVICE }).trace;
 }
 
 /**
@@ -89,7 +89,7 @@ export function captureColumns(packets: PacketColumns, cfg?: unknown): TraceColu
  * cut inside a record gives the complete records before the cut and a warning, or with
  * `read.strict` an InputError.
  */
-export function parseTrace(bytes: Uint8Array, fmt: Exclude<TraceFormat, 'auto'>, path: string, opts: CsvOptions = {}, cfg?: unknown, read: ReadOptions = {}): LoadedTrace {
+export function parseTrace(bytes: Uint8Array, fmt: Exclude<TraceFormat, 'auto'>, path: string, opts: CsvOptions = {}, cfg?: TraceLoadConfig, read: ReadOptions = {}): LoadedTrace {
   switch (fmt) {
     case 'iotrace':
       return { path, format: fmt, columns: readIotrace(bytes, path) };
@@ -109,7 +109,7 @@ export function parseTrace(bytes: Uint8Array, fmt: Exclude<TraceFormat, 'auto'>,
     case 'gpu': {
       // GPU profiler exports (nsys cuda_gpu_trace CSV, CUPTI-like CSV/JSON): copies through the GPU model
       const g = parseGpuTrace(Buffer.from(bytes).toString('utf8'), path);
-      const gcfg = resolveGpuConfig({ gpu: ((cfg as { gpu?: Record<string, unknown> } | undefined)?.gpu) ?? {} });
+      const gcfg = cfg?.gpu ?? GPU_DEFAULTS;
       const ids = new Set(Array.from(g.copies.deviceId.subarray(0, g.copies.count)));
       const deviceId = ids.size > 1 ? Math.min(...ids) : undefined;
       return { path, format: fmt, columns: gpuTrace(g.copies, gcfg, { device: GPU_DEVICE, deviceId }).trace };

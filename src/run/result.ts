@@ -4,10 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/config.js';
-import type { IommuMetrics } from '../iommu/iommu.js';
-import type { DmaCounts } from './functional.js';
-import type { TimingMetrics } from '../sim/system.js';
-import type { KindMetrics } from '../iommu/kinds.js';
+import type { RunMetrics } from './stats.js';
 
 export const RESULT_SCHEMA = 'iommusim.result/1';
 
@@ -44,40 +41,10 @@ export interface RunResult {
   config: Readonly<Config>;
   workload: WorkloadSummary;
   /**
-   * The IOMMU's figures (IommuMetrics: declared in src/iommu/stats.ts, listed in docs/metrics.md)
-   * and the other counts always; timing figures (throughputGbps, latencyNs, pcie, …) unless the run
-   * was --functional.
-   * `byKind`: the DMA requests, bytes, IOTLB lookups, misses and walk memory reads per DMA kind
-   * (the trace's `kind` column; kinds without requests left out); its sums are the totals
-   * (dma.requests, dma.bytes, iotlb.lookups, iotlb.misses, walks.memReads). Absent in results
-   * of runs that did not count it.
+   * Every figure declared once (src/run/stats.ts: the IOMMU's, `dma`, `per4KiB`, `byKind`, and
+   * unless the run was --functional the timing model's — throughputGbps, latencyNs, pcie, …),
+   * listed in docs/metrics.md. Results written before `byKind` was counted lack it.
    */
-  metrics: IommuMetrics & { dma: DmaCounts; per4KiB: Per4KiB; byKind?: KindMetrics[] } & Partial<TimingMetrics> & { iotlb: { mergedMisses?: number }; walks: { avgLatencyNs?: number } };
+  metrics: RunMetrics;
 }
 
-/**
- * The IOMMU's work per 4 KiB of DMA payload, as papers report it (Rubin et al., SOSP 2024 §2.2:
- * IOTLB misses, IOMMU memory reads and per-level paging-structure-cache misses "per 4KB worth of
- * data"). A paging-structure-cache miss of a level is a walk that had to read that level's entry.
- */
-export interface Per4KiB {
-  /** 4 KiB units of payload the figures are divided by: the bytes of the data DMAs (packet payload), descriptors, completions and ACKs not counted. */
-  units: number;
-  iotlbMisses: number;
-  /** Page-table reads of walks (context and PASID reads excluded). */
-  memReads: number;
-  pwcMisses: { pml4e: number; pdpte: number; pde: number };
-}
-
-export function per4KiB(m: IommuMetrics, dma: DmaCounts, byKind?: KindMetrics[]): Per4KiB {
-  const data = byKind?.find((k) => k.kind === 'data');
-  const units = (byKind ? (data?.bytes ?? 0) : dma.bytes) / 4096;
-  const r4 = (x: number) => (units > 0 ? Math.round((x / units) * 1e4) / 1e4 : 0);
-  const l = m.walks.readsByLevel;
-  return {
-    units: Math.round(units * 1000) / 1000,
-    iotlbMisses: r4(m.iotlb.misses),
-    memReads: r4(m.walks.memReads),
-    pwcMisses: { pml4e: r4(l.pml4e), pdpte: r4(l.pdpte), pde: r4(l.pde) },
-  };
-}

@@ -2,7 +2,9 @@
 import { Iommu } from '../iommu/iommu.js';
 import type { Config } from '../config/config.js';
 import { replayFunctional, attachConfigured, newDmaCounts } from './functional.js';
-import { RESULT_SCHEMA, simVersion, per4KiB, type RunResult, type WorkloadSummary } from './result.js';
+import { RESULT_SCHEMA, simVersion, type RunResult, type WorkloadSummary } from './result.js';
+import { FUNCTIONAL_RESULT_STATS } from './stats.js';
+import type { RunMetrics } from './stats.js';
 import { type TraceColumns, type TraceChunks, OP_NAMES } from '../trace/columns.js';
 import { IotraceReader, iotraceChunkBytes } from '../trace/iotrace.js';
 import { KindCounts } from '../iommu/kinds.js';
@@ -24,13 +26,12 @@ export function runTrace(t: TraceColumns, cfg: Readonly<Config>, workload: Workl
   attachConfigured(iommu, cfg);
   const kinds = new KindCounts();
   const dma = replayFunctional(t, iommu, cfg, newDmaCounts(), true, kinds);
-  const im = iommu.metrics();
   return {
     schema: RESULT_SCHEMA,
     iommusim: simVersion(),
     config: cfg,
     workload,
-    metrics: { ...im, dma, per4KiB: per4KiB(im, dma, kinds.metrics()), byKind: kinds.metrics() },
+    metrics: FUNCTIONAL_RESULT_STATS.build({ iommu, dma, kinds }) as RunMetrics,
   };
 }
 
@@ -64,10 +65,9 @@ export function runChunks(src: TraceChunks, cfg: Readonly<Config>, label: { name
     replayFunctional(t, iommu, cfg, dma, false, kinds);
   }
   iommu.drain();
-  const im = iommu.metrics();
   return {
     schema: RESULT_SCHEMA, iommusim: simVersion(), config: cfg,
     workload: { ...label, records, devices: src.devices.slice(), ops, timeSpanNs: Number.isNaN(first) ? 0 : last - first },
-    metrics: { ...im, dma, per4KiB: per4KiB(im, dma, kinds.metrics()), byKind: kinds.metrics() },
+    metrics: FUNCTIONAL_RESULT_STATS.build({ iommu, dma, kinds }) as RunMetrics,
   };
 }

@@ -25,6 +25,7 @@ import { ChunkSink, changedWhileRead, type TraceChunks } from '../trace/columns.
 import { ftraceOptions, loadTrace, traceFormat, type LoadedTrace, type TraceFormat } from './load.js';
 import { isInputError } from '../util/errors.js';
 import { captureStream } from './generators/nic.js';
+import type { TraceLoadConfig } from '../config/config.js';
 
 /**
  * The formats read a chunk at a time (an .iotrace only uncompressed: its reader seeks in the
@@ -229,7 +230,7 @@ class TextTraceStream implements TraceStream {
  * a chunk at a time. A text trace is read through once here (see the top of this file): its
  * errors, and a gzip stream's warning, come now. `opts` and `cfg` as for loadTrace.
  */
-export function openTraceStream(path: string, format: StreamFormat, opts: CsvOptions = {}, cfg?: unknown, read: ReadOptions = {}, tune: StreamTuning = {}): TraceStream {
+export function openTraceStream(path: string, format: StreamFormat, opts: CsvOptions = {}, cfg?: TraceLoadConfig, read: ReadOptions = {}, tune: StreamTuning = {}): TraceStream {
   if (format === 'iotrace') return iotraceStream(path);
   if (format === 'pcap' || format === 'pcapng') return captureTraceStream(path, cfg, read, tune);
   const readBytes = tune.readBytes ?? STREAM_READ_BYTES;
@@ -256,7 +257,7 @@ export function openTraceStream(path: string, format: StreamFormat, opts: CsvOpt
  * the file again a piece at a time; its warnings with the first pass only. Every NIC trace maps its
  * descriptor rings first, so it has kinds other than data.
  */
-function captureTraceStream(path: string, cfg: unknown, read: ReadOptions, tune: StreamTuning): TraceStream {
+function captureTraceStream(path: string, cfg: TraceLoadConfig | undefined, read: ReadOptions, tune: StreamTuning): TraceStream {
   const open = (r: ReadOptions) => captureStream(path, cfg, r, tune.chunkRecords, tune.chunkPackets);
   let next: ReturnType<typeof open> | null = open(read); // opened here: a file that is not a capture fails now
   const format = next.format;
@@ -329,7 +330,7 @@ export function streamable(p: { format: string; compression?: 'gzip' }): p is { 
  * A trace file, streamed when its format allows (openTraceStream), else loaded whole (loadTrace:
  * pcap/pcapng, GPU exports, a gzip-compressed .iotrace). Arguments as loadTrace.
  */
-export function openTrace(path: string, format: TraceFormat = 'auto', opts: CsvOptions = {}, cfg?: unknown, read: ReadOptions = {}, tune: StreamTuning = {}): { stream: TraceStream } | { loaded: LoadedTrace } {
+export function openTrace(path: string, format: TraceFormat = 'auto', opts: CsvOptions = {}, cfg?: TraceLoadConfig, read: ReadOptions = {}, tune: StreamTuning = {}): { stream: TraceStream } | { loaded: LoadedTrace } {
   const p = probeTrace(path, format, read);
   if (streamable(p)) return { stream: openTraceStream(path, p.format, opts, cfg, read, tune) };
   return { loaded: loadTrace(path, p.format, opts, cfg, read) };

@@ -6,20 +6,15 @@ import { sourceId } from '../config/bdf.js';
 import { PERM_RW } from '../iommu/pagetable.js';
 import { PcieBenchSource, PCIEBENCH_DEVICE, PCIEBENCH_IOVA, PCIEBENCH_PADDR, pciebenchMapBytes } from '../devices/pciebench.js';
 import { attachConfigured, type DmaCounts } from './functional.js';
-import { RESULT_SCHEMA, simVersion, per4KiB, type RunResult, type WorkloadSummary } from './result.js';
+import { RESULT_SCHEMA, simVersion, type RunResult, type WorkloadSummary } from './result.js';
+import { TIMED_RESULT_STATS, type TimedRunMetrics } from './stats.js';
 import { type TraceColumns, type TraceChunks, OP_DMA, OP_MAP, OP_UNMAP, OP_INV, DIR_WRITE } from '../trace/columns.js';
 import { IotraceReader, iotraceChunkBytes } from '../trace/iotrace.js';
 
 function result(cfg: Readonly<Config>, workload: WorkloadSummary, sys: TimedSystem, dma: DmaCounts): RunResult {
-  const t = sys.metrics();
-  const im = sys.iommu.metrics();
-  return {
-    schema: RESULT_SCHEMA,
-    iommusim: simVersion(),
-    config: cfg,
-    workload,
-    metrics: { ...im, dma, per4KiB: per4KiB(im, dma, sys.kinds.metrics()), byKind: sys.kinds.metrics(), ...t, iotlb: { ...im.iotlb, mergedMisses: t.iommuTiming.mergedMisses }, walks: { ...im.walks, avgLatencyNs: t.iommuTiming.walkLatencyNs.mean } },
-  } as RunResult;
+  // every figure declared once (src/run/stats.ts), in the result's order
+  const metrics = TIMED_RESULT_STATS.build({ iommu: sys.iommu, dma, kinds: sys.kinds, timing: sys.statView() }) as TimedRunMetrics;
+  return { schema: RESULT_SCHEMA, iommusim: simVersion(), config: cfg, workload, metrics };
 }
 
 /**

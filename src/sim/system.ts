@@ -35,6 +35,7 @@ import {
 import { deviceSourceIds } from '../config/bdf.js';
 import { applyControl } from '../iommu/control.js';
 import type { RequestSource } from '../devices/source.js';
+import { TIMING_STATS, type TimingMetrics, type TimingView } from './stats.js';
 
 const EV_TRACE = 1;
 const EV_ADMIT = 2; // arg: device — admit pending requests
@@ -72,38 +73,7 @@ export type { TraceChunks } from '../trace/columns.js';
 
 export type { RequestSource } from '../devices/source.js';
 
-export interface DeviceTimingMetrics {
-  device: string;
-  requests: number;
-  bytes: number;
-  dropped: number;
-  throughputGbps: number;
-  latencyNs: ReturnType<Histogram['summary']>;
-}
-
-export interface TimingMetrics {
-  simulatedTimeNs: number;
-  throughputGbps: number;
-  requestsPerSec: number;
-  latencyNs: ReturnType<Histogram['summary']>;
-  latencyCdfNs: Array<[number, number]>;
-  pcie: { upGbps: number; downGbps: number; upUtilisation: number; downUtilisation: number; tlps: { up: number; down: number }; wireBytes: { up: number; down: number } };
-  iommuTiming: {
-    mergedMisses: number; walkLatencyNs: ReturnType<Histogram['summary']>; walkerWaitNs: number; invalidationStalls: number; invalidationStallNs: number;
-    /** Per remapping unit: walks through its page-walk stage and the share of the run its slots were held. */
-    walkStage: Array<{ unit: number; walks: number; busyNs: number; utilisation: number }>;
-  };
-  /** PCIe ordering at the root complex: writes held behind an earlier write of their domain, reads behind earlier writes. */
-  ordering: { writeStalls: number; writeStallNs: number; readStalls: number; readStallNs: number; writeTranslationWaitNs: number };
-  /** The root ports' write buffers (rc.writeLines): writes that waited at a port's ingress for lines, and how long in all. */
-  writeBuffer: { stalls: number; stallNs: number };
-  /** The root complex's serial posted-write unit: the share of the run it was busy. */
-  writeUnit: { writes: number; utilisation: number };
-  memory: { llcAccesses: number; dramAccesses: number; dramBytes: number };
-  /** Records that waited for the device's earlier DMAs behind an unmap, and how long in all. */
-  unmapGate: { gatedRecords: number; waitNs: number };
-  devices: DeviceTimingMetrics[];
-}
+export type { TimingMetrics } from './stats.js';
 
 export class TimedSystem {
   readonly q = new EventQueue(4096, RANKS);
@@ -272,7 +242,7 @@ export class TimedSystem {
     this.latencyRecords = opts.recordLatencies ? [] : null;
     this.cfg = cfg;
     this.iommu = iommu ?? new Iommu(cfg);
-    this.mem = new MemoryTiming(cfg);
+    this.mem = new MemoryTiming(cfg.memory);
     const spec = pcieSpec(cfg);
     this.mrrs = spec.mrrsBytes;
     this.mps = spec.mpsBytes;
@@ -301,7 +271,7 @@ export class TimedSystem {
       this.devDom[i] = dc && dc.idOrdering ? this.links.length + i : this.devLink[i];
       this.devRelaxed[i] = dc && dc.relaxedOrdering ? 1 : 0;
     });
-    this.iommuT = new IommuTiming(this.iommu, cfg, this.mem, units);
+    this.iommuT = new IommuTiming(this.iommu, cfg.iommu, this.mem, units);
     this.rc = new RootComplex(cfg.rc, this.iommuT, this.mem, this.links.length + n, this.links.length);
     const e = cfg.device.dmaEngine;
     this.eng = new DmaEngines({
@@ -981,55 +951,26 @@ export class TimedSystem {
 
   // ------------------------------------------------------------------ results
 
-  metrics(): TimingMetrics {
+  /**
+   * What the timing statistics (src/sim/stats.ts) read: the counters and components, and the run's
+   * span, gathered once per result.
+   */
+  statView(): TimingView {
     const first = this.firstStart;
-    const span = Math.max(0, this.lastDone - (Number.isFinite(first) ? first : 0));
-    const spanNs = span / 1000;
-    const gbps = (bytes: number, ns: number) => (ns > 0 ? (bytes * 8) / ns : 0);
-    let up = 0, down = 0, upT = 0, downT = 0, upBusy = 0, downBusy = 0;
-    for (const l of this.links) { up += l.upBytes; down += l.downBytes; upT += l.upTlps; downT += l.downTlps; upBusy += l.upBusy; downBusy += l.downBusy; }
-    const nl = Math.max(1, this.links.length);
-    const r3 = (x: number) => Math.round(x * 1000) / 1000;
-    const all = this.latency;
     return {
-      simulatedTimeNs: r3(spanNs),
-      throughputGbps: r3(gbps(this.doneBytes, spanNs)),
-      requestsPerSec: spanNs > 0 ? Math.round((this.doneRequests / spanNs) * 1e9) : 0,
-      latencyNs: all.summary(1000),
-      latencyCdfNs: all.cdf(1000),
-      pcie: {
-        upGbps: r3(gbps(up, spanNs)), downGbps: r3(gbps(down, spanNs)),
-        upUtilisation: span > 0 ? r3(upBusy / nl / span) : 0, downUtilisation: span > 0 ? r3(downBusy / nl / span) : 0,
-        tlps: { up: upT, down: downT }, wireBytes: { up: Math.round(up), down: Math.round(down) },
-      },
-      iommuTiming: {
-        mergedMisses: this.iommuT.mergedMisses,
-        walkLatencyNs: this.iommuT.walkLatency.summary(1000),
-        walkerWaitNs: r3(this.iommuT.walkerWaitPs / 1000),
-        invalidationStalls: this.iommuT.invalidationStalls,
-        invalidationStallNs: r3(this.iommuT.invalidationStallPs / 1000),
-        walkStage: Array.from(this.iommuT.stageWalks, (walks, unit) => ({
-          unit, walks, busyNs: r3(this.iommuT.stageBusyPs[unit] / 1000),
-          utilisation: span > 0 ? r3(this.iommuT.stageBusyPs[unit] / this.iommuT.slotsPerUnit / span) : 0,
-        })),
-      },
-      ordering: {
-        writeStalls: this.rc.writeOrderStalls, writeStallNs: r3(this.rc.writeOrderStallPs / 1000),
-        readStalls: this.rc.readOrderStalls, readStallNs: r3(this.rc.readOrderStallPs / 1000),
-        writeTranslationWaitNs: r3(this.rc.writeTranslationWaitPs / 1000),
-      },
-      writeBuffer: { stalls: this.rc.lineStalls, stallNs: r3(this.rc.lineStallPs / 1000) },
-      writeUnit: { writes: this.rc.writePs > 0 ? Math.round(this.rc.writeUnitBusyPs / this.rc.writePs) : 0, utilisation: span > 0 ? r3(this.rc.writeUnitBusyPs / span) : 0 },
-      memory: { llcAccesses: this.mem.llcAccesses, dramAccesses: this.mem.dramAccesses, dramBytes: this.mem.dramBytes },
-      unmapGate: { gatedRecords: this.gatedRecords, waitNs: r3(this.gateWaitPs / 1000) },
+      spanPs: Math.max(0, this.lastDone - (Number.isFinite(first) ? first : 0)),
+      doneBytes: this.doneBytes, doneRequests: this.doneRequests, latency: this.latency,
+      links: this.links, iommuT: this.iommuT, rc: this.rc, mem: this.mem,
+      gatedRecords: this.gatedRecords, gateWaitPs: this.gateWaitPs,
       devices: this.devNames.map((name, d) => ({
-        device: name,
-        requests: this.devRequests[d],
-        bytes: this.devBytes[d],
-        dropped: this.devDropped[d],
-        throughputGbps: r3(gbps(this.devBytes[d], Math.max(0, this.devLast[d] - this.devFirst[d]) / 1000)),
-        latencyNs: this.devLatency[d].summary(1000),
-      })).filter((x) => x.device !== '*'),
+        name, requests: this.devRequests[d], bytes: this.devBytes[d], dropped: this.devDropped[d],
+        firstPs: this.devFirst[d], lastPs: this.devLast[d], latency: this.devLatency[d],
+      })),
     };
+  }
+
+  /** The timing figures of a result: every statistic of the timing table (stats.ts), read once, in its order. */
+  metrics(): TimingMetrics {
+    return TIMING_STATS.build(this.statView()) as TimingMetrics;
   }
 }

@@ -11,6 +11,10 @@ export type Path<S extends string> = S extends `${infer H}.${infer T}` ? [H, ...
 export type Nest<P extends readonly string[], V> = P extends [infer H extends string, ...infer T extends string[]]
   ? { [k in H]: T extends [] ? V : Nest<T, V> }
   : never;
+/** `{ a?: { b?: { c?: V } } }` for `['a', 'b', 'c']`: the branch a result may lack (a functional run's timing figures). */
+export type NestOptional<P extends readonly string[], V> = P extends [infer H extends string, ...infer T extends string[]]
+  ? { [k in H]?: T extends [] ? V : NestOptional<T, V> }
+  : never;
 /** The intersection of a union's members. */
 export type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 /** Flatten an intersection of nested objects into one object type (readable in editor hovers and errors). */

@@ -1,5 +1,7 @@
 /**
  * IommuTiming on its own (src/iommu/timing.ts): hand-computed times in ps from small knob values.
+ * It takes its spec slice (IommuTimingSpec, typed from the iommu timing knob table; a resolved
+ * config's `iommu` section is one) and the memory model (built from its MemorySpec).
  *
  * Knobs of every case (unless a case says otherwise):
  *   iommu.clockMHz = 1000                 → one IOMMU cycle = 1000 ps, lookups start on its edges
@@ -24,6 +26,9 @@ import { setup, NIC, NIC2 } from './helpers.js';
 import { IommuTiming } from '../../src/iommu/timing.js';
 import { MemoryTiming } from '../../src/memory/memory.js';
 import { PERM_RW } from '../../src/iommu/pagetable.js';
+import { buildConfig } from '../../src/config/config.js';
+import type { IommuTimingSpec } from '../../src/config/knobs/iommu.js';
+import { InputError } from '../../src/util/errors.js';
 
 const CTX = 1000, TLB = 2000, PWC = 3000, FIX = 184_000, STEP = 33_000, DESC = 70_000;
 const LLC = 16_000, DRAM = 70_000;
@@ -55,8 +60,8 @@ const G = 262144;
 
 function timed(extra: Settings = [], units = 1) {
   const s = setup([...KNOBS, ...extra]);
-  const mem = new MemoryTiming(s.cfg);
-  const it = new IommuTiming(s.iommu, s.cfg, mem, units);
+  const mem = new MemoryTiming(s.cfg.memory);
+  const it = new IommuTiming(s.iommu, s.cfg.iommu, mem, units);
   /** Translate page pn of sid arriving at t; the ready time, or -1 on a fault. */
   const tr = (sid: number, pn: number, t: number, unit = 0, write = false): number => {
     it.io[0] = t;
@@ -67,6 +72,49 @@ function timed(extra: Settings = [], units = 1) {
   };
   return { ...s, mem, it, tr, map };
 }
+
+/** The timing knobs of KNOBS as a hand-made slice: what IommuTiming's constructor reads. */
+const SPEC: IommuTimingSpec = {
+  clockMHz: 1000,
+  iotlb: { latencyCycles: 2 },
+  pwc: { latencyCycles: 3 },
+  contextCache: { latencyCycles: 1 },
+  walker: { latencyNs: 184, slots: 1, stepNs: 33 },
+  invalidation: { descriptorNs: 70 },
+};
+
+describe('IommuTiming: its spec (IommuTimingSpec)', () => {
+  it('a hand-made slice gives the hand-computed times, as the resolved config\'s iommu section does', () => {
+    const s = setup(KNOBS);
+    const mem = new MemoryTiming({ llcLatencyNs: 16, dramLatencyNs: 70, dramGBps: 68.3, ddio: true, pageTables: 'llc' });
+    const it = new IommuTiming(s.iommu, SPEC, mem);
+    s.attach(NIC);
+    expect(s.iommu.map(NIC, -1, BASE, 0x5000, 1, PERM_RW)).toBe(true);
+    expect(it.clock.periodPs).toBe(1000);
+    expect(it.minTranslatePs).toBe(CTX);
+    expect(it.slotsPerUnit).toBe(1);
+    it.io[0] = 0;
+    expect(it.translate(NIC, -1, BASE, false, 0)).toBe(0);
+    expect(it.io[0]).toBe(CTX + 2 * LLC + TLB + PWC + FIX + STEP + 4 * LLC); // 319000, as the cold miss below
+    // the resolved config's section holds the same timing values (and the functional knobs besides)
+    const { iommu: i } = s.cfg;
+    expect({ clockMHz: i.clockMHz, iotlb: { latencyCycles: i.iotlb.latencyCycles }, pwc: { latencyCycles: i.pwc.latencyCycles }, contextCache: { latencyCycles: i.contextCache.latencyCycles }, walker: i.walker, invalidation: i.invalidation }).toEqual(SPEC);
+  });
+
+  it('a bad value is refused once, by the config\'s resolver, in the knob\'s one line; the model trusts its spec', () => {
+    const msg = (settings: Array<[string, string | number]>): string => {
+      try { buildConfig(settings); } catch (e) { expect(e).toBeInstanceOf(InputError); return (e as Error).message; }
+      return 'accepted';
+    };
+    expect(msg([['iommu.walker.slots', 0]])).toBe('iommu.walker.slots=0: below the minimum 1 walks');
+    expect(msg([['iommu.clockMHz', 'fast']])).toBe('iommu.clockMHz=fast: not a number');
+    expect(msg([['iommu.iotlb.latencyCycles', 2.5]])).toBe('iommu.iotlb.latencyCycles=2.5: must be a whole number');
+    // the constructor checks nothing again: a slice the resolver would refuse is taken as given
+    const s = setup(KNOBS);
+    const it = new IommuTiming(s.iommu, { ...SPEC, walker: { ...SPEC.walker, slots: 8192 } }, new MemoryTiming(s.cfg.memory));
+    expect(it.slotsPerUnit).toBe(8192);
+  });
+});
 
 describe('IommuTiming: lookups and a single miss', () => {
   it('a cold miss: context miss (2 reads), IOTLB miss, PWC probe, fixed latency, step and 4 walk reads', () => {
@@ -105,7 +153,7 @@ describe('IommuTiming: lookups and a single miss', () => {
 
   it('the default clock (2400 MHz) rounds the period to 417 ps: a hit takes 3 + 3 cycles', () => {
     const { cfg, iommu, attach } = setup([['iommu.mode', 'strict']]);
-    const it = new IommuTiming(iommu, cfg, new MemoryTiming(cfg));
+    const it = new IommuTiming(iommu, cfg.iommu, new MemoryTiming(cfg.memory));
     attach(NIC);
     iommu.map(NIC, -1, BASE, 7, 1, PERM_RW);
     it.io[0] = 0;

@@ -1,7 +1,8 @@
 /**
  * MemoryTiming on its own (src/memory/memory.ts): hand-computed times in ps.
  *
- * Knobs of every case unless it says otherwise:
+ * The model takes its spec slice (MemorySpec, typed from the memory.* knob table); the cases hand it
+ * one. Knobs of every case unless it says otherwise:
  *   memory.llcLatencyNs = 16   → LLC  = 16000
  *   memory.dramLatencyNs = 70  → DRAM = 70000
  *   memory.dramGBps = 64       → 1000 / 64 = 15.625 ps per byte: a 64 B line holds the serializer
@@ -10,14 +11,38 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { buildConfig } from '../../src/config/config.js';
+import type { MemorySpec } from '../../src/config/knobs/memory.js';
+import { InputError } from '../../src/util/errors.js';
 import { MemoryTiming } from '../../src/memory/memory.js';
 import { RootComplex } from '../../src/rc/root-complex.js';
 import type { IommuTiming } from '../../src/iommu/timing.js';
 
 const LLC = 16_000, DRAM = 70_000;
-type Settings = Array<[string, string | number | boolean]>;
-const KNOBS: Settings = [['memory.llcLatencyNs', 16], ['memory.dramLatencyNs', 70], ['memory.dramGBps', 64]];
-const mem = (extra: Settings = []) => new MemoryTiming(buildConfig([...KNOBS, ...extra]));
+/** The spec of every case: hand-made, as the memory.* knobs give it (ddio and pageTables at their defaults). */
+const SPEC: MemorySpec = { llcLatencyNs: 16, dramLatencyNs: 70, dramGBps: 64, ddio: true, pageTables: 'llc' };
+const mem = (extra: Partial<MemorySpec> = {}) => new MemoryTiming({ ...SPEC, ...extra });
+
+describe('MemoryTiming: its spec (MemorySpec)', () => {
+  it('a resolved config\'s memory section is the spec: the same times as the hand-made one', () => {
+    const cfg = buildConfig([['memory.llcLatencyNs', 16], ['memory.dramLatencyNs', 70], ['memory.dramGBps', 64]]);
+    expect(cfg.memory).toEqual(SPEC);
+    const a = new MemoryTiming(cfg.memory), b = mem();
+    for (const m of [a, b]) expect([m.llcPs, m.dramPs, m.psPerByte, m.ddio, m.walkInLlc]).toEqual([LLC, DRAM, 15.625, true, true]);
+    expect(a.access(0, 4096, false)).toBe(b.access(0, 4096, false));
+  });
+
+  it('a bad value is refused once, by the config\'s resolver, in the knob\'s one line; the model trusts its spec', () => {
+    const msg = (settings: Array<[string, string | number]>): string => {
+      try { buildConfig(settings); } catch (e) { expect(e).toBeInstanceOf(InputError); return (e as Error).message; }
+      return 'accepted';
+    };
+    expect(msg([['memory.dramGBps', 0]])).toBe('memory.dramGBps=0: below the minimum 0.1 GB/s');
+    expect(msg([['memory.llcLatencyNs', -1]])).toBe('memory.llcLatencyNs=-1: below the minimum 0 ns');
+    expect(msg([['memory.pageTables', 'l3']])).toBe('memory.pageTables=l3: unknown value; use one of dram, llc');
+    // the constructor checks nothing again: a slice the resolver would refuse is taken as given
+    expect(mem({ dramGBps: 0.05 }).psPerByte).toBe(20_000);
+  });
+});
 
 describe('MemoryTiming: the LLC', () => {
   it('an LLC access is ready at t + llcLatencyNs, whatever its size, and uses no DRAM bandwidth', () => {
@@ -40,9 +65,9 @@ describe('MemoryTiming: the LLC', () => {
   });
 
   it('fractional latencies are rounded to whole ps; zero latency is allowed', () => {
-    expect(mem([['memory.llcLatencyNs', 16.4]]).access(1000, 64, true)).toBe(1000 + 16_400);
-    expect(mem([['memory.dramLatencyNs', 70.0004]]).dramPs).toBe(70_000);
-    expect(mem([['memory.llcLatencyNs', 0]]).access(5000, 64, true)).toBe(5000);
+    expect(mem({ llcLatencyNs: 16.4 }).access(1000, 64, true)).toBe(1000 + 16_400);
+    expect(mem({ dramLatencyNs: 70.0004 }).dramPs).toBe(70_000);
+    expect(mem({ llcLatencyNs: 0 }).access(5000, 64, true)).toBe(5000);
   });
 });
 
@@ -79,7 +104,7 @@ describe('MemoryTiming: DRAM', () => {
   });
 
   it('the default bandwidth (68.3 GB/s): a 64 B line takes round(64000 / 68.3) = 937 ps', () => {
-    const m = new MemoryTiming(buildConfig([]));
+    const m = new MemoryTiming(buildConfig([]).memory);
     expect(m.psPerByte).toBeCloseTo(1000 / 68.3, 12);
     expect(m.access(0, 64, false)).toBe(937 + 70_000);
     expect(m.access(0, 4096, false)).toBe(937 + 59_971 + 70_000); // 4096000 / 68.3 = 59970.7
@@ -119,7 +144,7 @@ describe('MemoryTiming: page-table reads', () => {
   });
 
   it('memory.pageTables = dram: a walk read takes the DRAM latency, outside the bandwidth serializer', () => {
-    const m = mem([['memory.pageTables', 'dram']]);
+    const m = mem({ pageTables: 'dram' });
     expect(m.walkInLlc).toBe(false);
     expect(m.walkRead(1000)).toBe(1000 + DRAM);
     expect(m.walkRead(1000)).toBe(1000 + DRAM); // not serialized: reads at the same time overlap
@@ -130,7 +155,7 @@ describe('MemoryTiming: page-table reads', () => {
   });
 
   it('a walk read does not wait for a busy serializer', () => {
-    const m = mem([['memory.pageTables', 'dram']]);
+    const m = mem({ pageTables: 'dram' });
     m.access(0, 4096, false); // serializer busy until 64000
     expect(m.walkRead(0)).toBe(DRAM);
   });
@@ -139,15 +164,16 @@ describe('MemoryTiming: page-table reads', () => {
 describe('MemoryTiming: DDIO', () => {
   const W = 21_100; // rc.postedWriteNs (default 21.1 ns): the root complex's write unit
   const rc = (ddio: boolean) => {
-    const cfg = buildConfig([...KNOBS, ['memory.ddio', ddio]]);
-    const m = new MemoryTiming(cfg);
+    const cfg = buildConfig([]);
+    const m = new MemoryTiming({ ...SPEC, ddio });
     // translate() is not used: the write's translation time is passed in
     return { m, r: new RootComplex(cfg.rc, null as unknown as IommuTiming, m, 1, 1) };
   };
 
-  it('memory.ddio is read from the config', () => {
+  it('memory.ddio is read from the spec', () => {
     expect(mem().ddio).toBe(true); // the default
-    expect(mem([['memory.ddio', false]]).ddio).toBe(false);
+    expect(mem({ ddio: false }).ddio).toBe(false);
+    expect(new MemoryTiming(buildConfig([['memory.ddio', false]]).memory).ddio).toBe(false);
   });
 
   it('with DDIO a device write lands in the LLC; without, it goes through DRAM and its bandwidth', () => {

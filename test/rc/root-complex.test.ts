@@ -10,7 +10,7 @@ const W = 21_100, LLC = 16_000; // rc.postedWriteNs, memory.llcLatencyNs (DDIO o
 function rc(settings: Array<[string, string | number | boolean]> = [], domains = 2, ports = 1) {
   const cfg = buildConfig(settings);
   // translate() is not used here: the times below pass the translation's ready time in
-  return new RootComplex(cfg.rc, null as unknown as IommuTiming, new MemoryTiming(cfg), domains, ports);
+  return new RootComplex(cfg.rc, null as unknown as IommuTiming, new MemoryTiming(cfg.memory), domains, ports);
 }
 
 describe('root complex: posted writes', () => {

@@ -12,6 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { openTraceStream, openTrace, probeTrace, type StreamFormat, type StreamTuning } from '../../src/run/stream.js';
 import { loadTrace, type TraceFormat } from '../../src/run/load.js';
+import type { TraceLoadConfig } from '../../src/config/config.js';
 import { writeCsvTrace, CSV_HEADER } from '../../src/trace/importers/csv.js';
 import { writeIotrace } from '../../src/trace/iotrace.js';
 import { allocColumns, copyRow, type TraceColumns } from '../../src/trace/columns.js';
@@ -42,14 +43,14 @@ function outcome(read: (r: ReadOptions) => Outcome): { out: Outcome; warnings: s
   }
 }
 
-function whole(path: string, format: TraceFormat, cfg?: unknown, strict = false) {
+function whole(path: string, format: TraceFormat, cfg?: TraceLoadConfig, strict = false) {
   return outcome((r) => {
     const t = loadTrace(path, format, { addressBits: 48 }, cfg, { ...r, strict }).columns;
     return { rows: hexOf(t), devices: t.devices, count: t.count, kinds: kindsOf(t) };
   });
 }
 
-function streamed(path: string, format: StreamFormat, tune: StreamTuning, cfg?: unknown, strict = false) {
+function streamed(path: string, format: StreamFormat, tune: StreamTuning, cfg?: TraceLoadConfig, strict = false) {
   return outcome((r) => {
     const s = openTraceStream(path, format, { addressBits: 48 }, cfg, { ...r, strict }, tune);
     try {
@@ -76,7 +77,7 @@ const TUNES: StreamTuning[] = [
   { readBytes: 100, chunkRecords: 64, windowNs: 3000 },
 ];
 
-function same(path: string, format: StreamFormat, cfg?: unknown, tunes = TUNES): Outcome {
+function same(path: string, format: StreamFormat, cfg?: TraceLoadConfig, tunes = TUNES): Outcome {
   const w = whole(path, format, cfg);
   for (const tune of tunes) expect(streamed(path, format, tune, cfg), JSON.stringify(tune)).toEqual(w);
   return w.out;

@@ -32,12 +32,12 @@ describe('sweep spec: I/O paths of a GPU and a block device', () => {
     // a passthrough GPU's pinned memory in pages of the guest RAM's backing
     const pt = s.configs[modeOf(s, 'passthrough-pi')];
     expect(pt.iommu.mode).toBe('strict');
-    expect((pt as unknown as { gpu: { hostPageBytes: number } }).gpu.hostPageBytes).toBe(2097152);
+    expect(pt.gpu.hostPageBytes).toBe(2097152);
   });
 
   it('an nvme job gets the block device\'s settings (not the NIC\'s), and they are checked against the job\'s own', () => {
     const s = spec({ name: 'b', workloads: ['nvme-passthrough-read'], axes: { mode: ['strict', 'passthrough-pi', 'viommu-bounce', 'virtio', 'vgpu'], hypervisor: ['kvm', 'xen'] } });
-    const blk = (i: number) => (s.configs[i] as unknown as { blk: { buffers: string } }).blk.buffers;
+    const blk = (i: number) => s.configs[i].blk.buffers;
     expect(blk(modeOf(s, 'strict'))).toBe('per-io');
     expect(blk(modeOf(s, 'passthrough-pi'))).toBe('static');
     expect(blk(modeOf(s, 'viommu-bounce'))).toBe('pool');
@@ -54,7 +54,7 @@ describe('sweep spec: I/O paths of a GPU and a block device', () => {
 
   it('a NIC\'s jobs are as before: its settings, the hypervisor\'s refusals only', () => {
     const s = spec({ name: 'n', workloads: ['nic-10g-tcp'], axes: { mode: ['passthrough-pi', 'virtio', 'vgpu'], hypervisor: ['kvm', 'xen'] } });
-    expect((s.configs[modeOf(s, 'passthrough-pi')] as unknown as { nic: { iovaPolicy: string } }).nic.iovaPolicy).toBe('hugepage');
+    expect(s.configs[modeOf(s, 'passthrough-pi')].nic.iovaPolicy).toBe('hugepage');
     expect(s.refused[s.jobs[modeOf(s, 'virtio', 'xen')].id]).toMatch(/^xen refuses virtio: Xen HVM guests use PV netfront/);
     expect(s.refused[s.jobs[modeOf(s, 'vgpu')].id]).toMatch(/^a NIC has no vgpu path: .*\(use sriov\)$/);
   });

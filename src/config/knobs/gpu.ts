@@ -1,13 +1,17 @@
 /**
  * Knobs of the GPU trace producer (src/devices/gpu/gpu.ts), in the schema's format (unit in the
- * name or `unit`, a default, the default's source). Keys live under `gpu.*`; `resolveGpuConfig`
- * validates them with the schema's own parser, so `--set gpu.chunkBytes=2MiB` style values work.
+ * name or `unit`, a default, the default's source). Keys live under `gpu.*`. `GpuConfig`, the
+ * model's spec, is typed from the table: a resolved config's `gpu` section is one (each knob parsed
+ * by the schema, the checks across knobs by checkGpuSection, both in resolveConfig).
+ * `resolveGpuConfig` builds one from raw settings (tests, the API) with the same parser and checks,
+ * so `--set gpu.chunkBytes=2MiB` style values work.
  *
  * Source markers: [P] paper full text,
  * [A] abstract, [S] quoted by a third party, [C] public code, configuration or a developer's number.
  */
-import type { Knob } from '../knob.js';
-import type { KnobTree } from '../tree.js';
+import { parseKnobValue, closestKey, flattenSettings, setPath, deepFreeze, type Knob } from '../knob.js';
+import { fromKnobs, type KnobTree } from '../tree.js';
+import { inputError } from '../../util/errors.js';
 
 const SRC_T4 = 'published-figures §5: pinned vs pageable cudaMemcpy, 16 MiB, Tesla T4 on PCIe Gen3 x16 in a cloud VM (a public sample program, low authority) [C]';
 
@@ -86,5 +90,55 @@ const GPU_TABLE = [
 
 export const GPU_KNOBS: readonly Knob[] = GPU_TABLE;
 
-/** The `gpu.*` section of the configuration, typed from the table above. */
-export type GpuSection = KnobTree<typeof GPU_TABLE>['gpu'];
+/** The GPU model's spec (gpuTrace, GpuTraceBuilder): the `gpu.*` knobs, typed from the table above. */
+export type GpuConfig = KnobTree<typeof GPU_TABLE>['gpu'];
+/** The `gpu.*` section of the configuration: the GPU model's spec. */
+export type GpuSection = GpuConfig;
+
+const KNOB_BY_KEY = new Map(GPU_KNOBS.map((k) => [k.key, k]));
+const KiB4 = 4096, MiB2 = 2 * 1024 ** 2, GiB1 = 1024 ** 3;
+
+/**
+ * The checks across or beyond single knobs of a GPU spec whose knobs are each valid: the one place
+ * they are made (resolveConfig calls it for a configuration's `gpu` section, resolveGpuConfig for
+ * raw settings). Throws a one-line InputError naming the key and the fix.
+ */
+export function checkGpuSection(cfg: Readonly<GpuConfig>): void {
+  const d = cfg.dmaBytes, c = cfg.chunkBytes, s = cfg.pageable.stagingBytes;
+  if ((d & (d - 1)) !== 0) throw inputError(`gpu.dmaBytes=${d}`, 'must be a power of two (so no request crosses a 4 KiB page)', 'use e.g. 256, 512, 1024 or 4096');
+  if (c % d !== 0) throw inputError(`gpu.chunkBytes=${c}`, `must be a multiple of gpu.dmaBytes (${d})`, `use e.g. ${Math.max(d, Math.round(c / d) * d)}`);
+  if (s % c !== 0) throw inputError(`gpu.pageable.stagingBytes=${s}`, `must be a whole number of gpu.chunkBytes (${c}) slots`, `use e.g. ${2 * c} (two slots)`);
+  if (![KiB4, MiB2, GiB1].includes(cfg.hostPageBytes)) throw inputError(`gpu.hostPageBytes=${cfg.hostPageBytes}`, 'must be a page size', 'use 4KiB, 2MiB or 1GiB');
+}
+
+/**
+ * The GPU configuration from raw settings: flat `gpu.*` keys (`{'gpu.chunkBytes': '2MiB'}`) or
+ * nested objects (`{gpu: {chunkBytes: 2097152}}`); keys outside `gpu.` are ignored, so a run's whole
+ * settings can be passed. Bad values throw a one-line InputError naming the key. A resolved
+ * config's `gpu` section is already this (no need to resolve it again).
+ */
+export function resolveGpuConfig(settings: Record<string, unknown> = {}): GpuConfig {
+  const vals = new Map<string, number | boolean | string>();
+  for (const k of GPU_KNOBS) vals.set(k.key, k.default);
+  for (const [key, raw] of flattenSettings(settings)) {
+    if (!key.startsWith('gpu.')) continue;
+    const knob = KNOB_BY_KEY.get(key);
+    if (!knob) {
+      const best = closestKey(key, KNOB_BY_KEY.keys());
+      const near = best !== undefined ? `did you mean ${best}? ` : '';
+      throw inputError(key, 'unknown GPU setting', `${near}(src/devices/gpu/README.md lists the gpu.* keys)`);
+    }
+    if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
+      throw inputError(key, `expected a value, got ${raw === null ? 'null' : typeof raw}`, `give a ${knob.kind}${knob.unit ? ' in ' + knob.unit : ''}`);
+    }
+    vals.set(key, parseKnobValue(knob, key, raw));
+  }
+  const c: Record<string, unknown> = {};
+  for (const k of GPU_KNOBS) setPath(c, k.key.slice(4).split('.'), vals.get(k.key));
+  const cfg = fromKnobs<GpuConfig>(c);
+  checkGpuSection(cfg);
+  return cfg;
+}
+
+/** Every default, frozen (the GPU model's spec when no configuration is given). */
+export const GPU_DEFAULTS: Readonly<GpuConfig> = deepFreeze(resolveGpuConfig());

@@ -3,59 +3,35 @@
  * the name or the doc, a default with its source. `resolveNicConfig` turns settings into a frozen
  * `NicConfig`; every bad value is one InputError line naming the key and the fix.
  *
- * Some keys follow the IOMMU settings when the same settings carry them and the NIC key is not set:
+ * A resolved configuration's `nic` section is a NicConfig already (each knob parsed by the schema,
+ * the checks across knobs by checkNicSection, in resolveConfig): the NIC model takes it as it is.
+ *
+ * In raw settings given to resolveNicConfig, some keys follow the IOMMU settings when the same
+ * settings carry them and the NIC key is not set:
  * `iommu.flushQueue.entries` / `.timeoutNs` set `nic.iova.fqEntries` / `.fqTimeoutNs` (an IOVA must
  * not be reused before the IOMMU model flushes it), `iommu.mode=strict|off|identity` makes
  * `nic.iova.fqEntries` 0 (IOVAs freed at unmap), and `iommu.levels` sets `nic.iova.apertureBits`
- * (3 → 39, 4 → 48, 5 → 57).
+ * (3 → 39, 4 → 48, 5 → 57). A resolved configuration holds every nic.* key (its defaults
+ * included), so none follows there: its section keeps its own values.
  */
 import type { Knob } from '../knob.js';
 import { fromKnobs, type KnobTree } from '../tree.js';
 import { parseKnobValue, closestKey, setPath, flattenSettings, deepFreeze } from '../knob.js';
 import { inputError } from '../../util/errors.js';
 
-/** The IOVA allocator's spec (src/devices/nic/iova.ts: Linux's iova.c with its per-CPU magazines and flush queue). */
-export interface IovaSpec {
-  cpus: number;
-  magazineEntries: number;
-  depotMagazines: number;
-  fqEntries: number;
-  fqTimeoutNs: number;
-  forceDac: boolean;
-  apertureBits: number;
-}
-
-export type NicIovaPolicy = 'per-packet' | 'page-pool' | 'hugepage';
-export type NicDirection = 'rx' | 'tx' | 'both-by-flow';
-export type NicModelName = '82599' | 'mlx5';
-
-export interface NicConfig {
-  /** Which NIC's DMA pattern: Intel 82599 (descriptor rings with write-back) or mlx5 (ConnectX: WQEs, CQs, striding RQ). */
-  model: NicModelName;
-  queues: number;
-  rss: boolean;
-  direction: NicDirection;
-  rxRing: { entries: number };
-  txRing: { entries: number };
-  descriptorBytes: number;
-  descFetchBatch: number;
-  writebackBatch: number;
-  moderation: { packets: number; usecs: number };
-  napiBudget: number;
-  driver: { pollDelayNs: number };
-  bufferBytes: number;
-  iovaPolicy: NicIovaPolicy;
-  /** mlx5: 4 KiB pages per striding-RQ WQE. */
-  strideWqePages: number;
-  /** mlx5: RX completions as mini-CQEs, 8 to a 64 B line. */
-  cqeCompression: boolean;
-  /** The host's TCP ACKs for received TCP segments: on/off, one per ackEvery segments, ackBytes each. */
-  acks: boolean;
-  ackEvery: number;
-  ackBytes: number;
-  /** The IOVA allocator's settings (the CPU count comes from nic.queues). */
-  iova: Omit<IovaSpec, 'cpus'>;
-}
+/**
+ * The NIC model's spec (src/devices/nic: nicTrace, NicTraceStream), typed from NIC_TABLE: the
+ * configuration's `nic` section. A resolved config's section is one, checked by resolveConfig
+ * (each knob, then checkNicSection); resolveNicConfig builds one from raw settings.
+ */
+export type NicConfig = KnobTree<typeof NIC_TABLE>['nic'];
+/** The configuration's `nic` section: the NIC model's spec. */
+export type NicSection = NicConfig;
+export type NicIovaPolicy = NicConfig['iovaPolicy'];
+export type NicDirection = NicConfig['direction'];
+export type NicModelName = NicConfig['model'];
+/** The IOVA allocator's spec (src/devices/nic/iova.ts: Linux's iova.c with its per-CPU magazines and flush queue): the `nic.iova.*` knobs and the CPU count (nic.queues). */
+export type IovaSpec = NicConfig['iova'] & { cpus: number };
 
 const SRC_FQ = 'iommu.flushQueue.* of this simulator\'s IOMMU model, whose flushes it must match; their defaults: Linux drivers/iommu/dma-iommu.c IOVA_FQ_SIZE = 256, IOVA_FQ_TIMEOUT = 10 ms [C]';
 
@@ -105,8 +81,10 @@ export function strideBytesOf(bufferBytes: number): number {
 
 
 /**
- * Resolve `nic.*` settings (flat dotted keys, or nested objects under `nic`) over the defaults of
- * NIC_KNOBS. Keys outside `nic.` are ignored, except the iommu.* keys the file header names. Throws a one-line InputError naming the key.
+ * Resolve raw `nic.*` settings (flat dotted keys, or nested objects under `nic`) over the defaults
+ * of NIC_KNOBS. Keys outside `nic.` are ignored, except the iommu.* keys the file header names.
+ * Throws a one-line InputError naming the key. For raw settings only (tests, the API): a resolved
+ * config's `nic` section is already a NicConfig, checked once by resolveConfig.
  */
 export function resolveNicConfig(settings: Record<string, unknown> = {}): NicConfig {
   const flat = flattenSettings(settings);
@@ -145,15 +123,23 @@ export function resolveNicConfig(settings: Record<string, unknown> = {}): NicCon
     if (l === 3 || l === 4 || l === 5) cfg.iova.apertureBits = l === 3 ? 39 : l === 4 ? 48 : 57;
   }
 
-  // checks across or beyond single knobs
+  checkNicSection(cfg);
+  return deepFreeze(cfg);
+}
+
+/** Every default, frozen (the NIC model's spec when no configuration is given). */
+export const NIC_DEFAULTS: NicConfig = resolveNicConfig();
+
+/**
+ * The checks across or beyond single knobs of a NIC spec whose knobs are each valid: the one
+ * place they are made (resolveConfig calls it for a configuration's `nic` section,
+ * resolveNicConfig for raw settings). Throws a one-line InputError naming the key and the fix.
+ */
+export function checkNicSection(cfg: Readonly<NicConfig>): void {
   const d = cfg.descriptorBytes;
   if ((d & (d - 1)) !== 0) throw inputError(`nic.descriptorBytes=${d}`, 'not a power of two', 'use 16 (Intel 82599) or 64 (ConnectX CQE)');
   if (cfg.model === 'mlx5') {
     const stride = strideBytesOf(cfg.bufferBytes);
     if (cfg.strideWqePages * 4096 < stride) throw inputError(`nic.strideWqePages=${cfg.strideWqePages}`, `a WQE of ${cfg.strideWqePages * 4096} B holds no stride of ${stride} B (nic.bufferBytes=${cfg.bufferBytes})`, `use nic.strideWqePages ≥ ${Math.ceil(stride / 4096)} or a smaller nic.bufferBytes`);
   }
-  return deepFreeze(cfg);
 }
-
-/** The configuration's `nic` section, typed from NIC_KNOBS's table. */
-export type NicSection = KnobTree<typeof NIC_TABLE>['nic'];

@@ -31,13 +31,12 @@
 import { TraceBuilder, type TraceColumns, OP_DMA, OP_MAP, OP_UNMAP, DIR_READ, DIR_WRITE, DIR_RW } from '../../trace/columns.js';
 import type { GpuCopyColumns } from '../../trace/importers/gpu.js';
 import { inputError } from '../../util/errors.js';
-import { parseKnobValue, closestKey, flattenSettings, type Knob } from '../../config/knob.js';
 import { growTyped } from '../../util/typed.js';
 import { canonicalBdf } from '../../config/bdf.js';
-import { GPU_KNOBS } from '../../config/knobs/gpu.js';
+import type { GpuConfig } from '../../config/knobs/gpu.js';
 
 export type { GpuCopyColumns } from '../../trace/importers/gpu.js';
-export { GPU_KNOBS } from '../../config/knobs/gpu.js';
+export { GPU_KNOBS, GPU_DEFAULTS, resolveGpuConfig, type GpuConfig } from '../../config/knobs/gpu.js';
 
 // CUpti_ActivityMemcpyKind and CUpti_ActivityMemoryKind (cupti_activity.h), as numbers: the
 // importer's const enums carry the same values.
@@ -53,20 +52,6 @@ export const MEM_UNKNOWN = 0, MEM_PAGEABLE = 1, MEM_PINNED = 2, MEM_DEVICE = 3, 
  */
 export interface GpuCopies extends GpuCopyColumns {
   hostOffset?: Float64Array;
-}
-
-export interface GpuConfig {
-  copyEngines: number;
-  engineAssignment: 'stream' | 'direction' | 'chunk';
-  chunkBytes: number;
-  dmaBytes: number;
-  copyGBps: number;
-  pinnedMapping: 'static' | 'per-copy';
-  pinnedBuffers: number;
-  hostPageBytes: number;
-  pageable: { stagingBytes: number; cpuCopyGBps: number; d2hCpuCopyGBps: number };
-  ats: boolean;
-  uvm: { faultUs: number; faultBatch: number };
 }
 
 export interface GpuTraceStats {
@@ -126,54 +111,9 @@ export interface GpuTraceResult {
 }
 
 // ------------------------------------------------------------------------------------------------
-// configuration
+// sizes (the configuration, GpuConfig, is resolved in src/config/knobs/gpu.ts)
 
-const KNOB_BY_KEY = new Map(GPU_KNOBS.map((k) => [k.key, k]));
 const KiB4 = 4096, MiB2 = 2 * 1024 ** 2, GiB1 = 1024 ** 3;
-
-
-/**
- * The GPU configuration from settings: flat `gpu.*` keys (`{'gpu.chunkBytes': '2MiB'}`) or nested
- * objects (`{gpu: {chunkBytes: 2097152}}`); keys outside `gpu.` are ignored, so a run's whole
- * settings can be passed. Bad values throw a one-line InputError naming the key.
- */
-export function resolveGpuConfig(settings: Record<string, unknown> = {}): GpuConfig {
-  const vals = new Map<string, number | boolean | string>();
-  for (const k of GPU_KNOBS) vals.set(k.key, k.default);
-  for (const [key, raw] of flattenSettings(settings)) {
-    if (!key.startsWith('gpu.')) continue;
-    const knob = KNOB_BY_KEY.get(key);
-    if (!knob) {
-      const best = closestKey(key, KNOB_BY_KEY.keys());
-      const near = best !== undefined ? `did you mean ${best}? ` : '';
-      throw inputError(key, 'unknown GPU setting', `${near}(src/devices/gpu/README.md lists the gpu.* keys)`);
-    }
-    if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
-      throw inputError(key, `expected a value, got ${raw === null ? 'null' : typeof raw}`, `give a ${knob.kind}${knob.unit ? ' in ' + knob.unit : ''}`);
-    }
-    vals.set(key, parseKnobValue(knob as Knob, key, raw));
-  }
-  const num = (k: string): number => vals.get(k) as number;
-  const cfg: GpuConfig = {
-    copyEngines: num('gpu.copyEngines'),
-    engineAssignment: vals.get('gpu.engineAssignment') as GpuConfig['engineAssignment'],
-    chunkBytes: num('gpu.chunkBytes'),
-    dmaBytes: num('gpu.dmaBytes'),
-    copyGBps: num('gpu.copyGBps'),
-    pinnedMapping: vals.get('gpu.pinnedMapping') as GpuConfig['pinnedMapping'],
-    pinnedBuffers: num('gpu.pinnedBuffers'),
-    hostPageBytes: num('gpu.hostPageBytes'),
-    pageable: { stagingBytes: num('gpu.pageable.stagingBytes'), cpuCopyGBps: num('gpu.pageable.cpuCopyGBps'), d2hCpuCopyGBps: num('gpu.pageable.d2hCpuCopyGBps') },
-    ats: vals.get('gpu.ats') as boolean,
-    uvm: { faultUs: num('gpu.uvm.faultUs'), faultBatch: num('gpu.uvm.faultBatch') },
-  };
-  const d = cfg.dmaBytes, c = cfg.chunkBytes, s = cfg.pageable.stagingBytes;
-  if ((d & (d - 1)) !== 0) throw inputError(`gpu.dmaBytes=${d}`, 'must be a power of two (so no request crosses a 4 KiB page)', 'use e.g. 256, 512, 1024 or 4096');
-  if (c % d !== 0) throw inputError(`gpu.chunkBytes=${c}`, `must be a multiple of gpu.dmaBytes (${d})`, `use e.g. ${Math.max(d, Math.round(c / d) * d)}`);
-  if (s % c !== 0) throw inputError(`gpu.pageable.stagingBytes=${s}`, `must be a whole number of gpu.chunkBytes (${c}) slots`, `use e.g. ${2 * c} (two slots)`);
-  if (![KiB4, MiB2, GiB1].includes(cfg.hostPageBytes)) throw inputError(`gpu.hostPageBytes=${cfg.hostPageBytes}`, 'must be a page size', 'use 4KiB, 2MiB or 1GiB');
-  return cfg;
-}
 
 // ------------------------------------------------------------------------------------------------
 // helpers

@@ -40,7 +40,7 @@ import { inputError } from '../../util/errors.js';
 import { IovaAllocator } from './iova.js';
 import { strideBytesOf, type NicConfig } from '../../config/knobs/nic.js';
 
-export { NIC_KNOBS, resolveNicConfig, type NicConfig, type NicIovaPolicy, type NicDirection, type NicModelName } from '../../config/knobs/nic.js';
+export { NIC_KNOBS, NIC_DEFAULTS, resolveNicConfig, type NicConfig, type NicIovaPolicy, type NicDirection, type NicModelName } from '../../config/knobs/nic.js';
 
 /** Physical placement (any addresses work; these keep rings, buffers and huge pages apart and aligned). */
 export const NIC_PADDR_RINGS = 0x1_0000_0000; // 4 GiB

@@ -27,6 +27,7 @@
  */
 import { TableMemory } from '../tablemem.js';
 import { inputError } from '../../util/errors.js';
+import { POSTED_STATS, type PostedMetrics } from './stats.js';
 
 /** Bytes per posted-interrupt descriptor. */
 export const PID_BYTES = 64;
@@ -58,22 +59,7 @@ export const POST_SUPPRESSED_SN = 4;
 export type PostResult = typeof POST_BAD_DESCRIPTOR | typeof POST_NOTIFIED_GUEST | typeof POST_NOTIFIED_HOST
   | typeof POST_SUPPRESSED_OUTSTANDING | typeof POST_SUPPRESSED_SN | typeof POST_NOTIFIED_HOST_RUNNABLE;
 
-export interface PostedMetrics {
-  descriptors: number;
-  posts: number;
-  pirAlreadySet: number;
-  notifications: number;
-  deliveredWithoutExit: number;
-  hostNotifications: number;
-  wakeups: number;
-  suppressedOutstanding: number;
-  suppressedSn: number;
-  urgentOverrides: number;
-  badDescriptor: number;
-  pidAccesses: number;
-  syncs: number;
-  vectorsSynced: number;
-}
+export type { PostedMetrics };
 
 const popcount32 = (x: number): number => {
   x -= (x >>> 1) & 0x55555555;
@@ -329,22 +315,8 @@ export class PostedInterrupts {
     this.urgentOverrides = this.badDescriptor = this.pidAccesses = this.syncs = this.vectorsSynced = 0;
   }
 
+  /** The descriptors' figures: every statistic of the table (stats.ts), read once, in its order. */
   metrics(): PostedMetrics {
-    return {
-      descriptors: this.count,
-      posts: this.posts,
-      pirAlreadySet: this.pirAlreadySet,
-      notifications: this.notifications,
-      deliveredWithoutExit: this.deliveredWithoutExit,
-      hostNotifications: this.hostNotifications,
-      wakeups: this.wakeups,
-      suppressedOutstanding: this.suppressedOutstanding,
-      suppressedSn: this.suppressedSn,
-      urgentOverrides: this.urgentOverrides,
-      badDescriptor: this.badDescriptor,
-      pidAccesses: this.pidAccesses,
-      syncs: this.syncs,
-      vectorsSynced: this.vectorsSynced,
-    };
+    return POSTED_STATS.build(this) as PostedMetrics;
   }
 }

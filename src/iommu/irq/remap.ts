@@ -25,6 +25,7 @@ import { SetAssocCache, createCache } from '../../cache/setassoc.js';
 import { TableMemory } from '../tablemem.js';
 import { inputError } from '../../util/errors.js';
 import { IRQ_DEFAULTS, type IrqSpec } from '../../config/knobs/irq.js';
+import { IRQ_REMAP_STATS, type IrqRemapMetrics } from './stats.js';
 
 // ------------------------------------------------------------------------------ fault reasons
 
@@ -345,18 +346,7 @@ export type IrqResult = typeof IRQ_BLOCKED | typeof IRQ_REMAPPED | typeof IRQ_PO
 export const IRT_BASE_FRAME = 0x0ff0_0000;
 const IRTES_PER_PAGE = 256; // 4 KiB / 16 B
 
-export interface IrqRemapMetrics {
-  requests: number;
-  remapped: number;
-  posted: number;
-  compatPassed: number;
-  blocked: number;
-  iec: { entries: number; hits: number; misses: number; fills: number; evictions: number; hitRate: number };
-  irteReads: number;
-  irteWrites: number;
-  invalidations: { global: number; indexSelective: number; entriesDropped: number };
-  faults: { count: number; recorded: number; suppressedByFpd: number; byCode: Record<string, number>; byReason: Record<string, number>; first: Array<{ timeNs: number; sourceId: number; index: number; reason: string; recorded: boolean }> };
-}
+export type { IrqRemapMetrics };
 
 export class InterruptRemapper {
   static readonly MAX_FAULT_RECORDS = 64;
@@ -623,31 +613,24 @@ export class InterruptRemapper {
     this.iec.resetStats();
   }
 
-  metrics(): IrqRemapMetrics {
-    const byCode: Record<string, number> = {};
-    const byReason: Record<string, number> = {};
-    for (let c = 0; c < 256; c++) {
-      if (this.faultsByCode[c] > 0) {
-        byCode[`0x${c.toString(16)}`] = this.faultsByCode[c];
-        byReason[IRQ_FAULT_NAMES[c] ?? `0x${c.toString(16)}`] = this.faultsByCode[c];
-      }
-    }
+  /** Faults counted by code, named by `name(code, reason name)`; codes with none left out. */
+  faultsByName(name: (code: number, reason: string | undefined) => string): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (let c = 0; c < 256; c++) if (this.faultsByCode[c] > 0) out[name(c, IRQ_FAULT_NAMES[c])] = this.faultsByCode[c];
+    return out;
+  }
+
+  /** The first faults (up to MAX_FAULT_RECORDS), as `faults.first` lists them. */
+  faultRecords(): Array<{ timeNs: number; sourceId: number; index: number; reason: string; recorded: boolean }> {
     const first = [];
     for (let i = 0; i < Math.min(this.faults, InterruptRemapper.MAX_FAULT_RECORDS); i++) {
       first.push({ timeNs: this.faultTime[i], sourceId: this.faultSid[i], index: this.faultIndex[i], reason: IRQ_FAULT_NAMES[this.faultCode[i]], recorded: this.faultRec[i] === 1 });
     }
-    const look = this.iec.hits + this.iec.misses;
-    return {
-      requests: this.requests,
-      remapped: this.remapped,
-      posted: this.posted,
-      compatPassed: this.compatPassed,
-      blocked: this.blocked,
-      iec: { entries: this.iec.entries, hits: this.iec.hits, misses: this.iec.misses, fills: this.iec.fills, evictions: this.iec.evictions, hitRate: look > 0 ? this.iec.hits / look : 0 },
-      irteReads: this.irteReads,
-      irteWrites: this.irteWrites,
-      invalidations: { global: this.iecInvGlobal, indexSelective: this.iecInvSelective, entriesDropped: this.iecEntriesInvalidated },
-      faults: { count: this.faults, recorded: this.faultsRecorded, suppressedByFpd: this.faultsSuppressed, byCode, byReason, first },
-    };
+    return first;
+  }
+
+  /** The unit's figures: every statistic of its table (stats.ts), read once, in its order. */
+  metrics(): IrqRemapMetrics {
+    return IRQ_REMAP_STATS.build(this) as IrqRemapMetrics;
   }
 }

@@ -1,7 +1,7 @@
 /** GPU generators: synthetic copies through the GPU device model (src/devices/gpu). */
 import type { Config } from '../../config/config.js';
 import type { TraceColumns } from '../../trace/columns.js';
-import { gpuTrace, resolveGpuConfig, trainingInput, pageableCopies, uvmFaults, type GpuCopies } from '../../devices/gpu/gpu.js';
+import { gpuTrace, trainingInput, pageableCopies, uvmFaults, type GpuCopies } from '../../devices/gpu/gpu.js';
 
 export const GPU_DEVICE = '0000:3b:00.0';
 
@@ -19,6 +19,6 @@ export function gpuCopies(cfg: Readonly<Config>): GpuCopies {
 
 export function gpuGenerate(cfg: Readonly<Config>): { trace: TraceColumns; copies: GpuCopies } {
   const copies = gpuCopies(cfg);
-  const g = resolveGpuConfig({ gpu: cfg.gpu });
-  return { trace: gpuTrace(copies, g, { device: GPU_DEVICE }).trace, copies };
+  // the resolved config's gpu section is the model's spec (checked once, by resolveConfig)
+  return { trace: gpuTrace(copies, cfg.gpu, { device: GPU_DEVICE }).trace, copies };
 }

@@ -1,7 +1,7 @@
 /** NIC generators: synthetic packets or a capture through the NIC device model (src/devices/nic). */
-import type { Config } from '../../config/config.js';
+import type { Config, TraceLoadConfig } from '../../config/config.js';
 import type { TraceColumns, TraceChunks } from '../../trace/columns.js';
-import { nicTrace, syntheticPackets, resolveNicConfig, NicTraceStream, SyntheticPacketStream, onePacketChunk, type NicStats, type PacketChunks, type SyntheticPacketOptions } from '../../devices/nic/nic.js';
+import { nicTrace, syntheticPackets, NIC_DEFAULTS, NicTraceStream, SyntheticPacketStream, onePacketChunk, type NicStats, type PacketChunks, type SyntheticPacketOptions } from '../../devices/nic/nic.js';
 import type { PacketColumns } from '../../trace/importers/pcap.js';
 import { captureChunks, readCaptureFile } from '../../trace/capture-file.js';
 import { InputError } from '../../util/errors.js';
@@ -71,7 +71,7 @@ function syntheticOptions(cfg: Readonly<Config>): SyntheticPacketOptions {
  * `read.warn` once its last frame is read.
  */
 export function nicStream(cfg: Readonly<Config>, captured?: PacketColumns, read: ReadOptions = {}, chunkRecords?: number, chunkPackets?: number, readBytes?: number): NicTraceStream {
-  const ncfg = resolveNicConfig({ nic: cfg.nic, iommu: cfg.iommu });
+  const ncfg = cfg.nic; // the model's spec, checked once by resolveConfig
   let packets: PacketChunks;
   if (cfg.workload.kind !== 'nic-pcap') packets = new SyntheticPacketStream(syntheticOptions(cfg), chunkPackets);
   else {
@@ -84,13 +84,12 @@ export function nicStream(cfg: Readonly<Config>, captured?: PacketColumns, read:
 /**
  * A capture file (pcap, pcapng, gzip-compressed or not) as the DMA trace of the NIC model, a
  * chunk at a time in bounded memory: the rows loadTrace(path, 'auto', {}, cfg, read).columns gives
- * for a capture (captureColumns), the NIC configured by cfg's nic.* and iommu.*, and the format
- * found (for the run's label). For `run FILE.pcap`; the capture's warnings go to `read.warn` at
+ * for a capture (captureColumns), the NIC configured by cfg's nic section (the defaults without
+ * one), and the format found (for the run's label). For `run FILE.pcap`; the capture's warnings go to `read.warn` at
  * its end, a file that is not a capture is an InputError here.
  */
-export function captureStream(path: string, cfg?: unknown, read: ReadOptions = {}, chunkRecords?: number, chunkPackets?: number): TraceChunks & { format: 'pcap' | 'pcapng'; close(): void } {
-  const c = (cfg ?? {}) as { nic?: Record<string, unknown>; iommu?: Record<string, unknown> };
-  const ncfg = resolveNicConfig({ nic: c.nic ?? {}, iommu: c.iommu ?? {} });
+export function captureStream(path: string, cfg?: TraceLoadConfig, read: ReadOptions = {}, chunkRecords?: number, chunkPackets?: number): TraceChunks & { format: 'pcap' | 'pcapng'; close(): void } {
+  const ncfg = cfg?.nic ?? NIC_DEFAULTS;
   const chunks = captureChunks(path, read, { chunkPackets });
   // close(): the file (and a gzip stream's worker thread) when a run stops before the end
   return Object.assign(new NicTraceStream(chunks, ncfg, { device: NIC_DEVICE }, chunkRecords), { format: chunks.reader.format, close: () => chunks.reader.close() });
@@ -104,8 +103,7 @@ function capturePath(cfg: Readonly<Config>): string {
 
 export function nicGenerate(cfg: Readonly<Config>, captured?: PacketColumns, read: ReadOptions = {}): { trace: TraceColumns; stats: NicStats; device: DeviceStats; offeredGbps: number } {
   const { packets, offeredGbps } = nicPackets(cfg, captured, read);
-  const ncfg = resolveNicConfig({ nic: cfg.nic, iommu: cfg.iommu });
-  const { trace, stats } = nicTrace(packets, ncfg, { device: NIC_DEVICE });
+  const { trace, stats } = nicTrace(packets, cfg.nic, { device: NIC_DEVICE });
   const device: DeviceStats = {
     packets: stats.rxPackets + stats.txPackets, bytes: stats.payloadBytes, interrupts: stats.interrupts,
     maps: stats.maps, unmaps: stats.unmaps, flushes: 0,

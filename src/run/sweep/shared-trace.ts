@@ -10,7 +10,7 @@
  *   ftrace             the columns, per ftrace.* settings (synthesised DMAs depend on them)
  *   GPU CSV/JSON       the columns, per gpu.* settings (copies go through the GPU model)
  *   pcap, pcapng       the frames (before the NIC model); each worker runs the NIC model with its
- *                      job's nic.* and iommu.* settings (captureColumns)
+ *                      job's nic section (captureColumns)
  *   nic-pcap           the frames of workload.pcap; the worker runs nicGenerate on them
  * A shared capture is the frames of every packet in one buffer, 24 B per frame (a nic-pcap capture
  * is read from its file a piece at a time, so its bytes are not held; a pcap/pcapng trace file is

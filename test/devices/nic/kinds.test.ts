@@ -297,11 +297,11 @@ describe('the host\'s TCP ACKs (nic.acks)', () => {
     expect(on(findGenerator('nic-fs-multiflow')!.defaults)).toBe(true);
     for (const g of ['nic-udp64', 'nic-memcached', 'nic-pcap']) expect(on(findGenerator(g)!.defaults)).toBe(false);
     for (const w of ['nic-100g-fs-5flows', 'nic-100g-fs-40flows']) {
-      const c = specConfig(findWorkload(w)!) as unknown as { nic: { model: string; acks: boolean; strideWqePages: number } };
+      const c = specConfig(findWorkload(w)!);
       expect(c.nic).toMatchObject({ model: 'mlx5', acks: true, strideWqePages: 64 });
     }
     for (const w of ['nic-10g-tcp', 'nic-10g-udp64', 'nic-10g-memcached']) {
-      expect((specConfig(findWorkload(w)!) as unknown as { nic: { model: string } }).nic.model).toBe('82599');
+      expect(specConfig(findWorkload(w)!).nic.model).toBe('82599');
     }
   });
 });

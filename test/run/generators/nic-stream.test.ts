@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveInput, resolveStream, runResolved } from '../../../src/run/inputs.js';
 import { nicStream } from '../../../src/run/generators/nic.js';
-import { syntheticPackets, SyntheticPacketStream, NicTraceStream, nicTrace, onePacketChunk, resolveNicConfig } from '../../../src/devices/nic/nic.js';
+import { syntheticPackets, SyntheticPacketStream, NicTraceStream, nicTrace, onePacketChunk } from '../../../src/devices/nic/nic.js';
 import { runTimedChunks } from '../../../src/run/timed.js';
 import { runChunks } from '../../../src/run/run.js';
 import { writeTraceFile } from '../../../src/trace/writer.js';
@@ -86,7 +86,7 @@ describe('NIC generators streamed', () => {
 
   it('the stats of a stream are those of the whole build', () => {
     const [r] = resolveInput('nic-100g-fs-5flows', [['workload.count', 2000]]);
-    const ncfg = resolveNicConfig({ nic: (r.cfg as unknown as { nic: Record<string, unknown> }).nic, iommu: r.cfg.iommu as unknown as Record<string, unknown> });
+    const ncfg = r.cfg.nic; // the resolved config's section is the NIC's spec
     const packets = syntheticPackets({ count: 2000, sizeBytes: 4096, rateGbps: 100, flows: 5, seed: 1, l4: 6 });
     const whole = nicTrace(packets, ncfg, { device: '0000:03:00.0' });
     const s = new NicTraceStream(new SyntheticPacketStream({ count: 2000, sizeBytes: 4096, rateGbps: 100, flows: 5, seed: 1, l4: 6 }, 7), ncfg, { device: '0000:03:00.0' }, 50);
@@ -97,7 +97,7 @@ describe('NIC generators streamed', () => {
 
   it('maxPackets cuts the stream where the whole build cuts it, even at 0', () => {
     const [r] = resolveInput('nic-10g-tcp', [['workload.count', 500]]);
-    const ncfg = resolveNicConfig({ nic: (r.cfg as unknown as { nic: Record<string, unknown> }).nic, iommu: r.cfg.iommu as unknown as Record<string, unknown> });
+    const ncfg = r.cfg.nic; // the resolved config's section is the NIC's spec
     const opts = { count: 500, sizeBytes: 1514, rateGbps: 10, flows: 4, seed: 3, l4: 6 };
     for (const max of [0, 1, 17, 499, 500, 800]) {
       const whole = nicTrace(syntheticPackets(opts), ncfg, { device: '03:00.0', maxPackets: max });
@@ -110,7 +110,7 @@ describe('NIC generators streamed', () => {
 
   it('no packets: the rings are still set up, as in the whole build', () => {
     const [r] = resolveInput('nic-10g-udp64', [['workload.count', 10]]);
-    const ncfg = resolveNicConfig({ nic: (r.cfg as unknown as { nic: Record<string, unknown> }).nic, iommu: r.cfg.iommu as unknown as Record<string, unknown> });
+    const ncfg = r.cfg.nic; // the resolved config's section is the NIC's spec
     const opts = { count: 0, sizeBytes: 60, rateGbps: 10, flows: 4, seed: 1 };
     const whole = nicTrace(syntheticPackets(opts), ncfg, { device: '03:00.0' });
     const s = new NicTraceStream(new SyntheticPacketStream(opts, 3), ncfg, { device: '03:00.0' }, 5);
