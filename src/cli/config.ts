@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { KNOBS } from '../config/schema.js';
 import { PLATFORMS } from '../config/platforms.js';
+import { registerReference } from './reference.js';
 
 export function configMarkdown(): string {
   const rows = KNOBS.map((k) => {
@@ -22,16 +23,13 @@ export function configMarkdown(): string {
 }
 
 export function registerConfig(program: Command): void {
-  program
-    .command('config')
-    .description('list every configuration key with its default, unit and source')
-    .option('--markdown', 'print the reference as a Markdown table (docs/config.md)')
-    .action((opts: { markdown?: boolean }) => {
-      if (opts.markdown) { process.stdout.write(configMarkdown()); return; }
-      for (const k of KNOBS) {
-        process.stdout.write(`${k.key.padEnd(34)} ${String(k.default).padEnd(10)} ${(k.unit ?? k.kind).padEnd(10)} ${k.doc}\n`);
-      }
-    });
+  registerReference(program, {
+    name: 'config',
+    description: 'list every configuration key with its default, unit and source',
+    markdownHelp: 'print the reference as a Markdown table (docs/config.md)',
+    markdown: configMarkdown,
+    lines: () => KNOBS.map((k) => `${k.key.padEnd(34)} ${String(k.default).padEnd(10)} ${(k.unit ?? k.kind).padEnd(10)} ${k.doc}`),
+  });
 }
 
 export function registerPlatforms(program: Command): void {

@@ -5,6 +5,7 @@ import { IRQ_REMAP_STATS, POSTED_STATS } from '../iommu/irq/stats.js';
 import { TIMING_STATS, TIMED_IOMMU_STATS } from '../sim/stats.js';
 import { RUN_STATS } from '../run/stats.js';
 import { ratioFormula, scaleText, statRows, type Stat } from '../util/stats.js';
+import { registerReference } from './reference.js';
 
 interface Section { title: string; source: string; note?: string; stats: readonly Stat<never>[] }
 
@@ -82,12 +83,11 @@ export function metricsMarkdown(): string {
 }
 
 export function registerMetrics(program: Command): void {
-  program
-    .command('metrics')
-    .description('list every declared metric of a result with its kind, unit and meaning')
-    .option('--markdown', 'print the reference as Markdown (docs/metrics.md)')
-    .action((opts: { markdown?: boolean }) => {
-      if (opts.markdown) { process.stdout.write(metricsMarkdown()); return; }
-      for (const { path, stat: s } of metricRows()) process.stdout.write(`${path.padEnd(36)} ${s.kind.padEnd(7)} ${s.unit.padEnd(14)} ${meaning(s)}\n`);
-    });
+  registerReference(program, {
+    name: 'metrics',
+    description: 'list every declared metric of a result with its kind, unit and meaning',
+    markdownHelp: 'print the reference as Markdown (docs/metrics.md)',
+    markdown: metricsMarkdown,
+    lines: () => metricRows().map(({ path, stat: s }) => `${path.padEnd(36)} ${s.kind.padEnd(7)} ${s.unit.padEnd(14)} ${meaning(s)}`),
+  });
 }

@@ -69,95 +69,69 @@ function compareCharts(c: CompareDoc): ChartSpec[] {
   return out;
 }
 
+type ModeFigures = CompareDoc['modes'][number];
+
+/** One dataset of a compare chart: `value` of each I/O path; `extra` its stack or y axis. */
+function modeBars(c: CompareDoc, label: string, value: (m: ModeFigures) => number | null, backgroundColor: string, extra: { stack?: string; yAxisID?: string } = {}): ChartDataset<'bar'> {
+  return { label, data: c.modes.map(value), backgroundColor, ...extra };
+}
+
+/** A compare chart: `datasets` as bars over the I/O paths (`labels`); `scales` the y axes (and x where it is not the plain I/O path). */
+function compareBars(add: Add, labels: string[], id: string, title: string, datasets: ChartDataset<'bar'>[], scales: Scales): void {
+  add(id, title, { type: 'bar', data: { labels, datasets } }, { x: axis('I/O path'), ...scales });
+}
+
 /** Throughput and offered load per I/O path (the title with passthrough / emulated). */
 function compareThroughput(add: Add, c: CompareDoc, labels: string[]): void {
   const ratio = c.passthroughOverEmulated;
   const tTitle = `Throughput per I/O path${ratio !== null && ratio !== undefined ? ` (passthrough / emulated = ${ratio}×)` : ''}`;
-  add('throughput', tTitle, {
-    type: 'bar',
-    data: {
-      labels,
-      datasets: [
-        { label: 'throughput (Gb/s)', data: c.modes.map((m) => m.throughputGbps), backgroundColor: color(0) },
-        { label: 'offered load (Gb/s)', data: c.modes.map((m) => m.offeredGbps), backgroundColor: '#c7c7c7' },
-      ],
-    },
-  }, { x: axis('I/O path'), y: axis('throughput (Gb/s)', { beginAtZero: true }) });
+  compareBars(add, labels, 'throughput', tTitle, [
+    modeBars(c, 'throughput (Gb/s)', (m) => m.throughputGbps, color(0)),
+    modeBars(c, 'offered load (Gb/s)', (m) => m.offeredGbps, '#c7c7c7'),
+  ], { y: axis('throughput (Gb/s)', { beginAtZero: true }) });
 }
 
 /** CPU cycles per packet per I/O path, stacked by part (guest and host). */
 function compareCycles(add: Add, c: CompareDoc, labels: string[]): void {
   const parts = cycleParts(c);
-  add('cycles-per-packet', 'CPU cycles per packet by part', {
-    type: 'bar',
-    data: {
-      labels,
-      datasets: parts.map((p, i) => ({
-        label: p, data: c.modes.map((m) => m.cyclesPerPacket.parts?.[p] ?? 0), backgroundColor: color(i), stack: 'cycles',
-      })),
-    },
-  }, { x: axis('I/O path', { stacked: true }), y: axis('CPU cycles per packet (guest + host parts)', { stacked: true, beginAtZero: true }) });
+  compareBars(add, labels, 'cycles-per-packet', 'CPU cycles per packet by part',
+    parts.map((p, i) => modeBars(c, p, (m) => m.cyclesPerPacket.parts?.[p] ?? 0, color(i), { stack: 'cycles' })),
+    { x: axis('I/O path', { stacked: true }), y: axis('CPU cycles per packet (guest + host parts)', { stacked: true, beginAtZero: true }) });
 }
 
 /** VM exits and interrupts per second per I/O path. */
 function compareExitsInterrupts(add: Add, c: CompareDoc, labels: string[]): void {
-  add('exits-interrupts', 'VM exits and interrupts per second', {
-    type: 'bar',
-    data: {
-      labels,
-      datasets: [
-        { label: 'VM exits / s', data: c.modes.map((m) => m.exitsPerSec), backgroundColor: color(3) },
-        { label: 'interrupts / s', data: c.modes.map((m) => m.interruptsPerSec), backgroundColor: color(1) },
-      ],
-    },
-  }, { x: axis('I/O path'), y: axis('events per second (1/s)', { beginAtZero: true }) });
+  compareBars(add, labels, 'exits-interrupts', 'VM exits and interrupts per second', [
+    modeBars(c, 'VM exits / s', (m) => m.exitsPerSec, color(3)),
+    modeBars(c, 'interrupts / s', (m) => m.interruptsPerSec, color(1)),
+  ], { y: axis('events per second (1/s)', { beginAtZero: true }) });
 }
 
 /** The IOTLB hit rate per I/O path. */
 function compareHitRate(add: Add, c: CompareDoc, labels: string[]): void {
-  add('iotlb-hit-rate', 'IOTLB hit rate per I/O path', {
-    type: 'bar',
-    data: { labels, datasets: [{ label: 'IOTLB hit rate (%)', data: c.modes.map((m) => hitRatePct(m.iotlb)), backgroundColor: color(2) }] },
-  }, { x: axis('I/O path'), y: axis('IOTLB hit rate (%)', { min: 0, max: 100 }) });
+  compareBars(add, labels, 'iotlb-hit-rate', 'IOTLB hit rate per I/O path', [modeBars(c, 'IOTLB hit rate (%)', (m) => hitRatePct(m.iotlb), color(2))],
+    { y: axis('IOTLB hit rate (%)', { min: 0, max: 100 }) });
 }
 
 /** Two charts of the IOMMU's work: per 4 KiB of payload, and where the device side waits. */
 function compareIommu(add: Add, c: CompareDoc, labels: string[]): void {
-  add('iommu-per-4k', 'IOMMU work per 4 KiB of payload', {
-    type: 'bar',
-    data: {
-      labels,
-      datasets: [
-        { label: 'IOTLB misses / 4 KiB', data: c.modes.map((m) => m.iommu?.iotlbMissesPer4KiB ?? null), backgroundColor: color(3) },
-        { label: 'IOMMU memory reads / 4 KiB', data: c.modes.map((m) => m.iommu?.memReadsPer4KiB ?? null), backgroundColor: color(1) },
-      ],
-    },
-  }, { x: axis('I/O path'), y: axis('per 4 KiB of DMA payload', { beginAtZero: true }) });
-  add('iommu-pressure', 'Where the device side waits: the page-walk stage and PCIe ordering', {
-    type: 'bar',
-    data: {
-      labels,
-      datasets: [
-        { label: 'page-walk stage busy (%)', data: c.modes.map((m) => (m.iommu ? Math.round(m.iommu.walkStageBusy * 1000) / 10 : null)), backgroundColor: color(2), yAxisID: 'y' },
-        { label: 'ordering wait (ns per packet)', data: c.modes.map((m) => m.iommu?.orderingWaitNsPerPacket ?? null), backgroundColor: color(4), yAxisID: 'y1' },
-        { label: 'write-buffer wait (ns per packet)', data: c.modes.map((m) => m.iommu?.writeBufferWaitNsPerPacket ?? null), backgroundColor: color(5), yAxisID: 'y1' },
-      ],
-    },
-  }, { x: axis('I/O path'), y: axis('page-walk stage busy (%)', { min: 0, max: 100, position: 'left' }), y1: axis('wait (ns per packet)', { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false } }) });
+  compareBars(add, labels, 'iommu-per-4k', 'IOMMU work per 4 KiB of payload', [
+    modeBars(c, 'IOTLB misses / 4 KiB', (m) => m.iommu?.iotlbMissesPer4KiB ?? null, color(3)),
+    modeBars(c, 'IOMMU memory reads / 4 KiB', (m) => m.iommu?.memReadsPer4KiB ?? null, color(1)),
+  ], { y: axis('per 4 KiB of DMA payload', { beginAtZero: true }) });
+  compareBars(add, labels, 'iommu-pressure', 'Where the device side waits: the page-walk stage and PCIe ordering', [
+    modeBars(c, 'page-walk stage busy (%)', (m) => (m.iommu ? Math.round(m.iommu.walkStageBusy * 1000) / 10 : null), color(2), { yAxisID: 'y' }),
+    modeBars(c, 'ordering wait (ns per packet)', (m) => m.iommu?.orderingWaitNsPerPacket ?? null, color(4), { yAxisID: 'y1' }),
+    modeBars(c, 'write-buffer wait (ns per packet)', (m) => m.iommu?.writeBufferWaitNsPerPacket ?? null, color(5), { yAxisID: 'y1' }),
+  ], { y: axis('page-walk stage busy (%)', { min: 0, max: 100, position: 'left' }), y1: axis('wait (ns per packet)', { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false } }) });
 }
 
 /** DMA latency (p50, p99) per I/O path. */
 function compareLatency(add: Add, c: CompareDoc, labels: string[]): void {
-  add('latency', 'DMA latency per I/O path', {
-    type: 'bar',
-    data: {
-      labels,
-      datasets: [
-        { label: 'p50 (ns)', data: c.modes.map((m) => m.latencyNs?.p50 ?? null), backgroundColor: color(0) },
-        { label: 'p99 (ns)', data: c.modes.map((m) => m.latencyNs?.p99 ?? null), backgroundColor: color(3) },
-      ],
-    },
-  }, { x: axis('I/O path'), y: axis('latency (ns)', { beginAtZero: true }) });
+  compareBars(add, labels, 'latency', 'DMA latency per I/O path', [
+    modeBars(c, 'p50 (ns)', (m) => m.latencyNs?.p50 ?? null, color(0)),
+    modeBars(c, 'p99 (ns)', (m) => m.latencyNs?.p99 ?? null, color(3)),
+  ], { y: axis('latency (ns)', { beginAtZero: true }) });
 }
 
 /** Hit rate in %, or no point when there were no lookups (IOMMU off): 0 % would be misleading. */

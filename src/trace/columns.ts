@@ -4,6 +4,7 @@
  * 32-bit halves (hi, lo).
  */
 import { InputError } from '../util/errors.js';
+import { allocColumnArrays, columnNames, type ColumnArrays } from '../util/typed.js';
 
 export const OP_DMA = 0;
 export const OP_MAP = 1;
@@ -42,43 +43,35 @@ export const KIND_CQE = 2;
 export const KIND_DOORBELL = 3;
 export const KIND_ACK = 4;
 
-export interface TraceColumns {
-  count: number;
-  timeNs: Float64Array;
+/** The trace's columns, in order: one list declares TraceColumns, allocates them and names them for copies and trims. */
+const TRACE_COLUMNS = {
+  timeNs: Float64Array,
   /** Index into `devices`. */
-  device: Uint16Array;
+  device: Uint16Array,
   /** -1: no PASID. */
-  pasid: Int32Array;
-  op: Uint8Array;
-  iovaHi: Uint32Array;
-  iovaLo: Uint32Array;
+  pasid: Int32Array,
+  op: Uint8Array,
+  iovaHi: Uint32Array,
+  iovaLo: Uint32Array,
   /** Bytes; SIZE_ALL on a domain-wide inv. */
-  size: Float64Array;
-  dir: Uint8Array;
-  paddrHi: Uint32Array;
-  paddrLo: Uint32Array;
+  size: Float64Array,
+  dir: Uint8Array,
+  paddrHi: Uint32Array,
+  paddrLo: Uint32Array,
   /** DMA kind (DMA_KINDS index); 0 (data) unless the source knows better. */
-  kind: Uint8Array;
+  kind: Uint8Array,
+} as const;
+const COLS = columnNames(TRACE_COLUMNS);
+
+/** A trace: one typed array a column (TRACE_COLUMNS), `count` rows, and the device table. */
+export interface TraceColumns extends ColumnArrays<typeof TRACE_COLUMNS> {
+  count: number;
   /** Canonical PCI addresses (0000:01:00.0); `*` for a global row. */
   devices: string[];
 }
 
 export function allocColumns(capacity: number, devices: string[] = []): TraceColumns {
-  return {
-    count: 0,
-    timeNs: new Float64Array(capacity),
-    device: new Uint16Array(capacity),
-    pasid: new Int32Array(capacity),
-    op: new Uint8Array(capacity),
-    iovaHi: new Uint32Array(capacity),
-    iovaLo: new Uint32Array(capacity),
-    size: new Float64Array(capacity),
-    dir: new Uint8Array(capacity),
-    paddrHi: new Uint32Array(capacity),
-    paddrLo: new Uint32Array(capacity),
-    kind: new Uint8Array(capacity),
-    devices,
-  };
+  return Object.assign(allocColumnArrays(TRACE_COLUMNS, capacity, { count: 0 }), { devices });
 }
 
 /**
@@ -97,14 +90,12 @@ export function tooManyDevices(where: string, bdf: string): InputError {
   );
 }
 
-const COLS = ['timeNs', 'device', 'pasid', 'op', 'iovaHi', 'iovaLo', 'size', 'dir', 'paddrHi', 'paddrLo', 'kind'] as const;
-
 /** Copy the first `t.count` rows of every column of `t` into `dst` (which holds at least as many rows). */
 export function copyColumns(t: TraceColumns, dst: TraceColumns): void {
   for (const c of COLS) (dst[c] as Float64Array).set((t[c] as Float64Array).subarray(0, t.count));
 }
 
-/** Copy row `from` of `src` into row `to` of `dst`, every column. */
+/** Copy row `from` of `src` into row `to` of `dst`, every column (written out, as in TraceBuilder.push: per row, a loop over COLS would be a keyed access a column). */
 export function copyRow(src: TraceColumns, from: number, dst: TraceColumns, to: number): void {
   dst.timeNs[to] = src.timeNs[from];
   dst.device[to] = src.device[from];

@@ -15,7 +15,7 @@
  */
 import { Clock } from '../../kernel/queue.js';
 import { WaitList } from '../../kernel/waitlist.js';
-import { growTyped, FreeSlots } from '../../util/typed.js';
+import { SlotPool } from '../../util/typed.js';
 
 export interface EngineSpec {
   maxInFlight: number;
@@ -28,6 +28,16 @@ export interface EngineSpec {
   /** Posted-header credits per device (0: unlimited). */
   phCredits: number;
 }
+
+/** The request pool's columns (one slot a request, fields `r*` below), grown together. */
+const REQUEST_FIELDS = [
+  'rDev', 'rStart', 'rWrite', 'rWarm', 'rPasid', 'rPn', 'rOff', 'rLeft', 'rBytes', 'rOut', 'rFault', 'rFaultAt', 'rWaiting',
+  'rPage0', 'rPages', 'rKind', 'rRecord', 'rIssueAt', 'rPair',
+] as const satisfies readonly (keyof DmaEngines)[];
+/** The piece pool's columns (one slot a piece, fields `p*` below), grown together. */
+const PIECE_FIELDS = [
+  'pReq', 'pPn', 'pOff', 'pBytes', 'pDown', 'pDownTlps', 'pRun', 'pRunPs', 'pSent', 'pStaleRc',
+] as const satisfies readonly (keyof DmaEngines)[];
 
 export class DmaEngines {
   readonly max: number;
@@ -55,7 +65,6 @@ export class DmaEngines {
   readonly waiting: WaitList[];
 
   // ---------------------------------------------------------------- requests
-  rCap = 0;
   rDev = new Int32Array(0);
   rStart = new Float64Array(0);
   rWrite = new Uint8Array(0);
@@ -86,10 +95,11 @@ export class DmaEngines {
    * recorded by its read).
    */
   rPair = new Int32Array(0);
-  private readonly rFree = new FreeSlots();
+  private readonly requests: SlotPool<(typeof REQUEST_FIELDS)[number]> = new SlotPool(this, REQUEST_FIELDS);
+  /** Request slots the `r*` columns hold. */
+  get rCap(): number { return this.requests.cap; }
 
   // ---------------------------------------------------------------- pieces
-  pCap = 0;
   pReq = new Int32Array(0);
   pPn = new Float64Array(0);
   pOff = new Int32Array(0);
@@ -108,7 +118,7 @@ export class DmaEngines {
    * down. A count, not a flag: a slot freed after early work can be reused before its event pops.
    */
   pStaleRc = new Int32Array(0);
-  private readonly pFree = new FreeSlots();
+  private readonly pieces: SlotPool<(typeof PIECE_FIELDS)[number]> = new SlotPool(this, PIECE_FIELDS);
 
   /** The waiting request being resumed (it keeps its place at the head of the line). */
   resuming = -1;
@@ -132,57 +142,28 @@ export class DmaEngines {
     this.admitScheduled = new Uint8Array(n);
     this.pending = Array.from({ length: n }, () => new WaitList());
     this.waiting = Array.from({ length: n }, () => new WaitList());
-    this.growRequests(Math.min(1 << 16, this.max * n + 16));
-    this.growPieces(1024);
+    this.requests.grow(Math.min(1 << 16, this.max * n + 16));
+    this.pieces.grow(1024);
   }
 
   // ---------------------------------------------------------------- pools
 
-  private growRequests(cap: number): void {
-    const old = this.rCap;
-    this.rDev = growTyped(this.rDev, cap); this.rStart = growTyped(this.rStart, cap); this.rWrite = growTyped(this.rWrite, cap);
-    this.rWarm = growTyped(this.rWarm, cap); this.rPasid = growTyped(this.rPasid, cap); this.rPn = growTyped(this.rPn, cap);
-    this.rOff = growTyped(this.rOff, cap); this.rLeft = growTyped(this.rLeft, cap); this.rBytes = growTyped(this.rBytes, cap);
-    this.rOut = growTyped(this.rOut, cap); this.rFault = growTyped(this.rFault, cap); this.rFaultAt = growTyped(this.rFaultAt, cap); this.rWaiting = growTyped(this.rWaiting, cap);
-    this.rPage0 = growTyped(this.rPage0, cap); this.rPages = growTyped(this.rPages, cap); this.rKind = growTyped(this.rKind, cap);
-    this.rRecord = growTyped(this.rRecord, cap); this.rIssueAt = growTyped(this.rIssueAt, cap); this.rPair = growTyped(this.rPair, cap);
-    this.rFree.grow(old, cap);
-    this.rCap = cap;
-  }
-
   /** A free request slot (the pool grows when empty). */
   allocRequest(): number {
-    const r = this.rFree.take();
-    if (r >= 0) return r;
-    this.growRequests(this.rCap * 2);
-    return this.rFree.take();
+    return this.requests.take();
   }
 
   freeRequest(r: number): void {
-    this.rFree.give(r);
-  }
-
-  private growPieces(cap: number): void {
-    const old = this.pCap;
-    this.pReq = growTyped(this.pReq, cap); this.pPn = growTyped(this.pPn, cap); this.pOff = growTyped(this.pOff, cap);
-    this.pBytes = growTyped(this.pBytes, cap); this.pDown = growTyped(this.pDown, cap);
-    this.pDownTlps = growTyped(this.pDownTlps, cap); this.pRun = growTyped(this.pRun, cap); this.pRunPs = growTyped(this.pRunPs, cap);
-    this.pSent = growTyped(this.pSent, cap);
-    this.pStaleRc = growTyped(this.pStaleRc, cap);
-    this.pFree.grow(old, cap);
-    this.pCap = cap;
+    this.requests.give(r);
   }
 
   /** A free piece slot (the pool grows when empty). */
   allocPiece(): number {
-    const p = this.pFree.take();
-    if (p >= 0) return p;
-    this.growPieces(this.pCap * 2);
-    return this.pFree.take();
+    return this.pieces.take();
   }
 
   freePiece(p: number): void {
-    this.pFree.give(p);
+    this.pieces.give(p);
   }
 
   // ---------------------------------------------------------------- admission

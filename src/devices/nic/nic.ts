@@ -34,7 +34,7 @@
  */
 import { fmix32 } from '../../util/hash.js';
 import { TraceBuilder, allocColumns, trimColumns, type TraceColumns, OP_DMA, OP_MAP, OP_UNMAP, DIR_NONE, DIR_READ, DIR_WRITE, DIR_RW, KIND_DATA, KIND_DESC, KIND_CQE, KIND_DOORBELL, KIND_ACK, pagesTouched } from '../../trace/columns.js';
-import { PKT_DIR_INBOUND, PKT_DIR_OUTBOUND, type PacketColumns } from '../../trace/importers/pcap.js';
+import { PKT_DIR_INBOUND, PKT_DIR_OUTBOUND, allocPacketColumns, type PacketColumns } from '../../trace/importers/pcap.js';
 import { canonicalBdf } from '../../config/bdf.js';
 import { inputError } from '../../util/errors.js';
 import { IovaAllocator } from './iova.js';
@@ -1214,16 +1214,8 @@ export class SyntheticPacketStream implements PacketChunks {
     this.seed = seed;
     this.nsPerByte = 8 / rateGbps;
     const n = Math.min(count, chunkPackets);
-    this.p = {
-      count: 0,
-      tsNs: new Float64Array(n),
-      origLen: new Uint32Array(n),
-      capLen: new Uint32Array(n),
-      iface: new Uint16Array(n),
-      dir: new Uint8Array(n),
-      flowHash: new Uint32Array(n),
-      l4: new Uint8Array(n).fill(l4),
-    };
+    this.p = allocPacketColumns(n);
+    this.p.l4.fill(l4);
     this.x = fmix32(seed ^ 0x9e3779b9) || 0x12345;
   }
 

@@ -117,6 +117,12 @@ const enum H {
   MapSg, UnmapSg, SyncSingle, SyncSg, Qi,
 }
 
+/** The dma:* events of one range (a row each), by handler: their payload patterns after the device. */
+const RANGE_RE: Readonly<Partial<Record<H, RegExp>>> = {
+  [H.DmaMap]: DMA_MAP_RE, [H.DmaUnmap]: DMA_UNMAP_RE, [H.SyncSingle]: DMA_SYNC_RE, [H.DmaAlloc]: DMA_ALLOC_RE,
+  [H.DmaFree]: DMA_FREE_RE, [H.DmaAllocSgt]: DMA_ALLOC_SGT_RE, [H.DmaFreeSgt]: DMA_FREE_SGT_RE,
+};
+const NO_ADDRS: readonly number[] = [];
 interface Handler { h: H; op: FtraceOp; sys: string; fmt: string }
 const F_MAP = '%s dir=%s dma_addr=%llx size=%zu phys_addr=%llx attrs=%s';
 const F_UNMAP = '%s dir=%s dma_addr=%llx size=%zu attrs=%s';
@@ -490,8 +496,8 @@ export class FtraceParser {
   /** An event's payload into rows, by its family: iommu map/unmap, io_page_fault, qi_submit, dma:*. */
   private dispatch(hd: Handler, name: string, payload: string, ts: number, cpu: number): void {
     switch (hd.h) {
-      case H.IommuMap: return this.iommuMap(hd, name, payload, ts, cpu);
-      case H.IommuUnmap: return this.iommuUnmap(hd, name, payload, ts, cpu);
+      case H.IommuMap:
+      case H.IommuUnmap: return this.iommuEvent(hd, name, payload, ts, cpu);
       case H.Fault: {
         const r = FAULT_RE.exec(payload) ?? this.mismatch(name, hd.fmt, payload);
         this.rows.push(ts, cpu, hd.op, this.device(r[2]!), FTRACE_DIR_NA, this.hex(r[3]!, 'iova'), NaN, NaN, parseInt(r[4]!, 16));
@@ -502,30 +508,22 @@ export class FtraceParser {
     }
   }
 
-  /** `iommu:map` (IOMMU: iova=… - … paddr=… size=…); an event without the IOMMU: prefix is skipped. */
-  private iommuMap(hd: Handler, name: string, payload: string, ts: number, cpu: number): void {
-    const r = IOMMU_MAP_RE.exec(payload);
+  /**
+   * `iommu:map` (IOMMU: iova=… - … paddr=… size=…) and `iommu:unmap` (IOMMU: iova=… - … size=…
+   * unmapped_size=…); an event without the IOMMU: prefix is skipped.
+   */
+  private iommuEvent(hd: Handler, name: string, payload: string, ts: number, cpu: number): void {
+    const map = hd.h === H.IommuMap;
+    const r = (map ? IOMMU_MAP_RE : IOMMU_UNMAP_RE).exec(payload);
     if (r === null) {
       if (!payload.startsWith('IOMMU')) { this.skip(name); this.warn.add('notIommu', this.lineNo); return; }
       this.mismatch(name, hd.fmt, payload);
     }
     const iova = this.hex(r[1]!, 'iova');
-    const size = this.dec(r[4]!, 'size');
+    const size = this.dec(r[map ? 4 : 3]!, 'size');
     this.checkEnd(iova, size, r[2]!, name);
-    this.rows.push(ts, cpu, hd.op, FTRACE_DEV_UNKNOWN, FTRACE_DIR_NA, iova, this.hex(r[3]!, 'paddr'), size, 0);
-  }
-
-  /** `iommu:unmap` (IOMMU: iova=… - … size=… unmapped_size=…); an event without the IOMMU: prefix is skipped. */
-  private iommuUnmap(hd: Handler, name: string, payload: string, ts: number, cpu: number): void {
-    const r = IOMMU_UNMAP_RE.exec(payload);
-    if (r === null) {
-      if (!payload.startsWith('IOMMU')) { this.skip(name); this.warn.add('notIommu', this.lineNo); return; }
-      this.mismatch(name, hd.fmt, payload);
-    }
-    const iova = this.hex(r[1]!, 'iova');
-    const size = this.dec(r[3]!, 'size');
-    this.checkEnd(iova, size, r[2]!, name);
-    this.rows.push(ts, cpu, hd.op, FTRACE_DEV_UNKNOWN, FTRACE_DIR_NA, iova, NaN, size, this.dec(r[4]!, 'unmapped_size'));
+    if (map) this.rows.push(ts, cpu, hd.op, FTRACE_DEV_UNKNOWN, FTRACE_DIR_NA, iova, this.hex(r[3]!, 'paddr'), size, 0);
+    else this.rows.push(ts, cpu, hd.op, FTRACE_DEV_UNKNOWN, FTRACE_DIR_NA, iova, NaN, size, this.dec(r[4]!, 'unmapped_size'));
   }
 
   /** The dma:* events (`<device> dir=<DIR> …`): the device, then one row per range (the scatterlist ones: sgEvent). */
@@ -540,42 +538,15 @@ export class FtraceParser {
       dev = this.lastDevIdx = this.device(this.lastDev);
     }
     const body = payload.slice(at + 1);
-    switch (hd.h) {
-      case H.DmaMap: {
-        const r = DMA_MAP_RE.exec(body) ?? this.mismatch(name, hd.fmt, payload);
-        rows.push(ts, cpu, op, dev, this.dir(r[1]!), this.hex(r[2]!, 'dma_addr'), this.hex(r[4]!, 'phys_addr'), this.dec(r[3]!, 'size'), 0);
-        return;
-      }
-      case H.DmaUnmap: {
-        const r = DMA_UNMAP_RE.exec(body) ?? this.mismatch(name, hd.fmt, payload);
-        rows.push(ts, cpu, op, dev, this.dir(r[1]!), this.hex(r[2]!, 'dma_addr'), NaN, this.dec(r[3]!, 'size'), 0);
-        return;
-      }
-      case H.SyncSingle: {
-        const r = DMA_SYNC_RE.exec(body) ?? this.mismatch(name, hd.fmt, payload);
-        rows.push(ts, cpu, op, dev, this.dir(r[1]!), this.hex(r[2]!, 'dma_addr'), NaN, this.dec(r[3]!, 'size'), 0);
-        return;
-      }
-      case H.DmaAlloc: {
-        const r = DMA_ALLOC_RE.exec(body) ?? this.mismatch(name, hd.fmt, payload);
-        rows.push(ts, cpu, op, dev, this.dir(r[1]!), this.hex(r[2]!, 'dma_addr'), NaN, this.dec(r[3]!, 'size'), 0);
-        return;
-      }
-      case H.DmaFree: {
-        const r = DMA_FREE_RE.exec(body) ?? this.mismatch(name, hd.fmt, payload);
-        rows.push(ts, cpu, op, dev, this.dir(r[1]!), this.hex(r[2]!, 'dma_addr'), NaN, this.dec(r[3]!, 'size'), 0);
-        return;
-      }
-      case H.DmaAllocSgt:
-      case H.DmaFreeSgt: {
-        const r = (hd.h === H.DmaAllocSgt ? DMA_ALLOC_SGT_RE : DMA_FREE_SGT_RE).exec(body) ?? this.mismatch(name, hd.fmt, payload);
-        const phys = this.array(r[4]!, 'phys_addrs');
-        rows.push(ts, cpu, op, dev, this.dir(r[1]!), this.hex(r[2]!, 'dma_addr'), phys.length > 0 ? phys[0]! : NaN, this.dec(r[3]!, 'size'), 0);
-        return;
-      }
-      default:
-        this.sgEvent(hd, name, payload, body, ts, cpu, dev);
-    }
+    const re = RANGE_RE[hd.h];
+    if (re === undefined) return this.sgEvent(hd, name, payload, body, ts, cpu, dev);
+    // One range: dir, dma_addr and size (groups 1-3), then the event's own fields. The *_sgt events'
+    // phys_addrs list is read first (its first entry is the row's physical address); dma_map_* gives one phys_addr.
+    const r = re.exec(body) ?? this.mismatch(name, hd.fmt, payload);
+    const sgt = hd.h === H.DmaAllocSgt || hd.h === H.DmaFreeSgt ? this.array(r[4]!, 'phys_addrs') : NO_ADDRS;
+    const d = this.dir(r[1]!), dma = this.hex(r[2]!, 'dma_addr');
+    const phys = hd.h === H.DmaMap ? this.hex(r[4]!, 'phys_addr') : sgt.length > 0 ? sgt[0]! : NaN;
+    rows.push(ts, cpu, op, dev, d, dma, phys, this.dec(r[3]!, 'size'), 0);
   }
 
   /** The scatterlist dma:* events (map_sg, unmap_sg, sync_sg): a row per entry. `body`: the payload from `dir=`. */

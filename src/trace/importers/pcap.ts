@@ -17,7 +17,7 @@
  */
 import { fmix32 } from '../../util/hash.js';
 import { InputError, inputError } from '../../util/errors.js';
-import { growTyped } from '../../util/typed.js';
+import { allocColumnArrays, columnNames, growFields, type ColumnArrays } from '../../util/typed.js';
 
 export interface CaptureInterface {
   linkType: number;
@@ -31,22 +31,33 @@ export interface CaptureInterface {
 /** A packet's direction (pcapng epb_flags bits 0-1): not given, inbound (received: RX), outbound (sent: TX). */
 export const PKT_DIR_UNKNOWN = 0, PKT_DIR_INBOUND = 1, PKT_DIR_OUTBOUND = 2;
 
-export interface PacketColumns {
-  count: number;
+/** The packet columns, in order: one list declares PacketColumns, allocates, grows, appends and trims them. */
+const PACKET_COLUMNS = {
   /** Time since the first timestamped packet, in ns (exact for integer-ns resolutions below 2^53 ns ≈ 104 days). */
-  tsNs: Float64Array;
+  tsNs: Float64Array,
   /** Original (wire) length; use this for traffic. Frames cut by the snaplen keep it. */
-  origLen: Uint32Array;
+  origLen: Uint32Array,
   /** Bytes stored in the file. */
-  capLen: Uint32Array;
+  capLen: Uint32Array,
   /** Index into `CaptureFile.interfaces` (0 for pcap). */
-  iface: Uint16Array;
+  iface: Uint16Array,
   /** PKT_DIR_UNKNOWN, PKT_DIR_INBOUND (RX) or PKT_DIR_OUTBOUND (TX): pcapng's epb_flags direction bits. */
-  dir: Uint8Array;
+  dir: Uint8Array,
   /** Symmetric hash of the IPv4/IPv6 flow (ports for TCP/UDP/SCTP/DCCP/UDP-Lite); 0 when not IP. */
-  flowHash: Uint32Array;
+  flowHash: Uint32Array,
   /** IP protocol number (6 TCP, 17 UDP, ...), 0 when not IP. */
-  l4: Uint8Array;
+  l4: Uint8Array,
+} as const;
+const PACKET_COLUMN_NAMES = columnNames(PACKET_COLUMNS);
+
+/** Captured packets: one typed array a column (PACKET_COLUMNS), `count` rows. */
+export interface PacketColumns extends ColumnArrays<typeof PACKET_COLUMNS> {
+  count: number;
+}
+
+/** Packet columns with room for `capacity` packets (zeroed), none held yet. */
+export function allocPacketColumns(capacity: number): PacketColumns {
+  return allocColumnArrays(PACKET_COLUMNS, capacity, { count: 0 });
 }
 
 export interface CaptureFile {
@@ -121,58 +132,31 @@ function notACapture(bytes: Uint8Array, file: string): InputError {
 // Column storage: one chunk's (fixed), or the whole capture's (grows by doubling; trimmed to `count` at the end)
 
 class Columns {
-  n = 0;
   cap: number;
-  tsNs: Float64Array;
-  origLen: Uint32Array;
-  capLen: Uint32Array;
-  iface: Uint16Array;
-  dir: Uint8Array;
-  flowHash: Uint32Array;
-  l4: Uint8Array;
+  /** The arrays, grown in place; `p.count` packets held. */
+  readonly p: PacketColumns;
   constructor(capacity: number) {
-    const c = Math.max(1, Math.min(capacity, 2 ** 30) | 0);
-    this.cap = c;
-    this.tsNs = new Float64Array(c);
-    this.origLen = new Uint32Array(c);
-    this.capLen = new Uint32Array(c);
-    this.iface = new Uint16Array(c);
-    this.dir = new Uint8Array(c);
-    this.flowHash = new Uint32Array(c);
-    this.l4 = new Uint8Array(c);
+    this.cap = Math.max(1, Math.min(capacity, 2 ** 30) | 0);
+    this.p = allocPacketColumns(this.cap);
   }
   grow(): void {
-    const c = this.cap * 2;
-    this.tsNs = growTyped(this.tsNs, c); this.origLen = growTyped(this.origLen, c); this.capLen = growTyped(this.capLen, c);
-    this.iface = growTyped(this.iface, c); this.dir = growTyped(this.dir, c); this.flowHash = growTyped(this.flowHash, c); this.l4 = growTyped(this.l4, c);
-    this.cap = c;
+    this.cap *= 2;
+    growFields(this.p, PACKET_COLUMN_NAMES, this.cap);
   }
   /** Add a chunk's packets after the ones held. */
-  append(p: PacketColumns): void {
-    const k = p.count, at = this.n;
+  append(q: PacketColumns): void {
+    const p = this.p, k = q.count, at = p.count;
     while (at + k > this.cap) this.grow();
-    this.tsNs.set(p.tsNs.subarray(0, k), at);
-    this.origLen.set(p.origLen.subarray(0, k), at);
-    this.capLen.set(p.capLen.subarray(0, k), at);
-    this.iface.set(p.iface.subarray(0, k), at);
-    this.dir.set(p.dir.subarray(0, k), at);
-    this.flowHash.set(p.flowHash.subarray(0, k), at);
-    this.l4.set(p.l4.subarray(0, k), at);
-    this.n = at + k;
+    for (const c of PACKET_COLUMN_NAMES) (p[c] as Uint8Array).set((q[c] as Uint8Array).subarray(0, k), at);
+    p.count = at + k;
   }
+  /** The packets held, in arrays of their own length (the arrays themselves when full). */
   finish(): PacketColumns {
-    const n = this.n;
-    const same = n === this.cap;
-    return {
-      count: n,
-      tsNs: same ? this.tsNs : this.tsNs.slice(0, n),
-      origLen: same ? this.origLen : this.origLen.slice(0, n),
-      capLen: same ? this.capLen : this.capLen.slice(0, n),
-      iface: same ? this.iface : this.iface.slice(0, n),
-      dir: same ? this.dir : this.dir.slice(0, n),
-      flowHash: same ? this.flowHash : this.flowHash.slice(0, n),
-      l4: same ? this.l4 : this.l4.slice(0, n),
-    };
+    const p = this.p, n = p.count;
+    if (n === this.cap) return p;
+    const out = { count: n } as PacketColumns;
+    for (const c of PACKET_COLUMN_NAMES) (out[c] as Uint8Array) = (p[c] as Uint8Array).slice(0, n);
+    return out;
   }
 }
 
@@ -423,20 +407,33 @@ function absTime(hi: number, lo: number, resol: number, offsetSec: number): [num
 /** Direction bits (0-1) of epb_flags / pack_flags (option code 2), 0 when absent; `base` turns buffer offsets into file offsets. */
 function packetFlagsDir(dv: DataView, file: string, base: number, p: number, end: number, le: boolean, type: number, blockNo: number): number {
   let dir = 0;
-  while (p < end) {
-    if (end - p < 4) throw badOption(file, base + p, type, blockNo);
-    const code = dv.getUint16(p, le);
-    const olen = dv.getUint16(p + 2, le);
-    if (code === 0) break;
-    const v = p + 4;
-    if (v + olen > end) throw badOption(file, base + p, type, blockNo);
-    if (code === 2 && olen >= 4) {
-      const d = dv.getUint32(v, le) & 3;
+  for (;;) {
+    const olen = optionAt(dv, file, base, p, end, le, type, blockNo);
+    if (olen < 0) return dir;
+    if (optCode === 2 && olen >= 4) {
+      const d = dv.getUint32(p + 4, le) & 3;
       dir = d === 3 ? 0 : d;
     }
-    p = v + ((olen + 3) & ~3);
+    p += 4 + ((olen + 3) & ~3);
   }
-  return dir;
+}
+
+/** The code of the option optionAt read last. */
+let optCode = 0;
+
+/**
+ * The pcapng option at buf[p] of a block's options (which end at `end`), checked: the length of its
+ * value (at p + 4; the next option at p + 4 + the length rounded up to 4), its code in `optCode`;
+ * -1 at opt_endofopt or the end. `base` turns buffer offsets into file offsets for the error.
+ */
+function optionAt(dv: DataView, file: string, base: number, p: number, end: number, le: boolean, type: number, blockNo: number): number {
+  if (p >= end) return -1;
+  if (end - p < 4) throw badOption(file, base + p, type, blockNo);
+  optCode = dv.getUint16(p, le);
+  const olen = dv.getUint16(p + 2, le);
+  if (optCode === 0) return -1;
+  if (p + 4 + olen > end) throw badOption(file, base + p, type, blockNo);
+  return olen;
 }
 
 function blockTooShort(file: string, off: number, type: number, blockNo: number, len: number, min: number): InputError {
@@ -520,7 +517,6 @@ export class CaptureReader {
   /** Packets per chunk (Infinity: whole). */
   private readonly chunk: number;
   private readonly cols: Columns;
-  private readonly out: PacketColumns;
   private readonly counts = newCounts();
   private given = false;
   // pcap
@@ -571,8 +567,6 @@ export class CaptureReader {
     this.chunk = this.whole ? Infinity : Math.floor(chunk);
     const size = opts.sizeHint ?? (input instanceof Uint8Array ? input.length : 0);
     this.cols = new Columns(this.whole ? guessCount(size) : this.chunk);
-    const c = this.cols;
-    this.out = { count: 0, tsNs: c.tsNs, origLen: c.origLen, capLen: c.capLen, iface: c.iface, dir: c.dir, flowHash: c.flowHash, l4: c.l4 };
     try {
       if (!this.eof) this.more(8);
       if (this.lim === 0) throw inputError(at(file, 0), 'the file is empty', 'pass a pcap or pcapng capture');
@@ -605,14 +599,12 @@ export class CaptureReader {
     }
     this.packets += k;
     if (this.ended) this.finishWarnings();
+    this.cols.p.count = k;
     if (this.whole) {
       this.given = true;
-      this.cols.n = k;
       return this.cols.finish();
     }
-    if (k === 0) return null;
-    this.out.count = k;
-    return this.out;
+    return k === 0 ? null : this.cols.p;
   }
 
   /** The rest of the capture, every packet in columns of their own, with the header facts: what parseCapture returns. */
@@ -730,7 +722,7 @@ export class CaptureReader {
 
   /** Records into the columns until the chunk is full or the data ends; the packets read. */
   private pcapRecords(): number {
-    const file = this.file, cols = this.cols, counts = this.counts, allowPartial = this.allowPartial;
+    const file = this.file, cols = this.cols, p = cols.p, counts = this.counts, allowPartial = this.allowPartial;
     const le = this.le, capLimit = this.capLimit, snapCheck = this.snapCheck, snapLen = this.snapLen, linkType = this.linkType;
     const fracMul = this.fracMul, fracMax = this.fracMax, seen = this.packets;
     const limit = this.chunk;
@@ -781,12 +773,12 @@ export class CaptureReader {
       if (frac >= fracMax) counts.badFraction++;
       if (capLen > snapCheck) counts.overSnap++;
       if (origLen < capLen) counts.origBelowCap++;
-      cols.tsNs[i] = (sec - sec0) * 1e9 + (frac - frac0) * fracMul;
-      cols.origLen[i] = origLen;
-      cols.capLen[i] = capLen;
-      cols.flowHash[i] = classify(bytes, data, capLen, linkType);
-      cols.l4[i] = outL4;
-      cols.dir[i] = outLinkDir;
+      p.tsNs[i] = (sec - sec0) * 1e9 + (frac - frac0) * fracMul;
+      p.origLen[i] = origLen;
+      p.capLen[i] = capLen;
+      p.flowHash[i] = classify(bytes, data, capLen, linkType);
+      p.l4[i] = outL4;
+      p.dir[i] = outLinkDir;
       i++;
       off = next;
     }
@@ -936,14 +928,14 @@ export class CaptureReader {
 
   /** Packet `i` of the chunk into the columns: its frame at buf[data], `capLen` bytes; `dir` 0: the link layer's. */
   private packetRow(i: number, ts: number, origLen: number, capLen: number, g: number, data: number, dir: number): void {
-    const cols = this.cols;
-    cols.tsNs[i] = ts;
-    cols.origLen[i] = origLen;
-    cols.capLen[i] = capLen;
-    cols.iface[i] = g;
-    cols.flowHash[i] = classify(this.buf, data, capLen, this.ifs.link[g]!);
-    cols.l4[i] = outL4;
-    cols.dir[i] = dir !== 0 ? dir : outLinkDir;
+    const p = this.cols.p;
+    p.tsNs[i] = ts;
+    p.origLen[i] = origLen;
+    p.capLen[i] = capLen;
+    p.iface[i] = g;
+    p.flowHash[i] = classify(this.buf, data, capLen, this.ifs.link[g]!);
+    p.l4[i] = outL4;
+    p.dir[i] = dir !== 0 ? dir : outLinkDir;
   }
 
   /** The error for an Enhanced or obsolete Packet Block at buf[off] whose captured or original length cannot be (in the order checked). */
@@ -1035,16 +1027,13 @@ export class CaptureReader {
     let resol = 6;
     let offsetSec = 0;
     let p = off + 16;
-    while (p < end) {
-      if (end - p < 4) throw badOption(file, base + p, type, blockNo);
-      const code = dv.getUint16(p, le);
-      const olen = dv.getUint16(p + 2, le);
-      if (code === 0) break;
+    for (;;) {
+      const olen = optionAt(dv, file, base, p, end, le, type, blockNo);
+      if (olen < 0) break;
       const v = p + 4;
-      if (v + olen > end) throw badOption(file, base + p, type, blockNo);
-      if (code === 2) name = utf8.decode(bytes.subarray(v, v + olen));
-      else if (code === 9 && olen >= 1) resol = bytes[v]!;
-      else if (code === 14 && olen >= 8) offsetSec = Number(dv.getBigInt64(v, le));
+      if (optCode === 2) name = utf8.decode(bytes.subarray(v, v + olen));
+      else if (optCode === 9 && olen >= 1) resol = bytes[v]!;
+      else if (optCode === 14 && olen >= 8) offsetSec = Number(dv.getBigInt64(v, le));
       p = v + ((olen + 3) & ~3);
     }
     if ((resol & 0x80 ? resol & 0x7f : resol) > (resol & 0x80 ? 63 : 19)) {
