@@ -668,7 +668,7 @@ export class TimedSystem {
         if (e.rOut[r] === 0) this.requestDone(r, d);
         return;
       }
-      if (budget <= 0) { this.q.push(link.upFree > now ? link.upFree : now, EV_ISSUE, r); return; }
+      if (budget <= 0) { this.q.push(link.up.free > now ? link.up.free : now, EV_ISSUE, r); return; }
       const off = e.rOff[r];
       const left = e.rLeft[r];
       let bytes = 4096 - off;
@@ -709,7 +709,7 @@ export class TimedSystem {
       e.rLeft[r] = left - all;
       if (off + all >= 4096) { e.rPn[r] = pn + 1; e.rOff[r] = 0; } else e.rOff[r] = off + all;
     }
-    if (e.rPair[r] >= 0) this.allSent(r, link.upFree);
+    if (e.rPair[r] >= 0) this.allSent(r, link.up.free);
   }
 
   /**
