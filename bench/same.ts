@@ -3,7 +3,8 @@
  * byte-identical across every speed change". Runs, with each build's CLI, every shipped workload
  * (timed and functional, --json), `compare` on a NIC and a GPU workload, both shipped sweeps
  * (results.json) and `validate --json`, then compares the files after replacing each checkout's own
- * path with ROOT. Prints one line per file that differs and exits 1 if any does.
+ * path with ROOT. Prints one line per file that differs (and per job a build could not run) and
+ * exits 1 if any.
  *
  *   git worktree add /tmp/old <commit> && (cd /tmp/old && ln -s "$PWD/node_modules" . && npx tsc -p tsconfig.json)
  *   node dist/bench/same.js --old /tmp/old [--out DIR] [--only nic-10g-tcp,validate]
@@ -58,20 +59,35 @@ const jobList: Job[] = [
   })),
   { name: 'validate', run: (dir: string, out: string) => node(dir, ['validate', '--json', join(out, 'validate.json')]) },
 ];
+const unknown = only.filter((n) => !jobList.some((j) => j.name === n));
+if (unknown.length > 0) {
+  process.stderr.write(`same: --only ${unknown.join(',')}: no such job; the jobs are ${jobList.map((j) => j.name).join(', ')}\n`);
+  process.exit(2);
+}
 const jobs = jobList.filter((j) => only.length === 0 || only.includes(j.name));
 
 rmSync(outDir, { recursive: true, force: true });
 const sides = [['old', oldDir], ['new', newDir]] as const;
+let failed = 0;
 for (const [side, dir] of sides) {
   mkdirSync(join(outDir, side), { recursive: true });
-  for (const j of jobs) j.run(dir, join(outDir, side));
+  for (const j of jobs) {
+    try { j.run(dir, join(outDir, side)); } catch (e) {
+      // a job one build cannot run (an unknown workload, a refused setting): its files are missing, so it differs
+      const err = (e as { stderr?: Buffer }).stderr?.toString().trim().split('\n')[0] ?? String(e);
+      failed++;
+      process.stdout.write(`FAIL ${j.name} (${side} build): ${err}\n`);
+    }
+  }
 }
 const norm = (file: string, dir: string): string => readFileSync(file, 'utf8').split(dir).join('ROOT');
 let differ = 0, files = 0;
-for (const f of readdirSync(join(outDir, 'old')).filter((x) => x.endsWith('.json')).sort()) {
+const names = new Set([...readdirSync(join(outDir, 'old')), ...readdirSync(join(outDir, 'new'))].filter((x) => x.endsWith('.json')));
+for (const f of [...names].sort()) {
   files++;
   const b = join(outDir, 'new', f);
-  if (!existsSync(b) || norm(join(outDir, 'old', f), oldDir) !== norm(b, newDir)) { differ++; process.stdout.write(`DIFF ${f}\n`); }
+  const a = join(outDir, 'old', f);
+  if (!existsSync(a) || !existsSync(b) || norm(a, oldDir) !== norm(b, newDir)) { differ++; process.stdout.write(`DIFF ${f}\n`); }
 }
-process.stdout.write(`${files} result files, ${differ} differ (${outDir})\n`);
-process.exit(differ > 0 ? 1 : 0);
+process.stdout.write(`${files} result files, ${differ} differ, ${failed} jobs failed (${outDir})\n`);
+process.exit(differ > 0 || failed > 0 ? 1 : 0);
